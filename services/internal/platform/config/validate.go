@@ -1,0 +1,47 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Positive reports an error naming name unless v > 0.
+func Positive[T int | int64 | time.Duration](name string, v T) error {
+	if v <= 0 {
+		return &Error{Var: name, Value: fmt.Sprint(v), Reason: "must be greater than zero"}
+	}
+	return nil
+}
+
+// InRange reports an error naming name unless lo <= v <= hi.
+func InRange[T int | int64 | time.Duration](name string, v, lo, hi T) error {
+	if v < lo || v > hi {
+		return &Error{Var: name, Value: fmt.Sprint(v), Reason: fmt.Sprintf("must be between %v and %v", lo, hi)}
+	}
+	return nil
+}
+
+// OneOf reports an error naming name unless v is one of allowed.
+func OneOf(name, v string, allowed ...string) error {
+	if !slices.Contains(allowed, v) {
+		return &Error{Var: name, Value: v, Reason: "must be one of " + strings.Join(allowed, ", ")}
+	}
+	return nil
+}
+
+// ListenAddr reports an error naming name unless v is a host:port a server
+// can listen on (":8000", "0.0.0.0:8000", "127.0.0.1:0").
+func ListenAddr(name, v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return &Error{Var: name, Value: v, Reason: "must be host:port, e.g. :8000"}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return &Error{Var: name, Value: v, Reason: "port must be a number from 0 to 65535"}
+	}
+	return nil
+}

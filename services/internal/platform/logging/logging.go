@@ -1,0 +1,69 @@
+// Package logging builds the zap logger every netlab service uses: JSON on
+// stderr in containers, human-readable console output on a terminal.
+package logging
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// Options chooses the logger's level, format and root fields.
+type Options struct {
+	Level   string // debug, info, warn, error
+	Format  string // json, console, or auto (console on a terminal, else json)
+	Service string // root field "service"
+	Version string // root field "version"
+	// Output is where log lines go; nil means os.Stderr.
+	Output io.Writer
+}
+
+// New returns a logger configured by opts.
+func New(opts Options) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(opts.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	out := opts.Output
+	if out == nil {
+		out = os.Stderr
+	}
+	format := opts.Format
+	if format == "" || format == "auto" {
+		format = "json"
+		if isTerminal(out) {
+			format = "console"
+		}
+	}
+
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	switch format {
+	case "json":
+		enc = zapcore.NewJSONEncoder(encCfg)
+	case "console":
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	default:
+		return nil, fmt.Errorf("log format %q: want json, console or auto", opts.Format)
+	}
+
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(out)), level)
+	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(out)))).With(
+		zap.String("service", opts.Service),
+		zap.String("version", opts.Version),
+	), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,155 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// WriteText prints the echo as the Python tutorial client does:
+// Received b'Hello, world'.
+func (r EchoResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "Received %s\n", PyRepr(r.Received))
+	return err
+}
+
+type echoJSON struct {
+	Mode     string `json:"mode"`
+	Addr     string `json:"addr"`
+	Bytes    int    `json:"bytes"`
+	Received string `json:"received"` // Python bytes repr
+	RTTNs    int64  `json:"rtt_ns"`
+}
+
+// WriteJSON prints the echo as one JSON object on one line.
+func (r EchoResult) WriteJSON(w io.Writer) error {
+	return writeJSON(w, echoJSON{
+		Mode:     "echo",
+		Addr:     r.Addr,
+		Bytes:    len(r.Sent),
+		Received: PyRepr(r.Received),
+		RTTNs:    int64(r.RTT),
+	})
+}
+
+// WriteText prints the summary of a Count run, ping style:
+//
+//	--- 127.0.0.1:65432 tcp-echo statistics ---
+//	10 sent, 10 ok, 0 errors
+//	rtt min/avg/p50/p99/max = 98µs/153µs/150µs/201µs/250µs
+func (r CountResult) WriteText(w io.Writer) error {
+	line := fmt.Sprintf("%d sent, %d ok, %d errors", r.Sent, r.OK, r.Errors)
+	if r.Interrupted {
+		line += fmt.Sprintf(" (interrupted after %d of %d)", r.Sent, r.Count)
+	}
+	text := fmt.Sprintf("--- %s tcp-echo statistics ---\n%s\n", r.Addr, line)
+	if r.RTT.N > 0 {
+		s := r.RTT
+		text += fmt.Sprintf("rtt min/avg/p50/p99/max = %s/%s/%s/%s/%s\n",
+			fmtDuration(s.Min), fmtDuration(s.Avg), fmtDuration(s.P50), fmtDuration(s.P99), fmtDuration(s.Max))
+	}
+	_, err := io.WriteString(w, text)
+	return err
+}
+
+type countJSON struct {
+	Mode         string `json:"mode"`
+	Addr         string `json:"addr"`
+	MessageBytes int    `json:"message_bytes"`
+	Count        int    `json:"count"`
+	Sent         int    `json:"sent"`
+	OK           int    `json:"ok"`
+	Errors       int    `json:"errors"`
+	Interrupted  bool   `json:"interrupted"`
+	RTTMinNs     int64  `json:"rtt_min_ns"`
+	RTTAvgNs     int64  `json:"rtt_avg_ns"`
+	RTTP50Ns     int64  `json:"rtt_p50_ns"`
+	RTTP99Ns     int64  `json:"rtt_p99_ns"`
+	RTTMaxNs     int64  `json:"rtt_max_ns"`
+	LastError    string `json:"last_error,omitempty"`
+}
+
+// WriteJSON prints the summary of a Count run as one JSON object on one line.
+// RTTs are in nanoseconds and 0 when no probe succeeded.
+func (r CountResult) WriteJSON(w io.Writer) error {
+	v := countJSON{
+		Mode:         "count",
+		Addr:         r.Addr,
+		MessageBytes: r.MessageBytes,
+		Count:        r.Count,
+		Sent:         r.Sent,
+		OK:           r.OK,
+		Errors:       r.Errors,
+		Interrupted:  r.Interrupted,
+		RTTMinNs:     int64(r.RTT.Min),
+		RTTAvgNs:     int64(r.RTT.Avg),
+		RTTP50Ns:     int64(r.RTT.P50),
+		RTTP99Ns:     int64(r.RTT.P99),
+		RTTMaxNs:     int64(r.RTT.Max),
+	}
+	if r.LastErr != nil {
+		v.LastError = r.LastErr.Error()
+	}
+	return writeJSON(w, v)
+}
+
+// WriteText prints the result of a Bulk run:
+//
+//	bulk: 8388608 bytes to 127.0.0.1:65432, 8388608 echoed in 5.123ms
+//	throughput: 1637.5 MB/s (13100.0 Mbit/s) echoed
+//	match: yes
+func (r BulkResult) WriteText(w io.Writer) error {
+	match := "yes"
+	switch {
+	case r.MismatchOffset >= 0:
+		match = fmt.Sprintf("no, first mismatch at offset %d", r.MismatchOffset)
+	case !r.Match:
+		match = fmt.Sprintf("no, short echo (%d of %d bytes)", r.Echoed, r.Size)
+	}
+	_, err := fmt.Fprintf(w, "bulk: %d bytes to %s, %d echoed in %s\nthroughput: %.1f MB/s (%.1f Mbit/s) echoed\nmatch: %s\n",
+		r.Size, r.Addr, r.Echoed, fmtDuration(r.Duration), r.MBPerSec(), r.MbitPerSec(), match)
+	return err
+}
+
+type bulkJSON struct {
+	Mode           string  `json:"mode"`
+	Addr           string  `json:"addr"`
+	Bytes          int64   `json:"bytes"`
+	Sent           int64   `json:"sent"`
+	Echoed         int64   `json:"echoed"`
+	DurationNs     int64   `json:"duration_ns"`
+	MBPerSec       float64 `json:"mb_per_s"`
+	MbitPerSec     float64 `json:"mbit_per_s"`
+	Match          bool    `json:"match"`
+	MismatchOffset *int64  `json:"mismatch_offset"`
+}
+
+// WriteJSON prints the result of a Bulk run as one JSON object on one line;
+// mismatch_offset is null when no byte differed.
+func (r BulkResult) WriteJSON(w io.Writer) error {
+	v := bulkJSON{
+		Mode:       "bulk",
+		Addr:       r.Addr,
+		Bytes:      r.Size,
+		Sent:       r.Sent,
+		Echoed:     r.Echoed,
+		DurationNs: int64(r.Duration),
+		MBPerSec:   r.MBPerSec(),
+		MbitPerSec: r.MbitPerSec(),
+		Match:      r.Match,
+	}
+	if r.MismatchOffset >= 0 {
+		off := r.MismatchOffset
+		v.MismatchOffset = &off
+	}
+	return writeJSON(w, v)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

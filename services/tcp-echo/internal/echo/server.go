@@ -1,0 +1,197 @@
+// Package echo is the tcp-echo server: every byte a client sends comes back
+// to it, for many thousands of clients at once, with bounded memory, limits
+// on connections and time, and a graceful drain on shutdown.
+package echo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/tcp-echo/internal/config"
+)
+
+// lingerTimeout bounds how long a connection closed by the server keeps
+// reading (and discarding) after it sent FIN, so the client's last bytes do
+// not turn the close into a reset.
+const lingerTimeout = time.Second
+
+// Server is a TCP echo server. Create it with New, run it with Serve.
+type Server struct {
+	cfg     config.Config
+	log     *zap.Logger
+	ln      *net.TCPListener
+	metrics *metrics
+
+	// slots holds one token per open connection; its capacity is MAX_CONNS.
+	slots chan struct{}
+	// buffers are borrowed by a connection only while data flows, so idle
+	// connections cost no echo buffer.
+	buffers sync.Pool
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup
+
+	nextID   atomic.Uint64
+	stopping atomic.Bool // shutdown has started: no new connections
+	forced   atomic.Bool // SHUTDOWN_TIMEOUT ran out: close what is left
+}
+
+// New listens on cfg.ListenAddr and registers the server's metrics with reg.
+func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Server, error) {
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	addr, err := net.ResolveTCPAddr("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen tcp: %w", err)
+	}
+	ln, err := net.ListenTCP("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen tcp: %w", err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     log,
+		ln:      ln,
+		metrics: m,
+		slots:   make(chan struct{}, cfg.MaxConns),
+		conns:   make(map[*conn]struct{}),
+	}
+	s.buffers.New = func() any {
+		b := make([]byte, cfg.BufferSize)
+		return &b
+	}
+	return s, nil
+}
+
+// Addr is the address the echo listener is bound to.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts and echoes until ctx is canceled. It then stops accepting,
+// lets open connections go on until their clients close them or
+// SHUTDOWN_TIMEOUT passes, closes the rest (FIN first), and returns nil.
+// It returns an error only if accepting fails for good.
+func (s *Server) Serve(ctx context.Context) error {
+	acceptDone := make(chan error, 1)
+	go func() { acceptDone <- s.acceptLoop() }()
+
+	var acceptErr error
+	select {
+	case <-ctx.Done():
+	case acceptErr = <-acceptDone:
+		acceptDone = nil
+	}
+	s.stopping.Store(true)
+	_ = s.ln.Close()
+	if acceptDone != nil {
+		<-acceptDone
+	}
+	s.drain()
+	if acceptErr != nil {
+		return fmt.Errorf("accept: %w", acceptErr)
+	}
+	return nil
+}
+
+// drain waits for open connections to end, up to SHUTDOWN_TIMEOUT, then
+// closes the rest and waits for their goroutines.
+func (s *Server) drain() {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	open := s.openConns()
+	if open > 0 {
+		s.log.Info("draining connections", zap.Int("open", open), zap.Duration("timeout", s.cfg.ShutdownTimeout))
+	}
+	timer := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return
+	case <-timer.C:
+	}
+
+	s.forced.Store(true)
+	s.mu.Lock()
+	s.log.Info("shutdown timeout: closing connections", zap.Int("open", len(s.conns)))
+	for c := range s.conns {
+		c.interrupt()
+	}
+	s.mu.Unlock()
+	<-done
+}
+
+func (s *Server) openConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// acceptLoop returns nil once the listener is closed, or an error when
+// accepting fails persistently.
+func (s *Server) acceptLoop() error {
+	const maxBackoff = time.Second
+	var backoff time.Duration
+	for {
+		nc, err := s.ln.AcceptTCP()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || s.stopping.Load() {
+				return nil
+			}
+			// Out of file descriptors, a connection aborted before we got
+			// it and the like: wait a little and go on, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), maxBackoff)
+			s.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.metrics.rejected.WithLabelValues(reasonMaxConns).Inc()
+			s.log.Debug("connection refused: MAX_CONNS reached",
+				zap.Stringer("remote", nc.RemoteAddr()), zap.Int("max_conns", s.cfg.MaxConns))
+			_ = nc.Close()
+			continue
+		}
+		c := &conn{
+			server: s,
+			tcp:    nc,
+			id:     s.nextID.Add(1),
+			start:  time.Now(),
+		}
+		s.track(c)
+		go c.serve()
+	}
+}
+
+func (s *Server) track(c *conn) {
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	s.wg.Add(1)
+	s.metrics.accepted.Inc()
+	s.metrics.active.Inc()
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.metrics.active.Dec()
+	<-s.slots
+	s.wg.Done()
+}
