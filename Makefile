@@ -1,0 +1,133 @@
+# netlab: every task. `make` alone prints this help.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+SERVICES        := tcp-echo
+PROJECT         ?= netlab
+# The builder stage's image. Without a registry, `make builder-image` makes
+# one from this machine's Go toolchain and the build uses that instead.
+GO_IMAGE        ?= golang:1.26.8
+IMAGE_PREFIX    ?= netlab
+TAG             ?= dev
+VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE            ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
+E2E_TIMEOUT     ?= 20m
+
+# docker compose v2 if present, else docker-compose v1.
+COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; \
+	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
+COMPOSE_CMD = $(COMPOSE) -p $(PROJECT) -f docker-compose.yml
+
+# testcontainers on a machine without a registry, inside a container.
+export TESTCONTAINERS_RYUK_DISABLED ?= true
+export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
+# Classic builder: there may be no buildx plugin.
+export DOCKER_BUILDKIT := 0
+export GOTOOLCHAIN := local
+
+# Every Go module of the workspace, and the service ones.
+MODULES     = $(shell go list -m -f '{{.Dir}}')
+SVC_MODULES = $(filter $(CURDIR)/services/%,$(MODULES))
+BUILDER_STAMP := .build/go-image
+RESOLVED_GO_IMAGE = $$(cat $(BUILDER_STAMP))
+
+.PHONY: help
+help: ## show this help
+	@echo "netlab make targets:"
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: GO_IMAGE=$(GO_IMAGE) TAG=$(TAG) PROJECT=$(PROJECT) COMPOSE='$(COMPOSE)'"
+
+## ---- stack ----
+.PHONY: up
+up: images ## build images and start the stack; wait until healthy
+	@test -n "$(COMPOSE)" || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
+	$(COMPOSE_CMD) up -d --no-build --remove-orphans
+	@deploy/wait-healthy.sh 90 $$($(COMPOSE_CMD) ps -q)
+	@echo
+	@echo "netlab is up:"
+	@echo "  tcp-echo        $$($(COMPOSE_CMD) port tcp-echo 65432)"
+	@echo "                  printf 'Hello, world' | nc -q1 $$($(COMPOSE_CMD) port tcp-echo 65432 | tr : ' ')"
+	@echo "                  $(COMPOSE_CMD) run --rm tcp-echo-client --count 5"
+	@echo "  tcp-echo admin  http://$$($(COMPOSE_CMD) port tcp-echo 9090)/metrics  (also /healthz /readyz /version)"
+	@echo "  stop with: make down"
+
+.PHONY: down
+down: ## stop the stack and remove its containers and network
+	@test -n "$(COMPOSE)" || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
+	$(COMPOSE_CMD) --profile tools down --remove-orphans
+
+.PHONY: logs
+logs: ## follow the stack's logs
+	$(COMPOSE_CMD) logs -f --tail 100
+
+.PHONY: ps
+ps: ## show the stack's containers and their health
+	$(COMPOSE_CMD) ps
+
+## ---- build ----
+.PHONY: build
+build: ## compile every service and client into ./bin
+	@mkdir -p bin
+	@for m in $(SVC_MODULES); do \
+		[ "$$(basename $$m)" = platform ] && continue; \
+		echo "go build $$m"; \
+		(cd $$m && go build -o $(CURDIR)/bin/$$(basename $$m) . && go build -o $(CURDIR)/bin/ ./cmd/...); \
+	done
+
+.PHONY: builder-image
+builder-image: ## find, pull or make the Go builder image (GO_IMAGE)
+	@mkdir -p $(dir $(BUILDER_STAMP))
+	@deploy/builder-image.sh "$(GO_IMAGE)" > $(BUILDER_STAMP).tmp && mv $(BUILDER_STAMP).tmp $(BUILDER_STAMP)
+	@echo "builder image: $$(cat $(BUILDER_STAMP))"
+
+.PHONY: images
+images: builder-image ## build every service image (classic builder, no registry needed)
+	@for s in $(SERVICES); do \
+		echo "docker build $(IMAGE_PREFIX)/$$s:$(TAG)"; \
+		docker build -q --force-rm -f deploy/Dockerfile \
+			--build-arg SERVICE=$$s --build-arg GO_IMAGE=$(RESOLVED_GO_IMAGE) \
+			--build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) \
+			-t $(IMAGE_PREFIX)/$$s:$(TAG) . 2>&1 | { grep -v -e DEPRECATED -e 'legacy builder' -e BuildKit -e 'environment-variable' -e '^ *$$' || true; }; \
+	done
+
+## ---- checks ----
+.PHONY: fmt
+fmt: ## format all Go code
+	gofmt -w services tests
+
+.PHONY: vet
+vet: ## go vet every module
+	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...); done
+
+.PHONY: lint
+lint: vet ## gofmt check, go vet, and each service module built on its own (GOWORK=off)
+	@out=$$(gofmt -l services tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@for m in $(SVC_MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done
+
+.PHONY: test
+test: lint unit e2e ## everything CI runs: lint, unit tests (-race), end-to-end tests
+
+.PHONY: unit
+unit: ## unit tests with -race in every module (e2e skipped)
+	@for m in $(MODULES); do echo "go test -race $$m"; (cd $$m && go test -race -short -count=1 ./...); done
+
+.PHONY: e2e
+e2e: builder-image ## end-to-end tests: real images, the real compose file, testcontainers
+	cd tests && GO_IMAGE=$(RESOLVED_GO_IMAGE) go test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./...
+
+.PHONY: bench
+bench: ## Go benchmarks of every module (throughput figures in docs/benchmarks.md)
+	@for m in $(SVC_MODULES); do echo "go test -bench $$m"; (cd $$m && go test -run '^$$' -bench . -benchmem ./...); done
+
+## ---- cleanup ----
+.PHONY: clean
+clean: ## remove the stack, test leftovers, every netlab image and ./bin
+	-$(COMPOSE_CMD) --profile tools down --remove-orphans 2>/dev/null
+	@ids=$$(docker ps -aq --filter label=org.netlab.project=netlab); [ -z "$$ids" ] || docker rm -f $$ids
+	@ids=$$(docker images -q --filter label=org.netlab.project=netlab | sort -u); [ -z "$$ids" ] || docker rmi -f $$ids
+	-docker image prune -f --filter label=org.netlab.project=netlab >/dev/null
+	rm -rf bin .build
