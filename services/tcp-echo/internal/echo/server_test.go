@@ -1,0 +1,380 @@
+package echo_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/tcp-echo/internal/config"
+	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
+)
+
+// testConfig is a configuration for a server on a free loopback port.
+func testConfig() config.Config {
+	return config.Config{
+		Shared:       platformconfig.Shared{ShutdownTimeout: 5 * time.Second},
+		ListenAddr:   "127.0.0.1:0",
+		MaxConns:     1000,
+		IdleTimeout:  time.Minute,
+		WriteTimeout: 10 * time.Second,
+		BufferSize:   32 << 10,
+	}
+}
+
+// running is a server under test.
+type running struct {
+	srv    *echo.Server
+	reg    *prometheus.Registry
+	stop   context.CancelFunc
+	served chan error // receives Serve's result
+}
+
+func start(tb testing.TB, cfg config.Config) *running {
+	tb.Helper()
+	reg := prometheus.NewRegistry()
+	srv, err := echo.New(cfg, zap.NewNop(), reg)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{srv: srv, reg: reg, stop: cancel, served: make(chan error, 1)}
+	go func() { r.served <- srv.Serve(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.served:
+		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+			tb.Errorf("Serve did not return after shutdown")
+		}
+	})
+	return r
+}
+
+func (r *running) dial(tb testing.TB) *net.TCPConn {
+	tb.Helper()
+	c, err := net.Dial("tcp", r.srv.Addr().String())
+	if err != nil {
+		tb.Fatalf("dial: %v", err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+// metric returns the value of one metric of the server, by full name and
+// optional label value.
+func (r *running) metric(tb testing.TB, name string, labels ...string) float64 {
+	tb.Helper()
+	families, err := r.reg.Gather()
+	if err != nil {
+		tb.Fatalf("gather: %v", err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			match := true
+			for i, l := range m.GetLabel() {
+				if i < len(labels) && l.GetValue() != labels[i] {
+					match = false
+				}
+			}
+			if !match {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			}
+		}
+	}
+	tb.Fatalf("metric %s%v not found", name, labels)
+	return 0
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// roundTrip writes payload and reads the same number of bytes back,
+// writing concurrently so large payloads cannot deadlock on full buffers.
+func roundTrip(tb testing.TB, c net.Conn, payload []byte) []byte {
+	tb.Helper()
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		tb.Fatal(err)
+	}
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.Write(payload)
+		werr <- err
+	}()
+	got := make([]byte, len(payload))
+	if _, err := io.ReadFull(c, got); err != nil {
+		tb.Fatalf("read echo: %v", err)
+	}
+	if err := <-werr; err != nil {
+		tb.Fatalf("write: %v", err)
+	}
+	return got
+}
+
+func randomBytes(tb testing.TB, n int) []byte {
+	tb.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func TestServer_EchoesPayload(t *testing.T) {
+	r := start(t, testConfig())
+	tests := []struct {
+		name    string
+		payload []byte
+	}{
+		{"tutorial greeting", []byte("Hello, world")},
+		{"one byte", []byte{0}},
+		{"exactly one buffer", randomBytes(t, 32<<10)},
+		{"one MiB", randomBytes(t, 1<<20)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := r.dial(t)
+			if got := roundTrip(t, c, tt.payload); !bytes.Equal(got, tt.payload) {
+				t.Fatalf("echo differs from what was sent (%d bytes)", len(tt.payload))
+			}
+		})
+	}
+}
+
+func TestServer_EchoesManyMessagesOnOneConnection(t *testing.T) {
+	r := start(t, testConfig())
+	c := r.dial(t)
+	for i := range 100 {
+		msg := fmt.Appendf(nil, "message %d", i)
+		if got := roundTrip(t, c, msg); !bytes.Equal(got, msg) {
+			t.Fatalf("message %d: got %q", i, got)
+		}
+	}
+}
+
+func TestServer_ServesConcurrentClientsTheirOwnBytes(t *testing.T) {
+	r := start(t, testConfig())
+	const clients = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", r.srv.Addr().String())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			msg := bytes.Repeat(fmt.Appendf(nil, "client-%04d;", i), 100)
+			if _, err := c.Write(msg); err != nil {
+				errs <- err
+				return
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+				return
+			}
+			if !bytes.Equal(got, msg) {
+				errs <- fmt.Errorf("client %d got someone else's bytes", i)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestServer_CountsConnectionsAndBytes(t *testing.T) {
+	r := start(t, testConfig())
+	c := r.dial(t)
+	roundTrip(t, c, []byte("Hello, world"))
+	if got := r.metric(t, "netlab_tcp_echo_connections_active"); got != 1 {
+		t.Errorf("active = %v, want 1", got)
+	}
+	c.Close()
+	waitFor(t, "connection to be closed", func() bool {
+		return r.metric(t, "netlab_tcp_echo_connections_closed_total", "client_close") == 1
+	})
+	for name, want := range map[string]float64{
+		"netlab_tcp_echo_connections_accepted_total": 1,
+		"netlab_tcp_echo_connections_active":         0,
+		"netlab_tcp_echo_bytes_received_total":       12,
+		"netlab_tcp_echo_bytes_sent_total":           12,
+	} {
+		if got := r.metric(t, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxConns = 2
+	r := start(t, cfg)
+	first, second := r.dial(t), r.dial(t)
+	// An echo proves each connection was accepted and holds a slot.
+	roundTrip(t, first, []byte("one"))
+	roundTrip(t, second, []byte("two"))
+
+	third := r.dial(t)
+	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := third.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("connection beyond MAX_CONNS read %d bytes; want it closed", n)
+	} else if !errors.Is(err, io.EOF) {
+		t.Fatalf("connection beyond MAX_CONNS: %v; want EOF", err)
+	}
+	if got := r.metric(t, "netlab_tcp_echo_connections_rejected_total", "max_conns"); got != 1 {
+		t.Errorf("rejected = %v, want 1", got)
+	}
+	// Existing clients are unaffected, and a freed slot is reused.
+	roundTrip(t, first, []byte("still here"))
+	second.Close()
+	waitFor(t, "slot to be freed", func() bool {
+		return r.metric(t, "netlab_tcp_echo_connections_active") == 1
+	})
+	roundTrip(t, r.dial(t), []byte("new client"))
+}
+
+func TestServer_ClosesIdleConnections(t *testing.T) {
+	cfg := testConfig()
+	cfg.IdleTimeout = 200 * time.Millisecond
+	r := start(t, cfg)
+	c := r.dial(t)
+	roundTrip(t, c, []byte("hi"))
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("idle connection: read error %v, want EOF", err)
+	}
+	waitFor(t, "idle close to be counted", func() bool {
+		return r.metric(t, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
+	})
+}
+
+func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
+	r := start(t, testConfig())
+	c := r.dial(t)
+	roundTrip(t, c, []byte("before"))
+
+	r.stop()
+	// New connections are refused once the listener is closed...
+	waitFor(t, "listener to close", func() bool {
+		nc, err := net.DialTimeout("tcp", r.srv.Addr().String(), time.Second)
+		if err == nil {
+			nc.Close()
+		}
+		return err != nil
+	})
+	// ...while the open one is still echoed.
+	if got := roundTrip(t, c, []byte("during drain")); string(got) != "during drain" {
+		t.Fatalf("echo during drain = %q", got)
+	}
+	select {
+	case err := <-r.served:
+		t.Fatalf("Serve returned (%v) while a connection was open", err)
+	default:
+	}
+	// The client finishing ends the drain well before SHUTDOWN_TIMEOUT.
+	c.Close()
+	select {
+	case err := <-r.served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+		r.served <- err // for Cleanup
+	case <-time.After(4 * time.Second):
+		t.Fatal("Serve did not return after the last client closed")
+	}
+}
+
+func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
+	cfg := testConfig()
+	cfg.ShutdownTimeout = 300 * time.Millisecond
+	r := start(t, cfg)
+	c := r.dial(t)
+	roundTrip(t, c, []byte("hello"))
+
+	r.stop()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("read after shutdown timeout: %v, want a clean EOF", err)
+	}
+	select {
+	case err := <-r.served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+		r.served <- err
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after the shutdown timeout")
+	}
+	if got := r.metric(t, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
+		t.Errorf("closed{shutdown} = %v, want 1", got)
+	}
+}
+
+func TestServer_IdleConnectionsHoldNoEchoBuffer(t *testing.T) {
+	cfg := testConfig()
+	cfg.BufferSize = 1 << 20 // 1 MiB each, so holding them would be obvious
+	r := start(t, cfg)
+	const conns = 100
+	before := heapInUse()
+	for range conns {
+		roundTrip(t, r.dial(t), []byte("x"))
+	}
+	grown := heapInUse() - before
+	// Holding a buffer per idle connection would be ≥ 100 MiB.
+	if limit := uint64(conns * cfg.BufferSize / 4); grown > limit {
+		t.Fatalf("heap grew %d MiB for %d idle connections; echo buffers are being held", grown>>20, conns)
+	}
+}
+
+func heapInUse() uint64 {
+	// Two collections empty sync.Pool's primary and victim caches.
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+func TestNew_FailsOnBusyAddress(t *testing.T) {
+	r := start(t, testConfig())
+	cfg := testConfig()
+	cfg.ListenAddr = r.srv.Addr().String()
+	if _, err := echo.New(cfg, zap.NewNop(), prometheus.NewRegistry()); err == nil {
+		t.Fatal("New on an address in use: want an error")
+	}
+}
