@@ -5,8 +5,9 @@
 #   deploy/builder-image.sh [GO_IMAGE]
 #
 # 1. GO_IMAGE is already in the local engine: use it.
-# 2. GO_IMAGE can be pulled: pull it and use it.
-# 3. Otherwise (no registry): import this machine's own Go toolchain as
+# 2. netlab/go-builder:<local go version> was made earlier: use it.
+# 3. GO_IMAGE can be pulled: pull it and use it.
+# 4. Otherwise (no registry): import this machine's own Go toolchain as
 #    netlab/go-builder:<go version>, with the standard library precompiled,
 #    and use that. Its RUN steps are exec-form because it has no shell.
 set -euo pipefail
@@ -18,22 +19,27 @@ if docker image inspect "$want" >/dev/null 2>&1; then
 	echo "$want"
 	exit 0
 fi
+# A builder made earlier from the local toolchain saves a pull attempt that
+# fails (or hangs) on a machine without a registry.
+local_image=
+if command -v go >/dev/null; then
+	goversion=$(go env GOVERSION)
+	goversion=${goversion#go}
+	goroot=$(go env GOROOT)
+	local_image=netlab/go-builder:${goversion}
+	if docker image inspect "$local_image" >/dev/null 2>&1; then
+		echo "builder image: $want is not here; using $local_image (made earlier from the local Go $goversion)" >&2
+		echo "$local_image"
+		exit 0
+	fi
+fi
+
 echo "builder image: $want is not here; trying to pull it" >&2
 if timeout 300 docker pull "$want" >&2 2>&1; then
 	echo "$want"
 	exit 0
 fi
-
-command -v go >/dev/null || { echo "builder image: cannot pull $want and no local Go toolchain to build one from" >&2; exit 1; }
-goversion=$(go env GOVERSION)
-goversion=${goversion#go}
-goroot=$(go env GOROOT)
-local_image=netlab/go-builder:${goversion}
-if docker image inspect "$local_image" >/dev/null 2>&1; then
-	echo "builder image: using $local_image (made earlier from the local Go $goversion)" >&2
-	echo "$local_image"
-	exit 0
-fi
+[[ -n $local_image ]] || { echo "builder image: cannot pull $want and no local Go toolchain to build one from" >&2; exit 1; }
 
 echo "builder image: cannot pull $want; making $local_image from $goroot" >&2
 base=${local_image}-base
