@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,7 +18,7 @@ type conn struct {
 	start  time.Time
 
 	bytesIn, bytesOut int64
-	peek              [1]byte // scratch space for waitReadable
+	small             [smallBufferSize]byte
 }
 
 // serve echoes until the client closes, a limit is hit or shutdown forces
@@ -50,34 +49,41 @@ func (c *conn) serve() {
 	s.untrack(c)
 }
 
+// smallBufferSize is the buffer every connection owns. Most messages fit in
+// it; a read that fills it means a burst, which borrows a BUFFER_SIZE buffer.
+const smallBufferSize = 512
+
 // echo copies what the client sends back to it and returns why it stopped.
 //
-// Memory stays bounded by holding a BUFFER_SIZE buffer only while data
-// flows: between bursts the connection waits for readability through the
-// runtime poller without a buffer, so ten thousand idle clients cost ten
-// thousand goroutine stacks and no echo buffers.
+// Memory stays bounded by owning only a small buffer and borrowing a
+// BUFFER_SIZE one while a burst lasts: ten thousand idle clients cost ten
+// thousand goroutine stacks and small buffers, and no echo buffers.
 func (c *conn) echo() (reason string, err error) {
 	s := c.server
-	raw, err := c.tcp.SyscallConn()
-	if err != nil {
-		return reasonRead, err
-	}
 	for {
 		if err := c.tcp.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout)); err != nil {
 			return reasonRead, err
 		}
-		if err := c.waitReadable(raw); err != nil {
-			return c.readFailure(err)
+		n, rerr := c.tcp.Read(c.small[:])
+		if n > 0 {
+			if reason, err := c.write(c.small[:n]); reason != "" {
+				return reason, err
+			}
 		}
-		if reason, err := c.echoBurst(); reason != "" {
-			return reason, err
+		if rerr != nil {
+			return c.readFailure(rerr)
+		}
+		if n == len(c.small) {
+			if reason, err := c.echoBurst(); reason != "" {
+				return reason, err
+			}
 		}
 	}
 }
 
 // echoBurst borrows a buffer and echoes until a read comes back short,
-// which means the socket's receive queue was drained. It returns a reason
-// when the connection should end.
+// which means the socket's receive queue was drained; the buffer then goes
+// back to the pool. It returns a reason when the connection should end.
 func (c *conn) echoBurst() (reason string, err error) {
 	s := c.server
 	bp := s.buffers.Get().(*[]byte)
@@ -89,19 +95,8 @@ func (c *conn) echoBurst() (reason string, err error) {
 		}
 		n, rerr := c.tcp.Read(buf)
 		if n > 0 {
-			c.bytesIn += int64(n)
-			s.metrics.bytesReceived.Add(float64(n))
-			if err := c.tcp.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)); err != nil {
-				return reasonWrite, err
-			}
-			w, werr := c.tcp.Write(buf[:n])
-			c.bytesOut += int64(w)
-			s.metrics.bytesSent.Add(float64(w))
-			if werr != nil {
-				if s.forced.Load() {
-					return reasonShutdown, nil
-				}
-				return reasonWrite, werr
+			if reason, err := c.write(buf[:n]); reason != "" {
+				return reason, err
 			}
 		}
 		if rerr != nil {
@@ -110,6 +105,28 @@ func (c *conn) echoBurst() (reason string, err error) {
 		if n < len(buf) {
 			return "", nil
 		}
+	}
+}
+
+// write echoes p, counting what was read and written. It returns a reason
+// when the connection should end.
+func (c *conn) write(p []byte) (reason string, err error) {
+	s := c.server
+	c.bytesIn += int64(len(p))
+	s.metrics.bytesReceived.Add(float64(len(p)))
+	if err := c.tcp.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)); err != nil {
+		return reasonWrite, err
+	}
+	n, err := c.tcp.Write(p)
+	c.bytesOut += int64(n)
+	s.metrics.bytesSent.Add(float64(n))
+	switch {
+	case err == nil:
+		return "", nil
+	case s.forced.Load():
+		return reasonShutdown, nil
+	default:
+		return reasonWrite, err
 	}
 }
 
@@ -145,20 +162,4 @@ func (c *conn) closeGracefully() {
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(c.tcp, 1<<20))
-}
-
-// waitReadable blocks until the socket has data, an end of stream or an
-// error, or the read deadline passes, without reading anything: it peeks at
-// one byte and, while there is none, parks on the runtime poller.
-func (c *conn) waitReadable(raw syscall.RawConn) error {
-	var peekErr error
-	err := raw.Read(func(fd uintptr) bool {
-		_, _, peekErr = syscall.Recvfrom(int(fd), c.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return !errors.Is(peekErr, syscall.EAGAIN)
-	})
-	if err != nil {
-		return err
-	}
-	// Any other error (a reset, say) is left for the Read that follows.
-	return nil
 }
