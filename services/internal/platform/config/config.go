@@ -57,7 +57,7 @@ func describe(err error, cfg any, environ map[string]string) error {
 	if !errors.As(err, &agg) {
 		return fmt.Errorf("config: %w", err)
 	}
-	keys := envKeys(reflect.TypeOf(cfg))
+	keys := envKeys(reflect.TypeOf(cfg), "", nil)
 	var out []error
 	for _, e := range agg.Errors {
 		var (
@@ -67,7 +67,7 @@ func describe(err error, cfg any, environ map[string]string) error {
 		)
 		switch {
 		case errors.As(e, &parseErr):
-			key := keys[parseErr.Name]
+			key := keyFor(keys[parseErr.Name], environ)
 			out = append(out, &Error{Var: key, Value: environ[key], Reason: "not a valid " + kind(parseErr.Type)})
 		case errors.As(e, &notSetErr):
 			out = append(out, &Error{Var: notSetErr.Key, Reason: "required but not set"})
@@ -98,28 +98,47 @@ func kind(t reflect.Type) string {
 	}
 }
 
-// envKeys maps struct field names to their `env` keys, descending into
-// nested structs (such as an embedded Shared).
-func envKeys(t reflect.Type) map[string]string {
+// envKeys maps struct field names to the `env` keys they may stand for,
+// descending into nested structs (such as an embedded Shared) and honouring
+// `envPrefix`. Two nested structs may share a field name, so a name can have
+// several keys; keyFor picks the right one.
+func envKeys(t reflect.Type, prefix string, keys map[string][]string) map[string][]string {
+	if keys == nil {
+		keys = map[string][]string{}
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	keys := map[string]string{}
 	if t.Kind() != reflect.Struct {
 		return keys
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-		if tag != "" {
-			keys[f.Name] = tag
+		if tag, _, _ := strings.Cut(f.Tag.Get("env"), ","); tag != "" {
+			keys[f.Name] = append(keys[f.Name], prefix+tag)
 			continue
 		}
-		if f.Type.Kind() == reflect.Struct {
-			for k, v := range envKeys(f.Type) {
-				keys[k] = v
-			}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			envKeys(ft, prefix+f.Tag.Get("envPrefix"), keys)
 		}
 	}
 	return keys
+}
+
+// keyFor returns the variable behind a field that failed to parse: the one
+// of its candidate keys that is set (a value that is not set cannot fail).
+func keyFor(candidates []string, environ map[string]string) string {
+	for _, k := range candidates {
+		if _, ok := environ[k]; ok {
+			return k
+		}
+	}
+	if len(candidates) > 0 {
+		return candidates[0]
+	}
+	return "(unknown variable)"
 }

@@ -415,3 +415,18 @@ func TestError_Error(t *testing.T) {
 		})
 	}
 }
+
+func TestLoad_PrefixedNestedStructNamesTheVariable(t *testing.T) {
+	type sub struct {
+		Port int `env:"PORT"`
+	}
+	type cfg struct {
+		Port int `env:"MAIN_PORT"`
+		Sub  sub `envPrefix:"SUB_"`
+	}
+	var c cfg
+	err := config.Load(&c, map[string]string{"SUB_PORT": "x"})
+	if err == nil || !strings.Contains(err.Error(), `SUB_PORT="x"`) {
+		t.Fatalf("error %v: want it to name SUB_PORT", err)
+	}
+}

@@ -5,6 +5,7 @@
 package healthcheck
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,6 +25,9 @@ func URL(adminAddr string) (string, error) {
 	host, port, err := net.SplitHostPort(adminAddr)
 	if err != nil {
 		return "", fmt.Errorf("admin address %q: %w", adminAddr, err)
+	}
+	if port == "" {
+		return "", fmt.Errorf("admin address %q: no port", adminAddr)
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
@@ -52,7 +56,7 @@ func Check(ctx context.Context, adminAddr string, timeout time.Duration) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("readyz: %s: %s", resp.Status, body)
+		return fmt.Errorf("readyz: %s: %s", resp.Status, bytes.TrimSpace(body))
 	}
 	return nil
 }

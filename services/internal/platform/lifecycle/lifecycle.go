@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,10 +53,13 @@ func SignalContext(parent context.Context, log *zap.Logger, force func()) (ctx c
 		case <-done:
 		}
 	}()
+	var once sync.Once
 	return ctx, func() {
-		signal.Stop(sigs)
-		close(done)
-		cancel()
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+			cancel()
+		})
 	}
 }
 
@@ -69,12 +73,14 @@ const adminGrace = 2 * time.Second
 // exceed drainTimeout), and the admin listener closes last so /healthz and
 // /metrics answer throughout the drain. It returns the first failure.
 func Run(ctx context.Context, log *zap.Logger, adm Admin, drainTimeout time.Duration, servers ...Server) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The servers get their own context, canceled only after readiness has
+	// failed, so no server can stop while /readyz still says ready.
+	serveCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServers()
 
 	results := make(chan error, len(servers))
 	for _, s := range servers {
-		go func() { results <- s.Serve(ctx) }()
+		go func() { results <- s.Serve(serveCtx) }()
 	}
 	adminDone := make(chan error, 1)
 	go func() { adminDone <- adm.Serve() }()
@@ -99,12 +105,13 @@ func Run(ctx context.Context, log *zap.Logger, adm Admin, drainTimeout time.Dura
 		adminDone = nil
 	}
 	adm.SetReady(false)
-	cancel()
+	stopServers()
 
 	// Servers enforce their own drain deadline; this bound only guards
 	// against one that never returns.
 	hardStop := time.NewTimer(drainTimeout + 5*time.Second)
 	defer hardStop.Stop()
+wait:
 	for ; running > 0; running-- {
 		select {
 		case err := <-results:
@@ -112,7 +119,8 @@ func Run(ctx context.Context, log *zap.Logger, adm Admin, drainTimeout time.Dura
 				failure = err
 			}
 		case <-hardStop.C:
-			return errors.Join(failure, fmt.Errorf("shutdown: %d server(s) still running after %s", running, drainTimeout))
+			failure = errors.Join(failure, fmt.Errorf("shutdown: %d server(s) still running after %s", running, drainTimeout))
+			break wait
 		}
 	}
 

@@ -534,3 +534,34 @@ func TestSignalContext_ParentCancel(t *testing.T) {
 	default:
 	}
 }
+
+// A server that stops the moment its context ends must still find /readyz
+// already failing: readiness goes first, always.
+func TestRun_ReadinessFailsBeforeServersSeeCancel(t *testing.T) {
+	for range 200 {
+		rec := &recorder{}
+		adm := newFakeAdmin(rec)
+		sawReady := make(chan bool, 1)
+		fast := serverFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			sawReady <- adm.ready.Load()
+			return nil
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := startRun(ctx, adm, time.Second, fast)
+		receive(t, adm.readyCalls, "ready=true")
+		cancel()
+		if receive(t, sawReady, "server stop") {
+			t.Fatal("a server saw its context canceled while the service was still ready")
+		}
+		if err := receive(t, done, "Run to return"); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	}
+}
+
+func TestSignalContext_StopTwiceIsSafe(t *testing.T) {
+	_, stop := lifecycle.SignalContext(t.Context(), zap.NewNop(), func() {})
+	stop()
+	stop()
+}

@@ -52,8 +52,11 @@ func New(opts Options) (*zap.Logger, error) {
 		return nil, fmt.Errorf("log format %q: want json, console or auto", opts.Format)
 	}
 
-	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(out)), level)
-	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(out)))).With(
+	// One lock for log lines and zap's own error output, so they never
+	// interleave.
+	sink := zapcore.Lock(zapcore.AddSync(out))
+	core := zapcore.NewCore(enc, sink, level)
+	return zap.New(core, zap.ErrorOutput(sink)).With(
 		zap.String("service", opts.Service),
 		zap.String("version", opts.Version),
 	), nil
