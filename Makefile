@@ -128,6 +128,13 @@ bench: ## Go benchmarks of every module (throughput figures in docs/benchmarks.m
 clean: ## remove the stack, test leftovers, every netlab image and ./bin
 	-$(COMPOSE_CMD) --profile tools down --remove-orphans 2>/dev/null
 	@ids=$$(docker ps -aq --filter label=org.netlab.project=netlab); [ -z "$$ids" ] || docker rm -f $$ids
-	@ids=$$(docker images -q --filter label=org.netlab.project=netlab | sort -u); [ -z "$$ids" ] || docker rmi -f $$ids
-	-docker image prune -f --filter label=org.netlab.project=netlab >/dev/null
+	@# -a includes the classic builder's intermediate images; children must go
+	@# before their parents, so repeat until nothing labelled is left.
+	@for pass in 1 2 3 4; do \
+		ids=$$(docker images -aq --filter label=org.netlab.project=netlab | sort -u); \
+		[ -z "$$ids" ] && break; \
+		docker rmi -f $$ids >/dev/null 2>&1 || true; \
+	done; \
+	left=$$(docker images -aq --filter label=org.netlab.project=netlab); \
+	if [ -n "$$left" ]; then echo "could not remove netlab images: $$left" >&2; exit 1; fi
 	rm -rf bin .build
