@@ -160,6 +160,8 @@ func buildImages(ctx context.Context) error {
 			BuildOptionsModifier: func(o *client.ImageBuildOptions) {
 				// Classic builder: there is no buildx/BuildKit here.
 				o.Version = build.BuilderV1
+				// No intermediate containers left behind, even when a step fails.
+				o.Remove, o.ForceRemove = true, true
 				o.Labels = map[string]string{projectLabel: "netlab"}
 			},
 		},

@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,6 +208,55 @@ func TestServer_ServesConcurrentClientsTheirOwnBytes(t *testing.T) {
 			}
 			if !bytes.Equal(got, msg) {
 				errs <- fmt.Errorf("client %d got someone else's bytes", i)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// Thousands of clients hold connections open at the same time, and each
+// gets exactly its own bytes back.
+func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
+	const clients = 2000
+	// Both ends live in this process: two descriptors per connection.
+	var limit syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err == nil && limit.Cur < 2*clients+100 {
+		t.Skipf("open-files limit %d is too low for %d connections", limit.Cur, clients)
+	}
+	cfg := testConfig()
+	cfg.MaxConns = clients
+	r := start(t, cfg)
+	conns := make([]net.Conn, clients)
+	for i := range conns {
+		c, err := net.Dial("tcp", r.srv.Addr().String())
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns[i] = c
+	}
+	waitFor(t, "every connection to be served", func() bool {
+		return r.metric(t, "netlab_tcp_echo_connections_active") == clients
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i, c := range conns {
+		wg.Go(func() {
+			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+			msg := fmt.Appendf(nil, "client %d of %d", i, clients)
+			if _, err := c.Write(msg); err != nil {
+				errs <- err
+				return
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+			} else if !bytes.Equal(got, msg) {
+				errs <- fmt.Errorf("client %d got %q", i, got)
 			}
 		})
 	}
