@@ -23,6 +23,11 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 COMPOSE_CMD = $(COMPOSE) -p $(PROJECT) -f docker-compose.yml
 
+# What docker-compose.yml reads, so compose runs the images make built.
+# Only for the stack targets: the e2e tests choose their own tag.
+up down logs ps clean: export NETLAB_IMAGE_PREFIX = $(IMAGE_PREFIX)
+up down logs ps clean: export NETLAB_TAG = $(TAG)
+
 # testcontainers on a machine without a registry, inside a container.
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
