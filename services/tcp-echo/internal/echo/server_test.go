@@ -63,6 +63,20 @@ func start(tb testing.TB, cfg config.Config) *running {
 	return r
 }
 
+// expectServeReturns fails the test unless Serve returns nil within wait.
+func (r *running) expectServeReturns(t *testing.T, wait time.Duration, when string) {
+	t.Helper()
+	select {
+	case err := <-r.served:
+		r.served <- err // put back for Cleanup
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(wait):
+		t.Fatalf("Serve did not return %s", when)
+	}
+}
+
 func (r *running) dial(tb testing.TB) *net.TCPConn {
 	tb.Helper()
 	c, err := net.Dial("tcp", r.srv.Addr().String())
@@ -358,15 +372,7 @@ func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 	}
 	// The client finishing ends the drain well before SHUTDOWN_TIMEOUT.
 	c.Close()
-	select {
-	case err := <-r.served:
-		if err != nil {
-			t.Fatalf("Serve: %v", err)
-		}
-		r.served <- err // for Cleanup
-	case <-time.After(4 * time.Second):
-		t.Fatal("Serve did not return after the last client closed")
-	}
+	r.expectServeReturns(t, 4*time.Second, "after the last client closed")
 }
 
 func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
@@ -381,15 +387,7 @@ func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Fatalf("read after shutdown timeout: %v, want a clean EOF", err)
 	}
-	select {
-	case err := <-r.served:
-		if err != nil {
-			t.Fatalf("Serve: %v", err)
-		}
-		r.served <- err
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return after the shutdown timeout")
-	}
+	r.expectServeReturns(t, 5*time.Second, "after the shutdown timeout")
 	if got := r.metric(t, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
 		t.Errorf("closed{shutdown} = %v, want 1", got)
 	}
