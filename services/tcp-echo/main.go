@@ -25,22 +25,27 @@ import (
 const service = "tcp-echo"
 
 func main() {
+	command := ""
+	if len(os.Args) > 1 {
+		command = os.Args[1]
+	}
+	switch command {
+	case "", "healthcheck":
+	case "version":
+		fmt.Println(service, version.Get())
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "%s: unknown command %q (want healthcheck or version)\n", service, command)
+		os.Exit(2)
+	}
+
 	cfg, err := config.Load(nil)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: config: %v\n", service, err)
 		os.Exit(2)
 	}
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "healthcheck":
-			os.Exit(healthcheck.Main(context.Background(), cfg.AdminAddr, os.Stdout))
-		case "version":
-			fmt.Println(service, version.Get())
-			return
-		default:
-			fmt.Fprintf(os.Stderr, "%s: unknown command %q (want healthcheck or version)\n", service, os.Args[1])
-			os.Exit(2)
-		}
+	if command == "healthcheck" {
+		os.Exit(healthcheck.Main(context.Background(), cfg.AdminAddr, os.Stdout))
 	}
 
 	log, err := logging.New(logging.Options{

@@ -53,6 +53,8 @@ func TestProgram_ExitCodes(t *testing.T) {
 		{"unknown subcommand", nil, []string{"serve-please"}, 2, `unknown command "serve-please"`},
 		{"healthcheck without a server", []string{"ADMIN_ADDR=127.0.0.1:1"}, []string{"healthcheck"}, 1, "unhealthy"},
 		{"version", nil, []string{"version"}, 0, "tcp-echo dev"},
+		{"version ignores config", []string{"MAX_CONNS=abc"}, []string{"version"}, 0, "tcp-echo dev"},
+		{"healthcheck checks config", []string{"ADMIN_ADDR=nope"}, []string{"healthcheck"}, 2, "ADMIN_ADDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
