@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-SERVICES        := tcp-echo
+SERVICES        := tcp-echo udp-responder
 PROJECT         ?= netlab
 # The builder stage's image. Without a registry, `make builder-image` makes
 # one from this machine's Go toolchain and the build uses that instead.
@@ -60,6 +60,9 @@ up: images ## build images and start the stack; wait until healthy
 	@echo "                  printf 'Hello, world' | nc -q1 $$($(COMPOSE_CMD) port tcp-echo 65432 | tr : ' ')"
 	@echo "                  $(COMPOSE_CMD) run --rm tcp-echo-client --count 5"
 	@echo "  tcp-echo admin  http://$$($(COMPOSE_CMD) port tcp-echo 9090)/metrics  (also /healthz /readyz /version)"
+	@echo "  udp-responder   $$($(COMPOSE_CMD) port --protocol udp udp-responder 12345) (udp)"
+	@echo "                  $(COMPOSE_CMD) run --rm udp-client --count 1000"
+	@echo "  udp admin       http://$$($(COMPOSE_CMD) port udp-responder 9090)/metrics"
 	@echo "  stop with: make down"
 
 .PHONY: down
