@@ -41,6 +41,9 @@ type Config struct {
 	// Sockets is the number of SO_REUSEPORT sockets (and goroutines) serving
 	// the port; 0 means one per CPU.
 	Sockets int `env:"SOCKETS" envDefault:"0"`
+	// BatchSize is how many datagrams one system call reads or writes
+	// (recvmmsg/sendmmsg); 1 reads and writes one at a time.
+	BatchSize int `env:"BATCH_SIZE" envDefault:"32"`
 	// ShutdownToken enables the tutorial's "exit": a datagram
 	// "exit <token>" from a ShutdownAllow source starts a graceful shutdown.
 	// Empty (the default) disables it.
@@ -68,6 +71,7 @@ func (c Config) Validate() error {
 		config.InRange("RATE_BURST", c.RateBurst, 1, 1_000_000),
 		config.InRange("RATE_TABLE_SIZE", c.RateTableSize, 64, 10_000_000),
 		config.InRange("SOCKETS", c.Sockets, 0, 256),
+		config.InRange("BATCH_SIZE", c.BatchSize, 1, 1024),
 	}
 	if !(c.MaxAmplification > 0 && c.MaxAmplification <= 1) {
 		errs = append(errs, &config.Error{Var: "MAX_AMPLIFICATION", Value: fmt.Sprint(c.MaxAmplification),

@@ -131,34 +131,87 @@ func (s *Server) Serve(ctx context.Context) error {
 	return failure
 }
 
-// work serves one socket. The loop allocates nothing per datagram: the
-// buffer is reused and addresses are netip values.
+// work serves one socket until it is closed.
 func (s *Server) work(c *net.UDPConn, worker int) error {
-	buf := make([]byte, s.cfg.MaxDatagram+1) // one more byte reveals oversize datagrams
 	debug := s.log.Core().Enabled(zap.DebugLevel)
+	if s.cfg.BatchSize > 1 {
+		raw, err := c.SyscallConn()
+		if err != nil {
+			return fmt.Errorf("socket %d: %w", worker, err)
+		}
+		b := newBatch(raw, s.cfg.BatchSize, s.cfg.MaxDatagram+1, s.replied, s.replyFailed)
+		return s.workBatched(b, worker, debug)
+	}
+	return s.workSingly(c, worker, debug)
+}
+
+// workBatched reads up to BATCH_SIZE datagrams per system call and sends
+// their replies with one more. The loop allocates nothing per datagram.
+func (s *Server) workBatched(b *batch, worker int, debug bool) error {
+	var readErrors int
+	for {
+		n, err := b.read()
+		if err != nil {
+			if stop, err := s.readFailed(err, worker, &readErrors); stop {
+				return err
+			}
+			continue
+		}
+		readErrors = 0
+		for i := range n {
+			req, src := b.datagram(i)
+			if reply := s.answer(src, req, debug); reply != nil {
+				b.queue(i, reply)
+			}
+		}
+		b.flush()
+	}
+}
+
+// workSingly is the one-datagram-per-call loop (BATCH_SIZE=1): the buffer
+// is reused and addresses are netip values, so it allocates nothing either.
+func (s *Server) workSingly(c *net.UDPConn, worker int, debug bool) error {
+	buf := make([]byte, s.cfg.MaxDatagram+1) // one more byte reveals oversize datagrams
 	var readErrors int
 	for {
 		n, src, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
+			if stop, err := s.readFailed(err, worker, &readErrors); stop {
+				return err
 			}
-			// Transient errors (an ICMP error reported on the socket, a
-			// buffer shortage) must not stop the server; a socket that
-			// only fails is broken.
-			s.metrics.readErrors.Inc()
-			if readErrors++; readErrors > 1000 {
-				return fmt.Errorf("read udp (socket %d): %w", worker, err)
-			}
-			time.Sleep(time.Millisecond)
 			continue
 		}
 		readErrors = 0
-		s.handle(c, src, buf[:n], debug)
+		if reply := s.answer(src, buf[:n], debug); reply != nil {
+			n, err := c.WriteToUDPAddrPort(reply, src)
+			if err != nil {
+				s.replyFailed(err)
+				continue
+			}
+			s.replied(n)
+		}
 	}
 }
 
-func (s *Server) handle(c *net.UDPConn, src netip.AddrPort, req []byte, debug bool) {
+// readFailed decides whether a read error ends the worker: a closed socket
+// ends it cleanly (nil error); transient errors (an ICMP error reported on
+// the socket, a buffer shortage) are counted and survived, unless a socket
+// does nothing but fail.
+func (s *Server) readFailed(err error, worker int, count *int) (stop bool, _ error) {
+	if errors.Is(err, net.ErrClosed) {
+		return true, nil
+	}
+	s.metrics.readErrors.Inc()
+	if *count++; *count > 1000 {
+		return true, fmt.Errorf("read udp (socket %d): %w", worker, err)
+	}
+	time.Sleep(time.Millisecond)
+	return false, nil
+}
+
+// answer runs the policy on one datagram and counts it. It returns the
+// reply to send, or nil.
+func (s *Server) answer(src netip.AddrPort, req []byte, debug bool) []byte {
 	m := s.metrics
 	m.received.Inc()
 	m.bytesReceived.Add(float64(len(req)))
@@ -175,16 +228,16 @@ func (s *Server) handle(c *net.UDPConn, src netip.AddrPort, req []byte, debug bo
 	}
 	if v.reply == nil {
 		m.dropped[v.dropped].Inc()
-		return
 	}
-	n, err := c.WriteToUDPAddrPort(v.reply, src)
-	if err != nil {
-		m.dropped[dropWriteError].Inc()
-		if debug {
-			s.log.Debug("reply failed", zap.Stringer("remote", src), zap.Error(err))
-		}
-		return
-	}
-	m.sent.Inc()
-	m.bytesSent.Add(float64(n))
+	return v.reply
+}
+
+func (s *Server) replied(bytes int) {
+	s.metrics.sent.Inc()
+	s.metrics.bytesSent.Add(float64(bytes))
+}
+
+func (s *Server) replyFailed(err error) {
+	s.metrics.dropped[dropWriteError].Inc()
+	s.log.Debug("reply failed", zap.Error(err))
 }
