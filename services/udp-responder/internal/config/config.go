@@ -66,12 +66,15 @@ func (c Config) Validate() error {
 		c.Shared.Validate(),
 		config.ListenAddr("LISTEN_ADDR", c.ListenAddr),
 		config.OneOf("MODE", c.Mode, ModeGreet, ModeEcho),
-		config.InRange("GREETING", len(c.Greeting), 1, 1024),
 		config.InRange("MAX_DATAGRAM", c.MaxDatagram, 64, 65507),
 		config.InRange("RATE_BURST", c.RateBurst, 1, 1_000_000),
 		config.InRange("RATE_TABLE_SIZE", c.RateTableSize, 64, 10_000_000),
 		config.InRange("SOCKETS", c.Sockets, 0, 256),
 		config.InRange("BATCH_SIZE", c.BatchSize, 1, 1024),
+	}
+	if len(c.Greeting) < 1 || len(c.Greeting) > 1024 {
+		errs = append(errs, &config.Error{Var: "GREETING", Value: c.Greeting[:min(len(c.Greeting), 40)],
+			Reason: fmt.Sprintf("must be 1 to 1024 bytes, got %d", len(c.Greeting))})
 	}
 	if !(c.MaxAmplification > 0 && c.MaxAmplification <= 1) {
 		errs = append(errs, &config.Error{Var: "MAX_AMPLIFICATION", Value: fmt.Sprint(c.MaxAmplification),
