@@ -103,6 +103,7 @@ images: builder-image ## build every service image (classic builder, no registry
 			--build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) \
 			-t $(IMAGE_PREFIX)/$$s:$(TAG) . 2>&1 | { grep -v -e DEPRECATED -e 'legacy builder' -e BuildKit -e 'environment-variable' -e '^ *$$' || true; }; \
 	done
+	@$(MAKE) prune-images
 
 ## ---- checks ----
 .PHONY: fmt
@@ -129,6 +130,11 @@ unit: ## unit tests with -race in every module (e2e skipped)
 .PHONY: e2e
 e2e: builder-image ## end-to-end tests: real images, the real compose file, testcontainers
 	cd tests && GO_IMAGE=$(RESOLVED_GO_IMAGE) go test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./...
+	@$(MAKE) prune-images
+
+.PHONY: prune-images
+prune-images: # images a rebuild superseded (untagged, labelled netlab); the layer cache stays
+	@docker image prune -f --filter label=org.netlab.project=netlab >/dev/null
 
 .PHONY: bench
 bench: ## Go benchmarks of every module (throughput figures in docs/benchmarks.md)

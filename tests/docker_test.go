@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,11 +23,25 @@ type oneShot struct {
 	exitCode int
 	stdout   string
 	stderr   string
+	// startedAt and finishedAt are when Docker started the container and
+	// saw it exit.
+	startedAt, finishedAt time.Time
 }
 
-// runOneShot runs a container from the tcp-echo image until it exits and
-// returns its exit code and output. The container is removed when t ends.
-func runOneShot(t *testing.T, opts ...testcontainers.ContainerCustomizer) oneShot {
+// runOneShot runs a container from image until it exits and returns its exit
+// code and output. The container is removed when t ends.
+func runOneShot(t *testing.T, image string, opts ...testcontainers.ContainerCustomizer) oneShot {
+	t.Helper()
+	res, err := startOneShot(t, image, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// startOneShot is runOneShot for goroutines other than the test's own: it
+// returns errors instead of failing t. The container is removed when t ends.
+func startOneShot(t *testing.T, image string, opts ...testcontainers.ContainerCustomizer) (oneShot, error) {
 	t.Helper()
 	requireImages(t)
 	ctx := t.Context()
@@ -34,36 +49,62 @@ func runOneShot(t *testing.T, opts ...testcontainers.ContainerCustomizer) oneSho
 		testcontainers.WithLabels(map[string]string{projectLabel: "netlab"}),
 		testcontainers.WithWaitStrategy(wait.ForExit().WithExitTimeout(oneShotTimeout)),
 	)
-	ctr, err := testcontainers.Run(ctx, tcpEchoImage, opts...)
+	ctr, err := testcontainers.Run(ctx, image, opts...)
 	testcontainers.CleanupContainer(t, ctr)
 	if err != nil {
-		t.Fatalf("run %s: %v", tcpEchoImage, err)
+		return oneShot{}, fmt.Errorf("run %s: %w", image, err)
 	}
 	state, err := ctr.State(ctx)
 	if err != nil {
-		t.Fatalf("container state: %v", err)
+		return oneShot{}, fmt.Errorf("container state: %w", err)
 	}
 	if state.Running {
-		t.Fatalf("container still running after %s", oneShotTimeout)
+		return oneShot{}, fmt.Errorf("container still running after %s", oneShotTimeout)
 	}
-	stdout, stderr := containerLogs(t, ctr.GetContainerID())
-	return oneShot{exitCode: state.ExitCode, stdout: stdout, stderr: stderr}
+	res := oneShot{exitCode: state.ExitCode}
+	if res.startedAt, err = time.Parse(time.RFC3339Nano, state.StartedAt); err != nil {
+		return oneShot{}, fmt.Errorf("container start time: %w", err)
+	}
+	if res.finishedAt, err = time.Parse(time.RFC3339Nano, state.FinishedAt); err != nil {
+		return oneShot{}, fmt.Errorf("container finish time: %w", err)
+	}
+	if res.stdout, res.stderr, err = logsOf(ctx, ctr.GetContainerID()); err != nil {
+		return oneShot{}, err
+	}
+	return res, nil
+}
+
+// String formats the result for failure messages.
+func (r oneShot) String() string {
+	return fmt.Sprintf("exit code %d\nstdout:\n%s\nstderr:\n%s", r.exitCode, tail(r.stdout, 30), tail(r.stderr, 30))
 }
 
 // containerLogs returns a container's stdout and stderr separately.
 func containerLogs(t *testing.T, id string) (stdout, stderr string) {
 	t.Helper()
-	cli := requireDocker(t)
-	rc, err := cli.ContainerLogs(t.Context(), id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	stdout, stderr, err := logsOf(t.Context(), id)
 	if err != nil {
-		t.Fatalf("container logs: %v", err)
+		t.Fatal(err)
+	}
+	return stdout, stderr
+}
+
+// logsOf returns a container's stdout and stderr separately.
+func logsOf(ctx context.Context, id string) (stdout, stderr string, err error) {
+	cli, err := dockerClient()
+	if err != nil {
+		return "", "", err
+	}
+	rc, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		return "", "", fmt.Errorf("container logs: %w", err)
 	}
 	defer rc.Close()
 	var out, errOut bytes.Buffer
 	if _, err := stdcopy.StdCopy(&out, &errOut, rc); err != nil {
-		t.Fatalf("demultiplex logs: %v", err)
+		return "", "", fmt.Errorf("demultiplex logs: %w", err)
 	}
-	return out.String(), errOut.String()
+	return out.String(), errOut.String(), nil
 }
 
 // inspect returns the container's current inspect data.
@@ -110,6 +151,38 @@ func poll(ctx context.Context, timeout, interval time.Duration, cond func() erro
 		case <-ctx.Done():
 			return fmt.Errorf("after %s: %w", timeout, err)
 		case <-tick.C:
+		}
+	}
+}
+
+// assertNonRootReadOnly checks that ctr is configured to run as the
+// non-root user on a read-only root filesystem, and that every process in it
+// really runs as that user.
+func assertNonRootReadOnly(t *testing.T, ctr *testcontainers.DockerContainer) {
+	t.Helper()
+	info := inspect(t, ctr)
+	if info.Config.User != nonRootUser {
+		t.Errorf("Config.User = %q, want %q", info.Config.User, nonRootUser)
+	}
+	if !info.HostConfig.ReadonlyRootfs {
+		t.Error("HostConfig.ReadonlyRootfs = false, want true")
+	}
+
+	top, err := requireDocker(t).ContainerTop(t.Context(), ctr.GetContainerID(),
+		client.ContainerTopOptions{Arguments: []string{"-o", "pid,uid,gid,comm"}})
+	if err != nil {
+		t.Fatalf("container top: %v", err)
+	}
+	uidCol, gidCol := slices.Index(top.Titles, "UID"), slices.Index(top.Titles, "GID")
+	if uidCol < 0 || gidCol < 0 {
+		t.Fatalf("container top titles %v: no UID or GID column", top.Titles)
+	}
+	if len(top.Processes) == 0 {
+		t.Fatal("container top lists no processes")
+	}
+	for _, p := range top.Processes {
+		if p[uidCol] != "65532" || p[gidCol] != "65532" {
+			t.Errorf("process %v runs as uid %s gid %s, want 65532", p, p[uidCol], p[gidCol])
 		}
 	}
 }

@@ -32,6 +32,9 @@ const (
 	imageTag = "e2e"
 	// tcpEchoImage is the tcp-echo image the suite builds and runs.
 	tcpEchoImage = "netlab/tcp-echo:" + imageTag
+	// udpResponderImage is the udp-responder image: the server and, as
+	// /udp-client, its client.
+	udpResponderImage = "netlab/udp-responder:" + imageTag
 	// defaultGoImage is the builder image `make builder-image` creates.
 	defaultGoImage = "netlab/go-builder:1.26.8"
 	// projectLabel marks every image and container of the project.
@@ -95,6 +98,13 @@ func requireDocker(t *testing.T) *testcontainers.DockerClient {
 	return cli
 }
 
+// serviceImages maps every service the suite builds (the SERVICE build
+// argument of deploy/Dockerfile) to the image it is tagged as.
+var serviceImages = []struct{ service, image string }{
+	{"tcp-echo", tcpEchoImage},
+	{"udp-responder", udpResponderImage},
+}
+
 // imageBuild is the result of building the suite's images once per process.
 var imageBuild = sync.OnceValue(func() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -112,13 +122,14 @@ func requireImages(t *testing.T) {
 		t.Fatalf("build images: %v", err)
 	}
 	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Logf("built %s in %s", tcpEchoImage, d.Round(100*time.Millisecond))
+		t.Logf("built the service images in %s", d.Round(100*time.Millisecond))
 	}
 }
 
-// buildImages builds netlab/tcp-echo:e2e from deploy/Dockerfile with the
-// classic builder. Images are kept: the next run rebuilds from the layer
-// cache in seconds, and `make clean` removes them.
+// buildImages builds every image in serviceImages from deploy/Dockerfile
+// with the classic builder, one after the other (they share the builder
+// image and platform layers). Images are kept: the next run rebuilds from the
+// layer cache in seconds, and `make clean` removes them.
 func buildImages(ctx context.Context) error {
 	root, err := repoRoot()
 	if err != nil {
@@ -142,8 +153,19 @@ func buildImages(ctx context.Context) error {
 	}
 	defer provider.Close()
 
+	for _, si := range serviceImages {
+		if err := buildImage(ctx, provider, cli, root, goImage, si.service, si.image); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildImage builds image from deploy/Dockerfile with SERVICE=service and
+// checks it carries the project label.
+func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, cli *testcontainers.DockerClient, root, goImage, service, image string) error {
 	var buildLog bytes.Buffer
-	repo, tag, _ := strings.Cut(tcpEchoImage, ":")
+	repo, tag, _ := strings.Cut(image, ":")
 	req := &testcontainers.ContainerRequest{
 		FromDockerfile: testcontainers.FromDockerfile{
 			Context:    root,
@@ -151,7 +173,7 @@ func buildImages(ctx context.Context) error {
 			Repo:       repo,
 			Tag:        tag,
 			BuildArgs: map[string]*string{
-				"SERVICE":  new("tcp-echo"),
+				"SERVICE":  new(service),
 				"GO_IMAGE": new(goImage),
 				"VERSION":  new(imageTag),
 			},
@@ -167,15 +189,15 @@ func buildImages(ctx context.Context) error {
 		},
 	}
 	if _, err := provider.BuildImage(ctx, req); err != nil {
-		return fmt.Errorf("build %s: %w\n%s", tcpEchoImage, err, tail(buildLog.String(), 40))
+		return fmt.Errorf("build %s: %w\n%s", image, err, tail(buildLog.String(), 40))
 	}
 
-	img, err := cli.ImageInspect(ctx, tcpEchoImage)
+	img, err := cli.ImageInspect(ctx, image)
 	if err != nil {
-		return fmt.Errorf("inspect %s: %w", tcpEchoImage, err)
+		return fmt.Errorf("inspect %s: %w", image, err)
 	}
 	if img.Config == nil || img.Config.Labels[projectLabel] != "netlab" {
-		return errors.New(tcpEchoImage + ": missing label " + projectLabel + "=netlab")
+		return errors.New(image + ": missing label " + projectLabel + "=netlab")
 	}
 	return nil
 }

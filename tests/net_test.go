@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,9 +127,11 @@ func httpGet(ctx context.Context, url string) (int, string, error) {
 	return resp.StatusCode, string(body), err
 }
 
-// metricValue sums the samples of metric (any labels) in a Prometheus text
-// exposition; found is false if no sample exists.
-func metricValue(exposition, metric string) (sum float64, found bool, err error) {
+// metricValue sums the samples of metric in a Prometheus text exposition
+// whose label set contains every one of labels (each written as in the
+// exposition, e.g. `reason="rate_limited"`); with no labels, every sample
+// counts. found is false if no sample matched.
+func metricValue(exposition, metric string, labels ...string) (sum float64, found bool, err error) {
 	sc := bufio.NewScanner(strings.NewReader(exposition))
 	for sc.Scan() {
 		line := sc.Text()
@@ -136,8 +139,12 @@ func metricValue(exposition, metric string) (sum float64, found bool, err error)
 		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
 			continue
 		}
+		var labelSet string
 		if i := strings.LastIndexByte(rest, '}'); i >= 0 {
-			rest = rest[i+1:]
+			labelSet, rest = rest[:i+1], rest[i+1:]
+		}
+		if !hasLabels(labelSet, labels) {
+			continue
 		}
 		fields := strings.Fields(rest)
 		if len(fields) == 0 {
@@ -151,6 +158,41 @@ func metricValue(exposition, metric string) (sum float64, found bool, err error)
 		found = true
 	}
 	return sum, found, sc.Err()
+}
+
+// hasLabels reports whether the label set "{a="x",b="y"}" contains every
+// name="value" pair of want.
+func hasLabels(labelSet string, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	inner := strings.TrimSuffix(strings.TrimPrefix(labelSet, "{"), "}")
+	for _, w := range want {
+		if !slices.Contains(strings.Split(inner, ","), w) {
+			return false
+		}
+	}
+	return true
+}
+
+// scrapeMetric fetches http://adminAddr/metrics and returns metricValue of
+// it; a metric that is missing is an error.
+func scrapeMetric(ctx context.Context, adminAddr, metric string, labels ...string) (float64, error) {
+	code, body, err := httpGet(ctx, "http://"+adminAddr+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	if code != http.StatusOK {
+		return 0, fmt.Errorf("GET /metrics = %d", code)
+	}
+	v, found, err := metricValue(body, metric, labels...)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, fmt.Errorf("/metrics has no %s%v", metric, labels)
+	}
+	return v, nil
 }
 
 // abbrev shortens long payloads in failure messages.

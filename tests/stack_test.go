@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -24,35 +25,74 @@ const (
 	// Container ports of tcp-echo (docker-compose.yml publishes both).
 	tcpEchoPort      = "65432/tcp"
 	tcpEchoAdminPort = "9090/tcp"
+	// udpResponderAdminPort is udp-responder's admin port. Its UDP port is
+	// published too, but the tests reach it from containers on the network.
+	udpResponderAdminPort = "9090/tcp"
 	// composeNetwork is the network's key in docker-compose.yml; compose
 	// names it <project>_netlab.
 	composeNetwork = "netlab"
+
+	// Service names in docker-compose.yml.
+	tcpEchoService      = "tcp-echo"
+	udpResponderService = "udp-responder"
 
 	stackUpTimeout   = 3 * time.Minute
 	stackDownTimeout = 3 * time.Minute
 )
 
+// allServices are the services of docker-compose.yml that run by default
+// (the clients are in the tools profile and run as one-shot containers).
+var allServices = []string{tcpEchoService, udpResponderService}
+
 // stack is one running copy of docker-compose.yml under its own project name.
+// Only the fields of the services it was started with are set.
 type stack struct {
 	name    string
 	compose *compose.DockerCompose
+	// network is the name Docker gave the compose network `netlab`.
+	network string
+
 	// tcpEcho is the tcp-echo service's container.
 	tcpEcho *testcontainers.DockerContainer
 	// echoAddr and adminAddr are the host addresses of tcp-echo's published
 	// echo and admin ports (random host ports on 127.0.0.1).
 	echoAddr  string
 	adminAddr string
-	// network is the name Docker gave the compose network `netlab`.
-	network string
+
+	// udpResponder is the udp-responder service's container.
+	udpResponder *testcontainers.DockerContainer
+	// udpAdminAddr is the host address of udp-responder's admin port.
+	udpAdminAddr string
+}
+
+// String describes the stack's host addresses for logs.
+func (s *stack) String() string {
+	var parts []string
+	if s.tcpEcho != nil {
+		parts = append(parts, "tcp-echo "+s.echoAddr, "tcp-echo admin "+s.adminAddr)
+	}
+	if s.udpResponder != nil {
+		parts = append(parts, "udp-responder admin "+s.udpAdminAddr)
+	}
+	return s.name + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// stackConfig chooses what a stack runs.
+type stackConfig struct {
+	// services to start; nil means allServices.
+	services []string
+	// env is added to the environment docker-compose.yml is read with.
+	env map[string]string
 }
 
 // newStack starts a stack that belongs to t alone and is taken down when t
-// ends. Use it for tests that stop or break a service.
-func newStack(t *testing.T) *stack {
+// ends. Use it for tests that stop or break a service. With no services, it
+// runs every service.
+func newStack(t *testing.T, cfg stackConfig) *stack {
 	t.Helper()
 	requireImages(t)
 	start := time.Now()
-	s, err := startStack(t.Context(), projectName(t.Name()), func(down func() error) {
+	s, err := startStack(t.Context(), projectName(t.Name()), cfg, func(down func() error) {
 		t.Cleanup(func() {
 			if err := down(); err != nil {
 				t.Errorf("compose down: %v", err)
@@ -62,7 +102,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
-	t.Logf("stack %s up in %s (echo %s, admin %s)", s.name, time.Since(start).Round(100*time.Millisecond), s.echoAddr, s.adminAddr)
+	t.Logf("stack %s up in %s", s, time.Since(start).Round(100*time.Millisecond))
 	return s
 }
 
@@ -84,11 +124,11 @@ func sharedStack(t *testing.T) *stack {
 		ctx, cancel := context.WithTimeout(context.Background(), stackUpTimeout)
 		defer cancel()
 		start := time.Now()
-		shared, sharedErr = startStack(ctx, projectName("shared"), func(down func() error) {
+		shared, sharedErr = startStack(ctx, projectName("shared"), stackConfig{}, func(down func() error) {
 			sharedTeardowns = append(sharedTeardowns, down)
 		})
 		if sharedErr == nil {
-			t.Logf("shared stack %s up in %s (echo %s, admin %s)", shared.name, time.Since(start).Round(100*time.Millisecond), shared.echoAddr, shared.adminAddr)
+			t.Logf("shared stack %s up in %s", shared, time.Since(start).Round(100*time.Millisecond))
 		}
 	}
 	if sharedErr != nil {
@@ -125,14 +165,18 @@ func projectName(hint string) string {
 	return "netlab-e2e-" + hint + "-" + hex.EncodeToString(b[:])
 }
 
-// startStack brings up docker-compose.yml as project name with the e2e
-// images, random host ports and a health-check wait. register receives the
-// teardown before Up's error is checked, so a half-started stack is removed
-// too.
-func startStack(ctx context.Context, name string, register func(down func() error)) (*stack, error) {
+// startStack brings up cfg.services of docker-compose.yml as project name
+// with the e2e images, random host ports and a health-check wait. register
+// receives the teardown before Up's error is checked, so a half-started stack
+// is removed too.
+func startStack(ctx context.Context, name string, cfg stackConfig, register func(down func() error)) (*stack, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
+	}
+	services := cfg.services
+	if services == nil {
+		services = allServices
 	}
 	c, err := compose.NewDockerComposeWith(
 		compose.WithStackFiles(filepath.Join(root, "docker-compose.yml")),
@@ -141,14 +185,23 @@ func startStack(ctx context.Context, name string, register func(down func() erro
 	if err != nil {
 		return nil, fmt.Errorf("compose %s: %w", name, err)
 	}
-	c.WithEnv(map[string]string{
-		// The image built by requireImages; it exists, so compose does
+	env := map[string]string{
+		// The images built by requireImages; they exist, so compose does
 		// not build (pull_policy missing) even though the file has build:.
 		"NETLAB_TAG": imageTag,
 		// Empty host port: Docker picks a free one on 127.0.0.1.
-		"TCP_ECHO_PUBLISH":       "127.0.0.1:",
-		"TCP_ECHO_ADMIN_PUBLISH": "127.0.0.1:",
-	}).WaitForService("tcp-echo", wait.ForHealthCheck().WithStartupTimeout(90*time.Second))
+		"TCP_ECHO_PUBLISH":            "127.0.0.1:",
+		"TCP_ECHO_ADMIN_PUBLISH":      "127.0.0.1:",
+		"UDP_RESPONDER_PUBLISH":       "127.0.0.1:",
+		"UDP_RESPONDER_ADMIN_PUBLISH": "127.0.0.1:",
+	}
+	maps.Copy(env, cfg.env)
+	c.WithEnv(env)
+	for _, svc := range services {
+		// Both healthchecks exercise the real protocol (an echo, a UDP
+		// probe), so healthy means serving.
+		c.WaitForService(svc, wait.ForHealthCheck().WithStartupTimeout(90*time.Second))
+	}
 
 	register(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), stackDownTimeout)
@@ -156,21 +209,37 @@ func startStack(ctx context.Context, name string, register func(down func() erro
 		err := c.Down(ctx, compose.RemoveOrphans(true), compose.RemoveVolumes(true))
 		return errors.Join(err, c.Close())
 	})
-	if err := c.Up(ctx, compose.Wait(true)); err != nil {
+	if err := c.Up(ctx, compose.RunServices(services...), compose.Wait(true)); err != nil {
 		return nil, fmt.Errorf("compose up %s: %w", name, err)
 	}
 
 	s := &stack{name: name, compose: c}
-	if s.tcpEcho, err = c.ServiceContainer(ctx, "tcp-echo"); err != nil {
-		return nil, fmt.Errorf("tcp-echo container: %w", err)
+	var member *testcontainers.DockerContainer
+	if slices.Contains(services, tcpEchoService) {
+		if s.tcpEcho, err = c.ServiceContainer(ctx, tcpEchoService); err != nil {
+			return nil, fmt.Errorf("%s container: %w", tcpEchoService, err)
+		}
+		if s.echoAddr, err = hostAddr(ctx, s.tcpEcho, tcpEchoPort); err != nil {
+			return nil, err
+		}
+		if s.adminAddr, err = hostAddr(ctx, s.tcpEcho, tcpEchoAdminPort); err != nil {
+			return nil, err
+		}
+		member = s.tcpEcho
 	}
-	if s.echoAddr, err = hostAddr(ctx, s.tcpEcho, tcpEchoPort); err != nil {
-		return nil, err
+	if slices.Contains(services, udpResponderService) {
+		if s.udpResponder, err = c.ServiceContainer(ctx, udpResponderService); err != nil {
+			return nil, fmt.Errorf("%s container: %w", udpResponderService, err)
+		}
+		if s.udpAdminAddr, err = hostAddr(ctx, s.udpResponder, udpResponderAdminPort); err != nil {
+			return nil, err
+		}
+		member = s.udpResponder
 	}
-	if s.adminAddr, err = hostAddr(ctx, s.tcpEcho, tcpEchoAdminPort); err != nil {
-		return nil, err
+	if member == nil {
+		return nil, fmt.Errorf("stack %s: no known service in %v", name, services)
 	}
-	if s.network, err = composeNetworkName(ctx, s.tcpEcho, name); err != nil {
+	if s.network, err = composeNetworkName(ctx, member, name); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -204,5 +273,5 @@ func composeNetworkName(ctx context.Context, ctr *testcontainers.DockerContainer
 		}
 		names = append(names, n)
 	}
-	return "", fmt.Errorf("tcp-echo is not on network %s (networks: %v)", want, names)
+	return "", fmt.Errorf("%s is not on network %s (networks: %v)", strings.TrimPrefix(info.Name, "/"), want, names)
 }

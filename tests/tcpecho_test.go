@@ -48,7 +48,7 @@ func TestTCPEcho_EchoesHelloWorldFromHost(t *testing.T) {
 func TestTCPEcho_ClientReachesServerByServiceName(t *testing.T) {
 	s := sharedStack(t)
 
-	res := runOneShot(t,
+	res := runOneShot(t, tcpEchoImage,
 		testcontainers.WithEntrypoint("/tcp-echo-client"),
 		testcontainers.WithEnv(map[string]string{"TCP_ECHO_ADDR": "tcp-echo:65432"}),
 		network.WithNetworkName(nil, s.network),
@@ -134,32 +134,7 @@ func TestTCPEcho_EchoesHundredConcurrentClientsTheirOwnBytes(t *testing.T) {
 
 func TestTCPEcho_RunsAsNonRootWithReadOnlyRootFS(t *testing.T) {
 	s := sharedStack(t)
-
-	info := inspect(t, s.tcpEcho)
-	if info.Config.User != nonRootUser {
-		t.Errorf("Config.User = %q, want %q", info.Config.User, nonRootUser)
-	}
-	if !info.HostConfig.ReadonlyRootfs {
-		t.Error("HostConfig.ReadonlyRootfs = false, want true")
-	}
-
-	top, err := requireDocker(t).ContainerTop(t.Context(), s.tcpEcho.GetContainerID(),
-		client.ContainerTopOptions{Arguments: []string{"-o", "pid,uid,gid,comm"}})
-	if err != nil {
-		t.Fatalf("container top: %v", err)
-	}
-	uidCol, gidCol := slices.Index(top.Titles, "UID"), slices.Index(top.Titles, "GID")
-	if uidCol < 0 || gidCol < 0 {
-		t.Fatalf("container top titles %v: no UID or GID column", top.Titles)
-	}
-	if len(top.Processes) == 0 {
-		t.Fatal("container top lists no processes")
-	}
-	for _, p := range top.Processes {
-		if p[uidCol] != "65532" || p[gidCol] != "65532" {
-			t.Errorf("process %v runs as uid %s gid %s, want 65532", p, p[uidCol], p[gidCol])
-		}
-	}
+	assertNonRootReadOnly(t, s.tcpEcho)
 }
 
 func TestTCPEcho_AdminServesReadyzAndMetrics(t *testing.T) {
@@ -204,7 +179,7 @@ func TestTCPEcho_AdminServesReadyzAndMetrics(t *testing.T) {
 func TestTCPEcho_BadConfigExitsTwoNamingTheVariable(t *testing.T) {
 	skipShort(t)
 
-	res := runOneShot(t, testcontainers.WithEnv(map[string]string{"MAX_CONNS": "abc"}))
+	res := runOneShot(t, tcpEchoImage, testcontainers.WithEnv(map[string]string{"MAX_CONNS": "abc"}))
 	if res.exitCode != 2 {
 		t.Errorf("exit code = %d, want 2", res.exitCode)
 	}
@@ -216,7 +191,7 @@ func TestTCPEcho_BadConfigExitsTwoNamingTheVariable(t *testing.T) {
 // TestTCPEcho_GracefulShutdownOnSIGTERM stops the service, so it runs on a
 // stack of its own.
 func TestTCPEcho_GracefulShutdownOnSIGTERM(t *testing.T) {
-	s := newStack(t)
+	s := newStack(t, stackConfig{services: []string{tcpEchoService}})
 	ctx := t.Context()
 
 	conn := dial(t, s.echoAddr)
