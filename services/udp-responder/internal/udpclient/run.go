@@ -1,0 +1,339 @@
+package udpclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+)
+
+// ProbeOptions configures Probe.
+type ProbeOptions struct {
+	Count int // probes to send, 1..MaxCount
+	// Rate is the probes per second over all sockets, each socket sending
+	// its share; 0 sends as fast as the sockets allow.
+	Rate        float64
+	Size        int // datagram size, probe.HeaderSize..probe.MaxSize; 0 means DefaultSize
+	Concurrency int // sockets, 1..MaxConcurrency; 0 means 1; more than Count is cut to Count
+	// Progress, if set, is called every ProgressInterval (0 means 1s) on a
+	// goroutine of Probe's until the run ends; never after Probe returns.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+}
+
+func (o ProbeOptions) normalize() (ProbeOptions, error) {
+	if o.Size == 0 {
+		o.Size = DefaultSize
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = time.Second
+	}
+	switch {
+	case o.Count < 1 || o.Count > MaxCount:
+		return o, fmt.Errorf("count %d is not between 1 and %d", o.Count, MaxCount)
+	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > MaxRate:
+		return o, fmt.Errorf("rate %g is not between 0 and %d", o.Rate, MaxRate)
+	case o.Size < probe.HeaderSize || o.Size > probe.MaxSize:
+		return o, fmt.Errorf("size %d is not between %d and %d", o.Size, probe.HeaderSize, probe.MaxSize)
+	case o.Concurrency < 1 || o.Concurrency > MaxConcurrency:
+		return o, fmt.Errorf("concurrency %d is not between 1 and %d", o.Concurrency, MaxConcurrency)
+	}
+	o.Concurrency = min(o.Concurrency, o.Count)
+	return o, nil
+}
+
+// Result is the outcome of Probe.
+type Result struct {
+	Addr        string
+	RunID       uint64
+	Count       int
+	Size        int
+	Concurrency int
+	Rate        float64
+	Stats
+	// Unreachable counts ICMP port unreachable reports (ECONNREFUSED) on the
+	// sockets: the server's port was closed for some probes.
+	Unreachable int64
+	SendErrors  int64         // probes that could not be written (not in Sent)
+	Interrupted bool          // the context ended before every probe was sent
+	Duration    time.Duration // from the start of sending to the end of the wait for replies
+	LastErr     error         // the last send or receive error, if any
+}
+
+// Probe sends opts.Count probes on opts.Concurrency sockets at opts.Rate and
+// matches the replies. Each probe carries a random run id, a sequence number
+// unique over all sockets, and its send time; RTTs are measured on the
+// monotonic clock from send times kept per sequence number, and the
+// timestamp a reply carries is only checked for plausibility.
+//
+// After the last send Probe waits up to Timeout for the outstanding replies
+// (less if every probe is answered). When ctx ends, sending stops, the wait
+// still happens, and Probe returns the result with Interrupted set and ctx's
+// error. Otherwise the error is non-nil only when the run could not start
+// (invalid options, *DialError); loss, corruption and I/O errors during the
+// run are in the Result.
+//
+// Memory: 8 bytes per probe (see Recorder) plus one 64 KiB receive buffer
+// and one Size send buffer per socket.
+func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
+	opts, err := opts.normalize()
+	res := Result{Addr: c.Addr, Count: opts.Count, Size: opts.Size, Concurrency: opts.Concurrency, Rate: opts.Rate}
+	if err != nil {
+		return res, err
+	}
+	conns, err := c.dialN(ctx, opts.Concurrency)
+	if err != nil {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+		}
+		return res, err
+	}
+	defer func() {
+		for _, conn := range conns {
+			_ = conn.Close()
+		}
+	}()
+
+	r := &run{
+		opts:  opts,
+		runID: rand.Uint64(),
+		rec:   NewRecorder(opts.Count, len(conns)),
+		conns: conns,
+		start: time.Now(),
+	}
+	r.base = r.start.UnixNano()
+	res.RunID = r.runID
+
+	var receivers sync.WaitGroup
+	for i := range conns {
+		receivers.Go(func() { r.receive(i) })
+	}
+	stopProgress := r.progress()
+	var senders sync.WaitGroup
+	for i := range conns {
+		senders.Go(func() { r.send(ctx, i) })
+	}
+	senders.Wait()
+
+	// Wait for the last replies: the deadline first, then the flag that
+	// lets a receiver cut the wait short when everything is answered.
+	deadline := time.Now().Add(c.timeout())
+	for _, conn := range conns {
+		_ = conn.SetReadDeadline(deadline)
+	}
+	r.sendingDone.Store(true)
+	if r.rec.Outstanding() == 0 {
+		r.wakeReceivers()
+	}
+	receivers.Wait()
+	res.Duration = time.Since(r.start)
+	stopProgress()
+
+	res.Stats = r.rec.Stats()
+	res.Unreachable = r.unreachable.Load()
+	res.SendErrors = r.sendErrors.Load()
+	res.LastErr = r.lastErr()
+	if ctx.Err() != nil && r.next.Load() < uint64(opts.Count) {
+		res.Interrupted = true
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+// dialN opens n sockets connected to the same resolved address, so a name
+// with several addresses cannot spread one run over several servers.
+func (c *Client) dialN(ctx context.Context, n int) ([]*net.UDPConn, error) {
+	first, err := c.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conns := []*net.UDPConn{first}
+	raddr := first.RemoteAddr().(*net.UDPAddr)
+	for len(conns) < n {
+		conn, err := net.DialUDP("udp", nil, raddr)
+		if err != nil {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+			return nil, &DialError{Addr: c.Addr, Err: err}
+		}
+		_ = conn.SetReadBuffer(socketBuffer)
+		_ = conn.SetWriteBuffer(socketBuffer)
+		conns = append(conns, conn)
+	}
+	return conns, nil
+}
+
+// run is the state of one Probe call.
+type run struct {
+	opts  ProbeOptions
+	runID uint64
+	rec   *Recorder
+	conns []*net.UDPConn
+	start time.Time // all times are offsets from start on the monotonic clock
+	base  int64     // start in Unix nanoseconds: a probe's timestamp is base + its send offset
+
+	next        atomic.Uint64 // the next sequence number to send
+	sendingDone atomic.Bool
+	unreachable atomic.Int64
+	sendErrors  atomic.Int64
+
+	mu  sync.Mutex
+	err error
+}
+
+// send is the sender of socket i. With a rate, its j-th probe is due at
+// (j*C + i) / Rate seconds after the start (C sockets), so the sockets
+// interleave evenly; a sender that falls behind catches up at once, which
+// keeps the average rate.
+func (r *run) send(ctx context.Context, i int) {
+	conn := r.conns[i]
+	buf := make([]byte, r.opts.Size)
+	done := ctx.Done()
+	var timer *time.Timer
+	if r.opts.Rate > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
+	}
+	c := len(r.conns)
+	for j := 0; ; j++ {
+		if timer != nil {
+			due := time.Duration(float64(j*c+i) / r.opts.Rate * float64(time.Second))
+			if wait := due - time.Since(r.start); wait > 0 {
+				timer.Reset(wait)
+				select {
+				case <-done:
+					return
+				case <-timer.C:
+				}
+			}
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
+		seq := r.next.Add(1) - 1
+		if seq >= uint64(r.opts.Count) {
+			return
+		}
+		stamp := time.Since(r.start)
+		_ = probe.Encode(buf, probe.Probe{RunID: r.runID, Seq: seq, SentUnix: r.base + int64(stamp)})
+		// The RTT starts after encoding, which takes a while for big probes.
+		r.rec.Sent(seq, time.Since(r.start))
+		refused, err := writeDatagram(conn, buf)
+		r.unreachable.Add(int64(refused))
+		if err != nil {
+			r.rec.Unsent(seq)
+			r.sendErrors.Add(1)
+			r.setErr(&opError{op: "send", err: err})
+		}
+	}
+}
+
+// receive is the receiver of socket i; it returns when the socket's read
+// deadline passes or the socket fails.
+func (r *run) receive(i int) {
+	conn := r.conns[i]
+	buf := make([]byte, probe.MaxSize+1)
+	for {
+		n, err := conn.Read(buf)
+		at := time.Since(r.start)
+		if err != nil {
+			switch {
+			case isRefused(err):
+				r.unreachable.Add(1)
+				continue
+			case isTimeout(err), errors.Is(err, net.ErrClosed):
+				return
+			}
+			r.setErr(&opError{op: "receive", err: err})
+			return
+		}
+		r.handle(i, buf[:n], at)
+	}
+}
+
+// handle classifies one datagram received on socket i at offset at.
+func (r *run) handle(i int, b []byte, at time.Duration) {
+	p, err := probe.Parse(b)
+	switch {
+	case errors.Is(err, probe.ErrChecksum):
+		r.rec.Corrupted()
+		return
+	case errors.Is(err, probe.ErrReserved) && p.RunID == r.runID:
+		r.rec.Corrupted() // a flipped bit in the flags or reserved bytes
+		return
+	case err != nil, p.RunID != r.runID, len(b) != r.opts.Size:
+		r.rec.Foreign()
+		return
+	}
+	// A reply of this run carries a timestamp between the start and now.
+	if stamp := p.SentUnix - r.base; stamp < 0 || stamp > int64(at) {
+		r.rec.Foreign()
+		return
+	}
+	if out := r.rec.Reply(i, p.Seq, at); out == InOrder || out == Reordered {
+		if r.sendingDone.Load() && r.rec.Outstanding() == 0 {
+			r.wakeReceivers()
+		}
+	}
+}
+
+// wakeReceivers ends the wait for replies: everything sent is answered.
+func (r *run) wakeReceivers() {
+	for _, conn := range r.conns {
+		_ = conn.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// progress starts the progress reports, if asked for, and returns the
+// function that stops them and waits for the last one to finish.
+func (r *run) progress() (stop func()) {
+	if r.opts.Progress == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(r.opts.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				p := r.rec.Progress()
+				p.Elapsed = time.Since(r.start)
+				r.opts.Progress(p)
+			}
+		}
+	})
+	return func() {
+		close(quit)
+		wg.Wait()
+	}
+}
+
+func (r *run) setErr(err error) {
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+}
+
+func (r *run) lastErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}

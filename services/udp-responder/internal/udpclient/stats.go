@@ -1,0 +1,285 @@
+package udpclient
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Outcome classifies one reply given to Recorder.Reply.
+type Outcome int
+
+// Outcomes of Recorder.Reply.
+const (
+	InOrder    Outcome = iota // first reply for its seq; no higher seq arrived before it on its flow
+	Reordered                 // first reply for its seq, after a higher seq on the same flow
+	Duplicate                 // a seq that was already answered
+	Unexpected                // a seq that was never sent (or was withdrawn): counted as foreign
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case InOrder:
+		return "in order"
+	case Reordered:
+		return "reordered"
+	case Duplicate:
+		return "duplicate"
+	case Unexpected:
+		return "unexpected"
+	}
+	return "unknown outcome"
+}
+
+// Recorder accumulates the statistics of one probe run: what was sent, when,
+// and what came back. Times are offsets from the start of the run on the
+// monotonic clock, so RTTs never depend on the wall clock or on the
+// timestamp a reply carries.
+//
+// A flow is one socket: reordering and jitter are measured per flow, since
+// datagrams on different sockets have no order between them.
+//
+// Concurrency: Sent, Unsent, Corrupted, Foreign and Progress may be called
+// from any goroutine; Reply may be called concurrently for different flows,
+// but each flow by one goroutine at a time. Stats must be called once
+// recording has stopped.
+//
+// Memory: one int64 per probe of the run (8 bytes × count, 80 MB at
+// MaxCount), allocated once by NewRecorder; Stats sorts the round-trip times
+// inside that same array. Recording allocates nothing.
+type Recorder struct {
+	// slots holds one word per seq: 0 not sent; v > 0 sent at v-1 ns and
+	// not answered yet; v < 0 answered, with RTT -v-1 ns.
+	slots []int64
+	flows []flow
+
+	sent, received, reordered, duplicated, corrupted, foreign atomic.Int64
+
+	once  sync.Once
+	stats Stats
+}
+
+// flow is the per-socket state of a Recorder, owned by the goroutine that
+// receives on that socket.
+type flow struct {
+	maxSeq      uint64        // highest seq answered on this flow
+	answered    bool          // whether any reply arrived yet
+	lastTransit time.Duration // transit time of the previous reply in arrival order
+	jitter      float64       // RFC 3550 estimate, in nanoseconds
+	updates     int64         // how many times jitter was updated
+	_           [64]byte      // keep flows on separate cache lines
+}
+
+// NewRecorder returns a Recorder for probes with seq 0..count-1 received on
+// flows 0..flows-1 (at least one).
+func NewRecorder(count, flows int) *Recorder {
+	return &Recorder{
+		slots: make([]int64, max(count, 0)),
+		flows: make([]flow, max(flows, 1)),
+	}
+}
+
+// Sent records that probe seq was sent at offset at. It must be called
+// before the probe is written, so that its reply always finds it. It panics
+// if seq is not below the count given to NewRecorder.
+func (r *Recorder) Sent(seq uint64, at time.Duration) {
+	atomic.StoreInt64(&r.slots[seq], int64(max(at, 0))+1)
+	r.sent.Add(1)
+}
+
+// Unsent withdraws a Sent whose datagram could not be written.
+func (r *Recorder) Unsent(seq uint64) {
+	if seq >= uint64(len(r.slots)) {
+		return
+	}
+	p := &r.slots[seq]
+	if v := atomic.LoadInt64(p); v > 0 && atomic.CompareAndSwapInt64(p, v, 0) {
+		r.sent.Add(-1)
+	}
+}
+
+// Reply records a valid reply of this run for seq that arrived on flow at
+// offset at, and says how it was counted. The round-trip time is at minus
+// the time given to Sent (0 if that would be negative).
+func (r *Recorder) Reply(flow int, seq uint64, at time.Duration) Outcome {
+	if seq >= uint64(len(r.slots)) {
+		r.foreign.Add(1)
+		return Unexpected
+	}
+	p := &r.slots[seq]
+	var rtt time.Duration
+	for {
+		v := atomic.LoadInt64(p)
+		if v == 0 {
+			r.foreign.Add(1)
+			return Unexpected
+		}
+		if v < 0 {
+			r.duplicated.Add(1)
+			return Duplicate
+		}
+		rtt = max(at-time.Duration(v-1), 0)
+		if atomic.CompareAndSwapInt64(p, v, -int64(rtt)-1) {
+			break
+		}
+	}
+	r.received.Add(1)
+
+	f := &r.flows[flow]
+	out := InOrder
+	if f.answered && seq < f.maxSeq {
+		out = Reordered
+		r.reordered.Add(1)
+	} else {
+		f.maxSeq = seq
+	}
+	// RFC 3550, 6.4.1 and A.8: transit = arrival - send; D is the change in
+	// transit between consecutive arrivals; J += (|D| - J) / 16. Both times
+	// are on our clock, so transit is the RTT.
+	if f.answered {
+		d := rtt - f.lastTransit
+		if d < 0 {
+			d = -d
+		}
+		f.jitter += (float64(d) - f.jitter) / 16
+		f.updates++
+	}
+	f.lastTransit = rtt
+	f.answered = true
+	return out
+}
+
+// Corrupted records a reply that failed its checksum.
+func (r *Recorder) Corrupted() { r.corrupted.Add(1) }
+
+// Foreign records a datagram that is not a reply of this run.
+func (r *Recorder) Foreign() { r.foreign.Add(1) }
+
+// Outstanding is the number of sent probes not answered yet.
+func (r *Recorder) Outstanding() int64 { return r.sent.Load() - r.received.Load() }
+
+// Progress is a snapshot of a run in progress.
+type Progress struct {
+	Count      int64 // probes the run will send
+	Sent       int64
+	Received   int64 // unique replies
+	Reordered  int64
+	Duplicated int64
+	Corrupted  int64
+	Foreign    int64
+	Elapsed    time.Duration // since the run started (set by Client.Probe)
+}
+
+// Unanswered is Sent minus Received: probes lost or still in flight.
+func (p Progress) Unanswered() int64 { return p.Sent - p.Received }
+
+// Progress returns the counters so far; it is safe to call at any time.
+func (r *Recorder) Progress() Progress {
+	return Progress{
+		Count:      int64(len(r.slots)),
+		Sent:       r.sent.Load(),
+		Received:   r.received.Load(),
+		Reordered:  r.reordered.Load(),
+		Duplicated: r.duplicated.Load(),
+		Corrupted:  r.corrupted.Load(),
+		Foreign:    r.foreign.Load(),
+	}
+}
+
+// Stats summarises a probe run.
+type Stats struct {
+	Sent        int64
+	Received    int64   // unique replies
+	Lost        int64   // Sent - Received
+	LossPercent float64 // 100 * Lost / Sent; 0 when nothing was sent
+	Reordered   int64   // replies that arrived after a higher seq on their socket
+	Duplicated  int64   // replies beyond the first for a seq
+	Corrupted   int64   // replies that failed the checksum (not in Received)
+	Foreign     int64   // datagrams that were not replies of this run
+	RTT         RTTStats
+	// Jitter is the RFC 3550 interarrival jitter estimate. With several
+	// sockets it is each socket's estimate, averaged with weights by the
+	// number of replies that updated it.
+	Jitter time.Duration
+}
+
+// RTTStats summarises round-trip times. Percentiles use the nearest-rank
+// method: the p-th percentile is the smallest sample with at least p% of the
+// samples at or below it.
+type RTTStats struct {
+	N                            int64
+	Min, Avg, P50, P90, P99, Max time.Duration
+}
+
+// Stats computes the statistics. Call it after recording has stopped: it
+// sorts the round-trip times inside the Recorder's own memory, so no
+// recording is possible afterwards; later calls return the same Stats.
+func (r *Recorder) Stats() Stats {
+	r.once.Do(func() { r.stats = r.compute() })
+	return r.stats
+}
+
+func (r *Recorder) compute() Stats {
+	s := Stats{
+		Sent:       r.sent.Load(),
+		Received:   r.received.Load(),
+		Reordered:  r.reordered.Load(),
+		Duplicated: r.duplicated.Load(),
+		Corrupted:  r.corrupted.Load(),
+		Foreign:    r.foreign.Load(),
+	}
+	s.Lost = s.Sent - s.Received
+	if s.Sent > 0 {
+		s.LossPercent = 100 * float64(s.Lost) / float64(s.Sent)
+	}
+	// Move the RTTs of answered slots to the front and sort them there.
+	n := 0
+	for _, v := range r.slots {
+		if v < 0 {
+			r.slots[n] = -v - 1
+			n++
+		}
+	}
+	s.RTT = summarize(r.slots[:n])
+	var sum float64
+	var weight int64
+	for i := range r.flows {
+		f := &r.flows[i]
+		sum += f.jitter * float64(f.updates)
+		weight += f.updates
+	}
+	if weight > 0 {
+		s.Jitter = time.Duration(math.Round(sum / float64(weight)))
+	}
+	return s
+}
+
+// summarize sorts rtts (nanoseconds) in place and summarises them.
+func summarize(rtts []int64) RTTStats {
+	n := len(rtts)
+	if n == 0 {
+		return RTTStats{}
+	}
+	slices.Sort(rtts)
+	var sum float64
+	for _, d := range rtts {
+		sum += float64(d)
+	}
+	return RTTStats{
+		N:   int64(n),
+		Min: time.Duration(rtts[0]),
+		Avg: time.Duration(math.Round(sum / float64(n))),
+		P50: percentile(rtts, 50),
+		P90: percentile(rtts, 90),
+		P99: percentile(rtts, 99),
+		Max: time.Duration(rtts[n-1]),
+	}
+}
+
+func percentile(sorted []int64, p float64) time.Duration {
+	k := int(math.Ceil(p * float64(len(sorted)) / 100))
+	k = max(1, min(k, len(sorted)))
+	return time.Duration(sorted[k-1])
+}
