@@ -106,6 +106,26 @@ func (t *Table) makeRoom(s *shard, now int64) {
 	}
 }
 
+// Sweep forgets every bucket that has refilled (a new one would be the
+// same), so entries of sources that went quiet expire. It returns how many
+// it removed.
+func (t *Table) Sweep() int {
+	now := t.now()
+	removed := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for a, b := range s.buckets {
+			if now-b.last >= t.fullAfter {
+				delete(s.buckets, a)
+				removed++
+			}
+		}
+		s.mu.Unlock()
+	}
+	return removed
+}
+
 // Len is the number of addresses tracked.
 func (t *Table) Len() int {
 	n := 0

@@ -100,3 +100,23 @@ func BenchmarkTable_Allow(b *testing.B) {
 		tbl.Allow(a)
 	}
 }
+
+func TestTable_SweepExpiresQuietSources(t *testing.T) {
+	clock := &fakeClock{}
+	tbl := ratelimit.NewWithClock(10, 10, 1024, clock.read) // refills in 1s
+	quiet, busy := addr("192.0.2.1"), addr("192.0.2.2")
+	tbl.Allow(quiet)
+	clock.advance(600 * time.Millisecond)
+	allowed(tbl, busy, 10)
+	clock.advance(600 * time.Millisecond) // quiet refilled; busy has not
+	if got := tbl.Sweep(); got != 1 {
+		t.Fatalf("Sweep removed %d, want 1 (the quiet source)", got)
+	}
+	if tbl.Len() != 1 {
+		t.Fatalf("table holds %d sources after the sweep, want 1", tbl.Len())
+	}
+	// The busy source kept its partly refilled bucket (6 of 10 tokens).
+	if got := allowed(tbl, busy, 10); got != 6 {
+		t.Fatalf("busy source got %d of 10 after the sweep, want 6: its state was lost", got)
+	}
+}

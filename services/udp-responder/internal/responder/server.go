@@ -115,11 +115,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	for i, c := range s.conns {
 		wg.Go(func() { errs <- s.work(c, i) })
 	}
+	sweepDone := make(chan struct{})
+	wg.Go(func() { s.sweepRateTable(sweepDone) })
 	var failure error
 	select {
 	case <-ctx.Done():
 	case failure = <-errs:
 	}
+	close(sweepDone)
 	closeAll(s.conns)
 	wg.Wait()
 	close(errs)
@@ -129,6 +132,26 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	return failure
+}
+
+// sweepInterval is how often rate-limiter entries of quiet sources expire.
+const sweepInterval = 30 * time.Second
+
+// sweepRateTable expires the rate limiter's entries for sources that went
+// quiet, until done is closed.
+func (s *Server) sweepRateTable(done <-chan struct{}) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if n := s.policy.limiter.Sweep(); n > 0 {
+				s.log.Debug("rate table swept", zap.Int("expired", n))
+			}
+		}
+	}
 }
 
 // work serves one socket until it is closed.
