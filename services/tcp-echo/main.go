@@ -8,16 +8,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/healthcheck"
 	"github.com/netlab/netlab/services/internal/platform/lifecycle"
-	"github.com/netlab/netlab/services/internal/platform/logging"
-	"github.com/netlab/netlab/services/internal/platform/version"
+	"github.com/netlab/netlab/services/internal/platform/program"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
 )
@@ -25,47 +22,11 @@ import (
 const service = "tcp-echo"
 
 func main() {
-	command := ""
-	if len(os.Args) > 1 {
-		command = os.Args[1]
-	}
-	switch command {
-	case "", "healthcheck":
-	case "version":
-		fmt.Println(service, version.Get())
-		return
-	default:
-		fmt.Fprintf(os.Stderr, "%s: unknown command %q (want healthcheck or version)\n", service, command)
-		os.Exit(2)
-	}
-
-	cfg, err := config.Load(nil)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: config: %v\n", service, err)
-		os.Exit(2)
-	}
-	if command == "healthcheck" {
-		os.Exit(healthcheck.Main(context.Background(), cfg.AdminAddr, os.Stdout))
-	}
-
-	log, err := logging.New(logging.Options{
-		Level: cfg.LogLevel, Format: cfg.LogFormat, Service: service, Version: version.Get().Version,
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
-		os.Exit(2)
-	}
-	defer func() { _ = log.Sync() }()
-
-	ctx, stop := lifecycle.SignalContext(context.Background(), log, func() { os.Exit(1) })
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
-		log.Error("stopped with error", zap.Error(err))
-		stop()
-		_ = log.Sync()
-		os.Exit(1)
-	}
-	log.Info("stopped")
+	os.Exit(program.Main(program.Program[config.Config]{
+		Name: service,
+		Load: func() (config.Config, error) { return config.Load(nil) },
+		Run:  run,
+	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run wires the echo server and the admin listener together and serves

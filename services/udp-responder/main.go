@@ -10,16 +10,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/healthcheck"
 	"github.com/netlab/netlab/services/internal/platform/lifecycle"
-	"github.com/netlab/netlab/services/internal/platform/logging"
-	"github.com/netlab/netlab/services/internal/platform/version"
+	"github.com/netlab/netlab/services/internal/platform/program"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 )
@@ -27,62 +26,19 @@ import (
 const service = "udp-responder"
 
 func main() {
-	command := ""
-	if len(os.Args) > 1 {
-		command = os.Args[1]
-	}
-	switch command {
-	case "", "healthcheck":
-	case "version":
-		fmt.Println(service, version.Get())
-		return
-	default:
-		fmt.Fprintf(os.Stderr, "%s: unknown command %q (want healthcheck or version)\n", service, command)
-		os.Exit(2)
-	}
-
-	cfg, err := config.Load(nil)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: config: %v\n", service, err)
-		os.Exit(2)
-	}
-	if command == "healthcheck" {
-		os.Exit(checkHealth(cfg))
-	}
-
-	log, err := logging.New(logging.Options{
-		Level: cfg.LogLevel, Format: cfg.LogFormat, Service: service, Version: version.Get().Version,
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
-		os.Exit(2)
-	}
-	defer func() { _ = log.Sync() }()
-
-	ctx, stop := lifecycle.SignalContext(context.Background(), log, func() { os.Exit(1) })
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
-		log.Error("stopped with error", zap.Error(err))
-		stop()
-		_ = log.Sync()
-		os.Exit(1)
-	}
-	log.Info("stopped")
-}
-
-// checkHealth is the healthcheck subcommand: ready on /readyz, and a real
-// probe answered on the UDP port.
-func checkHealth(cfg config.Config) int {
-	ctx := context.Background()
-	if code := healthcheck.Main(ctx, cfg.AdminAddr, os.Stdout); code != 0 {
-		return code
-	}
-	if err := responder.CheckProbe(ctx, cfg.ListenAddr, 2*time.Second); err != nil {
-		fmt.Println("unhealthy:", err)
-		return 1
-	}
-	fmt.Println("probe answered")
-	return 0
+	os.Exit(program.Main(program.Program[config.Config]{
+		Name: service,
+		Load: func() (config.Config, error) { return config.Load(nil) },
+		Run:  run,
+		// Ready is not enough for a UDP service: prove a probe is answered.
+		Healthcheck: func(ctx context.Context, cfg config.Config, out io.Writer) error {
+			if err := responder.CheckProbe(ctx, cfg.ListenAddr, 2*time.Second); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintln(out, "probe answered")
+			return err
+		},
+	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run wires the responder and the admin listener together and serves until

@@ -24,3 +24,7 @@ func (s Shared) Validate() error {
 		InRange("SHUTDOWN_TIMEOUT", s.ShutdownTimeout, 0, 10*time.Minute),
 	)
 }
+
+// SharedConfig returns the shared keys; through embedding, every service's
+// Config has this method too.
+func (s Shared) SharedConfig() Shared { return s }

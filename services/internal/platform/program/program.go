@@ -1,0 +1,116 @@
+// Package program is the part of every service's main that is the same
+// everywhere: subcommands (serve, healthcheck, version), configuration
+// errors (exit 2), the logger, signal handling and exit codes. A service's
+// main describes itself in a Program and calls
+//
+//	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+package program
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/internal/platform/healthcheck"
+	"github.com/netlab/netlab/services/internal/platform/lifecycle"
+	"github.com/netlab/netlab/services/internal/platform/logging"
+	"github.com/netlab/netlab/services/internal/platform/version"
+)
+
+// Exit codes of a service binary.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // runtime failure, unhealthy, or a forced second signal
+	ExitUsage   = 2 // bad configuration or unknown subcommand
+)
+
+// Config is what every service configuration provides: the shared keys,
+// which config.Shared gives any struct that embeds it.
+type Config interface {
+	SharedConfig() config.Shared
+}
+
+// Program describes one service binary.
+type Program[C Config] struct {
+	// Name is the service name: log field, metrics label, message prefix.
+	Name string
+	// Load reads and validates the configuration from the environment.
+	Load func() (C, error)
+	// Run serves until ctx is canceled; it builds the service's servers and
+	// hands them to lifecycle.Run.
+	Run func(ctx context.Context, cfg C, log *zap.Logger) error
+	// Healthcheck, if set, is checked after /readyz answered 200, for what
+	// only the service can prove (e.g. that a UDP probe is answered). It may
+	// say what it proved on out.
+	Healthcheck func(ctx context.Context, cfg C, out io.Writer) error
+}
+
+// Main runs the program with args (without the binary's name) and returns
+// the process exit code:
+//
+//	(no args)     serve
+//	healthcheck   exit 0 if the local service is ready, 1 if not
+//	version       print the build
+func Main[C Config](p Program[C], args []string, stdout, stderr io.Writer) int {
+	command := ""
+	if len(args) > 0 {
+		command = args[0]
+	}
+	switch command {
+	case "", "healthcheck":
+	case "version":
+		fmt.Fprintln(stdout, p.Name, version.Get())
+		return ExitOK
+	default:
+		fmt.Fprintf(stderr, "%s: unknown command %q (want healthcheck or version)\n", p.Name, command)
+		return ExitUsage
+	}
+
+	cfg, err := p.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: config: %v\n", p.Name, err)
+		return ExitUsage
+	}
+	shared := cfg.SharedConfig()
+	if command == "healthcheck" {
+		return checkHealth(p, cfg, shared, stdout)
+	}
+
+	log, err := logging.New(logging.Options{
+		Level: shared.LogLevel, Format: shared.LogFormat, Service: p.Name, Version: version.Get().Version,
+		Output: stderr,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", p.Name, err)
+		return ExitUsage
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := lifecycle.SignalContext(context.Background(), log, func() {
+		_ = log.Sync()
+		os.Exit(ExitFailure) // a second signal: the operator wants out now
+	})
+	defer stop()
+	if err := p.Run(ctx, cfg, log); err != nil {
+		log.Error("stopped with error", zap.Error(err))
+		return ExitFailure
+	}
+	log.Info("stopped")
+	return ExitOK
+}
+
+func checkHealth[C Config](p Program[C], cfg C, shared config.Shared, stdout io.Writer) int {
+	ctx := context.Background()
+	if code := healthcheck.Main(ctx, shared.AdminAddr, stdout); code != 0 || p.Healthcheck == nil {
+		return code
+	}
+	if err := p.Healthcheck(ctx, cfg, stdout); err != nil {
+		fmt.Fprintln(stdout, "unhealthy:", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
