@@ -1,43 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/services/internal/platform/program/programtest"
 )
 
-// The test binary runs main itself when this variable is set, so tests can
-// check exit codes and output of the real program.
-const runMainEnv = "UDP_RESPONDER_TEST_RUN_MAIN"
-
 func TestMain(m *testing.M) {
-	if os.Getenv(runMainEnv) == "1" {
-		main()
-		os.Exit(0)
-	}
+	programtest.RunIfChild(main)
 	os.Exit(m.Run())
-}
-
-func runProgram(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-	cmd.Env = append([]string{runMainEnv + "=1", "PATH=" + os.Getenv("PATH")}, env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, out.String(), errOut.String()
-	case errors.As(err, &exit):
-		return exit.ExitCode(), out.String(), errOut.String()
-	default:
-		t.Fatalf("run: %v", err)
-		return 0, "", ""
-	}
 }
 
 func TestProgram_ExitCodes(t *testing.T) {
@@ -58,7 +31,7 @@ func TestProgram_ExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runProgram(t, tt.env, tt.args...)
+			code, stdout, stderr := programtest.Run(t, tt.env, tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d (stderr: %s)", code, tt.wantCode, stderr)
 			}

@@ -1,7 +1,9 @@
 // Package platform holds what every netlab service needs and nothing more:
 // configuration from the environment (config), logging (logging), signal
 // handling and graceful shutdown (lifecycle), the admin HTTP listener
-// (admin), the healthcheck subcommand (healthcheck) and build information
-// (version). It depends only on the standard library, env/v11, zap and the
-// Prometheus client.
+// (admin), the healthcheck subcommand (healthcheck), build information
+// (version), the main every service binary shares (program, with
+// program/programtest for testing it), and short network error messages for
+// the clients (neterr). It depends only on the standard library, env/v11,
+// zap and the Prometheus client.
 package platform

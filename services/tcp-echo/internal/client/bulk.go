@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/netlab/netlab/services/internal/platform/neterr"
 )
 
 // Bulk transfer tuning. The pattern period is a prime so that an echo
@@ -130,11 +132,11 @@ func writeBulk(nc *conn, pat []byte, size int64, t time.Duration) (int64, error)
 		o := off % patternPeriod
 		p := pat[o : o+min(bulkChunk, size-off)]
 		if err := nc.SetWriteDeadline(time.Now().Add(t)); err != nil {
-			return off, &opError{op: "send", err: err}
+			return off, &neterr.OpError{Op: "send", Err: err}
 		}
 		n, err := nc.Write(p)
 		off += int64(n)
-		if err != nil && !(n > 0 && isTimeout(err)) { // progress refreshes the deadline
+		if err != nil && !(n > 0 && neterr.IsTimeout(err)) { // progress refreshes the deadline
 			return off, writeError(err, t)
 		}
 	}
@@ -149,7 +151,7 @@ func readBulk(nc *conn, pat []byte, size int64, t time.Duration) (int64, error) 
 	var off int64
 	for off < size {
 		if err := nc.SetReadDeadline(time.Now().Add(t)); err != nil {
-			return off, &opError{op: "receive", err: err}
+			return off, &neterr.OpError{Op: "receive", Err: err}
 		}
 		n, err := nc.Read(buf[:min(bulkChunk, size-off)])
 		if n > 0 {

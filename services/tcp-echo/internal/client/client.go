@@ -12,6 +12,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/netlab/netlab/services/internal/platform/neterr"
 )
 
 // Defaults and limits of the client.
@@ -120,7 +122,7 @@ func (c *Client) exchange(nc net.Conn, msg, buf []byte) (time.Duration, int, err
 	t := c.timeout()
 	start := time.Now()
 	if err := nc.SetDeadline(start.Add(t)); err != nil {
-		return 0, 0, &opError{op: "send", err: err}
+		return 0, 0, &neterr.OpError{Op: "send", Err: err}
 	}
 	var werrc chan error
 	if len(msg) <= inlineWriteMax {
@@ -187,10 +189,10 @@ type DialError struct {
 }
 
 func (e *DialError) Error() string {
-	if isTimeout(e.Err) {
+	if neterr.IsTimeout(e.Err) {
 		return fmt.Sprintf("cannot reach %s: timed out after %s", e.Addr, e.Timeout)
 	}
-	return fmt.Sprintf("cannot reach %s: %s", e.Addr, reason(e.Err))
+	return fmt.Sprintf("cannot reach %s: %s", e.Addr, neterr.Reason(e.Err))
 }
 
 func (e *DialError) Unwrap() error { return e.Err }
@@ -249,61 +251,23 @@ func (e *ShortEchoError) Error() string {
 	return fmt.Sprintf("server closed the connection after echoing %d of %d bytes", e.Echoed, e.Sent)
 }
 
-// opError is an I/O error printed briefly ("receive: connection reset by peer").
-type opError struct {
-	op  string
-	err error
-}
-
-func (e *opError) Error() string { return e.op + ": " + reason(e.err) }
-func (e *opError) Unwrap() error { return e.err }
-
 func readError(err error, t time.Duration, done, total int64, progress bool) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return &ShortEchoError{Echoed: done, Sent: total}
-	case isTimeout(err):
+	case neterr.IsTimeout(err):
 		te := &TimeoutError{After: t, Op: "waiting for echo"}
 		if progress {
 			te.Done, te.Total = done, total
 		}
 		return te
 	}
-	return &opError{op: "receive", err: err}
+	return &neterr.OpError{Op: "receive", Err: err}
 }
 
 func writeError(err error, t time.Duration) error {
-	if isTimeout(err) {
+	if neterr.IsTimeout(err) {
 		return &TimeoutError{After: t, Op: "sending"}
 	}
-	return &opError{op: "send", err: err}
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// reason is the innermost useful text of a network error:
-// "connection refused" rather than "dial tcp 127.0.0.1:1: connect: connection refused".
-func reason(err error) string {
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		return se.Err.Error()
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return "lookup " + dns.Name + ": " + dns.Err
-	}
-	if errors.Is(err, net.ErrClosed) {
-		return "connection closed"
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err.Error()
-	}
-	return err.Error()
+	return &neterr.OpError{Op: "send", Err: err}
 }

@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"syscall"
 	"time"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+
+	"github.com/netlab/netlab/services/internal/platform/neterr"
 )
 
 // Defaults and limits of the client.
@@ -96,7 +97,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) (Reply, error) {
 	for try := 1; try <= c.tries(); try++ {
 		start := time.Now()
 		if err := conn.SetReadDeadline(start.Add(c.timeout())); err != nil {
-			return res, &opError{op: "receive", err: err}
+			return res, &neterr.OpError{Op: "receive", Err: err}
 		}
 		if ctx.Err() != nil { // checked after setting the deadline: see AfterFunc
 			return res, ctx.Err()
@@ -104,7 +105,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) (Reply, error) {
 		n, err := writeDatagram(conn, msg)
 		refused = refused || n > 0
 		if err != nil {
-			return res, &opError{op: "send", err: err}
+			return res, &neterr.OpError{Op: "send", Err: err}
 		}
 		res.Tries = try
 		for {
@@ -123,10 +124,10 @@ func (c *Client) Send(ctx context.Context, msg []byte) (Reply, error) {
 				refused = true
 				continue
 			}
-			if isTimeout(err) {
+			if neterr.IsTimeout(err) {
 				break
 			}
-			return res, &opError{op: "receive", err: err}
+			return res, &neterr.OpError{Op: "receive", Err: err}
 		}
 	}
 	return res, &NoReplyError{Addr: c.Addr, Tries: res.Tries, Timeout: c.timeout(), Refused: refused}
@@ -145,7 +146,7 @@ func (c *Client) Exit(ctx context.Context, token string) error {
 	}
 	defer conn.Close()
 	if _, err := writeDatagram(conn, msg); err != nil {
-		return &opError{op: "send", err: err}
+		return &neterr.OpError{Op: "send", Err: err}
 	}
 	return nil
 }
@@ -200,9 +201,9 @@ type DialError struct {
 func (e *DialError) Error() string {
 	var dns *net.DNSError
 	if errors.As(e.Err, &dns) {
-		return fmt.Sprintf("cannot resolve %s: %s", e.Addr, reason(e.Err))
+		return fmt.Sprintf("cannot resolve %s: %s", e.Addr, neterr.Reason(e.Err))
 	}
-	return fmt.Sprintf("cannot reach %s: %s", e.Addr, reason(e.Err))
+	return fmt.Sprintf("cannot reach %s: %s", e.Addr, neterr.Reason(e.Err))
 }
 
 func (e *DialError) Unwrap() error { return e.Err }
@@ -227,42 +228,4 @@ func (e *NoReplyError) Error() string {
 	return s
 }
 
-// opError is an I/O error printed briefly ("send: network is unreachable").
-type opError struct {
-	op  string
-	err error
-}
-
-func (e *opError) Error() string { return e.op + ": " + reason(e.err) }
-func (e *opError) Unwrap() error { return e.err }
-
 func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
-
-func isTimeout(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// reason is the innermost useful text of a network error:
-// "connection refused" rather than "read udp 127.0.0.1:1->127.0.0.1:2: connect: connection refused".
-func reason(err error) string {
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		return se.Err.Error()
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return "lookup " + dns.Name + ": " + dns.Err
-	}
-	if errors.Is(err, net.ErrClosed) {
-		return "connection closed"
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err.Error()
-	}
-	return err.Error()
-}

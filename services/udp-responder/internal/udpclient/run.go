@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+
+	"github.com/netlab/netlab/services/internal/platform/neterr"
 )
 
 // ProbeOptions configures Probe.
@@ -237,7 +239,7 @@ func (r *run) send(ctx context.Context, i int) {
 		if err != nil {
 			r.rec.Unsent(seq)
 			r.sendErrors.Add(1)
-			r.setErr(&opError{op: "send", err: err})
+			r.setErr(&neterr.OpError{Op: "send", Err: err})
 		}
 	}
 }
@@ -255,10 +257,10 @@ func (r *run) receive(i int) {
 			case isRefused(err):
 				r.unreachable.Add(1)
 				continue
-			case isTimeout(err), errors.Is(err, net.ErrClosed):
+			case neterr.IsTimeout(err), errors.Is(err, net.ErrClosed):
 				return
 			}
-			r.setErr(&opError{op: "receive", err: err})
+			r.setErr(&neterr.OpError{Op: "receive", Err: err})
 			return
 		}
 		r.handle(i, buf[:n], at)
