@@ -4,6 +4,6 @@
 // (admin), the healthcheck subcommand (healthcheck), build information
 // (version), the main every service binary shares (program, with
 // program/programtest for testing it), and short network error messages for
-// the clients (neterr). It depends only on the standard library, env/v11,
+// the clients (neterr, clientcli). It depends only on the standard library, env/v11,
 // zap and the Prometheus client.
 package platform

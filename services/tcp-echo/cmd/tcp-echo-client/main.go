@@ -9,12 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
+
+	"github.com/netlab/netlab/services/internal/platform/clientcli"
 )
 
 const prog = "tcp-echo-client"
@@ -76,17 +77,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	from := "--addr"
-	if !set["addr"] {
-		if *addr = getenv(client.AddrEnv); *addr != "" {
-			from = client.AddrEnv
-		} else {
-			*addr = client.DefaultAddr
-		}
+	resolved, err := clientcli.ResolveAddr(*addr, set["addr"], getenv, client.AddrEnv, client.DefaultAddr)
+	if err != nil {
+		return usageError(stderr, err.Error())
 	}
-	if _, port, err := net.SplitHostPort(*addr); err != nil || port == "" {
-		return usageError(stderr, fmt.Sprintf("invalid address %q from %s: want host:port", *addr, from))
-	}
+	*addr = resolved
 	if *timeout <= 0 {
 		return usageError(stderr, fmt.Sprintf("invalid --timeout %s: must be positive", *timeout))
 	}
@@ -180,16 +175,6 @@ func runBulk(ctx context.Context, c *client.Client, size int64, asJSON bool, std
 	return 0
 }
 
-func failure(stderr io.Writer, err error) int {
-	msg := err.Error()
-	if errors.Is(err, context.Canceled) {
-		msg = "interrupted"
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
-	return 1
-}
+func failure(stderr io.Writer, err error) int { return clientcli.Failure(stderr, prog, err) }
 
-func usageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", prog, msg, prog)
-	return 2
-}
+func usageError(stderr io.Writer, msg string) int { return clientcli.UsageError(stderr, prog, msg) }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
+
+	"github.com/netlab/netlab/services/internal/platform/clientcli"
 )
 
 const prog = "udp-client"
@@ -110,17 +111,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	from := "--addr"
-	if !set["addr"] {
-		if *addr = getenv(udpclient.AddrEnv); *addr != "" {
-			from = udpclient.AddrEnv
-		} else {
-			*addr = udpclient.DefaultAddr
-		}
+	resolved, err := clientcli.ResolveAddr(*addr, set["addr"], getenv, udpclient.AddrEnv, udpclient.DefaultAddr)
+	if err != nil {
+		return usageError(stderr, err.Error())
 	}
-	if _, port, err := net.SplitHostPort(*addr); err != nil || port == "" {
-		return usageError(stderr, fmt.Sprintf("invalid address %q from %s: want host:port", *addr, from))
-	}
+	*addr = resolved
 	if *timeout <= 0 {
 		return usageError(stderr, fmt.Sprintf("invalid --timeout %s: must be positive", *timeout))
 	}
@@ -288,16 +283,6 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-func failure(stderr io.Writer, err error) int {
-	msg := err.Error()
-	if errors.Is(err, context.Canceled) {
-		msg = "interrupted"
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
-	return 1
-}
+func failure(stderr io.Writer, err error) int { return clientcli.Failure(stderr, prog, err) }
 
-func usageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", prog, msg, prog)
-	return 2
-}
+func usageError(stderr io.Writer, msg string) int { return clientcli.UsageError(stderr, prog, msg) }
