@@ -3,7 +3,8 @@
 // handling and graceful shutdown (lifecycle), the admin HTTP listener
 // (admin), the healthcheck subcommand (healthcheck), build information
 // (version), the main every service binary shares (program, with
-// program/programtest for testing it), and short network error messages for
-// the clients (neterr, clientcli). It depends only on the standard library, env/v11,
-// zap and the Prometheus client.
+// program/programtest for testing it), and what the command-line clients
+// share: short network error messages (neterr), address resolution and
+// error reporting (clientcli). It depends only on the standard library,
+// env/v11, zap and the Prometheus client.
 package platform
