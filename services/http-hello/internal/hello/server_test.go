@@ -1,0 +1,358 @@
+package hello_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/http-hello/internal/config"
+	"github.com/netlab/netlab/services/http-hello/internal/hello"
+	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+)
+
+func testConfig() config.Config {
+	return config.Config{
+		Shared:            platformconfig.Shared{ShutdownTimeout: 5 * time.Second},
+		ListenAddr:        "127.0.0.1:0",
+		Greeting:          "Hello, World!",
+		MaxDelay:          2 * time.Second,
+		MaxBytes:          1 << 20,
+		MaxBody:           1024,
+		MaxHeaderBytes:    4096,
+		MaxConcurrent:     100,
+		ReadHeaderTimeout: 500 * time.Millisecond,
+		ReadTimeout:       5 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
+}
+
+type running struct {
+	srv    *hello.Server
+	reg    *prometheus.Registry
+	base   string
+	stop   context.CancelFunc
+	served chan error
+}
+
+func start(tb testing.TB, cfg config.Config) *running {
+	tb.Helper()
+	reg := prometheus.NewRegistry()
+	srv, err := hello.New(cfg, zap.NewNop(), reg)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{srv: srv, reg: reg, base: "http://" + srv.Addr().String(), stop: cancel, served: make(chan error, 1)}
+	go func() { r.served <- srv.Serve(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.served:
+		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+			tb.Error("Serve did not return")
+		}
+	})
+	return r
+}
+
+func get(tb testing.TB, url string) (*http.Response, string) {
+	tb.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("GET %s: reading body: %v", url, err)
+	}
+	return resp, string(body)
+}
+
+func TestServer_SaysHelloLikeTheTutorial(t *testing.T) {
+	r := start(t, testConfig())
+	resp, body := get(t, r.base+"/")
+	if resp.StatusCode != 200 || body != "Hello, World!" {
+		t.Fatalf("GET / = %d %q", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	head, err := http.Head(r.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != 200 || head.ContentLength != int64(len("Hello, World!")) {
+		t.Fatalf("HEAD / = %d, length %d", head.StatusCode, head.ContentLength)
+	}
+	if resp, _ := get(t, r.base+"/nope"); resp.StatusCode != 404 {
+		t.Fatalf("GET /nope = %d, want 404", resp.StatusCode)
+	}
+	post, err := http.Post(r.base+"/", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST / = %d, want 405", post.StatusCode)
+	}
+}
+
+func TestServer_GreetingIsConfigurable(t *testing.T) {
+	cfg := testConfig()
+	cfg.Greeting = "Bonjour"
+	r := start(t, cfg)
+	if _, body := get(t, r.base+"/"); body != "Bonjour" {
+		t.Fatalf("GET / = %q", body)
+	}
+}
+
+func TestServer_SpeaksCleartextHTTP2(t *testing.T) {
+	r := start(t, testConfig())
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	client := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
+	resp, err := client.Get(r.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.ProtoMajor != 2 || string(body) != "Hello, World!" {
+		t.Fatalf("h2c GET / = %s %q", resp.Proto, body)
+	}
+}
+
+func TestServer_EchoDescribesTheRequestAndTheReplica(t *testing.T) {
+	r := start(t, testConfig())
+	req, _ := http.NewRequest("PUT", r.base+"/echo?x=1", strings.NewReader("twelve bytes"))
+	req.Header.Set("X-Lab", "yes")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Method, Path, Query, Proto, Hostname string
+		RemoteAddr                           string `json:"remote_addr"`
+		Headers                              map[string][]string
+		BodyBytes                            int64 `json:"body_bytes"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Method != "PUT" || got.Path != "/echo" || got.Query != "x=1" || got.BodyBytes != 12 ||
+		got.Headers["X-Lab"][0] != "yes" || got.Hostname == "" || got.RemoteAddr == "" {
+		t.Fatalf("echo = %+v", got)
+	}
+}
+
+func TestServer_Limits(t *testing.T) {
+	r := start(t, testConfig())
+	tests := []struct {
+		name     string
+		method   string
+		path     string
+		body     string
+		wantCode int
+	}{
+		{"status 418", "GET", "/status/418", "", 418},
+		{"status 503", "GET", "/status/503", "", 503},
+		{"status not a number", "GET", "/status/abc", "", 400},
+		{"informational status refused", "GET", "/status/101", "", 400},
+		{"delay within MAX_DELAY", "GET", "/delay/10ms", "", 200},
+		{"delay in seconds", "GET", "/delay/0.01", "", 200},
+		{"delay over MAX_DELAY", "GET", "/delay/3s", "", 400},
+		{"delay nonsense", "GET", "/delay/soon", "", 400},
+		{"bytes within MAX_BYTES", "GET", "/bytes/1048576", "", 200},
+		{"bytes over MAX_BYTES", "GET", "/bytes/1048577", "", 400},
+		{"bytes negative", "GET", "/bytes/-1", "", 400},
+		{"body within MAX_BODY", "POST", "/echo", strings.Repeat("b", 1024), 200},
+		{"body over MAX_BODY", "POST", "/echo", strings.Repeat("b", 1025), 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, r.base+tt.path, strings.NewReader(tt.body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.wantCode)
+			}
+			if tt.path == "/bytes/1048576" && n != 1<<20 {
+				t.Fatalf("/bytes/1048576 sent %d bytes", n)
+			}
+		})
+	}
+}
+
+func TestServer_RefusesOversizeHeaders(t *testing.T) {
+	r := start(t, testConfig())
+	req, _ := http.NewRequest("GET", r.base+"/", nil)
+	req.Header.Set("X-Big", strings.Repeat("h", 16<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversize headers = %d, want 431", resp.StatusCode)
+	}
+}
+
+// A client trickling its headers (slowloris) is cut off after
+// READ_HEADER_TIMEOUT, while other clients are served meanwhile.
+func TestServer_CutsOffSlowHeaders(t *testing.T) {
+	r := start(t, testConfig())
+	slow, err := net.Dial("tcp", r.srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := io.WriteString(slow, "GET / HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get(t, r.base+"/"); resp.StatusCode != 200 || body != "Hello, World!" {
+		t.Fatalf("a normal request while a slow one waits = %d %q", resp.StatusCode, body)
+	}
+	_ = slow.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	n, err := io.Copy(io.Discard, slow) // returns when the server closes
+	if err != nil {
+		t.Fatalf("slow connection: %v after %d bytes; want the server to close it", err, n)
+	}
+	if waited := time.Since(start); waited > 4*time.Second {
+		t.Fatalf("slow connection held for %s", waited)
+	}
+}
+
+func TestServer_RefusesRequestsOverMaxConcurrent(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxConcurrent = 2
+	r := start(t, cfg)
+	var wg sync.WaitGroup
+	for range 2 { // occupy both slots
+		wg.Go(func() { get(t, r.base+"/delay/1s") })
+	}
+	waitFor(t, "two requests in flight", func() bool { return inFlight(t, r, "GET /delay/{duration}") == 2 })
+	resp, _ := get(t, r.base+"/")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third request = %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	wg.Wait()
+	if resp, _ := get(t, r.base+"/"); resp.StatusCode != 200 {
+		t.Fatalf("after the slots freed: %d", resp.StatusCode)
+	}
+}
+
+func TestServer_FinishesRequestsInProgressOnShutdown(t *testing.T) {
+	r := start(t, testConfig())
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(r.base + "/delay/500ms")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{code: resp.StatusCode}
+	}()
+	waitFor(t, "the delayed request to start", func() bool { return inFlight(t, r, "GET /delay/{duration}") == 1 })
+	r.stop()
+	res := <-done
+	if res.err != nil || res.code != 200 {
+		t.Fatalf("request in progress at shutdown: %d, %v; want 200", res.code, res.err)
+	}
+	if err := <-r.served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	r.served <- nil
+	if _, err := http.Get(r.base + "/"); err == nil {
+		t.Fatal("a new request after shutdown was served")
+	}
+}
+
+func TestServer_CountsRequestsByRouteAndCode(t *testing.T) {
+	r := start(t, testConfig())
+	get(t, r.base+"/")
+	get(t, r.base+"/status/404")
+	get(t, r.base+"/no/such/path")
+	want := map[string]bool{
+		`GET /{$}|GET|200`:           false,
+		`GET /status/{code}|GET|404`: false,
+		`unmatched|GET|404`:          false,
+	}
+	families, err := r.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "netlab_http_hello_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			key := fmt.Sprintf("%s|%s|%s", l["route"], l["method"], l["code"])
+			if _, ok := want[key]; ok && m.GetCounter().GetValue() == 1 {
+				want[key] = true
+			}
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("requests_total{%s} not counted once", k)
+		}
+	}
+}
+
+func inFlight(tb testing.TB, r *running, route string) float64 {
+	tb.Helper()
+	families, err := r.reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "netlab_http_hello_requests_in_flight" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if m.GetLabel()[0].GetValue() == route {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

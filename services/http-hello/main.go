@@ -1,0 +1,50 @@
+// Command http-hello is netlab's HTTP server: GET / answers "Hello, World!",
+// like the tutorial's BaseHTTPRequestHandler, over HTTP/1.1 and cleartext
+// HTTP/2, with bounded experiment endpoints. See the README for its
+// environment variables.
+//
+//	http-hello               serve
+//	http-hello healthcheck   exit 0 if the local server is ready, 1 if not
+//	http-hello version       print the build
+package main
+
+import (
+	"context"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/http-hello/internal/config"
+	"github.com/netlab/netlab/services/http-hello/internal/hello"
+	"github.com/netlab/netlab/services/internal/platform/admin"
+	"github.com/netlab/netlab/services/internal/platform/lifecycle"
+	"github.com/netlab/netlab/services/internal/platform/program"
+)
+
+const service = "http-hello"
+
+func main() {
+	os.Exit(program.Main(program.Program[config.Config]{
+		Name: service,
+		Load: func() (config.Config, error) { return config.Load(nil) },
+		Run:  run,
+	}, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run wires the hello server and the admin listener together and serves
+// until ctx is canceled.
+func run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+	reg := admin.NewRegistry(service)
+	srv, err := hello.New(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	adm, err := admin.New(cfg.AdminAddr, reg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("listening",
+		zap.Stringer("addr", srv.Addr()), zap.Stringer("admin_addr", adm.Addr()),
+		zap.Bool("tls", cfg.TLSCertFile != ""), zap.Int("max_concurrent", cfg.MaxConcurrent))
+	return lifecycle.Run(ctx, log, adm, cfg.ShutdownTimeout, srv)
+}
