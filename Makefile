@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-SERVICES        := tcp-echo udp-responder
+SERVICES        := tcp-echo udp-responder http-hello
 PROJECT         ?= netlab
 # The builder stage's image. Without a registry, `make builder-image` makes
 # one from this machine's Go toolchain and the build uses that instead.
@@ -63,6 +63,10 @@ up: images ## build images and start the stack; wait until healthy
 	@echo "  udp-responder   $$($(COMPOSE_CMD) port --protocol udp udp-responder 12345) (udp)"
 	@echo "                  $(COMPOSE_CMD) run --rm udp-client --count 1000"
 	@echo "  udp admin       http://$$($(COMPOSE_CMD) port udp-responder 9090)/metrics"
+	@echo "  http-hello      http://$$($(COMPOSE_CMD) port http-hello 8000)/"
+	@echo "                  curl -s http://$$($(COMPOSE_CMD) port http-hello 8000)/"
+	@echo "                  $(COMPOSE_CMD) run --rm http-client --count 100 --concurrency 4"
+	@echo "  http admin      http://$$($(COMPOSE_CMD) port http-hello 9090)/metrics"
 	@echo "  stop with: make down"
 
 .PHONY: down

@@ -1,0 +1,119 @@
+package httpclient
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// ParseURL parses an http:// or https:// URL with a host. Without a scheme
+// ("127.0.0.1:8000/echo") it assumes http://; an empty path becomes "/".
+func ParseURL(s string) (*url.URL, error) {
+	raw := s
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("invalid URL %q: %v", s, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("invalid URL %q: the scheme must be http or https", s)
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("invalid URL %q: no host", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("invalid URL %q: bad port %q", s, p)
+		}
+	}
+	if u.Path == "" && u.Opaque == "" {
+		u.Path = "/"
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
+// ParseHeader parses "Name: value" into a canonical name and a trimmed
+// value. The name must be an HTTP token; the value must not contain CR, LF
+// or NUL.
+func ParseHeader(s string) (name, value string, err error) {
+	k, v, ok := strings.Cut(s, ":")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" {
+		return "", "", fmt.Errorf("invalid header %q: want Name: value", s)
+	}
+	if !IsToken(k) {
+		return "", "", fmt.Errorf("invalid header name %q", k)
+	}
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, "\r\n\x00") {
+		return "", "", fmt.Errorf("invalid header %q: the value contains CR, LF or NUL", k)
+	}
+	return http.CanonicalHeaderKey(k), v, nil
+}
+
+// IsToken reports whether s is an HTTP token (RFC 9110, 5.6.2): a method or
+// header name.
+func IsToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ParseSize parses a byte count: a whole number with an optional unit,
+// case-insensitive: 1048576, 64KiB, 1MiB, 10MB, 512k. KB/MB/GB are powers of
+// 1000; KiB/MiB/GiB and K/M/G powers of 1024.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("invalid size %q: want a whole number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB)", s)
+	}
+	var mult int64
+	switch strings.ToLower(strings.TrimSpace(t[i:])) {
+	case "", "b":
+		mult = 1
+	case "k", "kib":
+		mult = 1 << 10
+	case "m", "mib":
+		mult = 1 << 20
+	case "g", "gib":
+		mult = 1 << 30
+	case "kb":
+		mult = 1e3
+	case "mb":
+		mult = 1e6
+	case "gb":
+		mult = 1e9
+	default:
+		return 0, fmt.Errorf("invalid size %q: unknown unit %q", s, strings.TrimSpace(t[i:]))
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
+	return n * mult, nil
+}

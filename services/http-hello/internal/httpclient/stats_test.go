@@ -1,0 +1,215 @@
+package httpclient_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
+)
+
+func TestSummarize(t *testing.T) {
+	ms := func(v ...int64) []int64 {
+		out := make([]int64, len(v))
+		for i, x := range v {
+			out[i] = x * int64(time.Millisecond)
+		}
+		return out
+	}
+	hundred := make([]int64, 100)
+	for i := range hundred {
+		hundred[i] = int64(100-i) * int64(time.Millisecond) // 100ms..1ms, unsorted
+	}
+	tests := []struct {
+		name    string
+		samples []int64
+		want    httpclient.LatencyStats
+	}{
+		{"none", nil, httpclient.LatencyStats{}},
+		{"one", ms(7), httpclient.LatencyStats{N: 1, Min: 7 * time.Millisecond, Avg: 7 * time.Millisecond,
+			P50: 7 * time.Millisecond, P90: 7 * time.Millisecond, P99: 7 * time.Millisecond, Max: 7 * time.Millisecond}},
+		// Nearest rank on 4 samples: p50 is the 2nd, p90 and p99 the 4th.
+		{"four unsorted", ms(4, 1, 3, 2), httpclient.LatencyStats{N: 4, Min: time.Millisecond, Avg: 2500 * time.Microsecond,
+			P50: 2 * time.Millisecond, P90: 4 * time.Millisecond, P99: 4 * time.Millisecond, Max: 4 * time.Millisecond}},
+		// 1..100 ms: the p-th percentile is p ms.
+		{"hundred", hundred, httpclient.LatencyStats{N: 100, Min: time.Millisecond, Avg: 50500 * time.Microsecond,
+			P50: 50 * time.Millisecond, P90: 90 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}},
+		// One outlier in ten moves p99 and max but not p50 or p90.
+		{"outlier", ms(1, 1, 1, 1, 1, 1, 1, 1, 1, 1000), httpclient.LatencyStats{N: 10, Min: time.Millisecond, Avg: 100900 * time.Microsecond,
+			P50: time.Millisecond, P90: time.Millisecond, P99: time.Second, Max: time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := httpclient.Summarize(tt.samples); got != tt.want {
+				t.Errorf("Summarize = %+v, want %+v", got, tt.want)
+			}
+			if !slices.IsSorted(tt.samples) {
+				t.Error("samples are not sorted in place")
+			}
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	sorted := []int64{10, 20, 30, 40, 50}
+	tests := []struct {
+		p    float64
+		want time.Duration
+	}{{1, 10}, {20, 10}, {21, 20}, {50, 30}, {80, 40}, {81, 50}, {100, 50}}
+	for _, tt := range tests {
+		if got := httpclient.Percentile(sorted, tt.p); got != tt.want {
+			t.Errorf("Percentile(%g) = %d, want %d", tt.p, got, tt.want)
+		}
+	}
+	if got := httpclient.Percentile(nil, 50); got != 0 {
+		t.Errorf("Percentile of nothing = %d", got)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0µs"}, {45 * time.Microsecond, "45µs"}, {100 * time.Microsecond, "0.1ms"},
+		{1340 * time.Microsecond, "1.3ms"}, {999 * time.Millisecond, "999.0ms"},
+		{1250 * time.Millisecond, "1.25s"}, {12 * time.Second, "12.0s"},
+	}
+	for _, tt := range tests {
+		if got := httpclient.FormatDuration(tt.d); got != tt.want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+	tm := httpclient.Timings{DNS: httpclient.NotMeasured, Connect: 200 * time.Microsecond, TLS: httpclient.NotMeasured,
+		FirstByte: 1100 * time.Microsecond, Total: 1300 * time.Microsecond}
+	if got, want := tm.String(), "dns - connect 0.2ms tls - first-byte 1.1ms total 1.3ms"; got != want {
+		t.Errorf("Timings = %q, want %q", got, want)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{in: "http://127.0.0.1:8000/", want: "http://127.0.0.1:8000/"},
+		{in: "http://h", want: "http://h/"},
+		{in: "https://h:8443/x?y=1#frag", want: "https://h:8443/x?y=1"},
+		{in: "127.0.0.1:8000/echo", want: "http://127.0.0.1:8000/echo"},
+		{in: "http://[::1]:8000/", want: "http://[::1]:8000/"},
+		{in: "ftp://h/", wantErr: "the scheme must be http or https"},
+		{in: "http:///path", wantErr: "no host"},
+		{in: "http://h:99999/", wantErr: "bad port"},
+		{in: "http://h:x/", wantErr: "invalid URL"},
+	}
+	for _, tt := range tests {
+		u, err := httpclient.ParseURL(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseURL(%q) err = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || u.String() != tt.want {
+			t.Errorf("ParseURL(%q) = %v, %v; want %q", tt.in, u, err, tt.want)
+		}
+	}
+}
+
+func TestParseHeader(t *testing.T) {
+	tests := []struct {
+		in, name, value string
+		ok              bool
+	}{
+		{"X-Test: a b ", "X-Test", "a b", true},
+		{"x-lower:v", "X-Lower", "v", true},
+		{"Empty:", "Empty", "", true},
+		{"Host: example.org:8000", "Host", "example.org:8000", true},
+		{"no colon", "", "", false},
+		{": v", "", "", false},
+		{"Bad Name: v", "", "", false},
+		{"X: a\r\nInjected: 1", "", "", false},
+	}
+	for _, tt := range tests {
+		name, value, err := httpclient.ParseHeader(tt.in)
+		if (err == nil) != tt.ok || name != tt.name || value != tt.value {
+			t.Errorf("ParseHeader(%q) = %q, %q, %v", tt.in, name, value, err)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"65536", 65536, true}, {"64KiB", 64 << 10, true}, {"1MiB", 1 << 20, true},
+		{"10MB", 10e6, true}, {"2k", 2048, true}, {"1 GiB", 1 << 30, true},
+		{"", 0, false}, {"-1", 0, false}, {"1 parsec", 0, false}, {"99999999999999999999", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := httpclient.ParseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestRawRequest(t *testing.T) {
+	u, _ := url.Parse("http://127.0.0.1:8000/echo?x=1")
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+		body   []byte
+		want   string
+	}{
+		{"tutorial GET", "GET", nil, nil,
+			"GET /echo?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: netlab-http-client\r\nConnection: close\r\n\r\n"},
+		{"headers sorted, overrides", "GET", http.Header{"X-B": {"2"}, "X-A": {"1"}, "Host": {"example.org"}, "Connection": {"keep-alive"}}, nil,
+			"GET /echo?x=1 HTTP/1.1\r\nHost: example.org\r\nUser-Agent: netlab-http-client\r\nX-A: 1\r\nX-B: 2\r\nConnection: close\r\n\r\n"},
+		{"POST with body", "POST", nil, []byte("hi"),
+			"POST /echo?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: netlab-http-client\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"},
+		{"empty POST has a length", "POST", nil, nil,
+			"POST /echo?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: netlab-http-client\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(httpclient.RawRequest(u, tt.method, tt.header, tt.body)); got != tt.want {
+				t.Errorf("RawRequest =\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	tests := []struct {
+		err  error
+		want httpclient.Kind
+	}{
+		{&httpclient.StatusError{Code: 404}, httpclient.KindStatus},
+		{&httpclient.RequestError{Phase: httpclient.PhaseConnect, Err: refused}, httpclient.KindRefused},
+		{&httpclient.RequestError{Phase: httpclient.PhaseResponse, TimedOut: true, Err: errors.New("x")}, httpclient.KindTimeout},
+		{&httpclient.RequestError{Phase: httpclient.PhaseConnect, Err: &net.DNSError{Name: "x.invalid", Err: "no such host"}}, httpclient.KindDNS},
+		{&httpclient.RequestError{Phase: httpclient.PhaseBody, Err: reset}, httpclient.KindReset},
+		{&httpclient.RequestError{Phase: httpclient.PhaseTLS, Err: errors.New("tls: bad certificate")}, httpclient.KindTLS},
+		{&httpclient.RequestError{Phase: httpclient.PhaseResponse, Err: io.EOF}, httpclient.KindClosed},
+		{fmt.Errorf("odd"), httpclient.KindOther},
+	}
+	for _, tt := range tests {
+		if got := httpclient.KindOf(tt.err); got != tt.want {
+			t.Errorf("KindOf(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
