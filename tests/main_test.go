@@ -35,6 +35,9 @@ const (
 	// udpResponderImage is the udp-responder image: the server and, as
 	// /udp-client, its client.
 	udpResponderImage = "netlab/udp-responder:" + imageTag
+	// httpHelloImage is the http-hello image: the server and, as
+	// /http-client, its client.
+	httpHelloImage = "netlab/http-hello:" + imageTag
 	// defaultGoImage is the builder image `make builder-image` creates.
 	defaultGoImage = "netlab/go-builder:1.26.8"
 	// projectLabel marks every image and container of the project.
@@ -103,6 +106,7 @@ func requireDocker(t *testing.T) *testcontainers.DockerClient {
 var serviceImages = []struct{ service, image string }{
 	{"tcp-echo", tcpEchoImage},
 	{"udp-responder", udpResponderImage},
+	{"http-hello", httpHelloImage},
 }
 
 // imageBuild is the result of building the suite's images once per process.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,6 +29,9 @@ const (
 	// udpResponderAdminPort is udp-responder's admin port. Its UDP port is
 	// published too, but the tests reach it from containers on the network.
 	udpResponderAdminPort = "9090/tcp"
+	// Container ports of http-hello (docker-compose.yml publishes both).
+	httpHelloPort      = "8000/tcp"
+	httpHelloAdminPort = "9090/tcp"
 	// composeNetwork is the network's key in docker-compose.yml; compose
 	// names it <project>_netlab.
 	composeNetwork = "netlab"
@@ -35,6 +39,7 @@ const (
 	// Service names in docker-compose.yml.
 	tcpEchoService      = "tcp-echo"
 	udpResponderService = "udp-responder"
+	httpHelloService    = "http-hello"
 
 	stackUpTimeout   = 3 * time.Minute
 	stackDownTimeout = 3 * time.Minute
@@ -42,7 +47,7 @@ const (
 
 // allServices are the services of docker-compose.yml that run by default
 // (the clients are in the tools profile and run as one-shot containers).
-var allServices = []string{tcpEchoService, udpResponderService}
+var allServices = []string{tcpEchoService, udpResponderService, httpHelloService}
 
 // stack is one running copy of docker-compose.yml under its own project name.
 // Only the fields of the services it was started with are set.
@@ -63,6 +68,13 @@ type stack struct {
 	udpResponder *testcontainers.DockerContainer
 	// udpAdminAddr is the host address of udp-responder's admin port.
 	udpAdminAddr string
+
+	// httpHello is the (first) http-hello container.
+	httpHello *testcontainers.DockerContainer
+	// httpAddr and httpAdminAddr are the host addresses of that container's
+	// published HTTP and admin ports.
+	httpAddr      string
+	httpAdminAddr string
 }
 
 // String describes the stack's host addresses for logs.
@@ -74,6 +86,9 @@ func (s *stack) String() string {
 	if s.udpResponder != nil {
 		parts = append(parts, "udp-responder admin "+s.udpAdminAddr)
 	}
+	if s.httpHello != nil {
+		parts = append(parts, "http-hello "+s.httpAddr, "http-hello admin "+s.httpAdminAddr)
+	}
 	return s.name + " (" + strings.Join(parts, ", ") + ")"
 }
 
@@ -83,6 +98,10 @@ type stackConfig struct {
 	services []string
 	// env is added to the environment docker-compose.yml is read with.
 	env map[string]string
+	// replicas runs that many containers of a service (compose's scale,
+	// set through an override file: the compose module has no scale
+	// option). Every replica gets its own random host ports.
+	replicas map[string]int
 }
 
 // newStack starts a stack that belongs to t alone and is taken down when t
@@ -178,11 +197,27 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 	if services == nil {
 		services = allServices
 	}
+	files := []string{filepath.Join(root, "docker-compose.yml")}
+	var overrideDir string
+	if len(cfg.replicas) > 0 {
+		if overrideDir, err = os.MkdirTemp("", "netlab-e2e-compose-"); err != nil {
+			return nil, fmt.Errorf("override dir: %w", err)
+		}
+		override, err := writeScaleOverride(overrideDir, cfg.replicas)
+		if err != nil {
+			_ = os.RemoveAll(overrideDir)
+			return nil, err
+		}
+		// The first file stays the project directory, so env_file and build
+		// paths still resolve against the repository root.
+		files = append(files, override)
+	}
 	c, err := compose.NewDockerComposeWith(
-		compose.WithStackFiles(filepath.Join(root, "docker-compose.yml")),
+		compose.WithStackFiles(files...),
 		compose.StackIdentifier(name),
 	)
 	if err != nil {
+		_ = os.RemoveAll(overrideDir)
 		return nil, fmt.Errorf("compose %s: %w", name, err)
 	}
 	env := map[string]string{
@@ -194,12 +229,15 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		"TCP_ECHO_ADMIN_PUBLISH":      "127.0.0.1:",
 		"UDP_RESPONDER_PUBLISH":       "127.0.0.1:",
 		"UDP_RESPONDER_ADMIN_PUBLISH": "127.0.0.1:",
+		"HTTP_HELLO_PUBLISH":          "127.0.0.1:",
+		"HTTP_HELLO_ADMIN_PUBLISH":    "127.0.0.1:",
 	}
 	maps.Copy(env, cfg.env)
 	c.WithEnv(env)
 	for _, svc := range services {
-		// Both healthchecks exercise the real protocol (an echo, a UDP
-		// probe), so healthy means serving.
+		// tcp-echo's and udp-responder's healthchecks exercise the real
+		// protocol (an echo, a UDP probe); http-hello's asks /readyz, which
+		// answers once the HTTP listener is open. Healthy means serving.
 		c.WaitForService(svc, wait.ForHealthCheck().WithStartupTimeout(90*time.Second))
 	}
 
@@ -207,7 +245,7 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		ctx, cancel := context.WithTimeout(context.Background(), stackDownTimeout)
 		defer cancel()
 		err := c.Down(ctx, compose.RemoveOrphans(true), compose.RemoveVolumes(true))
-		return errors.Join(err, c.Close())
+		return errors.Join(err, c.Close(), os.RemoveAll(overrideDir))
 	})
 	if err := c.Up(ctx, compose.RunServices(services...), compose.Wait(true)); err != nil {
 		return nil, fmt.Errorf("compose up %s: %w", name, err)
@@ -236,6 +274,18 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		}
 		member = s.udpResponder
 	}
+	if slices.Contains(services, httpHelloService) {
+		if s.httpHello, err = c.ServiceContainer(ctx, httpHelloService); err != nil {
+			return nil, fmt.Errorf("%s container: %w", httpHelloService, err)
+		}
+		if s.httpAddr, err = hostAddr(ctx, s.httpHello, httpHelloPort); err != nil {
+			return nil, err
+		}
+		if s.httpAdminAddr, err = hostAddr(ctx, s.httpHello, httpHelloAdminPort); err != nil {
+			return nil, err
+		}
+		member = s.httpHello
+	}
 	if member == nil {
 		return nil, fmt.Errorf("stack %s: no known service in %v", name, services)
 	}
@@ -243,6 +293,21 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		return nil, err
 	}
 	return s, nil
+}
+
+// writeScaleOverride writes a compose override file into dir that sets the
+// scale of each service in replicas, and returns its path.
+func writeScaleOverride(dir string, replicas map[string]int) (string, error) {
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for _, svc := range slices.Sorted(maps.Keys(replicas)) {
+		fmt.Fprintf(&b, "  %s:\n    scale: %d\n", svc, replicas[svc])
+	}
+	path := filepath.Join(dir, "docker-compose.scale.yml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", fmt.Errorf("write compose override: %w", err)
+	}
+	return path, nil
 }
 
 // hostAddr returns host:port under which the container's port is published.
