@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netlab/netlab/services/internal/platform/clientcli"
 )
 
 // LoadOptions configures Load.
@@ -259,8 +261,8 @@ func (r *recorder) fill(s *Summary) {
 	s.ReusedConns = r.reused.Load()
 	s.Bytes = r.bytes.Load()
 	s.Truncated = r.truncated.Load()
-	s.Total = Summarize(compact(r.total))
-	s.FirstByte = Summarize(compact(r.first))
+	s.Total = clientcli.Summarize(compact(r.total))
+	s.FirstByte = clientcli.Summarize(compact(r.first))
 	r.mu.Lock()
 	s.LastErr = r.lastErr
 	r.mu.Unlock()

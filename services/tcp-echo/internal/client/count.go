@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"time"
+
+	"github.com/netlab/netlab/services/internal/platform/clientcli"
 )
 
 // CountOptions configures Count.
@@ -48,11 +48,8 @@ type CountResult struct {
 	LastErr      error    // the last probe error, if any
 }
 
-// RTTStats summarises round-trip times.
-type RTTStats struct {
-	N                       int
-	Min, Avg, P50, P99, Max time.Duration
-}
+// RTTStats summarises round-trip times; see clientcli.LatencyStats.
+type RTTStats = clientcli.LatencyStats
 
 // Count sends opts.Message opts.Count times on one connection and measures
 // each round trip. A probe that fails (timeout, mismatch, closed or broken
@@ -133,42 +130,12 @@ func (c *Client) Count(ctx context.Context, opts CountOptions) (CountResult, err
 			opts.OnProbe(p)
 		}
 	}
-	res.RTT = Summarize(rtts)
+	res.RTT = clientcli.Summarize(rtts)
 	if res.Sent < opts.Count && ctx.Err() != nil {
 		res.Interrupted = true
 		return res, ctx.Err()
 	}
 	return res, nil
-}
-
-// Summarize computes min, average, median (p50), p99 and max of rtts using
-// the nearest-rank method (the p-th percentile is the smallest sample with
-// at least p% of the samples at or below it). It sorts rtts in place.
-// An empty slice gives the zero RTTStats.
-func Summarize(rtts []time.Duration) RTTStats {
-	n := len(rtts)
-	if n == 0 {
-		return RTTStats{}
-	}
-	slices.Sort(rtts)
-	var sum float64
-	for _, d := range rtts {
-		sum += float64(d)
-	}
-	return RTTStats{
-		N:   n,
-		Min: rtts[0],
-		Avg: time.Duration(math.Round(sum / float64(n))),
-		P50: percentile(rtts, 50),
-		P99: percentile(rtts, 99),
-		Max: rtts[n-1],
-	}
-}
-
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	k := int(math.Ceil(p / 100 * float64(len(sorted))))
-	k = max(1, min(k, len(sorted)))
-	return sorted[k-1]
 }
 
 // fmtDuration rounds to the microsecond: 153µs, 1.234ms, 2.5s.

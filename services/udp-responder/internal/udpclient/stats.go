@@ -2,10 +2,11 @@ package udpclient
 
 import (
 	"math"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netlab/netlab/services/internal/platform/clientcli"
 )
 
 // Outcome classifies one reply given to Recorder.Reply.
@@ -205,13 +206,8 @@ type Stats struct {
 	Jitter time.Duration
 }
 
-// RTTStats summarises round-trip times. Percentiles use the nearest-rank
-// method: the p-th percentile is the smallest sample with at least p% of the
-// samples at or below it.
-type RTTStats struct {
-	N                            int64
-	Min, Avg, P50, P90, P99, Max time.Duration
-}
+// RTTStats summarises round-trip times; see clientcli.LatencyStats.
+type RTTStats = clientcli.LatencyStats
 
 // Stats computes the statistics. Call it after recording has stopped: it
 // sorts the round-trip times inside the Recorder's own memory, so no
@@ -242,7 +238,7 @@ func (r *Recorder) compute() Stats {
 			n++
 		}
 	}
-	s.RTT = summarize(r.slots[:n])
+	s.RTT = clientcli.Summarize(r.slots[:n])
 	var sum float64
 	var weight int64
 	for i := range r.flows {
@@ -254,32 +250,4 @@ func (r *Recorder) compute() Stats {
 		s.Jitter = time.Duration(math.Round(sum / float64(weight)))
 	}
 	return s
-}
-
-// summarize sorts rtts (nanoseconds) in place and summarises them.
-func summarize(rtts []int64) RTTStats {
-	n := len(rtts)
-	if n == 0 {
-		return RTTStats{}
-	}
-	slices.Sort(rtts)
-	var sum float64
-	for _, d := range rtts {
-		sum += float64(d)
-	}
-	return RTTStats{
-		N:   int64(n),
-		Min: time.Duration(rtts[0]),
-		Avg: time.Duration(math.Round(sum / float64(n))),
-		P50: percentile(rtts, 50),
-		P90: percentile(rtts, 90),
-		P99: percentile(rtts, 99),
-		Max: time.Duration(rtts[n-1]),
-	}
-}
-
-func percentile(sorted []int64, p float64) time.Duration {
-	k := int(math.Ceil(p * float64(len(sorted)) / 100))
-	k = max(1, min(k, len(sorted)))
-	return time.Duration(sorted[k-1])
 }
