@@ -16,11 +16,11 @@ import (
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	// GET patterns also answer HEAD; {$} makes "/" match only "/".
-	mux.HandleFunc("GET /{$}", s.hello)
-	mux.HandleFunc("/echo", s.echo)
-	mux.HandleFunc("GET /status/{code}", s.status)
-	mux.HandleFunc("GET /delay/{duration}", s.delay)
-	mux.HandleFunc("GET /bytes/{n}", s.bytes)
+	s.handle(mux, "GET /{$}", s.hello)
+	s.handle(mux, "/echo", s.echo)
+	s.handle(mux, "GET /status/{code}", s.status)
+	s.handle(mux, "GET /delay/{duration}", s.delay)
+	s.handle(mux, "GET /bytes/{n}", s.bytes)
 	return mux
 }
 

@@ -3,6 +3,7 @@ package hello
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,11 +46,66 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// recorder remembers the status code and size of a response.
+// routeMetrics holds one route's metric children, looked up once when the
+// route is registered instead of on every request.
+type routeMetrics struct {
+	name     string
+	inFlight prometheus.Gauge
+	duration prometheus.Observer
+
+	vec      *prometheus.CounterVec
+	mu       sync.RWMutex
+	requests map[requestKey]prometheus.Counter // by method and code, filled on first use
+}
+
+type requestKey struct {
+	method string
+	code   int
+}
+
+func (m *metrics) route(name string) *routeMetrics {
+	return &routeMetrics{
+		name:     name,
+		inFlight: m.inFlight.WithLabelValues(name),
+		duration: m.duration.WithLabelValues(name),
+		vec:      m.requests,
+		requests: make(map[requestKey]prometheus.Counter),
+	}
+}
+
+// count adds one request answered with code. The method label is one of the
+// standard methods or OTHER, so a client cannot grow the series without
+// bound by inventing methods.
+func (rm *routeMetrics) count(method string, code int) {
+	key := requestKey{metricMethod(method), code}
+	rm.mu.RLock()
+	c, ok := rm.requests[key]
+	rm.mu.RUnlock()
+	if !ok {
+		c = rm.vec.WithLabelValues(rm.name, key.method, strconv.Itoa(code))
+		rm.mu.Lock()
+		rm.requests[key] = c
+		rm.mu.Unlock()
+	}
+	c.Inc()
+}
+
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// recorder remembers the status code and size of a response, and which
+// route answered it.
 type recorder struct {
 	http.ResponseWriter
 	code  int
 	bytes int64
+	route *routeMetrics // set by the route's handler; nil when no route matched
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -72,41 +128,72 @@ func (r *recorder) Write(b []byte) (int, error) {
 // deadlines).
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+var recorders = sync.Pool{New: func() any { return new(recorder) }}
+
+// handle registers h on mux under pattern, tagging each request it answers
+// with the route's metrics. The route is known here, so instrument needs no
+// second mux lookup.
+func (s *Server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	rm := s.metrics.route(pattern)
+	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*recorder); ok {
+			rec.route = rm
+		}
+		rm.inFlight.Inc()
+		defer rm.inFlight.Dec()
+		h(w, r)
+	}))
+}
+
 // instrument wraps the mux: it caps concurrent requests and bodies, and
 // records metrics and the access log for every request.
 func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 	slots := make(chan struct{}, s.cfg.MaxConcurrent)
+	unmatched := s.metrics.route("unmatched") // bounded label values: never the raw path
+	routes := make(map[string]*routeMetrics)  // for requests refused before routing
+	var routesMu sync.Mutex
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		_, route := mux.Handler(r)
-		if route == "" {
-			route = "unmatched" // bounded label values: never the raw path
-		}
-		rec := &recorder{ResponseWriter: w}
+		rec := recorders.Get().(*recorder)
+		*rec = recorder{ResponseWriter: w}
 		select {
 		case slots <- struct{}{}:
-			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBody)
-			s.metrics.inFlight.WithLabelValues(route).Inc()
+			// The server's own writer, so an oversized body also closes
+			// the connection.
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 			mux.ServeHTTP(rec, r)
-			s.metrics.inFlight.WithLabelValues(route).Dec()
 			<-slots
 		default:
 			s.metrics.rejected.Inc()
+			if _, pattern := mux.Handler(r); pattern != "" {
+				routesMu.Lock()
+				if routes[pattern] == nil {
+					routes[pattern] = s.metrics.route(pattern)
+				}
+				rec.route = routes[pattern]
+				routesMu.Unlock()
+			}
 			rec.Header().Set("Retry-After", "1")
 			httpError(rec, http.StatusServiceUnavailable, "too many requests in progress (MAX_CONCURRENT)")
 		}
 		if rec.code == 0 {
 			rec.code = http.StatusOK
 		}
+		route := rec.route
+		if route == nil {
+			route = unmatched
+		}
 		elapsed := time.Since(start)
-		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.code)).Inc()
-		s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+		route.count(r.Method, rec.code)
+		route.duration.Observe(elapsed.Seconds())
 		if s.cfg.AccessLog {
 			s.log.Info("request",
 				zap.String("remote", r.RemoteAddr), zap.String("proto", r.Proto),
-				zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("route", route),
+				zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("route", route.name),
 				zap.Int("status", rec.code), zap.Int64("bytes", rec.bytes), zap.Duration("duration", elapsed),
 				zap.String("user_agent", r.UserAgent()))
 		}
+		*rec = recorder{}
+		recorders.Put(rec)
 	})
 }
