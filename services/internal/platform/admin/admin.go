@@ -47,6 +47,7 @@ func NewRegistry(service string) *prometheus.Registry {
 type Server struct {
 	ln    net.Listener
 	http  *http.Server
+	mux   *http.ServeMux
 	ready atomic.Bool
 }
 
@@ -56,8 +57,8 @@ func New(addr string, reg *prometheus.Registry, log *zap.Logger) (*Server, error
 	if err != nil {
 		return nil, fmt.Errorf("listen admin: %w", err)
 	}
-	s := &Server{ln: ln}
 	mux := http.NewServeMux()
+	s := &Server{ln: ln, mux: mux}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})
@@ -89,6 +90,11 @@ func New(addr string, reg *prometheus.Registry, log *zap.Logger) (*Server, error
 	}
 	return s, nil
 }
+
+// Handle adds a service's own endpoint (such as a JSON API) beside the
+// standard ones. Call it before Serve. Handlers that stream large bodies
+// extend the 10 s read/write deadlines with http.ResponseController.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Addr is the address the admin listener is bound to.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }

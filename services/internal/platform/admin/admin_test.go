@@ -335,3 +335,28 @@ func TestNew_ListenErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestServer_HandleAddsServiceEndpoint(t *testing.T) {
+	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("test-svc"), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Handle("GET /api/thing", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "thing")
+	}))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	t.Cleanup(func() {
+		_ = srv.Shutdown(context.Background())
+		<-served
+	})
+	resp, err := http.Get("http://" + srv.Addr().String() + "/api/thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "thing" {
+		t.Fatalf("GET /api/thing = %d %q, want 200 thing", resp.StatusCode, body)
+	}
+}

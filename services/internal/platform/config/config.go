@@ -82,6 +82,9 @@ func describe(err error, cfg any, environ map[string]string) error {
 
 // kind names a Go type the way an operator thinks of it.
 func kind(t reflect.Type) string {
+	if k, ok := reflect.New(t).Elem().Interface().(interface{ ValueKind() string }); ok {
+		return k.ValueKind()
+	}
 	switch {
 	case t.PkgPath() == "time" && t.Name() == "Duration":
 		return "duration (e.g. 500ms, 10s, 5m)"
