@@ -1,0 +1,317 @@
+package node
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/peer/internal/share"
+)
+
+func hexID(id [16]byte) string { return hex.EncodeToString(id[:]) }
+
+// SwarmFile is a file somewhere in the swarm, as the API lists it.
+type SwarmFile struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Size      int64    `json:"size"`
+	PieceSize int      `json:"piece_size"`
+	Offered   bool     `json:"offered,omitempty"`
+	Local     bool     `json:"local"`
+	Holders   []string `json:"holders"`
+}
+
+// swarm merges this node's catalog with every connected peer's.
+func (n *Node) swarm() []SwarmFile {
+	byID := make(map[content.ID]*SwarmFile)
+	for _, e := range n.share.Catalog() {
+		byID[e.ID] = &SwarmFile{ID: e.ID.String(), Name: e.Name, Size: e.Manifest.Size,
+			PieceSize: e.Manifest.PieceSize, Offered: e.Offered, Local: true}
+	}
+	for addr, files := range n.peers.catalogs() {
+		for _, f := range files {
+			id := content.ID(f.ID)
+			sf, ok := byID[id]
+			if !ok {
+				sf = &SwarmFile{ID: id.String(), Name: f.Name, Size: int64(f.Size), PieceSize: int(f.PieceSize)}
+				byID[id] = sf
+			}
+			sf.Offered = sf.Offered || f.Offered
+			sf.Holders = append(sf.Holders, addr)
+		}
+	}
+	out := make([]SwarmFile, 0, len(byID))
+	for _, sf := range byID {
+		slices.Sort(sf.Holders)
+		if sf.Holders == nil {
+			sf.Holders = []string{}
+		}
+		out = append(out, *sf)
+	}
+	slices.SortFunc(out, func(a, b SwarmFile) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// resolve turns an id or a name into the file's id and name. A name held
+// with different content by several peers is ambiguous unless exactly one
+// of them is offered.
+func (n *Node) resolve(ref string) (content.ID, string, error) {
+	if id, err := content.ParseID(ref); err == nil {
+		for _, f := range n.swarm() {
+			if f.ID == id.String() {
+				return id, f.Name, nil
+			}
+		}
+		return id, "", nil // peers may still have it in progress
+	}
+	if err := share.ValidateName(ref); err != nil {
+		return content.ID{}, "", err
+	}
+	var matches []SwarmFile
+	for _, f := range n.swarm() {
+		if f.Name == ref {
+			matches = append(matches, f)
+		}
+	}
+	if len(matches) > 1 {
+		var offered []SwarmFile
+		for _, f := range matches {
+			if f.Offered {
+				offered = append(offered, f)
+			}
+		}
+		if len(offered) != 1 {
+			ids := make([]string, len(matches))
+			for i, f := range matches {
+				ids[i] = f.ID
+			}
+			return content.ID{}, "", fmt.Errorf("%w: %d files are named %q (ids %s); ask for one by id", errAmbiguous, len(matches), ref, strings.Join(ids, ", "))
+		}
+		matches = offered
+	}
+	if len(matches) == 0 {
+		return content.ID{}, "", fmt.Errorf("%w: no file named %q in the swarm (%d peers connected)", errNotFound, ref, len(n.peers.connected()))
+	}
+	id, _ := content.ParseID(matches[0].ID)
+	return id, matches[0].Name, nil
+}
+
+// Status is the node summary of the API.
+type Status struct {
+	NodeID          string  `json:"node_id"`
+	Listen          string  `json:"listen"`
+	Advertise       string  `json:"advertise,omitempty"`
+	Files           int     `json:"files"`
+	PeersKnown      int     `json:"peers_known"`
+	PeersConnected  int     `json:"peers_connected"`
+	DownloadsActive int     `json:"downloads_active"`
+	UploadRate      int64   `json:"upload_rate,omitempty"`
+	Secret          bool    `json:"secret"`
+	Sync            bool    `json:"sync"`
+	UptimeSecs      float64 `json:"uptime_seconds"`
+}
+
+func (n *Node) status() Status {
+	peers := n.peers.status()
+	s := Status{
+		NodeID: hexID(n.id), Listen: n.ln.Addr().String(), Advertise: n.cfg.AdvertiseAddr,
+		Files: len(n.share.Catalog()), PeersKnown: len(peers), UploadRate: n.limiter.Rate(),
+		Secret: n.cfg.Secret != "", Sync: n.cfg.Sync, UptimeSecs: time.Since(n.started).Seconds(),
+	}
+	for _, p := range peers {
+		if p.Connected {
+			s.PeersConnected++
+		}
+	}
+	for _, dl := range n.downloads.list() {
+		if st := dl.status().State; st != stateComplete && st != stateFailed {
+			s.DownloadsActive++
+		}
+	}
+	return s
+}
+
+// LocalFile is one file of this node's catalog.
+type LocalFile struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Size      int64     `json:"size"`
+	PieceSize int       `json:"piece_size"`
+	Pieces    int       `json:"pieces"`
+	Offered   bool      `json:"offered,omitempty"`
+	Modified  time.Time `json:"modified"`
+}
+
+func localFile(e share.Entry) LocalFile {
+	return LocalFile{ID: e.ID.String(), Name: e.Name, Size: e.Manifest.Size, PieceSize: e.Manifest.PieceSize,
+		Pieces: e.Manifest.NumPieces(), Offered: e.Offered, Modified: e.ModTime}
+}
+
+// Routes registers the JSON API on the admin listener:
+//
+//	GET  /api/status              this node
+//	GET  /api/catalog             this node's files
+//	GET  /api/swarm               every file this node can see, with holders
+//	GET  /api/peers               known peers
+//	GET  /api/downloads           downloads and their progress
+//	POST /api/downloads           {"ref": "<id or name>"} starts one
+//	GET  /api/downloads/{id}      one download
+//	GET  /api/files/{name}        a shared file's bytes
+//	PUT  /api/files/{name}        add a file to the share (?offer=1 offers it)
+func (n *Node) Routes(handle func(pattern string, h http.Handler)) {
+	h := func(pattern string, f http.HandlerFunc) { handle(pattern, f) }
+	h("GET /api/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.status()) })
+	h("GET /api/catalog", func(w http.ResponseWriter, _ *http.Request) {
+		files := []LocalFile{}
+		for _, e := range n.share.Catalog() {
+			files = append(files, localFile(e))
+		}
+		writeJSON(w, http.StatusOK, files)
+	})
+	h("GET /api/swarm", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.swarm()) })
+	h("GET /api/peers", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.peers.status()) })
+	h("GET /api/downloads", func(w http.ResponseWriter, _ *http.Request) {
+		out := []DownloadStatus{}
+		for _, dl := range n.downloads.list() {
+			out = append(out, dl.status())
+		}
+		slices.SortFunc(out, func(a, b DownloadStatus) int { return a.Started.Compare(b.Started) })
+		writeJSON(w, http.StatusOK, out)
+	})
+	h("POST /api/downloads", n.startDownload)
+	h("GET /api/downloads/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, err := content.ParseID(r.PathValue("id"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		dl, ok := n.downloads.get(id)
+		if !ok {
+			writeError(w, http.StatusNotFound, errors.New("no download of that id"))
+			return
+		}
+		writeJSON(w, http.StatusOK, dl.status())
+	})
+	h("GET /api/files/{name}", n.getFile)
+	h("PUT /api/files/{name}", n.putFile)
+}
+
+type downloadRequest struct {
+	Ref string `json:"ref"` // an id or a name
+}
+
+func (n *Node) startDownload(w http.ResponseWriter, r *http.Request) {
+	var req downloadRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Ref == "" {
+		writeError(w, http.StatusBadRequest, errors.New(`body must be {"ref": "<file id or name>"}`))
+		return
+	}
+	dl, err := n.downloads.start(req.Ref)
+	switch {
+	case errors.Is(err, errNotFound):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, errAmbiguous):
+		writeError(w, http.StatusConflict, err)
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err)
+	default:
+		writeJSON(w, http.StatusAccepted, dl.status())
+	}
+}
+
+// transferDeadline allows a large body at a modest 1 MiB/s (the admin
+// listener's own deadlines are 10 s).
+func transferDeadline(size int64) time.Time {
+	return time.Now().Add(30*time.Second + time.Duration(size/(1<<20))*time.Second)
+}
+
+func (n *Node) getFile(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := share.ValidateName(name); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	f, err := n.share.OpenFile(name)
+	if err != nil {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no shared file named %q", name))
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(transferDeadline(info.Size()))
+	if e, ok := n.share.LookupName(name); ok {
+		w.Header().Set("X-Netlab-File-Id", e.ID.String())
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(w, r, name, info.ModTime(), f)
+}
+
+func (n *Node) putFile(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := share.ValidateName(name); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	limit := int64(n.cfg.MaxFileSize)
+	if r.ContentLength > limit {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("file is over MAX_FILE_SIZE (%s)", n.cfg.MaxFileSize))
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(transferDeadline(max(r.ContentLength, 0)))
+	_ = http.NewResponseController(w).SetWriteDeadline(transferDeadline(max(r.ContentLength, 0)))
+	ctx, cancel := context.WithTimeout(r.Context(), time.Until(transferDeadline(max(r.ContentLength, 1<<30))))
+	defer cancel()
+	e, err := n.share.Put(ctx, name, r.Body, limit)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		writeError(w, http.StatusConflict, fmt.Errorf("a file named %q is already shared", name))
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if offer, _ := strconv.ParseBool(r.URL.Query().Get("offer")); offer {
+		if err := n.share.Offer(name); err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+		e.Offered = true
+	}
+	n.metrics.catalogFiles.Set(float64(len(n.share.Catalog())))
+	n.log.Info("file added", zap.String("name", name), zap.String("id", e.ID.Short()), zap.Int64("bytes", e.Manifest.Size))
+	writeJSON(w, http.StatusCreated, localFile(e))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}

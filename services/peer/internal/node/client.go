@@ -1,0 +1,192 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+var errConnClosed = errors.New("connection closed")
+
+// peerConn is this node's connection to one peer, on which it sends
+// requests. Requests may be pipelined: the peer answers them in order, so
+// each reply goes to the oldest request still waiting.
+type peerConn struct {
+	addr  string
+	hello wire.Hello
+	wc    *wire.Conn
+
+	sendMu  sync.Mutex
+	pending chan *call
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	mu        sync.Mutex
+	err       error
+}
+
+type call struct {
+	done chan reply
+}
+
+// reply is an answer detached from the connection's read buffer: piece
+// data is copied into a pooled buffer the caller returns with release.
+type reply struct {
+	msg wire.Message
+	buf *[]byte
+	err error
+}
+
+func (r reply) release() {
+	if r.buf != nil {
+		pieceBuffers.Put(r.buf)
+	}
+}
+
+// dial connects to addr and runs the handshake.
+func (n *Node) dial(ctx context.Context, addr string) (*peerConn, error) {
+	d := net.Dialer{Timeout: n.cfg.DialTimeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	wc := wire.NewConn(c, n.cfg.IOTimeout)
+	hello, err := n.handshake(wc)
+	if err != nil {
+		wc.Close()
+		return nil, err
+	}
+	pc := &peerConn{
+		addr: addr, hello: *hello, wc: wc,
+		// Enough for every download's requests plus the periodic polls.
+		pending: make(chan *call, n.cfg.RequestsPerPeer*n.cfg.MaxDownloads+16),
+		closed:  make(chan struct{}),
+	}
+	go pc.readLoop()
+	return pc, nil
+}
+
+// do sends req and waits for its answer. A Reject is an answer, not an
+// error; Error frames and I/O failures close the connection.
+func (pc *peerConn) do(ctx context.Context, req wire.Message) reply {
+	c := &call{done: make(chan reply, 1)}
+	pc.sendMu.Lock()
+	select {
+	case pc.pending <- c:
+	case <-pc.closed:
+		pc.sendMu.Unlock()
+		return reply{err: pc.closeErr()}
+	case <-ctx.Done():
+		pc.sendMu.Unlock()
+		return reply{err: ctx.Err()}
+	}
+	err := pc.wc.Send(req)
+	pc.sendMu.Unlock()
+	if err != nil {
+		pc.close(fmt.Errorf("send %s: %w", req.Type(), err))
+	}
+	select {
+	case r := <-c.done:
+		return r
+	case <-ctx.Done():
+		// The reply, when it comes, is dropped by the read loop's buffered send.
+		return reply{err: ctx.Err()}
+	case <-pc.closed:
+		select {
+		case r := <-c.done:
+			return r
+		default:
+			return reply{err: pc.closeErr()}
+		}
+	}
+}
+
+// readLoop reads one reply per waiting request, in order.
+func (pc *peerConn) readLoop() {
+	for {
+		var c *call
+		select {
+		case c = <-pc.pending:
+		case <-pc.closed:
+			pc.failPending()
+			return
+		}
+		msg, err := pc.wc.Receive(0)
+		if err != nil {
+			pc.close(fmt.Errorf("receive: %w", err))
+			c.done <- reply{err: pc.closeErr()}
+			pc.failPending()
+			return
+		}
+		r := detach(msg)
+		if e, ok := msg.(*wire.Error); ok {
+			err := fmt.Errorf("peer error %s: %s", e.Code, e.Message)
+			pc.close(err)
+			c.done <- reply{err: err}
+			pc.failPending()
+			return
+		}
+		c.done <- r
+	}
+}
+
+// detach copies what aliases the read buffer.
+func detach(msg wire.Message) reply {
+	switch m := msg.(type) {
+	case *wire.Piece:
+		if len(m.Data) > content.MaxPieceSize {
+			// Too long for any piece: it fails verification by its length.
+			return reply{msg: &wire.Piece{ID: m.ID, Index: m.Index, Data: append([]byte(nil), m.Data...)}}
+		}
+		bufp := pieceBuffers.Get().(*[]byte)
+		data := (*bufp)[:copy(*bufp, m.Data)]
+		return reply{msg: &wire.Piece{ID: m.ID, Index: m.Index, Data: data}, buf: bufp}
+	case *wire.Have:
+		return reply{msg: &wire.Have{ID: m.ID, Pieces: m.Pieces, Bits: append([]byte(nil), m.Bits...)}}
+	}
+	return reply{msg: msg}
+}
+
+func (pc *peerConn) failPending() {
+	for {
+		select {
+		case c := <-pc.pending:
+			c.done <- reply{err: pc.closeErr()}
+		default:
+			return
+		}
+	}
+}
+
+func (pc *peerConn) close(err error) {
+	pc.closeOnce.Do(func() {
+		pc.mu.Lock()
+		pc.err = err
+		pc.mu.Unlock()
+		close(pc.closed)
+		pc.wc.Close()
+	})
+}
+
+func (pc *peerConn) closeErr() error {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.err == nil {
+		return errConnClosed
+	}
+	return pc.err
+}
+
+func (pc *peerConn) isClosed() bool {
+	select {
+	case <-pc.closed:
+		return true
+	default:
+		return false
+	}
+}

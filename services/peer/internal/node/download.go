@@ -1,0 +1,630 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/peer/internal/picker"
+	"github.com/netlab/netlab/services/peer/internal/share"
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// Download states.
+const (
+	stateQueued      = "queued"      // waiting for a MAX_DOWNLOADS slot
+	stateFinding     = "finding"     // asking peers for the manifest
+	stateDownloading = "downloading" // fetching pieces
+	stateComplete    = "complete"    // renamed into the share, served to others
+	stateFailed      = "failed"      // cannot go on (too large, no disk space, disk error)
+)
+
+var (
+	errNotFound  = errors.New("not found")
+	errAmbiguous = errors.New("ambiguous name")
+)
+
+// downloads runs every download of the node, MAX_DOWNLOADS at a time.
+type downloads struct {
+	n   *Node
+	sem chan struct{}
+	wg  sync.WaitGroup
+
+	mu   sync.Mutex
+	ctx  context.Context
+	byID map[content.ID]*download
+}
+
+func newDownloads(n *Node) *downloads {
+	return &downloads{
+		n: n, sem: make(chan struct{}, n.cfg.MaxDownloads),
+		ctx:  context.Background(),
+		byID: make(map[content.ID]*download),
+	}
+}
+
+// download is one file being fetched.
+type download struct {
+	d    *downloads
+	id   content.ID
+	done chan struct{}
+
+	mu       sync.Mutex
+	name     string
+	state    string
+	err      string
+	stalled  string
+	since    time.Time // when stalled was set
+	manifest content.Manifest
+	partial  *share.Partial
+	picker   *picker.Picker
+	holders  map[string]content.Bitfield // what each working peer holds
+	workers  map[string]bool
+	sources  map[string]*sourceStat
+	resumed  int // pieces held from a previous run
+	verified int // pieces fetched and verified in this run
+	failed   int // pieces that failed verification
+	bytes    int64
+	started  time.Time
+	finished time.Time
+	wake     chan struct{} // a piece arrived or a worker ended
+}
+
+type sourceStat struct {
+	Pieces int   `json:"pieces"`
+	Bytes  int64 `json:"bytes"`
+	Bad    int   `json:"bad_pieces,omitempty"`
+}
+
+// resume restarts the downloads a previous run left, from their resume
+// records; their verified pieces are neither fetched nor hashed again.
+func (d *downloads) resume(ctx context.Context) {
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+	partials, err := d.n.share.Partials()
+	if err != nil {
+		d.n.log.Warn("resume records", zap.Error(err))
+	}
+	for _, p := range partials {
+		dl := d.add(p.ID(), p.Name())
+		dl.mu.Lock()
+		dl.setPartialLocked(p, true)
+		dl.mu.Unlock()
+		d.n.log.Info("resuming download", zap.String("id", p.ID().Short()), zap.String("name", p.Name()),
+			zap.Int("pieces_held", dl.resumed), zap.Int("pieces", p.Manifest().NumPieces()))
+		d.launch(dl)
+	}
+}
+
+// add registers a new download record (not started).
+func (d *downloads) add(id content.ID, name string) *download {
+	dl := &download{
+		d: d, id: id, name: name, state: stateQueued, started: time.Now(),
+		done: make(chan struct{}), wake: make(chan struct{}, 1),
+		holders: make(map[string]content.Bitfield), workers: make(map[string]bool),
+		sources: make(map[string]*sourceStat),
+	}
+	d.mu.Lock()
+	d.byID[id] = dl
+	d.mu.Unlock()
+	return dl
+}
+
+func (d *downloads) launch(dl *download) {
+	d.mu.Lock()
+	ctx := d.ctx
+	d.mu.Unlock()
+	d.wg.Go(func() { dl.run(ctx) })
+}
+
+// start begins downloading the file named by ref (an id or a name in the
+// swarm catalog). A file already shared, or already being downloaded,
+// returns its existing record.
+func (d *downloads) start(ref string) (*download, error) {
+	id, name, err := d.n.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if dl, ok := d.byID[id]; ok && dl.status().State != stateFailed {
+		d.mu.Unlock()
+		return dl, nil
+	}
+	d.mu.Unlock()
+	dl := d.add(id, name)
+	if e, ok := d.n.share.Lookup(id); ok {
+		dl.mu.Lock()
+		dl.state, dl.name, dl.finished = stateComplete, e.Name, dl.started
+		dl.manifest, dl.bytes = e.Manifest, e.Manifest.Size
+		dl.mu.Unlock()
+		close(dl.done)
+		return dl, nil
+	}
+	d.n.log.Info("download started", zap.String("id", id.Short()), zap.String("name", name))
+	d.launch(dl)
+	return dl, nil
+}
+
+func (d *downloads) get(id content.ID) (*download, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dl, ok := d.byID[id]
+	return dl, ok
+}
+
+func (d *downloads) list() []*download {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]*download, 0, len(d.byID))
+	for _, dl := range d.byID {
+		out = append(out, dl)
+	}
+	return out
+}
+
+// active reports whether id is being downloaded (or queued).
+func (d *downloads) active(id content.ID) bool {
+	dl, ok := d.get(id)
+	if !ok {
+		return false
+	}
+	s := dl.status().State
+	return s != stateComplete && s != stateFailed
+}
+
+// reserved is the disk space the running downloads still need.
+func (d *downloads) reserved() int64 {
+	var total int64
+	for _, dl := range d.list() {
+		dl.mu.Lock()
+		if dl.partial != nil && dl.state == stateDownloading {
+			total += dl.manifest.Size - dl.bytes
+		}
+		dl.mu.Unlock()
+	}
+	return total
+}
+
+func (d *downloads) wait() { d.wg.Wait() }
+
+func (dl *download) setPartialLocked(p *share.Partial, resumed bool) {
+	dl.partial = p
+	dl.manifest = p.Manifest()
+	have := p.Have()
+	dl.picker = picker.New(dl.manifest.NumPieces(), have)
+	for i := range dl.manifest.NumPieces() {
+		if have.Has(i) {
+			dl.bytes += int64(dl.manifest.PieceLen(i))
+			if resumed {
+				dl.resumed++
+			}
+		}
+	}
+	if resumed {
+		dl.d.n.metrics.piecesResumed.Add(float64(dl.resumed))
+	}
+	dl.state = stateDownloading
+}
+
+func (dl *download) setStalled(reason string) {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if reason != dl.stalled {
+		dl.stalled, dl.since = reason, time.Now()
+	}
+}
+
+func (dl *download) fail(err error) {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if dl.state != stateFailed {
+		dl.state, dl.err, dl.finished = stateFailed, err.Error(), time.Now()
+		dl.d.n.log.Warn("download failed", zap.String("id", dl.id.Short()), zap.Error(err))
+	}
+}
+
+func (dl *download) signal() {
+	select {
+	case dl.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run drives one download until it completes, fails, or the node stops (its
+// progress stays in the resume record).
+func (dl *download) run(ctx context.Context) {
+	defer close(dl.done)
+	n := dl.d.n
+	select {
+	case dl.d.sem <- struct{}{}:
+		defer func() { <-dl.d.sem }()
+	case <-ctx.Done():
+		return
+	}
+	n.metrics.transfersActive.Inc()
+	defer n.metrics.transfersActive.Dec()
+
+	dl.mu.Lock()
+	needManifest := dl.partial == nil
+	if needManifest {
+		dl.state = stateFinding
+	}
+	dl.mu.Unlock()
+	if needManifest {
+		p, err := dl.findManifest(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				dl.fail(err)
+			}
+			return
+		}
+		dl.mu.Lock()
+		dl.setPartialLocked(p, false)
+		dl.mu.Unlock()
+	}
+
+	work, stop := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	defer func() {
+		stop()
+		workers.Wait()
+	}()
+	tick := time.NewTicker(min(n.cfg.RefreshInterval, time.Second))
+	defer tick.Stop()
+	for {
+		dl.mu.Lock()
+		missing := dl.picker.Missing()
+		dl.mu.Unlock()
+		if missing == 0 {
+			break
+		}
+		conns := n.peers.connected()
+		dl.mu.Lock()
+		for addr, pc := range conns {
+			if !dl.workers[addr] {
+				dl.workers[addr] = true
+				workers.Go(func() { dl.worker(work, addr, pc) })
+			}
+		}
+		holders := len(dl.holders)
+		piece, stuck := dl.picker.Stuck(dl.holders)
+		dl.mu.Unlock()
+		switch {
+		case len(conns) == 0:
+			dl.setStalled("no peers connected")
+		case holders == 0:
+			dl.setStalled("no connected peer holds this file")
+		case stuck:
+			dl.setStalled(fmt.Sprintf("piece %d: no connected peer can supply a copy that verifies", piece))
+		default:
+			dl.setStalled("")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-dl.wake:
+		}
+	}
+	stop()
+	workers.Wait()
+	dl.complete()
+}
+
+// findManifest asks peers for the file's manifest until one answers with a
+// manifest that hashes to the id, then creates the partial file.
+func (dl *download) findManifest(ctx context.Context) (*share.Partial, error) {
+	n := dl.d.n
+	for {
+		for addr, pc := range n.peers.connected() {
+			r := pc.do(ctx, &wire.GetManifest{ID: [32]byte(dl.id)})
+			m, ok := r.msg.(*wire.Manifest)
+			if r.err != nil || !ok {
+				continue
+			}
+			man := content.Manifest{Size: int64(m.Size), PieceSize: int(m.PieceSize), Pieces: m.Pieces}
+			if man.ID() != dl.id || man.Validate() != nil {
+				n.log.Warn("peer sent a manifest that does not match the id", zap.String("peer", addr), zap.String("id", dl.id.Short()))
+				n.peers.badPiece(addr)
+				continue
+			}
+			name := dl.nameFor(m.Name)
+			if man.Size > int64(n.cfg.MaxFileSize) {
+				return nil, fmt.Errorf("file is %d bytes, over MAX_FILE_SIZE (%s)", man.Size, n.cfg.MaxFileSize)
+			}
+			free, err := n.share.FreeBytes()
+			if err == nil && free-n.downloads.reserved()-man.Size < int64(n.cfg.MinFreeSpace) {
+				return nil, fmt.Errorf("not enough disk space: %d bytes free, file needs %d and MIN_FREE_SPACE keeps %s", free, man.Size, n.cfg.MinFreeSpace)
+			}
+			return n.share.CreatePartial(name, man)
+		}
+		dl.setStalled("no connected peer has the manifest")
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(n.cfg.RefreshInterval, time.Second)):
+		}
+	}
+}
+
+// nameFor picks the name the file is saved under: the one asked for, else
+// the one the peer gave when it is valid, else one made from the id.
+func (dl *download) nameFor(offered string) string {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if dl.name == "" || share.ValidateName(dl.name) != nil {
+		dl.name = offered
+		if share.ValidateName(offered) != nil {
+			dl.name = "file-" + dl.id.Short()
+		}
+	}
+	return dl.name
+}
+
+// worker fetches pieces from one peer, keeping up to REQUESTS_PER_PEER
+// requests in flight, until the download ends, the peer is lost or avoided.
+func (dl *download) worker(ctx context.Context, addr string, pc *peerConn) {
+	n := dl.d.n
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var fetches sync.WaitGroup
+	defer func() {
+		cancel()
+		fetches.Wait()
+		dl.mu.Lock()
+		dl.picker.UpdatePeer(dl.holders[addr], nil)
+		delete(dl.holders, addr)
+		delete(dl.workers, addr)
+		dl.mu.Unlock()
+		dl.signal()
+	}()
+	slots := make(chan struct{}, n.cfg.RequestsPerPeer)
+	idle := time.NewTicker(min(n.cfg.RefreshInterval, time.Second))
+	defer idle.Stop()
+	for ctx.Err() == nil {
+		if !dl.refreshHave(ctx, addr, pc) {
+			return
+		}
+		for ctx.Err() == nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			dl.mu.Lock()
+			piece, ok := dl.picker.Pick(addr, dl.holders[addr])
+			dl.mu.Unlock()
+			if !ok {
+				<-slots
+				break
+			}
+			fetches.Go(func() {
+				defer func() { <-slots }()
+				if !dl.fetch(ctx, addr, pc, piece) {
+					cancel()
+				}
+			})
+		}
+		// Nothing to ask this peer for now: look again when its pieces
+		// may have changed.
+		select {
+		case <-ctx.Done():
+			return
+		case <-idle.C:
+		}
+	}
+}
+
+// refreshHave asks the peer which pieces it holds; false ends the worker.
+func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) bool {
+	r := pc.do(ctx, &wire.GetHave{ID: [32]byte(dl.id)})
+	if r.err != nil {
+		return false
+	}
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	np := dl.manifest.NumPieces()
+	bits := content.NewBitfield(np)
+	if m, ok := r.msg.(*wire.Have); ok {
+		b, err := content.BitfieldFrom(m.Bits, np)
+		if m.Pieces != uint32(np) || err != nil {
+			dl.d.n.log.Warn("peer sent a bad have", zap.String("peer", addr), zap.Error(err))
+			return false
+		}
+		bits = b
+	}
+	dl.picker.UpdatePeer(dl.holders[addr], bits)
+	dl.holders[addr] = bits
+	return true
+}
+
+// fetch requests one piece and stores it if it verifies. false means stop
+// using this peer.
+func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int) bool {
+	n := dl.d.n
+	r := pc.do(ctx, &wire.GetPiece{ID: [32]byte(dl.id), Index: uint32(i)})
+	defer r.release()
+	m, ok := r.msg.(*wire.Piece)
+	if r.err != nil || !ok {
+		dl.mu.Lock()
+		dl.picker.Cancel(i)
+		if old, held := dl.holders[addr]; held && !ok && r.err == nil {
+			// Rejected: the peer no longer holds it (or never did); do
+			// not ask it again before its next have.
+			now := old.Clone()
+			now.Clear(i)
+			dl.picker.UpdatePeer(old, now)
+			dl.holders[addr] = now
+		}
+		dl.mu.Unlock()
+		return r.err == nil
+	}
+	if m.ID != [32]byte(dl.id) || int(m.Index) != i {
+		dl.mu.Lock()
+		dl.picker.Cancel(i)
+		dl.mu.Unlock()
+		n.log.Warn("peer answered with another piece", zap.String("peer", addr))
+		return false
+	}
+	err := dl.partial.WritePiece(i, m.Data)
+	switch {
+	case errors.Is(err, share.ErrBadPiece):
+		dl.mu.Lock()
+		dl.picker.Failed(i, addr)
+		dl.failed++
+		dl.source(addr).Bad++
+		dl.mu.Unlock()
+		n.metrics.piecesFailed.WithLabelValues(addr).Inc()
+		n.log.Warn("piece failed verification", zap.String("peer", addr), zap.String("id", dl.id.Short()), zap.Int("piece", i))
+		n.peers.badPiece(addr)
+		dl.signal()
+		_, usable := n.peers.connected()[addr]
+		return usable
+	case err != nil:
+		dl.mu.Lock()
+		dl.picker.Cancel(i)
+		dl.mu.Unlock()
+		dl.fail(fmt.Errorf("write piece %d: %w", i, err))
+		dl.signal()
+		return false
+	}
+	size := len(m.Data)
+	dl.mu.Lock()
+	fresh := !dl.picker.Has(i)
+	dl.picker.Done(i)
+	if fresh {
+		dl.verified++
+		dl.bytes += int64(size)
+		s := dl.source(addr)
+		s.Pieces++
+		s.Bytes += int64(size)
+	}
+	dl.mu.Unlock()
+	if fresh {
+		n.metrics.piecesVerified.Inc()
+		n.metrics.bytesDown.WithLabelValues(addr).Add(float64(size))
+	}
+	dl.signal()
+	return true
+}
+
+func (dl *download) source(addr string) *sourceStat {
+	s, ok := dl.sources[addr]
+	if !ok {
+		s = &sourceStat{}
+		dl.sources[addr] = s
+	}
+	return s
+}
+
+// complete moves the verified file into the share.
+func (dl *download) complete() {
+	n := dl.d.n
+	dl.mu.Lock()
+	failed := dl.state == stateFailed
+	dl.mu.Unlock()
+	if failed {
+		return
+	}
+	entry, err := dl.partial.Complete()
+	if err != nil {
+		dl.fail(fmt.Errorf("complete: %w", err))
+		return
+	}
+	n.metrics.downloadsDone.Inc()
+	n.metrics.catalogFiles.Set(float64(len(n.share.Catalog())))
+	dl.mu.Lock()
+	dl.state, dl.name, dl.finished, dl.stalled = stateComplete, entry.Name, time.Now(), ""
+	elapsed := dl.finished.Sub(dl.started)
+	dl.mu.Unlock()
+	n.log.Info("download complete", zap.String("id", dl.id.Short()), zap.String("name", entry.Name),
+		zap.Int64("bytes", entry.Manifest.Size), zap.Duration("elapsed", elapsed))
+}
+
+// DownloadStatus is one download in the JSON API.
+type DownloadStatus struct {
+	ID           string                 `json:"id"`
+	Name         string                 `json:"name"`
+	State        string                 `json:"state"`
+	Error        string                 `json:"error,omitempty"`
+	Stalled      string                 `json:"stalled,omitempty"`
+	StalledFor   float64                `json:"stalled_seconds,omitempty"`
+	Size         int64                  `json:"size"`
+	Bytes        int64                  `json:"bytes_done"`
+	Pieces       int                    `json:"pieces"`
+	PiecesHeld   int                    `json:"pieces_held"`
+	Resumed      int                    `json:"pieces_resumed"`
+	Verified     int                    `json:"pieces_verified"`
+	Failed       int                    `json:"pieces_failed"`
+	Sources      map[string]*sourceStat `json:"sources"`
+	Started      time.Time              `json:"started"`
+	Finished     time.Time              `json:"finished,omitzero"`
+	ElapsedSecs  float64                `json:"elapsed_seconds"`
+	PeersWorking int                    `json:"peers_working"`
+}
+
+func (dl *download) status() DownloadStatus {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	s := DownloadStatus{
+		ID: dl.id.String(), Name: dl.name, State: dl.state, Error: dl.err, Stalled: dl.stalled,
+		Size: dl.manifest.Size, Bytes: dl.bytes, Pieces: dl.manifest.NumPieces(),
+		Resumed: dl.resumed, Verified: dl.verified, Failed: dl.failed,
+		Sources: make(map[string]*sourceStat, len(dl.sources)), Started: dl.started, Finished: dl.finished,
+		PeersWorking: len(dl.workers),
+	}
+	if dl.stalled != "" {
+		s.StalledFor = time.Since(dl.since).Seconds()
+	}
+	switch {
+	case dl.picker != nil:
+		s.PiecesHeld = s.Pieces - dl.picker.Missing()
+	case dl.state == stateComplete:
+		s.PiecesHeld = s.Pieces
+	}
+	for k, v := range dl.sources {
+		c := *v
+		s.Sources[k] = &c
+	}
+	end := dl.finished
+	if end.IsZero() {
+		end = time.Now()
+	}
+	s.ElapsedSecs = end.Sub(dl.started).Seconds()
+	return s
+}
+
+// syncLoop (SYNC=true) starts a download for every file seen in the swarm
+// that this node has not got, so a file added on one node spreads to all.
+func (d *downloads) syncLoop(ctx context.Context) {
+	tick := time.NewTicker(d.n.cfg.RefreshInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, f := range d.n.swarm() {
+			if f.Local || len(f.Holders) == 0 {
+				continue
+			}
+			id, err := content.ParseID(f.ID)
+			if err != nil {
+				continue
+			}
+			if _, known := d.get(id); known {
+				continue // running, done, or failed for a reason a retry will not fix
+			}
+			if _, err := d.start(f.ID); err != nil {
+				d.n.log.Warn("sync: start download", zap.String("id", id.Short()), zap.Error(err))
+			}
+		}
+	}
+}

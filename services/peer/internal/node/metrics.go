@@ -1,0 +1,76 @@
+package node
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the node's Prometheus series. Per-peer series are labelled
+// with the peer's address and deleted when the peer is forgotten, so their
+// number is bounded by the peer table.
+type metrics struct {
+	bytesUp         *prometheus.CounterVec // by peer
+	bytesDown       *prometheus.CounterVec // by peer
+	piecesUp        *prometheus.CounterVec // by peer
+	piecesVerified  prometheus.Counter
+	piecesResumed   prometheus.Counter
+	piecesFailed    *prometheus.CounterVec // by peer that sent the bad copy
+	peersKnown      prometheus.Gauge
+	peersConnected  prometheus.Gauge
+	peersBanned     prometheus.Gauge
+	transfersActive prometheus.Gauge
+	uploadsActive   prometheus.Gauge
+	downloadsDone   prometheus.Counter
+	catalogFiles    prometheus.Gauge
+	connsRejected   *prometheus.CounterVec // by reason
+	framesInvalid   *prometheus.CounterVec // by reason
+	requests        *prometheus.CounterVec // served, by type
+	rejects         *prometheus.CounterVec // answers refused, by code
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	const ns, sub = "netlab", "peer"
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
+	}
+	counterVec := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help}, labels)
+	}
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
+	}
+	m := &metrics{
+		bytesUp:         counterVec("bytes_uploaded_total", "Piece bytes sent, by peer.", "peer"),
+		bytesDown:       counterVec("bytes_downloaded_total", "Verified piece bytes received, by peer.", "peer"),
+		piecesUp:        counterVec("pieces_uploaded_total", "Pieces sent, by peer.", "peer"),
+		piecesVerified:  counter("pieces_verified_total", "Pieces downloaded, verified against their hash and written."),
+		piecesResumed:   counter("pieces_resumed_total", "Verified pieces found in resume records at start, not fetched again."),
+		piecesFailed:    counterVec("pieces_failed_total", "Pieces that failed verification, by the peer that sent them.", "peer"),
+		peersKnown:      gauge("peers_known", "Peer addresses known (seeds, peer exchange, inbound)."),
+		peersConnected:  gauge("peers_connected", "Peers this node has a connection to."),
+		peersBanned:     gauge("peers_avoided", "Peers avoided after sending MAX_BAD_PIECES bad pieces."),
+		transfersActive: gauge("transfers_active", "Downloads in progress."),
+		uploadsActive:   gauge("uploads_active", "Connections being served."),
+		downloadsDone:   counter("downloads_completed_total", "Downloads completed and renamed into the share."),
+		catalogFiles:    gauge("catalog_files", "Files this node shares."),
+		connsRejected:   counterVec("connections_rejected_total", "Connections refused, by reason (busy, auth, handshake, self).", "reason"),
+		framesInvalid:   counterVec("frames_invalid_total", "Connections closed for a bad frame, by reason (version, too_large, unknown_type, malformed, unexpected).", "reason"),
+		requests:        counterVec("requests_served_total", "Requests answered, by message type.", "type"),
+		rejects:         counterVec("requests_rejected_total", "Requests answered with a reject, by code.", "code"),
+	}
+	for _, c := range []prometheus.Collector{
+		m.bytesUp, m.bytesDown, m.piecesUp, m.piecesVerified, m.piecesResumed, m.piecesFailed,
+		m.peersKnown, m.peersConnected, m.peersBanned, m.transfersActive, m.uploadsActive,
+		m.downloadsDone, m.catalogFiles, m.connsRejected, m.framesInvalid, m.requests, m.rejects,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// forgetPeer deletes a forgotten peer's series.
+func (m *metrics) forgetPeer(addr string) {
+	m.bytesUp.DeleteLabelValues(addr)
+	m.bytesDown.DeleteLabelValues(addr)
+	m.piecesUp.DeleteLabelValues(addr)
+	m.piecesFailed.DeleteLabelValues(addr)
+}

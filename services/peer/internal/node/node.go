@@ -1,0 +1,191 @@
+// Package node is a peer of the netlab swarm: it serves the files of its
+// share directory over the peer protocol (docs/peer-protocol.md), finds
+// other peers (seeds, peer exchange), and downloads files piece by piece
+// from every peer that holds them, verifying each piece before it is
+// written.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/peer/internal/ratelimit"
+	"github.com/netlab/netlab/services/peer/internal/share"
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// Node is one peer. Create it with New, run it with Serve.
+type Node struct {
+	cfg     config.Config
+	log     *zap.Logger
+	metrics *metrics
+	share   *share.Share
+	ln      net.Listener
+	id      [16]byte
+	port    uint16
+	limiter *ratelimit.Limiter
+
+	peers     *peerTable
+	downloads *downloads
+
+	slots   chan struct{} // one per served connection (MAX_CONNS)
+	inbound sync.Map      // *wire.Conn -> struct{}: closed at shutdown
+	wg      sync.WaitGroup
+	started time.Time
+}
+
+// New opens the share directory, listens on cfg.ListenAddr and registers
+// the metrics with reg.
+func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, error) {
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	sh, err := share.Open(cfg.ShareDir, share.Options{PieceSize: int(cfg.PieceSize), Log: log.Named("share")})
+	if err != nil {
+		return nil, fmt.Errorf("share: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		sh.Close()
+		return nil, fmt.Errorf("listen tcp: %w", err)
+	}
+	n := &Node{
+		cfg: cfg, log: log, metrics: m, share: sh, ln: ln,
+		port:    uint16(ln.Addr().(*net.TCPAddr).Port),
+		limiter: ratelimit.New(int64(cfg.UploadRate), 64<<10), // one wire chunk always fits
+		slots:   make(chan struct{}, cfg.MaxConns),
+		started: time.Now(),
+	}
+	if _, err := rand.Read(n.id[:]); err != nil {
+		ln.Close()
+		sh.Close()
+		return nil, fmt.Errorf("node id: %w", err)
+	}
+	n.peers = newPeerTable(n)
+	n.downloads = newDownloads(n)
+	return n, nil
+}
+
+// Addr is the address of the peer protocol listener.
+func (n *Node) Addr() net.Addr { return n.ln.Addr() }
+
+// ID is this node's random identity for this run.
+func (n *Node) ID() [16]byte { return n.id }
+
+// Serve runs the node until ctx is canceled: it scans the share, serves
+// peers, keeps in touch with the swarm and runs downloads (resuming those
+// a previous run left). At shutdown it stops accepting, lets each served
+// connection finish the request it is answering, saves download progress
+// and returns.
+func (n *Node) Serve(ctx context.Context) error {
+	work, stop := context.WithCancel(context.Background())
+	defer stop()
+
+	if err := n.scan(ctx); err != nil {
+		n.log.Warn("scan share", zap.Error(err))
+	}
+	n.downloads.resume(work)
+
+	n.goFunc(func() { n.scanLoop(work) })
+	n.goFunc(func() { n.peers.run(work) })
+	if n.cfg.Sync {
+		n.goFunc(func() { n.downloads.syncLoop(work) })
+	}
+	accepted := make(chan error, 1)
+	go func() { accepted <- n.acceptLoop(work) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-accepted:
+		err = fmt.Errorf("accept: %w", err)
+	}
+	n.ln.Close()
+	stop()
+	// Wake connections waiting for a request; one answering a request
+	// finishes it, then sees the node stopping.
+	n.inbound.Range(func(k, _ any) bool {
+		_ = k.(*wire.Conn).NetConn().SetReadDeadline(time.Now())
+		return true
+	})
+	// Served connections finish the piece they are sending; after the
+	// shutdown timeout the rest are closed.
+	drained := make(chan struct{})
+	go func() { n.wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(n.cfg.ShutdownTimeout):
+		n.log.Warn("shutdown timeout: closing connections still busy")
+		n.inbound.Range(func(k, _ any) bool { k.(*wire.Conn).Close(); return true })
+		<-drained
+	}
+	if err == nil {
+		<-accepted
+	}
+	n.peers.closeAll()
+	n.downloads.wait()
+	return errors.Join(err, n.share.Close())
+}
+
+func (n *Node) goFunc(f func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+}
+
+// scan rescans the share and updates the catalog gauge.
+func (n *Node) scan(ctx context.Context) error {
+	changed, err := n.share.Scan(ctx)
+	if changed {
+		n.log.Info("catalog changed", zap.Int("files", len(n.share.Catalog())))
+	}
+	n.metrics.catalogFiles.Set(float64(len(n.share.Catalog())))
+	return err
+}
+
+func (n *Node) scanLoop(ctx context.Context) {
+	t := time.NewTicker(n.cfg.ScanInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.scan(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("scan share", zap.Error(err))
+			}
+		}
+	}
+}
+
+// advertised is the address this node tells others to dial, or "" to let
+// them use the address they see.
+func (n *Node) advertised() string { return n.cfg.AdvertiseAddr }
+
+// peerAddress is the address by which a peer that said hello from remote
+// can be dialed.
+func peerAddress(h *wire.Hello, remote net.Addr) string {
+	if h.Addr != "" {
+		return h.Addr
+	}
+	host := remote.String()
+	if tcp, ok := remote.(*net.TCPAddr); ok {
+		host = tcp.IP.String()
+	} else if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(h.ListenPort)))
+}

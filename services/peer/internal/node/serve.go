@@ -1,0 +1,253 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// pieceBuffers hold one piece while it is read from disk and sent.
+var pieceBuffers = sync.Pool{New: func() any { b := make([]byte, content.MaxPieceSize); return &b }}
+
+func (n *Node) acceptLoop(ctx context.Context) error {
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := n.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				return nil
+			}
+			// Out of file descriptors and the like: wait, do not spin.
+			n.log.Warn("accept", zap.Error(err), zap.Duration("retry_in", backoff))
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return nil
+			}
+			backoff = min(backoff*2, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		select {
+		case n.slots <- struct{}{}:
+		default:
+			n.metrics.connsRejected.WithLabelValues("busy").Inc()
+			go refuse(c, n.cfg.IOTimeout)
+			continue
+		}
+		n.goFunc(func() {
+			defer func() { <-n.slots }()
+			n.serveConn(ctx, c)
+		})
+	}
+}
+
+// refuse tells a connection over MAX_CONNS why it is closed.
+func refuse(c net.Conn, timeout time.Duration) {
+	wc := wire.NewConn(c, min(timeout, time.Second))
+	_ = wc.Send(&wire.Error{Code: wire.ErrorBusy, Message: "too many connections (MAX_CONNS)"})
+	wc.Close()
+}
+
+// serveConn answers one peer's requests in order until it leaves, idles
+// out, breaks the protocol, or the node shuts down.
+func (n *Node) serveConn(ctx context.Context, c net.Conn) {
+	wc := wire.NewConn(c, n.cfg.IOTimeout)
+	defer wc.Close()
+	n.inbound.Store(wc, struct{}{})
+	defer n.inbound.Delete(wc)
+	log := n.log.With(zap.String("remote", c.RemoteAddr().String()), zap.String("dir", "in"))
+
+	hello, err := n.handshake(wc)
+	if err != nil {
+		reason := "handshake"
+		switch {
+		case errors.Is(err, errSelf):
+			reason = "self"
+		case errors.Is(err, errAuth):
+			reason = "auth"
+		}
+		n.metrics.connsRejected.WithLabelValues(reason).Inc()
+		log.Info("connection refused", zap.String("reason", reason), zap.Error(err))
+		return
+	}
+	peer := peerAddress(hello, c.RemoteAddr())
+	log = log.With(zap.String("peer", peer))
+	n.peers.learn(peer, sourceInbound)
+	n.metrics.uploadsActive.Inc()
+	defer n.metrics.uploadsActive.Dec()
+	wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
+	log.Debug("peer connected")
+
+	for ctx.Err() == nil {
+		msg, err := wc.Receive(n.cfg.IdleTimeout)
+		if err != nil {
+			n.closeReason(wc, log, err)
+			return
+		}
+		n.metrics.requests.WithLabelValues(msg.Type().String()).Inc()
+		reply, buf, fatal := n.answer(peer, msg)
+		err = wc.Send(reply)
+		if buf != nil {
+			pieceBuffers.Put(buf)
+		}
+		if err != nil {
+			log.Debug("send", zap.Error(err))
+			return
+		}
+		if fatal {
+			log.Info("connection closed", zap.String("reason", "unexpected "+msg.Type().String()))
+			n.metrics.framesInvalid.WithLabelValues("unexpected").Inc()
+			return
+		}
+		if p, ok := reply.(*wire.Piece); ok {
+			n.metrics.bytesUp.WithLabelValues(peer).Add(float64(len(p.Data)))
+			n.metrics.piecesUp.WithLabelValues(peer).Inc()
+		}
+	}
+	_ = wc.Send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})
+}
+
+// closeReason logs why a served connection ends and tells the peer when
+// the reason is its frame.
+func (n *Node) closeReason(wc *wire.Conn, log *zap.Logger, err error) {
+	var decodeErr *wire.DecodeError
+	reason, code := "", wire.ErrorProtocol
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		log.Debug("peer left")
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		log.Debug("idle connection closed", zap.Error(err))
+		return
+	case errors.Is(err, wire.ErrVersion):
+		reason, code = "version", wire.ErrorVersion
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		reason, code = "too_large", wire.ErrorTooLarge
+	case errors.Is(err, wire.ErrUnknownType):
+		reason = "unknown_type"
+	case errors.As(err, &decodeErr):
+		reason = "malformed"
+	default:
+		log.Debug("read", zap.Error(err))
+		return
+	}
+	n.metrics.framesInvalid.WithLabelValues(reason).Inc()
+	log.Warn("bad frame: connection closed", zap.String("reason", reason), zap.Error(err))
+	_ = wc.Send(&wire.Error{Code: code, Message: err.Error()})
+}
+
+func reject(code wire.RejectCode, msg string) *wire.Reject {
+	return &wire.Reject{Code: code, Message: msg}
+}
+
+// answer builds the reply to one request; buf, when not nil, holds the
+// piece data and goes back to the pool once the reply is sent. fatal means
+// the request was not a request at all and the connection must close after
+// the reply.
+func (n *Node) answer(peer string, msg wire.Message) (reply wire.Message, buf *[]byte, fatal bool) {
+	if m, ok := msg.(*wire.GetPiece); ok {
+		return n.piece(m)
+	}
+	reply, fatal = n.answerSmall(peer, msg)
+	return reply, nil, fatal
+}
+
+func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, fatal bool) {
+	switch m := msg.(type) {
+	case *wire.GetCatalog:
+		return n.catalogMessage(), false
+	case *wire.GetPeers:
+		return &wire.Peers{Addrs: n.peers.exchange(peer, wire.MaxPeers)}, false
+	case *wire.GetManifest:
+		id := content.ID(m.ID)
+		if e, ok := n.share.Lookup(id); ok {
+			return manifestMessage(id, e.Name, e.Manifest), false
+		}
+		if p, ok := n.share.Partial(id); ok {
+			return manifestMessage(id, p.Name(), p.Manifest()), false
+		}
+		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
+		return reject(wire.RejectNotFound, "no such file"), false
+	case *wire.GetHave:
+		id := content.ID(m.ID)
+		if e, ok := n.share.Lookup(id); ok {
+			np := e.Manifest.NumPieces()
+			all := content.NewBitfield(np)
+			for i := range np {
+				all.Set(i)
+			}
+			return &wire.Have{ID: m.ID, Pieces: uint32(np), Bits: all}, false
+		}
+		if p, ok := n.share.Partial(id); ok {
+			return &wire.Have{ID: m.ID, Pieces: uint32(p.Manifest().NumPieces()), Bits: p.Have()}, false
+		}
+		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
+		return reject(wire.RejectNotFound, "no such file"), false
+	default:
+		return &wire.Error{Code: wire.ErrorProtocol, Message: "not a request: " + msg.Type().String()}, true
+	}
+}
+
+// piece reads a requested piece from a shared file or a download in
+// progress (swarming).
+func (n *Node) piece(m *wire.GetPiece) (wire.Message, *[]byte, bool) {
+	id, i := content.ID(m.ID), int(m.Index)
+	bufp := pieceBuffers.Get().(*[]byte)
+	buf := *bufp
+	var (
+		size int
+		err  error
+	)
+	if _, ok := n.share.Lookup(id); ok {
+		size, err = n.share.ReadPiece(id, i, buf)
+	} else if p, ok := n.share.Partial(id); ok {
+		size, err = p.ReadPiece(i, buf)
+	} else {
+		pieceBuffers.Put(bufp)
+		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
+		return reject(wire.RejectNotFound, "no such file"), nil, false
+	}
+	if err != nil {
+		pieceBuffers.Put(bufp)
+		n.metrics.rejects.WithLabelValues(wire.RejectNoPiece.String()).Inc()
+		n.log.Debug("read piece", zap.String("id", id.Short()), zap.Int("piece", i), zap.Error(err))
+		return reject(wire.RejectNoPiece, "piece not available"), nil, false
+	}
+	data := buf[:size]
+	if n.cfg.CorruptUploads > 0 && size > 0 && rand.Float64() < n.cfg.CorruptUploads {
+		// Fault injection for experiments: the receiver must notice.
+		data[rand.IntN(size)] ^= 0xff
+		n.log.Info("corrupted a served piece (CORRUPT_UPLOADS)", zap.String("id", id.Short()), zap.Int("piece", i))
+	}
+	return &wire.Piece{ID: m.ID, Index: m.Index, Data: data}, bufp, false
+}
+
+func (n *Node) catalogMessage() *wire.Catalog {
+	entries := n.share.Catalog()
+	if len(entries) > wire.MaxCatalogEntries {
+		entries = entries[:wire.MaxCatalogEntries]
+	}
+	out := &wire.Catalog{Files: make([]wire.CatalogEntry, 0, len(entries))}
+	for _, e := range entries {
+		out.Files = append(out.Files, wire.CatalogEntry{
+			ID: [32]byte(e.ID), Size: uint64(e.Manifest.Size), PieceSize: uint32(e.Manifest.PieceSize),
+			Offered: e.Offered, Name: e.Name,
+		})
+	}
+	return out
+}
+
+func manifestMessage(id content.ID, name string, m content.Manifest) *wire.Manifest {
+	return &wire.Manifest{ID: [32]byte(id), Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name, Pieces: m.Pieces}
+}

@@ -1,0 +1,247 @@
+// Package peerctl is the command line of a peer node: it drives a node
+// through its JSON API on the admin listener (ls, get, status, peers, and
+// the tutorial's send / receive).
+package peerctl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// NodeEnv names the variable holding the node's admin address.
+const NodeEnv = "PEER_NODE"
+
+// DefaultNode is the admin address of a node running on this host.
+const DefaultNode = "127.0.0.1:9090"
+
+// client calls one node's API.
+type client struct {
+	base string // http://host:port
+	http *http.Client
+}
+
+// newClient accepts host:port or an http:// URL.
+func newClient(node string) (*client, error) {
+	if !strings.Contains(node, "://") {
+		node = "http://" + node
+	}
+	u, err := url.Parse(node)
+	if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return nil, fmt.Errorf("invalid node address %q: want host:port or http://host:port", node)
+	}
+	return &client{base: "http://" + u.Host, http: &http.Client{}}, nil
+}
+
+// apiError is an answer other than the one expected.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, want int, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	return decode(resp, want, out)
+}
+
+func decode(resp *http.Response, want int, out any) error {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := strings.TrimSpace(string(data))
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		return &apiError{Status: resp.StatusCode, Message: msg}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("bad answer from node: %w", err)
+	}
+	return nil
+}
+
+// The API's shapes (see the node package); only the fields used here.
+type status struct {
+	NodeID          string  `json:"node_id"`
+	Listen          string  `json:"listen"`
+	Files           int     `json:"files"`
+	PeersKnown      int     `json:"peers_known"`
+	PeersConnected  int     `json:"peers_connected"`
+	DownloadsActive int     `json:"downloads_active"`
+	UploadRate      int64   `json:"upload_rate"`
+	Secret          bool    `json:"secret"`
+	Sync            bool    `json:"sync"`
+	UptimeSecs      float64 `json:"uptime_seconds"`
+}
+
+type swarmFile struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Size      int64    `json:"size"`
+	PieceSize int      `json:"piece_size"`
+	Offered   bool     `json:"offered"`
+	Local     bool     `json:"local"`
+	Holders   []string `json:"holders"`
+}
+
+type peer struct {
+	Addr      string    `json:"addr"`
+	NodeID    string    `json:"node_id"`
+	Source    string    `json:"source"`
+	Connected bool      `json:"connected"`
+	Self      bool      `json:"self"`
+	Files     int       `json:"files"`
+	Failures  int       `json:"failures"`
+	BadPieces int       `json:"bad_pieces"`
+	Avoided   bool      `json:"avoided"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+type source struct {
+	Pieces int   `json:"pieces"`
+	Bytes  int64 `json:"bytes"`
+	Bad    int   `json:"bad_pieces"`
+}
+
+type download struct {
+	ID           string             `json:"id"`
+	Name         string             `json:"name"`
+	State        string             `json:"state"`
+	Error        string             `json:"error"`
+	Stalled      string             `json:"stalled"`
+	StalledSecs  float64            `json:"stalled_seconds"`
+	Size         int64              `json:"size"`
+	Bytes        int64              `json:"bytes_done"`
+	Pieces       int                `json:"pieces"`
+	PiecesHeld   int                `json:"pieces_held"`
+	Resumed      int                `json:"pieces_resumed"`
+	Verified     int                `json:"pieces_verified"`
+	Failed       int                `json:"pieces_failed"`
+	Sources      map[string]*source `json:"sources"`
+	ElapsedSecs  float64            `json:"elapsed_seconds"`
+	PeersWorking int                `json:"peers_working"`
+}
+
+type localFile struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Size      int64  `json:"size"`
+	PieceSize int    `json:"piece_size"`
+	Offered   bool   `json:"offered"`
+}
+
+func (c *client) status(ctx context.Context) (status, error) {
+	var s status
+	return s, c.do(ctx, http.MethodGet, "/api/status", nil, http.StatusOK, &s)
+}
+
+func (c *client) swarm(ctx context.Context) ([]swarmFile, error) {
+	var s []swarmFile
+	return s, c.do(ctx, http.MethodGet, "/api/swarm", nil, http.StatusOK, &s)
+}
+
+func (c *client) peers(ctx context.Context) ([]peer, error) {
+	var p []peer
+	return p, c.do(ctx, http.MethodGet, "/api/peers", nil, http.StatusOK, &p)
+}
+
+func (c *client) downloads(ctx context.Context) ([]download, error) {
+	var d []download
+	return d, c.do(ctx, http.MethodGet, "/api/downloads", nil, http.StatusOK, &d)
+}
+
+func (c *client) startDownload(ctx context.Context, ref string) (download, error) {
+	body, _ := json.Marshal(map[string]string{"ref": ref})
+	var d download
+	return d, c.do(ctx, http.MethodPost, "/api/downloads", bytes.NewReader(body), http.StatusAccepted, &d)
+}
+
+func (c *client) download(ctx context.Context, id string) (download, error) {
+	var d download
+	return d, c.do(ctx, http.MethodGet, "/api/downloads/"+url.PathEscape(id), nil, http.StatusOK, &d)
+}
+
+// putFile uploads the file at path into the node's share as name.
+func (c *client) putFile(ctx context.Context, path, name string, offer bool) (localFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return localFile{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return localFile{}, err
+	}
+	if !info.Mode().IsRegular() {
+		return localFile{}, fmt.Errorf("%s is not a regular file", path)
+	}
+	u := c.base + "/api/files/" + url.PathEscape(name)
+	if offer {
+		u += "?offer=1"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, f)
+	if err != nil {
+		return localFile{}, err
+	}
+	req.ContentLength = info.Size()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return localFile{}, fmt.Errorf("node %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	var lf localFile
+	return lf, decode(resp, http.StatusCreated, &lf)
+}
+
+// fetchFile streams a shared file of the node into w.
+func (c *client) fetchFile(ctx context.Context, name string, w io.Writer) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/files/"+url.PathEscape(name), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, decode(resp, http.StatusOK, nil)
+	}
+	return io.Copy(w, resp.Body)
+}
+
+func isStatus(err error, code int) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.Status == code
+}

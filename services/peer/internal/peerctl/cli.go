@@ -1,0 +1,497 @@
+package peerctl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/peer/internal/content"
+)
+
+const prog = "peerctl"
+
+const usage = `Usage: peerctl [--node ADDR] [--json] COMMAND [ARGS]
+
+Drives a netlab peer node through its admin API.
+
+Commands:
+  ls                      files in the swarm (every file this node can see)
+  get ID|NAME [--out P]   download a file into the node's share, with a live
+                          progress bar; --out also saves a copy at P
+  status                  this node: id, files, peers, downloads
+  peers                   the peers this node knows
+  send FILE [--name N]    the tutorial's sender: add FILE to the node's share
+                          and offer it
+  receive [--out P]       the tutorial's receiver: wait for an offered file,
+                          download it, save it at P (default received_file.txt)
+
+Flags:
+  --node ADDR   the node's admin address, host:port or http://host:port
+                (default $PEER_NODE, else 127.0.0.1:9090; the compose stack
+                publishes its nodes on 127.0.0.1:9101-9110)
+  --json        print the answer as JSON (ls, status, peers, get)
+
+get / receive flags:
+  --out PATH          also save the file here (written to PATH.part, checked
+                      against the file id, then renamed)
+  --stall-timeout D   give up when the download makes no progress for D
+                      (default 30s); the reason is printed
+  --timeout D         receive: how long to wait for an offered file (default 60s)
+  --name NAME         receive: the offered file to take when several are;
+                      send: the name in the share (default FILE's base name)
+  --progress          progress bar on stderr (default: when stderr is a terminal;
+                      otherwise a line every 2 s)
+
+Exit status: 0 done, 1 failure (not found, no peers, stalled, hash mismatch),
+2 usage.
+`
+
+// Main runs peerctl and returns its exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	node := fs.String("node", "", "")
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		return clientcli.UsageError(stderr, prog, err.Error())
+	}
+	if *node == "" {
+		if *node = getenv(NodeEnv); *node == "" {
+			*node = DefaultNode
+		}
+	}
+	c, err := newClient(*node)
+	if err != nil {
+		return clientcli.UsageError(stderr, prog, err.Error())
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return clientcli.UsageError(stderr, prog, "missing command")
+	}
+	r := &runner{c: c, json: *asJSON, stdout: stdout, stderr: stderr}
+	cmd, cmdArgs := rest[0], rest[1:]
+	switch cmd {
+	case "ls":
+		err = r.noArgs(ctx, cmd, cmdArgs, r.ls)
+	case "status":
+		err = r.noArgs(ctx, cmd, cmdArgs, r.status)
+	case "peers":
+		err = r.noArgs(ctx, cmd, cmdArgs, r.peers)
+	case "get":
+		err = r.get(ctx, cmdArgs)
+	case "send":
+		err = r.send(ctx, cmdArgs)
+	case "receive":
+		err = r.receive(ctx, cmdArgs)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		return clientcli.UsageError(stderr, prog, fmt.Sprintf("unknown command %q", cmd))
+	}
+	if ctx.Err() != nil && err != nil {
+		err = ctx.Err()
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return clientcli.UsageError(stderr, prog, ue.msg)
+	case err != nil:
+		return clientcli.Failure(stderr, prog, err)
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+type runner struct {
+	c      *client
+	json   bool
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func (r *runner) noArgs(ctx context.Context, cmd string, args []string, f func(context.Context) error) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("%s takes no arguments", cmd)}
+	}
+	return f(ctx)
+}
+
+func (r *runner) printJSON(v any) error {
+	enc := json.NewEncoder(r.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (r *runner) ls(ctx context.Context) error {
+	files, err := r.c.swarm(ctx)
+	if err != nil {
+		return err
+	}
+	if r.json {
+		return r.printJSON(files)
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(r.stdout, "no files in the swarm")
+		return nil
+	}
+	tw := tabwriter.NewWriter(r.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSIZE\tHOLDERS\tHERE")
+	for _, f := range files {
+		here := ""
+		if f.Local {
+			here = "yes"
+		}
+		name := f.Name
+		if f.Offered {
+			name += " (offered)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", f.ID[:12], name, humanBytes(f.Size), len(f.Holders), here)
+	}
+	return tw.Flush()
+}
+
+func (r *runner) status(ctx context.Context) error {
+	s, err := r.c.status(ctx)
+	if err != nil {
+		return err
+	}
+	dls, err := r.c.downloads(ctx)
+	if err != nil {
+		return err
+	}
+	if r.json {
+		return r.printJSON(map[string]any{"node": s, "downloads": dls})
+	}
+	fmt.Fprintf(r.stdout, "node %s listening on %s, up %s\n", s.NodeID, s.Listen, (time.Duration(s.UptimeSecs) * time.Second).String())
+	fmt.Fprintf(r.stdout, "files shared: %d; peers: %d connected of %d known; downloads active: %d\n",
+		s.Files, s.PeersConnected, s.PeersKnown, s.DownloadsActive)
+	if s.UploadRate > 0 {
+		fmt.Fprintf(r.stdout, "upload rate cap: %s/s\n", humanBytes(s.UploadRate))
+	}
+	for _, d := range dls {
+		line := fmt.Sprintf("  %s %s %s %d/%d pieces", d.ID[:12], d.Name, d.State, d.PiecesHeld, d.Pieces)
+		if d.Stalled != "" {
+			line += " (stalled: " + d.Stalled + ")"
+		}
+		if d.Error != "" {
+			line += " (error: " + d.Error + ")"
+		}
+		fmt.Fprintln(r.stdout, line)
+	}
+	return nil
+}
+
+func (r *runner) peers(ctx context.Context) error {
+	ps, err := r.c.peers(ctx)
+	if err != nil {
+		return err
+	}
+	if r.json {
+		return r.printJSON(ps)
+	}
+	tw := tabwriter.NewWriter(r.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tSTATE\tSOURCE\tFILES\tBAD PIECES")
+	for _, p := range ps {
+		state := "known"
+		switch {
+		case p.Self:
+			state = "this node"
+		case p.Avoided:
+			state = "avoided"
+		case p.Connected:
+			state = "connected"
+		case p.Failures > 0:
+			state = fmt.Sprintf("unreachable (%d tries)", p.Failures)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", p.Addr, state, p.Source, p.Files, p.BadPieces)
+	}
+	return tw.Flush()
+}
+
+type transferFlags struct {
+	out          string
+	stallTimeout time.Duration
+	timeout      time.Duration
+	name         string
+	progress     bool
+	progressSet  bool
+}
+
+func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (transferFlags, []string, error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var tf transferFlags
+	fs.StringVar(&tf.out, "out", defaultOut, "")
+	fs.DurationVar(&tf.stallTimeout, "stall-timeout", 30*time.Second, "")
+	fs.DurationVar(&tf.timeout, "timeout", 60*time.Second, "")
+	fs.StringVar(&tf.name, "name", "", "")
+	fs.BoolVar(&tf.progress, "progress", false, "")
+	// Flags may come before or after the positional argument.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return tf, nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "progress" {
+			tf.progressSet = true
+		}
+	})
+	if tf.stallTimeout <= 0 || tf.timeout <= 0 {
+		return tf, nil, usageError{"--stall-timeout and --timeout must be positive"}
+	}
+	return tf, positional, nil
+}
+
+func (r *runner) get(ctx context.Context, args []string) error {
+	tf, pos, err := r.parseTransfer("get", args, "")
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"get takes one file id or name"}
+	}
+	return r.fetch(ctx, pos[0], tf)
+}
+
+// fetch starts the download of ref, follows it to the end and saves a copy
+// when asked.
+func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error {
+	d, err := r.c.startDownload(ctx, ref)
+	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return fmt.Errorf("%s", err)
+		}
+		return err
+	}
+	bar := newProgress(r.stderr, tf.progress, tf.progressSet)
+	for d.State != "complete" {
+		if d.State == "failed" {
+			bar.finish()
+			return fmt.Errorf("download of %s failed: %s", d.Name, d.Error)
+		}
+		if d.Stalled != "" && d.StalledSecs >= tf.stallTimeout.Seconds() {
+			bar.finish()
+			return fmt.Errorf("download of %s stalled for %s: %s", orID(d), tf.stallTimeout, d.Stalled)
+		}
+		bar.update(d)
+		select {
+		case <-ctx.Done():
+			bar.finish()
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		if d, err = r.c.download(ctx, d.ID); err != nil {
+			bar.finish()
+			return err
+		}
+	}
+	bar.update(d)
+	bar.finish()
+	if tf.out != "" {
+		if err := r.save(ctx, d, tf.out); err != nil {
+			return err
+		}
+	}
+	if r.json {
+		return r.printJSON(d)
+	}
+	fmt.Fprintf(r.stdout, "%s (%s, id %s) complete in %.1fs", d.Name, humanBytes(d.Size), d.ID[:12], d.ElapsedSecs)
+	if d.Resumed > 0 {
+		fmt.Fprintf(r.stdout, ", %d pieces resumed", d.Resumed)
+	}
+	fmt.Fprintln(r.stdout)
+	for addr, s := range d.Sources {
+		fmt.Fprintf(r.stdout, "  from %s: %d pieces, %s", addr, s.Pieces, humanBytes(s.Bytes))
+		if s.Bad > 0 {
+			fmt.Fprintf(r.stdout, ", %d bad pieces refetched elsewhere", s.Bad)
+		}
+		fmt.Fprintln(r.stdout)
+	}
+	if tf.out != "" {
+		fmt.Fprintf(r.stdout, "saved to %s\n", tf.out)
+	}
+	return nil
+}
+
+func orID(d download) string {
+	if d.Name != "" {
+		return d.Name
+	}
+	return d.ID[:12]
+}
+
+// save copies the node's file to path and checks it hashes to the file id,
+// so what lands on disk is exactly what was shared.
+func (r *runner) save(ctx context.Context, d download, path string) error {
+	want, err := content.ParseID(d.ID)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if _, err := r.c.fetchFile(ctx, d.Name, f); err != nil {
+		f.Close()
+		return fmt.Errorf("copy %s from the node: %w", d.Name, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
+	pieceSize := content.DefaultPieceSize
+	if d.Pieces > 0 {
+		pieceSize = int((d.Size + int64(d.Pieces) - 1) / int64(d.Pieces))
+	}
+	m, err := hashWithPieceSize(f, d, pieceSize)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if m.ID() != want {
+		return fmt.Errorf("hash mismatch: %s does not hash to id %s", path, d.ID[:12])
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, path)
+}
+
+// hashWithPieceSize rehashes the saved copy. The API reports the piece
+// count, not the piece size; the piece size is the smallest valid one
+// giving that count, and the id check proves the guess.
+func hashWithPieceSize(f *os.File, d download, guess int) (content.Manifest, error) {
+	var sizes []int
+	for ps := content.MinPieceSize; ps <= content.MaxPieceSize; ps *= 2 {
+		if d.Size == 0 || int((d.Size+int64(ps)-1)/int64(ps)) == d.Pieces {
+			sizes = append(sizes, ps)
+		}
+	}
+	sizes = append([]int{max(min(guess, content.MaxPieceSize), content.MinPieceSize)}, sizes...)
+	want, _ := content.ParseID(d.ID)
+	var last content.Manifest
+	for _, ps := range sizes {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return content.Manifest{}, err
+		}
+		m, err := content.HashReader(f, d.Size, ps)
+		if err != nil {
+			return content.Manifest{}, fmt.Errorf("hash saved copy: %w", err)
+		}
+		if m.ID() == want {
+			return m, nil
+		}
+		last = m
+	}
+	return last, nil
+}
+
+func (r *runner) send(ctx context.Context, args []string) error {
+	tf, pos, err := r.parseTransfer("send", args, "")
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"send takes one file"}
+	}
+	name := tf.name
+	if name == "" {
+		name = filepath.Base(pos[0])
+	}
+	lf, err := r.c.putFile(ctx, pos[0], name, true)
+	if err != nil {
+		return err
+	}
+	if r.json {
+		return r.printJSON(lf)
+	}
+	fmt.Fprintf(r.stdout, "offered %s (%s, id %s)\n", lf.Name, humanBytes(lf.Size), lf.ID[:12])
+	fmt.Fprintln(r.stdout, "on another node: peerctl --node OTHER receive --out received_file.txt")
+	return nil
+}
+
+func (r *runner) receive(ctx context.Context, args []string) error {
+	tf, pos, err := r.parseTransfer("receive", args, "received_file.txt")
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{"receive takes no arguments (use --name to choose a file)"}
+	}
+	deadline := time.Now().Add(tf.timeout)
+	for {
+		files, err := r.c.swarm(ctx)
+		if err != nil {
+			return err
+		}
+		var offered []swarmFile
+		for _, f := range files {
+			if f.Offered && (tf.name == "" || f.Name == tf.name) {
+				offered = append(offered, f)
+			}
+		}
+		switch {
+		case len(offered) == 1:
+			if !r.json {
+				fmt.Fprintf(r.stderr, "receiving %s (%s) offered by %s\n", offered[0].Name, humanBytes(offered[0].Size), holdersText(offered[0]))
+			}
+			return r.fetch(ctx, offered[0].ID, tf)
+		case len(offered) > 1:
+			names := make([]string, len(offered))
+			for i, f := range offered {
+				names[i] = f.Name
+			}
+			return usageError{fmt.Sprintf("several files are offered (%s): choose one with --name", strings.Join(names, ", "))}
+		}
+		if time.Now().After(deadline) {
+			s, err := r.c.status(ctx)
+			if err == nil && s.PeersConnected == 0 {
+				return fmt.Errorf("no peers: nothing offered after %s and this node is connected to no peer", tf.timeout)
+			}
+			return fmt.Errorf("no file offered in the swarm after %s", tf.timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func holdersText(f swarmFile) string {
+	if f.Local && len(f.Holders) == 0 {
+		return "this node"
+	}
+	return strings.Join(f.Holders, ", ")
+}

@@ -1,0 +1,106 @@
+package peerctl
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// progress draws a download's progress on stderr: a bar redrawn in place
+// on a terminal, a line every 2 s otherwise.
+type progress struct {
+	w         io.Writer
+	tty       bool
+	lastLine  time.Time
+	lastBytes int64
+	lastAt    time.Time
+	rate      float64 // bytes/s, smoothed
+	drawn     bool
+}
+
+func newProgress(w io.Writer, force, forceSet bool) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	if forceSet {
+		tty = force
+	}
+	return &progress{w: w, tty: tty}
+}
+
+func (p *progress) update(d download) {
+	now := time.Now()
+	if !p.lastAt.IsZero() {
+		if dt := now.Sub(p.lastAt).Seconds(); dt > 0 {
+			inst := float64(d.Bytes-p.lastBytes) / dt
+			p.rate = 0.7*p.rate + 0.3*inst
+		}
+	} else if d.ElapsedSecs > 0 {
+		p.rate = float64(d.Bytes) / d.ElapsedSecs
+	}
+	p.lastAt, p.lastBytes = now, d.Bytes
+	line := progressLine(d, p.rate)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.drawn = true
+		return
+	}
+	if now.Sub(p.lastLine) >= 2*time.Second || d.State == "complete" {
+		fmt.Fprintln(p.w, line)
+		p.lastLine = now
+	}
+}
+
+func (p *progress) finish() {
+	if p.tty && p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}
+
+// progressLine renders one status line: bar, bytes, rate, ETA, peers.
+func progressLine(d download, rate float64) string {
+	const width = 24
+	frac := 0.0
+	if d.Size > 0 {
+		frac = float64(d.Bytes) / float64(d.Size)
+	} else if d.State == "complete" {
+		frac = 1
+	}
+	filled := int(frac * width)
+	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	if filled > 0 && filled < width {
+		bar = bar[:filled-1] + ">" + bar[filled:]
+	}
+	eta := "-"
+	if rate > 0 && d.Size > d.Bytes {
+		eta = (time.Duration(float64(d.Size-d.Bytes) / rate * float64(time.Second))).Round(time.Second).String()
+	}
+	line := fmt.Sprintf("%s [%s] %3.0f%% %s/%s %s/s ETA %s peers %d",
+		orID(d), bar, frac*100, humanBytes(d.Bytes), humanBytes(d.Size), humanBytes(int64(rate)), eta, d.PeersWorking)
+	switch {
+	case d.State == "finding" || d.State == "queued":
+		line += " (" + d.State + ")"
+	case d.Stalled != "":
+		line += " (stalled: " + d.Stalled + ")"
+	}
+	return line
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}

@@ -1,0 +1,190 @@
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"net"
+	"time"
+)
+
+// keepWriteBuf is the largest write buffer kept between Sends; a rare big
+// Catalog or Manifest should not pin megabytes for the connection's life.
+const keepWriteBuf = 256 << 10
+
+// Conn is a framed connection with a deadline on every read and write.
+//
+// One goroutine may Receive while another Sends; Receive and Send are each
+// not safe for concurrent use with themselves. After any error other than
+// a header timeout in Receive or ErrFrameTooLarge/ErrInvalidMessage from
+// Send, the stream is out of step: close the connection.
+type Conn struct {
+	nc       net.Conn
+	timeout  time.Duration
+	br       *bufio.Reader
+	rbuf     []byte
+	wbuf     []byte
+	throttle func(n int) error
+}
+
+// NewConn wraps c. timeout bounds every read and write call: payloads are
+// read and written in chunks of at most 64 KiB, each with a fresh deadline
+// of timeout, so a slow but live sender (e.g. upload rate limit) is fine
+// while a stalled one is cut off. timeout <= 0 disables the deadlines.
+func NewConn(c net.Conn, timeout time.Duration) *Conn {
+	return &Conn{
+		nc:      c,
+		timeout: timeout,
+		br:      bufio.NewReaderSize(c, chunkSize),
+	}
+}
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetThrottle installs a function called before each chunk of a Piece
+// payload is written, with the number of piece data bytes in that chunk
+// (the 36 bytes of id and index are not counted, so the calls add up to
+// len(Data)). It may block; a non-nil error aborts the write and is
+// returned by Send. Call it before the first Send.
+func (c *Conn) SetThrottle(f func(n int) error) { c.throttle = f }
+
+// Close closes the underlying connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Send encodes m into a reusable buffer and writes header and payload:
+// small frames in one Write, larger ones in chunks of at most 64 KiB, each
+// under a fresh deadline (Piece chunks throttled). It returns
+// ErrFrameTooLarge or ErrInvalidMessage without writing anything.
+func (c *Conn) Send(m Message) error {
+	switch p := m.(type) {
+	case *Piece:
+		return c.sendPiece(p)
+	case Piece:
+		return c.sendPiece(&p)
+	}
+	buf, err := AppendFrame(c.wbuf[:0], m)
+	if err != nil {
+		return err
+	}
+	if cap(buf) <= keepWriteBuf {
+		c.wbuf = buf
+	}
+	n := min(len(buf), HeaderSize+chunkSize)
+	for len(buf) > 0 {
+		if err := c.write(buf[:n]); err != nil {
+			return err
+		}
+		buf = buf[n:]
+		n = min(len(buf), chunkSize)
+	}
+	return nil
+}
+
+// sendPiece writes the data straight from p.Data instead of copying a
+// whole piece into the buffer; only the first chunk, which shares a Write
+// with the header, is copied.
+func (c *Conn) sendPiece(p *Piece) error {
+	if pieceFixed+len(p.Data) > MaxPayload {
+		return tooLarge(pieceFixed + len(p.Data))
+	}
+	first := min(len(p.Data), chunkSize-pieceFixed)
+	b := append(c.wbuf[:0], Version, uint8(TypePiece))
+	b = binary.BigEndian.AppendUint32(b, uint32(pieceFixed+len(p.Data)))
+	b = append(b, p.ID[:]...)
+	b = binary.BigEndian.AppendUint32(b, p.Index)
+	b = append(b, p.Data[:first]...)
+	c.wbuf = b
+	if err := c.throttled(first); err != nil {
+		return err
+	}
+	if err := c.write(b); err != nil {
+		return err
+	}
+	for data := p.Data[first:]; len(data) > 0; {
+		k := min(len(data), chunkSize)
+		if err := c.throttled(k); err != nil {
+			return err
+		}
+		if err := c.write(data[:k]); err != nil {
+			return err
+		}
+		data = data[k:]
+	}
+	return nil
+}
+
+func (c *Conn) throttled(n int) error {
+	if c.throttle == nil || n == 0 {
+		return nil
+	}
+	return c.throttle(n)
+}
+
+// write sets the deadline after any throttle wait, so time spent blocked
+// in the throttle does not count against the peer. Deadline errors are
+// ignored, as net/http does: they come from a closed connection, and the
+// Write that follows reports that better (net.Pipe fails SetDeadline once
+// the other end is closed, where a read would say io.EOF).
+func (c *Conn) write(p []byte) error {
+	if c.timeout > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	}
+	_, err := c.nc.Write(p)
+	return err
+}
+
+// Receive waits up to wait for the next frame's header (wait <= 0 means
+// use timeout), then reads the payload under the per-chunk timeout and
+// decodes it. The payload buffer is reused: Piece.Data and Have.Bits are
+// valid until the next Receive. The buffer grows only as needed, up to
+// MaxPayload.
+//
+// Errors: ErrVersion, ErrFrameTooLarge (payload not read or allocated),
+// ErrUnknownType, *DecodeError, or the I/O error (timeouts satisfy
+// errors.Is(err, os.ErrDeadlineExceeded)); io.EOF means the peer closed
+// between frames. A timeout while waiting for the header consumes nothing,
+// so Receive may be called again; after a *DecodeError the stream is still
+// in step; after any other error it is not.
+func (c *Conn) Receive(wait time.Duration) (Message, error) {
+	if wait <= 0 {
+		wait = c.timeout
+	}
+	c.setReadDeadline(wait)
+	// Peek rather than read: a header timeout then leaves partial header
+	// bytes buffered and the stream in step.
+	h, err := c.br.Peek(HeaderSize)
+	if err != nil {
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	t, n, err := parseHeader(h)
+	if _, derr := c.br.Discard(HeaderSize); derr != nil {
+		return nil, derr
+	}
+	if err != nil {
+		return nil, err
+	}
+	var before func()
+	if c.timeout > 0 {
+		before = func() { c.setReadDeadline(c.timeout) }
+	} else {
+		c.setReadDeadline(0)
+	}
+	c.rbuf, err = readPayload(c.br, c.rbuf, n, before)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(t, c.rbuf)
+}
+
+// setReadDeadline ignores errors for the reason given at write.
+func (c *Conn) setReadDeadline(d time.Duration) {
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	_ = c.nc.SetReadDeadline(t)
+}

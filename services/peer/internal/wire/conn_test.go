@@ -1,0 +1,440 @@
+package wire_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+const chunk = 64 << 10
+
+// fakeConn reads from r and records every Write; deadlines are no-ops.
+type fakeConn struct {
+	r      io.Reader
+	writes [][]byte
+}
+
+func (f *fakeConn) Read(p []byte) (int, error) {
+	if f.r == nil {
+		return 0, io.EOF
+	}
+	return f.r.Read(p)
+}
+
+func (f *fakeConn) Write(p []byte) (int, error) {
+	f.writes = append(f.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+func (f *fakeConn) Close() error                     { return nil }
+func (f *fakeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (f *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (f *fakeConn) SetDeadline(time.Time) error      { return nil }
+func (f *fakeConn) SetReadDeadline(time.Time) error  { return nil }
+func (f *fakeConn) SetWriteDeadline(time.Time) error { return nil }
+
+func (f *fakeConn) written() []byte { return bytes.Join(f.writes, nil) }
+
+// pipe returns two Conns joined by net.Pipe.
+func pipe(t *testing.T, timeout time.Duration) (*wire.Conn, *wire.Conn) {
+	t.Helper()
+	a, b := net.Pipe()
+	ca, cb := wire.NewConn(a, timeout), wire.NewConn(b, timeout)
+	t.Cleanup(func() {
+		ca.Close()
+		cb.Close()
+	})
+	return ca, cb
+}
+
+// rawPipe returns a Conn and the raw other end of its pipe.
+func rawPipe(t *testing.T, timeout time.Duration) (net.Conn, *wire.Conn) {
+	t.Helper()
+	raw, b := net.Pipe()
+	c := wire.NewConn(b, timeout)
+	t.Cleanup(func() {
+		raw.Close()
+		c.Close()
+	})
+	return raw, c
+}
+
+func TestConn_PipeBothWays(t *testing.T) {
+	a, b := pipe(t, 5*time.Second)
+	msgs := samples()
+	var wg sync.WaitGroup
+	send := func(c *wire.Conn, name string) {
+		for _, s := range msgs {
+			if err := c.Send(s.msg); err != nil {
+				t.Errorf("%s: Send %s: %v", name, s.name, err)
+				return
+			}
+		}
+	}
+	recv := func(c *wire.Conn, name string) {
+		for _, s := range msgs {
+			m, err := c.Receive(0)
+			if err != nil {
+				t.Errorf("%s: Receive %s: %v", name, s.name, err)
+				return
+			}
+			if !reflect.DeepEqual(m, s.msg) {
+				t.Errorf("%s: got %+v, want %+v", name, m, s.msg)
+			}
+		}
+	}
+	wg.Go(func() { send(a, "a") })
+	wg.Go(func() { recv(b, "b") })
+	wg.Go(func() { send(b, "b") })
+	wg.Go(func() { recv(a, "a") })
+	wg.Wait()
+
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Receive(0); err != io.EOF {
+		t.Fatalf("Receive after the peer closed: %v, want io.EOF", err)
+	}
+}
+
+func TestConn_ReceiveTimeoutSilentPeer(t *testing.T) {
+	tests := []struct {
+		name          string
+		timeout, wait time.Duration
+	}{
+		{"timeout", 50 * time.Millisecond, 0},
+		{"wait overrides timeout", time.Minute, 50 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _ := pipe(t, tc.timeout)
+			start := time.Now()
+			_, err := a.Receive(tc.wait)
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("err = %v, want deadline exceeded", err)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Fatalf("Receive took %v", d)
+			}
+		})
+	}
+}
+
+func TestConn_HeaderTimeoutKeepsStreamInStep(t *testing.T) {
+	raw, c := rawPipe(t, 5*time.Second)
+	want := &wire.GetPiece{ID: id32("f"), Index: 3}
+	frame := encode(t, want)
+	resume := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		if _, err := raw.Write(frame[:3]); err != nil {
+			done <- err
+			return
+		}
+		<-resume
+		_, err := raw.Write(frame[3:])
+		done <- err
+	}()
+
+	if _, err := c.Receive(50 * time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first Receive: %v, want deadline exceeded", err)
+	}
+	close(resume)
+	m, err := c.Receive(0)
+	if err != nil {
+		t.Fatalf("Receive after a header timeout: %v", err)
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("got %+v, want %+v", m, want)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConn_StalledPayloadTimesOut(t *testing.T) {
+	raw, c := rawPipe(t, 100*time.Millisecond)
+	go func() {
+		// A header and part of the payload, then silence.
+		raw.Write(append(header(wire.Version, wire.TypePiece, 100000), make([]byte, 1000)...))
+	}()
+	start := time.Now()
+	_, err := c.Receive(time.Minute)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("a stalled payload held Receive for %v", d)
+	}
+}
+
+// TestConn_SlowSenderSucceeds: a 1 MiB piece that takes several times the
+// timeout in total arrives, because every 64 KiB chunk comes in time.
+func TestConn_SlowSenderSucceeds(t *testing.T) {
+	const (
+		timeout = 300 * time.Millisecond
+		pause   = 30 * time.Millisecond
+	)
+	want := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	tests := []struct {
+		name string
+		send func(t *testing.T, raw net.Conn) error
+	}{
+		{"raw chunks with pauses", func(t *testing.T, raw net.Conn) error {
+			frame := encode(t, want)
+			for len(frame) > 0 {
+				n := min(len(frame), chunk)
+				if _, err := raw.Write(frame[:n]); err != nil {
+					return err
+				}
+				frame = frame[n:]
+				time.Sleep(pause)
+			}
+			return nil
+		}},
+		{"throttled conn", func(t *testing.T, raw net.Conn) error {
+			c := wire.NewConn(raw, timeout)
+			c.SetThrottle(func(int) error {
+				time.Sleep(pause)
+				return nil
+			})
+			return c.Send(want)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, c := rawPipe(t, timeout)
+			done := make(chan error, 1)
+			go func() { done <- tc.send(t, raw) }()
+			start := time.Now()
+			m, err := c.Receive(0)
+			if err != nil {
+				t.Fatalf("Receive: %v", err)
+			}
+			if d := time.Since(start); d < timeout {
+				t.Fatalf("transfer took only %v; the test needs longer than the timeout %v", d, timeout)
+			}
+			if !reflect.DeepEqual(m, want) {
+				t.Fatal("piece arrived changed")
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("send: %v", err)
+			}
+		})
+	}
+}
+
+func TestConn_Throttle(t *testing.T) {
+	tests := []struct {
+		name    string
+		msg     wire.Message
+		dataLen int
+	}{
+		{"1 MiB piece", &wire.Piece{Index: 4, Data: pattern(1 << 20)}, 1 << 20},
+		{"odd piece by value", wire.Piece{Index: 5, Data: pattern(3*chunk + 123)}, 3*chunk + 123},
+		{"small piece", &wire.Piece{Data: pattern(10)}, 10},
+		{"largest piece", &wire.Piece{Data: make([]byte, wire.MaxPayload-36)}, wire.MaxPayload - 36},
+		{"empty piece", &wire.Piece{}, 0},
+		{"not a piece", &wire.Manifest{Name: "m", Pieces: make([][32]byte, 4000)}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := &fakeConn{}
+			c := wire.NewConn(fc, time.Second)
+			var total, calls int
+			c.SetThrottle(func(n int) error {
+				if n <= 0 || n > chunk {
+					t.Errorf("throttle(%d)", n)
+				}
+				total += n
+				calls++
+				return nil
+			})
+			if err := c.Send(tc.msg); err != nil {
+				t.Fatal(err)
+			}
+			if total != tc.dataLen {
+				t.Errorf("throttle total %d, want %d", total, tc.dataLen)
+			}
+			if !bytes.Equal(fc.written(), encode(t, tc.msg)) {
+				t.Error("bytes written differ from AppendFrame")
+			}
+			for i, w := range fc.writes {
+				limit := chunk
+				if i == 0 {
+					limit += wire.HeaderSize
+				}
+				if len(w) > limit {
+					t.Errorf("write %d is %d bytes, over %d", i, len(w), limit)
+				}
+			}
+			if _, ok := tc.msg.(*wire.Manifest); !ok && calls != len(fc.writes) && tc.dataLen > 0 {
+				t.Errorf("%d throttle calls for %d writes", calls, len(fc.writes))
+			}
+		})
+	}
+}
+
+func TestConn_ThrottleErrorAborts(t *testing.T) {
+	fc := &fakeConn{}
+	c := wire.NewConn(fc, time.Second)
+	stop := errors.New("stop")
+	calls := 0
+	c.SetThrottle(func(int) error {
+		calls++
+		if calls == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err := c.Send(wire.Piece{Data: make([]byte, 1<<20)}); !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want the throttle's error", err)
+	}
+	if len(fc.writes) != 2 {
+		t.Fatalf("%d writes, want 2 (the chunks before the refusal)", len(fc.writes))
+	}
+}
+
+func TestConn_SendWrites(t *testing.T) {
+	bigCatalog := &wire.Catalog{}
+	for i := range 3000 {
+		bigCatalog.Files = append(bigCatalog.Files, wire.CatalogEntry{Name: fmt.Sprintf("%0100d", i)})
+	}
+	tests := []struct {
+		name   string
+		msg    wire.Message
+		writes int
+	}{
+		{"small frame in one write", wire.GetPiece{Index: 1}, 1},
+		{"empty payload", wire.GetCatalog{}, 1},
+		{"one full chunk", wire.Piece{Data: make([]byte, chunk-36)}, 1},
+		{"large catalog in chunks", bigCatalog, (len(bigCatalog.AppendPayload(nil)) + chunk - 1) / chunk},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := &fakeConn{}
+			c := wire.NewConn(fc, time.Second)
+			if err := c.Send(tc.msg); err != nil {
+				t.Fatal(err)
+			}
+			if len(fc.writes) != tc.writes {
+				t.Fatalf("%d writes, want %d", len(fc.writes), tc.writes)
+			}
+			if !bytes.Equal(fc.written(), encode(t, tc.msg)) {
+				t.Fatal("bytes written differ from AppendFrame")
+			}
+		})
+	}
+}
+
+func TestConn_SendRefusesWithoutWriting(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  wire.Message
+		want error
+	}{
+		{"piece too large", &wire.Piece{Data: make([]byte, wire.MaxPayload-35)}, wire.ErrFrameTooLarge},
+		{"piece value too large", wire.Piece{Data: make([]byte, wire.MaxPayload)}, wire.ErrFrameTooLarge},
+		{"invalid peers", wire.Peers{Addrs: []string{""}}, wire.ErrInvalidMessage},
+		{"too large manifest", wire.Manifest{Name: "a", Pieces: make([][32]byte, wire.MaxPayload/32)}, wire.ErrFrameTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := &fakeConn{}
+			c := wire.NewConn(fc, time.Second)
+			c.SetThrottle(func(int) error {
+				t.Error("throttle called for a refused message")
+				return nil
+			})
+			if err := c.Send(tc.msg); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if len(fc.writes) != 0 {
+				t.Fatalf("%d writes for a refused message", len(fc.writes))
+			}
+		})
+	}
+}
+
+func TestConn_ReceiveErrors(t *testing.T) {
+	good := encode(t, wire.GetPeers{})
+	tests := []struct {
+		name    string
+		stream  []byte
+		want    error
+		inStep  bool // the next frame is still readable
+		timeout time.Duration
+	}{
+		{"wrong version", header(7, wire.TypeGetPeers, 0), wire.ErrVersion, false, time.Second},
+		{"too large", header(wire.Version, wire.TypePiece, wire.MaxPayload+1), wire.ErrFrameTooLarge, false, time.Second},
+		{"unknown type", header(wire.Version, 99, 0), wire.ErrUnknownType, false, time.Second},
+		{"partial header", []byte{wire.Version, 1}, io.ErrUnexpectedEOF, false, time.Second},
+		{"partial payload", append(header(wire.Version, wire.TypeAuth, 32), 1, 2), io.ErrUnexpectedEOF, false, time.Second},
+		{"bad payload", append(header(wire.Version, wire.TypeAuth, 3), 1, 2, 3), &wire.DecodeError{}, true, time.Second},
+		{"bad payload without deadlines", append(header(wire.Version, wire.TypeAuth, 3), 1, 2, 3), &wire.DecodeError{}, true, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stream := tc.stream
+			if tc.inStep {
+				stream = append(bytes.Clone(stream), good...)
+			}
+			c := wire.NewConn(&fakeConn{r: bytes.NewReader(stream)}, tc.timeout)
+			_, err := c.Receive(0)
+			if de := (*wire.DecodeError)(nil); errors.As(tc.want, &de) {
+				if !errors.As(err, &de) {
+					t.Fatalf("err = %v, want *DecodeError", err)
+				}
+			} else if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if !tc.inStep {
+				return
+			}
+			m, err := c.Receive(0)
+			if err != nil {
+				t.Fatalf("next frame: %v", err)
+			}
+			if _, ok := m.(*wire.GetPeers); !ok {
+				t.Fatalf("next frame: %T", m)
+			}
+		})
+	}
+}
+
+// repeatReader yields b over and over.
+type repeatReader struct {
+	b   []byte
+	off int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := copy(p, r.b[r.off:])
+	r.off = (r.off + n) % len(r.b)
+	return n, nil
+}
+
+func TestConn_ReceiveReusesBuffer(t *testing.T) {
+	frame := encode(t, wire.Piece{Data: pattern(1 << 20)})
+	c := wire.NewConn(&fakeConn{r: &repeatReader{b: frame}}, time.Second)
+	if _, err := c.Receive(0); err != nil { // grows the buffer
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := c.Receive(0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 2 {
+		t.Fatalf("%v allocations per Receive of a piece", allocs)
+	}
+}

@@ -1,0 +1,174 @@
+package wire_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"reflect"
+	"runtime"
+	"testing"
+	"testing/iotest"
+
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+func header(version uint8, typ wire.Type, n uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{version, uint8(typ)}, n)
+}
+
+func TestReadFrame_Errors(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream []byte
+		want   error
+	}{
+		{"empty stream", nil, io.EOF},
+		{"partial header", []byte{wire.Version, 3, 0}, io.ErrUnexpectedEOF},
+		{"version 0", header(0, wire.TypeGetCatalog, 0), wire.ErrVersion},
+		{"version 2", header(2, wire.TypeGetCatalog, 0), wire.ErrVersion},
+		{"length over max", header(wire.Version, wire.TypePiece, wire.MaxPayload+1), wire.ErrFrameTooLarge},
+		{"length 4 GiB", header(wire.Version, wire.TypePiece, 1<<32-1), wire.ErrFrameTooLarge},
+		{"unknown type 0", header(wire.Version, 0, 0), wire.ErrUnknownType},
+		{"unknown type 15", header(wire.Version, 15, 0), wire.ErrUnknownType},
+		{"payload cut short", append(header(wire.Version, wire.TypeAuth, 32), make([]byte, 31)...), io.ErrUnexpectedEOF},
+		{"payload missing", header(wire.Version, wire.TypeAuth, 32), io.ErrUnexpectedEOF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, p, err := wire.ReadFrame(bytes.NewReader(tc.stream), nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if p != nil {
+				t.Fatalf("payload returned with error: %d bytes", len(p))
+			}
+		})
+	}
+}
+
+// headerOnly yields one frame header and then fails the test if read again.
+type headerOnly struct {
+	t *testing.T
+	r *bytes.Reader
+}
+
+func (h *headerOnly) Read(p []byte) (int, error) {
+	if h.r.Len() == 0 {
+		h.t.Error("payload of an oversized frame was read")
+		return 0, io.EOF
+	}
+	return h.r.Read(p)
+}
+
+func TestReadFrame_TooLargeReadsAndAllocatesNothing(t *testing.T) {
+	h := header(wire.Version, wire.TypePiece, wire.MaxPayload+1)
+	run := func() {
+		_, _, err := wire.ReadFrame(&headerOnly{t: t, r: bytes.NewReader(h)}, nil)
+		if !errors.Is(err, wire.ErrFrameTooLarge) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, run); allocs > 10 {
+		t.Errorf("%v allocations per oversized frame", allocs)
+	}
+	if b := bytesAllocated(100, run); b > 2048 {
+		t.Errorf("%d bytes allocated per oversized frame", b)
+	}
+}
+
+// TestReadFrame_StalledPayloadGrowsSlowly: a header announcing a big payload
+// costs memory only for bytes that actually arrive.
+func TestReadFrame_StalledPayloadGrowsSlowly(t *testing.T) {
+	stream := append(header(wire.Version, wire.TypePiece, wire.MaxPayload), make([]byte, 100)...)
+	run := func() {
+		_, _, err := wire.ReadFrame(bytes.NewReader(stream), nil)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if b := bytesAllocated(20, run); b > 80<<10 {
+		t.Errorf("%d bytes allocated for a 100-byte partial payload", b)
+	}
+}
+
+func bytesAllocated(runs int, f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
+}
+
+func TestReadFrame_Stream(t *testing.T) {
+	var stream []byte
+	var want []wire.Message
+	for _, s := range samples() {
+		stream = append(stream, encode(t, s.msg)...)
+		want = append(want, s.msg)
+	}
+	readers := []struct {
+		name string
+		r    func() io.Reader
+	}{
+		{"whole", func() io.Reader { return bytes.NewReader(stream) }},
+		{"one byte", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(stream)) }},
+		{"half", func() io.Reader { return iotest.HalfReader(bytes.NewReader(stream)) }},
+	}
+	for _, rc := range readers {
+		t.Run(rc.name, func(t *testing.T) {
+			r := rc.r()
+			var buf []byte
+			for i, w := range want {
+				typ, p, err := wire.ReadFrame(r, buf)
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				buf = p
+				m, err := wire.Decode(typ, p)
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				if !reflect.DeepEqual(m, w) {
+					t.Fatalf("frame %d: got %+v, want %+v", i, m, w)
+				}
+			}
+			if _, _, err := wire.ReadFrame(r, buf); err != io.EOF {
+				t.Fatalf("after the last frame: %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+func TestReadFrame_ReusesBuffer(t *testing.T) {
+	frame := encode(t, wire.Piece{Data: pattern(1000)})
+	buf := make([]byte, 2000)
+	_, p, err := wire.ReadFrame(bytes.NewReader(frame), buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &p[0] != &buf[0] {
+		t.Fatal("ReadFrame allocated although buf was large enough")
+	}
+	_, p, err = wire.ReadFrame(bytes.NewReader(frame), make([]byte, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(p) > 2*len(p) {
+		t.Fatalf("grown buffer has cap %d for a %d-byte payload", cap(p), len(p))
+	}
+}
+
+func TestReadFrame_MaxPayload(t *testing.T) {
+	frame := encode(t, wire.Piece{Data: make([]byte, wire.MaxPayload-36)})
+	_, p, err := wire.ReadFrame(bytes.NewReader(frame), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != wire.MaxPayload || cap(p) != wire.MaxPayload {
+		t.Fatalf("payload len %d cap %d, want both %d", len(p), cap(p), wire.MaxPayload)
+	}
+}

@@ -1,0 +1,368 @@
+package wire
+
+import (
+	"encoding/binary"
+	"strings"
+	"unicode/utf8"
+)
+
+// Message is one protocol message. The types in this package implement it
+// with value receivers, so both T and *T can be sent.
+type Message interface {
+	Type() Type
+	// AppendPayload appends the encoded payload (not the header) to b. It
+	// does not validate; AppendFrame and Conn.Send do.
+	AppendPayload(b []byte) []byte
+}
+
+// checked is implemented by every message type of this package: check
+// reports what Decode would reject, payloadLen sizes the encoding up front
+// so an oversized message is refused before anything is copied.
+type checked interface {
+	check() error
+	payloadLen() int
+}
+
+// Hello is the first frame each side sends.
+type Hello struct {
+	NodeID     [16]byte
+	Nonce      [16]byte // fresh random per connection; the peer's Auth covers it
+	ListenPort uint16   // 0: the node accepts no connections
+	Addr       string   // advertised host:port, or "" to mean remote IP + ListenPort; ≤ MaxNameLen bytes
+}
+
+// Auth proves knowledge of the shared secret (see docs/peer-protocol.md).
+type Auth struct {
+	MAC [32]byte
+}
+
+// GetCatalog asks for the files the peer has. Empty payload.
+type GetCatalog struct{}
+
+// Catalog answers GetCatalog.
+type Catalog struct {
+	Files []CatalogEntry
+}
+
+// CatalogEntry describes one file in a Catalog.
+type CatalogEntry struct {
+	ID        [32]byte
+	Size      uint64
+	PieceSize uint32
+	Offered   bool   // the node has the whole file; false while it is still downloading it
+	Name      string // 1..MaxNameLen bytes of UTF-8
+}
+
+// GetManifest asks for a file's piece hashes.
+type GetManifest struct {
+	ID [32]byte
+}
+
+// Manifest answers GetManifest. The receiver must check that it hashes to
+// the id it asked for.
+type Manifest struct {
+	ID        [32]byte
+	Size      uint64
+	PieceSize uint32
+	Name      string // 1..MaxNameLen bytes of UTF-8
+	Pieces    [][32]byte
+}
+
+// GetHave asks which pieces of a file the peer holds.
+type GetHave struct {
+	ID [32]byte
+}
+
+// Have answers GetHave. Bits holds (Pieces+7)/8 bytes; piece i is bit
+// 7-i%8 of byte i/8 (most significant bit first); spare bits are zero.
+// After Decode, Bits aliases the payload.
+type Have struct {
+	ID     [32]byte
+	Pieces uint32
+	Bits   []byte
+}
+
+// Has reports whether piece i is marked present.
+func (h *Have) Has(i uint32) bool {
+	return i < h.Pieces && int(i/8) < len(h.Bits) && h.Bits[i/8]&(0x80>>(i%8)) != 0
+}
+
+// GetPiece asks for one piece.
+type GetPiece struct {
+	ID    [32]byte
+	Index uint32
+}
+
+// Piece answers GetPiece. After Decode, Data aliases the payload.
+type Piece struct {
+	ID    [32]byte
+	Index uint32
+	Data  []byte
+}
+
+// Reject answers a Get* request that cannot be served; the connection stays open.
+type Reject struct {
+	Code    RejectCode
+	Message string
+}
+
+// Error is fatal: the sender closes the connection after it.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+// GetPeers asks for addresses of other nodes. Empty payload.
+type GetPeers struct{}
+
+// Peers answers GetPeers.
+type Peers struct {
+	Addrs []string // host:port, each 1..MaxNameLen bytes of UTF-8; at most MaxPeers
+}
+
+func (Hello) Type() Type       { return TypeHello }
+func (Auth) Type() Type        { return TypeAuth }
+func (GetCatalog) Type() Type  { return TypeGetCatalog }
+func (Catalog) Type() Type     { return TypeCatalog }
+func (GetManifest) Type() Type { return TypeGetManifest }
+func (Manifest) Type() Type    { return TypeManifest }
+func (GetHave) Type() Type     { return TypeGetHave }
+func (Have) Type() Type        { return TypeHave }
+func (GetPiece) Type() Type    { return TypeGetPiece }
+func (Piece) Type() Type       { return TypePiece }
+func (Reject) Type() Type      { return TypeReject }
+func (Error) Type() Type       { return TypeError }
+func (GetPeers) Type() Type    { return TypeGetPeers }
+func (Peers) Type() Type       { return TypePeers }
+
+// Fixed parts of the encodings.
+const (
+	helloFixed    = 16 + 16 + 2 + 1
+	entryFixed    = 32 + 8 + 4 + 1 + 2
+	manifestFixed = 32 + 8 + 4 + 2 + 4
+	haveFixed     = 32 + 4
+	pieceFixed    = 32 + 4
+	textFixed     = 2 + 2
+)
+
+func (m Hello) AppendPayload(b []byte) []byte {
+	b = append(b, m.NodeID[:]...)
+	b = append(b, m.Nonce[:]...)
+	b = binary.BigEndian.AppendUint16(b, m.ListenPort)
+	b = append(b, uint8(len(m.Addr)))
+	return append(b, m.Addr...)
+}
+
+func (m Hello) payloadLen() int { return helloFixed + len(m.Addr) }
+
+func (m Hello) check() error {
+	if len(m.Addr) > MaxNameLen || !utf8.ValidString(m.Addr) {
+		return invalid(TypeHello, "addr too long or not UTF-8")
+	}
+	return nil
+}
+
+func (m Auth) AppendPayload(b []byte) []byte { return append(b, m.MAC[:]...) }
+func (Auth) payloadLen() int                 { return 32 }
+func (Auth) check() error                    { return nil }
+
+func (GetCatalog) AppendPayload(b []byte) []byte { return b }
+func (GetCatalog) payloadLen() int               { return 0 }
+func (GetCatalog) check() error                  { return nil }
+
+func (m Catalog) AppendPayload(b []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Files)))
+	for i := range m.Files {
+		e := &m.Files[i]
+		b = append(b, e.ID[:]...)
+		b = binary.BigEndian.AppendUint64(b, e.Size)
+		b = binary.BigEndian.AppendUint32(b, e.PieceSize)
+		var flags uint8
+		if e.Offered {
+			flags |= 1
+		}
+		b = append(b, flags)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(e.Name)))
+		b = append(b, e.Name...)
+	}
+	return b
+}
+
+func (m Catalog) payloadLen() int {
+	n := 4
+	for i := range m.Files {
+		n += entryFixed + len(m.Files[i].Name)
+	}
+	return n
+}
+
+func (m Catalog) check() error {
+	if len(m.Files) > MaxCatalogEntries {
+		return invalid(TypeCatalog, "too many entries")
+	}
+	for i := range m.Files {
+		if !validName(m.Files[i].Name) {
+			return invalid(TypeCatalog, "name empty, too long or not UTF-8")
+		}
+	}
+	return nil
+}
+
+func (m GetManifest) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }
+func (GetManifest) payloadLen() int                 { return 32 }
+func (GetManifest) check() error                    { return nil }
+
+func (m Manifest) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	b = binary.BigEndian.AppendUint64(b, m.Size)
+	b = binary.BigEndian.AppendUint32(b, m.PieceSize)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Name)))
+	b = append(b, m.Name...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Pieces)))
+	for i := range m.Pieces {
+		b = append(b, m.Pieces[i][:]...)
+	}
+	return b
+}
+
+func (m Manifest) payloadLen() int { return manifestFixed + len(m.Name) + 32*len(m.Pieces) }
+
+func (m Manifest) check() error {
+	if !validName(m.Name) {
+		return invalid(TypeManifest, "name empty, too long or not UTF-8")
+	}
+	if len(m.Pieces) > MaxPieces {
+		return invalid(TypeManifest, "too many pieces")
+	}
+	return nil
+}
+
+func (m GetHave) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }
+func (GetHave) payloadLen() int                 { return 32 }
+func (GetHave) check() error                    { return nil }
+
+func (m Have) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	b = binary.BigEndian.AppendUint32(b, m.Pieces)
+	return append(b, m.Bits...)
+}
+
+func (m Have) payloadLen() int { return haveFixed + len(m.Bits) }
+
+func (m Have) check() error {
+	if m.Pieces > MaxPieces {
+		return invalid(TypeHave, "too many pieces")
+	}
+	if reason := checkBits(m.Pieces, m.Bits); reason != "" {
+		return invalid(TypeHave, reason)
+	}
+	return nil
+}
+
+func (m GetPiece) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	return binary.BigEndian.AppendUint32(b, m.Index)
+}
+func (GetPiece) payloadLen() int { return 36 }
+func (GetPiece) check() error    { return nil }
+
+func (m Piece) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	b = binary.BigEndian.AppendUint32(b, m.Index)
+	return append(b, m.Data...)
+}
+func (m Piece) payloadLen() int { return pieceFixed + len(m.Data) }
+func (Piece) check() error      { return nil }
+
+// Reject and Error text is diagnostic, so rather than fail a Send over it
+// the encoder repairs it: invalid UTF-8 is replaced and the text is cut to
+// MaxMessageLen bytes at a character boundary.
+func (m Reject) AppendPayload(b []byte) []byte { return appendText(b, uint16(m.Code), m.Message) }
+func (m Reject) payloadLen() int               { return textFixed + len(cleanText(m.Message)) }
+func (Reject) check() error                    { return nil }
+
+func (m Error) AppendPayload(b []byte) []byte { return appendText(b, uint16(m.Code), m.Message) }
+func (m Error) payloadLen() int               { return textFixed + len(cleanText(m.Message)) }
+func (Error) check() error                    { return nil }
+
+func (GetPeers) AppendPayload(b []byte) []byte { return b }
+func (GetPeers) payloadLen() int               { return 0 }
+func (GetPeers) check() error                  { return nil }
+
+func (m Peers) AppendPayload(b []byte) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Addrs)))
+	for _, a := range m.Addrs {
+		b = append(b, uint8(len(a)))
+		b = append(b, a...)
+	}
+	return b
+}
+
+func (m Peers) payloadLen() int {
+	n := 2
+	for _, a := range m.Addrs {
+		n += 1 + len(a)
+	}
+	return n
+}
+
+func (m Peers) check() error {
+	if len(m.Addrs) > MaxPeers {
+		return invalid(TypePeers, "too many addresses")
+	}
+	for _, a := range m.Addrs {
+		if !validName(a) {
+			return invalid(TypePeers, "addr empty, too long or not UTF-8")
+		}
+	}
+	return nil
+}
+
+func appendText(b []byte, code uint16, msg string) []byte {
+	msg = cleanText(msg)
+	b = binary.BigEndian.AppendUint16(b, code)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(msg)))
+	return append(b, msg...)
+}
+
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) > MaxMessageLen {
+		i := MaxMessageLen
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
+	}
+	return s
+}
+
+func validName(s string) bool {
+	return len(s) > 0 && len(s) <= MaxNameLen && utf8.ValidString(s)
+}
+
+// checkBits returns why bits is not a valid bitfield of n pieces, or "".
+func checkBits(n uint32, bits []byte) string {
+	if uint64(len(bits)) != (uint64(n)+7)/8 {
+		return "bitfield length does not match piece count"
+	}
+	if r := n % 8; r != 0 && bits[len(bits)-1]&(0xff>>r) != 0 {
+		return "spare bits set"
+	}
+	return ""
+}
+
+func invalid(t Type, reason string) error {
+	return &invalidError{t: t, reason: reason}
+}
+
+type invalidError struct {
+	t      Type
+	reason string
+}
+
+func (e *invalidError) Error() string {
+	return ErrInvalidMessage.Error() + ": " + e.t.String() + ": " + e.reason
+}
+
+func (e *invalidError) Unwrap() error { return ErrInvalidMessage }

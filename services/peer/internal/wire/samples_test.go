@@ -1,0 +1,90 @@
+package wire_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+type sample struct {
+	name string
+	msg  wire.Message // as Decode returns it: a pointer
+}
+
+func id32(seed string) [32]byte { return sha256.Sum256([]byte(seed)) }
+
+func id16(seed string) [16]byte {
+	var b [16]byte
+	h := sha256.Sum256([]byte(seed))
+	copy(b[:], h[:])
+	return b
+}
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	return b
+}
+
+// maxName is MaxNameLen bytes of two-byte characters plus one ASCII byte.
+var maxName = strings.Repeat("é", wire.MaxNameLen/2) + "x"
+
+// samples returns one or more valid messages of every type, including the
+// edge cases: empty lists, maximum-length and non-ASCII names.
+func samples() []sample {
+	maxPeers := make([]string, wire.MaxPeers)
+	for i := range maxPeers {
+		maxPeers[i] = fmt.Sprintf("10.0.%d.%d:8001", i/256, i%256)
+	}
+	return []sample{
+		{"hello", &wire.Hello{NodeID: id16("a"), Nonce: id16("n"), ListenPort: 8001, Addr: "peer-1:8001"}},
+		{"hello_no_addr", &wire.Hello{NodeID: id16("a"), Nonce: id16("n")}},
+		{"hello_max_addr", &wire.Hello{NodeID: id16("a"), Nonce: id16("n"), ListenPort: 65535, Addr: maxName}},
+		{"hello_unicode_addr", &wire.Hello{NodeID: id16("b"), ListenPort: 1, Addr: "пир.example:8001"}},
+		{"auth", &wire.Auth{MAC: id32("mac")}},
+		{"get_catalog", &wire.GetCatalog{}},
+		{"catalog_empty", &wire.Catalog{}},
+		{"catalog", &wire.Catalog{Files: []wire.CatalogEntry{
+			{ID: id32("f1"), Size: 3 << 20, PieceSize: 1 << 20, Offered: true, Name: "file.txt"},
+			{ID: id32("f2"), Size: 0, PieceSize: 16 << 10, Name: "ファイル.bin"},
+			{ID: id32("f3"), Size: 1<<64 - 1, PieceSize: 4 << 20, Offered: true, Name: maxName},
+		}}},
+		{"get_manifest", &wire.GetManifest{ID: id32("f1")}},
+		{"manifest_empty_file", &wire.Manifest{ID: id32("f0"), PieceSize: 1 << 20, Name: "empty"}},
+		{"manifest", &wire.Manifest{ID: id32("f1"), Size: 2<<20 + 1, PieceSize: 1 << 20, Name: "données.txt",
+			Pieces: [][32]byte{id32("p0"), id32("p1"), id32("p2")}}},
+		{"get_have", &wire.GetHave{ID: id32("f1")}},
+		{"have_none", &wire.Have{ID: id32("f0")}},
+		{"have_one", &wire.Have{ID: id32("f1"), Pieces: 1, Bits: []byte{0x80}}},
+		{"have_byte", &wire.Have{ID: id32("f1"), Pieces: 8, Bits: []byte{0xa5}}},
+		{"have_partial_byte", &wire.Have{ID: id32("f1"), Pieces: 13, Bits: []byte{0xff, 0xb8}}},
+		{"get_piece", &wire.GetPiece{ID: id32("f1"), Index: 7}},
+		{"piece", &wire.Piece{ID: id32("f1"), Index: 2, Data: pattern(100)}},
+		{"piece_empty", &wire.Piece{ID: id32("f1"), Index: 0}},
+		{"reject", &wire.Reject{Code: wire.RejectNoPiece, Message: "piece 7 not held"}},
+		{"reject_no_text", &wire.Reject{Code: wire.RejectBusy}},
+		{"reject_max_text", &wire.Reject{Code: wire.RejectBadRequest, Message: strings.Repeat("ü", wire.MaxMessageLen/2)}},
+		{"error", &wire.Error{Code: wire.ErrorAuth, Message: "auth failed"}},
+		{"error_unknown_code", &wire.Error{Code: 999}},
+		{"get_peers", &wire.GetPeers{}},
+		{"peers_empty", &wire.Peers{}},
+		{"peers", &wire.Peers{Addrs: []string{"10.0.0.2:8001", "[fd00::1]:8001", "peer-3:8001", "пир:8001"}}},
+		{"peers_max_count", &wire.Peers{Addrs: maxPeers}},
+		{"peers_max_addr", &wire.Peers{Addrs: []string{strings.Repeat("p", wire.MaxNameLen-5) + ":8001", maxName}}},
+	}
+}
+
+// encode returns m's frame or fails the test.
+func encode(t testing.TB, m wire.Message) []byte {
+	t.Helper()
+	b, err := wire.AppendFrame(nil, m)
+	if err != nil {
+		t.Fatalf("AppendFrame(%T): %v", m, err)
+	}
+	return b
+}

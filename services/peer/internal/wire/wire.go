@@ -1,0 +1,157 @@
+// Package wire: framing and messages of the netlab peer protocol (docs/peer-protocol.md).
+//
+// A frame is a 6-byte header (version, type, payload length) and a payload.
+// Every message type has a struct here; AppendPayload encodes it and Decode
+// parses it. Decode, ReadFrame and Conn.Receive return messages as pointers
+// (*Hello, *Piece, ...); Send and AppendFrame accept values or pointers.
+package wire
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Version is the protocol version carried in every frame header.
+const Version = 1
+
+// HeaderSize is the frame header: version u8 | type u8 | length u32 big-endian.
+const HeaderSize = 6
+
+// Limits. A peer that exceeds one is broken or hostile; the frame is rejected.
+const (
+	MaxPayload        = 4<<20 + 4096 // largest payload accepted (a 4 MiB piece plus its header fields)
+	MaxCatalogEntries = 65536
+	MaxPeers          = 256
+	MaxNameLen        = 255
+	MaxMessageLen     = 1024 // Reject/Error message text
+	MaxPieces         = 1 << 20
+)
+
+// chunkSize bounds each read and write of a payload, so every chunk gets
+// its own deadline and a slow but live peer is not mistaken for a dead one.
+const chunkSize = 64 << 10
+
+// Type is a message type, the second byte of the frame header.
+type Type uint8
+
+// Message types.
+const (
+	TypeHello       Type = 1
+	TypeAuth        Type = 2
+	TypeGetCatalog  Type = 3
+	TypeCatalog     Type = 4
+	TypeGetManifest Type = 5
+	TypeManifest    Type = 6
+	TypeGetHave     Type = 7
+	TypeHave        Type = 8
+	TypeGetPiece    Type = 9
+	TypePiece       Type = 10
+	TypeReject      Type = 11
+	TypeError       Type = 12
+	TypeGetPeers    Type = 13
+	TypePeers       Type = 14
+)
+
+var typeNames = [...]string{
+	TypeHello:       "hello",
+	TypeAuth:        "auth",
+	TypeGetCatalog:  "get_catalog",
+	TypeCatalog:     "catalog",
+	TypeGetManifest: "get_manifest",
+	TypeManifest:    "manifest",
+	TypeGetHave:     "get_have",
+	TypeHave:        "have",
+	TypeGetPiece:    "get_piece",
+	TypePiece:       "piece",
+	TypeReject:      "reject",
+	TypeError:       "error",
+	TypeGetPeers:    "get_peers",
+	TypePeers:       "peers",
+}
+
+func (t Type) known() bool { return t >= TypeHello && t <= TypePeers }
+
+// String returns the type's name as used in logs and metric labels.
+func (t Type) String() string {
+	if t.known() {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("type(0x%02x)", uint8(t))
+}
+
+// RejectCode says why a request was not served (the connection stays open).
+type RejectCode uint16
+
+// Reject codes.
+const (
+	RejectNotFound   RejectCode = 1 // no file with that id
+	RejectNoPiece    RejectCode = 2 // the file is known but this piece is not held
+	RejectBusy       RejectCode = 3 // cannot serve now; try later or elsewhere
+	RejectBadRequest RejectCode = 4 // well-formed but invalid, e.g. index out of range
+)
+
+func (c RejectCode) String() string {
+	switch c {
+	case RejectNotFound:
+		return "not_found"
+	case RejectNoPiece:
+		return "no_piece"
+	case RejectBusy:
+		return "busy"
+	case RejectBadRequest:
+		return "bad_request"
+	}
+	return fmt.Sprintf("reject_code(%d)", uint16(c))
+}
+
+// ErrorCode says why the sender is closing the connection.
+type ErrorCode uint16
+
+// Error codes.
+const (
+	ErrorProtocol ErrorCode = 1 // malformed or unexpected frame
+	ErrorVersion  ErrorCode = 2 // unsupported version byte
+	ErrorAuth     ErrorCode = 3 // handshake MAC mismatch
+	ErrorTooLarge ErrorCode = 4 // frame length over MaxPayload
+	ErrorBusy     ErrorCode = 5 // connection limit reached
+	ErrorShutdown ErrorCode = 6 // the node is shutting down
+)
+
+func (c ErrorCode) String() string {
+	switch c {
+	case ErrorProtocol:
+		return "protocol"
+	case ErrorVersion:
+		return "version"
+	case ErrorAuth:
+		return "auth"
+	case ErrorTooLarge:
+		return "too_large"
+	case ErrorBusy:
+		return "busy"
+	case ErrorShutdown:
+		return "shutdown"
+	}
+	return fmt.Sprintf("error_code(%d)", uint16(c))
+}
+
+// Frame errors. They are wrapped with details; test with errors.Is.
+var (
+	ErrVersion       = errors.New("wire: unsupported protocol version")
+	ErrFrameTooLarge = errors.New("wire: frame too large")
+	ErrUnknownType   = errors.New("wire: unknown message type")
+	// ErrInvalidMessage is returned by AppendFrame and Send for a message
+	// that Decode would reject (a name too long, bits not matching the
+	// count, ...), so a node never sends what its peer must refuse.
+	ErrInvalidMessage = errors.New("wire: invalid message")
+)
+
+// DecodeError reports a payload that is not a valid encoding of its type.
+type DecodeError struct {
+	Type   Type
+	Reason string
+}
+
+func (e *DecodeError) Error() string {
+	return "wire: bad " + e.Type.String() + " payload: " + e.Reason
+}

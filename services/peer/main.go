@@ -1,0 +1,53 @@
+// Command peer is a netlab swarm node: it shares the files of SHARE_DIR
+// over the peer protocol on :8001, finds other nodes (PEERS, peer
+// exchange), and downloads files piece by piece from every node that holds
+// them. See the README for its environment variables and
+// docs/peer-protocol.md for the protocol.
+//
+//	peer               serve
+//	peer healthcheck   exit 0 if the local node is ready, 1 if not
+//	peer version       print the build
+package main
+
+import (
+	"context"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/internal/platform/admin"
+	"github.com/netlab/netlab/services/internal/platform/lifecycle"
+	"github.com/netlab/netlab/services/internal/platform/program"
+	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/peer/internal/node"
+)
+
+const service = "peer"
+
+func main() {
+	os.Exit(program.Main(program.Program[config.Config]{
+		Name: service,
+		Load: func() (config.Config, error) { return config.Load(nil) },
+		Run:  run,
+	}, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run wires the node and the admin listener (with the node's JSON API)
+// together and serves until ctx is canceled.
+func run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+	reg := admin.NewRegistry(service)
+	n, err := node.New(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	adm, err := admin.New(cfg.AdminAddr, reg, log)
+	if err != nil {
+		return err
+	}
+	n.Routes(adm.Handle)
+	log.Info("listening",
+		zap.Stringer("addr", n.Addr()), zap.Stringer("admin_addr", adm.Addr()),
+		zap.String("share_dir", cfg.ShareDir), zap.Strings("peers", cfg.Peers),
+		zap.Bool("secret", cfg.Secret != ""), zap.Bool("sync", cfg.Sync))
+	return lifecycle.Run(ctx, log, adm, cfg.ShutdownTimeout, n)
+}
