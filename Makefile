@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-SERVICES        := tcp-echo udp-responder http-hello
+SERVICES        := tcp-echo udp-responder http-hello peer
 PROJECT         ?= netlab
 # The builder stage's image. Without a registry, `make builder-image` makes
 # one from this machine's Go toolchain and the build uses that instead.
@@ -67,12 +67,17 @@ up: images ## build images and start the stack; wait until healthy
 	@echo "                  curl -s http://$$($(COMPOSE_CMD) port http-hello 8000)/"
 	@echo "                  $(COMPOSE_CMD) run --rm http-client --count 100 --concurrency 4"
 	@echo "  http admin      http://$$($(COMPOSE_CMD) port http-hello 9090)/metrics"
+	@n=$$($(COMPOSE_CMD) ps -q peer | wc -l); for i in $$(seq 1 $$n); do \
+		echo "  peer $$i admin    http://$$($(COMPOSE_CMD) port --index=$$i peer 9090)/api/status"; done
+	@echo "                  make build && bin/peerctl --node $$($(COMPOSE_CMD) port --index=1 peer 9090) send file.txt"
+	@echo "                  bin/peerctl --node $$($(COMPOSE_CMD) port --index=2 peer 9090) receive --out received_file.txt"
+	@echo "                  $(COMPOSE_CMD) run --rm peerctl ls"
 	@echo "  stop with: make down"
 
 .PHONY: down
 down: ## stop the stack and remove its containers and network
 	@test -n "$(COMPOSE)" || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
-	$(COMPOSE_CMD) --profile tools down --remove-orphans
+	$(COMPOSE_CMD) --profile tools down --volumes --remove-orphans
 
 .PHONY: logs
 logs: ## follow the stack's logs
@@ -165,7 +170,7 @@ bench: ## Go benchmarks of every module (throughput figures in docs/benchmarks.m
 ## ---- cleanup ----
 .PHONY: clean
 clean: ## remove the stack, test leftovers, every netlab image and ./bin
-	-$(COMPOSE_CMD) --profile tools down --remove-orphans 2>/dev/null
+	-$(COMPOSE_CMD) --profile tools down --volumes --remove-orphans 2>/dev/null
 	@ids=$$(docker ps -aq --filter label=org.netlab.project=netlab); [ -z "$$ids" ] || docker rm -f $$ids
 	@# -a includes the classic builder's intermediate images; children must go
 	@# before their parents, so repeat until nothing labelled is left.

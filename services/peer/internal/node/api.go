@@ -85,9 +85,18 @@ func (n *Node) resolve(ref string) (content.ID, string, error) {
 		return content.ID{}, "", err
 	}
 	var matches []SwarmFile
-	for _, f := range n.swarm() {
-		if f.Name == ref {
-			matches = append(matches, f)
+	for attempt := 0; attempt < 2 && len(matches) == 0; attempt++ {
+		if attempt > 0 {
+			// Not seen yet: the file may have been added since the last
+			// refresh; ask the peers now.
+			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.DialTimeout)
+			n.peers.pollNow(ctx)
+			cancel()
+		}
+		for _, f := range n.swarm() {
+			if f.Name == ref {
+				matches = append(matches, f)
+			}
 		}
 	}
 	if len(matches) > 1 {
@@ -278,9 +287,16 @@ func (n *Node) putFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("file is over MAX_FILE_SIZE (%s)", n.cfg.MaxFileSize))
 		return
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(transferDeadline(max(r.ContentLength, 0)))
-	_ = http.NewResponseController(w).SetWriteDeadline(transferDeadline(max(r.ContentLength, 0)))
-	ctx, cancel := context.WithTimeout(r.Context(), time.Until(transferDeadline(max(r.ContentLength, 1<<30))))
+	// Unknown length (chunked): allow the largest file at the modest rate.
+	size := r.ContentLength
+	if size < 0 {
+		size = limit
+	}
+	deadline := transferDeadline(size)
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
 	e, err := n.share.Put(ctx, name, r.Body, limit)
 	switch {

@@ -235,6 +235,25 @@ func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 	t.mu.Unlock()
 }
 
+// pollNow asks every connected peer for its catalog and peers at once and
+// waits for the answers, so a file added a moment ago is found without
+// waiting for the next refresh.
+func (t *peerTable) pollNow(ctx context.Context) {
+	t.mu.Lock()
+	var poll []*peerInfo
+	for _, p := range t.by {
+		if p.conn != nil {
+			poll = append(poll, p)
+		}
+	}
+	t.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range poll {
+		wg.Go(func() { t.poll(ctx, p) })
+	}
+	wg.Wait()
+}
+
 // dropLocked closes a peer's connection after a failure; it is dialed
 // again after a backoff.
 func (t *peerTable) dropLocked(p *peerInfo, err error) {

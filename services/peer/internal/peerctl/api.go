@@ -192,29 +192,37 @@ func (c *client) download(ctx context.Context, id string) (download, error) {
 	return d, c.do(ctx, http.MethodGet, "/api/downloads/"+url.PathEscape(id), nil, http.StatusOK, &d)
 }
 
-// putFile uploads the file at path into the node's share as name.
-func (c *client) putFile(ctx context.Context, path, name string, offer bool) (localFile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return localFile{}, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return localFile{}, err
-	}
-	if !info.Mode().IsRegular() {
-		return localFile{}, fmt.Errorf("%s is not a regular file", path)
+// putFile uploads the file at path ("-": stdin) into the node's share as
+// name.
+func (c *client) putFile(ctx context.Context, path string, stdin io.Reader, name string, offer bool) (localFile, error) {
+	var (
+		body io.Reader = stdin
+		size int64     = -1 // unknown: sent chunked
+	)
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return localFile{}, err
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil {
+			return localFile{}, err
+		}
+		if !info.Mode().IsRegular() {
+			return localFile{}, fmt.Errorf("%s is not a regular file", path)
+		}
+		body, size = f, info.Size()
 	}
 	u := c.base + "/api/files/" + url.PathEscape(name)
 	if offer {
 		u += "?offer=1"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, f)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, body)
 	if err != nil {
 		return localFile{}, err
 	}
-	req.ContentLength = info.Size()
+	req.ContentLength = size
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return localFile{}, fmt.Errorf("node %s: %w", c.base, err)

@@ -30,10 +30,11 @@ Commands:
                           progress bar; --out also saves a copy at P
   status                  this node: id, files, peers, downloads
   peers                   the peers this node knows
-  send FILE [--name N]    the tutorial's sender: add FILE to the node's share
-                          and offer it
+  send FILE [--name N]    the tutorial's sender: add FILE ("-": stdin, with
+                          --name) to the node's share and offer it
   receive [--out P]       the tutorial's receiver: wait for an offered file,
-                          download it, save it at P (default received_file.txt)
+                          download it, save it at P (default received_file.txt;
+                          "-": write the file to stdout)
 
 Flags:
   --node ADDR   the node's admin address, host:port or http://host:port
@@ -43,7 +44,8 @@ Flags:
 
 get / receive flags:
   --out PATH          also save the file here (written to PATH.part, checked
-                      against the file id, then renamed)
+                      against the file id, then renamed); "-" writes the
+                      file's bytes to stdout
   --stall-timeout D   give up when the download makes no progress for D
                       (default 30s); the reason is printed
   --timeout D         receive: how long to wait for an offered file (default 60s)
@@ -57,7 +59,7 @@ Exit status: 0 done, 1 failure (not found, no peers, stalled, hash mismatch),
 `
 
 // Main runs peerctl and returns its exit status.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	node := fs.String("node", "", "")
@@ -82,7 +84,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	if len(rest) == 0 {
 		return clientcli.UsageError(stderr, prog, "missing command")
 	}
-	r := &runner{c: c, json: *asJSON, stdout: stdout, stderr: stderr}
+	r := &runner{c: c, json: *asJSON, stdin: stdin, stdout: stdout, stderr: stderr}
 	cmd, cmdArgs := rest[0], rest[1:]
 	switch cmd {
 	case "ls":
@@ -123,6 +125,7 @@ func (e usageError) Error() string { return e.msg }
 type runner struct {
 	c      *client
 	json   bool
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -312,6 +315,11 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 	}
 	bar.update(d)
 	bar.finish()
+	if tf.out == "-" {
+		// The file itself on stdout, for `docker compose run -T ... > file`.
+		_, err := r.c.fetchFile(ctx, d.Name, r.stdout)
+		return err
+	}
 	if tf.out != "" {
 		if err := r.save(ctx, d, tf.out); err != nil {
 			return err
@@ -427,9 +435,12 @@ func (r *runner) send(ctx context.Context, args []string) error {
 	}
 	name := tf.name
 	if name == "" {
+		if pos[0] == "-" {
+			return usageError{"send - (stdin) needs --name"}
+		}
 		name = filepath.Base(pos[0])
 	}
-	lf, err := r.c.putFile(ctx, pos[0], name, true)
+	lf, err := r.c.putFile(ctx, pos[0], r.stdin, name, true)
 	if err != nil {
 		return err
 	}
