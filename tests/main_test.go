@@ -38,6 +38,8 @@ const (
 	// httpHelloImage is the http-hello image: the server and, as
 	// /http-client, its client.
 	httpHelloImage = "netlab/http-hello:" + imageTag
+	// peerImage is the peer image: the node and, as /peerctl, its CLI.
+	peerImage = "netlab/peer:" + imageTag
 	// defaultGoImage is the builder image `make builder-image` creates.
 	defaultGoImage = "netlab/go-builder:1.26.8"
 	// projectLabel marks every image and container of the project.
@@ -107,6 +109,7 @@ var serviceImages = []struct{ service, image string }{
 	{"tcp-echo", tcpEchoImage},
 	{"udp-responder", udpResponderImage},
 	{"http-hello", httpHelloImage},
+	{"peer", peerImage},
 }
 
 // imageBuild is the result of building the suite's images once per process.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/modules/compose"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -75,6 +76,9 @@ type stack struct {
 	// published HTTP and admin ports.
 	httpAddr      string
 	httpAdminAddr string
+
+	// peers are the peer service's containers (one per replica).
+	peers []*testcontainers.DockerContainer
 }
 
 // String describes the stack's host addresses for logs.
@@ -231,6 +235,7 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		"UDP_RESPONDER_ADMIN_PUBLISH": "127.0.0.1:",
 		"HTTP_HELLO_PUBLISH":          "127.0.0.1:",
 		"HTTP_HELLO_ADMIN_PUBLISH":    "127.0.0.1:",
+		"PEER_ADMIN_PUBLISH":          "127.0.0.1:",
 	}
 	maps.Copy(env, cfg.env)
 	c.WithEnv(env)
@@ -286,6 +291,12 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		}
 		member = s.httpHello
 	}
+	if slices.Contains(services, peerService) {
+		if s.peers, err = serviceContainers(ctx, name, peerService); err != nil {
+			return nil, err
+		}
+		member = s.peers[0]
+	}
 	if member == nil {
 		return nil, fmt.Errorf("stack %s: no known service in %v", name, services)
 	}
@@ -293,6 +304,37 @@ func startStack(ctx context.Context, name string, cfg stackConfig, register func
 		return nil, err
 	}
 	return s, nil
+}
+
+// serviceContainers returns every container (replica) of a compose service.
+func serviceContainers(ctx context.Context, project, service string) ([]*testcontainers.DockerContainer, error) {
+	cli, err := dockerClient()
+	if err != nil {
+		return nil, err
+	}
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{
+		Filters: make(client.Filters).Add("label", "com.docker.compose.project="+project, "com.docker.compose.service="+service),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s containers: %w", service, err)
+	}
+	provider, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return nil, err
+	}
+	defer provider.Close()
+	var out []*testcontainers.DockerContainer
+	for _, c := range list.Items {
+		ctr, err := provider.ContainerFromType(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ctr)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no %s container in %s", service, project)
+	}
+	return out, nil
 }
 
 // writeScaleOverride writes a compose override file into dir that sets the

@@ -1,0 +1,10 @@
+package peerctl
+
+// Exported for the tests of package peerctl_test.
+var (
+	HumanBytes   = humanBytes
+	ProgressLine = progressLine
+)
+
+// Download is the API's download record, as progressLine takes it.
+type Download = download
