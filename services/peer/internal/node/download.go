@@ -557,6 +557,7 @@ type DownloadStatus struct {
 	StalledFor   float64                `json:"stalled_seconds,omitempty"`
 	Size         int64                  `json:"size"`
 	Bytes        int64                  `json:"bytes_done"`
+	PieceSize    int                    `json:"piece_size"`
 	Pieces       int                    `json:"pieces"`
 	PiecesHeld   int                    `json:"pieces_held"`
 	Resumed      int                    `json:"pieces_resumed"`
@@ -574,7 +575,7 @@ func (dl *download) status() DownloadStatus {
 	defer dl.mu.Unlock()
 	s := DownloadStatus{
 		ID: dl.id.String(), Name: dl.name, State: dl.state, Error: dl.err, Stalled: dl.stalled,
-		Size: dl.manifest.Size, Bytes: dl.bytes, Pieces: dl.manifest.NumPieces(),
+		Size: dl.manifest.Size, Bytes: dl.bytes, PieceSize: dl.manifest.PieceSize, Pieces: dl.manifest.NumPieces(),
 		Resumed: dl.resumed, Verified: dl.verified, Failed: dl.failed,
 		Sources: make(map[string]*sourceStat, len(dl.sources)), Started: dl.started, Finished: dl.finished,
 		PeersWorking: len(dl.workers),

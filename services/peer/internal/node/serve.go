@@ -3,10 +3,8 @@ package node
 import (
 	"context"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -70,6 +68,10 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 
 	hello, err := n.handshake(wc)
 	if err != nil {
+		if n.badFrame(wc, log, err) {
+			n.metrics.connsRejected.WithLabelValues("handshake").Inc()
+			return
+		}
 		reason := "handshake"
 		switch {
 		case errors.Is(err, errSelf):
@@ -92,7 +94,9 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 	for ctx.Err() == nil {
 		msg, err := wc.Receive(n.cfg.IdleTimeout)
 		if err != nil {
-			n.closeReason(wc, log, err)
+			if !n.badFrame(wc, log, err) {
+				log.Debug("connection ended", zap.Error(err))
+			}
 			return
 		}
 		n.metrics.requests.WithLabelValues(msg.Type().String()).Inc()
@@ -118,18 +122,12 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 	_ = wc.Send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})
 }
 
-// closeReason logs why a served connection ends and tells the peer when
-// the reason is its frame.
-func (n *Node) closeReason(wc *wire.Conn, log *zap.Logger, err error) {
+// badFrame reports whether err is the peer's bad frame; if so it counts
+// it, logs the reason and tells the peer before the connection closes.
+func (n *Node) badFrame(wc *wire.Conn, log *zap.Logger, err error) bool {
 	var decodeErr *wire.DecodeError
 	reason, code := "", wire.ErrorProtocol
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
-		log.Debug("peer left")
-		return
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		log.Debug("idle connection closed", zap.Error(err))
-		return
 	case errors.Is(err, wire.ErrVersion):
 		reason, code = "version", wire.ErrorVersion
 	case errors.Is(err, wire.ErrFrameTooLarge):
@@ -139,12 +137,12 @@ func (n *Node) closeReason(wc *wire.Conn, log *zap.Logger, err error) {
 	case errors.As(err, &decodeErr):
 		reason = "malformed"
 	default:
-		log.Debug("read", zap.Error(err))
-		return
+		return false
 	}
 	n.metrics.framesInvalid.WithLabelValues(reason).Inc()
 	log.Warn("bad frame: connection closed", zap.String("reason", reason), zap.Error(err))
 	_ = wc.Send(&wire.Error{Code: code, Message: err.Error()})
+	return true
 }
 
 func reject(code wire.RejectCode, msg string) *wire.Reject {

@@ -143,6 +143,7 @@ type download struct {
 	StalledSecs  float64            `json:"stalled_seconds"`
 	Size         int64              `json:"size"`
 	Bytes        int64              `json:"bytes_done"`
+	PieceSize    int                `json:"piece_size"`
 	Pieces       int                `json:"pieces"`
 	PiecesHeld   int                `json:"pieces_held"`
 	Resumed      int                `json:"pieces_resumed"`

@@ -317,8 +317,7 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 	bar.finish()
 	if tf.out == "-" {
 		// The file itself on stdout, for `docker compose run -T ... > file`.
-		_, err := r.c.fetchFile(ctx, d.Name, r.stdout)
-		return err
+		return r.copyVerified(ctx, d, r.stdout)
 	}
 	if tf.out != "" {
 		if err := r.save(ctx, d, tf.out); err != nil {
@@ -356,9 +355,10 @@ func orID(d download) string {
 // save copies the node's file to path and checks it hashes to the file id,
 // so what lands on disk is exactly what was shared.
 func (r *runner) save(ctx context.Context, d download, path string) error {
-	want, err := content.ParseID(d.ID)
-	if err != nil {
-		return err
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 	}
 	tmp := path + ".part"
 	f, err := os.Create(tmp)
@@ -366,63 +366,36 @@ func (r *runner) save(ctx context.Context, d download, path string) error {
 		return err
 	}
 	defer os.Remove(tmp)
-	if _, err := r.c.fetchFile(ctx, d.Name, f); err != nil {
-		f.Close()
-		return fmt.Errorf("copy %s from the node: %w", d.Name, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
-	pieceSize := content.DefaultPieceSize
-	if d.Pieces > 0 {
-		pieceSize = int((d.Size + int64(d.Pieces) - 1) / int64(d.Pieces))
-	}
-	m, err := hashWithPieceSize(f, d, pieceSize)
+	err = r.copyVerified(ctx, d, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	if m.ID() != want {
-		return fmt.Errorf("hash mismatch: %s does not hash to id %s", path, d.ID[:12])
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
 	return os.Rename(tmp, path)
 }
 
-// hashWithPieceSize rehashes the saved copy. The API reports the piece
-// count, not the piece size; the piece size is the smallest valid one
-// giving that count, and the id check proves the guess.
-func hashWithPieceSize(f *os.File, d download, guess int) (content.Manifest, error) {
-	var sizes []int
-	for ps := content.MinPieceSize; ps <= content.MaxPieceSize; ps *= 2 {
-		if d.Size == 0 || int((d.Size+int64(ps)-1)/int64(ps)) == d.Pieces {
-			sizes = append(sizes, ps)
-		}
+// copyVerified streams the node's copy of the file into w while hashing
+// it, and fails when the bytes do not hash to the file id (for stdout the
+// bytes are already out; the exit status says they are wrong).
+func (r *runner) copyVerified(ctx context.Context, d download, w io.Writer) error {
+	want, err := content.ParseID(d.ID)
+	if err != nil {
+		return err
 	}
-	sizes = append([]int{max(min(guess, content.MaxPieceSize), content.MinPieceSize)}, sizes...)
-	want, _ := content.ParseID(d.ID)
-	var last content.Manifest
-	for _, ps := range sizes {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return content.Manifest{}, err
-		}
-		m, err := content.HashReader(f, d.Size, ps)
-		if err != nil {
-			return content.Manifest{}, fmt.Errorf("hash saved copy: %w", err)
-		}
-		if m.ID() == want {
-			return m, nil
-		}
-		last = m
+	h, err := content.NewHasher(d.PieceSize)
+	if err != nil {
+		return fmt.Errorf("piece size from the node: %w", err)
 	}
-	return last, nil
+	n, err := r.c.fetchFile(ctx, d.Name, io.MultiWriter(w, h))
+	if err != nil {
+		return fmt.Errorf("copy %s from the node: %w", d.Name, err)
+	}
+	if m := h.Manifest(); n != d.Size || m.ID() != want {
+		return fmt.Errorf("hash mismatch: the %d bytes copied from the node do not hash to id %s", n, d.ID[:12])
+	}
+	return nil
 }
 
 func (r *runner) send(ctx context.Context, args []string) error {

@@ -1,0 +1,155 @@
+package node_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/netlab/netlab/services/peer/internal/node"
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// Bad frames close that connection with a reason, and the node keeps
+// serving everyone else.
+func TestNode_BadFramesCloseOnlyThatConnection(t *testing.T) {
+	a := startNode(t, t.TempDir(), nil)
+	want := writeRandomFile(t, filepath.Join(a.dir, "keep.bin"), 300<<10)
+
+	header := func(version, typ byte, length uint32) []byte {
+		h := []byte{version, typ, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(h[2:], length)
+		return h
+	}
+	tests := []struct {
+		name   string
+		frame  []byte
+		reason string
+	}{
+		{"oversized length", header(wire.Version, byte(wire.TypeHello), wire.MaxPayload+1), "too_large"},
+		{"4 GiB length", header(wire.Version, byte(wire.TypeHello), 0xffffffff), "too_large"},
+		{"wrong version", header(7, byte(wire.TypeHello), 0), "version"},
+		{"unknown type", header(wire.Version, 200, 0), "unknown_type"},
+		{"truncated hello", append(header(wire.Version, byte(wire.TypeHello), 3), 1, 2, 3), "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", a.addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			// The node speaks first (hello); read it, then send the bad frame.
+			wc := wire.NewConn(c, 5*time.Second)
+			if _, err := wc.Receive(0); err != nil {
+				t.Fatalf("node hello: %v", err)
+			}
+			if _, err := c.Write(tt.frame); err != nil {
+				t.Fatal(err)
+			}
+			// Whatever the node answers, it must then close the connection.
+			for {
+				msg, err := wc.Receive(0)
+				if err != nil {
+					if !errors.Is(err, io.EOF) && !isReset(err) {
+						t.Fatalf("connection not closed by the node: %v", err)
+					}
+					break
+				}
+				if e, ok := msg.(*wire.Error); ok {
+					t.Logf("node said: %s: %s", e.Code, e.Message)
+				}
+			}
+			waitFor(t, "frames_invalid_total{reason="+tt.reason+"}", 5*time.Second, func() bool {
+				return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", tt.reason)) > 0
+			})
+		})
+	}
+
+	// After all that, an honest node still gets the file.
+	b := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr()})
+	b.inSwarm("keep.bin")
+	b.download("keep.bin", 20*time.Second)
+	if fileHash(t, filepath.Join(b.dir, "keep.bin")) != want {
+		t.Fatal("file differs after the bad connections")
+	}
+}
+
+// After the handshake, a bad frame is counted by its reason.
+func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
+	a := startNode(t, t.TempDir(), nil)
+	b := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr()})
+	_ = b
+	c, err := net.Dial("tcp", a.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	wc := wire.NewConn(c, 5*time.Second)
+	// Handshake as a node without a secret.
+	hello, err := wc.Receive(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hello.(*wire.Hello)
+	own := &wire.Hello{NodeID: [16]byte{1, 2, 3}, Nonce: [16]byte{4, 5, 6}, ListenPort: 1}
+	if err := wc.Send(own); err != nil {
+		t.Fatal(err)
+	}
+	if err := wc.Send(&wire.Auth{MAC: node.TestMAC("", h.Nonce, own.NodeID, own.Nonce)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wc.Receive(0); err != nil { // the node's auth
+		t.Fatal(err)
+	}
+	// A piece is not a request.
+	if err := wc.Send(&wire.Piece{Data: []byte("unasked")}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := wc.Receive(0)
+	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorProtocol {
+		t.Fatalf("answer to a piece sent as a request: %v, %v; want a protocol error", msg, err)
+	}
+	if _, err := wc.Receive(0); err == nil {
+		t.Fatal("connection still open after the protocol error")
+	}
+	waitFor(t, "frames_invalid_total{reason=unexpected}", 5*time.Second, func() bool {
+		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "unexpected")) == 1
+	})
+	// An oversized frame after the handshake.
+	c2, err := net.Dial("tcp", a.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	wc2 := wire.NewConn(c2, 5*time.Second)
+	hello, _ = wc2.Receive(0)
+	h = hello.(*wire.Hello)
+	_ = wc2.Send(own)
+	_ = wc2.Send(&wire.Auth{MAC: node.TestMAC("", h.Nonce, own.NodeID, own.Nonce)})
+	if _, err := wc2.Receive(0); err != nil {
+		t.Fatal(err)
+	}
+	big := []byte{wire.Version, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
+	if _, err := c2.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	msg, err = wc2.Receive(0)
+	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorTooLarge {
+		t.Fatalf("answer to a 4 GiB frame: %v, %v; want a too_large error", msg, err)
+	}
+	waitFor(t, "frames_invalid_total{reason=too_large}", 5*time.Second, func() bool {
+		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "too_large")) == 1
+	})
+}
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op)
+}

@@ -1,0 +1,608 @@
+package peerctl_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/peer/internal/node"
+	"github.com/netlab/netlab/services/peer/internal/peerctl"
+)
+
+// testNode is a node on loopback with its JSON API on an httptest server.
+type testNode struct {
+	n   *node.Node
+	dir string
+	api string // host:port of the API, as --node takes it
+}
+
+func (tn *testNode) addr() string { return tn.n.Addr().String() }
+
+// startNode starts a node sharing dir (a new temp dir when ""); env adds or
+// overrides settings. It stops when the test ends.
+func startNode(t *testing.T, dir string, env map[string]string) *testNode {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	e := map[string]string{
+		"LISTEN_ADDR": "127.0.0.1:0", "SHARE_DIR": dir, "PIECE_SIZE": "64KiB",
+		"REFRESH_INTERVAL": "100ms", "SCAN_INTERVAL": "100ms", "IO_TIMEOUT": "5s",
+		"DIAL_TIMEOUT": "1s", "SHUTDOWN_TIMEOUT": "2s",
+	}
+	for k, v := range env {
+		e[k] = v
+	}
+	cfg, err := config.Load(e)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	n, err := node.New(cfg, zaptest.NewLogger(t), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatalf("node.New: %v", err)
+	}
+	mux := http.NewServeMux()
+	n.Routes(mux.Handle)
+	srv := httptest.NewServer(mux)
+	served := make(chan error, 1)
+	go func() { served <- n.Serve(t.Context()) }()
+	t.Cleanup(func() {
+		// t.Context is canceled before cleanups run: Serve is returning.
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		srv.Close()
+	})
+	return &testNode{n: n, dir: dir, api: strings.TrimPrefix(srv.URL, "http://")}
+}
+
+// ctl runs peerctl with stdin and returns its exit code and output.
+func ctl(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = peerctl.Main(t.Context(), args, strings.NewReader(stdin), &out, &errOut, func(string) string { return "" })
+	return code, out.String(), errOut.String()
+}
+
+// mustCtl runs peerctl and fails the test unless it exits 0.
+func mustCtl(t *testing.T, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := ctl(t, "", args...)
+	if code != 0 {
+		t.Fatalf("peerctl %q: exit %d, stderr: %s", args, code, stderr)
+	}
+	return stdout
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type swarmFile struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Size    int64    `json:"size"`
+	Local   bool     `json:"local"`
+	Offered bool     `json:"offered"`
+	Holders []string `json:"holders"`
+}
+
+// seesFile waits until tn lists name as held by another node, using
+// peerctl --json ls, and returns the file.
+func (tn *testNode) seesFile(t *testing.T, name string) swarmFile {
+	t.Helper()
+	var found swarmFile
+	waitFor(t, name+" in the swarm", 10*time.Second, func() bool {
+		var files []swarmFile
+		if err := json.Unmarshal([]byte(mustCtl(t, "--node", tn.api, "--json", "ls")), &files); err != nil {
+			t.Fatalf("ls --json: %v", err)
+		}
+		for _, f := range files {
+			if f.Name == name && len(f.Holders) > 0 {
+				found = f
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkFile(t *testing.T, path string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read saved copy: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: %d bytes differ from the %d bytes shared", path, len(got), len(want))
+	}
+}
+
+func TestPeerctl_SendThenReceiveSavesTheFile(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", nil)
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+
+	data := randomBytes(t, 200<<10+123) // 4 pieces of 64 KiB
+	src := filepath.Join(t.TempDir(), "hello.bin")
+	writeFile(t, src, data)
+	code, stdout, stderr := ctl(t, "", "--node", a.api, "send", src)
+	if code != 0 {
+		t.Fatalf("send: exit %d, stderr: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "offered hello.bin") {
+		t.Errorf("send output %q does not say it offered hello.bin", stdout)
+	}
+
+	out := filepath.Join(t.TempDir(), "received.bin")
+	code, stdout, stderr = ctl(t, "", "--node", b.api, "receive", "--out", out, "--timeout", "10s", "--stall-timeout", "10s")
+	if code != 0 {
+		t.Fatalf("receive: exit %d, stderr: %s", code, stderr)
+	}
+	checkFile(t, out, data)
+	if !strings.Contains(stderr, "receiving hello.bin") || !strings.Contains(stderr, a.addr()) {
+		t.Errorf("receive stderr %q does not name the file and its holder %s", stderr, a.addr())
+	}
+	for _, want := range []string{"hello.bin", "complete", "saved to " + out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("receive stdout %q does not contain %q", stdout, want)
+		}
+	}
+	if _, err := os.Stat(out + ".part"); !os.IsNotExist(err) {
+		t.Errorf("%s.part left behind: %v", out, err)
+	}
+}
+
+func TestPeerctl_SendStdinThenReceiveToStdout(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", nil)
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+
+	data := "hello from stdin\n"
+	code, stdout, stderr := ctl(t, data, "--node", a.api, "send", "-", "--name", "x.txt")
+	if code != 0 {
+		t.Fatalf("send -: exit %d, stderr: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "offered x.txt") {
+		t.Errorf("send output %q does not say it offered x.txt", stdout)
+	}
+	code, stdout, stderr = ctl(t, "", "--node", b.api, "receive", "--out", "-", "--timeout", "10s")
+	if code != 0 {
+		t.Fatalf("receive --out -: exit %d, stderr: %s", code, stderr)
+	}
+	if stdout != data {
+		t.Errorf("stdout = %q, want exactly the file %q", stdout, data)
+	}
+	if _, err := os.Stat(filepath.Join(b.dir, "x.txt")); err != nil {
+		t.Errorf("the file is not in the receiver's share: %v", err)
+	}
+}
+
+func TestPeerctl_GetSavesACopy(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", nil)
+	data := randomBytes(t, 300<<10)
+	writeFile(t, filepath.Join(a.dir, "data.bin"), data)
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+	f := b.seesFile(t, "data.bin")
+
+	out := filepath.Join(t.TempDir(), "copy.bin")
+	code, stdout, stderr := ctl(t, "", "--node", b.api, "get", "data.bin", "--out", out, "--progress", "--stall-timeout", "10s")
+	if code != 0 {
+		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
+	}
+	checkFile(t, out, data)
+	for _, want := range []string{"data.bin", "complete", f.ID[:12], "from " + a.addr(), "saved to " + out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("get stdout %q does not contain %q", stdout, want)
+		}
+	}
+	if !strings.Contains(stderr, "100%") {
+		t.Errorf("progress on stderr %q does not reach 100%%", stderr)
+	}
+
+	// Asking again, by id and as JSON: the file is already here.
+	code, stdout, stderr = ctl(t, "", "--node", b.api, "--json", "get", f.ID)
+	if code != 0 {
+		t.Fatalf("get again: exit %d, stderr: %s", code, stderr)
+	}
+	var d struct {
+		ID    string `json:"id"`
+		Name  string `json:"name"`
+		State string `json:"state"`
+		Size  int64  `json:"size"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("--json get: %v\n%s", err, stdout)
+	}
+	if d.ID != f.ID || d.Name != "data.bin" || d.State != "complete" || d.Size != int64(len(data)) {
+		t.Errorf("--json get = %+v, want the complete data.bin", d)
+	}
+}
+
+// A piece size that is not a power of two, and --out into directories that
+// do not exist yet: the copy is still checked against the id and saved.
+func TestPeerctl_GetOddPieceSizeIntoNewDirectory(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", map[string]string{"PIECE_SIZE": "100KiB"})
+	data := randomBytes(t, 250<<10)
+	writeFile(t, filepath.Join(a.dir, "odd.bin"), data)
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+	b.seesFile(t, "odd.bin")
+	out := filepath.Join(t.TempDir(), "new", "dir", "copy.bin")
+	code, _, stderr := ctl(t, "", "--node", b.api, "get", "odd.bin", "--out", out)
+	if code != 0 {
+		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
+	}
+	checkFile(t, out, data)
+}
+
+func TestPeerctl_GetFailures(t *testing.T) {
+	t.Parallel()
+	alone := startNode(t, "", nil)
+	// Its only seed refuses connections: nothing can be downloaded.
+	stranded := startNode(t, "", map[string]string{"PEERS": "127.0.0.1:1"})
+	unknownID := strings.Repeat("ab", 32)
+
+	tests := []struct {
+		name    string
+		node    *testNode
+		args    []string
+		wantErr []string
+	}{
+		{
+			"name nobody has", alone, []string{"get", "nothing.txt"},
+			[]string{`peerctl: not found: no file named "nothing.txt" in the swarm`},
+		},
+		{
+			"name outside the share", alone, []string{"get", "../../etc/passwd"},
+			[]string{"invalid file name", "../../etc/passwd"},
+		},
+		{
+			"stalled download", stranded, []string{"get", unknownID, "--stall-timeout", "1s"},
+			[]string{"download of " + unknownID[:12] + " stalled for 1s", "no connected peer has the manifest"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := ctl(t, "", append([]string{"--node", tt.node.api}, tt.args...)...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (stderr: %s)", code, stderr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q does not contain %q", stderr, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPeerctl_ReceiveWithoutPeersTimesOut(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, "", nil)
+	start := time.Now()
+	code, _, stderr := ctl(t, "", "--node", n.api, "receive", "--timeout", "1s")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (stderr: %s)", code, stderr)
+	}
+	if !strings.Contains(stderr, "no peers") {
+		t.Errorf("stderr %q does not say the node has no peers", stderr)
+	}
+	if elapsed := time.Since(start); elapsed < time.Second {
+		t.Errorf("gave up after %s, before the 1s timeout", elapsed)
+	}
+}
+
+func TestPeerctl_ListsFilesPeersAndStatus(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", nil)
+	writeFile(t, filepath.Join(a.dir, "listed.txt"), []byte("some bytes to list\n"))
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+
+	if out := mustCtl(t, "--node", b.api, "ls"); !strings.Contains(out, "no files in the swarm") &&
+		!strings.Contains(out, "listed.txt") {
+		t.Errorf("ls = %q, want no files or listed.txt", out)
+	}
+	f := b.seesFile(t, "listed.txt")
+	waitFor(t, a.addr()+" connected", 10*time.Second, func() bool {
+		return lineWith(mustCtl(t, "--node", b.api, "peers"), a.addr(), "connected") != ""
+	})
+
+	tests := []struct {
+		name string
+		node *testNode
+		args []string
+		want [][]string // each: words that must share one line of the output
+	}{
+		{"ls elsewhere", b, []string{"ls"}, [][]string{
+			{"ID", "NAME", "SIZE", "HOLDERS", "HERE"},
+			{f.ID[:12], "listed.txt", "19 B", "1"},
+		}},
+		{"ls here", a, []string{"ls"}, [][]string{{f.ID[:12], "listed.txt", "yes"}}},
+		{"peers", b, []string{"peers"}, [][]string{
+			{"ADDRESS", "STATE", "SOURCE", "FILES"},
+			{a.addr(), "connected"},
+		}},
+		{"status", b, []string{"status"}, [][]string{
+			{"node", "listening on " + b.addr()},
+			{"files shared: 0", "connected"},
+		}},
+		{"status with files", a, []string{"status"}, [][]string{{"files shared: 1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := mustCtl(t, append([]string{"--node", tt.node.api}, tt.args...)...)
+			for _, words := range tt.want {
+				if lineWith(out, words...) == "" {
+					t.Errorf("no line of %q has all of %q", out, words)
+				}
+			}
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		var files []swarmFile
+		if err := json.Unmarshal([]byte(mustCtl(t, "--node", b.api, "--json", "ls")), &files); err != nil {
+			t.Fatalf("--json ls is not a JSON array: %v", err)
+		}
+		if len(files) != 1 || files[0].Name != "listed.txt" || files[0].Size != 19 || files[0].Local {
+			t.Errorf("--json ls = %+v, want listed.txt held elsewhere", files)
+		}
+		var peers []struct {
+			Addr      string `json:"addr"`
+			Connected bool   `json:"connected"`
+		}
+		if err := json.Unmarshal([]byte(mustCtl(t, "--node", b.api, "--json", "peers")), &peers); err != nil {
+			t.Fatalf("--json peers is not a JSON array: %v", err)
+		}
+		var status struct {
+			Node struct {
+				NodeID string `json:"node_id"`
+				Listen string `json:"listen"`
+			} `json:"node"`
+			Downloads []any `json:"downloads"`
+		}
+		if err := json.Unmarshal([]byte(mustCtl(t, "--node", b.api, "--json", "status")), &status); err != nil {
+			t.Fatalf("--json status: %v", err)
+		}
+		if status.Node.Listen != b.addr() || status.Node.NodeID == "" || status.Downloads == nil {
+			t.Errorf("--json status = %+v", status)
+		}
+	})
+}
+
+// lineWith returns the first line of out containing every word, or "".
+func lineWith(out string, words ...string) string {
+	for line := range strings.SplitSeq(out, "\n") {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestPeerctl_UsageErrors(t *testing.T) {
+	t.Parallel()
+	// No node answers here; none of these may get as far as asking one.
+	const node = "127.0.0.1:1"
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no command", []string{"--node", node}, "missing command"},
+		{"unknown command", []string{"--node", node, "frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"--bogus", "ls"}, "bogus"},
+		{"bad node address", []string{"--node", "http://x/y/z", "ls"}, "invalid node address"},
+		{"https node", []string{"--node", "https://x:1", "ls"}, "invalid node address"},
+		{"get without argument", []string{"--node", node, "get"}, "get takes one file id or name"},
+		{"get with two arguments", []string{"--node", node, "get", "a", "b"}, "get takes one file id or name"},
+		{"get with bad stall timeout", []string{"--node", node, "get", "a", "--stall-timeout", "0s"}, "must be positive"},
+		{"get with unknown flag", []string{"--node", node, "get", "a", "--fast"}, "fast"},
+		{"send without file", []string{"--node", node, "send"}, "send takes one file"},
+		{"send stdin without name", []string{"--node", node, "send", "-"}, "send - (stdin) needs --name"},
+		{"receive with an argument", []string{"--node", node, "receive", "x"}, "receive takes no arguments"},
+		{"ls with an argument", []string{"--node", node, "ls", "x"}, "ls takes no arguments"},
+		{"peers with an argument", []string{"--node", node, "peers", "x"}, "peers takes no arguments"},
+		{"status with an argument", []string{"--node", node, "status", "x"}, "status takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := ctl(t, "", tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr: %s)", code, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantErr) || !strings.Contains(stderr, "Run 'peerctl --help' for usage.") {
+				t.Errorf("stderr %q does not contain %q and the --help hint", stderr, tt.wantErr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+func TestPeerctl_HelpPrintsUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, stdout, stderr := ctl(t, "", args...)
+		if code != 0 {
+			t.Errorf("peerctl %q: exit %d, want 0 (stderr: %s)", args, code, stderr)
+		}
+		for _, want := range []string{"Usage: peerctl", "receive [--out P]", "--stall-timeout", "Exit status"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("peerctl %q: stdout %q does not contain %q", args, stdout, want)
+			}
+		}
+	}
+}
+
+func TestPeerctl_UnreachableNodeFails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		env     string // PEER_NODE
+		wantErr string
+	}{
+		{"from the flag", []string{"--node", "127.0.0.1:1", "ls"}, "", "node http://127.0.0.1:1"},
+		{"from the environment", []string{"status"}, "127.0.0.1:1", "node http://127.0.0.1:1"},
+		{"url form", []string{"--node", "http://127.0.0.1:1/", "peers"}, "", "node http://127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			getenv := func(k string) string {
+				if k == peerctl.NodeEnv {
+					return tt.env
+				}
+				return ""
+			}
+			code := peerctl.Main(t.Context(), tt.args, strings.NewReader(""), &out, &errOut, getenv)
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (stderr: %s)", code, errOut.String())
+			}
+			if !strings.HasPrefix(errOut.String(), "peerctl: ") || !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   int64
+		want string
+	}{
+		{0, "0 B"},
+		{1, "1 B"},
+		{1023, "1023 B"},
+		{1024, "1.0 KiB"},
+		{1536, "1.5 KiB"},
+		{1 << 20, "1.0 MiB"},
+		{5<<20 + 512<<10, "5.5 MiB"},
+		{3 << 30, "3.0 GiB"},
+		{1 << 40, "1.0 TiB"},
+		{1 << 50, "1.0 PiB"},
+		{1 << 60, "1024.0 PiB"},
+	}
+	for _, tt := range tests {
+		if got := peerctl.HumanBytes(tt.in); got != tt.want {
+			t.Errorf("humanBytes(%d) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	t.Parallel()
+	id := strings.Repeat("0123456789abcdef", 4)
+	tests := []struct {
+		name    string
+		d       peerctl.Download
+		rate    float64
+		want    []string
+		notWant []string
+	}{
+		{
+			"half way",
+			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 500, PeersWorking: 2},
+			100,
+			[]string{"f.bin [===========>            ]", " 50%", "500 B/1000 B", "100 B/s", "ETA 5s", "peers 2"},
+			[]string{"stalled", "("},
+		},
+		{
+			"stalled",
+			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 4 << 20, Bytes: 1 << 20, Stalled: "no peers connected"},
+			0,
+			[]string{" 25%", "1.0 MiB/4.0 MiB", "0 B/s", "ETA -", "(stalled: no peers connected)"},
+			nil,
+		},
+		{
+			"finding, no name yet",
+			peerctl.Download{ID: id, State: "finding", Stalled: "no connected peer has the manifest"},
+			0,
+			[]string{id[:12] + " [", "  0%", "ETA -", "(finding)"},
+			[]string{"stalled"},
+		},
+		{
+			"queued",
+			peerctl.Download{ID: id, Name: "q", State: "queued", Size: 10},
+			0,
+			[]string{"(queued)"},
+			nil,
+		},
+		{
+			"complete",
+			peerctl.Download{ID: id, Name: "f.bin", State: "complete", Size: 2048, Bytes: 2048},
+			1 << 20,
+			[]string{"[========================]", "100%", "2.0 KiB/2.0 KiB", "1.0 MiB/s", "ETA -"},
+			[]string{">"},
+		},
+		{
+			"complete empty file",
+			peerctl.Download{ID: id, Name: "empty", State: "complete"},
+			0,
+			[]string{"100%", "0 B/0 B"},
+			nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			line := peerctl.ProgressLine(tt.d, tt.rate)
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("progressLine = %q, want it to contain %q", line, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(line, w) {
+					t.Errorf("progressLine = %q, want it without %q", line, w)
+				}
+			}
+		})
+	}
+}
