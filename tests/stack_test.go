@@ -93,6 +93,9 @@ func (s *stack) String() string {
 	if s.httpHello != nil {
 		parts = append(parts, "http-hello "+s.httpAddr, "http-hello admin "+s.httpAdminAddr)
 	}
+	if len(s.peers) > 0 {
+		parts = append(parts, fmt.Sprintf("%d peer nodes", len(s.peers)))
+	}
 	return s.name + " (" + strings.Join(parts, ", ") + ")"
 }
 
