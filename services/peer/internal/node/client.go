@@ -44,7 +44,7 @@ type reply struct {
 
 func (r reply) release() {
 	if r.buf != nil {
-		pieceBuffers.Put(r.buf)
+		putBuffer(r.buf)
 	}
 }
 
@@ -143,7 +143,7 @@ func detach(msg wire.Message) reply {
 			// Too long for any piece: it fails verification by its length.
 			return reply{msg: &wire.Piece{ID: m.ID, Index: m.Index, Data: append([]byte(nil), m.Data...)}}
 		}
-		bufp := pieceBuffers.Get().(*[]byte)
+		bufp := getBuffer(len(m.Data))
 		data := (*bufp)[:copy(*bufp, m.Data)]
 		return reply{msg: &wire.Piece{ID: m.ID, Index: m.Index, Data: data}, buf: bufp}
 	case *wire.Have:

@@ -92,9 +92,6 @@ func (n *Node) Serve(ctx context.Context) error {
 	work, stop := context.WithCancel(context.Background())
 	defer stop()
 
-	if err := n.scan(ctx); err != nil {
-		n.log.Warn("scan share", zap.Error(err))
-	}
 	n.downloads.resume(work)
 
 	n.goFunc(func() { n.scanLoop(work) })
@@ -156,17 +153,19 @@ func (n *Node) scan(ctx context.Context) error {
 	return err
 }
 
+// scanLoop scans the share at once and then every SCAN_INTERVAL. Peers are
+// served meanwhile: hashing a large share must not hold up the listener.
 func (n *Node) scanLoop(ctx context.Context) {
 	t := time.NewTicker(n.cfg.ScanInterval)
 	defer t.Stop()
 	for {
+		if err := n.scan(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("scan share", zap.Error(err))
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := n.scan(ctx); err != nil && ctx.Err() == nil {
-				n.log.Warn("scan share", zap.Error(err))
-			}
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -13,9 +12,6 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
-
-// pieceBuffers hold one piece while it is read from disk and sent.
-var pieceBuffers = sync.Pool{New: func() any { b := make([]byte, content.MaxPieceSize); return &b }}
 
 func (n *Node) acceptLoop(ctx context.Context) error {
 	backoff := 5 * time.Millisecond
@@ -103,7 +99,7 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 		reply, buf, fatal := n.answer(peer, msg)
 		err = wc.Send(reply)
 		if buf != nil {
-			pieceBuffers.Put(buf)
+			putBuffer(buf)
 		}
 		if err != nil {
 			log.Debug("send", zap.Error(err))
@@ -201,28 +197,31 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 // progress (swarming).
 func (n *Node) piece(m *wire.GetPiece) (wire.Message, *[]byte, bool) {
 	id, i := content.ID(m.ID), int(m.Index)
-	bufp := pieceBuffers.Get().(*[]byte)
-	buf := *bufp
 	var (
-		size int
-		err  error
+		man  content.Manifest
+		read func([]byte) (int, error)
 	)
-	if _, ok := n.share.Lookup(id); ok {
-		size, err = n.share.ReadPiece(id, i, buf)
+	if e, ok := n.share.Lookup(id); ok {
+		man, read = e.Manifest, func(b []byte) (int, error) { return n.share.ReadPiece(id, i, b) }
 	} else if p, ok := n.share.Partial(id); ok {
-		size, err = p.ReadPiece(i, buf)
+		man, read = p.Manifest(), func(b []byte) (int, error) { return p.ReadPiece(i, b) }
 	} else {
-		pieceBuffers.Put(bufp)
 		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
 		return reject(wire.RejectNotFound, "no such file"), nil, false
 	}
+	if i < 0 || i >= man.NumPieces() {
+		n.metrics.rejects.WithLabelValues(wire.RejectBadRequest.String()).Inc()
+		return reject(wire.RejectBadRequest, "no such piece"), nil, false
+	}
+	bufp := getBuffer(man.PieceLen(i))
+	size, err := read(*bufp)
 	if err != nil {
-		pieceBuffers.Put(bufp)
+		putBuffer(bufp)
 		n.metrics.rejects.WithLabelValues(wire.RejectNoPiece.String()).Inc()
 		n.log.Debug("read piece", zap.String("id", id.Short()), zap.Int("piece", i), zap.Error(err))
 		return reject(wire.RejectNoPiece, "piece not available"), nil, false
 	}
-	data := buf[:size]
+	data := (*bufp)[:size]
 	if n.cfg.CorruptUploads > 0 && size > 0 && rand.Float64() < n.cfg.CorruptUploads {
 		// Fault injection for experiments: the receiver must notice.
 		data[rand.IntN(size)] ^= 0xff
