@@ -168,16 +168,6 @@ func (d *downloads) list() []*download {
 	return out
 }
 
-// active reports whether id is being downloaded (or queued).
-func (d *downloads) active(id content.ID) bool {
-	dl, ok := d.get(id)
-	if !ok {
-		return false
-	}
-	s := dl.status().State
-	return s != stateComplete && s != stateFailed
-}
-
 // reserved is the disk space the running downloads still need.
 func (d *downloads) reserved() int64 {
 	var total int64
