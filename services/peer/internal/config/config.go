@@ -74,6 +74,9 @@ type Config struct {
 	RefreshInterval time.Duration `env:"REFRESH_INTERVAL" envDefault:"3s"`
 	// ScanInterval is how often the share directory is rescanned.
 	ScanInterval time.Duration `env:"SCAN_INTERVAL" envDefault:"2s"`
+	// ScanSettle is how long a new or changed file must stay unmodified
+	// before it is shared, so half-written files are not offered.
+	ScanSettle time.Duration `env:"SCAN_SETTLE" envDefault:"1s"`
 
 	// CorruptUploads is a fault for experiments: the probability (0 to 1)
 	// that a piece this node serves is corrupted on the wire.
@@ -108,6 +111,7 @@ func (c Config) Validate() error {
 		config.InRange("DIAL_TIMEOUT", c.DialTimeout, 100*time.Millisecond, time.Minute),
 		config.InRange("REFRESH_INTERVAL", c.RefreshInterval, 100*time.Millisecond, time.Hour),
 		config.InRange("SCAN_INTERVAL", c.ScanInterval, 100*time.Millisecond, time.Hour),
+		config.InRange("SCAN_SETTLE", c.ScanSettle, 0, time.Hour),
 	}
 	if c.ShareDir == "" {
 		errs = append(errs, &config.Error{Var: "SHARE_DIR", Reason: "must not be empty"})
@@ -128,8 +132,12 @@ func (c Config) Validate() error {
 	if len(c.Secret) > 1024 {
 		errs = append(errs, &config.Error{Var: "PEER_SECRET", Reason: "at most 1024 bytes"})
 	}
-	if c.UploadRate != 0 && c.UploadRate < 1024 {
-		errs = append(errs, &config.Error{Var: "UPLOAD_RATE", Value: c.UploadRate.String(), Reason: "must be 0 (no cap) or at least 1KiB"})
+	// A receiver waits IO_TIMEOUT for each 64 KiB chunk; a cap so low that
+	// a few uploads sharing it cannot send chunks that fast would cut
+	// every transfer off.
+	if minRate := int64(2*64<<10) * int64(time.Second) / int64(max(c.IOTimeout, time.Millisecond)); c.UploadRate != 0 && int64(c.UploadRate) < minRate {
+		errs = append(errs, &config.Error{Var: "UPLOAD_RATE", Value: c.UploadRate.String(),
+			Reason: fmt.Sprintf("must be 0 (no cap) or at least %d bytes/s (two 64 KiB chunks per IO_TIMEOUT)", minRate)})
 	}
 	if c.MinFreeSpace < 0 {
 		errs = append(errs, &config.Error{Var: "MIN_FREE_SPACE", Reason: "must not be negative"})

@@ -127,7 +127,7 @@ func TestLoad_ErrorsNameTheirVariable(t *testing.T) {
 		{"advertise without port", map[string]string{"ADVERTISE_ADDR": "nohost"}, "ADVERTISE_ADDR", "must be host:port"},
 		{"advertise port zero", map[string]string{"ADVERTISE_ADDR": "host:0"}, "ADVERTISE_ADDR", ""},
 		{"secret too long", map[string]string{"PEER_SECRET": strings.Repeat("s", 1025)}, "PEER_SECRET", ""},
-		{"upload rate below 1KiB", map[string]string{"UPLOAD_RATE": "100"}, "UPLOAD_RATE", "at least 1KiB"},
+		{"upload rate below 1KiB", map[string]string{"UPLOAD_RATE": "100"}, "UPLOAD_RATE", "at least 13107 bytes/s"},
 		{"upload rate not a size", map[string]string{"UPLOAD_RATE": "fast"}, "UPLOAD_RATE", "not a valid size"},
 		{"corrupt uploads above one", map[string]string{"CORRUPT_UPLOADS": "1.5"}, "CORRUPT_UPLOADS", "probability"},
 		{"corrupt uploads negative", map[string]string{"CORRUPT_UPLOADS": "-0.1"}, "CORRUPT_UPLOADS", ""},

@@ -35,15 +35,24 @@ type downloads struct {
 	sem chan struct{}
 	wg  sync.WaitGroup
 
-	mu   sync.Mutex
-	ctx  context.Context
-	byID map[content.ID]*download
+	mu     sync.Mutex
+	closed bool // the node is stopping: no new downloads
+	byID   map[content.ID]*download
 }
+
+// maxRecords bounds the download records kept; the oldest finished ones
+// are forgotten first.
+const maxRecords = 1000
+
+// findTimeout is how long a download looks for its manifest before it
+// fails and frees its MAX_DOWNLOADS slot.
+const findTimeout = 2 * time.Minute
+
+var errClosed = errors.New("node shutting down")
 
 func newDownloads(n *Node) *downloads {
 	return &downloads{
 		n: n, sem: make(chan struct{}, n.cfg.MaxDownloads),
-		ctx:  context.Background(),
 		byID: make(map[content.ID]*download),
 	}
 }
@@ -83,16 +92,18 @@ type sourceStat struct {
 
 // resume restarts the downloads a previous run left, from their resume
 // records; their verified pieces are neither fetched nor hashed again.
-func (d *downloads) resume(ctx context.Context) {
-	d.mu.Lock()
-	d.ctx = ctx
-	d.mu.Unlock()
+func (d *downloads) resume() {
 	partials, err := d.n.share.Partials()
 	if err != nil {
 		d.n.log.Warn("resume records", zap.Error(err))
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, p := range partials {
-		dl := d.add(p.ID(), p.Name())
+		if _, running := d.byID[p.ID()]; running || d.closed {
+			continue // started through the API before Serve ran
+		}
+		dl := d.addLocked(p.ID(), p.Name())
 		dl.mu.Lock()
 		dl.setPartialLocked(p, true)
 		dl.mu.Unlock()
@@ -102,25 +113,43 @@ func (d *downloads) resume(ctx context.Context) {
 	}
 }
 
-// add registers a new download record (not started).
-func (d *downloads) add(id content.ID, name string) *download {
+// addLocked registers a new download record (not started), forgetting the
+// oldest finished records beyond maxRecords.
+func (d *downloads) addLocked(id content.ID, name string) *download {
 	dl := &download{
 		d: d, id: id, name: name, state: stateQueued, started: time.Now(),
 		done: make(chan struct{}), wake: make(chan struct{}, 1),
 		holders: make(map[string]content.Bitfield), workers: make(map[string]bool),
 		sources: make(map[string]*sourceStat),
 	}
-	d.mu.Lock()
 	d.byID[id] = dl
-	d.mu.Unlock()
+	for len(d.byID) > maxRecords {
+		var oldest *download
+		for _, x := range d.byID {
+			if st := x.status().State; (st == stateComplete || st == stateFailed) && (oldest == nil || x.started.Before(oldest.started)) {
+				oldest = x
+			}
+		}
+		if oldest == nil {
+			break
+		}
+		delete(d.byID, oldest.id)
+	}
 	return dl
 }
 
+// launch runs dl; the caller holds d.mu and has checked d.closed, so the
+// WaitGroup cannot be waited on yet.
 func (d *downloads) launch(dl *download) {
+	d.wg.Go(func() { dl.run(d.n.work) })
+}
+
+// close refuses new downloads; the running ones stop with the node's work
+// context.
+func (d *downloads) close() {
 	d.mu.Lock()
-	ctx := d.ctx
+	d.closed = true
 	d.mu.Unlock()
-	d.wg.Go(func() { dl.run(ctx) })
 }
 
 // start begins downloading the file named by ref (an id or a name in the
@@ -131,13 +160,21 @@ func (d *downloads) start(ref string) (*download, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.startID(id, name)
+}
+
+// startID starts a download of a known id, once: a second start returns
+// the record of the first unless it failed.
+func (d *downloads) startID(id content.ID, name string) (*download, error) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, errClosed
+	}
 	if dl, ok := d.byID[id]; ok && dl.status().State != stateFailed {
-		d.mu.Unlock()
 		return dl, nil
 	}
-	d.mu.Unlock()
-	dl := d.add(id, name)
+	dl := d.addLocked(id, name)
 	if e, ok := d.n.share.Lookup(id); ok {
 		dl.mu.Lock()
 		dl.state, dl.name, dl.finished = stateComplete, e.Name, dl.started
@@ -149,6 +186,19 @@ func (d *downloads) start(ref string) (*download, error) {
 	d.n.log.Info("download started", zap.String("id", id.Short()), zap.String("name", name))
 	d.launch(dl)
 	return dl, nil
+}
+
+// running counts downloads not yet complete or failed.
+func (d *downloads) running() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	count := 0
+	for _, dl := range d.byID {
+		if st := dl.status().State; st != stateComplete && st != stateFailed {
+			count++
+		}
+	}
+	return count
 }
 
 func (d *downloads) get(id content.ID) (*download, bool) {
@@ -267,10 +317,14 @@ func (dl *download) run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(min(n.cfg.RefreshInterval, time.Second))
 	defer tick.Stop()
+	var checked time.Time
 	for {
 		dl.mu.Lock()
-		missing := dl.picker.Missing()
+		missing, failed := dl.picker.Missing(), dl.state == stateFailed
 		dl.mu.Unlock()
+		if failed {
+			return // a disk error: stop asking peers for pieces that cannot be kept
+		}
 		if missing == 0 {
 			break
 		}
@@ -282,18 +336,14 @@ func (dl *download) run(ctx context.Context) {
 				workers.Go(func() { dl.worker(work, addr, pc) })
 			}
 		}
-		holders := len(dl.holders)
-		piece, stuck := dl.picker.Stuck(dl.holders)
 		dl.mu.Unlock()
-		switch {
-		case len(conns) == 0:
-			dl.setStalled("no peers connected")
-		case holders == 0:
-			dl.setStalled("no connected peer holds this file")
-		case stuck:
-			dl.setStalled(fmt.Sprintf("piece %d: no connected peer can supply a copy that verifies", piece))
-		default:
-			dl.setStalled("")
+		// Once a second, not per piece: the check walks every piece.
+		if time.Since(checked) >= time.Second {
+			checked = time.Now()
+			dl.checkStalled(len(conns))
+			if err := dl.partial.Checkpoint(); err != nil {
+				n.log.Warn("save resume record", zap.String("id", dl.id.Short()), zap.Error(err))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -307,11 +357,38 @@ func (dl *download) run(ctx context.Context) {
 	dl.complete()
 }
 
+// checkStalled records why the download cannot progress, if it cannot.
+func (dl *download) checkStalled(conns int) {
+	dl.mu.Lock()
+	holders := make(map[string]content.Bitfield, len(dl.holders))
+	for addr, bits := range dl.holders {
+		if bits.Count() > 0 {
+			holders[addr] = bits
+		}
+	}
+	piece, stuck := dl.picker.Stuck(holders)
+	dl.mu.Unlock()
+	switch {
+	case conns == 0:
+		dl.setStalled("no peers connected")
+	case len(holders) == 0:
+		dl.setStalled("no connected peer holds this file")
+	case stuck:
+		dl.setStalled(fmt.Sprintf("piece %d: no connected peer can supply a copy that verifies", piece))
+	default:
+		dl.setStalled("")
+	}
+}
+
 // findManifest asks peers for the file's manifest until one answers with a
 // manifest that hashes to the id, then creates the partial file.
 func (dl *download) findManifest(ctx context.Context) (*share.Partial, error) {
 	n := dl.d.n
+	deadline := time.Now().Add(findTimeout)
 	for {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no peer sent the manifest within %s", findTimeout)
+		}
 		for addr, pc := range n.peers.connected() {
 			r := pc.do(ctx, &wire.GetManifest{ID: [32]byte(dl.id)})
 			m, ok := r.msg.(*wire.Manifest)
@@ -423,8 +500,10 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 	bits := content.NewBitfield(np)
 	if m, ok := r.msg.(*wire.Have); ok {
 		b, err := content.BitfieldFrom(m.Bits, np)
-		if m.Pieces != uint32(np) || err != nil {
-			dl.d.n.log.Warn("peer sent a bad have", zap.String("peer", addr), zap.Error(err))
+		if m.ID != [32]byte(dl.id) || m.Pieces != uint32(np) || err != nil {
+			// A protocol error: the answer does not fit the request.
+			dl.d.n.log.Warn("peer sent a bad have: connection closed", zap.String("peer", addr), zap.Error(err))
+			pc.close(errors.New("bad have"))
 			return false
 		}
 		bits = b
@@ -443,7 +522,7 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 	m, ok := r.msg.(*wire.Piece)
 	if r.err != nil || !ok {
 		dl.mu.Lock()
-		dl.picker.Cancel(i)
+		dl.picker.Cancel(i, addr)
 		if old, held := dl.holders[addr]; held && !ok && r.err == nil {
 			// Rejected: the peer no longer holds it (or never did); do
 			// not ask it again before its next have.
@@ -457,9 +536,10 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 	}
 	if m.ID != [32]byte(dl.id) || int(m.Index) != i {
 		dl.mu.Lock()
-		dl.picker.Cancel(i)
+		dl.picker.Cancel(i, addr)
 		dl.mu.Unlock()
-		n.log.Warn("peer answered with another piece", zap.String("peer", addr))
+		n.log.Warn("peer answered with another piece: connection closed", zap.String("peer", addr))
+		pc.close(errors.New("answer does not match the request"))
 		return false
 	}
 	err := dl.partial.WritePiece(i, m.Data)
@@ -478,7 +558,7 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 		return usable
 	case err != nil:
 		dl.mu.Lock()
-		dl.picker.Cancel(i)
+		dl.picker.Cancel(i, addr)
 		dl.mu.Unlock()
 		dl.fail(fmt.Errorf("write piece %d: %w", i, err))
 		dl.signal()
@@ -487,7 +567,7 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 	size := len(m.Data)
 	dl.mu.Lock()
 	fresh := !dl.picker.Has(i)
-	dl.picker.Done(i)
+	dl.picker.Done(i, addr)
 	if fresh {
 		dl.verified++
 		dl.bytes += int64(size)
@@ -602,7 +682,14 @@ func (d *downloads) syncLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+		// Only as many new downloads as there are free slots: a peer
+		// listing thousands of files (or made-up ids) cannot queue
+		// unbounded work here.
+		free := d.n.cfg.MaxDownloads - d.running()
 		for _, f := range d.n.swarm() {
+			if free <= 0 {
+				break
+			}
 			if f.Local || len(f.Holders) == 0 {
 				continue
 			}
@@ -613,9 +700,11 @@ func (d *downloads) syncLoop(ctx context.Context) {
 			if _, known := d.get(id); known {
 				continue // running, done, or failed for a reason a retry will not fix
 			}
-			if _, err := d.start(f.ID); err != nil {
+			if _, err := d.startID(id, f.Name); err != nil {
 				d.n.log.Warn("sync: start download", zap.String("id", id.Short()), zap.Error(err))
+				continue
 			}
+			free--
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,9 +40,14 @@ type Node struct {
 	downloads *downloads
 
 	slots   chan struct{} // one per served connection (MAX_CONNS)
-	inbound sync.Map      // *wire.Conn -> struct{}: closed at shutdown
+	inbound sync.Map      // *wire.Conn -> *atomic.Bool (answering a request)
 	wg      sync.WaitGroup
 	started time.Time
+
+	// work is canceled when the node stops; downloads started through the
+	// API before Serve runs use it too.
+	work     context.Context
+	stopWork context.CancelFunc
 }
 
 // New opens the share directory, listens on cfg.ListenAddr and registers
@@ -51,7 +57,7 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	sh, err := share.Open(cfg.ShareDir, share.Options{PieceSize: int(cfg.PieceSize), Log: log.Named("share")})
+	sh, err := share.Open(cfg.ShareDir, share.Options{PieceSize: int(cfg.PieceSize), Log: log.Named("share"), Settle: cfg.ScanSettle})
 	if err != nil {
 		return nil, fmt.Errorf("share: %w", err)
 	}
@@ -72,6 +78,7 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 		sh.Close()
 		return nil, fmt.Errorf("node id: %w", err)
 	}
+	n.work, n.stopWork = context.WithCancel(context.Background())
 	n.peers = newPeerTable(n)
 	n.downloads = newDownloads(n)
 	return n, nil
@@ -89,10 +96,10 @@ func (n *Node) ID() [16]byte { return n.id }
 // connection finish the request it is answering, saves download progress
 // and returns.
 func (n *Node) Serve(ctx context.Context) error {
-	work, stop := context.WithCancel(context.Background())
+	work, stop := n.work, n.stopWork
 	defer stop()
 
-	n.downloads.resume(work)
+	n.downloads.resume()
 
 	n.goFunc(func() { n.scanLoop(work) })
 	n.goFunc(func() { n.peers.run(work) })
@@ -107,17 +114,22 @@ func (n *Node) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-accepted:
 		err = fmt.Errorf("accept: %w", err)
+		accepted <- nil
 	}
 	n.ln.Close()
 	stop()
-	// Wake connections waiting for a request; one answering a request
-	// finishes it, then sees the node stopping.
-	n.inbound.Range(func(k, _ any) bool {
-		_ = k.(*wire.Conn).NetConn().SetReadDeadline(time.Now())
+	// Nothing is accepted any more, so every served connection is known
+	// to the drain below.
+	<-accepted
+	n.downloads.close()
+	// Connections waiting for a request close now; one answering a
+	// request finishes it, then sees the node stopping.
+	n.inbound.Range(func(k, v any) bool {
+		if !v.(*atomic.Bool).Load() {
+			k.(*wire.Conn).Close()
+		}
 		return true
 	})
-	// Served connections finish the piece they are sending; after the
-	// shutdown timeout the rest are closed.
 	drained := make(chan struct{})
 	go func() { n.wg.Wait(); close(drained) }()
 	select {
@@ -126,9 +138,6 @@ func (n *Node) Serve(ctx context.Context) error {
 		n.log.Warn("shutdown timeout: closing connections still busy")
 		n.inbound.Range(func(k, _ any) bool { k.(*wire.Conn).Close(); return true })
 		<-drained
-	}
-	if err == nil {
-		<-accepted
 	}
 	n.peers.closeAll()
 	n.downloads.wait()
@@ -175,10 +184,15 @@ func (n *Node) scanLoop(ctx context.Context) {
 func (n *Node) advertised() string { return n.cfg.AdvertiseAddr }
 
 // peerAddress is the address by which a peer that said hello from remote
-// can be dialed.
+// can be dialed, or "" when it cannot be (no listen port).
 func peerAddress(h *wire.Hello, remote net.Addr) string {
 	if h.Addr != "" {
-		return h.Addr
+		if addr, err := config.SeedAddr(h.Addr); err == nil && addr == h.Addr {
+			return h.Addr
+		}
+	}
+	if h.ListenPort == 0 {
+		return ""
 	}
 	host := remote.String()
 	if tcp, ok := remote.(*net.TCPAddr); ok {

@@ -403,3 +403,30 @@ func mustCounter(t testing.TB, reg *prometheus.Registry, name string, labels ...
 }
 
 var _ = fmt.Sprintf
+
+func TestNode_ConcurrentStartsShareOneDownload(t *testing.T) {
+	a := startNode(t, t.TempDir(), map[string]string{"UPLOAD_RATE": "4MiB"})
+	writeRandomFile(t, filepath.Join(a.dir, "same.bin"), 1<<20)
+	b := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr()})
+	id := b.inSwarm("same.bin")
+	done := make(chan int, 8)
+	for range 8 {
+		go func() {
+			done <- b.call("POST", "/api/downloads", map[string]string{"ref": id}, nil)
+		}()
+	}
+	for range 8 {
+		if code := <-done; code != http.StatusAccepted {
+			t.Fatalf("POST /api/downloads = %d", code)
+		}
+	}
+	st := b.waitDownload(id, 20*time.Second)
+	if st.Verified != st.Pieces {
+		t.Fatalf("verified %d pieces of %d: the starts ran more than one download", st.Verified, st.Pieces)
+	}
+	var all []downloadStatus
+	b.call("GET", "/api/downloads", nil, &all)
+	if len(all) != 1 {
+		t.Fatalf("%d download records, want 1", len(all))
+	}
+}

@@ -211,14 +211,20 @@ func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 	cat := pc.do(ctx, &wire.GetCatalog{})
 	peers := pc.do(ctx, &wire.GetPeers{})
 	for _, r := range []reply{cat, peers} {
-		if r.err != nil {
+		if r.err == nil {
+			continue
+		}
+		// Giving up on our own deadline leaves the connection in step
+		// (late answers are dropped): a peer busy sending pieces is slow,
+		// not dead. Only a failed connection is dropped.
+		if ctx.Err() == nil {
 			t.mu.Lock()
 			if p.conn == pc {
 				t.dropLocked(p, r.err)
 			}
 			t.mu.Unlock()
-			return
 		}
+		return
 	}
 	if m, ok := peers.msg.(*wire.Peers); ok {
 		for _, a := range m.Addrs {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -58,7 +59,8 @@ func refuse(c net.Conn, timeout time.Duration) {
 func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 	wc := wire.NewConn(c, n.cfg.IOTimeout)
 	defer wc.Close()
-	n.inbound.Store(wc, struct{}{})
+	busy := new(atomic.Bool)
+	n.inbound.Store(wc, busy)
 	defer n.inbound.Delete(wc)
 	log := n.log.With(zap.String("remote", c.RemoteAddr().String()), zap.String("dir", "in"))
 
@@ -81,14 +83,30 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 	}
 	peer := peerAddress(hello, c.RemoteAddr())
 	log = log.With(zap.String("peer", peer))
-	n.peers.learn(peer, sourceInbound)
+	label := peer
+	if peer == "" {
+		// It cannot be dialed back (no listen port): serve it, do not
+		// remember it.
+		peer, label = c.RemoteAddr().String(), "other"
+	} else if !n.peers.learn(peer, sourceInbound) {
+		// Not in the (full) peer table: its series would never be
+		// deleted, so it shares one.
+		label = "other"
+	}
 	n.metrics.uploadsActive.Inc()
 	defer n.metrics.uploadsActive.Dec()
 	wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
 	log.Debug("peer connected")
 
-	for ctx.Err() == nil {
+	for {
+		busy.Store(false)
+		// Checked after clearing busy: a shutdown either sees this
+		// connection idle and closes it, or is seen here.
+		if ctx.Err() != nil {
+			break
+		}
 		msg, err := wc.Receive(n.cfg.IdleTimeout)
+		busy.Store(true)
 		if err != nil {
 			if !n.badFrame(wc, log, err) {
 				log.Debug("connection ended", zap.Error(err))
@@ -111,8 +129,8 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 			return
 		}
 		if p, ok := reply.(*wire.Piece); ok {
-			n.metrics.bytesUp.WithLabelValues(peer).Add(float64(len(p.Data)))
-			n.metrics.piecesUp.WithLabelValues(peer).Inc()
+			n.metrics.bytesUp.WithLabelValues(label).Add(float64(len(p.Data)))
+			n.metrics.piecesUp.WithLabelValues(label).Inc()
 		}
 	}
 	_ = wc.Send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})

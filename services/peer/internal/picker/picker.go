@@ -5,6 +5,7 @@ package picker
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/netlab/netlab/services/peer/internal/content"
 )
@@ -14,8 +15,9 @@ import (
 type Picker struct {
 	have     content.Bitfield
 	missing  int
-	inFlight []uint8 // outstanding requests per piece
-	avail    []int32 // how many peers are known to hold each piece
+	inFlight []uint8          // outstanding requests per piece
+	asked    map[int][]string // the peers each outstanding request went to
+	avail    []int32          // how many peers are known to hold each piece
 	bad      map[int]map[string]bool
 }
 
@@ -25,6 +27,7 @@ func New(n int, have content.Bitfield) *Picker {
 		have:     have.Clone(),
 		inFlight: make([]uint8, n),
 		avail:    make([]int32, n),
+		asked:    make(map[int][]string),
 		bad:      make(map[int]map[string]bool),
 	}
 	if len(p.have) < (n+7)/8 {
@@ -54,9 +57,9 @@ func (p *Picker) UpdatePeer(old, now content.Bitfield) {
 // Pick returns the piece to request from peer, which holds peerHas. It
 // prefers the rarest needed piece nobody was asked for (ties broken at
 // random so parallel peers spread out). When every needed piece is already
-// requested, it returns one requested only once (end game: the last pieces
-// are not stuck behind one slow peer). ok is false when the peer has
-// nothing useful.
+// requested, it returns one requested only once, from another peer (end
+// game: the last pieces are not stuck behind one slow peer). ok is false
+// when the peer has nothing useful.
 func (p *Picker) Pick(peer string, peerHas content.Bitfield) (piece int, ok bool) {
 	n := len(p.inFlight)
 	if n == 0 || p.missing == 0 {
@@ -75,7 +78,7 @@ func (p *Picker) Pick(peer string, peerHas content.Bitfield) (piece int, ok bool
 			if best < 0 || p.avail[i] < bestAvail {
 				best, bestAvail = i, p.avail[i]
 			}
-		case p.inFlight[i] == 1 && endgame < 0:
+		case p.inFlight[i] == 1 && endgame < 0 && !slices.Contains(p.asked[i], peer):
 			endgame = i
 		}
 	}
@@ -86,21 +89,22 @@ func (p *Picker) Pick(peer string, peerHas content.Bitfield) (piece int, ok bool
 		return 0, false
 	}
 	p.inFlight[best]++
+	p.asked[best] = append(p.asked[best], peer)
 	return best, true
 }
 
-// Done records that piece i was verified and written.
-func (p *Picker) Done(i int) {
+// Done records that piece i, asked of peer, was verified and written.
+func (p *Picker) Done(i int, peer string) {
 	if !p.have.Has(i) {
 		p.have.Set(i)
 		p.missing--
 	}
-	p.release(i)
+	p.release(i, peer)
 }
 
-// Cancel records that a request for piece i ended without the piece
-// (rejected, timed out, connection lost).
-func (p *Picker) Cancel(i int) { p.release(i) }
+// Cancel records that the request for piece i to peer ended without the
+// piece (rejected, timed out, connection lost).
+func (p *Picker) Cancel(i int, peer string) { p.release(i, peer) }
 
 // Failed records that peer sent a copy of piece i that did not match its
 // hash: the piece is requested again, never from that peer.
@@ -109,12 +113,19 @@ func (p *Picker) Failed(i int, peer string) {
 		p.bad[i] = make(map[string]bool)
 	}
 	p.bad[i][peer] = true
-	p.release(i)
+	p.release(i, peer)
 }
 
-func (p *Picker) release(i int) {
-	if i >= 0 && i < len(p.inFlight) && p.inFlight[i] > 0 {
-		p.inFlight[i]--
+func (p *Picker) release(i int, peer string) {
+	if i < 0 || i >= len(p.inFlight) || p.inFlight[i] == 0 {
+		return
+	}
+	p.inFlight[i]--
+	if k := slices.Index(p.asked[i], peer); k >= 0 {
+		p.asked[i] = slices.Delete(p.asked[i], k, k+1)
+	}
+	if len(p.asked[i]) == 0 {
+		delete(p.asked, i)
 	}
 }
 

@@ -48,10 +48,13 @@ func TestPicker_SkipsHeldAndRequestedPieces(t *testing.T) {
 		}
 		seen[i] = true
 	}
-	// Every needed piece is requested once: end game hands out a duplicate,
-	// and after that nothing.
+	// Every needed piece is requested once: the same peer gets no
+	// duplicate, another peer gets one (end game), and after that nothing.
+	if i, ok := p.Pick("a", all(n)); ok {
+		t.Fatalf("end game Pick(a) = %d; want no duplicate to the peer already asked", i)
+	}
 	if i, ok := p.Pick("b", all(n)); !ok || !seen[i] {
-		t.Fatalf("end game Pick = %d, %v; want a duplicate of a requested piece", i, ok)
+		t.Fatalf("end game Pick(b) = %d, %v; want a duplicate of a requested piece", i, ok)
 	}
 	for range 2 {
 		p.Pick("b", all(n))
@@ -81,7 +84,7 @@ func TestPicker_DoneAndMissing(t *testing.T) {
 		if !ok {
 			t.Fatal("Pick found nothing")
 		}
-		p.Done(i)
+		p.Done(i, "a")
 	}
 	if p.Missing() != 0 {
 		t.Fatalf("Missing = %d after every piece was done", p.Missing())
@@ -109,8 +112,8 @@ func TestPicker_CancelMakesPieceAvailable(t *testing.T) {
 	p := picker.New(n, nil)
 	i, _ := p.Pick("a", all(n))
 	p.Pick("b", all(n)) // end-game duplicate
-	p.Cancel(i)
-	p.Cancel(i)
+	p.Cancel(i, "a")
+	p.Cancel(i, "b")
 	if j, ok := p.Pick("c", all(n)); !ok || j != i {
 		t.Fatalf("after Cancel, Pick = %d, %v; want %d", j, ok, i)
 	}

@@ -27,13 +27,12 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //	<id>.part      the data, sized to the full file up front
 //	<id>.manifest  JSON {name, size, piece_size, pieces: [hex...]}, written once
 //	<id>.have      the verified-pieces bitfield then its CRC-32C (big endian),
-//	               replaced atomically after each piece
+//	               replaced atomically at checkpoints (see checkpointEvery)
 //
-// A record is never trusted further than it can be checked: a manifest that
-// does not hash to its id discards the record, a missing or corrupt .have
-// means no pieces, and on resume every piece the .have claims is re-read and
-// re-verified, because .have is not fsynced with the data and a crash can
-// leave it ahead of what reached the disk.
+// A manifest that does not hash to its id discards the record, and a
+// missing or corrupt .have means no pieces. A valid .have is trusted
+// without re-hashing: it is only written after the data it claims was
+// fsynced.
 type Partial struct {
 	s    *Share
 	id   content.ID
@@ -257,8 +256,8 @@ func (s *Share) Partial(id content.ID) (*Partial, bool) {
 	return p, ok
 }
 
-// loadPartial opens a recorded download and re-verifies the pieces its
-// .have claims.
+// loadPartial opens a recorded download and reads the pieces its .have
+// claims.
 func (s *Share) loadPartial(id content.ID) (*Partial, error) {
 	data, err := s.root.ReadFile(recordPath(id, ".manifest"))
 	if err != nil {

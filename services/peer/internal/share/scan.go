@@ -47,6 +47,10 @@ func (s *Share) Scan(ctx context.Context) (changed bool, err error) {
 		s.mu.RLock()
 		rec, ok := s.cacheHitLocked(name, info.Size(), info.ModTime().UnixNano())
 		s.mu.RUnlock()
+		if !ok && s.settle > 0 && time.Since(info.ModTime()) < s.settle {
+			// Still being written, perhaps: a later scan shares it.
+			continue
+		}
 		if !ok {
 			rec, err = s.hashFile(ctx, name, info)
 			if err != nil {

@@ -66,6 +66,10 @@ type Options struct {
 	// content.DefaultPieceSize.
 	PieceSize int
 	Log       *zap.Logger
+	// Settle is how long a new or changed file must stay unmodified before
+	// a scan shares it, so a file still being written (copied in, saved by
+	// an editor) is not hashed and offered half-written. 0 shares at once.
+	Settle time.Duration
 }
 
 // Share is a node's share directory. It is safe for concurrent use.
@@ -74,6 +78,7 @@ type Share struct {
 	root      *os.Root
 	pieceSize int
 	log       *zap.Logger
+	settle    time.Duration
 
 	scanMu sync.Mutex // one Scan at a time
 	saveMu sync.Mutex // serializes hash cache writes; guards savedGen
@@ -131,6 +136,7 @@ func Open(dir string, opts Options) (*Share, error) {
 	s := &Share{
 		dir:       dir,
 		root:      root,
+		settle:    opts.Settle,
 		pieceSize: ps,
 		log:       log,
 		entries:   make(map[string]item),

@@ -682,3 +682,29 @@ func TestOpen_RemovesLeftoverTemps(t *testing.T) {
 		t.Fatalf("leftover temp file still there (%v)", err)
 	}
 }
+
+func TestScan_WaitsForFilesToSettle(t *testing.T) {
+	dir := t.TempDir()
+	s, err := share.Open(dir, share.Options{PieceSize: content.MinPieceSize, Log: zaptest.NewLogger(t), Settle: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	path := filepath.Join(dir, "growing.bin")
+	if err := os.WriteFile(path, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scan(t, s)
+	if len(s.Catalog()) != 0 {
+		t.Fatalf("a file modified just now was shared: %v", s.Catalog())
+	}
+	// Unmodified for longer than Settle: shared.
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	scan(t, s)
+	if len(s.Catalog()) != 1 {
+		t.Fatalf("a settled file was not shared: %v", s.Catalog())
+	}
+}
