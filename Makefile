@@ -92,7 +92,7 @@ ps: ## show the stack's containers and their health
 build: ## compile every service and client into ./bin
 	@mkdir -p bin
 	@for m in $(SVC_MODULES); do \
-		[ "$$(basename $$m)" = platform ] && continue; \
+		case "$$(basename $$m)" in platform|bench) continue;; esac; \
 		echo "go build $$m"; \
 		(cd $$m && go build -o $(CURDIR)/bin/$$(basename $$m) . && go build -o $(CURDIR)/bin/ ./cmd/...); \
 	done
@@ -164,8 +164,22 @@ prune-images: # images a rebuild superseded (untagged, labelled netlab); the lay
 	@docker image prune -f --filter label=org.netlab.project=netlab >/dev/null
 
 .PHONY: bench
-bench: ## Go benchmarks of every module (throughput figures in docs/benchmarks.md)
+BENCH_FLAGS ?= -reps 5 -duration 5s
+bench: build ## each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
+	@go build -o bin/netlab-bench ./services/bench
+	bin/netlab-bench -bin bin $(BENCH_FLAGS) -doc docs/benchmarks.md -chart docs/benchmarks.png
+
+.PHONY: bench-go
+bench-go: ## Go benchmarks of every module, with allocations (hot paths, the 1 GiB peer transfer)
 	@for m in $(SVC_MODULES); do echo "go test -bench $$m"; (cd $$m && go test -run '^$$' -bench . -benchmem ./...); done
+
+.PHONY: bench-tools
+bench-tools: ## install the anchors this machine can: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat wrk nginx-light netcat-openbsd iperf3 >/dev/null) \
+			|| echo "bench-tools: apt-get failed; make bench skips the anchors it cannot find"; \
+	else echo "bench-tools: not root or no apt-get: install socat wrk nginx-light yourself (make bench skips what is missing)"; fi
+	@go install fortio.org/fortio@v1.68.2 || echo "bench-tools: fortio did not install; make bench skips it"
 
 ## ---- cleanup ----
 .PHONY: clean

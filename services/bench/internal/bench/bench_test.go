@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseWrk(t *testing.T) {
+	out := `Running 5s test @ http://127.0.0.1:8080/
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   412.00us  300.00us   5.00ms   90.00%
+  Latency Distribution
+     50%  351.00us
+     75%  450.00us
+     90%  600.00us
+     99%    2.10ms
+  612345 requests in 5.00s, 80.00MB read
+Requests/sec: 122469.00
+Transfer/sec:     16.00MB
+`
+	s, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rate != 122469 || s.Ops != 612345 || s.P50 != 351*time.Microsecond || s.P99 != 2100*time.Microsecond {
+		t.Fatalf("parseWrk = %+v", s)
+	}
+	if _, err := parseWrk(out + "  Non-2xx or 3xx responses: 12\n"); err == nil {
+		t.Fatal("errors in the wrk output were not reported")
+	}
+}
+
+func TestSummarize_SameRepRatiosAndMedians(t *testing.T) {
+	w := Workload{Name: "w", Unit: "x/s", Reference: "ref", Subject: "me", Goals: []Goal{{"ref", 1.0}, {"other", 2.0}}}
+	samples := map[string][]Sample{
+		// The machine slows down in rep 2; same-rep ratios stay 2.
+		"ref": {{Rate: 100}, {Rate: 50}, {Rate: 100}},
+		"me":  {{Rate: 200, Ops: 10, CPU: 10 * time.Millisecond}, {Rate: 100, Ops: 10, CPU: 20 * time.Millisecond}, {Rate: 200, Ops: 10, CPU: 30 * time.Millisecond}},
+	}
+	row := summarize(w, "me", samples, nil)
+	if row.Rate != 200 || row.RateMin != 100 || row.Ratio != 2 || row.Reps != 3 || row.CPUPerOp != 2*time.Millisecond {
+		t.Fatalf("row = %+v", row)
+	}
+	goals := checkGoals(w, samples)
+	if len(goals) != 2 || !goals[0].Met || goals[0].Ratio != 2 || goals[1].Skipped == "" {
+		t.Fatalf("goals = %+v", goals)
+	}
+}
+
+func TestRun_MeasuresRealTargetsAndCPU(t *testing.T) {
+	// The targets are plain processes; Drive stands in for a client, so
+	// this checks the plumbing: interleaving, skips, medians, the report.
+	target := func(name string) Target {
+		return Target{Name: name, Start: func(ctx context.Context) (*Proc, error) {
+			addr, err := portAddr()
+			if err != nil {
+				return nil, err
+			}
+			return StartProc(ctx, name, addr, nil, func(context.Context) error { return nil }, "sleep", "30")
+		}}
+	}
+	calls := map[string]int{}
+	w := Workload{Name: "w", Unit: "x/s", Reference: "a", Subject: "b", Goals: []Goal{{"a", 1.5}},
+		Targets: []Target{target("a"), target("b"), {Name: "gone", Start: func(context.Context) (*Proc, error) { return nil, os.ErrNotExist }}},
+		Drive: func(_ context.Context, addr string) (Sample, error) {
+			calls[addr]++
+			if calls[addr]%2 == 0 {
+				return Sample{Rate: 10}, nil
+			}
+			return Sample{Rate: 20}, nil
+		},
+	}
+	var log strings.Builder
+	res, err := Run(context.Background(), []Workload{w}, 3, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || len(res.Skipped) != 1 || len(res.Goals) != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+	for _, row := range res.Rows {
+		if row.Reps != 3 {
+			t.Errorf("%s measured %d times, want 3", row.Target, row.Reps)
+		}
+	}
+	doc := filepath.Join(t.TempDir(), "b.md")
+	if err := os.WriteFile(doc, []byte("# Benchmarks\n\nhand-written\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second update replaces the first
+		if err := UpdateDoc(doc, Markdown(res, "b.png")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := os.ReadFile(doc)
+	if strings.Count(string(got), beginMarker) != 1 || !strings.Contains(string(got), "hand-written") || !strings.Contains(string(got), "| w | a |") {
+		t.Fatalf("doc after two updates:\n%s", got)
+	}
+	if err := WriteChart(filepath.Join(t.TempDir(), "b.png"), res); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProc_CPUCountsTheGroup(t *testing.T) {
+	addr, _ := portAddr()
+	// A busy loop in a child of sh: the CPU shows up in the group.
+	p, err := StartProc(context.Background(), "busy", addr, nil, func(context.Context) error { return nil },
+		"sh", "-c", "sh -c 'while :; do :; done' & wait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cpu, err := p.CPU()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cpu >= 200*time.Millisecond {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group CPU %v after 10s of a busy child", cpu)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

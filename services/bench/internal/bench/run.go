@@ -1,0 +1,215 @@
+// Package bench runs netlab's servers and the tools people use instead
+// side by side on loopback, with the same load, interleaved per rep, and
+// reports medians and same-rep ratios.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Sample is one measurement of one target.
+type Sample struct {
+	Rate     float64       // throughput, in the workload's unit
+	P50, P99 time.Duration // latency, when the workload measures it
+	Ops      float64       // operations done (for server CPU per operation)
+	CPU      time.Duration // server CPU used during the measurement
+}
+
+// Target is a server under test.
+type Target struct {
+	Name  string
+	Start func(ctx context.Context) (*Proc, error)
+}
+
+// Goal is a ratio the project promises against one anchor.
+type Goal struct {
+	Anchor string
+	Min    float64
+}
+
+// Workload is one kind of load, put on every target.
+type Workload struct {
+	Name      string
+	About     string // what the load is, for the report
+	Unit      string // of Sample.Rate
+	OpUnit    string // what one Sample.Ops is ("op", "MB", "req")
+	Reference string // the target the ratio column divides by
+	Subject   string // netlab's own target, whose goals are checked
+	Goals     []Goal
+	Targets   []Target
+	Drive     func(ctx context.Context, addr string) (Sample, error)
+}
+
+// Row is the result of one target in one workload.
+type Row struct {
+	Workload  string        `json:"workload"`
+	Target    string        `json:"target"`
+	Unit      string        `json:"unit"`
+	Rate      float64       `json:"rate_median"`
+	RateMin   float64       `json:"rate_min"`
+	RateMax   float64       `json:"rate_max"`
+	P50       time.Duration `json:"p50_ns"`
+	P99       time.Duration `json:"p99_ns"`
+	CPUPerOp  time.Duration `json:"server_cpu_per_op_ns"`
+	OpUnit    string        `json:"op_unit"`
+	Ratio     float64       `json:"ratio_to_reference"`
+	Reference string        `json:"reference"`
+	Reps      int           `json:"reps"`
+	Errors    []string      `json:"errors,omitempty"`
+}
+
+// GoalResult is a goal checked against the same-rep ratios.
+type GoalResult struct {
+	Workload string  `json:"workload"`
+	Subject  string  `json:"subject"`
+	Anchor   string  `json:"anchor"`
+	Min      float64 `json:"goal"`
+	Ratio    float64 `json:"ratio"` // median of per-rep subject/anchor
+	Met      bool    `json:"met"`
+	Skipped  string  `json:"skipped,omitempty"`
+}
+
+// Result is a whole run.
+type Result struct {
+	Started  time.Time    `json:"started"`
+	Reps     int          `json:"reps"`
+	Duration string       `json:"duration_per_measurement"`
+	Rows     []Row        `json:"rows"`
+	Goals    []GoalResult `json:"goals"`
+	Skipped  []string     `json:"skipped"`
+	About    []string     `json:"workloads"`
+}
+
+// Run measures every workload: it starts each workload's targets, then for
+// each rep measures every target once, in an order that rotates from rep to
+// rep, so a ratio compares measurements minutes apart at most.
+func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Result, error) {
+	res := Result{Started: time.Now(), Reps: reps}
+	for _, w := range workloads {
+		res.About = append(res.About, w.Name+": "+w.About)
+		var procs []*Proc
+		var names []string
+		for _, t := range w.Targets {
+			p, err := t.Start(ctx)
+			if err != nil {
+				res.Skipped = append(res.Skipped, fmt.Sprintf("%s/%s: %v", w.Name, t.Name, err))
+				fmt.Fprintf(log, "skip %s/%s: %v\n", w.Name, t.Name, err)
+				continue
+			}
+			procs = append(procs, p)
+			names = append(names, t.Name)
+		}
+		samples := make(map[string][]Sample)
+		errs := make(map[string][]string)
+		for rep := range reps {
+			for k := range procs {
+				i := (k + rep) % len(procs)
+				p := procs[i]
+				before, _ := p.CPU()
+				s, err := w.Drive(ctx, p.Addr)
+				after, _ := p.CPU()
+				if err != nil {
+					errs[names[i]] = append(errs[names[i]], err.Error())
+					fmt.Fprintf(log, "rep %d %s/%s: %v\n", rep+1, w.Name, names[i], err)
+					samples[names[i]] = append(samples[names[i]], Sample{})
+					continue
+				}
+				s.CPU = after - before
+				samples[names[i]] = append(samples[names[i]], s)
+				fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s\n",
+					rep+1, w.Name, names[i], s.Rate, w.Unit, s.P50, s.P99, s.CPU)
+			}
+		}
+		for _, p := range procs {
+			p.Stop()
+		}
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		for _, name := range names {
+			res.Rows = append(res.Rows, summarize(w, name, samples, errs[name]))
+		}
+		res.Goals = append(res.Goals, checkGoals(w, samples)...)
+	}
+	return res, nil
+}
+
+func summarize(w Workload, name string, samples map[string][]Sample, errs []string) Row {
+	own := samples[name]
+	row := Row{Workload: w.Name, Target: name, Unit: w.Unit, OpUnit: w.OpUnit, Reference: w.Reference, Errors: errs}
+	var rates, p50s, p99s, cpus, ratios []float64
+	ref := samples[w.Reference]
+	for i, s := range own {
+		if s.Rate <= 0 {
+			continue
+		}
+		rates = append(rates, s.Rate)
+		p50s = append(p50s, float64(s.P50))
+		p99s = append(p99s, float64(s.P99))
+		if s.Ops > 0 {
+			cpus = append(cpus, float64(s.CPU)/s.Ops)
+		}
+		if i < len(ref) && ref[i].Rate > 0 {
+			ratios = append(ratios, s.Rate/ref[i].Rate)
+		}
+	}
+	row.Reps = len(rates)
+	if len(rates) == 0 {
+		return row
+	}
+	row.Rate = median(rates)
+	row.RateMin, row.RateMax = slices.Min(rates), slices.Max(rates)
+	row.P50, row.P99 = time.Duration(median(p50s)), time.Duration(median(p99s))
+	if len(cpus) > 0 {
+		row.CPUPerOp = time.Duration(median(cpus))
+	}
+	if len(ratios) > 0 {
+		row.Ratio = median(ratios)
+	}
+	return row
+}
+
+func checkGoals(w Workload, samples map[string][]Sample) []GoalResult {
+	var out []GoalResult
+	subj := samples[w.Subject]
+	for _, g := range w.Goals {
+		gr := GoalResult{Workload: w.Name, Subject: w.Subject, Anchor: g.Anchor, Min: g.Min}
+		anchor, ok := samples[g.Anchor]
+		if !ok || len(subj) == 0 {
+			gr.Skipped = "not measured (not installed or failed to start)"
+			out = append(out, gr)
+			continue
+		}
+		var ratios []float64
+		for i := range min(len(subj), len(anchor)) {
+			if subj[i].Rate > 0 && anchor[i].Rate > 0 {
+				ratios = append(ratios, subj[i].Rate/anchor[i].Rate)
+			}
+		}
+		if len(ratios) == 0 {
+			gr.Skipped = "no successful rep"
+		} else {
+			gr.Ratio = median(ratios)
+			gr.Met = gr.Ratio >= g.Min
+		}
+		out = append(out, gr)
+	}
+	return out
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
