@@ -23,6 +23,10 @@ type Sample struct {
 type Target struct {
 	Name  string
 	Start func(ctx context.Context) (*Proc, error)
+	// Measure, when set, replaces Start and the workload's Drive: the
+	// target runs whole transfers itself (a pipe of nc, two peer nodes)
+	// and reports the CPU of its receiving side.
+	Measure func(ctx context.Context) (Sample, error)
 }
 
 // Goal is a ratio the project promises against one anchor.
@@ -93,7 +97,14 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Re
 		res.About = append(res.About, w.Name+": "+w.About)
 		var procs []*Proc
 		var names []string
+		measures := map[string]func(context.Context) (Sample, error){}
 		for _, t := range w.Targets {
+			if t.Measure != nil {
+				procs = append(procs, nil)
+				names = append(names, t.Name)
+				measures[t.Name] = t.Measure
+				continue
+			}
 			p, err := t.Start(ctx)
 			if err != nil {
 				res.Skipped = append(res.Skipped, fmt.Sprintf("%s/%s: %v", w.Name, t.Name, err))
@@ -109,23 +120,34 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Re
 			for k := range procs {
 				i := (k + rep) % len(procs)
 				p := procs[i]
-				before, _ := p.CPU()
-				s, err := w.Drive(ctx, p.Addr)
-				after, _ := p.CPU()
+				var (
+					s             Sample
+					err           error
+					before, after time.Duration
+				)
+				if m := measures[names[i]]; m != nil {
+					s, err = m(ctx)
+				} else {
+					before, _ = p.CPU()
+					s, err = w.Drive(ctx, p.Addr)
+					after, _ = p.CPU()
+					s.CPU = after - before
+				}
 				if err != nil {
 					errs[names[i]] = append(errs[names[i]], err.Error())
 					fmt.Fprintf(log, "rep %d %s/%s: %v\n", rep+1, w.Name, names[i], err)
 					samples[names[i]] = append(samples[names[i]], Sample{})
 					continue
 				}
-				s.CPU = after - before
 				samples[names[i]] = append(samples[names[i]], s)
 				fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s\n",
 					rep+1, w.Name, names[i], s.Rate, w.Unit, s.P50, s.P99, s.CPU)
 			}
 		}
 		for _, p := range procs {
-			p.Stop()
+			if p != nil {
+				p.Stop()
+			}
 		}
 		if ctx.Err() != nil {
 			return res, ctx.Err()
