@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // ServeAnchor runs one of the plain Go anchors in this process: the
@@ -17,6 +18,7 @@ import (
 //
 //	tcp-copy ADDR    TCP echo with io.Copy per connection
 //	http-hello ADDR  net/http answering Hello, World!
+//	udp-echo ADDR    a ReadFromUDP / WriteToUDP loop
 func ServeAnchor(ctx context.Context, kind, addr string) error {
 	switch kind {
 	case "tcp-copy":
@@ -38,6 +40,23 @@ func ServeAnchor(ctx context.Context, kind, addr string) error {
 				_, _ = io.Copy(c, c)
 			}()
 		}
+	case "udp-echo":
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return err
+		}
+		go func() { <-ctx.Done(); pc.Close() }()
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return nil
+				}
+				continue
+			}
+			_, _ = pc.WriteTo(buf[:n], from)
+		}
 	case "http-hello":
 		hello := []byte("Hello, World!")
 		srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -51,6 +70,33 @@ func ServeAnchor(ctx context.Context, kind, addr string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown anchor %q", kind)
+}
+
+// pythonUDPEcho is the tutorial's UDP server: recvfrom, sendto, in one loop.
+const pythonUDPEcho = `import socket, sys
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    while True:
+        data, addr = s.recvfrom(4096)
+        s.sendto(data, addr)
+`
+
+// udpEchoReady waits until a datagram sent to addr comes back.
+func udpEchoReady(ctx context.Context, addr string) error {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 64)
+	for ctx.Err() == nil {
+		_, _ = c.Write([]byte("ready?"))
+		_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := c.Read(buf); err == nil {
+			return nil
+		}
+	}
+	return ctx.Err()
 }
 
 // nginxConfig writes a configuration serving the same hello as http-hello

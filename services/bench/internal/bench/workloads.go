@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -284,4 +285,98 @@ func parseWrk(out string) (Sample, error) {
 		}
 	}
 	return s, nil
+}
+
+// UDPRequestReply is 64-byte request/reply with K sockets, one request
+// outstanding per socket.
+func (c Config) UDPRequestReply(sockets int) Workload {
+	w := Workload{
+		Name: fmt.Sprintf("udp-rr-%d", sockets), Unit: "replies/s", OpUnit: "reply", Reference: "go", Subject: "netlab",
+		About: fmt.Sprintf("udp-client --load: %d sockets, 64 B probes, one outstanding each", sockets),
+		Goals: []Goal{{"python", 1.3}},
+	}
+	udpTarget := func(name string, argv func(addr string) []string, env func(addr string) []string, ready func(addr string) func(context.Context) error) Target {
+		return Target{Name: name, Start: func(ctx context.Context) (*Proc, error) {
+			addr, err := portAddr() // a free TCP port is almost always a free UDP port too
+			if err != nil {
+				return nil, err
+			}
+			var e []string
+			if env != nil {
+				e = env(addr)
+			}
+			return StartProc(ctx, name, addr, e, ready(addr), argv(addr)...)
+		}}
+	}
+	echoReady := func(addr string) func(context.Context) error {
+		return func(ctx context.Context) error { return udpEchoReady(ctx, addr) }
+	}
+	var admin string
+	w.Targets = []Target{
+		udpTarget("netlab", func(string) []string { return []string{filepath.Join(c.Bin, "udp-responder")} },
+			func(addr string) []string {
+				admin, _ = portAddr()
+				// The per-source limit protects a shared stack; a benchmark
+				// from one source would only measure it.
+				return []string{"LISTEN_ADDR=" + addr, "ADMIN_ADDR=" + admin, "LOG_LEVEL=warn",
+					"RATE_LIMIT=100000000", "RATE_BURST=1000000"}
+			},
+			func(string) func(context.Context) error {
+				return func(ctx context.Context) error { return waitHTTP(ctx, "http://"+admin+"/readyz") }
+			}),
+		udpTarget("go", func(addr string) []string { return []string{c.Self, "serve", "udp-echo", addr} }, nil, echoReady),
+	}
+	if py, ok := lookTool("python3"); ok {
+		script := filepath.Join(c.WorkDir, "udp_echo.py")
+		w.Targets = append(w.Targets, udpTarget("python", func(addr string) []string {
+			_ = os.WriteFile(script, []byte(pythonUDPEcho), 0o644)
+			_, port, _ := strings.Cut(addr, ":")
+			return []string{py, script, port}
+		}, nil, echoReady))
+	} else {
+		w.Targets = append(w.Targets, missing("python", "install python3"))
+	}
+	if fortio, ok := lookTool("fortio"); ok {
+		w.Targets = append(w.Targets, udpTarget("fortio", func(addr string) []string {
+			return []string{fortio, "udp-echo", "-loglevel", "Warning", "-udp-port", addr}
+		}, nil, echoReady))
+	} else {
+		w.Targets = append(w.Targets, missing("fortio", "make bench-tools: go install fortio.org/fortio@v1.68.2"))
+	}
+	w.Drive = func(ctx context.Context, addr string) (Sample, error) {
+		var r struct {
+			Received float64 `json:"received"`
+			RPS      float64 `json:"replies_per_second"`
+			RTT      struct {
+				P50 float64 `json:"p50"`
+				P99 float64 `json:"p99"`
+			} `json:"rtt_us"`
+		}
+		err := runJSON(ctx, &r, filepath.Join(c.Bin, "udp-client"), "--addr", addr, "--load",
+			"--sockets", strconv.Itoa(sockets), "--size", "64", "--duration", c.Duration.String(), "--json")
+		if err != nil {
+			return Sample{}, err
+		}
+		return Sample{Rate: r.RPS, Ops: r.Received,
+			P50: time.Duration(r.RTT.P50 * float64(time.Microsecond)),
+			P99: time.Duration(r.RTT.P99 * float64(time.Microsecond))}, nil
+	}
+	return w
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
