@@ -2,7 +2,8 @@
 // Python tutorial client does (send "Hello, server!", print the reply),
 // retrying since UDP loses datagrams; it can send the tutorial's "exit"
 // (--exit) and measure loss, reordering, duplication, corruption, RTT and
-// jitter with numbered probes (--count).
+// jitter with numbered probes (--count), and put a closed-loop load on it
+// (--load).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
@@ -33,7 +35,9 @@ does what the tutorial client does: sends "Hello, server!" and prints
 Received: Hello, client!
 It does not send "exit" afterwards (the server ignores it without a token;
 see --exit). With --count it sends numbered probes and reports loss,
-reordering, duplication, corruption, round-trip times and jitter.
+reordering, duplication, corruption, round-trip times and jitter. With
+--load it keeps one request outstanding per socket for a fixed time and
+reports replies per second, loss and round-trip times.
 
 Flags:
   --addr HOST:PORT   server address (default $UDP_SERVER_ADDR, else 127.0.0.1:12345)
@@ -52,20 +56,38 @@ Probe mode:
   --rate R           probes per second over all sockets (default 1000; 0 sends
                      as fast as possible). The server drops what exceeds its
                      per-source limit (by default 2000/s, bursts of 4000)
-  --size BYTES       probe datagram size (36..65507, default 64); the server
-                     ignores datagrams above its MAX_DATAGRAM (2048 by default)
+  --size BYTES       probe datagram size (36..65507, default 64; also for
+                     --load); the server ignores datagrams above its
+                     MAX_DATAGRAM (2048 by default)
   --concurrency C    sockets sending in parallel, each at R/C (1..256, default 1)
-  --max-loss P       fail when the loss exceeds P percent (0..100, default 100)
+  --max-loss P       fail when the loss exceeds P percent (0..100, default 100;
+                     also for --load)
   --progress         print progress to stderr every second (default: when
                      stderr is a terminal; --progress=false turns it off)
+
+Load mode (closed loop):
+  --load             each socket sends a probe of --size bytes, waits for its
+                     reply or --timeout (then the request counts as lost),
+                     and sends the next at once, for --duration; replies to
+                     earlier requests are ignored (counted as "late")
+  --sockets K        sockets, each with one request outstanding (1..1024,
+                     default 1)
+  --duration D       how long to send (100ms..1h, default 10s)
+  --timeout D        with --load: per request (1ms..1m, default 200ms)
+  With --load, --size, --max-loss and --json apply; --count, --rate,
+  --concurrency, --progress, --message, --tries and --exit do not. The
+  server's per-source rate limit (RATE_LIMIT, RATE_BURST) counts every
+  request: raise it for a load test.
 
   -h, --help         show this help
 
 Ctrl-C in probe mode stops sending, waits up to --timeout for the replies
-still on their way and prints the summary; a second Ctrl-C quits at once.
+still on their way and prints the summary; in load mode it stops at once
+and prints the summary. A second Ctrl-C quits at once.
 
 Exit status: 0 success; 1 failure (cannot resolve, no reply; with --count:
-nothing received, corrupted replies, or loss above --max-loss); 2 usage error.
+nothing received, corrupted replies, or loss above --max-loss; with --load:
+nothing received, or loss above --max-loss); 2 usage error.
 `
 
 func main() {
@@ -76,8 +98,18 @@ func main() {
 	os.Exit(code)
 }
 
-// probeFlags are the flags that only mean something with --count.
-var probeFlags = []string{"rate", "size", "concurrency", "max-loss", "progress"}
+// probeFlags are the flags that only mean something with --count, and
+// sharedFlags those that mean something with --count or --load.
+var (
+	probeFlags  = []string{"rate", "concurrency", "progress"}
+	sharedFlags = []string{"size", "max-loss"}
+)
+
+// loadFlags only mean something with --load; notLoadFlags never do.
+var (
+	loadFlags    = []string{"sockets", "duration"}
+	notLoadFlags = []string{"count", "exit", "message", "tries", "rate", "concurrency", "progress"}
+)
 
 // run is the whole program; it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -97,6 +129,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		concurrency = fs.Int("concurrency", udpclient.DefaultConcurrency, "")
 		maxLoss     = fs.Float64("max-loss", 100, "")
 		progress    = fs.Bool("progress", false, "")
+		load        = fs.Bool("load", false, "")
+		sockets     = fs.Int("sockets", udpclient.DefaultLoadSockets, "")
+		duration    = fs.Duration("duration", udpclient.DefaultLoadDuration, "")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -116,6 +151,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError(stderr, err.Error())
 	}
 	*addr = resolved
+	if *load {
+		return loadMode(ctx, set, *addr, loadArgs{
+			sockets: *sockets, size: *size, duration: *duration, timeout: *timeout,
+			maxLoss: *maxLoss, asJSON: *asJSON,
+		}, stdout, stderr)
+	}
+	for _, name := range loadFlags {
+		if set[name] {
+			return usageError(stderr, fmt.Sprintf("--%s needs --load", name))
+		}
+	}
 	if *timeout <= 0 {
 		return usageError(stderr, fmt.Sprintf("invalid --timeout %s: must be positive", *timeout))
 	}
@@ -123,6 +169,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for _, name := range probeFlags {
 			if set[name] {
 				return usageError(stderr, fmt.Sprintf("--%s needs --count", name))
+			}
+		}
+		for _, name := range sharedFlags {
+			if set[name] {
+				return usageError(stderr, fmt.Sprintf("--%s needs --count or --load", name))
 			}
 		}
 	}
@@ -239,6 +290,60 @@ func runProbe(ctx context.Context, c *udpclient.Client, opts udpclient.ProbeOpti
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "%s: %s\n", prog, strings.Join(problems, "; "))
+		return 1
+	}
+	return 0 // interrupted after some replies is a success, as with ping
+}
+
+type loadArgs struct {
+	sockets, size     int
+	duration, timeout time.Duration
+	maxLoss           float64
+	asJSON            bool
+}
+
+// loadMode checks the flags of --load and runs it.
+func loadMode(ctx context.Context, set map[string]bool, addr string, a loadArgs, stdout, stderr io.Writer) int {
+	for _, name := range notLoadFlags {
+		if set[name] {
+			return usageError(stderr, fmt.Sprintf("--load cannot be combined with --%s", name))
+		}
+	}
+	if !set["timeout"] {
+		a.timeout = udpclient.DefaultLoadTimeout
+	}
+	switch {
+	case a.sockets < 1 || a.sockets > udpclient.MaxLoadSockets:
+		return usageError(stderr, fmt.Sprintf("invalid --sockets %d: must be between 1 and %d", a.sockets, udpclient.MaxLoadSockets))
+	case a.size < probe.HeaderSize || a.size > probe.MaxSize:
+		return usageError(stderr, fmt.Sprintf("invalid --size %d: must be between %d and %d", a.size, probe.HeaderSize, probe.MaxSize))
+	case a.duration < udpclient.MinLoadDuration || a.duration > udpclient.MaxLoadDuration:
+		return usageError(stderr, fmt.Sprintf("invalid --duration %s: must be between %s and %s", a.duration, udpclient.MinLoadDuration, udpclient.MaxLoadDuration))
+	case a.timeout < udpclient.MinLoadTimeout || a.timeout > udpclient.MaxLoadTimeout:
+		return usageError(stderr, fmt.Sprintf("invalid --timeout %s: must be between %s and %s with --load", a.timeout, udpclient.MinLoadTimeout, udpclient.MaxLoadTimeout))
+	case math.IsNaN(a.maxLoss) || a.maxLoss < 0 || a.maxLoss > 100:
+		return usageError(stderr, fmt.Sprintf("invalid --max-loss %g: must be between 0 and 100", a.maxLoss))
+	}
+	c := &udpclient.Client{Addr: addr}
+	res, err := c.Load(ctx, udpclient.LoadOptions{Sockets: a.sockets, Size: a.size, Duration: a.duration, Timeout: a.timeout})
+	if err != nil && (!res.Interrupted || res.Sent == 0) {
+		return failure(stderr, err) // the run did not start: nothing to summarise
+	}
+	if a.asJSON {
+		_ = res.WriteJSON(stdout)
+	} else {
+		_ = res.WriteText(stdout)
+	}
+	switch {
+	case res.Received == 0:
+		msg := fmt.Sprintf("no replies from %s (%d requests sent)", res.Addr, res.Sent)
+		if res.Errors[udpclient.ErrKindRefused] > 0 {
+			msg += ": connection refused (nothing listening on that port?)"
+		}
+		fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
+		return 1
+	case res.LossPercent > a.maxLoss:
+		fmt.Fprintf(stderr, "%s: loss %.2f%% is above --max-loss %g%%\n", prog, res.LossPercent, a.maxLoss)
 		return 1
 	}
 	return 0 // interrupted after some replies is a success, as with ping

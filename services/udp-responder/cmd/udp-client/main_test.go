@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -294,5 +295,162 @@ func TestRun_Progress(t *testing.T) {
 	stderr.Reset()
 	if code := run(t.Context(), []string{"--addr", addr, "--count", "5", "--progress"}, func(string) string { return "" }, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// closedAddr is a UDP address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	_ = pc.Close()
+	return addr
+}
+
+func TestRun_Load(t *testing.T) {
+	server := startUDP(t, respond)
+	echo := startUDP(t, func(b []byte, reply func([]byte)) { reply(b) })
+	// Sequence numbers count from 1 on every socket: odd ones are dropped.
+	everyOther := startUDP(t, func(b []byte, reply func([]byte)) {
+		if probe.IsProbe(b) && seqOf(b)%2 == 0 {
+			respond(b, reply)
+		}
+	})
+	closed := closedAddr(t)
+	fast := []string{"--duration", "200ms"}
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout []string // substrings
+		wantStderr string   // substring; none when empty
+	}{
+		{name: "text", args: []string{"--addr", server, "--load", "--sockets", "4"}, wantCode: 0,
+			wantStdout: []string{"--- " + server + " load statistics (4 sockets, 64-byte requests, 200ms) ---\n", " received, 0 lost (0.00% loss), ", " replies/s\nrtt min/avg/p50/p90/p99/max = "}},
+		{name: "plain echo server, big requests", args: []string{"--addr", echo, "--load", "--size", "1400"}, wantCode: 0,
+			wantStdout: []string{"(1 sockets, 1400-byte requests, 200ms)", " 0 lost (0.00% loss)"}},
+		{name: "loss within max", args: []string{"--addr", everyOther, "--load", "--sockets", "2", "--timeout", "10ms", "--max-loss", "60"},
+			wantCode: 0, wantStdout: []string{" replies/s\n"}},
+		{name: "loss by default", args: []string{"--addr", everyOther, "--load", "--sockets", "2", "--timeout", "10ms"},
+			wantCode: 0, wantStdout: []string{" replies/s\n"}},
+		{name: "loss above max", args: []string{"--addr", everyOther, "--load", "--sockets", "2", "--timeout", "10ms", "--max-loss", "40"},
+			wantCode: 1, wantStdout: []string{" replies/s\n"}, wantStderr: "% is above --max-loss 40%\n"},
+		{name: "nothing listening", args: []string{"--addr", closed, "--load", "--sockets", "2", "--timeout", "20ms"},
+			wantCode: 1, wantStdout: []string{" sent, 0 received, ", " lost (100.00% loss)", "errors: refused "},
+			wantStderr: "udp-client: no replies from " + closed + " ("},
+		{name: "unresolvable", args: []string{"--addr", "127.0.0.1:notaport", "--load"}, wantCode: 1, wantStderr: "cannot resolve"},
+
+		{name: "with count", args: []string{"--load", "--count", "5"}, wantCode: 2, wantStderr: "--load cannot be combined with --count"},
+		{name: "with exit", args: []string{"--load", "--exit", "s3cr3t-token"}, wantCode: 2, wantStderr: "--load cannot be combined with --exit"},
+		{name: "with message", args: []string{"--load", "--message", "hi"}, wantCode: 2, wantStderr: "--load cannot be combined with --message"},
+		{name: "with tries", args: []string{"--load", "--tries", "2"}, wantCode: 2, wantStderr: "--load cannot be combined with --tries"},
+		{name: "with rate", args: []string{"--load", "--rate", "10"}, wantCode: 2, wantStderr: "--load cannot be combined with --rate"},
+		{name: "with concurrency", args: []string{"--load", "--concurrency", "2"}, wantCode: 2, wantStderr: "--load cannot be combined with --concurrency"},
+		{name: "with progress", args: []string{"--load", "--progress"}, wantCode: 2, wantStderr: "--load cannot be combined with --progress"},
+		{name: "sockets zero", args: []string{"--load", "--sockets", "0"}, wantCode: 2, wantStderr: "invalid --sockets 0: must be between 1 and 1024"},
+		{name: "sockets over cap", args: []string{"--load", "--sockets", "1025"}, wantCode: 2, wantStderr: "invalid --sockets 1025"},
+		{name: "size too small", args: []string{"--load", "--size", "35"}, wantCode: 2, wantStderr: "invalid --size 35: must be between 36 and 65507"},
+		{name: "size too big", args: []string{"--load", "--size", "65508"}, wantCode: 2, wantStderr: "invalid --size 65508"},
+		{name: "duration too short", args: []string{"--load", "--duration", "99ms"}, wantCode: 2, wantStderr: "invalid --duration 99ms: must be between 100ms and 1h0m0s"},
+		{name: "duration too long", args: []string{"--load", "--duration", "61m"}, wantCode: 2, wantStderr: "invalid --duration 1h1m0s"},
+		{name: "timeout zero", args: []string{"--load", "--timeout", "0s"}, wantCode: 2, wantStderr: "invalid --timeout 0s: must be between 1ms and 1m0s with --load"},
+		{name: "timeout too long", args: []string{"--load", "--timeout", "2m"}, wantCode: 2, wantStderr: "invalid --timeout 2m0s"},
+		{name: "max loss over 100", args: []string{"--load", "--max-loss", "101"}, wantCode: 2, wantStderr: "invalid --max-loss 101"},
+		{name: "max loss NaN", args: []string{"--load", "--max-loss", "NaN"}, wantCode: 2, wantStderr: "invalid --max-loss NaN"},
+		{name: "sockets without load", args: []string{"--sockets", "2"}, wantCode: 2, wantStderr: "--sockets needs --load"},
+		{name: "duration without load", args: []string{"--duration", "1s"}, wantCode: 2, wantStderr: "--duration needs --load"},
+		{name: "load turned off", args: []string{"--load=false", "--sockets", "2"}, wantCode: 2, wantStderr: "--sockets needs --load"},
+		{name: "size needs a mode", args: []string{"--size", "100"}, wantCode: 2, wantStderr: "--size needs --count or --load"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := tt.args
+			if tt.wantCode != 2 {
+				args = append(slices.Clone(args), fast...)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), args, func(string) string { return "" }, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+			}
+			for _, want := range tt.wantStdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout %q, want %q in it", stdout.String(), want)
+				}
+			}
+			if tt.wantStderr == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr %q, want %q", stderr.String(), tt.wantStderr)
+			}
+			if tt.wantCode == 2 && !strings.HasSuffix(stderr.String(), "\nRun 'udp-client --help' for usage.\n") {
+				t.Errorf("usage error without the help hint: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestRun_LoadJSON(t *testing.T) {
+	// Sequence numbers count from 1 on every socket: odd ones are dropped.
+	everyOther := startUDP(t, func(b []byte, reply func([]byte)) {
+		if probe.IsProbe(b) && seqOf(b)%2 == 0 {
+			respond(b, reply)
+		}
+	})
+	var stdout, stderr bytes.Buffer
+	args := []string{"--addr", everyOther, "--load", "--sockets", "3", "--size", "100", "--duration", "300ms", "--timeout", "10ms", "--json"}
+	if code := run(t.Context(), args, func(string) string { return "" }, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var v struct {
+		Mode             string             `json:"mode"`
+		Sockets          int                `json:"sockets"`
+		Size             int                `json:"size"`
+		DurationSeconds  float64            `json:"duration_seconds"`
+		Sent             int64              `json:"sent"`
+		Received         int64              `json:"received"`
+		Lost             int64              `json:"lost"`
+		Unfinished       int64              `json:"unfinished"`
+		LossPercent      *float64           `json:"loss_percent"`
+		RepliesPerSecond float64            `json:"replies_per_second"`
+		RTT              map[string]float64 `json:"rtt_us"`
+		Errors           map[string]int64   `json:"errors"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &v); err != nil || bytes.Count(stdout.Bytes(), []byte("\n")) != 1 {
+		t.Fatalf("not one JSON object (%v): %q", err, stdout.String())
+	}
+	if v.Mode != "load" || v.Sockets != 3 || v.Size != 100 || v.DurationSeconds != 0.3 || v.Errors == nil {
+		t.Errorf("JSON %s", stdout.String())
+	}
+	if v.Sent != v.Received+v.Lost+v.Unfinished || v.LossPercent == nil || *v.LossPercent < 45 || *v.LossPercent > 55 {
+		t.Errorf("want about 50%% loss: %s", stdout.String())
+	}
+	if want := float64(v.Received) / 0.3; v.RepliesPerSecond < want-1 || v.RepliesPerSecond > want+1 {
+		t.Errorf("replies_per_second %g, want %g", v.RepliesPerSecond, want)
+	}
+	for _, k := range []string{"p50", "p90", "p99", "max"} {
+		if v.RTT[k] <= 0 {
+			t.Errorf("rtt_us.%s = %g in %s", k, v.RTT[k], stdout.String())
+		}
+	}
+}
+
+// TestRun_LoadInterrupted stops an hour-long load the way Ctrl-C does: the
+// summary is printed and, with replies, the exit code is 0.
+func TestRun_LoadInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var seen atomic.Int64
+	addr := startUDP(t, func(b []byte, reply func([]byte)) {
+		if seen.Add(1) == 100 {
+			cancel()
+		}
+		respond(b, reply)
+	})
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"--addr", addr, "--load", "--sockets", "2", "--duration", "1h"}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "(interrupted after ") || !strings.Contains(stdout.String(), "rtt min/avg") || stderr.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }

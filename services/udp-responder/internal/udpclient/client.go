@@ -1,8 +1,9 @@
 // Package udpclient is the udp-responder client: a single request and
 // reply (what the Python tutorial client does, with retries since UDP loses
-// datagrams), the tutorial's "exit", and probe runs that measure loss,
+// datagrams), the tutorial's "exit", probe runs that measure loss,
 // reordering, duplication, corruption, round-trip time and jitter with the
-// numbered datagrams of package probe. It uses only the standard library.
+// numbered datagrams of package probe, and closed-loop load runs (Load)
+// with the same datagrams. It uses only the standard library.
 package udpclient
 
 import (

@@ -1,0 +1,329 @@
+package udpclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+)
+
+// Defaults and limits of load runs.
+const (
+	DefaultLoadSockets  = 1
+	DefaultLoadDuration = 10 * time.Second
+	DefaultLoadTimeout  = 200 * time.Millisecond // per request
+
+	MaxLoadSockets  = 1024
+	MinLoadDuration = 100 * time.Millisecond
+	MaxLoadDuration = time.Hour
+	MinLoadTimeout  = time.Millisecond
+	MaxLoadTimeout  = time.Minute
+)
+
+// Kinds of errors counted by Load, the keys of LoadResult.Errors.
+const (
+	// ErrKindRefused: an ICMP port unreachable came back (nothing listens
+	// on the server's port). The request waits out its timeout anyway.
+	ErrKindRefused = "refused"
+	ErrKindSend    = "send"    // a request could not be written (not in Sent)
+	ErrKindReceive = "receive" // a read failed other than by timeout or refusal
+	ErrKindCorrupt = "corrupt" // a reply of this run failed its checksum
+	// ErrKindForeign: a datagram that is not a reply to a request of this
+	// socket (another run, not a probe, wrong size, a sequence number or
+	// timestamp that was never sent).
+	ErrKindForeign = "foreign"
+	// ErrKindLate: a reply to an earlier request of the socket, which had
+	// timed out (or a duplicate); it is not counted as a reply.
+	ErrKindLate = "late"
+)
+
+// errKinds indexes the per-socket error counters.
+var errKinds = [...]string{ErrKindRefused, ErrKindSend, ErrKindReceive, ErrKindCorrupt, ErrKindForeign, ErrKindLate}
+
+const (
+	kindRefused = iota
+	kindSend
+	kindReceive
+	kindCorrupt
+	kindForeign
+	kindLate
+)
+
+// LoadOptions configures Load. Zero fields mean their defaults.
+type LoadOptions struct {
+	Sockets  int           // 1..MaxLoadSockets, each with one request outstanding
+	Size     int           // request size, probe.HeaderSize..probe.MaxSize
+	Duration time.Duration // MinLoadDuration..MaxLoadDuration
+	Timeout  time.Duration // per request, MinLoadTimeout..MaxLoadTimeout
+}
+
+func (o LoadOptions) normalize() (LoadOptions, error) {
+	if o.Sockets == 0 {
+		o.Sockets = DefaultLoadSockets
+	}
+	if o.Size == 0 {
+		o.Size = DefaultSize
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultLoadDuration
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultLoadTimeout
+	}
+	switch {
+	case o.Sockets < 1 || o.Sockets > MaxLoadSockets:
+		return o, fmt.Errorf("sockets %d is not between 1 and %d", o.Sockets, MaxLoadSockets)
+	case o.Size < probe.HeaderSize || o.Size > probe.MaxSize:
+		return o, fmt.Errorf("size %d is not between %d and %d", o.Size, probe.HeaderSize, probe.MaxSize)
+	case o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration:
+		return o, fmt.Errorf("duration %s is not between %s and %s", o.Duration, MinLoadDuration, MaxLoadDuration)
+	case o.Timeout < MinLoadTimeout || o.Timeout > MaxLoadTimeout:
+		return o, fmt.Errorf("timeout %s is not between %s and %s", o.Timeout, MinLoadTimeout, MaxLoadTimeout)
+	}
+	return o, nil
+}
+
+// LoadResult is the outcome of Load. Every request sent ends as exactly one
+// of received, lost or unfinished: Sent = Received + Lost + Unfinished.
+type LoadResult struct {
+	Addr    string
+	Sockets int
+	Size    int
+	Timeout time.Duration // per request
+	// Duration is how long requests were sent: the asked-for duration, or
+	// less when interrupted.
+	Duration time.Duration
+	Sent     int64
+	Received int64 // requests answered within their timeout
+	Lost     int64 // requests whose timeout expired
+	// Unfinished counts the requests still waiting for a reply when the run
+	// ended (at most one per socket); they are neither received nor lost.
+	Unfinished int64
+	// LossPercent is 100 * Lost / (Received + Lost); 0 when none finished.
+	LossPercent      float64
+	RepliesPerSecond float64 // Received / Duration
+	// RTT summarises the round-trip times of the received requests; the
+	// percentiles come from a histogram with buckets 1.6% wide.
+	RTT         RTTStats
+	Errors      map[string]int64 // by ErrKind*, only kinds that occurred
+	Interrupted bool             // the context ended the run early
+}
+
+// Load runs a closed-loop load: each of opts.Sockets sockets sends a probe
+// of opts.Size bytes, waits for its reply (up to opts.Timeout, after which
+// the request counts as lost), and at once sends the next, until
+// opts.Duration has passed. Replies are matched by run id and sequence
+// number and verified: a reply must be the request's bytes, with or
+// without the reply flag, so plain echo servers work too. Replies
+// to earlier requests of a socket are counted as ErrKindLate and ignored.
+//
+// When ctx ends, the run stops at once and Load returns the result with
+// Interrupted set and ctx's error. Otherwise the error is non-nil only when
+// the run could not start (invalid options, *DialError).
+//
+// Memory is fixed by the options: per socket a request buffer of Size
+// bytes, a 64 KiB receive buffer and an RTT histogram of about 12 KiB (for
+// the default timeout; the histogram grows with the log of the timeout).
+// Answered requests allocate nothing.
+func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
+	opts, err := opts.normalize()
+	res := LoadResult{Addr: c.Addr, Sockets: opts.Sockets, Size: opts.Size, Timeout: opts.Timeout}
+	if err != nil {
+		return res, err
+	}
+	conns, err := c.dialN(ctx, opts.Sockets)
+	if err != nil {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+		}
+		return res, err
+	}
+	defer func() {
+		for _, conn := range conns {
+			_ = conn.Close()
+		}
+	}()
+
+	runID := rand.Uint64()
+	sockets := make([]*loadSocket, len(conns))
+	for i, conn := range conns {
+		sockets[i] = newLoadSocket(conn, runID, opts)
+	}
+
+	var stopped atomic.Bool
+	start := time.Now()
+	end := start.Add(opts.Duration)
+	// A canceled context wakes every socket at once. The flag is set
+	// before the deadlines, and a socket checks it after setting its own
+	// deadline, so no socket can miss the stop.
+	stopOnCancel := context.AfterFunc(ctx, func() {
+		stopped.Store(true)
+		for _, conn := range conns {
+			_ = conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	})
+	var wg sync.WaitGroup
+	for _, s := range sockets {
+		wg.Go(func() {
+			for s.roundTrip(end, &stopped) {
+			}
+		})
+	}
+	wg.Wait()
+	res.Duration = min(time.Since(start), opts.Duration)
+	interrupted := !stopOnCancel() && stopped.Load() && res.Duration < opts.Duration
+
+	total := newHistogram(2 * opts.Timeout)
+	var errs [len(errKinds)]int64
+	for _, s := range sockets {
+		res.Sent += s.sent
+		res.Received += s.received
+		res.Lost += s.lost
+		res.Unfinished += s.unfinished
+		total.merge(s.rtt)
+		for k, n := range s.errs {
+			errs[k] += n
+		}
+	}
+	res.Errors = map[string]int64{}
+	for k, n := range errs {
+		if n > 0 {
+			res.Errors[errKinds[k]] = n
+		}
+	}
+	if done := res.Received + res.Lost; done > 0 {
+		res.LossPercent = 100 * float64(res.Lost) / float64(done)
+	}
+	if res.Duration > 0 {
+		res.RepliesPerSecond = float64(res.Received) / res.Duration.Seconds()
+	}
+	res.RTT = total.stats()
+	if interrupted {
+		res.Interrupted = true
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+// loadSocket is one socket of a load run and everything it counts; only
+// its own goroutine touches it until the run ends.
+type loadSocket struct {
+	conn      *net.UDPConn
+	runID     uint64
+	timeout   time.Duration
+	req, resp []byte
+	seq       uint64 // of the request outstanding or last sent
+
+	sent, received, lost, unfinished int64
+	errs                             [len(errKinds)]int64
+	rtt                              *histogram
+}
+
+func newLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) *loadSocket {
+	return &loadSocket{
+		conn:    conn,
+		runID:   runID,
+		timeout: opts.Timeout,
+		req:     make([]byte, opts.Size),
+		resp:    make([]byte, probe.MaxSize+1),
+		// Replies come within the timeout; some slack for a late wake-up.
+		rtt: newHistogram(2 * opts.Timeout),
+	}
+}
+
+// roundTrip sends one request and waits for its reply, its timeout, the
+// end of the run or the stop flag, whichever comes first. It returns
+// whether the run goes on. It allocates nothing when the reply comes.
+func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
+	now := time.Now()
+	if stopped.Load() || !now.Before(end) {
+		return false
+	}
+	s.seq++
+	encodeProbe(s.req, probe.Probe{RunID: s.runID, Seq: s.seq, SentUnix: now.UnixNano()})
+	start := time.Now() // after encoding, which takes a while for big requests
+	timeout := start.Add(s.timeout)
+	deadline := timeout
+	if end.Before(deadline) {
+		deadline = end
+	}
+	if err := s.conn.SetReadDeadline(deadline); err != nil {
+		return false // the socket is closed
+	}
+	if stopped.Load() { // checked after setting the deadline: see Load
+		return false
+	}
+	refused, err := writeDatagram(s.conn, s.req)
+	s.errs[kindRefused] += int64(refused)
+	sent := err == nil
+	if sent {
+		s.sent++
+	} else {
+		// Not sent; wait out the timeout below all the same, so that a
+		// failing socket does not spin.
+		s.errs[kindSend]++
+	}
+	for {
+		n, err := s.conn.Read(s.resp)
+		at := time.Now()
+		if err != nil {
+			switch {
+			case isRefused(err):
+				// Nothing listens there now; the server may be starting.
+				s.errs[kindRefused]++
+				continue
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				if sent {
+					if at.Before(timeout) {
+						s.unfinished++ // woken by the end of the run or a stop
+					} else {
+						s.lost++
+					}
+				}
+				return true // the loop checks the end and the stop flag
+			case errors.Is(err, net.ErrClosed):
+				if sent {
+					s.unfinished++
+				}
+				return false
+			}
+			s.errs[kindReceive]++
+			continue
+		}
+		if !sent {
+			s.reject(s.resp[:n])
+			continue
+		}
+		if isReplyTo(s.resp[:n], s.req) {
+			s.received++
+			s.rtt.record(at.Sub(start))
+			return true
+		}
+		s.reject(s.resp[:n])
+	}
+}
+
+// reject counts b, a datagram that is not the reply awaited (or arrived
+// while none was).
+func (s *loadSocket) reject(b []byte) {
+	p, err := probe.Parse(b)
+	switch {
+	case errors.Is(err, probe.ErrChecksum):
+		s.errs[kindCorrupt]++
+	case errors.Is(err, probe.ErrReserved) && p.RunID == s.runID:
+		s.errs[kindCorrupt]++ // a flipped bit in the flags or reserved bytes
+	case err != nil, p.RunID != s.runID, len(b) != len(s.req), p.Seq > s.seq:
+		s.errs[kindForeign]++
+	case p.Seq < s.seq:
+		s.errs[kindLate]++
+	default:
+		s.errs[kindForeign]++ // the current seq, but not the bytes sent
+	}
+}
