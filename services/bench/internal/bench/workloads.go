@@ -319,7 +319,7 @@ func (c Config) UDPRequestReply(sockets int) Workload {
 				// The per-source limit protects a shared stack; a benchmark
 				// from one source would only measure it.
 				return []string{"LISTEN_ADDR=" + addr, "ADMIN_ADDR=" + admin, "LOG_LEVEL=warn",
-					"RATE_LIMIT=100000000", "RATE_BURST=1000000"}
+					"RATE_LIMIT=10000000", "RATE_BURST=1000000"}
 			},
 			func(string) func(context.Context) error {
 				return func(ctx context.Context) error { return waitHTTP(ctx, "http://"+admin+"/readyz") }
