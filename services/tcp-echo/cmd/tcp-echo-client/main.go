@@ -1,6 +1,7 @@
 // Command tcp-echo-client talks to a tcp-echo server: by default it does what
 // the Python tutorial client does (send "Hello, world", print the echo); it
-// can also measure round trips (--count) and throughput (--bulk).
+// can also measure round trips (--count), throughput (--bulk) and
+// request/response load over many connections (--load).
 package main
 
 import (
@@ -11,7 +12,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 
@@ -34,12 +37,23 @@ Flags:
   --interval D      time between probes with --count (default 1s)
   --bulk SIZE       stream SIZE bytes (e.g. 1048576, 64KiB, 1MiB, 1GiB, 10MB;
                     at most 64GiB), verify the echo, report throughput
-  --timeout D       limit for dialing and for each read or write wait (default 5s)
+  --load            closed-loop load: on each of --connections connections
+                    send a --size message, read and verify its echo,
+                    repeat for --duration; report ops/s, MB/s, latency
+                    percentiles and errors
+  --connections C   connections with --load (1..10000, default 8)
+  --size N          message size with --load (1 byte..1MiB, e.g. 64, 4KiB;
+                    default 64)
+  --duration D      how long --load runs once connected (100ms..1h,
+                    default 10s); Ctrl-C ends it early with a summary
+  --timeout D       limit for dialing and for each read or write wait (with
+                    --load: for each round trip) (default 5s)
   --json            print the result as one JSON object
   -h, --help        show this help
 
 Exit status: 0 success, 1 failure (unreachable, timeout, mismatch, failed
-probes), 2 usage error.
+probes; with --load: any connection failed, or no round trip completed),
+2 usage error.
 `
 
 func main() {
@@ -63,6 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		bulk     = fs.String("bulk", "", "")
 		timeout  = fs.Duration("timeout", client.DefaultTimeout, "")
 		asJSON   = fs.Bool("json", false, "")
+		load     = fs.Bool("load", false, "")
+		conns    = fs.Int("connections", client.DefaultLoadConnections, "")
+		size     = fs.String("size", strconv.Itoa(client.DefaultLoadSize), "")
+		duration = fs.Duration("duration", client.DefaultLoadDuration, "")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -98,6 +116,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError(stderr, fmt.Sprintf("invalid --message: must be 1 to %d bytes, got %d", client.MaxMessageSize, len(*message)))
 	}
 	c := &client.Client{Addr: *addr, Timeout: *timeout}
+
+	if *load {
+		for _, f := range []string{"bulk", "count", "message"} {
+			if set[f] {
+				return usageError(stderr, "--load cannot be combined with --"+f)
+			}
+		}
+		opts, msg := loadOptions(*conns, *size, *duration)
+		if msg != "" {
+			return usageError(stderr, msg)
+		}
+		return runLoad(ctx, c, opts, *asJSON, stdout, stderr)
+	}
+	for _, f := range []string{"connections", "size", "duration"} {
+		if set[f] {
+			return usageError(stderr, "--"+f+" needs --load")
+		}
+	}
 
 	if set["bulk"] {
 		if set["count"] || set["message"] {
@@ -173,6 +209,48 @@ func runBulk(ctx context.Context, c *client.Client, size int64, asJSON bool, std
 		return failure(stderr, err)
 	}
 	return 0
+}
+
+// loadOptions checks the --load flags; msg names the bad one.
+func loadOptions(conns int, size string, duration time.Duration) (opts client.LoadOptions, msg string) {
+	if conns < 1 || conns > client.MaxLoadConnections {
+		return opts, fmt.Sprintf("invalid --connections %d: must be between 1 and %d", conns, client.MaxLoadConnections)
+	}
+	n, err := client.ParseSize(size)
+	if err != nil {
+		return opts, "--size: " + err.Error()
+	}
+	if n < 1 || n > client.MaxLoadSize {
+		return opts, fmt.Sprintf("invalid --size %s: must be between 1 byte and 1MiB", size)
+	}
+	if duration < client.MinLoadDuration || duration > client.MaxLoadDuration {
+		return opts, fmt.Sprintf("invalid --duration %s: must be between 100ms and 1h", duration)
+	}
+	return client.LoadOptions{Connections: conns, Size: int(n), Duration: duration}, ""
+}
+
+// runLoad prints the summary whatever happened (a harness reads it), then
+// says on stderr why the run failed, if it did.
+func runLoad(ctx context.Context, c *client.Client, opts client.LoadOptions, asJSON bool, stdout, stderr io.Writer) int {
+	res, err := c.Load(ctx, opts)
+	if err != nil && !res.Interrupted {
+		return failure(stderr, err) // invalid options: checked above, so not reached
+	}
+	if asJSON {
+		_ = res.WriteJSON(stdout)
+	} else {
+		_ = res.WriteText(stdout)
+	}
+	switch {
+	case res.Failed > 0:
+		fmt.Fprintf(stderr, "%s: %d of %d connections failed (first: %v)\n", prog, res.Failed, res.Connections, res.FirstErr)
+		return 1
+	case res.Ops == 0 && err != nil:
+		return failure(stderr, err) // interrupted before any round trip
+	case res.Ops == 0:
+		return failure(stderr, errors.New("no round trip completed"))
+	}
+	return 0 // interrupted after some good round trips is a success, as with --count
 }
 
 func failure(stderr io.Writer, err error) int { return clientcli.Failure(stderr, prog, err) }

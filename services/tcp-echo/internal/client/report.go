@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strings"
+	"time"
 )
 
 // WriteText prints the echo as the Python tutorial client does:
@@ -152,4 +155,101 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// WriteText prints the summary of a Load run:
+//
+//	--- 127.0.0.1:65432 tcp-echo load ---
+//	50 connections, 64-byte messages, 10.000s
+//	1234567 round trips, 123456.7 ops/s, 7.90 MB/s each way
+//	latency p50/p90/p99/max = 380µs/520µs/900µs/3.1ms
+//	0 errors, 0 of 50 connections failed
+//
+// With errors the last line names their kinds: "3 errors (dial 1, reset 2)".
+func (r LoadResult) WriteText(w io.Writer) error {
+	run := fmt.Sprintf("%.3fs", r.Duration.Seconds())
+	if r.Interrupted {
+		run += " (interrupted)"
+	}
+	s := r.Latency
+	errs := fmt.Sprintf("%d errors", r.Errors.Total())
+	if kinds := r.Errors.String(); kinds != "" {
+		errs += " (" + kinds + ")"
+	}
+	_, err := fmt.Fprintf(w, "--- %s tcp-echo load ---\n%d connections, %d-byte messages, %s\n"+
+		"%d round trips, %.1f ops/s, %.2f MB/s each way\n"+
+		"latency p50/p90/p99/max = %s/%s/%s/%s\n%s, %d of %d connections failed\n",
+		r.Addr, r.Connections, r.Size, run,
+		r.Ops, r.OpsPerSec(), r.BytesPerSec()/1e6,
+		fmtDuration(s.P50), fmtDuration(s.P90), fmtDuration(s.P99), fmtDuration(s.Max),
+		errs, r.Failed, r.Connections)
+	return err
+}
+
+// String lists the non-zero counts: "dial 1, reset 2"; "" when none.
+func (e LoadErrors) String() string {
+	var parts []string
+	for _, k := range []struct {
+		name string
+		n    int
+	}{{"dial", e.Dial}, {"timeout", e.Timeout}, {"short read", e.ShortRead}, {"mismatch", e.Mismatch}, {"reset", e.Reset}, {"other", e.Other}} {
+		if k.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k.name, k.n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+type loadLatencyJSON struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+type loadJSON struct {
+	Mode              string          `json:"mode"`
+	Addr              string          `json:"addr"`
+	Connections       int             `json:"connections"`
+	Size              int             `json:"size"`
+	DurationSeconds   float64         `json:"duration_seconds"`
+	Ops               int64           `json:"ops"`
+	OpsPerSecond      float64         `json:"ops_per_second"`
+	BytesPerSecond    float64         `json:"bytes_per_second"`
+	LatencyUs         loadLatencyJSON `json:"latency_us"`
+	Errors            LoadErrors      `json:"errors"`
+	FailedConnections int             `json:"failed_connections"`
+	Interrupted       bool            `json:"interrupted"`
+	FirstError        string          `json:"first_error,omitempty"`
+}
+
+// WriteJSON prints the summary of a Load run as one JSON object on one
+// line. duration_seconds is the measured run; bytes_per_second is the
+// payload rate in each direction; latencies are in microseconds (0 when no
+// round trip completed); errors has a count for every kind.
+func (r LoadResult) WriteJSON(w io.Writer) error {
+	us := func(d time.Duration) float64 { return math.Round(float64(d)/1e2) / 10 }
+	v := loadJSON{
+		Mode:            "load",
+		Addr:            r.Addr,
+		Connections:     r.Connections,
+		Size:            r.Size,
+		DurationSeconds: r.Duration.Seconds(),
+		Ops:             r.Ops,
+		OpsPerSecond:    r.OpsPerSec(),
+		BytesPerSecond:  r.BytesPerSec(),
+		LatencyUs: loadLatencyJSON{
+			P50: us(r.Latency.P50),
+			P90: us(r.Latency.P90),
+			P99: us(r.Latency.P99),
+			Max: us(r.Latency.Max),
+		},
+		Errors:            r.Errors,
+		FailedConnections: r.Failed,
+		Interrupted:       r.Interrupted,
+	}
+	if r.FirstErr != nil {
+		v.FirstError = r.FirstErr.Error()
+	}
+	return writeJSON(w, v)
 }
