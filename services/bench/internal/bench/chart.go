@@ -47,7 +47,8 @@ func WriteChart(path string, r Result) error {
 		}
 		w := int(row.Ratio * scale)
 		draw.Draw(img, image.Rect(labelW, y+3, labelW+w, y+rowH-3), fill, image.Point{}, draw.Src)
-		text(labelW+w+4, y+12, fmtRatio(row.Ratio))
+		// basicfont is ASCII only: "x", not "×".
+		text(labelW+w+4, y+12, fmt.Sprintf("%.2fx", row.Ratio))
 	}
 	one := labelW + int(scale)
 	draw.Draw(img, image.Rect(one, margin+rowH, one+1, h-margin), image.Black, image.Point{}, draw.Src)
