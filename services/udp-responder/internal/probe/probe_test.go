@@ -298,3 +298,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestProbe_EncodeAndParseAllocateNothing(t *testing.T) {
+	buf := make([]byte, 64)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := probe.Encode(buf, probe.Probe{RunID: 1, Seq: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := probe.Parse(buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Encode+Parse: %v allocations per probe, want 0", allocs)
+	}
+}
