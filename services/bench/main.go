@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string) int {
 	}
 	defer os.RemoveAll(work)
 	cfg := bench.Config{Bin: *bin, Self: self, Duration: *dur, WorkDir: work}
-	all := []bench.Workload{cfg.TCPBulk(), cfg.TCPRequestResponse(50), cfg.TCPRequestResponse(200), cfg.UDPRequestReply(50), cfg.HTTPHello(), cfg.PeerTransfer()}
+	all := []bench.Workload{cfg.LoopbackCeiling(), cfg.TCPBulk(), cfg.TCPRequestResponse(50), cfg.TCPRequestResponse(200), cfg.UDPRequestReply(50), cfg.HTTPHello(), cfg.PeerTransfer()}
 	var chosen []bench.Workload
 	want := strings.Split(*only, ",")
 	for _, w := range all {

@@ -380,3 +380,54 @@ func waitHTTP(ctx context.Context, url string) error {
 		}
 	}
 }
+
+// LoopbackCeiling is iperf3's one-stream TCP throughput on loopback: what
+// this machine can move at all, the ceiling for the bulk rows.
+func (c Config) LoopbackCeiling() Workload {
+	w := Workload{
+		Name: "loopback-ceiling", Unit: "MB/s", OpUnit: "MB", Reference: "iperf3",
+		About: fmt.Sprintf("iperf3 -c -t %s, one TCP stream: the loopback ceiling for the bulk rows", c.Duration),
+	}
+	iperf, ok := lookTool("iperf3")
+	if !ok {
+		w.Targets = []Target{missing("iperf3", "make bench-tools: apt-get install iperf3")}
+		return w
+	}
+	w.Targets = []Target{{Name: "iperf3", Start: func(ctx context.Context) (*Proc, error) {
+		addr, err := portAddr()
+		if err != nil {
+			return nil, err
+		}
+		_, port, _ := strings.Cut(addr, ":")
+		return StartProc(ctx, "iperf3 server", addr, nil,
+			func(context.Context) error { return waitListening(ctx, port) },
+			iperf, "-s", "-B", "127.0.0.1", "-p", port)
+	}}}
+	w.Drive = func(ctx context.Context, addr string) (Sample, error) {
+		_, port, _ := strings.Cut(addr, ":")
+		var r struct {
+			End struct {
+				Received struct {
+					Bytes float64 `json:"bytes"`
+					BPS   float64 `json:"bits_per_second"`
+				} `json:"sum_received"`
+			} `json:"end"`
+		}
+		secs := strconv.Itoa(max(1, int(c.Duration.Seconds())))
+		if err := runJSON(ctx, &r, iperf, "-c", "127.0.0.1", "-p", port, "-t", secs, "-J"); err != nil {
+			return Sample{}, err
+		}
+		return Sample{Rate: r.End.Received.BPS / 8 / 1e6, Ops: r.End.Received.Bytes / 1e6}, nil
+	}
+	return w
+}
+
+// waitListening waits for a listening socket without connecting to it
+// (iperf3 takes any connection as a test).
+func waitListening(ctx context.Context, port string) error {
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return err
+	}
+	return poll(ctx, 10*time.Second, func() (bool, error) { return listening(p), nil })
+}
