@@ -72,9 +72,9 @@ func goalLine(g GoalResult) string {
 	case g.Skipped != "":
 		return head + ": not checked, " + g.Skipped
 	case g.Met:
-		return fmt.Sprintf("%s: met (%.2f×)", head, g.Ratio)
+		return fmt.Sprintf("%s: met (%.3f×)", head, g.Ratio)
 	default:
-		return fmt.Sprintf("%s: MISSED (%.2f×)", head, g.Ratio)
+		return fmt.Sprintf("%s: MISSED (%.3f×)", head, g.Ratio)
 	}
 }
 
