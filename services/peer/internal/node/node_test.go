@@ -2,14 +2,12 @@ package node_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.uber.org/zap/zaptest"
 
-	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/node"
+	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
 )
 
 // testNode is a node on loopback with its API on an httptest server.
@@ -39,44 +36,8 @@ func (tn *testNode) addr() string { return tn.n.Addr().String() }
 // startNode starts a node sharing dir. env adds or overrides settings.
 func startNode(t testing.TB, dir string, env map[string]string) *testNode {
 	t.Helper()
-	e := map[string]string{
-		"LISTEN_ADDR": "127.0.0.1:0", "SHARE_DIR": dir, "PIECE_SIZE": "64KiB",
-		"REFRESH_INTERVAL": "100ms", "SCAN_INTERVAL": "100ms", "IO_TIMEOUT": "5s",
-		"SHUTDOWN_TIMEOUT": "2s",
-	}
-	for k, v := range env {
-		e[k] = v
-	}
-	cfg, err := config.Load(e)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	reg := prometheus.NewRegistry()
-	n, err := node.New(cfg, zaptest.NewLogger(t), reg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	mux := http.NewServeMux()
-	n.Routes(mux.Handle)
-	srv := httptest.NewServer(mux)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- n.Serve(ctx) }()
-	tn := &testNode{t: t, n: n, dir: dir, api: srv.URL, reg: reg}
-	var stopped bool
-	tn.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		srv.Close()
-	}
-	t.Cleanup(tn.stop)
-	return tn
+	n := nodetest.Start(t, dir, env)
+	return &testNode{t: t, n: n.Node, dir: n.Dir, api: n.API, reg: n.Reg, stop: n.Stop}
 }
 
 // writeRandomFile creates a file of size random bytes and returns its SHA-256.

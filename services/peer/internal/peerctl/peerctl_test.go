@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/node"
+	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
 	"github.com/netlab/netlab/services/peer/internal/peerctl"
 )
 
@@ -33,38 +29,10 @@ func (tn *testNode) addr() string { return tn.n.Addr().String() }
 // overrides settings. It stops when the test ends.
 func startNode(t *testing.T, dir string, env map[string]string) *testNode {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	e := map[string]string{
-		"LISTEN_ADDR": "127.0.0.1:0", "SHARE_DIR": dir, "PIECE_SIZE": "64KiB",
-		"REFRESH_INTERVAL": "100ms", "SCAN_INTERVAL": "100ms", "IO_TIMEOUT": "5s",
-		"DIAL_TIMEOUT": "1s", "SHUTDOWN_TIMEOUT": "2s",
-	}
-	for k, v := range env {
-		e[k] = v
-	}
-	cfg, err := config.Load(e)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	n, err := node.New(cfg, zaptest.NewLogger(t), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatalf("node.New: %v", err)
-	}
-	mux := http.NewServeMux()
-	n.Routes(mux.Handle)
-	srv := httptest.NewServer(mux)
-	served := make(chan error, 1)
-	go func() { served <- n.Serve(t.Context()) }()
-	t.Cleanup(func() {
-		// t.Context is canceled before cleanups run: Serve is returning.
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		srv.Close()
-	})
-	return &testNode{n: n, dir: dir, api: strings.TrimPrefix(srv.URL, "http://")}
+	e := map[string]string{"DIAL_TIMEOUT": "1s"}
+	maps.Copy(e, env)
+	n := nodetest.Start(t, dir, e)
+	return &testNode{n: n.Node, dir: n.Dir, api: strings.TrimPrefix(n.API, "http://")}
 }
 
 // ctl runs peerctl with stdin and returns its exit code and output.
