@@ -181,6 +181,24 @@ bench-tools: ## install the anchors this machine can: socat wrk nginx-light netc
 	else echo "bench-tools: not root or no apt-get: install socat wrk nginx-light yourself (make bench skips what is missing)"; fi
 	@go install fortio.org/fortio@v1.68.2 || echo "bench-tools: fortio did not install; make bench skips it"
 
+.PHONY: fuzz
+FUZZTIME      ?= 20s
+FUZZ_PARALLEL ?= 1
+fuzz: ## every Go fuzz target in turn for FUZZTIME (FUZZ_PARALLEL workers); a summary line each, fails if any does
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; failed=0; summary=""; \
+	for file in $$(grep -rlE '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' --include='*_test.go' services tests | sort); do \
+		dir=$$(dirname "$$file"); \
+		for name in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(f \*testing\.F\).*/\1/p' "$$file"); do \
+			echo "go test -fuzz ^$$name\$$ -fuzztime $(FUZZTIME) ./$$dir"; \
+			if (cd "$$dir" && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) .) >"$$log" 2>&1; \
+			then result=ok; else result=FAIL; failed=1; cat "$$log"; fi; \
+			execs=$$(grep -oE 'execs: [0-9]+' "$$log" | tail -1 | cut -d' ' -f2); \
+			summary+=$$(printf '%-4s %-28s %-48s %12s execs\n' "$$result" "$$name" "$$dir" "$${execs:-0}")$$'\n'; \
+		done; \
+	done; \
+	echo; echo "fuzz summary (FUZZTIME=$(FUZZTIME), FUZZ_PARALLEL=$(FUZZ_PARALLEL)):"; printf '%s' "$$summary"; \
+	exit $$failed
+
 ## ---- cleanup ----
 .PHONY: clean
 clean: ## remove the stack, test leftovers, every netlab image and ./bin
