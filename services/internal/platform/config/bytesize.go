@@ -47,7 +47,16 @@ func ParseByteSize(s string) (ByteSize, error) {
 		if !ok {
 			continue
 		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		num = strings.TrimSpace(num)
+		// Whole numbers exactly: through a float64, "9223372036854775807B"
+		// (what String gives for the largest size) would round up and overflow.
+		if n, err := strconv.ParseInt(num, 10, 64); err == nil && n >= 0 {
+			if n > math.MaxInt64/int64(u.factor) {
+				return 0, fmt.Errorf("size too large: %q", s)
+			}
+			return ByteSize(n * int64(u.factor)), nil
+		}
+		f, err := strconv.ParseFloat(num, 64)
 		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
 			return 0, fmt.Errorf("not a size: %q", s)
 		}

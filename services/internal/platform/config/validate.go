@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,12 +37,37 @@ func OneOf(name, v string, allowed ...string) error {
 // ListenAddr reports an error naming name unless v is a host:port a server
 // can listen on (":8000", "0.0.0.0:8000", "127.0.0.1:0").
 func ListenAddr(name, v string) error {
-	_, port, err := net.SplitHostPort(v)
+	host, port, err := net.SplitHostPort(v)
 	if err != nil {
 		return &Error{Var: name, Value: v, Reason: "must be host:port, e.g. :8000"}
+	}
+	// A host that can never resolve would only fail at listen time, far
+	// from the variable that caused it.
+	if _, err := netip.ParseAddr(host); host != "" && err != nil && !isHostname(host) {
+		return &Error{Var: name, Value: v, Reason: "host must be empty, an IP address or a host name"}
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return &Error{Var: name, Value: v, Reason: "port must be a number from 0 to 65535"}
 	}
 	return nil
+}
+
+// isHostname reports whether s is shaped like a DNS name: dot-separated
+// labels of letters, digits, '-' (not at either end) and '_' (resolvers
+// accept it), with an optional trailing dot.
+func isHostname(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
