@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	doc := fs.String("doc", "", "update the generated section of this markdown file")
 	chart := fs.String("chart", "", "write a PNG chart here")
+	profile := fs.String("profile", "", "also measure netlab and each goal's anchor once under perf, writing reports to this directory")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,7 +81,14 @@ func run(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "netlab-bench: no workload matches -only %q\n", *only)
 		return 2
 	}
-	res, err := bench.Run(ctx, chosen, *reps, os.Stderr)
+	var prof *bench.Profiler
+	if *profile != "" {
+		if prof, err = bench.NewProfiler(*profile); err != nil {
+			fmt.Fprintln(os.Stderr, "netlab-bench: -profile:", err)
+			return 2
+		}
+	}
+	res, err := bench.Run(ctx, chosen, *reps, os.Stderr, prof)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "netlab-bench:", err)
 		return 1

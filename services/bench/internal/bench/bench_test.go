@@ -36,7 +36,7 @@ Transfer/sec:     16.00MB
 }
 
 func TestSummarize_SameRepRatiosAndMedians(t *testing.T) {
-	w := Workload{Name: "w", Unit: "x/s", Reference: "ref", Subject: "me", Goals: []Goal{{"ref", 1.0}, {"other", 2.0}}}
+	w := Workload{Name: "w", Unit: "x/s", Reference: "ref", Subject: "me", Goals: []Goal{{"ref", 1.0, Throughput}, {"other", 2.0, Throughput}}}
 	samples := map[string][]Sample{
 		// The machine slows down in rep 2; same-rep ratios stay 2.
 		"ref": {{Rate: 100}, {Rate: 50}, {Rate: 100}},
@@ -65,7 +65,7 @@ func TestRun_MeasuresRealTargetsAndCPU(t *testing.T) {
 		}}
 	}
 	calls := map[string]int{}
-	w := Workload{Name: "w", Unit: "x/s", Reference: "a", Subject: "b", Goals: []Goal{{"a", 1.5}},
+	w := Workload{Name: "w", Unit: "x/s", Reference: "a", Subject: "b", Goals: []Goal{{"a", 1.5, Throughput}},
 		Targets: []Target{target("a"), target("b"), {Name: "gone", Start: func(context.Context) (*Proc, error) { return nil, os.ErrNotExist }}},
 		Drive: func(_ context.Context, addr string) (Sample, error) {
 			calls[addr]++
@@ -76,7 +76,7 @@ func TestRun_MeasuresRealTargetsAndCPU(t *testing.T) {
 		},
 	}
 	var log strings.Builder
-	res, err := Run(context.Background(), []Workload{w}, 3, &log)
+	res, err := Run(context.Background(), []Workload{w}, 3, &log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,5 +128,35 @@ func TestProc_CPUCountsTheGroup(t *testing.T) {
 			t.Fatalf("group CPU %v after 10s of a busy child", cpu)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestCheckGoals_CPUAndTailLatencyMustNotExceedTheAnchor(t *testing.T) {
+	w := Workload{Name: "w", Subject: "me", Goals: []Goal{
+		{"py", 0.5, ServerCPU},
+		{"py", 1.0, TailLatency},
+		{"py", 1.3, Throughput},
+	}}
+	samples := map[string][]Sample{
+		// CPU per op: me 1 µs vs py 4 µs (0.25×); p99 me 2 ms vs py 1 ms
+		// (2×); throughput 1.5×. The failed rep (rate 0) is left out.
+		"py": {{Rate: 100, Ops: 100, CPU: 400 * time.Microsecond, P99: time.Millisecond}, {Rate: 0}},
+		"me": {{Rate: 150, Ops: 100, CPU: 100 * time.Microsecond, P99: 2 * time.Millisecond}, {Rate: 150, Ops: 100, CPU: time.Second, P99: time.Hour}},
+	}
+	goals := checkGoals(w, samples)
+	if len(goals) != 3 {
+		t.Fatalf("goals = %+v", goals)
+	}
+	if g := goals[0]; !g.Met || !g.AtMost || g.Ratio != 0.25 {
+		t.Errorf("cpu goal = %+v, want met at 0.25×", g)
+	}
+	if g := goals[1]; g.Met || g.Ratio != 2 {
+		t.Errorf("p99 goal = %+v, want missed at 2×", g)
+	}
+	if g := goals[2]; !g.Met || g.AtMost || g.Ratio != 1.5 {
+		t.Errorf("throughput goal = %+v, want met at 1.5×", g)
+	}
+	if line := goalLine(goals[0]); !strings.Contains(line, "server CPU/op ≤ 0.5× py: met (0.250×)") {
+		t.Errorf("goal line = %q", line)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,6 +72,16 @@ func waitTCP(ctx context.Context, addr string) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Command is the server's process name as the kernel shows it (comm:
+// the program's file name, cut to 15 bytes).
+func (p *Proc) Command() string {
+	name := filepath.Base(p.cmd.Path)
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	return name
 }
 
 // CPU is the CPU time used by the process group: the server and every

@@ -67,7 +67,11 @@ func WriteTable(w io.Writer, r Result) error {
 }
 
 func goalLine(g GoalResult) string {
-	head := fmt.Sprintf("goal %s: %s ≥ %.1f× %s", g.Workload, g.Subject, g.Min, g.Anchor)
+	op := "≥"
+	if g.AtMost {
+		op = "≤"
+	}
+	head := fmt.Sprintf("goal %s: %s %s %s %.1f× %s", g.Workload, g.Subject, g.Metric, op, g.Bound, g.Anchor)
 	switch {
 	case g.Skipped != "":
 		return head + ": not checked, " + g.Skipped

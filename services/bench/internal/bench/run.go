@@ -27,13 +27,48 @@ type Target struct {
 	// target runs whole transfers itself (a pipe of nc, two peer nodes)
 	// and reports the CPU of its receiving side.
 	Measure func(ctx context.Context) (Sample, error)
+	// Command is the process name (comm) of a Measure target's programs,
+	// whose functions a profile lists; Start targets use their own.
+	Command string
 }
+
+// Metric is what a goal compares between netlab and an anchor.
+type Metric string
+
+const (
+	// Throughput: netlab's rate over the anchor's must be at least Bound.
+	Throughput Metric = "throughput"
+	// ServerCPU: netlab's server CPU per operation over the anchor's must
+	// be at most Bound.
+	ServerCPU Metric = "server CPU/op"
+	// TailLatency: netlab's p99 over the anchor's must be at most Bound.
+	TailLatency Metric = "p99"
+)
 
 // Goal is a ratio the project promises against one anchor.
 type Goal struct {
 	Anchor string
-	Min    float64
+	Bound  float64
+	Metric Metric // Throughput when empty
 }
+
+// value is the quantity a metric compares, 0 when not measured.
+func (m Metric) value(s Sample) float64 {
+	switch m {
+	case ServerCPU:
+		if s.Ops <= 0 || s.CPU <= 0 {
+			return 0
+		}
+		return float64(s.CPU) / s.Ops
+	case TailLatency:
+		return float64(s.P99)
+	default:
+		return s.Rate
+	}
+}
+
+// atMost is true for metrics where less is better.
+func (m Metric) atMost() bool { return m == ServerCPU || m == TailLatency }
 
 // Workload is one kind of load, put on every target.
 type Workload struct {
@@ -71,7 +106,9 @@ type GoalResult struct {
 	Workload string  `json:"workload"`
 	Subject  string  `json:"subject"`
 	Anchor   string  `json:"anchor"`
-	Min      float64 `json:"goal"`
+	Metric   Metric  `json:"metric"`
+	AtMost   bool    `json:"at_most"` // the ratio must be ≤ Bound (else ≥)
+	Bound    float64 `json:"goal"`
 	Ratio    float64 `json:"ratio"` // median of per-rep subject/anchor
 	Met      bool    `json:"met"`
 	Skipped  string  `json:"skipped,omitempty"`
@@ -90,8 +127,10 @@ type Result struct {
 
 // Run measures every workload: it starts each workload's targets, then for
 // each rep measures every target once, in an order that rotates from rep to
-// rep, so a ratio compares measurements minutes apart at most.
-func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Result, error) {
+// rep, so a ratio compares measurements minutes apart at most. With a
+// profiler, netlab's target and each goal's anchor are then measured once
+// more under perf (not counted in the result).
+func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer, prof *Profiler) (Result, error) {
 	res := Result{Started: time.Now(), Reps: reps}
 	for _, w := range workloads {
 		res.About = append(res.About, w.Name+": "+w.About)
@@ -120,19 +159,7 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Re
 			for k := range procs {
 				i := (k + rep) % len(procs)
 				p := procs[i]
-				var (
-					s             Sample
-					err           error
-					before, after time.Duration
-				)
-				if m := measures[names[i]]; m != nil {
-					s, err = m(ctx)
-				} else {
-					before, _ = p.CPU()
-					s, err = w.Drive(ctx, p.Addr)
-					after, _ = p.CPU()
-					s.CPU = after - before
-				}
+				s, err := measureOnce(ctx, w, p, measures[names[i]])
 				if err != nil {
 					errs[names[i]] = append(errs[names[i]], err.Error())
 					fmt.Fprintf(log, "rep %d %s/%s: %v\n", rep+1, w.Name, names[i], err)
@@ -143,6 +170,9 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Re
 				fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s\n",
 					rep+1, w.Name, names[i], s.Rate, w.Unit, s.P50, s.P99, s.CPU)
 			}
+		}
+		if prof != nil {
+			profileTargets(ctx, prof, w, names, procs, measures, log)
 		}
 		for _, p := range procs {
 			if p != nil {
@@ -158,6 +188,51 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer) (Re
 		res.Goals = append(res.Goals, checkGoals(w, samples)...)
 	}
 	return res, nil
+}
+
+// measureOnce puts the workload's load on a started target once, or runs
+// a self-measuring target's transfer.
+func measureOnce(ctx context.Context, w Workload, p *Proc, measure func(context.Context) (Sample, error)) (Sample, error) {
+	if measure != nil {
+		return measure(ctx)
+	}
+	before, _ := p.CPU()
+	s, err := w.Drive(ctx, p.Addr)
+	after, _ := p.CPU()
+	s.CPU = after - before
+	return s, err
+}
+
+// profileTargets measures netlab's target and every goal anchor once more
+// under the profiler.
+func profileTargets(ctx context.Context, prof *Profiler, w Workload, names []string, procs []*Proc, measures map[string]func(context.Context) (Sample, error), log io.Writer) {
+	want := []string{w.Subject}
+	for _, g := range w.Goals {
+		if !slices.Contains(want, g.Anchor) {
+			want = append(want, g.Anchor)
+		}
+	}
+	for _, name := range want {
+		i := slices.Index(names, name)
+		if i < 0 {
+			continue
+		}
+		comm := ""
+		if procs[i] != nil {
+			comm = procs[i].Command()
+		} else if t := slices.IndexFunc(w.Targets, func(t Target) bool { return t.Name == name }); t >= 0 {
+			comm = w.Targets[t].Command
+		}
+		path, err := prof.Record(ctx, w.Name+"-"+name, comm, func() error {
+			_, err := measureOnce(ctx, w, procs[i], measures[name])
+			return err
+		})
+		if err != nil {
+			fmt.Fprintf(log, "profile %s/%s: %v\n", w.Name, name, err)
+			continue
+		}
+		fmt.Fprintf(log, "profile %s/%s: %s\n", w.Name, name, path)
+	}
 }
 
 func summarize(w Workload, name string, samples map[string][]Sample, errs []string) Row {
@@ -199,7 +274,11 @@ func checkGoals(w Workload, samples map[string][]Sample) []GoalResult {
 	var out []GoalResult
 	subj := samples[w.Subject]
 	for _, g := range w.Goals {
-		gr := GoalResult{Workload: w.Name, Subject: w.Subject, Anchor: g.Anchor, Min: g.Min}
+		m := g.Metric
+		if m == "" {
+			m = Throughput
+		}
+		gr := GoalResult{Workload: w.Name, Subject: w.Subject, Anchor: g.Anchor, Metric: m, AtMost: m.atMost(), Bound: g.Bound}
 		anchor, ok := samples[g.Anchor]
 		if !ok || len(subj) == 0 {
 			gr.Skipped = "not measured (not installed or failed to start)"
@@ -208,15 +287,23 @@ func checkGoals(w Workload, samples map[string][]Sample) []GoalResult {
 		}
 		var ratios []float64
 		for i := range min(len(subj), len(anchor)) {
-			if subj[i].Rate > 0 && anchor[i].Rate > 0 {
-				ratios = append(ratios, subj[i].Rate/anchor[i].Rate)
+			// A failed rep (rate 0) has no latency or CPU figure either.
+			if subj[i].Rate <= 0 || anchor[i].Rate <= 0 {
+				continue
+			}
+			if a, b := m.value(subj[i]), m.value(anchor[i]); a > 0 && b > 0 {
+				ratios = append(ratios, a/b)
 			}
 		}
 		if len(ratios) == 0 {
 			gr.Skipped = "no successful rep"
 		} else {
 			gr.Ratio = median(ratios)
-			gr.Met = gr.Ratio >= g.Min
+			if gr.AtMost {
+				gr.Met = gr.Ratio <= g.Bound
+			} else {
+				gr.Met = gr.Ratio >= g.Bound
+			}
 		}
 		out = append(out, gr)
 	}

@@ -130,7 +130,7 @@ func (c Config) PeerTransfer() Workload {
 	w := Workload{
 		Name: "peer-1gib", Unit: "MB/s", OpUnit: "MB", Reference: "nc", Subject: "netlab",
 		About: "1 GiB file over loopback: two peer nodes (every piece verified, written, fsynced) vs nc and socat pipes into a file",
-		Goals: []Goal{{"nc", 0.9}, {"socat", 1.5}},
+		Goals: []Goal{{"nc", 0.9, Throughput}, {"socat", 1.5, Throughput}},
 	}
 	var dir, file string
 	prepare := func() error {
@@ -147,14 +147,14 @@ func (c Config) PeerTransfer() Workload {
 		file = filepath.Join(dir, "src", "bench.bin")
 		return writeRandom(file, transferSize)
 	}
-	w.Targets = append(w.Targets, Target{Name: "netlab", Measure: func(ctx context.Context) (Sample, error) {
+	w.Targets = append(w.Targets, Target{Name: "netlab", Command: "peer", Measure: func(ctx context.Context) (Sample, error) {
 		if err := prepare(); err != nil {
 			return Sample{}, err
 		}
 		return c.peerTransfer(ctx, dir)
 	}})
 	if nc, ok := lookTool("nc"); ok {
-		w.Targets = append(w.Targets, Target{Name: "nc", Measure: func(ctx context.Context) (Sample, error) {
+		w.Targets = append(w.Targets, Target{Name: "nc", Command: "nc", Measure: func(ctx context.Context) (Sample, error) {
 			if err := prepare(); err != nil {
 				return Sample{}, err
 			}
@@ -169,7 +169,7 @@ func (c Config) PeerTransfer() Workload {
 		w.Targets = append(w.Targets, missing("nc", "make bench-tools: apt-get install netcat-openbsd"))
 	}
 	if socat, ok := lookTool("socat"); ok {
-		w.Targets = append(w.Targets, Target{Name: "socat", Measure: func(ctx context.Context) (Sample, error) {
+		w.Targets = append(w.Targets, Target{Name: "socat", Command: "socat", Measure: func(ctx context.Context) (Sample, error) {
 			if err := prepare(); err != nil {
 				return Sample{}, err
 			}

@@ -120,7 +120,7 @@ func (c Config) TCPBulk() Workload {
 	return Workload{
 		Name: "tcp-bulk", Unit: "MB/s", OpUnit: "MB", Reference: "go-copy", Subject: "netlab",
 		About:   "tcp-echo-client --bulk " + size + ": one connection, echo verified",
-		Goals:   []Goal{{"go-copy", 1.0}, {"fortio", 2.4}},
+		Goals:   []Goal{{"go-copy", 1.0, Throughput}, {"fortio", 2.4, Throughput}},
 		Targets: c.tcpEchoTargets(),
 		Drive: func(ctx context.Context, addr string) (Sample, error) {
 			var r struct {
@@ -144,7 +144,7 @@ func (c Config) TCPRequestResponse(conns int) Workload {
 	return Workload{
 		Name: fmt.Sprintf("tcp-rr-%d", conns), Unit: "ops/s", OpUnit: "op", Reference: "go-copy", Subject: "netlab",
 		About:   fmt.Sprintf("tcp-echo-client --load: %d connections, 64 B request/response, one outstanding each", conns),
-		Goals:   []Goal{{"go-copy", 1.0}},
+		Goals:   []Goal{{"go-copy", 1.0, Throughput}, {"go-copy", 1.0, ServerCPU}, {"fortio", 1.0, TailLatency}},
 		Targets: c.tcpEchoTargets(),
 		Drive: func(ctx context.Context, addr string) (Sample, error) {
 			var r struct {
@@ -171,7 +171,7 @@ func (c Config) TCPRequestResponse(conns int) Workload {
 func (c Config) HTTPHello() Workload {
 	w := Workload{
 		Name: "http-hello", Unit: "req/s", OpUnit: "req", Reference: "nginx", Subject: "netlab",
-		Goals: []Goal{{"nginx", 0.8}},
+		Goals: []Goal{{"nginx", 0.8, Throughput}},
 	}
 	w.Targets = []Target{
 		{Name: "netlab", Start: func(ctx context.Context) (*Proc, error) {
@@ -293,7 +293,7 @@ func (c Config) UDPRequestReply(sockets int) Workload {
 	w := Workload{
 		Name: fmt.Sprintf("udp-rr-%d", sockets), Unit: "replies/s", OpUnit: "reply", Reference: "go", Subject: "netlab",
 		About: fmt.Sprintf("udp-client --load: %d sockets, 64 B probes, one outstanding each", sockets),
-		Goals: []Goal{{"python", 1.3}},
+		Goals: []Goal{{"python", 1.3, Throughput}, {"python", 0.5, ServerCPU}},
 	}
 	udpTarget := func(name string, argv func(addr string) []string, env func(addr string) []string, ready func(addr string) func(context.Context) error) Target {
 		return Target{Name: name, Start: func(ctx context.Context) (*Proc, error) {
