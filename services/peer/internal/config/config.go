@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/netlab/netlab/services/internal/platform/config"
 )
@@ -157,14 +159,25 @@ func SeedAddr(s string) (string, error) {
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		// No port: the whole entry is a host (or a bare IPv6 address).
-		host, port = strings.Trim(s, "[]"), DefaultPort
+		// No port: the whole entry is a host (or a bare IPv6 address, maybe
+		// in brackets).
+		host, port = s, DefaultPort
+		if inner, ok := strings.CutPrefix(s, "["); ok {
+			host, _ = strings.CutSuffix(inner, "]")
+		}
 	}
-	if host == "" || strings.ContainsAny(host, " /") {
+	// Brackets left inside, or a colon outside an IPv6 address, would make
+	// an address that does not split again (peers compare them as strings).
+	_, ipErr := netip.ParseAddr(host)
+	if host == "" || strings.ContainsAny(host, "/[]") || strings.ContainsFunc(host, badHostRune) ||
+		(strings.Contains(host, ":") && ipErr != nil) {
 		return "", fmt.Errorf("not a host[:port]: %q", s)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 || strings.ContainsAny(port, "+-") {
 		return "", fmt.Errorf("bad port in %q", s)
 	}
-	return net.JoinHostPort(host, port), nil
+	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
+
+func badHostRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
