@@ -60,31 +60,71 @@ func (s *Share) loadCache() {
 		s.log.Warn("hash cache unreadable, ignoring it", zap.Error(err))
 		return
 	}
-	var cf cacheFile
-	if err := json.Unmarshal(data, &cf); err != nil {
-		s.log.Warn("hash cache corrupt, ignoring it", zap.Error(err))
-		return
-	}
-	if cf.Version != cacheVersion {
-		s.log.Warn("hash cache has an unknown version, ignoring it", zap.Int("version", cf.Version))
-		return
-	}
 	dropped := 0
-	for _, f := range cf.Files {
-		rec, err := f.record()
-		if err != nil {
-			dropped++
-			s.log.Debug("dropping hash cache entry", zap.String("name", f.Name), zap.Error(err))
-			continue
-		}
-		s.cache[f.Name] = rec
+	recs, offered, err := decodeCache(data, func(name string, err error) {
+		dropped++
+		s.log.Debug("dropping hash cache entry", zap.String("name", name), zap.Error(err))
+	})
+	if err != nil {
+		s.log.Warn("hash cache unusable, ignoring it", zap.Error(err))
+		return
 	}
 	if dropped > 0 {
 		s.log.Warn("hash cache had bad entries", zap.Int("dropped", dropped))
 	}
-	if cf.Offered != "" && ValidateName(cf.Offered) == nil {
-		s.offered = cf.Offered
+	for name, rec := range recs {
+		s.cache[name] = rec
 	}
+	s.offered = offered
+}
+
+// decodeCache reads a hash cache file: its valid records by name and the
+// offered name ("" when none or invalid). Bad records are left out and
+// reported to drop; an unreadable file or an unknown version is an error.
+func decodeCache(data []byte, drop func(name string, err error)) (map[string]cacheRecord, string, error) {
+	var cf cacheFile
+	if err := json.Unmarshal(data, &cf); err != nil {
+		return nil, "", err
+	}
+	if cf.Version != cacheVersion {
+		return nil, "", fmt.Errorf("unknown version %d", cf.Version)
+	}
+	recs := make(map[string]cacheRecord, len(cf.Files))
+	for _, f := range cf.Files {
+		rec, err := f.record()
+		if err != nil {
+			drop(f.Name, err)
+			continue
+		}
+		recs[f.Name] = rec
+	}
+	offered := cf.Offered
+	if ValidateName(offered) != nil {
+		offered = ""
+	}
+	return recs, offered, nil
+}
+
+// encodeCache is the hash cache file of recs.
+func encodeCache(offered string, recs map[string]cacheRecord) ([]byte, error) {
+	return json.Marshal(cacheFileOf(offered, recs))
+}
+
+// cacheFileOf is the hash cache file of recs, sorted by name.
+func cacheFileOf(offered string, recs map[string]cacheRecord) cacheFile {
+	cf := cacheFile{Version: cacheVersion, Offered: offered, Files: make([]cacheJSON, 0, len(recs))}
+	for name, rec := range recs {
+		hashes := make([]byte, 0, len(rec.m.Pieces)*32)
+		for _, h := range rec.m.Pieces {
+			hashes = append(hashes, h[:]...)
+		}
+		cf.Files = append(cf.Files, cacheJSON{
+			Name: name, Size: rec.size, ModTime: rec.mtime,
+			PieceSize: rec.m.PieceSize, Hashes: hashes, Pinned: rec.pinned,
+		})
+	}
+	sort.Slice(cf.Files, func(i, j int) bool { return cf.Files[i].Name < cf.Files[j].Name })
+	return cf
 }
 
 func (f cacheJSON) record() (cacheRecord, error) {
@@ -116,20 +156,8 @@ func (s *Share) saveCache() error {
 		s.mu.RUnlock()
 		return nil
 	}
-	cf := cacheFile{Version: cacheVersion, Offered: s.offered, Files: make([]cacheJSON, 0, len(s.cache))}
-	for name, rec := range s.cache {
-		hashes := make([]byte, 0, len(rec.m.Pieces)*32)
-		for _, h := range rec.m.Pieces {
-			hashes = append(hashes, h[:]...)
-		}
-		cf.Files = append(cf.Files, cacheJSON{
-			Name: name, Size: rec.size, ModTime: rec.mtime,
-			PieceSize: rec.m.PieceSize, Hashes: hashes, Pinned: rec.pinned,
-		})
-	}
+	cf := cacheFileOf(s.offered, s.cache)
 	s.mu.RUnlock()
-
-	sort.Slice(cf.Files, func(i, j int) bool { return cf.Files[i].Name < cf.Files[j].Name })
 	data, err := json.Marshal(cf)
 	if err != nil {
 		return fmt.Errorf("encode hash cache: %w", err)

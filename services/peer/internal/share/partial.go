@@ -142,11 +142,7 @@ func (s *Share) newPartial(id content.ID, name string, m content.Manifest) (p *P
 	if err := f.Truncate(m.Size); err != nil {
 		return p, err
 	}
-	mj := manifestJSON{Name: name, Size: m.Size, PieceSize: m.PieceSize, Pieces: make([]string, len(m.Pieces))}
-	for i, h := range m.Pieces {
-		mj.Pieces[i] = hex.EncodeToString(h[:])
-	}
-	data, err := json.Marshal(mj)
+	data, err := encodeManifest(name, m)
 	if err != nil {
 		return p, err
 	}
@@ -263,23 +259,8 @@ func (s *Share) loadPartial(id content.ID) (*Partial, error) {
 	if err != nil {
 		return nil, err
 	}
-	var mj manifestJSON
-	if err := json.Unmarshal(data, &mj); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
-	if err := ValidateName(mj.Name); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
-	m := content.Manifest{Size: mj.Size, PieceSize: mj.PieceSize, Pieces: make([]content.Hash, len(mj.Pieces))}
-	for i, h := range mj.Pieces {
-		if len(h) != 2*len(content.Hash{}) {
-			return nil, fmt.Errorf("manifest: piece %d hash has %d hex characters", i, len(h))
-		}
-		if _, err := hex.Decode(m.Pieces[i][:], []byte(h)); err != nil {
-			return nil, fmt.Errorf("manifest: piece %d: %w", i, err)
-		}
-	}
-	if err := m.Validate(); err != nil {
+	name, m, err := decodeManifest(data)
+	if err != nil {
 		return nil, err
 	}
 	if m.ID() != id {
@@ -290,7 +271,7 @@ func (s *Share) loadPartial(id content.ID) (*Partial, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Partial{s: s, id: id, name: mj.Name, m: m, f: f}
+	p := &Partial{s: s, id: id, name: name, m: m, f: f}
 	if err := p.resume(); err != nil {
 		f.Close()
 		return nil, err
@@ -331,6 +312,54 @@ func (s *Share) readHave(id content.ID, n int) (content.Bitfield, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeHave(data, n)
+}
+
+// encodeManifest is the .manifest record of a download of m saved as name.
+func encodeManifest(name string, m content.Manifest) ([]byte, error) {
+	mj := manifestJSON{Name: name, Size: m.Size, PieceSize: m.PieceSize, Pieces: make([]string, len(m.Pieces))}
+	for i, h := range m.Pieces {
+		mj.Pieces[i] = hex.EncodeToString(h[:])
+	}
+	return json.Marshal(mj)
+}
+
+// decodeManifest reads a .manifest record and checks that it is valid
+// (whether it describes the right download is the caller's check).
+func decodeManifest(data []byte) (string, content.Manifest, error) {
+	var mj manifestJSON
+	if err := json.Unmarshal(data, &mj); err != nil {
+		return "", content.Manifest{}, fmt.Errorf("manifest: %w", err)
+	}
+	if err := ValidateName(mj.Name); err != nil {
+		return "", content.Manifest{}, fmt.Errorf("manifest: %w", err)
+	}
+	m := content.Manifest{Size: mj.Size, PieceSize: mj.PieceSize, Pieces: make([]content.Hash, len(mj.Pieces))}
+	for i, h := range mj.Pieces {
+		if len(h) != 2*len(content.Hash{}) {
+			return "", content.Manifest{}, fmt.Errorf("manifest: piece %d hash has %d hex characters", i, len(h))
+		}
+		if _, err := hex.Decode(m.Pieces[i][:], []byte(h)); err != nil {
+			return "", content.Manifest{}, fmt.Errorf("manifest: piece %d: %w", i, err)
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return "", content.Manifest{}, err
+	}
+	return mj.Name, m, nil
+}
+
+// encodeHave is the .have record of a bitfield: the bits, then their
+// CRC-32C (big endian).
+func encodeHave(have content.Bitfield) []byte {
+	buf := append(have.Clone(), 0, 0, 0, 0)
+	k := len(buf) - 4
+	binary.BigEndian.PutUint32(buf[k:], crc32.Checksum(buf[:k], castagnoli))
+	return buf
+}
+
+// decodeHave reads a .have record of a download of n pieces.
+func decodeHave(data []byte, n int) (content.Bitfield, error) {
 	k := (n + 7) / 8
 	if len(data) != k+4 {
 		return nil, fmt.Errorf("have record: %d bytes, want %d", len(data), k+4)
@@ -460,11 +489,9 @@ func (p *Partial) persist(want uint64) error {
 		return nil
 	}
 	p.mu.Lock()
-	buf := append(p.have.Clone(), 0, 0, 0, 0)
+	buf := encodeHave(p.have)
 	gen := p.gen
 	p.mu.Unlock()
-	k := len(buf) - 4
-	binary.BigEndian.PutUint32(buf[k:], crc32.Checksum(buf[:k], castagnoli))
 	// The pieces this record claims must be on disk before the record is.
 	if err := p.f.Sync(); err != nil {
 		return err
