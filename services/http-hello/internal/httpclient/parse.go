@@ -39,13 +39,14 @@ func ParseURL(s string) (*url.URL, error) {
 	if u.Path == "" && u.Opaque == "" {
 		u.Path = "/"
 	}
+	u.RawQuery = escapeQuery(u.RawQuery)
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
 }
 
 // ParseHeader parses "Name: value" into a canonical name and a trimmed
-// value. The name must be an HTTP token; the value must not contain CR, LF
-// or NUL.
+// value. The name must be an HTTP token; the value must not contain control
+// characters other than tab (CR, LF and NUL among them).
 func ParseHeader(s string) (name, value string, err error) {
 	k, v, ok := strings.Cut(s, ":")
 	k = strings.TrimSpace(k)
@@ -56,10 +57,36 @@ func ParseHeader(s string) (name, value string, err error) {
 		return "", "", fmt.Errorf("invalid header name %q", k)
 	}
 	v = strings.TrimSpace(v)
-	if strings.ContainsAny(v, "\r\n\x00") {
-		return "", "", fmt.Errorf("invalid header %q: the value contains CR, LF or NUL", k)
+	// RFC 9110's field-value: servers refuse any other control character.
+	if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return "", "", fmt.Errorf("invalid header %q: the value contains a control character", k)
 	}
 	return http.CanonicalHeaderKey(k), v, nil
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that a request
+// line cannot hold (url.Parse keeps a space, for one, and the request line
+// would then split there). Existing escapes are kept.
+func escapeQuery(q string) string {
+	const bad = "\"<>\\^`{|}"
+	var b strings.Builder
+	for i := range len(q) {
+		c := q[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(bad, c) >= 0 {
+			if b.Len() == 0 {
+				b.WriteString(q[:i])
+			}
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() == 0 {
+		return q
+	}
+	return b.String()
 }
 
 // IsToken reports whether s is an HTTP token (RFC 9110, 5.6.2): a method or
