@@ -1,0 +1,17 @@
+package config_test
+
+import (
+	"testing"
+
+	"github.com/netlab/netlab/services/internal/platform/config/configtest"
+	"github.com/netlab/netlab/services/tcp-echo/internal/config"
+)
+
+// FuzzLoad: whatever the environment holds, Load returns errors that each
+// name one of the server's variables, and never panics.
+func FuzzLoad(f *testing.F) {
+	configtest.Fuzz(f, configtest.Keys(&config.Config{}), func(environ map[string]string) error {
+		_, err := config.Load(environ)
+		return err
+	})
+}
