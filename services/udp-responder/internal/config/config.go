@@ -110,6 +110,11 @@ func (c Config) ShutdownNetworks() ([]netip.Prefix, error) {
 			return nil, &config.Error{Var: "SHUTDOWN_ALLOW", Value: c.ShutdownAllow,
 				Reason: fmt.Sprintf("%q is not a network in CIDR form (e.g. 10.0.0.0/8)", s)}
 		}
+		// Sources are compared unmapped, so an IPv4-mapped network
+		// (::ffff:10.0.0.0/104) must be its IPv4 form to match anything.
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		nets = append(nets, p.Masked())
 	}
 	return nets, nil

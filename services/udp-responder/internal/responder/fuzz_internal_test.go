@@ -3,6 +3,7 @@ package responder
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
@@ -27,6 +28,7 @@ func FuzzDecide(f *testing.F) {
 	}
 	f.Add([]byte("exit s3cretToken"), []byte(netip.MustParseAddr("::ffff:127.0.0.1").AsSlice()), uint16(1), false, "s3cretToken", "127.0.0.0/8", uint8(99))
 	f.Add([]byte("exit s3cretToken"), []byte(netip.MustParseAddr("::1").AsSlice()), uint16(1), false, "s3cretToken", "::ffff:127.0.0.0/104", uint8(99))
+	f.Add([]byte("exit s3cretToken"), []byte{127, 0, 0, 1}, uint16(1), false, "s3cretToken", "::ffff:127.0.0.0/104", uint8(99))
 	f.Add([]byte("ping"), []byte{127, 0, 0, 1}, uint16(12345), true, "", "", uint8(99))
 	f.Fuzz(func(t *testing.T, req, srcIP []byte, srcPort uint16, echo bool, token, allow string, amp uint8) {
 		if len(req) > 4096 {
@@ -62,6 +64,10 @@ func FuzzDecide(f *testing.F) {
 				t.Fatalf("shut down on %q from %v (token %q, allow %q)", in, src, token, allow)
 			}
 		}
+		if cmd := bytes.TrimRight(in, "\r\n"); token != "" && string(cmd) == "exit "+token && len(in) <= cfg.MaxDatagram &&
+			srcPort != 12345 && allowedAsWritten(allow, ip) && !v.shutdown {
+			t.Fatalf("no shut down on %q from %v (allow %q): %+v", in, src, allow, v)
+		}
 		if v.reply == nil {
 			return
 		}
@@ -91,4 +97,19 @@ func FuzzDecide(f *testing.F) {
 			t.Fatalf("greet mode replied %q", v.reply)
 		}
 	})
+}
+
+// allowedAsWritten reports whether one of the networks in allow contains ip,
+// an IPv4 address and its IPv4-mapped IPv6 form counting as the same.
+func allowedAsWritten(allow string, ip netip.Addr) bool {
+	for _, f := range strings.Split(allow, ",") {
+		q, err := netip.ParsePrefix(strings.TrimSpace(f))
+		if err != nil {
+			continue
+		}
+		if q.Contains(ip) || q.Contains(ip.Unmap()) || ip.Is4() && q.Contains(netip.AddrFrom16(ip.As16())) {
+			return true
+		}
+	}
+	return false
 }
