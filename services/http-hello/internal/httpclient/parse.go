@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ func ParseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("invalid URL %q: the scheme must be http or https", s)
 	case u.Hostname() == "":
 		return nil, fmt.Errorf("invalid URL %q: no host", s)
+	case !validHost(u.Hostname()):
+		// url.Parse lets "http://]" through; its host:port would not split.
+		return nil, fmt.Errorf("invalid URL %q: bad host %q", s, u.Hostname())
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -42,6 +46,15 @@ func ParseURL(s string) (*url.URL, error) {
 	u.RawQuery = escapeQuery(u.RawQuery)
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
+}
+
+// validHost reports whether h (a URL's Hostname) is an IP address or a
+// name without the brackets and colons that only an IPv6 address may have.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	return !strings.ContainsAny(h, "[]:")
 }
 
 // ParseHeader parses "Name: value" into a canonical name and a trimmed
