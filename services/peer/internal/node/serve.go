@@ -114,11 +114,7 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 			return
 		}
 		n.metrics.requests.WithLabelValues(msg.Type().String()).Inc()
-		reply, buf, fatal := n.answer(peer, msg)
-		err = wc.Send(reply)
-		if buf != nil {
-			putBuffer(buf)
-		}
+		pieceBytes, fatal, err := n.reply(wc, peer, msg)
 		if err != nil {
 			log.Debug("send", zap.Error(err))
 			return
@@ -128,8 +124,8 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 			n.metrics.framesInvalid.WithLabelValues("unexpected").Inc()
 			return
 		}
-		if p, ok := reply.(*wire.Piece); ok {
-			n.metrics.bytesUp.WithLabelValues(label).Add(float64(len(p.Data)))
+		if pieceBytes >= 0 {
+			n.metrics.bytesUp.WithLabelValues(label).Add(float64(pieceBytes))
 			n.metrics.piecesUp.WithLabelValues(label).Inc()
 		}
 	}
@@ -161,6 +157,43 @@ func (n *Node) badFrame(wc *wire.Conn, log *zap.Logger, err error) bool {
 
 func reject(code wire.RejectCode, msg string) *wire.Reject {
 	return &wire.Reject{Code: code, Message: msg}
+}
+
+// reply answers one request. pieceBytes is the size of the piece sent, or
+// -1 when the reply was not a piece.
+func (n *Node) reply(wc *wire.Conn, peer string, msg wire.Message) (pieceBytes int, fatal bool, err error) {
+	if m, ok := msg.(*wire.GetPiece); ok {
+		if size, sent, err := n.sendSharedPiece(wc, m); sent {
+			return size, false, err
+		}
+	}
+	reply, buf, fatal := n.answer(peer, msg)
+	err = wc.Send(reply)
+	if buf != nil {
+		putBuffer(buf)
+	}
+	pieceBytes = -1
+	if p, ok := reply.(*wire.Piece); ok {
+		pieceBytes = len(p.Data)
+	}
+	return pieceBytes, fatal, err
+}
+
+// sendSharedPiece sends a piece of a complete shared file from the page
+// cache to the socket (sendfile): on loopback that halves the copies of
+// an upload. sent is false, with nothing written, when the piece takes the
+// buffered path instead: it is in a download in progress, it is not here
+// (the buffered path sends the Reject), or CORRUPT_UPLOADS must alter it.
+func (n *Node) sendSharedPiece(wc *wire.Conn, m *wire.GetPiece) (size int, sent bool, err error) {
+	if n.cfg.CorruptUploads > 0 {
+		return 0, false, nil
+	}
+	sec, err := n.share.OpenPiece(content.ID(m.ID), int(m.Index))
+	if err != nil {
+		return 0, false, nil
+	}
+	defer sec.Release()
+	return sec.Size, true, wc.SendPieceFile(m.ID, m.Index, sec.File, sec.Offset, sec.Size)
 }
 
 // answer builds the reply to one request; buf, when not nil, holds the

@@ -389,6 +389,39 @@ func (s *Share) acquire(e Entry) (*openFile, error) {
 	return of, nil
 }
 
+// PieceSection is one piece of a complete shared file as a span of the
+// open file, for sending without copying it through user space
+// (sendfile). Call Release once it is sent.
+type PieceSection struct {
+	File   *os.File
+	Offset int64
+	Size   int
+	of     *openFile
+	s      *Share
+}
+
+// Release lets the share close the file once it is no longer shared.
+func (p PieceSection) Release() { p.s.release(p.of) }
+
+// OpenPiece returns piece i of the complete shared file id as a file
+// section. Like ReadPiece it does not re-verify the piece: the receiver
+// does. A file truncated after this call yields a short send, which the
+// sender must treat as a broken connection (the frame header is out).
+func (s *Share) OpenPiece(id content.ID, i int) (PieceSection, error) {
+	e, ok := s.Lookup(id)
+	if !ok {
+		return PieceSection{}, fmt.Errorf("open piece: %s: %w", id.Short(), fs.ErrNotExist)
+	}
+	if i < 0 || i >= e.Manifest.NumPieces() {
+		return PieceSection{}, fmt.Errorf("open piece %d of %s: out of range [0, %d)", i, id.Short(), e.Manifest.NumPieces())
+	}
+	of, err := s.acquire(e)
+	if err != nil {
+		return PieceSection{}, fmt.Errorf("open piece %d of %s: %w", i, id.Short(), err)
+	}
+	return PieceSection{File: of.f, Offset: e.Manifest.PieceOffset(i), Size: e.Manifest.PieceLen(i), of: of, s: s}, nil
+}
+
 func (s *Share) release(of *openFile) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()

@@ -635,6 +635,58 @@ func TestShare_ReadPiece(t *testing.T) {
 	}
 }
 
+func TestShare_OpenPieceSpansThePieceAndKeepsTheFileOpen(t *testing.T) {
+	dir := t.TempDir()
+	data := pattern(2*ps+100, 3)
+	writeFile(t, dir, "f.bin", data)
+	s := openShare(t, dir, ps)
+	scan(t, s)
+	e, _ := s.LookupName("f.bin")
+
+	for i := range e.Manifest.NumPieces() {
+		sec, err := s.OpenPiece(e.ID, i)
+		if err != nil {
+			t.Fatalf("OpenPiece(%d): %v", i, err)
+		}
+		got := make([]byte, sec.Size)
+		if _, err := sec.File.ReadAt(got, sec.Offset); err != nil {
+			t.Fatal(err)
+		}
+		if !e.Manifest.Verify(i, got) {
+			t.Fatalf("piece %d: the section does not hold the piece", i)
+		}
+		sec.Release()
+	}
+	for _, i := range []int{-1, 3} {
+		if _, err := s.OpenPiece(e.ID, i); err == nil {
+			t.Fatalf("OpenPiece(%d) of a 3-piece file succeeded", i)
+		}
+	}
+	if _, err := s.OpenPiece(content.ID{1}, 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("OpenPiece of an unknown id = %v, want fs.ErrNotExist", err)
+	}
+
+	// A section in use survives the file being replaced and rescanned:
+	// its descriptor is closed only on Release.
+	sec, err := s.OpenPiece(e.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "f.bin", pattern(2*ps+100, 4))
+	later := e.ModTime.Add(time.Second)
+	if err := os.Chtimes(filepath.Join(dir, "f.bin"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	scan(t, s)
+	if _, err := s.ReadPiece(e.ID, 0, make([]byte, ps)); err == nil {
+		t.Fatal("old content still readable after the rescan")
+	}
+	if _, err := sec.File.ReadAt(make([]byte, 1), 0); err != nil {
+		t.Fatalf("section's file closed while in use: %v", err)
+	}
+	sec.Release()
+}
+
 func TestShare_FreeBytes(t *testing.T) {
 	s := openShare(t, t.TempDir(), ps)
 	n, err := s.FreeBytes()

@@ -127,11 +127,15 @@ func (c *Conn) throttled(n int) error {
 // Write that follows reports that better (net.Pipe fails SetDeadline once
 // the other end is closed, where a read would say io.EOF).
 func (c *Conn) write(p []byte) error {
+	c.setWriteDeadline()
+	_, err := c.nc.Write(p)
+	return err
+}
+
+func (c *Conn) setWriteDeadline() {
 	if c.timeout > 0 {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
 	}
-	_, err := c.nc.Write(p)
-	return err
 }
 
 // Receive waits up to wait for the next frame's header (wait <= 0 means

@@ -1,0 +1,62 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+)
+
+// SendPieceFile writes a Piece frame whose data is size bytes of f at off,
+// the same bytes on the wire as Send(&Piece{...}). Where the connection
+// and the file allow it (a TCP socket and a regular file on Linux) the
+// data goes from the page cache to the socket with sendfile, never through
+// user space; otherwise it is read in chunks into the connection's buffer.
+// Like Send, every 64 KiB chunk is throttled and has its own deadline.
+//
+// The header is written before the data is read: if the file turns out
+// shorter than size, the frame cannot be completed, the error wraps
+// io.ErrUnexpectedEOF and the connection must be closed.
+func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, size int) error {
+	if size < 0 || pieceFixed+size > MaxPayload {
+		return tooLarge(pieceFixed + size)
+	}
+	b := append(c.wbuf[:0], Version, uint8(TypePiece))
+	b = binary.BigEndian.AppendUint32(b, uint32(pieceFixed+size))
+	b = append(b, id[:]...)
+	b = binary.BigEndian.AppendUint32(b, index)
+	c.wbuf = b
+	if err := c.write(b); err != nil {
+		return err
+	}
+	send := c.fileSender(f)
+	for done := 0; done < size; {
+		k := min(size-done, chunkSize)
+		if err := c.throttled(k); err != nil {
+			return err
+		}
+		c.setWriteDeadline()
+		if err := send(off+int64(done), k); err != nil {
+			return fmt.Errorf("send piece %d: %w", index, err)
+		}
+		done += k
+	}
+	return nil
+}
+
+// copyChunk is the portable way: read the chunk into the write buffer and
+// write it.
+func (c *Conn) copyChunk(f *os.File, off int64, k int) error {
+	if cap(c.wbuf) < k {
+		c.wbuf = make([]byte, 0, chunkSize)
+	}
+	buf := c.wbuf[:k]
+	if _, err := f.ReadAt(buf, off); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	_, err := c.nc.Write(buf)
+	return err
+}

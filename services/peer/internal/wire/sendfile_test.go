@@ -1,0 +1,161 @@
+package wire_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// pieceFile writes data to a temporary file and opens it.
+func pieceFile(t *testing.T, data []byte) *os.File {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "piece.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+	})
+	return client, server
+}
+
+func TestConn_SendPieceFileWritesTheSameBytesAsSend(t *testing.T) {
+	file := pattern(3*chunk + 5000)
+	id := [32]byte{7, 7, 7}
+	tests := []struct {
+		name      string
+		off, size int
+	}{
+		{"whole file", 0, len(file)},
+		{"middle piece", chunk + 17, chunk + 100},
+		{"one byte", 9, 1},
+		{"empty", 0, 0},
+	}
+	for _, tc := range tests {
+		data := file[tc.off : tc.off+tc.size]
+		want := encode(t, &wire.Piece{ID: id, Index: 3, Data: data})
+
+		t.Run(tc.name+"/tcp (sendfile)", func(t *testing.T) {
+			f := pieceFile(t, file)
+			a, b := tcpPair(t)
+			c := wire.NewConn(a, 5*time.Second)
+			var throttled int
+			c.SetThrottle(func(n int) error { throttled += n; return nil })
+			got := make(chan []byte, 1)
+			go func() {
+				buf := make([]byte, len(want))
+				_, err := io.ReadFull(b, buf)
+				if err != nil {
+					buf = nil
+				}
+				got <- buf
+			}()
+			if err := c.SendPieceFile(id, 3, f, int64(tc.off), tc.size); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(<-got, want) {
+				t.Fatal("bytes on the socket differ from Send's frame")
+			}
+			if throttled != tc.size {
+				t.Fatalf("throttle total %d, want %d", throttled, tc.size)
+			}
+		})
+
+		t.Run(tc.name+"/not a socket (copy)", func(t *testing.T) {
+			f := pieceFile(t, file)
+			fc := &fakeConn{}
+			c := wire.NewConn(fc, time.Second)
+			if err := c.SendPieceFile(id, 3, f, int64(tc.off), tc.size); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(fc.written(), want) {
+				t.Fatal("bytes written differ from Send's frame")
+			}
+			for i, w := range fc.writes {
+				if len(w) > chunk+wire.HeaderSize {
+					t.Errorf("write %d is %d bytes, over a chunk", i, len(w))
+				}
+			}
+		})
+	}
+}
+
+func TestConn_SendPieceFileReportsAShortFile(t *testing.T) {
+	for _, name := range []string{"tcp", "copy"} {
+		t.Run(name, func(t *testing.T) {
+			f := pieceFile(t, pattern(1000))
+			var nc net.Conn = &fakeConn{}
+			if name == "tcp" {
+				a, b := tcpPair(t)
+				go io.Copy(io.Discard, b)
+				nc = a
+			}
+			c := wire.NewConn(nc, time.Second)
+			err := c.SendPieceFile([32]byte{}, 0, f, 500, 1000)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
+			}
+		})
+	}
+}
+
+func TestConn_SendPieceFileTimesOutOnAStalledReader(t *testing.T) {
+	// Nobody reads: once the socket buffers fill, sendfile waits for
+	// writability and the per-chunk deadline ends it.
+	f := pieceFile(t, make([]byte, wire.MaxPayload-64))
+	a, _ := tcpPair(t)
+	c := wire.NewConn(a, 200*time.Millisecond)
+	err := c.SendPieceFile([32]byte{}, 0, f, 0, wire.MaxPayload-64)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline error", err)
+	}
+}
+
+func TestConn_SendPieceFileRefusesOversizedPieces(t *testing.T) {
+	fc := &fakeConn{}
+	c := wire.NewConn(fc, time.Second)
+	f := pieceFile(t, pattern(10))
+	if err := c.SendPieceFile([32]byte{}, 0, f, 0, wire.MaxPayload); !errors.Is(err, wire.ErrFrameTooLarge) {
+		t.Fatalf("err = %v, want ErrFrameTooLarge", err)
+	}
+	if len(fc.writes) != 0 {
+		t.Fatal("wrote a header for a piece it refused")
+	}
+}
