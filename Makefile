@@ -92,7 +92,7 @@ ps: ## show the stack's containers and their health
 build: ## compile every service and client into ./bin
 	@mkdir -p bin
 	@for m in $(SVC_MODULES); do \
-		case "$$(basename $$m)" in platform|bench) continue;; esac; \
+		case "$$(basename $$m)" in platform|bench|soak) continue;; esac; \
 		echo "go build $$m"; \
 		(cd $$m && go build -o $(CURDIR)/bin/$$(basename $$m) . && go build -o $(CURDIR)/bin/ ./cmd/...); \
 	done
@@ -172,6 +172,12 @@ bench: build ## each server beside its anchors (plain Go, fortio, socat, nginx) 
 .PHONY: bench-go
 bench-go: ## Go benchmarks of every module, with allocations (hot paths, the 1 GiB peer transfer)
 	@for m in $(SVC_MODULES); do echo "go test -bench $$m"; (cd $$m && go test -run '^$$' -bench . -benchmem ./...); done
+
+.PHONY: soak
+SOAK_FLAGS ?=
+soak: build ## soak on loopback, about 4 min: tcp-echo at 10,000 connections, a UDP flood, slowloris on http-hello, a 10-node peer swarm; figures and checks. SOAK_FLAGS (-only tcp,udp -scale 0.1 -json)
+	@go build -o bin/netlab-soak ./services/soak
+	bin/netlab-soak -bin bin $(SOAK_FLAGS)
 
 .PHONY: bench-tools
 bench-tools: ## install the anchors this machine can: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2

@@ -1,0 +1,3 @@
+module github.com/netlab/netlab/services/soak
+
+go 1.26.0
