@@ -28,6 +28,10 @@ type peerConn struct {
 	closed    chan struct{}
 	mu        sync.Mutex
 	err       error
+
+	// pieceBuf is the pooled buffer the read loop's current Receive reads
+	// piece data into (see pieceBuffer); only the read loop uses it.
+	pieceBuf *[]byte
 }
 
 type call struct {
@@ -35,7 +39,7 @@ type call struct {
 }
 
 // reply is an answer detached from the connection's read buffer: piece
-// data is copied into a pooled buffer the caller returns with release.
+// data is in a pooled buffer the caller returns with release.
 type reply struct {
 	msg wire.Message
 	buf *[]byte
@@ -67,6 +71,7 @@ func (n *Node) dial(ctx context.Context, addr string) (*peerConn, error) {
 		pending: make(chan *call, n.cfg.RequestsPerPeer*n.cfg.MaxDownloads+16),
 		closed:  make(chan struct{}),
 	}
+	wc.SetPieceBuffers(pc.pieceBuffer)
 	go pc.readLoop()
 	return pc, nil
 }
@@ -123,7 +128,7 @@ func (pc *peerConn) readLoop() {
 			pc.failPending()
 			return
 		}
-		r := detach(msg)
+		r := pc.detach(msg)
 		if e, ok := msg.(*wire.Error); ok {
 			err := fmt.Errorf("peer error %s: %s", e.Code, e.Message)
 			pc.close(err)
@@ -135,10 +140,27 @@ func (pc *peerConn) readLoop() {
 	}
 }
 
-// detach copies what aliases the read buffer.
-func detach(msg wire.Message) reply {
+// pieceBuffer hands Receive a pooled buffer to read piece data into, so
+// the data outlives the next Receive without a copy. A length no piece
+// has is left to the connection's buffer (it fails verification anyway).
+func (pc *peerConn) pieceBuffer(n int) []byte {
+	if n > content.MaxPieceSize {
+		return nil
+	}
+	pc.pieceBuf = getBuffer(n)
+	return *pc.pieceBuf
+}
+
+// detach copies what aliases the read buffer; piece data read into a
+// pooled buffer (pieceBuffer) goes with the reply as it is.
+func (pc *peerConn) detach(msg wire.Message) reply {
+	own := pc.pieceBuf
+	pc.pieceBuf = nil
 	switch m := msg.(type) {
 	case *wire.Piece:
+		if own != nil && len(m.Data) > 0 && &m.Data[0] == &(*own)[0] {
+			return reply{msg: m, buf: own}
+		}
 		if len(m.Data) > content.MaxPieceSize {
 			// Too long for any piece: it fails verification by its length.
 			return reply{msg: &wire.Piece{ID: m.ID, Index: m.Index, Data: append([]byte(nil), m.Data...)}}

@@ -25,6 +25,7 @@ type Conn struct {
 	rbuf     []byte
 	wbuf     []byte
 	throttle func(n int) error
+	pieceBuf func(n int) []byte
 }
 
 // NewConn wraps c. timeout bounds every read and write call: payloads are
@@ -48,6 +49,14 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // len(Data)). It may block; a non-nil error aborts the write and is
 // returned by Send. Call it before the first Send.
 func (c *Conn) SetThrottle(f func(n int) error) { c.throttle = f }
+
+// SetPieceBuffers makes Receive read the data of each Piece frame straight
+// into a buffer from get, called with the data length once the frame's
+// header is in; Piece.Data then belongs to the caller and outlives the
+// next Receive without a copy. get may return nil (e.g. for a length no
+// piece has) to use the connection's own buffer instead. Call it before
+// the first Receive.
+func (c *Conn) SetPieceBuffers(get func(n int) []byte) { c.pieceBuf = get }
 
 // Close closes the underlying connection.
 func (c *Conn) Close() error { return c.nc.Close() }
@@ -177,11 +186,45 @@ func (c *Conn) Receive(wait time.Duration) (Message, error) {
 	} else {
 		c.setReadDeadline(0)
 	}
+	if t == TypePiece && c.pieceBuf != nil && n > pieceFixed {
+		if p, ok, err := c.receivePiece(n, before); ok {
+			return p, err
+		}
+	}
 	c.rbuf, err = readPayload(c.br, c.rbuf, n, before)
 	if err != nil {
 		return nil, err
 	}
 	return Decode(t, c.rbuf)
+}
+
+// receivePiece reads a Piece payload of n bytes with its data in a buffer
+// from pieceBuf. ok is false, with nothing read, when pieceBuf declines.
+func (c *Conn) receivePiece(n int, before func()) (p *Piece, ok bool, err error) {
+	data := c.pieceBuf(n - pieceFixed)
+	if len(data) != n-pieceFixed {
+		return nil, false, nil
+	}
+	c.rbuf, err = readPayload(c.br, c.rbuf, pieceFixed, before)
+	if err != nil {
+		return nil, true, err
+	}
+	p = &Piece{ID: [32]byte(c.rbuf[:32]), Index: binary.BigEndian.Uint32(c.rbuf[32:pieceFixed]), Data: data}
+	for got := 0; got < len(data); {
+		k := min(len(data)-got, chunkSize)
+		if before != nil {
+			before()
+		}
+		m, err := io.ReadFull(c.br, data[got:got+k])
+		got += m
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, true, err
+		}
+	}
+	return p, true, nil
 }
 
 // setReadDeadline ignores errors for the reason given at write.

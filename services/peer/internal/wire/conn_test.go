@@ -438,3 +438,49 @@ func TestConn_ReceiveReusesBuffer(t *testing.T) {
 		t.Fatalf("%v allocations per Receive of a piece", allocs)
 	}
 }
+
+func TestConn_ReceiveReadsPieceDataIntoCallersBuffers(t *testing.T) {
+	first := wire.Piece{ID: [32]byte{1}, Index: 7, Data: pattern(3*chunk + 11)}
+	second := wire.Piece{ID: [32]byte{2}, Index: 8, Data: pattern(100)}
+	tooBig := wire.Piece{ID: [32]byte{3}, Index: 9, Data: pattern(5000)}
+	stream := bytes.Join([][]byte{encode(t, first), encode(t, second), encode(t, tooBig), encode(t, wire.GetCatalog{})}, nil)
+	c := wire.NewConn(&fakeConn{r: bytes.NewReader(stream)}, time.Second)
+	var given [][]byte
+	c.SetPieceBuffers(func(n int) []byte {
+		if n > 4096 && n < 10000 {
+			return nil // declined: the connection's own buffer is used
+		}
+		b := make([]byte, n)
+		given = append(given, b)
+		return b
+	})
+	var got []wire.Message
+	for range 4 {
+		m, err := c.Receive(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	for i, want := range []wire.Piece{first, second, tooBig} {
+		p, ok := got[i].(*wire.Piece)
+		if !ok || p.ID != want.ID || p.Index != want.Index || !bytes.Equal(p.Data, want.Data) {
+			t.Fatalf("message %d = %v, want piece %d", i, got[i], want.Index)
+		}
+	}
+	if len(given) != 2 || &given[0][0] != &got[0].(*wire.Piece).Data[0] || &given[1][0] != &got[1].(*wire.Piece).Data[0] {
+		t.Fatal("piece data was not read into the caller's buffers")
+	}
+	if _, ok := got[3].(*wire.GetCatalog); !ok {
+		t.Fatalf("stream out of step after the pieces: %v", got[3])
+	}
+}
+
+func TestConn_ReceiveIntoCallersBufferReportsATruncatedPiece(t *testing.T) {
+	frame := encode(t, wire.Piece{Data: pattern(2 * chunk)})
+	c := wire.NewConn(&fakeConn{r: bytes.NewReader(frame[:len(frame)-10])}, time.Second)
+	c.SetPieceBuffers(func(n int) []byte { return make([]byte, n) })
+	if _, err := c.Receive(0); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
+	}
+}
