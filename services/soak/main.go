@@ -189,10 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.json {
 		table = io.Discard
 	}
-	res := report.Run{Started: time.Now()}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		res.LoadAvg = strings.TrimSpace(string(b))
-	}
+	res := report.Run{Started: time.Now(), LoadAvg: loadAvg()}
 	fmt.Fprintf(log, "netlab-soak: phases %s, scale %g, timeout %s, open-file limit %d, load average %s\n",
 		strings.Join(o.only, ","), o.scale, o.timeout, limit, res.LoadAvg)
 	add := func(ph report.Phase) {
@@ -221,6 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(log, "netlab-soak: waiting for tcp-echo's memory")
 		add(finish(ctx))
 	}
+	res.LoadAvgEnd = loadAvg()
 	res.Finish(time.Since(res.Started))
 	if o.json {
 		if err := res.WriteJSON(stdout); err != nil {
@@ -234,6 +232,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// loadAvg is the host's 1, 5 and 15 minute load averages: other work on
+// the machine shows in every figure.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func runPhase(ctx context.Context, name string, o options, procs *proc.Group, log io.Writer) (report.Phase, func(context.Context) report.Phase) {

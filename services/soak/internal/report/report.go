@@ -97,10 +97,11 @@ type Run struct {
 	Started time.Time `json:"started"`
 	// LoadAvg is the host's /proc/loadavg at the start: figures from a
 	// busy machine read differently.
-	LoadAvg string        `json:"loadavg,omitempty"`
-	Elapsed time.Duration `json:"elapsed_ns"`
-	Phases  []Phase       `json:"phases"`
-	Passed  bool          `json:"passed"`
+	LoadAvg    string        `json:"loadavg,omitempty"`
+	LoadAvgEnd string        `json:"loadavg_end,omitempty"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
+	Phases     []Phase       `json:"phases"`
+	Passed     bool          `json:"passed"`
 }
 
 // Finish sets Passed: every phase passed, and there was at least one.
@@ -165,6 +166,9 @@ func WriteSummary(w io.Writer, r *Run) {
 		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\n", p.Name, verdict(p.Passed()), p.Elapsed.Round(100*time.Millisecond), line)
 	}
 	tw.Flush()
+	if r.LoadAvg != "" {
+		fmt.Fprintf(w, "host load average (/proc/loadavg) at start: %s; at end: %s\n", r.LoadAvg, r.LoadAvgEnd)
+	}
 	fmt.Fprintf(w, "soak %s in %s\n", verdict(r.Passed), r.Elapsed.Round(100*time.Millisecond))
 }
 

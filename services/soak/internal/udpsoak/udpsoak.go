@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,6 +82,7 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 		return err
 	}
 	kernelBefore, _ := udpRcvbufErrors()
+	serverDropsBefore, _ := udpSocketDrops(port)
 
 	pin := -1
 	if cpus, err := proc.AllowedCPUs(); err == nil && len(cpus) > 1 && !cfg.Unpinned {
@@ -90,6 +92,11 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 		ph.Note("the flooders are not pinned to a CPU")
 	}
 	cpuBefore, _ := srv.CPU()
+	// Each flooder keeps a P busy; more Ps keep the polite client's
+	// goroutines from queueing behind them (its RTT is measured here).
+	prevProcs := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(prevProcs + cfg.Flooders)
+	defer runtime.GOMAXPROCS(prevProcs)
 
 	warmup := min(5*time.Second, cfg.Duration/6)
 	sampler := watch.Start(ctx, metrics, time.Second)
@@ -118,7 +125,11 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 		sampler.Stop()
 		return fmt.Errorf("client: %w", err)
 	}
-	res := politeClient(floodCtx, good, cfg.Rate, cfg.Duration)
+	clientPort := good.LocalAddr().(*net.UDPAddr).Port
+	var clientDrops int64 = -1
+	res := politeClient(floodCtx, good, cfg.Rate, cfg.Duration, func() {
+		clientDrops, _ = udpSocketDrops(clientPort)
+	})
 	wg.Wait()
 	series, scrapeErrs := sampler.Stop()
 	if ctx.Err() != nil {
@@ -131,6 +142,7 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 		return err
 	}
 	kernelAfter, kerr := udpRcvbufErrors()
+	serverDropsAfter, serr := udpSocketDrops(port)
 
 	ph.Add("flood datagrams sent", float64(flood.sent.Load()), "")
 	ph.Add("flood rate", float64(flood.sent.Load())/elapsed.Seconds(), "/s")
@@ -143,8 +155,14 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	ph.Add("responder replies sent", delta("netlab_udp_responder_replies_sent_total"), "")
 	ph.Add("responder dropped rate_limited", delta("netlab_udp_responder_dropped_total", "reason", "rate_limited"), "")
 	ph.Add("responder dropped, other reasons", delta("netlab_udp_responder_dropped_total")-delta("netlab_udp_responder_dropped_total", "reason", "rate_limited"), "")
+	if serr == nil {
+		ph.Add("kernel drops at the responder's sockets (receive buffer full)", float64(serverDropsAfter-serverDropsBefore), "")
+	}
+	if clientDrops >= 0 {
+		ph.Add("kernel drops at the client's socket", float64(clientDrops), "")
+	}
 	if kerr == nil {
-		ph.Add("kernel UDP receive-buffer drops (whole host)", float64(kernelAfter-kernelBefore), "")
+		ph.Add("kernel UDP receive-buffer drops, whole host", float64(kernelAfter-kernelBefore), "")
 	}
 	ph.Add("client probes sent", float64(res.sent), "")
 	ph.Add("client replies received", float64(res.received), "")
@@ -245,8 +263,9 @@ type clientResult struct {
 }
 
 // politeClient sends rate probes per second for d, each with its own
-// sequence number, and counts the distinct ones answered intact.
-func politeClient(ctx context.Context, c *net.UDPConn, rate int, d time.Duration) clientResult {
+// sequence number, and counts the distinct ones answered intact. It calls
+// beforeClose just before it closes c.
+func politeClient(ctx context.Context, c *net.UDPConn, rate int, d time.Duration, beforeClose func()) clientResult {
 	run := randomRun()
 	n := int(d.Seconds()*float64(rate)) + rate
 	sentAt := make([]atomic.Int64, n)
@@ -293,6 +312,7 @@ loop:
 	tick.Stop()
 	// The last replies have a second to arrive.
 	time.Sleep(time.Second)
+	beforeClose()
 	c.Close()
 	<-readerDone
 	var got []time.Duration
@@ -321,6 +341,39 @@ func udpRcvbufErrors() (int64, error) {
 		return 0, err
 	}
 	return snmpField(string(data), "Udp", "RcvbufErrors")
+}
+
+// udpSocketDrops sums the drops column of /proc/net/udp over the sockets
+// bound to local port port: datagrams the kernel discarded at those
+// sockets because their receive buffers were full.
+func udpSocketDrops(port int) (int64, error) {
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return 0, err
+	}
+	return socketDrops(string(data), port)
+}
+
+func socketDrops(table string, port int) (int64, error) {
+	want := fmt.Sprintf(":%04X", port)
+	var total int64
+	found := false
+	for line := range strings.Lines(table) {
+		f := strings.Fields(line)
+		if len(f) < 13 || !strings.HasSuffix(f[1], want) {
+			continue
+		}
+		n, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/net/udp: %w", err)
+		}
+		total += n
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("/proc/net/udp: no socket on port %d", port)
+	}
+	return total, nil
 }
 
 // snmpField reads one counter of /proc/net/snmp, where each protocol has a

@@ -52,3 +52,20 @@ func TestSNMPField(t *testing.T) {
 		t.Error("missing field: no error")
 	}
 }
+
+func TestSocketDrops(t *testing.T) {
+	table := `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  100: 0100007F:3039 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1001 2 0000000000000000 120
+  101: 0100007F:3039 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1002 2 0000000000000000 30
+  102: C800007F:D431 0100007F:3039 01 00000000:00000000 00:00000000 00000000     0        0 1003 2 0000000000000000 0
+`
+	if got, err := socketDrops(table, 12345); err != nil || got != 150 {
+		t.Errorf("drops on 12345 = %d, %v; want 150 (both reuseport sockets)", got, err)
+	}
+	if got, err := socketDrops(table, 0xD431); err != nil || got != 0 {
+		t.Errorf("drops on the client port = %d, %v; want 0", got, err)
+	}
+	if _, err := socketDrops(table, 9); err == nil {
+		t.Error("no socket on port 9: no error")
+	}
+}
