@@ -16,7 +16,7 @@ func TestParseFlags_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(o.only, phaseNames) || o.tcpConns != 10000 || o.tcpHold != time.Minute || o.timeout != 5*time.Minute || o.peerMiB != 256 {
+	if !slices.Equal(o.only, phaseNames) || o.tcpConns != 10000 || o.tcpHold != time.Minute || o.timeout != 6*time.Minute || o.peerMiB != 256 {
 		t.Errorf("defaults = %+v", o)
 	}
 }

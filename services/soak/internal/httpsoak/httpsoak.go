@@ -122,7 +122,9 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	after, err := watch.Take(ctx, metrics)
+	// Every client gone: the server's goroutines and files must come back.
+	tr.CloseIdleConnections()
+	after, settledIn, err := waitBaseline(ctx, metrics, before, 15*time.Second)
 	if err != nil {
 		return err
 	}
@@ -164,6 +166,11 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	ph.Add("server open fds peak", float64(peak.FDs), "")
 	ph.Add("server 503s (MAX_CONCURRENT)", after.Metrics.Sum("netlab_http_hello_requests_rejected_total"), "")
 	ph.Add("failed scrapes", float64(scrapeErrs), "")
+	ph.AddText("server goroutines before / after the clients left", fmt.Sprintf("%d / %d", before.Goroutines, after.Goroutines))
+	ph.AddText("server open fds before / after the clients left", fmt.Sprintf("%d / %d", before.FDs, after.FDs))
+	if settledIn >= 0 {
+		ph.Add("time for them to come back", settledIn.Seconds(), "s")
+	}
 
 	ph.Check(report.AtLeast("normal requests succeeded", float64(all.ok), 1, ""))
 	ph.Check(report.AtMost("normal requests failed", float64(all.failed), 0, ""))
@@ -172,10 +179,40 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	// not held until the run ended.
 	ph.Check(report.AtLeast("slow connections cut off", float64(len(lifetimes)), float64(cfg.Slow), ""))
 	ph.Check(report.AtMost("slow lifetime when cut, median", report.Percentile(lifetimes, 0.5).Seconds(), (readHeaderTimeout + trickle).Seconds(), "s"))
+	ph.Check(report.AtMost(fmt.Sprintf("goroutines back to baseline (+%d)", slack), float64(after.Goroutines), float64(before.Goroutines+slack), ""))
+	ph.Check(report.AtMost(fmt.Sprintf("open fds back to baseline (+%d)", slack), float64(after.FDs), float64(before.FDs+slack), ""))
 	if exited, exitErr := srv.Exited(); exited {
 		return fmt.Errorf("http-hello exited during the soak: %v\n%s", exitErr, srv.Stderr())
 	}
 	return nil
+}
+
+// slack is what "back to baseline" allows: a /metrics scrape in flight
+// holds a goroutine or two and a socket.
+const slack = 5
+
+// waitBaseline polls the server until its goroutines and files are within
+// slack of base, or bound passes. It returns the last snapshot and how long
+// that took (-1: it did not).
+func waitBaseline(ctx context.Context, metrics string, base watch.Snapshot, bound time.Duration) (watch.Snapshot, time.Duration, error) {
+	start := time.Now()
+	for {
+		now, err := watch.Take(ctx, metrics)
+		if err != nil {
+			return now, -1, err
+		}
+		if now.Goroutines <= base.Goroutines+slack && now.FDs <= base.FDs+slack {
+			return now, time.Since(start), nil
+		}
+		if time.Since(start) >= bound {
+			return now, -1, nil
+		}
+		select {
+		case <-ctx.Done():
+			return now, -1, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 type loadResult struct {

@@ -30,7 +30,9 @@ type Config struct {
 	Hold   time.Duration // how long all of them stay open
 	Settle time.Duration // bound on the wait for goroutines and files to return to baseline
 	// RSSWait bounds the wait for memory, from the moment the clients
-	// left: the periodic GC (2 min) plus time for the scavenger.
+	// left. Go frees dead goroutines' stacks at the next GC and pooled
+	// echo buffers at the one after; an idle server's GCs are the
+	// periodic ones, two minutes apart.
 	RSSWait time.Duration
 }
 
@@ -276,6 +278,7 @@ func (m *memoryCheck) wait(ctx context.Context, bound time.Duration, ph *report.
 	ph.Add("RSS now", report.MiB(now.RSS), "MiB")
 	ph.Add("time since the clients left", time.Since(m.closed).Seconds(), "s")
 	ph.Add("server GCs since the clients left", now.Metrics.Sum("go_gc_duration_seconds_count")-m.gcs, "")
+	ph.Add("server heap in use, baseline", report.MiB(int64(m.base.Metrics.Sum("go_memstats_heap_inuse_bytes"))), "MiB")
 	ph.Add("server heap in use now", report.MiB(int64(now.Metrics.Sum("go_memstats_heap_inuse_bytes"))), "MiB")
 	ph.Add("server stacks in use now", report.MiB(int64(now.Metrics.Sum("go_memstats_stack_inuse_bytes"))), "MiB")
 	ph.Add("goroutines now", float64(now.Goroutines), "")
