@@ -165,9 +165,12 @@ prune-images: # images a rebuild superseded (untagged, labelled netlab); the lay
 
 .PHONY: bench
 BENCH_FLAGS ?= -reps 5 -duration 5s
-bench: build ## each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
+# BENCH_CONTAINERS=1 adds each service's image on a bridge network as a row.
+BENCH_CONTAINERS ?=
+bench: build $(if $(BENCH_CONTAINERS),images) ## each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
 	@go build -o bin/netlab-bench ./services/bench
-	bin/netlab-bench -bin bin $(BENCH_FLAGS) -doc docs/benchmarks.md -chart docs/benchmarks.png
+	bin/netlab-bench -bin bin $(BENCH_FLAGS) $(if $(BENCH_CONTAINERS),-containers -image-prefix $(IMAGE_PREFIX) -image-tag $(TAG)) \
+		-doc docs/benchmarks.md -chart docs/benchmarks.png
 
 .PHONY: bench-go
 bench-go: ## Go benchmarks of every module, with allocations (hot paths, the 1 GiB peer transfer)

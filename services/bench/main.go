@@ -49,6 +49,9 @@ func run(ctx context.Context, args []string) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	doc := fs.String("doc", "", "update the generated section of this markdown file")
 	chart := fs.String("chart", "", "write a PNG chart here")
+	containers := fs.Bool("containers", false, "also run netlab's images (make images) on a bridge network, driven from the host")
+	imagePrefix := fs.String("image-prefix", "netlab", "image name prefix for -containers")
+	imageTag := fs.String("image-tag", "dev", "image tag for -containers")
 	profile := fs.String("profile", "", "also measure netlab and each goal's anchor once under perf, writing reports to this directory")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -69,6 +72,15 @@ func run(ctx context.Context, args []string) int {
 	}
 	defer os.RemoveAll(work)
 	cfg := bench.Config{Bin: *bin, Self: self, Duration: *dur, WorkDir: work}
+	if *containers {
+		cs, err := bench.OpenContainers(ctx, *imagePrefix, *imageTag, []string{"tcp-echo", "udp-responder", "http-hello", "peer"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "netlab-bench: -containers:", err)
+			return 2
+		}
+		defer cs.Close()
+		cfg.Containers = cs
+	}
 	all := []bench.Workload{cfg.LoopbackCeiling(), cfg.TCPBulk(), cfg.TCPRequestResponse(50), cfg.TCPRequestResponse(200), cfg.UDPRequestReply(50), cfg.HTTPHello(), cfg.PeerTransfer()}
 	var chosen []bench.Workload
 	want := strings.Split(*only, ",")

@@ -24,6 +24,11 @@ type Proc struct {
 	Addr string // host:port the load goes to
 	cmd  *exec.Cmd
 	done chan error
+
+	// Set for servers that are not a child process (containers).
+	command string
+	cpu     func() (time.Duration, error)
+	stop    func()
 }
 
 // StartProc runs argv with env added to the environment and waits until
@@ -77,6 +82,9 @@ func waitTCP(ctx context.Context, addr string) error {
 // Command is the server's process name as the kernel shows it (comm:
 // the program's file name, cut to 15 bytes).
 func (p *Proc) Command() string {
+	if p.command != "" {
+		return p.command
+	}
 	name := filepath.Base(p.cmd.Path)
 	if len(name) > 15 {
 		name = name[:15]
@@ -88,6 +96,9 @@ func (p *Proc) Command() string {
 // process it started (nginx's workers, socat's per-connection children;
 // children that exited are in their parent's cutime/cstime).
 func (p *Proc) CPU() (time.Duration, error) {
+	if p.cpu != nil {
+		return p.cpu()
+	}
 	pgid := p.cmd.Process.Pid
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -140,6 +151,10 @@ func procTimes(pid int) (pgrp int, ticks int64, err error) {
 
 // Stop ends the process group: SIGTERM, then SIGKILL after 5 s.
 func (p *Proc) Stop() {
+	if p.stop != nil {
+		p.stop()
+		return
+	}
 	pgid := -p.cmd.Process.Pid
 	_ = syscall.Kill(pgid, syscall.SIGTERM)
 	select {

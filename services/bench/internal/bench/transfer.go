@@ -151,8 +151,16 @@ func (c Config) PeerTransfer() Workload {
 		if err := prepare(); err != nil {
 			return Sample{}, err
 		}
-		return c.peerTransfer(ctx, dir)
+		return c.peerTransfer(ctx, dir, c.nativeNode)
 	}})
+	if c.Containers != nil {
+		w.Targets = append(w.Targets, Target{Name: "netlab-container", Command: "server", Measure: func(ctx context.Context) (Sample, error) {
+			if err := prepare(); err != nil {
+				return Sample{}, err
+			}
+			return c.peerTransfer(ctx, dir, c.containerNode)
+		}})
+	}
 	if nc, ok := lookTool("nc"); ok {
 		w.Targets = append(w.Targets, Target{Name: "nc", Command: "nc", Measure: func(ctx context.Context) (Sample, error) {
 			if err := prepare(); err != nil {
@@ -186,22 +194,42 @@ func (c Config) PeerTransfer() Workload {
 	return w
 }
 
+// nodeStarter starts a peer node sharing the directory share, and returns
+// it with its admin address.
+type nodeStarter func(ctx context.Context, name, share string, env ...string) (*Proc, string, error)
+
+// nativeNode runs bin/peer on loopback.
+func (c Config) nativeNode(ctx context.Context, name, share string, env ...string) (*Proc, string, error) {
+	addr, err := portAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	admin, _ := portAddr()
+	p, err := StartProc(ctx, name, addr, append([]string{
+		"LISTEN_ADDR=" + addr, "ADMIN_ADDR=" + admin, "SHARE_DIR=" + share,
+	}, append(peerBenchEnv, env...)...), nil, filepath.Join(c.Bin, "peer"))
+	return p, admin, err
+}
+
+// containerNode runs the peer image with share mounted as /share; the
+// image's user must own it.
+func (c Config) containerNode(ctx context.Context, name, share string, env ...string) (*Proc, string, error) {
+	if err := os.Chown(share, containerUID, containerUID); err != nil {
+		return nil, "", fmt.Errorf("%s: the container's user must own %s: %w", name, share, err)
+	}
+	return c.Containers.Start(ctx, "peer", "8001", append(peerBenchEnv, env...), share+":/share")
+}
+
+// containerUID is the numeric user the images run as.
+const containerUID = 65532
+
+// peerBenchEnv makes nodes see files and each other at once.
+var peerBenchEnv = []string{"LOG_LEVEL=warn", "REFRESH_INTERVAL=200ms", "SCAN_INTERVAL=200ms", "SCAN_SETTLE=0s"}
+
 // peerTransfer starts a source node sharing dir/src and a fresh
 // destination node, and times the destination's download of the file.
-func (c Config) peerTransfer(ctx context.Context, dir string) (Sample, error) {
-	node := func(name, share string, env ...string) (*Proc, string, error) {
-		addr, err := portAddr()
-		if err != nil {
-			return nil, "", err
-		}
-		admin, _ := portAddr()
-		p, err := StartProc(ctx, name, addr, append([]string{
-			"LISTEN_ADDR=" + addr, "ADMIN_ADDR=" + admin, "SHARE_DIR=" + share, "LOG_LEVEL=warn",
-			"REFRESH_INTERVAL=200ms", "SCAN_INTERVAL=200ms", "SCAN_SETTLE=0s",
-		}, env...), nil, filepath.Join(c.Bin, "peer"))
-		return p, admin, err
-	}
-	src, srcAdmin, err := node("peer source", filepath.Join(dir, "src"))
+func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) (Sample, error) {
+	src, srcAdmin, err := node(ctx, "peer source", filepath.Join(dir, "src"))
 	if err != nil {
 		return Sample{}, err
 	}
@@ -228,7 +256,7 @@ func (c Config) peerTransfer(ctx context.Context, dir string) (Sample, error) {
 		return Sample{}, err
 	}
 	defer os.RemoveAll(dstDir)
-	dst, dstAdmin, err := node("peer destination", dstDir, "PEERS="+src.Addr)
+	dst, dstAdmin, err := node(ctx, "peer destination", dstDir, "PEERS="+src.Addr)
 	if err != nil {
 		return Sample{}, err
 	}

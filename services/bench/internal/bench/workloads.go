@@ -22,6 +22,21 @@ type Config struct {
 	Self     string        // this program, for the Go anchors
 	Duration time.Duration // per measurement
 	WorkDir  string        // scratch space (nginx config)
+	// Containers, when set, adds a netlab-container row to each workload:
+	// the service's image on a bridge network.
+	Containers *Containers
+}
+
+// withContainer puts the container row after netlab's own.
+func (c Config) withContainer(ts []Target, service, port string, env ...string) []Target {
+	if c.Containers == nil {
+		return ts
+	}
+	t := Target{Name: "netlab-container", Start: func(ctx context.Context) (*Proc, error) {
+		p, _, err := c.Containers.Start(ctx, service, port, append([]string{"LOG_LEVEL=warn"}, env...))
+		return p, err
+	}}
+	return append(ts[:1:1], append([]Target{t}, ts[1:]...)...)
 }
 
 // lookTool finds an anchor tool on PATH or in ~/go/bin.
@@ -97,7 +112,7 @@ func (c Config) tcpEchoTargets() []Target {
 	} else {
 		ts = append(ts, missing("socat", "make bench-tools: apt-get install socat"))
 	}
-	return ts
+	return c.withContainer(ts, "tcp-echo", "65432", "MAX_CONNS=20000")
 }
 
 // runJSON runs a netlab client and decodes its --json output.
@@ -212,6 +227,7 @@ func (c Config) HTTPHello() Workload {
 		w.Targets = append(w.Targets, missing("nginx", "make bench-tools: apt-get install nginx-light"))
 		w.Reference = "go-net-http"
 	}
+	w.Targets = c.withContainer(w.Targets, "http-hello", "8000", "ACCESS_LOG=false", "MAX_CONCURRENT=100000")
 	if wrk, ok := lookTool("wrk"); ok {
 		w.About = fmt.Sprintf("wrk -t1 -c50 -d%s GET / (the load generator of the goal's reference figures)", c.Duration)
 		w.Drive = func(ctx context.Context, addr string) (Sample, error) {
@@ -343,6 +359,7 @@ func (c Config) UDPRequestReply(sockets int) Workload {
 	} else {
 		w.Targets = append(w.Targets, missing("fortio", "make bench-tools: go install fortio.org/fortio@v1.68.2"))
 	}
+	w.Targets = c.withContainer(w.Targets, "udp-responder", "12345", "RATE_LIMIT=10000000", "RATE_BURST=1000000")
 	w.Drive = func(ctx context.Context, addr string) (Sample, error) {
 		var r struct {
 			Received float64 `json:"received"`
