@@ -1023,3 +1023,165 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, s *stack) {
 	}
 	before.check(t, after)
 }
+
+// ---- peer ----
+
+// metricOrZero is a counter's value, 0 while it has no sample yet (a
+// labelled counter appears with its first event).
+func (p *peerNode) metricOrZero(name string, labels ...string) float64 {
+	p.t.Helper()
+	code, body, err := httpGet(p.t.Context(), "http://"+p.admin+"/metrics")
+	if err != nil || code != http.StatusOK {
+		p.t.Fatalf("GET /metrics on %s = %d, %v", p.alias, code, err)
+	}
+	v, _, err := metricValue(body, name, labels...)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return v
+}
+
+// TestPeer_Faults runs the peer's faults on the compose swarm (three nodes,
+// uploads capped so a transfer lasts long enough to be interrupted): a node
+// crashes and is restarted with its share, then a source gets SIGTERM in
+// the middle of a download (which stops it).
+func TestPeer_Faults(t *testing.T) {
+	skipShort(t)
+	s := newStack(t, stackConfig{
+		services: []string{peerService},
+		env:      map[string]string{"PEER_UPLOAD_RATE": "6MiB", "PEER_ADMIN_PUBLISH": "127.0.0.1:"},
+	})
+	if len(s.peers) != 3 {
+		t.Fatalf("the stack runs %d peer nodes, want 3", len(s.peers))
+	}
+	nodes := make([]*peerNode, len(s.peers))
+	for i, ctr := range s.peers {
+		nodes[i] = &peerNode{t: t, ctr: ctr, alias: fmt.Sprintf("peer-%d", i+1)}
+		nodes[i].remap()
+	}
+	src, other, dst := nodes[0], nodes[1], nodes[2]
+	const name = "fault.bin"
+	data, want := randomBytes(t, 48<<20)
+	id := src.put(name, data)
+	other.put(name, data)
+	// The nodes' helpers fail the test they belong to: hand them to each
+	// subtest in turn.
+	parent := t
+	use := func(t *testing.T) {
+		for _, n := range nodes {
+			n.t = t
+		}
+		t.Cleanup(func() {
+			for _, n := range nodes {
+				n.t = parent
+			}
+		})
+	}
+
+	t.Run("crash is restarted and serves its share again", func(t *testing.T) {
+		use(t)
+		took := crashAndRecover(t, other.ctr)
+		other.remap() // a new start, a new host port
+		// The share is a volume: the file is still there, served after the
+		// node has scanned it again.
+		err := poll(t.Context(), 30*time.Second, 200*time.Millisecond, func() error {
+			got, err := other.fileSum(name)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("%s has SHA-256 %x after the restart, want %x", name, got[:8], want[:8])
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("FIGURE restart peer healthy_after=%s", took.Round(10*time.Millisecond))
+	})
+
+	t.Run("SIGTERM of a source mid-download: the download completes intact", func(t *testing.T) {
+		use(t)
+		// The in-flight unit is a piece request: the stopping node
+		// finishes the piece it is sending and then says it is shutting
+		// down; the downloader gets every other piece from the other
+		// source. No piece may arrive damaged or be lost.
+		dst.waitInSwarm(id, 2)
+		dst.startDownload(id)
+		dst.waitProgress(id, 0.25)
+		srcAddr, otherAddr := src.peerAddr(), other.peerAddr() // gone once it exits
+		sendSIGTERM(t, src.ctr)
+		d := dst.waitComplete(id)
+		dst.requireFile(name, want)
+		requireExitedZero(t, src.ctr, 30*time.Second)
+
+		failed := dst.metricOrZero("netlab_peer_pieces_failed_total")
+		invalid := dst.metricOrZero("netlab_peer_frames_invalid_total")
+		fromStopped, fromOther := d.Sources[srcAddr], d.Sources[otherAddr]
+		t.Logf("FIGURE sigterm peer pieces=%d from_stopped=%d from_other=%d failed=%d verified=%d lost=0",
+			d.Pieces, fromStopped.Pieces, fromOther.Pieces, int(failed), d.Verified)
+		if fromStopped.Pieces == 0 || fromOther.Pieces == 0 {
+			t.Errorf("want pieces from both sources, got %+v", d.Sources)
+		}
+		if fromStopped.Pieces+fromOther.Pieces != d.Pieces || d.Verified != d.Pieces {
+			t.Errorf("%d pieces: %d from the stopped source + %d from the other, %d verified", d.Pieces, fromStopped.Pieces, fromOther.Pieces, d.Verified)
+		}
+		if failed != 0 || invalid != 0 || d.Failed != 0 {
+			t.Errorf("pieces failed %v (download says %d), invalid frames %v: a stopping source must not send a damaged piece", failed, d.Failed, invalid)
+		}
+	})
+}
+
+// A source frozen with `docker pause` in the middle of a download: the
+// downloader's reads time out (IO_TIMEOUT), it reports itself stalled, and
+// once the source is unpaused the download resumes and completes intact.
+// (TestPeer_PartitionHeals covers network disconnect and reconnect.)
+func TestPeer_PausedSourceHeals(t *testing.T) {
+	skipShort(t)
+	nw := newPeerNetwork(t)
+	a := startPeer(t, nw, "src", map[string]string{"UPLOAD_RATE": "8MiB"})
+	data, want := randomBytes(t, 32<<20)
+	id := a.put("pause.bin", data)
+	c := startPeer(t, nw, "dst", map[string]string{"PEERS": "src"})
+	c.waitInSwarm(id, 1)
+	c.startDownload(id)
+	c.waitProgress(id, 0.2)
+	cli := requireDocker(t)
+	if _, err := cli.ContainerPause(t.Context(), a.ctr.GetContainerID(), client.ContainerPauseOptions{}); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	t.Cleanup(func() {
+		// A paused container cannot be removed.
+		_, _ = cli.ContainerUnpause(context.Background(), a.ctr.GetContainerID(), client.ContainerUnpauseOptions{})
+	})
+	paused := time.Now()
+	// The frozen source's kernel still holds the connection open: only
+	// the downloader's read deadline can notice, and then the node drops
+	// it. (A stall reason seen before the pause may be a stale one from
+	// the download's start.)
+	var held peerDownload
+	err := poll(t.Context(), 30*time.Second, 100*time.Millisecond, func() error {
+		var err error
+		if held, err = c.download(id); err != nil {
+			return err
+		}
+		if held.Stalled != "no peers connected" {
+			return fmt.Errorf("%s: %s, %d bytes, stalled %q", c.alias, held.State, held.Bytes, held.Stalled)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the paused source was not dropped: %v", err)
+	}
+	stalledAfter := time.Since(paused)
+	if _, err := cli.ContainerUnpause(t.Context(), a.ctr.GetContainerID(), client.ContainerUnpauseOptions{}); err != nil {
+		t.Fatalf("unpause: %v", err)
+	}
+	d := c.waitComplete(id)
+	c.requireFile("pause.bin", want)
+	t.Logf("FIGURE pause peer stalled_after=%s bytes_when_stalled=%d size=%d failed=%d",
+		stalledAfter.Round(100*time.Millisecond), held.Bytes, d.Size, d.Failed)
+	if held.Bytes >= held.Size || d.Bytes != d.Size {
+		t.Fatalf("progress: %d of %d bytes when stalled, %d at the end", held.Bytes, held.Size, d.Bytes)
+	}
+}
