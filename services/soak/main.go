@@ -79,7 +79,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.DurationVar(&o.udpDuration, "udp-duration", 30*time.Second, "udp: length of the flood")
 	fs.IntVar(&o.udpFlooders, "udp-flooders", 4, "udp: flooding sources (127.0.0.2, .3, ...)")
 	fs.IntVar(&o.udpRate, "udp-rate", 200, "udp: the well-behaved client's probes per second")
-	fs.BoolVar(&o.udpUnpinned, "udp-unpinned", false, "udp: let the flooders use every CPU (by default they share one, as an attacker's CPU is not the victim's)")
+	fs.BoolVar(&o.udpUnpinned, "udp-unpinned", false, "udp: pin neither the flooders nor the responder (by default the flooders share the last CPU and the responder gets the others: an attacker's CPU is not the victim's)")
 	fs.DurationVar(&o.httpDuration, "http-duration", 30*time.Second, "http: length of the normal load")
 	fs.IntVar(&o.httpSlow, "http-slow", 1000, "http: slowloris connections")
 	fs.IntVar(&o.httpClients, "http-clients", 20, "http: normal clients, one request at a time each")

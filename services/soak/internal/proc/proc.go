@@ -291,3 +291,40 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
+
+// Sched is the CPU time the process's threads ran and the time they spent
+// runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat), summed.
+// Much waiting means the host is busier than the process.
+func (p *Proc) Sched() (ran, waited time.Duration, err error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p.Pid()))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", p.Pid(), t.Name()))
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		r, w, err := parseSchedstat(string(data))
+		if err != nil {
+			return 0, 0, err
+		}
+		ran += r
+		waited += w
+	}
+	return ran, waited, nil
+}
+
+// parseSchedstat reads "run_ns wait_ns timeslices".
+func parseSchedstat(s string) (ran, waited time.Duration, err error) {
+	f := strings.Fields(s)
+	if len(f) < 2 {
+		return 0, 0, errors.New("short schedstat")
+	}
+	r, err1 := strconv.ParseInt(f[0], 10, 64)
+	w, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, fmt.Errorf("schedstat: %w", err)
+	}
+	return time.Duration(r), time.Duration(w), nil
+}

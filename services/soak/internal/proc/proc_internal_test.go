@@ -66,3 +66,13 @@ func TestGroup_StartReportsAnEarlyExit(t *testing.T) {
 		t.Errorf("Start = %v, want the exit and its stderr", err)
 	}
 }
+
+func TestParseSchedstat(t *testing.T) {
+	ran, waited, err := parseSchedstat("530000000 4000000000 812\n")
+	if err != nil || ran != 530*time.Millisecond || waited != 4*time.Second {
+		t.Errorf("parseSchedstat = %v, %v, %v", ran, waited, err)
+	}
+	if _, _, err := parseSchedstat("1"); err == nil {
+		t.Error("short schedstat: no error")
+	}
+}
