@@ -167,7 +167,7 @@ prune-images: # images a rebuild superseded (untagged, labelled netlab); the lay
 BENCH_FLAGS ?= -reps 5 -duration 5s
 # BENCH_CONTAINERS=1 adds each service's image on a bridge network as a row.
 BENCH_CONTAINERS ?=
-bench: build $(if $(BENCH_CONTAINERS),images) ## each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
+bench: build bench-tools $(if $(BENCH_CONTAINERS),images) ## installs the anchors it can, then runs each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
 	@go build -o bin/netlab-bench ./services/bench
 	bin/netlab-bench -bin bin $(BENCH_FLAGS) $(if $(BENCH_CONTAINERS),-containers -image-prefix $(IMAGE_PREFIX) -image-tag $(TAG)) \
 		-doc docs/benchmarks.md -chart docs/benchmarks.png
@@ -183,12 +183,19 @@ soak: build ## soak on loopback, about 4 min: tcp-echo at 10,000 connections, a 
 	bin/netlab-soak -bin bin $(SOAK_FLAGS)
 
 .PHONY: bench-tools
-bench-tools: ## install the anchors this machine can: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2
-	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat wrk nginx-light netcat-openbsd iperf3 >/dev/null) \
+bench-tools: ## install the anchors this machine lacks: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2
+	@# Each Debian package with the command that shows it is installed.
+	@need=""; for pair in socat:socat wrk:wrk nginx-light:nginx netcat-openbsd:nc iperf3:iperf3; do \
+		command -v "$${pair#*:}" >/dev/null || [ -x "/usr/sbin/$${pair#*:}" ] || need="$$need $${pair%%:*}"; \
+	done; \
+	if [ -z "$$need" ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "bench-tools: installing$$need"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null) \
 			|| echo "bench-tools: apt-get failed; make bench skips the anchors it cannot find"; \
-	else echo "bench-tools: not root or no apt-get: install socat wrk nginx-light yourself (make bench skips what is missing)"; fi
-	@go install fortio.org/fortio@v1.68.2 || echo "bench-tools: fortio did not install; make bench skips it"
+	else echo "bench-tools: not root or no apt-get: install$$need yourself (make bench skips what is missing)"; fi
+	@command -v fortio >/dev/null || [ -x "$$(go env GOPATH)/bin/fortio" ] \
+		|| go install fortio.org/fortio@v1.68.2 || echo "bench-tools: fortio did not install; make bench skips it"
 
 .PHONY: fuzz
 FUZZTIME      ?= 20s
