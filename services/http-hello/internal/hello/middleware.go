@@ -15,6 +15,9 @@ type metrics struct {
 	duration *prometheus.HistogramVec // by route
 	inFlight *prometheus.GaugeVec     // by route
 	rejected prometheus.Counter       // over MAX_CONCURRENT
+	// headersTooLarge counts the 431s net/http sends itself for header
+	// blocks over MAX_HEADER_BYTES.
+	headersTooLarge prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,8 +40,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: ns, Subsystem: sub, Name: "requests_rejected_total",
 			Help: "Requests refused with 503 because MAX_CONCURRENT were in progress.",
 		}),
+		headersTooLarge: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "headers_too_large_total",
+			Help: "Requests refused with 431 because their request line and headers were over MAX_HEADER_BYTES.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.rejected} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.rejected, m.headersTooLarge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -79,10 +79,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() {
 		var err error
+		ln := &headerLimitListener{Listener: s.ln, refused: s.metrics.headersTooLarge}
 		if s.cfg.TLSCertFile != "" {
-			err = s.http.ServeTLS(s.ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+			err = s.http.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
 		} else {
-			err = s.http.Serve(s.ln)
+			err = s.http.Serve(ln)
 		}
 		served <- err
 	}()

@@ -213,6 +213,33 @@ func TestServer_RefusesOversizeHeaders(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("oversize headers = %d, want 431", resp.StatusCode)
 	}
+	// net/http answers these before any handler: counted all the same,
+	// and a handler's own 431 is not mistaken for one.
+	if resp, _ := get(t, r.base+"/status/431"); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("GET /status/431 = %d", resp.StatusCode)
+	}
+	if got := counter(t, r, "netlab_http_hello_headers_too_large_total"); got != 1 {
+		t.Fatalf("headers_too_large_total = %v, want 1", got)
+	}
+}
+
+func counter(tb testing.TB, r *running, name string) float64 {
+	tb.Helper()
+	families, err := r.reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			var sum float64
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+			return sum
+		}
+	}
+	tb.Fatalf("no metric %s", name)
+	return 0
 }
 
 // A client trickling its headers (slowloris) is cut off after
