@@ -355,7 +355,7 @@ func TestPeer_ComposeSwarmSpreadsFile(t *testing.T) {
 	for i, ctr := range s.peers {
 		nodes[i] = &peerNode{t: t, ctr: ctr, alias: fmt.Sprintf("peer-%d", i+1)}
 		nodes[i].remap()
-		assertNonRootReadOnly(t, ctr)
+		assertHardened(t, ctr)
 	}
 	data, want := randomBytes(t, 64<<20)
 	id := nodes[0].put("big.bin", data)
