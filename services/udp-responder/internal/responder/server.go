@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,6 +40,10 @@ type Server struct {
 	// most once, when a valid "exit <token>" arrives.
 	onExit   func()
 	exitOnce sync.Once
+
+	// stopping is set when shutdown starts: a read that times out then
+	// ends its worker.
+	stopping atomic.Bool
 }
 
 // New opens the sockets on cfg.ListenAddr (SOCKETS of them, sharing the port
@@ -106,9 +112,15 @@ func closeAll(conns []*net.UDPConn) {
 // Addr is the address the responder is bound to.
 func (s *Server) Addr() net.Addr { return s.conns[0].LocalAddr() }
 
-// Serve answers datagrams until ctx is canceled, then closes the sockets
-// and returns nil once every worker has stopped. A datagram being handled
+// Serve answers datagrams until ctx is canceled, then stops the workers
+// and returns nil once every one has stopped. A datagram being handled
 // when shutdown starts is still answered; UDP has nothing else in flight.
+//
+// The workers are stopped with a read deadline, not by closing their
+// sockets: a worker that has just read a batch still sends its replies,
+// then finds the deadline on its next read and returns. The sockets close
+// only after that. (Closing them first lost the replies to the last batch
+// read.)
 func (s *Server) Serve(ctx context.Context) error {
 	errs := make(chan error, len(s.conns))
 	var wg sync.WaitGroup
@@ -123,8 +135,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	case failure = <-errs:
 	}
 	close(sweepDone)
-	closeAll(s.conns)
+	s.stopping.Store(true)
+	for _, c := range s.conns {
+		// Wakes a worker blocked in a read; one handling a batch finishes
+		// it first.
+		_ = c.SetReadDeadline(time.Now())
+	}
 	wg.Wait()
+	closeAll(s.conns)
 	close(errs)
 	for err := range errs {
 		if failure == nil {
@@ -221,7 +239,7 @@ func (s *Server) workSingly(c *net.UDPConn, worker int, debug bool) error {
 // the socket, a buffer shortage) are counted and survived, unless a socket
 // does nothing but fail.
 func (s *Server) readFailed(err error, worker int, count *int) (stop bool, _ error) {
-	if errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, net.ErrClosed) || s.stopping.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
 		return true, nil
 	}
 	s.metrics.readErrors.Inc()
