@@ -134,6 +134,10 @@ func (c Config) Validate() error {
 	if len(c.Secret) > 1024 {
 		errs = append(errs, &config.Error{Var: "PEER_SECRET", Reason: "at most 1024 bytes"})
 	}
+	// HMAC pads its key with zero bytes: "s" and "s\x00" would be one secret.
+	if strings.ContainsRune(c.Secret, 0) {
+		errs = append(errs, &config.Error{Var: "PEER_SECRET", Reason: "must not contain NUL bytes"})
+	}
 	// A receiver waits IO_TIMEOUT for each 64 KiB chunk; a cap so low that
 	// a few uploads sharing it cannot send chunks that fast would cut
 	// every transfer off.

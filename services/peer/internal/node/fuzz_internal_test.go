@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,8 +105,9 @@ func FuzzHandshake(f *testing.F) {
 	f.Add(false, append(append([]byte{}, replay[:len(replay)/2]...), errFrame...), other[:], []byte{}, uint16(0), "", "", "")
 	f.Add(false, errFrame, other[:], []byte{}, uint16(0), "", "", "")
 	f.Fuzz(func(t *testing.T, honest bool, script, peerID, peerNonce []byte, port uint16, addr, secret, peerSecret string) {
-		if len(addr) > wire.MaxNameLen || len(secret) > 1024 || len(peerSecret) > 1024 {
-			return
+		if len(addr) > wire.MaxNameLen || len(secret) > 1024 || len(peerSecret) > 1024 ||
+			strings.ContainsRune(secret, 0) || strings.ContainsRune(peerSecret, 0) {
+			return // PEER_SECRET is at most 1024 bytes without NUL (HMAC pads keys with zeros)
 		}
 		p := &scriptedPeer{honest: honest, secret: peerSecret, script: script,
 			hello: wire.Hello{ListenPort: port, Addr: addr}}
