@@ -100,14 +100,17 @@ func FuzzDecide(f *testing.F) {
 }
 
 // allowedAsWritten reports whether one of the networks in allow contains ip,
-// an IPv4 address and its IPv4-mapped IPv6 form counting as the same.
+// an IPv4 address and its IPv4-mapped IPv6 form counting as the same inside
+// an IPv4-mapped network (::ffff:a.b.c.d/96 and longer); a wider IPv6
+// network such as ::/0 is for IPv6 sources only.
 func allowedAsWritten(allow string, ip netip.Addr) bool {
 	for _, f := range strings.Split(allow, ",") {
 		q, err := netip.ParsePrefix(strings.TrimSpace(f))
 		if err != nil {
 			continue
 		}
-		if q.Contains(ip) || q.Contains(ip.Unmap()) || ip.Is4() && q.Contains(netip.AddrFrom16(ip.As16())) {
+		mapped := q.Addr().Is4In6() && q.Bits() >= 96
+		if q.Contains(ip.Unmap()) || mapped && q.Contains(netip.AddrFrom16(ip.Unmap().As16())) {
 			return true
 		}
 	}
