@@ -503,7 +503,10 @@ func TestPeer_PartitionHeals(t *testing.T) {
 	}
 }
 
-// waitStalled waits until the download reports it cannot progress.
+// waitStalled waits until the download reports that it has no peer left:
+// the node noticed the fault and dropped the source. Only that reason
+// counts: the one a download may report in its first second, before it has
+// heard what its peers hold, can still be showing when the fault starts.
 func (p *peerNode) waitStalled(id string) peerDownload {
 	p.t.Helper()
 	var d peerDownload
@@ -512,10 +515,10 @@ func (p *peerNode) waitStalled(id string) peerDownload {
 		if d, err = p.download(id); err != nil {
 			return err
 		}
-		if d.Stalled != "" {
+		if d.Stalled == "no peers connected" {
 			return nil
 		}
-		return fmt.Errorf("%s: not stalled (%s, %d bytes)", p.alias, d.State, d.Bytes)
+		return fmt.Errorf("%s: not stalled for want of peers (%s, %d bytes, stalled %q)", p.alias, d.State, d.Bytes, d.Stalled)
 	})
 	if err != nil {
 		p.t.Fatal(err)
