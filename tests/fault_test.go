@@ -266,25 +266,25 @@ func testTCPEchoUnderTBF(t *testing.T, s *stack) {
 // echo read back whole.
 const echoRequestSize = 256
 
-// echoOutcome is what became of one request.
-type echoOutcome int
+// reqOutcome is what became of one request (tcp-echo and http-hello).
+type reqOutcome int
 
 const (
 	// answered: the full echo came back, byte for byte.
-	echoAnswered echoOutcome = iota
+	reqAnswered reqOutcome = iota
 	// cleanClose: the connection ended (end of stream, reset or refused)
 	// before any byte of the reply. Acceptable only if the server never
 	// accepted the connection; the server's log decides that.
-	echoCleanClose
+	reqCleanClose
 	// lost: a partial or wrong reply, a timeout, or any other failure.
-	echoLost
+	reqLost
 )
 
 // echoRequest records one request of the load.
 type echoRequest struct {
 	local   string // the client's address, as the server logs it
 	wroteAt time.Time
-	outcome echoOutcome
+	outcome reqOutcome
 	err     error
 }
 
@@ -375,7 +375,7 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, s *stack) {
 				st.received += int64(len(got))
 				r.outcome, r.err = classifyEcho(msg, got, err)
 				record(r)
-				if r.outcome != echoAnswered {
+				if r.outcome != reqAnswered {
 					return
 				}
 			}
@@ -385,7 +385,7 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, s *stack) {
 			_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
 			extra, err := io.ReadAll(c)
 			if err != nil || len(extra) > 0 {
-				record(echoRequest{local: st.local, wroteAt: time.Now(), outcome: echoLost,
+				record(echoRequest{local: st.local, wroteAt: time.Now(), outcome: reqLost,
 					err: fmt.Errorf("after the client's close: %d extra bytes, %v", len(extra), err)})
 			}
 		})
@@ -403,7 +403,7 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, s *stack) {
 						refused.Add(1)
 						return
 					}
-					record(echoRequest{wroteAt: time.Now(), outcome: echoLost, err: err})
+					record(echoRequest{wroteAt: time.Now(), outcome: reqLost, err: err})
 					return
 				}
 				_, _ = rand.Read(msg)
@@ -415,7 +415,7 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, s *stack) {
 				mu.Lock()
 				connStats = append(connStats, echoConnStats{local: r.local, sent: int64(len(msg)), received: int64(len(got))})
 				mu.Unlock()
-				if r.outcome != echoAnswered {
+				if r.outcome != reqAnswered {
 					return
 				}
 			}
@@ -440,10 +440,10 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, s *stack) {
 	var before, after tally
 	var failures []string
 	for _, r := range requests {
-		if r.outcome == echoCleanClose {
+		if r.outcome == reqCleanClose {
 			if l, ok := served[r.local]; ok {
 				// The server accepted it and still dropped it.
-				r.outcome = echoLost
+				r.outcome = reqLost
 				r.err = fmt.Errorf("%w, but the server served %s (bytes in %d, out %d, %s)", r.err, r.local, l.BytesIn, l.BytesOut, l.Reason)
 			}
 		}
@@ -454,7 +454,7 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, s *stack) {
 		} else {
 			after.add(r.outcome)
 		}
-		if r.outcome == echoLost && len(failures) < 10 {
+		if r.outcome == reqLost && len(failures) < 10 {
 			failures = append(failures, fmt.Sprintf("%s (written %s the signal): %v", r.local, when, r.err))
 		}
 	}
@@ -489,14 +489,14 @@ type tally struct {
 	sent, answered, cleanClose, lost int
 }
 
-func (t *tally) add(o echoOutcome) {
+func (t *tally) add(o reqOutcome) {
 	t.sent++
 	switch o {
-	case echoAnswered:
+	case reqAnswered:
 		t.answered++
-	case echoCleanClose:
+	case reqCleanClose:
 		t.cleanClose++
-	case echoLost:
+	case reqLost:
 		t.lost++
 	}
 }
@@ -534,18 +534,18 @@ func echoOnce(c net.Conn, msg []byte) ([]byte, time.Time, error) {
 }
 
 // classifyEcho decides what became of one request.
-func classifyEcho(msg, got []byte, err error) (echoOutcome, error) {
+func classifyEcho(msg, got []byte, err error) (reqOutcome, error) {
 	switch {
 	case err == nil && bytes.Equal(got, msg):
-		return echoAnswered, nil
+		return reqAnswered, nil
 	case err == nil:
-		return echoLost, fmt.Errorf("garbled echo: differs at byte %d", firstDiff(got, msg))
+		return reqLost, fmt.Errorf("garbled echo: differs at byte %d", firstDiff(got, msg))
 	case len(got) == 0 && isClosedByPeer(err):
-		return echoCleanClose, err
+		return reqCleanClose, err
 	case len(got) > 0:
-		return echoLost, fmt.Errorf("partial echo: %d of %d bytes, then %w", len(got), len(msg), err)
+		return reqLost, fmt.Errorf("partial echo: %d of %d bytes, then %w", len(got), len(msg), err)
 	default:
-		return echoLost, err
+		return reqLost, err
 	}
 }
 
@@ -878,7 +878,7 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, s *stack) {
 		local   string
 		path    string
 		wroteAt time.Time
-		outcome echoOutcome
+		outcome reqOutcome
 		err     error
 	}
 	var (
@@ -915,7 +915,7 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, s *stack) {
 							refused.Add(1) // the listener is closed: nothing sent
 						} else {
 							mu.Lock()
-							requests = append(requests, request{wroteAt: time.Now(), outcome: echoLost, err: err})
+							requests = append(requests, request{wroteAt: time.Now(), outcome: reqLost, err: err})
 							mu.Unlock()
 						}
 						c = nil
@@ -945,19 +945,19 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, s *stack) {
 				switch {
 				case err == nil && resp.StatusCode == http.StatusOK &&
 					(r.path == "/" && string(body) == greeting || r.path != "/" && bytes.Contains(body, []byte(`"delayed"`))):
-					r.outcome = echoAnswered
+					r.outcome = reqAnswered
 					keep = !resp.Close
 				case err == nil:
-					r.outcome, r.err = echoLost, fmt.Errorf("%s: %d %q", r.path, resp.StatusCode, abbrev(body))
+					r.outcome, r.err = reqLost, fmt.Errorf("%s: %d %q", r.path, resp.StatusCode, abbrev(body))
 				case cr.n == readBefore && isClosedByPeer(err):
-					r.outcome, r.err = echoCleanClose, err
+					r.outcome, r.err = reqCleanClose, err
 				default:
-					r.outcome, r.err = echoLost, fmt.Errorf("%s after %d response bytes: %w", r.path, cr.n-readBefore, err)
+					r.outcome, r.err = reqLost, fmt.Errorf("%s after %d response bytes: %w", r.path, cr.n-readBefore, err)
 				}
 				mu.Lock()
 				requests = append(requests, r)
 				mu.Unlock()
-				if r.outcome == echoLost {
+				if r.outcome == reqLost {
 					return
 				}
 				if !keep {
@@ -991,15 +991,15 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, s *stack) {
 	}
 	answeredOn := map[string]int{}
 	for _, r := range requests {
-		if r.outcome == echoAnswered {
+		if r.outcome == reqAnswered {
 			answeredOn[r.local]++
 		}
 	}
 	var before, after tally
 	var failures []string
 	for _, r := range requests {
-		if r.outcome == echoCleanClose && handled[r.local] > answeredOn[r.local] {
-			r.outcome = echoLost
+		if r.outcome == reqCleanClose && handled[r.local] > answeredOn[r.local] {
+			r.outcome = reqLost
 			r.err = fmt.Errorf("%w, but the server handled %d requests on %s and the client got %d answers",
 				r.err, handled[r.local], r.local, answeredOn[r.local])
 		}
@@ -1008,7 +1008,7 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, s *stack) {
 		} else {
 			after.add(r.outcome)
 		}
-		if r.outcome == echoLost && len(failures) < 10 {
+		if r.outcome == reqLost && len(failures) < 10 {
 			failures = append(failures, fmt.Sprintf("%s %s: %v", r.local, r.path, r.err))
 		}
 	}
