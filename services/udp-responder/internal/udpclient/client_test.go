@@ -214,14 +214,16 @@ func TestClient_Probe_ClosedPort(t *testing.T) {
 // counted.
 func TestClient_Probe_Interrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	var seen atomic.Int64
+	var seen, progress atomic.Int64
 	addr := startUDP(t, func(b []byte, reply func([]byte)) {
-		if seen.Add(1) == 50 {
+		// Interrupt once 50 probes and one progress report are in, so a
+		// loaded machine that delays the progress ticker cannot make the
+		// run end before it reports.
+		if seen.Add(1) >= 50 && progress.Load() > 0 {
 			cancel()
 		}
 		respond(b, reply)
 	})
-	var progress atomic.Int64
 	c := &udpclient.Client{Addr: addr, Timeout: 5 * time.Second}
 	res, err := c.Probe(ctx, udpclient.ProbeOptions{
 		Count: udpclient.MaxCount, Rate: 2000,
