@@ -71,16 +71,16 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	server := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
 	ph.Note("udp-responder at its defaults: RATE_LIMIT=2000/s, RATE_BURST=4000 per source IP")
 	ph.Note("flooders send from 127.0.0.2..%d, the well-behaved client from 127.0.0.200: distinct sources on loopback", 1+cfg.Flooders)
-	// The attacker's CPU is not the victim's: on loopback the sender also
+	// The clients' CPU is not the server's: on loopback the sender also
 	// pays for the kernel's receive path, so flooders free to run anywhere
 	// take the CPU the responder needs and the phase would measure the
-	// scheduler. The flooders share the last CPU; the responder gets the
-	// others.
+	// scheduler. Every client thread (flooders, the polite client) shares
+	// the last CPU; the responder gets the others.
 	pin := -1
 	var serverCPUs []int
 	if cpus, err := proc.AllowedCPUs(); err == nil && len(cpus) > 1 && !cfg.Unpinned {
 		pin, serverCPUs = cpus[len(cpus)-1], cpus[:len(cpus)-1]
-		ph.Note("the flooders share CPU %d; the responder runs on CPU %s", pin, cpuList(serverCPUs))
+		ph.Note("the clients share CPU %d; the responder runs on CPU %s (and sizes itself to it: SOCKETS=0 is one socket per CPU)", pin, cpuList(serverCPUs))
 	} else {
 		ph.Note("neither the flooders nor the responder is pinned to a CPU")
 	}
@@ -114,7 +114,7 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	// Each flooder keeps a P busy; more Ps keep the polite client's
 	// goroutines from queueing behind them (its RTT is measured here).
 	prevProcs := runtime.GOMAXPROCS(0)
-	runtime.GOMAXPROCS(prevProcs + cfg.Flooders)
+	runtime.GOMAXPROCS(prevProcs + cfg.Flooders + 1)
 	defer runtime.GOMAXPROCS(prevProcs)
 
 	warmup := min(5*time.Second, cfg.Duration/6)
@@ -146,7 +146,7 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 	}
 	clientPort := good.LocalAddr().(*net.UDPAddr).Port
 	var clientDrops int64 = -1
-	res := politeClient(floodCtx, good, cfg.Rate, cfg.Duration, func() {
+	res := politeClient(floodCtx, good, cfg.Rate, cfg.Duration, pin, func() {
 		clientDrops, _ = udpSocketDrops(clientPort)
 	})
 	wg.Wait()
@@ -200,7 +200,7 @@ func run(ctx context.Context, cfg Config, ph *report.Phase) error {
 		// Waiting for a CPU while datagrams pile up is what makes the
 		// kernel drop them: a busy host shows here.
 		ph.Add("responder CPU time, share of one core", 100*(ranAfter-ranBefore).Seconds()/elapsed.Seconds(), "%")
-		ph.Add("responder time runnable but waiting for a CPU, share of the flood", 100*(waitAfter-waitBefore).Seconds()/elapsed.Seconds(), "%")
+		ph.Add("responder run-queue wait, summed over its threads, share of the flood", 100*(waitAfter-waitBefore).Seconds()/elapsed.Seconds(), "%")
 	}
 	ph.Add("responder RSS before", report.MiB(before.RSS), "MiB")
 	ph.Add("responder RSS min during flood", report.MiB(lo), "MiB")
@@ -235,11 +235,7 @@ type floodStats struct {
 // and counts the replies the rate limit lets through. With cpu >= 0 its
 // thread runs on that CPU only.
 func floodFrom(ctx context.Context, c *net.UDPConn, cpu int, st *floodStats) {
-	if cpu >= 0 {
-		if unpin, err := proc.PinThread(cpu); err == nil {
-			defer unpin()
-		}
-	}
+	defer pinTo(cpu)()
 	var stop atomic.Bool
 	go func() {
 		<-ctx.Done()
@@ -248,6 +244,7 @@ func floodFrom(ctx context.Context, c *net.UDPConn, cpu int, st *floodStats) {
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
+		defer pinTo(cpu)()
 		buf := make([]byte, 2048)
 		for {
 			if _, err := c.Read(buf); err != nil {
@@ -284,10 +281,23 @@ type clientResult struct {
 	p50, p99            time.Duration
 }
 
+// pinTo binds the calling goroutine's thread to cpu (none if cpu < 0) and
+// returns what undoes it.
+func pinTo(cpu int) (unpin func()) {
+	if cpu >= 0 {
+		if unpin, err := proc.PinThread(cpu); err == nil {
+			return unpin
+		}
+	}
+	return func() {}
+}
+
 // politeClient sends rate probes per second for d, each with its own
-// sequence number, and counts the distinct ones answered intact. It calls
-// beforeClose just before it closes c.
-func politeClient(ctx context.Context, c *net.UDPConn, rate int, d time.Duration, beforeClose func()) clientResult {
+// sequence number, and counts the distinct ones answered intact. Its
+// threads run on cpu (if >= 0). It calls beforeClose just before it
+// closes c.
+func politeClient(ctx context.Context, c *net.UDPConn, rate int, d time.Duration, cpu int, beforeClose func()) clientResult {
+	defer pinTo(cpu)()
 	run := randomRun()
 	n := int(d.Seconds()*float64(rate)) + rate
 	sentAt := make([]atomic.Int64, n)
@@ -296,6 +306,7 @@ func politeClient(ctx context.Context, c *net.UDPConn, rate int, d time.Duration
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
+		defer pinTo(cpu)()
 		buf := make([]byte, 2048)
 		for {
 			k, err := c.Read(buf)
