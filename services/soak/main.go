@@ -75,7 +75,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.IntVar(&o.tcpActive, "tcp-active", 2000, "tcp: of those, connections echoing in a loop")
 	fs.DurationVar(&o.tcpHold, "tcp-hold", 60*time.Second, "tcp: how long the connections are held")
 	fs.DurationVar(&o.tcpSettle, "tcp-settle", 30*time.Second, "tcp: bound on the wait for the server's goroutines and files to return to baseline")
-	fs.DurationVar(&o.tcpRSSWait, "tcp-rss-wait", 250*time.Second, "tcp: bound on the wait for its memory, from the clients leaving: two of Go's periodic GCs, 2 min apart, free it; other phases run meanwhile")
+	fs.DurationVar(&o.tcpRSSWait, "tcp-rss-wait", 250*time.Second, "tcp: bound on the wait for its memory, from the clients leaving: two of Go's periodic GCs, 2 min apart, free it; other phases run meanwhile; 0 skips the check")
 	fs.DurationVar(&o.udpDuration, "udp-duration", 30*time.Second, "udp: length of the flood")
 	fs.IntVar(&o.udpFlooders, "udp-flooders", 4, "udp: flooding sources (127.0.0.2, .3, ...)")
 	fs.IntVar(&o.udpRate, "udp-rate", 200, "udp: the well-behaved client's probes per second")
@@ -118,6 +118,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, errors.New("-http-slow must be at least 0 and -http-clients at least 1")
 	case o.peerNodes < 2 || o.peerMiB < 1:
 		return o, errors.New("-peer-nodes must be at least 2 and -peer-mib at least 1")
+	case o.tcpRSSWait < 0:
+		return o, errors.New("-tcp-rss-wait must be 0 (skip) or more")
 	case o.timeout <= 0:
 		return o, errors.New("-timeout must be positive")
 	}

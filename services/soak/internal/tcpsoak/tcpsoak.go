@@ -56,6 +56,11 @@ func Run(ctx context.Context, cfg Config) (report.Phase, func(context.Context) r
 	if mem == nil {
 		return ph, nil
 	}
+	if cfg.RSSWait <= 0 {
+		mem.srv.Stop()
+		ph.Note("memory not checked after the clients left (-tcp-rss-wait 0)")
+		return ph, nil
+	}
 	return ph, func(ctx context.Context) report.Phase {
 		start := time.Now()
 		defer mem.srv.Stop()
