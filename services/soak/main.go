@@ -65,7 +65,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var o options
 	var only string
 	fs := flag.NewFlagSet("netlab-soak", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	var usage strings.Builder
+	fs.SetOutput(&usage)
 	fs.StringVar(&only, "only", "", "comma-separated phases to run: "+strings.Join(phaseNames, ",")+" (default: all)")
 	fs.Float64Var(&o.scale, "scale", 1, "multiply every hold and load duration by this (0.1 for a quick run)")
 	fs.StringVar(&o.bin, "bin", "bin", "directory with netlab's binaries (make build)")
@@ -79,7 +80,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.DurationVar(&o.udpDuration, "udp-duration", 30*time.Second, "udp: length of the flood")
 	fs.IntVar(&o.udpFlooders, "udp-flooders", 4, "udp: flooding sources (127.0.0.2, .3, ...)")
 	fs.IntVar(&o.udpRate, "udp-rate", 200, "udp: the well-behaved client's probes per second")
-	fs.BoolVar(&o.udpUnpinned, "udp-unpinned", false, "udp: pin neither the flooders nor the responder (by default the flooders share the last CPU and the responder gets the others: an attacker's CPU is not the victim's)")
+	fs.BoolVar(&o.udpUnpinned, "udp-unpinned", false, "udp: pin neither the flooders nor the responder (by default the clients share the last CPU and the responder gets the others: an attacker's CPU is not the victim's)")
 	fs.DurationVar(&o.httpDuration, "http-duration", 30*time.Second, "http: length of the normal load")
 	fs.IntVar(&o.httpSlow, "http-slow", 1000, "http: slowloris connections")
 	fs.IntVar(&o.httpClients, "http-clients", 20, "http: normal clients, one request at a time each")
@@ -87,6 +88,9 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.IntVar(&o.peerMiB, "peer-mib", 256, "peer: size of the shared file in MiB")
 	fs.DurationVar(&o.peerBound, "peer-bound", 2*time.Minute, "peer: bound on the downloads")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, &helpError{usage.String()}
+		}
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -126,6 +130,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	return o, nil
 }
 
+// helpError carries -help's text.
+type helpError struct{ text string }
+
+func (h *helpError) Error() string { return h.text }
+
 // envDefaults sets every flag not given on the command line from
 // SOAK_<NAME> (dashes as underscores), when that is set.
 func envDefaults(fs *flag.FlagSet, getenv func(string) string) error {
@@ -154,8 +163,8 @@ func scaled(d time.Duration, scale float64) time.Duration {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, os.Getenv)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: netlab-soak [-only tcp,udp,http,peer] [-scale F] [-json] [-bin DIR] [-timeout D] [phase flags]; every flag also as SOAK_<FLAG>")
+		if h, ok := errors.AsType[*helpError](err); ok {
+			fmt.Fprintf(stdout, "usage: netlab-soak [flags]; every flag can also be set as SOAK_<FLAG> (-tcp-hold: SOAK_TCP_HOLD)\n%s", h.text)
 			return 0
 		}
 		fmt.Fprintln(stderr, "netlab-soak:", err)

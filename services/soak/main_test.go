@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -72,5 +73,13 @@ func TestScaled(t *testing.T) {
 		if got := scaled(tt.d, tt.scale); got != tt.want {
 			t.Errorf("scaled(%v, %v) = %v, want %v", tt.d, tt.scale, got, tt.want)
 		}
+	}
+}
+
+func TestParseFlags_Help(t *testing.T) {
+	_, err := parseFlags([]string{"-help"}, env(nil))
+	h, ok := errors.AsType[*helpError](err)
+	if !ok || !strings.Contains(h.text, "-tcp-hold") {
+		t.Errorf("-help = %v, want the flag list", err)
 	}
 }
