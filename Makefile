@@ -208,7 +208,7 @@ fuzz: ## every Go fuzz target in turn for FUZZTIME (FUZZ_PARALLEL workers); a su
 			echo "go test -fuzz ^$$name\$$ -fuzztime $(FUZZTIME) ./$$dir"; \
 			if (cd "$$dir" && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) .) >"$$log" 2>&1; \
 			then result=ok; else result=FAIL; failed=1; cat "$$log"; fi; \
-			execs=$$(grep -oE 'execs: [0-9]+' "$$log" | tail -1 | cut -d' ' -f2); \
+			execs=$$(grep -oE 'execs: [0-9]+' "$$log" | tail -1 | cut -d' ' -f2 || true); \
 			summary+=$$(printf '%-4s %-28s %-48s %12s execs\n' "$$result" "$$name" "$$dir" "$${execs:-0}")$$'\n'; \
 		done; \
 	done; \
