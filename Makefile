@@ -206,8 +206,11 @@ fuzz: ## every Go fuzz target in turn for FUZZTIME (FUZZ_PARALLEL workers); a su
 		dir=$$(dirname "$$file"); \
 		for name in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(f \*testing\.F\).*/\1/p' "$$file"); do \
 			echo "go test -fuzz ^$$name\$$ -fuzztime $(FUZZTIME) ./$$dir"; \
-			if (cd "$$dir" && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) .) >"$$log" 2>&1; \
-			then result=ok; else result=FAIL; failed=1; cat "$$log"; fi; \
+			run() { (cd "$$dir" && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) .) >"$$log" 2>&1; }; \
+			if run; then result=ok; \
+			elif grep -q 'context deadline exceeded' "$$log" && ! grep -q 'Failing input written' "$$log" && run; then \
+				result=ok; echo "  $$name: Go's fuzz coordinator ended the first try with 'context deadline exceeded' and no failing input (go.dev/issue/75804, Go < 1.27); the second try passed"; \
+			else result=FAIL; failed=1; cat "$$log"; fi; \
 			execs=$$(grep -oE 'execs: [0-9]+' "$$log" | tail -1 | cut -d' ' -f2 || true); \
 			summary+=$$(printf '%-4s %-28s %-48s %12s execs\n' "$$result" "$$name" "$$dir" "$${execs:-0}")$$'\n'; \
 		done; \
