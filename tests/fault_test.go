@@ -1047,18 +1047,7 @@ func (p *peerNode) metricOrZero(name string, labels ...string) float64 {
 // the middle of a download (which stops it).
 func TestPeer_Faults(t *testing.T) {
 	skipShort(t)
-	s := newStack(t, stackConfig{
-		services: []string{peerService},
-		env:      map[string]string{"PEER_UPLOAD_RATE": "6MiB", "PEER_ADMIN_PUBLISH": "127.0.0.1:"},
-	})
-	if len(s.peers) != 3 {
-		t.Fatalf("the stack runs %d peer nodes, want 3", len(s.peers))
-	}
-	nodes := make([]*peerNode, len(s.peers))
-	for i, ctr := range s.peers {
-		nodes[i] = &peerNode{t: t, ctr: ctr, alias: fmt.Sprintf("peer-%d", i+1)}
-		nodes[i].remap()
-	}
+	nodes := composeSwarm(t, map[string]string{"PEER_UPLOAD_RATE": "6MiB"})
 	src, other, dst := nodes[0], nodes[1], nodes[2]
 	const name = "fault.bin"
 	data, want := randomBytes(t, 48<<20)

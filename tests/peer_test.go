@@ -340,14 +340,13 @@ func TestPeer_TutorialSendReceive(t *testing.T) {
 	_ = sender
 }
 
-// The compose stack: three nodes (the default scale) with SYNC on; a
-// 64 MiB file added on one reaches the other two, byte for byte.
-func TestPeer_ComposeSwarmSpreadsFile(t *testing.T) {
-	skipShort(t)
-	s := newStack(t, stackConfig{
-		services: []string{peerService},
-		env:      map[string]string{"PEER_SYNC": "true", "PEER_ADMIN_PUBLISH": "127.0.0.1:"},
-	})
+// composeSwarm brings up the compose file's peer service (three nodes,
+// admin ports published on free host ports) with env added, and returns
+// its nodes.
+func composeSwarm(t *testing.T, env map[string]string) []*peerNode {
+	t.Helper()
+	env["PEER_ADMIN_PUBLISH"] = "127.0.0.1:"
+	s := newStack(t, stackConfig{services: []string{peerService}, env: env})
 	if len(s.peers) != 3 {
 		t.Fatalf("the stack runs %d peer nodes, want 3", len(s.peers))
 	}
@@ -355,7 +354,17 @@ func TestPeer_ComposeSwarmSpreadsFile(t *testing.T) {
 	for i, ctr := range s.peers {
 		nodes[i] = &peerNode{t: t, ctr: ctr, alias: fmt.Sprintf("peer-%d", i+1)}
 		nodes[i].remap()
-		assertHardened(t, ctr)
+	}
+	return nodes
+}
+
+// The compose stack: three nodes (the default scale) with SYNC on; a
+// 64 MiB file added on one reaches the other two, byte for byte.
+func TestPeer_ComposeSwarmSpreadsFile(t *testing.T) {
+	skipShort(t)
+	nodes := composeSwarm(t, map[string]string{"PEER_SYNC": "true"})
+	for _, n := range nodes {
+		assertHardened(t, n.ctr)
 	}
 	data, want := randomBytes(t, 64<<20)
 	id := nodes[0].put("big.bin", data)
