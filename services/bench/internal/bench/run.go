@@ -125,8 +125,9 @@ type Result struct {
 	About    []string     `json:"workloads"`
 }
 
-// Run measures every workload: it starts each workload's targets, then for
-// each rep measures every target once, in an order that rotates from rep to
+// Run measures every workload: it starts each workload's targets, runs
+// each once as a warm-up (not counted), then for each rep measures every
+// target once, in an order that rotates from rep to
 // rep, so a ratio compares measurements minutes apart at most. With a
 // profiler, netlab's target and each goal's anchor are then measured once
 // more under perf (not counted in the result).
@@ -153,6 +154,7 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer, pro
 			procs = append(procs, p)
 			names = append(names, t.Name)
 		}
+		warmUp(ctx, w, names, procs, measures, log)
 		samples := make(map[string][]Sample)
 		errs := make(map[string][]string)
 		for rep := range reps {
@@ -201,6 +203,22 @@ func measureOnce(ctx context.Context, w Workload, p *Proc, measure func(context.
 	after, _ := p.CPU()
 	s.CPU = after - before
 	return s, err
+}
+
+// warmUp measures every target once, uncounted, before the timed reps:
+// the first run of a load pays costs the later ones do not (on a virtual
+// machine, memory the guest touches for the first time is backed by the
+// host only then: a first 1 GiB write into /dev/shm ran at a quarter of
+// the speed of the next), and which target happens to run first must not
+// decide a ratio.
+func warmUp(ctx context.Context, w Workload, names []string, procs []*Proc, measures map[string]func(context.Context) (Sample, error), log io.Writer) {
+	for i, p := range procs {
+		if _, err := measureOnce(ctx, w, p, measures[names[i]]); err != nil {
+			fmt.Fprintf(log, "warm-up %s/%s: %v\n", w.Name, names[i], err)
+			continue
+		}
+		fmt.Fprintf(log, "warm-up %s/%s: done\n", w.Name, names[i])
+	}
 }
 
 // profileTargets measures netlab's target and every goal anchor once more
