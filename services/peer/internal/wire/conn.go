@@ -191,7 +191,7 @@ func (c *Conn) Receive(wait time.Duration) (Message, error) {
 			return p, err
 		}
 	}
-	c.rbuf, err = readPayload(c.br, c.rbuf, n, before)
+	c.rbuf, err = readPayload(payloadReader{c}, c.rbuf, n, before)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (c *Conn) receivePiece(n int, before func()) (p *Piece, ok bool, err error)
 	if len(data) != n-pieceFixed {
 		return nil, false, nil
 	}
-	c.rbuf, err = readPayload(c.br, c.rbuf, pieceFixed, before)
+	c.rbuf, err = readPayload(payloadReader{c}, c.rbuf, pieceFixed, before)
 	if err != nil {
 		return nil, true, err
 	}
@@ -215,7 +215,7 @@ func (c *Conn) receivePiece(n int, before func()) (p *Piece, ok bool, err error)
 		if before != nil {
 			before()
 		}
-		m, err := io.ReadFull(c.br, data[got:got+k])
+		m, err := io.ReadFull(payloadReader{c}, data[got:got+k])
 		got += m
 		if err != nil {
 			if err == io.EOF {
@@ -225,6 +225,21 @@ func (c *Conn) receivePiece(n int, before func()) (p *Piece, ok bool, err error)
 		}
 	}
 	return p, true, nil
+}
+
+// payloadReader reads a payload: first what the read buffer holds (the
+// header's read brings in what has arrived), then straight from the
+// socket into the caller's slice. Read through bufio, every chunk after
+// the first would be read into the connection's buffer and copied out,
+// because once the header is taken out a chunk no longer lines up with
+// the buffer.
+type payloadReader struct{ c *Conn }
+
+func (r payloadReader) Read(p []byte) (int, error) {
+	if r.c.br.Buffered() > 0 {
+		return r.c.br.Read(p) // only what is buffered; no socket read
+	}
+	return r.c.nc.Read(p)
 }
 
 // setReadDeadline ignores errors for the reason given at write.

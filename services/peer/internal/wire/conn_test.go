@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
@@ -483,4 +484,74 @@ func TestConn_ReceiveIntoCallersBufferReportsATruncatedPiece(t *testing.T) {
 	if _, err := c.Receive(0); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
 	}
+}
+
+// readRecorder is a fakeConn that notes the buffer of every Read.
+type readRecorder struct {
+	fakeConn
+	targets [][]byte
+}
+
+func (r *readRecorder) Read(p []byte) (int, error) {
+	n, err := r.fakeConn.Read(p)
+	r.targets = append(r.targets, p[:n])
+	return n, err
+}
+
+// TestConn_ReceivePieceDataSkipsTheReadBuffer checks that piece data is
+// read from the connection into the caller's buffer, not into the
+// connection's read buffer and copied from there: only what the header's
+// read brought in may take that way.
+func TestConn_ReceivePieceDataSkipsTheReadBuffer(t *testing.T) {
+	for _, size := range []int{chunk - 1, chunk, 5*chunk + 11, 1 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			want := wire.Piece{ID: [32]byte{1}, Index: 7, Data: pattern(size)}
+			stream := bytes.Join([][]byte{encode(t, want), encode(t, wire.GetCatalog{})}, nil)
+			// Reads of at most 20000 bytes, like a socket handing over
+			// what has arrived so far.
+			rec := &readRecorder{fakeConn: fakeConn{r: &shortReader{r: bytes.NewReader(stream), max: 20000}}}
+			c := wire.NewConn(rec, time.Second)
+			var buf []byte
+			c.SetPieceBuffers(func(n int) []byte {
+				buf = make([]byte, n)
+				return buf
+			})
+			m, err := c.Receive(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, ok := m.(*wire.Piece); !ok || !bytes.Equal(p.Data, want.Data) {
+				t.Fatalf("received %v, want the piece", m)
+			}
+			direct := 0
+			for _, p := range rec.targets {
+				if len(p) > 0 && within(p, buf) {
+					direct += len(p)
+				}
+			}
+			// The first read (header and the start of the data) goes
+			// through the read buffer; everything after it must not.
+			if first := len(rec.targets[0]); direct < size-first {
+				t.Fatalf("%d of %d data bytes read straight into the piece buffer, want at least %d", direct, size, size-first)
+			}
+			if m, err := c.Receive(0); err != nil || !reflect.DeepEqual(m, &wire.GetCatalog{}) {
+				t.Fatalf("next frame = %v, %v; stream out of step", m, err)
+			}
+		})
+	}
+}
+
+// shortReader hands over at most max bytes per Read.
+type shortReader struct {
+	r   io.Reader
+	max int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.max)]) }
+
+// within reports whether p lies inside buf's memory.
+func within(p, buf []byte) bool {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+	return at >= start && at+uintptr(len(p)) <= start+uintptr(len(buf))
 }

@@ -140,7 +140,15 @@ func TestConn_SendPieceFileTimesOutOnAStalledReader(t *testing.T) {
 	// Nobody reads: once the socket buffers fill, sendfile waits for
 	// writability and the per-chunk deadline ends it.
 	f := pieceFile(t, make([]byte, wire.MaxPayload-64))
-	a, _ := tcpPair(t)
+	a, b := tcpPair(t)
+	// Small fixed buffers: with autotuning, loopback can take the whole
+	// 4 MiB (tcp_rmem reaches 32 MiB on some machines), and nothing stalls.
+	if err := a.(*net.TCPConn).SetWriteBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
 	c := wire.NewConn(a, 200*time.Millisecond)
 	err := c.SendPieceFile([32]byte{}, 0, f, 0, wire.MaxPayload-64)
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
