@@ -88,6 +88,11 @@ func TestRun_MeasuresRealTargetsAndCPU(t *testing.T) {
 			t.Errorf("%s measured %d times, want 3", row.Target, row.Reps)
 		}
 	}
+	for addr, n := range calls {
+		if n != 4 {
+			t.Errorf("%s driven %d times, want 4 (a warm-up and 3 reps)", addr, n)
+		}
+	}
 	doc := filepath.Join(t.TempDir(), "b.md")
 	if err := os.WriteFile(doc, []byte("# Benchmarks\n\nhand-written\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -158,5 +163,23 @@ func TestCheckGoals_CPUAndTailLatencyMustNotExceedTheAnchor(t *testing.T) {
 	}
 	if line := goalLine(goals[0]); !strings.Contains(line, "server CPU/op ≤ 0.5× py: met (0.250×)") {
 		t.Errorf("goal line = %q", line)
+	}
+}
+
+func TestReport_NamesFailedReps(t *testing.T) {
+	r := Result{Reps: 5, Rows: []Row{
+		{Workload: "tcp-bulk", Target: "socat", Rate: 650, Reps: 4, Errors: []string{"timed out after 30s"}},
+		{Workload: "tcp-bulk", Target: "netlab", Rate: 1200, Reps: 5},
+	}}
+	want := "tcp-bulk/socat: 1 of 5 reps failed, its figures are of the others; first error: timed out after 30s"
+	if md := Markdown(r, ""); !strings.Contains(md, "- "+want) || strings.Contains(md, "tcp-bulk/netlab:") {
+		t.Errorf("markdown does not name the failed rep alone:\n%s", md)
+	}
+	var table strings.Builder
+	if err := WriteTable(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), want) {
+		t.Errorf("table does not name the failed rep:\n%s", table.String())
 	}
 }

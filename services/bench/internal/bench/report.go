@@ -63,7 +63,24 @@ func WriteTable(w io.Writer, r Result) error {
 	for _, s := range r.Skipped {
 		fmt.Fprintln(w, "skipped:", s)
 	}
+	for _, f := range failures(r) {
+		fmt.Fprintln(w, f)
+	}
 	return nil
+}
+
+// failures says, for each row with failed reps, how many failed and the
+// first error: its figures are of the other reps only.
+func failures(r Result) []string {
+	var out []string
+	for _, row := range r.Rows {
+		if len(row.Errors) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s/%s: %d of %d reps failed, its figures are of the others; first error: %s",
+			row.Workload, row.Target, len(row.Errors), r.Reps, row.Errors[0]))
+	}
+	return out
 }
 
 func goalLine(g GoalResult) string {
@@ -106,6 +123,9 @@ func Markdown(r Result, chart string) string {
 	}
 	for _, s := range r.Skipped {
 		fmt.Fprintf(&b, "- skipped: %s\n", s)
+	}
+	for _, f := range failures(r) {
+		fmt.Fprintf(&b, "- %s\n", f)
 	}
 	if chart != "" {
 		fmt.Fprintf(&b, "\n![throughput relative to the reference](%s)\n", chart)
