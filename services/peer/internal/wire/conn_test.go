@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unsafe"
 
@@ -507,9 +508,9 @@ func TestConn_ReceivePieceDataSkipsTheReadBuffer(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			want := wire.Piece{ID: [32]byte{1}, Index: 7, Data: pattern(size)}
 			stream := bytes.Join([][]byte{encode(t, want), encode(t, wire.GetCatalog{})}, nil)
-			// Reads of at most 20000 bytes, like a socket handing over
-			// what has arrived so far.
-			rec := &readRecorder{fakeConn: fakeConn{r: &shortReader{r: bytes.NewReader(stream), max: 20000}}}
+			// Short reads, like a socket handing over what has arrived so
+			// far.
+			rec := &readRecorder{fakeConn: fakeConn{r: iotest.HalfReader(bytes.NewReader(stream))}}
 			c := wire.NewConn(rec, time.Second)
 			var buf []byte
 			c.SetPieceBuffers(func(n int) []byte {
@@ -540,14 +541,6 @@ func TestConn_ReceivePieceDataSkipsTheReadBuffer(t *testing.T) {
 		})
 	}
 }
-
-// shortReader hands over at most max bytes per Read.
-type shortReader struct {
-	r   io.Reader
-	max int
-}
-
-func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.max)]) }
 
 // within reports whether p lies inside buf's memory.
 func within(p, buf []byte) bool {
