@@ -127,8 +127,8 @@ type Result struct {
 
 // Run measures every workload: it starts each workload's targets, runs
 // each once as a warm-up (not counted), then for each rep measures every
-// target once, in an order that rotates from rep to
-// rep, so a ratio compares measurements minutes apart at most. With a
+// target once, in an order that rotates from rep to rep, so a ratio
+// compares measurements minutes apart at most. With a
 // profiler, netlab's target and each goal's anchor are then measured once
 // more under perf (not counted in the result).
 func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer, prof *Profiler) (Result, error) {
