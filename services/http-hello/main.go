@@ -16,9 +16,9 @@ import (
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
-	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/lifecycle"
-	"github.com/netlab/netlab/services/internal/platform/program"
+	"github.com/netlab/netlab/services/platform/admin"
+	"github.com/netlab/netlab/services/platform/lifecycle"
+	"github.com/netlab/netlab/services/platform/program"
 )
 
 const service = "http-hello"

@@ -15,11 +15,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/lifecycle"
-	"github.com/netlab/netlab/services/internal/platform/program"
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/node"
+	"github.com/netlab/netlab/services/platform/admin"
+	"github.com/netlab/netlab/services/platform/lifecycle"
+	"github.com/netlab/netlab/services/platform/program"
 )
 
 const service = "peer"

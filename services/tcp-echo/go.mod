@@ -3,7 +3,7 @@ module github.com/netlab/netlab/services/tcp-echo
 go 1.26.0
 
 require (
-	github.com/netlab/netlab/services/internal/platform v0.0.0
+	github.com/netlab/netlab/services/platform v0.0.0
 	github.com/prometheus/client_golang v1.25.0
 	go.uber.org/zap v1.28.0
 )
@@ -21,4 +21,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/netlab/netlab/services/internal/platform => ../internal/platform
+replace github.com/netlab/netlab/services/platform => ../platform

@@ -16,9 +16,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/lifecycle"
-	"github.com/netlab/netlab/services/internal/platform/program"
+	"github.com/netlab/netlab/services/platform/admin"
+	"github.com/netlab/netlab/services/platform/lifecycle"
+	"github.com/netlab/netlab/services/platform/program"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 )

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/program/programtest"
+	"github.com/netlab/netlab/services/platform/program/programtest"
 )
 
 func TestMain(m *testing.M) {

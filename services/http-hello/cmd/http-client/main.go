@@ -21,7 +21,7 @@ import (
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 const prog = "http-client"

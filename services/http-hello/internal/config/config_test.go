@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
-	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 )
 
 func TestLoad_Defaults(t *testing.T) {

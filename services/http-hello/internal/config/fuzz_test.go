@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
-	"github.com/netlab/netlab/services/internal/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 )
 
 // FuzzLoad: whatever the environment holds, Load returns errors that each

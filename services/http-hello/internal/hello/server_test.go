@@ -17,7 +17,7 @@ import (
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
-	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 )
 
 func testConfig() config.Config {

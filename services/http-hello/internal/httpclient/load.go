@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 // LoadOptions configures Load.

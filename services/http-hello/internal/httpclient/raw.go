@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 // RawOptions configures Raw.

@@ -1,6 +1,6 @@
 package httpclient
 
-import "github.com/netlab/netlab/services/internal/platform/clientcli"
+import "github.com/netlab/netlab/services/platform/clientcli"
 
 // LatencyStats summarises durations; see clientcli.LatencyStats.
 type LatencyStats = clientcli.LatencyStats

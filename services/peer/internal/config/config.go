@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 // Piece size bounds, repeated from the content package so config stays a

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	platform "github.com/netlab/netlab/services/internal/platform/config"
 	"github.com/netlab/netlab/services/peer/internal/config"
+	platform "github.com/netlab/netlab/services/platform/config"
 )
 
 // configErrors flattens err (a tree of errors.Join results) into the

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/config/configtest"
 	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 )
 
 // FuzzSeedAddr: a seed or a peer-exchange address that SeedAddr accepts is

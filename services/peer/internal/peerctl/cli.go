@@ -14,8 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
 	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 const prog = "peerctl"

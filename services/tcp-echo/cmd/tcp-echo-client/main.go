@@ -18,7 +18,7 @@ import (
 
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 const prog = "tcp-echo-client"

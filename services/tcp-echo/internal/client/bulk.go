@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 // Bulk transfer tuning. The pattern period is a prime so that an echo

@@ -13,7 +13,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 // Defaults and limits of the client.

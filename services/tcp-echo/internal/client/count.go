@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 // CountOptions configures Count.

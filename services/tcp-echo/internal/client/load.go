@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 // Defaults and limits of Load.

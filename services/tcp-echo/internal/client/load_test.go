@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 

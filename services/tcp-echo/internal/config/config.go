@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 // Config is every setting of the tcp-echo server. The README lists each

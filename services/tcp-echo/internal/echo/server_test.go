@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
 )

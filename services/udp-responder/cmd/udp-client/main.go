@@ -23,7 +23,7 @@ import (
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 const prog = "udp-client"

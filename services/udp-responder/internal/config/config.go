@@ -7,7 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 // Modes of the responder.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 )
 

@@ -3,7 +3,7 @@ package config_test
 import (
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 )
 

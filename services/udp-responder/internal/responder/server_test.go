@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 // Defaults and limits of the client.

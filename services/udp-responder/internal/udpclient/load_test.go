@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
-	platformconfig "github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/clientcli"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 // ProbeOptions configures Probe.

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 // Outcome classifies one reply given to Recorder.Reply.

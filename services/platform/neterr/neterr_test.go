@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/neterr"
+	"github.com/netlab/netlab/services/platform/neterr"
 )
 
 func TestReason(t *testing.T) {

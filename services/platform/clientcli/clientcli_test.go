@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 func TestResolveAddr(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 // Keys returns every `env` key of the struct cfg points to, nested structs

@@ -14,11 +14,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
-	"github.com/netlab/netlab/services/internal/platform/healthcheck"
-	"github.com/netlab/netlab/services/internal/platform/lifecycle"
-	"github.com/netlab/netlab/services/internal/platform/logging"
-	"github.com/netlab/netlab/services/internal/platform/version"
+	"github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/healthcheck"
+	"github.com/netlab/netlab/services/platform/lifecycle"
+	"github.com/netlab/netlab/services/platform/logging"
+	"github.com/netlab/netlab/services/platform/version"
 )
 
 // Exit codes of a service binary.

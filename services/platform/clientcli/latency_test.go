@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 func TestSummarize(t *testing.T) {

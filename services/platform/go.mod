@@ -1,4 +1,4 @@
-module github.com/netlab/netlab/services/internal/platform
+module github.com/netlab/netlab/services/platform
 
 go 1.26.0
 

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/version"
+	"github.com/netlab/netlab/services/platform/version"
 )
 
 // NewRegistry returns a Prometheus registry holding the Go runtime and

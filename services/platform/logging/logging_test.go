@@ -12,7 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/logging"
+	"github.com/netlab/netlab/services/platform/logging"
 )
 
 // jsonLines decodes every line of out as a JSON object.

@@ -13,8 +13,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/version"
+	"github.com/netlab/netlab/services/platform/admin"
+	"github.com/netlab/netlab/services/platform/version"
 )
 
 // startAdmin starts an admin server on a free loopback port. It is shut down

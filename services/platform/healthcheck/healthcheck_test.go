@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/healthcheck"
+	"github.com/netlab/netlab/services/platform/admin"
+	"github.com/netlab/netlab/services/platform/healthcheck"
 )
 
 func TestURL(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"runtime/debug"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/version"
+	"github.com/netlab/netlab/services/platform/version"
 )
 
 // stamp sets the -ldflags variables for one test and restores them after.

@@ -1,7 +1,7 @@
 // Package version reports what build of a service is running. The values are
 // stamped at build time with
 //
-//	-ldflags "-X github.com/netlab/netlab/services/internal/platform/version.Version=v1.2.3 ..."
+//	-ldflags "-X github.com/netlab/netlab/services/platform/version.Version=v1.2.3 ..."
 //
 // and fall back to what the Go toolchain recorded in the binary.
 package version

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 // checkErr compares a validator's result with the *config.Error expected

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
-	"github.com/netlab/netlab/services/internal/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 )
 
 // FuzzParseByteSize: a parsed size is never negative, a plain integer

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/internal/platform/admin"
-	"github.com/netlab/netlab/services/internal/platform/config"
-	"github.com/netlab/netlab/services/internal/platform/program"
+	"github.com/netlab/netlab/services/platform/admin"
+	"github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/program"
 )
 
 type testConfig struct {

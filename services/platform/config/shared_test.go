@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 func validShared() config.Shared {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 // testConfig is a service-like configuration: the shared keys plus a few of

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/services/internal/platform/config"
+	"github.com/netlab/netlab/services/platform/config"
 )
 
 func TestParseByteSize(t *testing.T) {
