@@ -24,7 +24,6 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 COMPOSE_CMD = $(COMPOSE) -p $(PROJECT) -f docker-compose.yml
 
 # What docker-compose.yml reads, so compose runs the images make built.
-# Only for the stack targets: the e2e tests choose their own tag.
 up down logs ps clean: export NETLAB_IMAGE_PREFIX = $(IMAGE_PREFIX)
 up down logs ps clean: export NETLAB_TAG = $(TAG)
 
@@ -54,25 +53,7 @@ up: images ## build images and start the stack; wait until healthy
 	@test -n "$(COMPOSE)" || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
 	$(COMPOSE_CMD) up -d --no-build --remove-orphans
 	@deploy/wait-healthy.sh 90 $$($(COMPOSE_CMD) ps -q)
-	@echo
-	@echo "netlab is up:"
-	@echo "  tcp-echo        $$($(COMPOSE_CMD) port tcp-echo 65432)"
-	@echo "                  printf 'Hello, world' | nc -q1 $$($(COMPOSE_CMD) port tcp-echo 65432 | tr : ' ')"
-	@echo "                  $(COMPOSE_CMD) run --rm tcp-echo-client --count 5"
-	@echo "  tcp-echo admin  http://$$($(COMPOSE_CMD) port tcp-echo 9090)/metrics  (also /healthz /readyz /version)"
-	@echo "  udp-responder   $$($(COMPOSE_CMD) port --protocol udp udp-responder 12345) (udp)"
-	@echo "                  $(COMPOSE_CMD) run --rm udp-client --count 1000"
-	@echo "  udp admin       http://$$($(COMPOSE_CMD) port udp-responder 9090)/metrics"
-	@echo "  http-hello      http://$$($(COMPOSE_CMD) port http-hello 8000)/"
-	@echo "                  curl -s http://$$($(COMPOSE_CMD) port http-hello 8000)/"
-	@echo "                  $(COMPOSE_CMD) run --rm http-client --count 100 --concurrency 4"
-	@echo "  http admin      http://$$($(COMPOSE_CMD) port http-hello 9090)/metrics"
-	@n=$$($(COMPOSE_CMD) ps -q peer | wc -l); for i in $$(seq 1 $$n); do \
-		echo "  peer $$i admin    http://$$($(COMPOSE_CMD) port --index=$$i peer 9090)/api/status"; done
-	@echo "                  make build && bin/peerctl --node $$($(COMPOSE_CMD) port --index=1 peer 9090) send file.txt"
-	@echo "                  bin/peerctl --node $$($(COMPOSE_CMD) port --index=2 peer 9090) receive --out received_file.txt"
-	@echo "                  $(COMPOSE_CMD) run --rm peerctl ls"
-	@echo "  stop with: make down"
+	@deploy/stack-summary.sh $(PROJECT) "$(COMPOSE_CMD)"
 
 .PHONY: down
 down: ## stop the stack and remove its containers and network
@@ -104,14 +85,8 @@ builder-image: ## find, pull or make the Go builder image (GO_IMAGE)
 	@echo "builder image: $$(cat $(BUILDER_STAMP))"
 
 .PHONY: images
-images: builder-image ## build every service image (classic builder, no registry needed)
-	@for s in $(SERVICES); do \
-		echo "docker build $(IMAGE_PREFIX)/$$s:$(TAG)"; \
-		docker build -q --force-rm -f deploy/Dockerfile \
-			--build-arg SERVICE=$$s --build-arg GO_IMAGE=$(RESOLVED_GO_IMAGE) \
-			--build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) \
-			-t $(IMAGE_PREFIX)/$$s:$(TAG) . 2>&1 | { grep -v -e DEPRECATED -e 'legacy builder' -e BuildKit -e 'environment-variable' -e '^ *$$' || true; }; \
-	done
+images: builder-image ## build every image: one build stage compiles every binary once, then a FROM scratch image per service; a line per step with its time
+	@deploy/build-images.sh "$(RESOLVED_GO_IMAGE)" "$(IMAGE_PREFIX)" "$(TAG)" "$(VERSION)" "$(COMMIT)" "$(DATE)" $(SERVICES)
 	@$(MAKE) prune-images
 
 ## ---- checks ----
@@ -131,9 +106,9 @@ lint: vet ## gofmt check, go vet, staticcheck, and each service module built on 
 
 .PHONY: test
 test: builder-image ## everything CI runs: lint, unit tests (-race), end-to-end tests
-	@# The e2e images build in the background while lint and unit tests run,
-	@# so the end-to-end tests find every layer cached.
-	@$(MAKE) -j2 checks e2e-images
+	@# The images build in the background while lint and unit tests run;
+	@# the end-to-end tests then use them as they are.
+	@$(MAKE) -j2 checks images
 	@$(MAKE) e2e
 
 .PHONY: checks
@@ -141,23 +116,14 @@ checks: # lint, then unit tests
 	@$(MAKE) lint
 	@$(MAKE) unit
 
-.PHONY: e2e-images
-e2e-images: builder-image # the images the e2e tests build, with the same build args, ahead of time
-	@for s in $(SERVICES); do \
-		docker build -q --force-rm -f deploy/Dockerfile \
-			--build-arg SERVICE=$$s --build-arg GO_IMAGE=$(RESOLVED_GO_IMAGE) --build-arg VERSION=e2e \
-			--label org.netlab.project=netlab -t $(IMAGE_PREFIX)/$$s:e2e . >/dev/null 2>&1 \
-			|| echo "e2e-images: $$s did not build here; the e2e tests will build it and report why"; \
-	done
-
 .PHONY: unit
 unit: ## unit tests with -race in every module (e2e skipped)
 	@for m in $(MODULES); do echo "go test -race $$m"; (cd $$m && go test -race -short -count=1 ./...); done
 
 .PHONY: e2e
-e2e: builder-image ## end-to-end tests: real images, the real compose file, testcontainers
-	cd tests && GO_IMAGE=$(RESOLVED_GO_IMAGE) go test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./...
-	@$(MAKE) prune-images
+e2e: images ## end-to-end tests on the images `make images` built (the same as `make up` runs), the real compose file, testcontainers
+	cd tests && NETLAB_IMAGE_PREFIX=$(IMAGE_PREFIX) NETLAB_TAG=$(TAG) GO_IMAGE=$(RESOLVED_GO_IMAGE) \
+		go test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./...
 
 .PHONY: prune-images
 prune-images: # images a rebuild superseded (untagged, labelled netlab); the layer cache stays

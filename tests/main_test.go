@@ -103,8 +103,8 @@ func requireDocker(t *testing.T) *testcontainers.DockerClient {
 	return cli
 }
 
-// serviceImages maps every service the suite builds (the SERVICE build
-// argument of deploy/Dockerfile) to the image it is tagged as.
+// serviceImages maps every service the suite builds (its stage in
+// deploy/Dockerfile has the same name) to the image it is tagged as.
 var serviceImages = []struct{ service, image string }{
 	{"tcp-echo", tcpEchoImage},
 	{"udp-responder", udpResponderImage},
@@ -168,7 +168,7 @@ func buildImages(ctx context.Context) error {
 	return nil
 }
 
-// buildImage builds image from deploy/Dockerfile with SERVICE=service and
+// buildImage builds image from the stage named service in deploy/Dockerfile and
 // checks it carries the project label.
 func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, cli *testcontainers.DockerClient, root, goImage, service, image string) error {
 	var buildLog bytes.Buffer
@@ -180,7 +180,6 @@ func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, cl
 			Repo:       repo,
 			Tag:        tag,
 			BuildArgs: map[string]*string{
-				"SERVICE":  new(service),
 				"GO_IMAGE": new(goImage),
 				"VERSION":  new(imageTag),
 			},
@@ -189,6 +188,8 @@ func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, cl
 			BuildOptionsModifier: func(o *client.ImageBuildOptions) {
 				// Classic builder: there is no buildx/BuildKit here.
 				o.Version = build.BuilderV1
+				// One stage per service in deploy/Dockerfile, named after it.
+				o.Target = service
 				// No intermediate containers left behind, even when a step fails.
 				o.Remove, o.ForceRemove = true, true
 				o.Labels = map[string]string{projectLabel: "netlab"}

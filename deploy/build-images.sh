@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds every netlab image from deploy/Dockerfile with the classic builder:
+# first the build stage (every binary of every service, compiled once), then
+# one small FROM scratch image per service on top of it. Prints a line per
+# build step with its time, so a long build is never minutes of silence.
+#
+#   deploy/build-images.sh GO_IMAGE PREFIX TAG VERSION COMMIT DATE SERVICE...
+#
+# The build stage is tagged PREFIX/build:TAG: it is the layer cache, and a
+# tagged image is not pruned as dangling, so the next build reuses it.
+set -euo pipefail
+
+(($# >= 7)) || { echo "usage: $0 GO_IMAGE PREFIX TAG VERSION COMMIT DATE SERVICE..." >&2; exit 2; }
+go_image=$1 prefix=$2 tag=$3 version=$4 commit=$5 date=$6
+shift 6
+services=("$@")
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# seconds since $1 (an EPOCHREALTIME), with one decimal
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Reads `docker build` output and prints one line per finished step:
+# its number, the instruction (shortened), "cached" or its duration.
+steps() {
+	local step="" start="" cached=""
+	finish() {
+		[[ -n $step ]] || return 0
+		if [[ -n $cached ]]; then printf '  %-72.72s cached\n' "$step"
+		else printf '  %-72.72s %6ss\n' "$step" "$(since "$start")"; fi
+	}
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >>"$log"
+		case $line in
+		"Step "*)
+			finish
+			step=${line#Step }
+			step=${step/ : / }
+			start=$EPOCHREALTIME cached=""
+			;;
+		*"Using cache"*) cached=1 ;;
+		esac
+	done
+	finish
+}
+
+# build TARGET IMAGE: one docker build of the stage TARGET, tagged IMAGE.
+build() {
+	local target=$1 image=$2 start=$EPOCHREALTIME
+	: >"$log"
+	echo "docker build --target $target -t $image"
+	if ! docker build --force-rm -f deploy/Dockerfile --target "$target" \
+		--build-arg GO_IMAGE="$go_image" --build-arg VERSION="$version" \
+		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
+		-t "$image" . 2>&1 | steps; then
+		echo "docker build --target $target failed; the end of its output:" >&2
+		grep -v -e DEPRECATED -e 'legacy builder' -e BuildKit -e 'environment-variable' "$log" | tail -40 >&2
+		return 1
+	fi
+	echo "  $image built in $(since "$start")s"
+}
+
+total=$EPOCHREALTIME
+build build "$prefix/build:$tag"
+# The service stages only copy binaries out of the cached build stage, so
+# their steps are not listed one by one.
+for s in "${services[@]}"; do
+	start=$EPOCHREALTIME
+	docker build -q --force-rm -f deploy/Dockerfile --target "$s" \
+		--build-arg GO_IMAGE="$go_image" --build-arg VERSION="$version" \
+		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
+		-t "$prefix/$s:$tag" . >"$log" 2>&1 || {
+		echo "docker build --target $s failed:" >&2
+		tail -40 "$log" >&2
+		exit 1
+	}
+	echo "$prefix/$s:$tag built in $(since "$start")s"
+done
+echo "images built in $(since "$total")s"
