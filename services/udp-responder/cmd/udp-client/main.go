@@ -20,8 +20,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 )

@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // startUDP runs handle for every datagram on 127.0.0.1:0, in arrival order.

@@ -9,7 +9,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // CheckProbe sends a real probe to the responder listening on listenAddr

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // FuzzDecide: whatever arrives, from wherever, the responder never answers

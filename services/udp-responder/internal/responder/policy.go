@@ -6,8 +6,8 @@ import (
 	"net/netip"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/ratelimit"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // Why a datagram got no reply; label values of the dropped metric.

@@ -15,8 +15,8 @@ import (
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // testConfig is a one-socket responder on a free loopback port. With one

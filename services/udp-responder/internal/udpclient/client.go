@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 
 	"github.com/netlab/netlab/services/platform/neterr"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 const shortTimeout = 50 * time.Millisecond

@@ -1,7 +1,7 @@
 package udpclient
 
 import (
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 	"net"
 	"sync/atomic"
 	"time"

@@ -22,9 +22,9 @@ import (
 	"github.com/netlab/netlab/services/platform/clientcli"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // startUDPFrom is startUDP with the source of each datagram, for servers

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 
 	"github.com/netlab/netlab/services/platform/neterr"
 )

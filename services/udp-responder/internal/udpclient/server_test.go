@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 const greeting = "Hello, client!"

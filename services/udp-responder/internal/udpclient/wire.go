@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

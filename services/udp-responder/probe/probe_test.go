@@ -8,7 +8,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/netlab/netlab/services/udp-responder/internal/probe"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 func encode(tb testing.TB, size int, p probe.Probe) []byte {

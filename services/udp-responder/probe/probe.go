@@ -4,6 +4,10 @@
 // answers a probe in every mode by sending it back with the reply flag set,
 // so a reply is never larger than its request.
 //
+// The package is public, not internal to the module: it is the protocol
+// itself, shared by every client and server of it (udp-client, the
+// responder, and netlab's lab), while the server's code stays internal.
+//
 // Layout (big-endian, HeaderSize bytes, then padding up to the probe size):
 //
 //	0  4  magic "NLPB"
