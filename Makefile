@@ -34,9 +34,11 @@ export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
 export DOCKER_BUILDKIT := 0
 export GOTOOLCHAIN := local
 
-# Every Go module of the workspace, and the service ones.
+# Every Go module of the workspace, the service ones (the platform
+# included), and those that must also build outside the workspace.
 MODULES     = $(shell go list -m -f '{{.Dir}}')
 SVC_MODULES = $(filter $(CURDIR)/services/%,$(MODULES))
+ALONE_MODULES = $(SVC_MODULES) $(filter $(CURDIR)/lab,$(MODULES))
 BUILDER_STAMP := .build/go-image
 RESOLVED_GO_IMAGE = $$(cat $(BUILDER_STAMP))
 
@@ -70,13 +72,18 @@ ps: ## show the stack's containers and their health
 
 ## ---- build ----
 .PHONY: build
-build: ## compile every service and client into ./bin
-	@mkdir -p bin
-	@for m in $(SVC_MODULES); do \
-		case "$$(basename $$m)" in platform|bench|soak) continue;; esac; \
-		echo "go build $$m"; \
-		(cd $$m && go build -o $(CURDIR)/bin/$$(basename $$m) . && go build -o $(CURDIR)/bin/ ./cmd/...); \
+build: bin/netlab ## compile every service and client, and the lab's netlab command, into ./bin
+	@for s in $(SERVICES); do \
+		echo "go build services/$$s"; \
+		(cd services/$$s && go build -o $(CURDIR)/bin/$$s . && go build -o $(CURDIR)/bin/ ./cmd/...); \
 	done
+
+# Phony: go build decides what is out of date.
+.PHONY: bin/netlab
+bin/netlab: # compile the lab's command (netlab bench, netlab soak) into bin/netlab
+	@mkdir -p bin
+	@echo "go build lab/cmd/netlab"
+	@go build -o bin/netlab ./lab/cmd/netlab
 
 .PHONY: builder-image
 builder-image: ## find, pull or make the Go builder image (GO_IMAGE)
@@ -92,17 +99,17 @@ images: builder-image ## build every image: one build stage compiles every binar
 ## ---- checks ----
 .PHONY: fmt
 fmt: ## format all Go code
-	gofmt -w services tests
+	gofmt -w services lab tests
 
 .PHONY: vet
 vet: ## go vet every module
 	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...); done
 
 .PHONY: lint
-lint: vet ## gofmt check, go vet, staticcheck, and each service module built on its own (GOWORK=off)
-	@out=$$(gofmt -l services tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+lint: vet ## gofmt check, go vet, staticcheck, and each service module and the lab built on their own (GOWORK=off)
+	@out=$$(gofmt -l services lab tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do echo "staticcheck $$m"; (cd $$m && $(STATICCHECK) ./...); done
-	@for m in $(SVC_MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done
+	@for m in $(ALONE_MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done
 
 .PHONY: test
 test: builder-image ## everything CI runs: lint, unit tests (-race), end-to-end tests
@@ -134,8 +141,7 @@ BENCH_FLAGS ?= -reps 5 -duration 5s
 # BENCH_CONTAINERS=1 adds each service's image on a bridge network as a row.
 BENCH_CONTAINERS ?=
 bench: build bench-tools $(if $(BENCH_CONTAINERS),images) ## installs the anchors it can, then runs each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
-	@go build -o bin/netlab-bench ./services/bench
-	bin/netlab-bench -bin bin $(BENCH_FLAGS) $(if $(BENCH_CONTAINERS),-containers -image-prefix $(IMAGE_PREFIX) -image-tag $(TAG)) \
+	bin/netlab bench -bin bin $(BENCH_FLAGS) $(if $(BENCH_CONTAINERS),-containers -image-prefix $(IMAGE_PREFIX) -image-tag $(TAG)) \
 		-doc docs/benchmarks.md -chart docs/benchmarks.png
 
 .PHONY: bench-go
@@ -145,8 +151,7 @@ bench-go: ## Go benchmarks of every module, with allocations (hot paths, the 1 G
 .PHONY: soak
 SOAK_FLAGS ?=
 soak: build ## soak on loopback, about 4 min: tcp-echo at 10,000 connections, a UDP flood, slowloris on http-hello, a 10-node peer swarm; figures and checks. SOAK_FLAGS (-only tcp,udp -scale 0.1 -json)
-	@go build -o bin/netlab-soak ./services/soak
-	bin/netlab-soak -bin bin $(SOAK_FLAGS)
+	bin/netlab soak -bin bin $(SOAK_FLAGS)
 
 .PHONY: bench-tools
 bench-tools: ## install the anchors this machine lacks: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2
@@ -168,7 +173,7 @@ FUZZTIME      ?= 20s
 FUZZ_PARALLEL ?= 1
 fuzz: ## every Go fuzz target in turn for FUZZTIME (FUZZ_PARALLEL workers); a summary line each, fails if any does
 	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; failed=0; summary=""; \
-	for file in $$(grep -rlE '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' --include='*_test.go' services tests | sort); do \
+	for file in $$(grep -rlE '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' --include='*_test.go' services lab tests | sort); do \
 		dir=$$(dirname "$$file"); \
 		for name in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(f \*testing\.F\).*/\1/p' "$$file"); do \
 			echo "go test -fuzz ^$$name\$$ -fuzztime $(FUZZTIME) ./$$dir"; \

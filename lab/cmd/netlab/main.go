@@ -1,0 +1,34 @@
+// Command netlab drives netlab's servers from outside, the way a user's
+// load and failures would: it starts them, loads them over the network,
+// and measures and checks what they do.
+//
+//	netlab bench [flags]   the servers beside the tools people use instead
+//	netlab soak [flags]    the servers under sustained load, with checks
+//	netlab help            the commands
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/netlab/netlab/lab/internal/bench"
+	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/soak"
+)
+
+const about = "netlab drives netlab's servers from outside: it starts them, loads them over the\nnetwork, and measures and checks what they do."
+
+// commands are netlab's subcommands, in the order help lists them.
+var commands = []cli.Command{
+	{Name: "bench", Summary: "measure each server beside the tools people use instead, on loopback (make bench)", Main: bench.Main},
+	{Name: "soak", Summary: "run the servers under sustained load and check they hold (make soak)", Main: soak.Main},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, "netlab", about, commands, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

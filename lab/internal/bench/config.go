@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/proc"
+)
+
+// Config says where things are and how long each measurement runs. The
+// workloads are its methods, one file per family: tcp.go, udp.go,
+// http.go, transfer.go; the helpers they share are here.
+type Config struct {
+	Bin      string        // netlab's binaries (make build)
+	Self     string        // this program, for the Go anchors (netlab bench serve)
+	Duration time.Duration // per measurement
+	WorkDir  string        // scratch space (nginx config, the python script)
+	Procs    *proc.Group   // every process a workload starts
+	// Containers, when set, adds a netlab-container row to each workload:
+	// the service's image on a bridge network.
+	Containers *Containers
+}
+
+// serveArgs run one of the Go anchors in this program (see ServeAnchor).
+func (c Config) serveArgs(kind, addr string) []string {
+	return []string{c.Self, "bench", "serve", kind, addr}
+}
+
+// netlabTarget is the "netlab" target: one of netlab's servers from Bin
+// on a fresh loopback address, logging only warnings, with env, ready
+// once its /readyz answers.
+func (c Config) netlabTarget(service string, env ...string) Target {
+	return Target{Name: "netlab", Start: func(ctx context.Context) (*Server, error) {
+		addr, err := proc.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := c.Procs.StartService(ctx, "netlab "+service, filepath.Join(c.Bin, service), addr,
+			append([]string{"LOG_LEVEL=warn"}, env...)...)
+		if err != nil {
+			return nil, err
+		}
+		return procServer(p, addr), nil
+	}}
+}
+
+// startTool runs an anchor serving on addr and waits for ready (nil: until
+// addr takes a TCP connection).
+func (c Config) startTool(ctx context.Context, name, addr string, ready func(context.Context) error, argv ...string) (*Server, error) {
+	if ready == nil {
+		ready = proc.WaitTCP(addr)
+	}
+	p, err := c.Procs.Start(ctx, name, nil, ready, argv...)
+	if err != nil {
+		return nil, err
+	}
+	return procServer(p, addr), nil
+}
+
+// toolTarget is an anchor target that listens on a fresh loopback
+// address; argv builds its command line for that address.
+func (c Config) toolTarget(name string, ready func(addr string) func(context.Context) error, argv func(addr string) []string) Target {
+	return Target{Name: name, Start: func(ctx context.Context) (*Server, error) {
+		addr, err := proc.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		var r func(context.Context) error
+		if ready != nil {
+			r = ready(addr)
+		}
+		return c.startTool(ctx, name, addr, r, argv(addr)...)
+	}}
+}
+
+// withContainer puts the container row after netlab's own.
+func (c Config) withContainer(ts []Target, service, port string, env ...string) []Target {
+	if c.Containers == nil {
+		return ts
+	}
+	t := Target{Name: "netlab-container", Start: func(ctx context.Context) (*Server, error) {
+		s, _, err := c.Containers.Start(ctx, service, port, append([]string{"LOG_LEVEL=warn"}, env...))
+		return s, err
+	}}
+	return append(ts[:1:1], append([]Target{t}, ts[1:]...)...)
+}
+
+// lookTool finds an anchor tool on PATH or in ~/go/bin.
+func lookTool(name string) (string, bool) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, true
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, "go", "bin", name)
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// missing is a target for an anchor that is not installed: it is
+// reported as skipped, with how to install it.
+func missing(name, how string) Target {
+	return Target{Name: name, Start: func(context.Context) (*Server, error) {
+		return nil, fmt.Errorf("%s is not installed (%s)", name, how)
+	}}
+}
+
+// portOf is the port of a host:port address.
+func portOf(addr string) string {
+	_, p, _ := strings.Cut(addr, ":")
+	return p
+}
+
+// runJSON runs a program (a netlab client, iperf3) and decodes its JSON
+// output.
+func runJSON(ctx context.Context, out any, argv ...string) error {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w: %s", filepath.Base(argv[0]), err, strings.TrimSpace(stderr.String()))
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		return fmt.Errorf("%s: bad JSON: %w", filepath.Base(argv[0]), err)
+	}
+	return nil
+}
+
+// getJSON decodes the JSON answer to a GET of url (a peer node's API).
+func getJSON(ctx context.Context, url string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out)
+}
+
+// poll calls cond every 5 ms (the clock is running for the transfer case)
+// until it is true, fails, or timeout passes.
+func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done after %s", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

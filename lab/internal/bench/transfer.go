@@ -1,0 +1,300 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/proc"
+)
+
+// transferSize is the file of the bulk transfer workload.
+const transferSize = 1 << 30
+
+// TransferDir is where the bulk workload keeps its files: memory when the
+// machine has /dev/shm, so the disk does not set the pace for every tool.
+func TransferDir(parent string) (string, error) {
+	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
+		parent = "/dev/shm"
+	}
+	return os.MkdirTemp(parent, "netlab-bench-xfer-")
+}
+
+// writeRandom creates the transfer file once.
+func writeRandom(path string, size int64) error {
+	if info, err := os.Stat(path); err == nil && info.Size() == size {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	rng := rand.NewChaCha8([32]byte{7})
+	buf := make([]byte, 1<<20)
+	for left := size; left > 0; left -= int64(len(buf)) {
+		_, _ = rng.Read(buf)
+		if _, err := f.Write(buf[:min(int64(len(buf)), left)]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// childCPU is the CPU a finished command used.
+func childCPU(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// pipeTransfer times one receiver/sender pair of commands moving the file
+// over loopback TCP, and reports the receiver's CPU.
+func pipeTransfer(ctx context.Context, recvArgv func(port, out string) []string, sendArgv func(port, in string) []string, in, dir string) (Sample, error) {
+	ports, err := proc.FreePorts(1)
+	if err != nil {
+		return Sample{}, err
+	}
+	port := ports[0]
+	out := filepath.Join(dir, "received.bin")
+	defer os.Remove(out)
+	p := fmt.Sprint(port)
+	ra := recvArgv(p, out)
+	recv := exec.CommandContext(ctx, ra[0], ra[1:]...)
+	var recvErr bytes.Buffer
+	recv.Stderr = &recvErr
+	if err := recv.Start(); err != nil {
+		return Sample{}, err
+	}
+	// Not a probe connection: nc would take it as the transfer and exit.
+	if err := poll(ctx, 10*time.Second, func() (bool, error) { return proc.Listening(port), nil }); err != nil {
+		_ = recv.Process.Kill()
+		_ = recv.Wait()
+		return Sample{}, fmt.Errorf("receiver not listening: %w", err)
+	}
+	start := time.Now()
+	sa := sendArgv(p, in)
+	send := exec.CommandContext(ctx, sa[0], sa[1:]...)
+	if outb, err := send.CombinedOutput(); err != nil {
+		_ = recv.Process.Kill()
+		_ = recv.Wait()
+		return Sample{}, fmt.Errorf("send: %w: %s", err, outb)
+	}
+	if err := recv.Wait(); err != nil {
+		return Sample{}, fmt.Errorf("receive: %w: %s", err, recvErr.String())
+	}
+	elapsed := time.Since(start)
+	info, err := os.Stat(out)
+	if err != nil || info.Size() != transferSize {
+		return Sample{}, fmt.Errorf("received %v bytes, want %d", sizeOf(info), transferSize)
+	}
+	return Sample{Rate: transferSize / 1e6 / elapsed.Seconds(), Ops: transferSize / 1e6, CPU: childCPU(recv)}, nil
+}
+
+func sizeOf(info os.FileInfo) int64 {
+	if info == nil {
+		return -1
+	}
+	return info.Size()
+}
+
+// PeerTransfer is one verified 1 GiB download between two peer nodes,
+// beside nc and socat pipes of the same file.
+func (c Config) PeerTransfer() Workload {
+	w := Workload{
+		Name: "peer-1gib", Unit: "MB/s", OpUnit: "MB", Reference: "nc", Subject: "netlab",
+		About: "1 GiB file over loopback: two peer nodes (every piece verified, written, fsynced) vs nc and socat pipes into a file",
+		Goals: []Goal{{"nc", 0.9, Throughput}, {"socat", 1.5, Throughput}},
+	}
+	var dir, file string
+	prepare := func() error {
+		if dir != "" {
+			return nil
+		}
+		var err error
+		if dir, err = TransferDir(c.WorkDir); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+			return err
+		}
+		file = filepath.Join(dir, "src", "bench.bin")
+		return writeRandom(file, transferSize)
+	}
+	w.Targets = append(w.Targets, Target{Name: "netlab", Command: "peer", Measure: func(ctx context.Context) (Sample, error) {
+		if err := prepare(); err != nil {
+			return Sample{}, err
+		}
+		return c.peerTransfer(ctx, dir, c.nativeNode)
+	}})
+	if c.Containers != nil {
+		w.Targets = append(w.Targets, Target{Name: "netlab-container", Command: "server", Measure: func(ctx context.Context) (Sample, error) {
+			if err := prepare(); err != nil {
+				return Sample{}, err
+			}
+			return c.peerTransfer(ctx, dir, c.containerNode)
+		}})
+	}
+	if nc, ok := lookTool("nc"); ok {
+		w.Targets = append(w.Targets, Target{Name: "nc", Command: "nc", Measure: func(ctx context.Context) (Sample, error) {
+			if err := prepare(); err != nil {
+				return Sample{}, err
+			}
+			return pipeTransfer(ctx,
+				func(port, out string) []string {
+					return []string{"sh", "-c", nc + " -l 127.0.0.1 " + port + " > " + out}
+				},
+				func(port, in string) []string { return []string{"sh", "-c", nc + " -N 127.0.0.1 " + port + " < " + in} },
+				file, dir)
+		}})
+	} else {
+		w.Targets = append(w.Targets, missing("nc", "make bench-tools: apt-get install netcat-openbsd"))
+	}
+	if socat, ok := lookTool("socat"); ok {
+		w.Targets = append(w.Targets, Target{Name: "socat", Command: "socat", Measure: func(ctx context.Context) (Sample, error) {
+			if err := prepare(); err != nil {
+				return Sample{}, err
+			}
+			return pipeTransfer(ctx,
+				func(port, out string) []string {
+					return []string{socat, "-u", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "CREATE:" + out}
+				},
+				func(port, in string) []string { return []string{socat, "-u", "OPEN:" + in, "TCP:127.0.0.1:" + port} },
+				file, dir)
+		}})
+	} else {
+		w.Targets = append(w.Targets, missing("socat", "make bench-tools: apt-get install socat"))
+	}
+	return w
+}
+
+// nodeStarter starts a peer node sharing the directory share, and returns
+// it with its admin base URL.
+type nodeStarter func(ctx context.Context, name, share string, env ...string) (*Server, string, error)
+
+// nativeNode runs bin/peer on loopback.
+func (c Config) nativeNode(ctx context.Context, name, share string, env ...string) (*Server, string, error) {
+	addr, err := proc.FreeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	env = append(append([]string{"SHARE_DIR=" + share}, peerBenchEnv...), env...)
+	p, admin, err := c.Procs.StartService(ctx, name, filepath.Join(c.Bin, "peer"), addr, env...)
+	if err != nil {
+		return nil, "", err
+	}
+	return procServer(p, addr), admin, nil
+}
+
+// containerNode runs the peer image with share mounted as /share; the
+// image's user must own it.
+func (c Config) containerNode(ctx context.Context, name, share string, env ...string) (*Server, string, error) {
+	if err := os.Chown(share, containerUID, containerUID); err != nil {
+		return nil, "", fmt.Errorf("%s: the container's user must own %s: %w", name, share, err)
+	}
+	return c.Containers.Start(ctx, "peer", "8001", append(peerBenchEnv, env...), share+":/share")
+}
+
+// containerUID is the numeric user the images run as.
+const containerUID = 65532
+
+// peerBenchEnv makes nodes see files and each other at once.
+var peerBenchEnv = []string{"LOG_LEVEL=warn", "REFRESH_INTERVAL=200ms", "SCAN_INTERVAL=200ms", "SCAN_SETTLE=0s"}
+
+// peerTransfer starts a source node sharing dir/src and a fresh
+// destination node, and times the destination's download of the file.
+func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) (Sample, error) {
+	src, srcAdmin, err := node(ctx, "peer source", filepath.Join(dir, "src"))
+	if err != nil {
+		return Sample{}, err
+	}
+	defer src.Stop()
+	id, err := catalogID(ctx, srcAdmin)
+	if err != nil {
+		return Sample{}, fmt.Errorf("source catalog: %w", err)
+	}
+	dstDir := filepath.Join(dir, "dst")
+	_ = os.RemoveAll(dstDir)
+	if err := os.MkdirAll(dstDir, 0o755); err != nil {
+		return Sample{}, err
+	}
+	defer os.RemoveAll(dstDir)
+	dst, dstAdmin, err := node(ctx, "peer destination", dstDir, "PEERS="+src.Addr)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer dst.Stop()
+	// Connected and seeing the file before the clock starts.
+	if err := poll(ctx, time.Minute, func() (bool, error) {
+		var files []struct {
+			ID string `json:"id"`
+		}
+		err := getJSON(ctx, dstAdmin+"/api/swarm", &files)
+		return err == nil && len(files) == 1, nil
+	}); err != nil {
+		return Sample{}, fmt.Errorf("destination never saw the file: %w", err)
+	}
+	cpuBefore, _ := dst.CPU()
+	start := time.Now()
+	if err := download(ctx, dstAdmin, id); err != nil {
+		return Sample{}, err
+	}
+	elapsed := time.Since(start)
+	cpuAfter, _ := dst.CPU()
+	return Sample{Rate: transferSize / 1e6 / elapsed.Seconds(), Ops: transferSize / 1e6, CPU: cpuAfter - cpuBefore}, nil
+}
+
+// catalogID waits until the node at admin offers one file, and returns
+// its id.
+func catalogID(ctx context.Context, admin string) (string, error) {
+	var id string
+	err := poll(ctx, 2*time.Minute, func() (bool, error) {
+		var files []struct {
+			ID string `json:"id"`
+		}
+		if err := getJSON(ctx, admin+"/api/catalog", &files); err != nil || len(files) != 1 {
+			return false, nil
+		}
+		id = files[0].ID
+		return true, nil
+	})
+	return id, err
+}
+
+// download asks the node at admin to download file id and waits until it
+// is complete.
+func download(ctx context.Context, admin, id string) error {
+	body := strings.NewReader(`{"ref":"` + id + `"}`)
+	resp, err := http.Post(admin+"/api/downloads", "application/json", body)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	var state string
+	err = poll(ctx, 5*time.Minute, func() (bool, error) {
+		var d struct {
+			State string `json:"state"`
+			Error string `json:"error"`
+		}
+		if err := getJSON(ctx, admin+"/api/downloads/"+id, &d); err != nil {
+			return false, nil
+		}
+		state = d.State
+		if d.State == "failed" {
+			return false, fmt.Errorf("download failed: %s", d.Error)
+		}
+		return d.State == "complete", nil
+	})
+	if err != nil {
+		return fmt.Errorf("download (%s): %w", state, err)
+	}
+	return nil
+}

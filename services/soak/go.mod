@@ -1,3 +1,0 @@
-module github.com/netlab/netlab/services/soak
-
-go 1.26.0
