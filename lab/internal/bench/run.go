@@ -151,61 +151,92 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer, pro
 	res := Result{Started: time.Now(), Reps: reps}
 	for _, w := range workloads {
 		res.About = append(res.About, w.Name+": "+w.About)
-		var servers []*Server
-		var names []string
-		measures := map[string]func(context.Context) (Sample, error){}
-		for _, t := range w.Targets {
-			if t.Measure != nil {
-				servers = append(servers, nil)
-				names = append(names, t.Name)
-				measures[t.Name] = t.Measure
-				continue
-			}
-			p, err := t.Start(ctx)
-			if err != nil {
-				res.Skipped = append(res.Skipped, fmt.Sprintf("%s/%s: %v", w.Name, t.Name, err))
-				fmt.Fprintf(log, "skip %s/%s: %v\n", w.Name, t.Name, err)
-				continue
-			}
-			servers = append(servers, p)
-			names = append(names, t.Name)
-		}
-		warmUp(ctx, w, names, servers, measures, log)
-		samples := make(map[string][]Sample)
-		errs := make(map[string][]string)
-		for rep := range reps {
-			for k := range servers {
-				i := (k + rep) % len(servers)
-				p := servers[i]
-				s, err := measureOnce(ctx, w, p, measures[names[i]])
-				if err != nil {
-					errs[names[i]] = append(errs[names[i]], err.Error())
-					fmt.Fprintf(log, "rep %d %s/%s: %v\n", rep+1, w.Name, names[i], err)
-					samples[names[i]] = append(samples[names[i]], Sample{})
-					continue
-				}
-				samples[names[i]] = append(samples[names[i]], s)
-				fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s\n",
-					rep+1, w.Name, names[i], s.Rate, w.Unit, s.P50, s.P99, s.CPU)
-			}
-		}
+		ts, skipped := startTargets(ctx, w, log)
+		res.Skipped = append(res.Skipped, skipped...)
+		warmUp(ctx, w, ts, log)
+		samples, errs := measureReps(ctx, w, ts, reps, log)
 		if prof != nil {
-			profileTargets(ctx, prof, w, names, servers, measures, log)
+			profileTargets(ctx, prof, w, ts, log)
 		}
-		for _, p := range servers {
-			if p != nil {
-				p.Stop()
-			}
-		}
+		ts.stop()
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		for _, name := range names {
+		for _, name := range ts.names {
 			res.Rows = append(res.Rows, summarize(w, name, samples, errs[name]))
 		}
 		res.Goals = append(res.Goals, checkGoals(w, samples)...)
 	}
 	return res, nil
+}
+
+// targets are a workload's targets that started: each one's name, and
+// its server or, for a target that measures itself, its Measure.
+type targets struct {
+	names    []string
+	servers  []*Server // nil for a self-measuring target
+	measures map[string]func(context.Context) (Sample, error)
+}
+
+// startTargets starts every target of w, and says which could not start
+// and why.
+func startTargets(ctx context.Context, w Workload, log io.Writer) (targets, []string) {
+	ts := targets{measures: map[string]func(context.Context) (Sample, error){}}
+	var skipped []string
+	for _, t := range w.Targets {
+		var s *Server
+		if t.Measure != nil {
+			ts.measures[t.Name] = t.Measure
+		} else {
+			var err error
+			if s, err = t.Start(ctx); err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s/%s: %v", w.Name, t.Name, err))
+				fmt.Fprintf(log, "skip %s/%s: %v\n", w.Name, t.Name, err)
+				continue
+			}
+		}
+		ts.names = append(ts.names, t.Name)
+		ts.servers = append(ts.servers, s)
+	}
+	return ts, skipped
+}
+
+// measure measures target i once.
+func (ts targets) measure(ctx context.Context, w Workload, i int) (Sample, error) {
+	return measureOnce(ctx, w, ts.servers[i], ts.measures[ts.names[i]])
+}
+
+func (ts targets) stop() {
+	for _, s := range ts.servers {
+		if s != nil {
+			s.Stop()
+		}
+	}
+}
+
+// measureReps measures every target once per rep, starting each rep one
+// target further on. A failed measurement counts as a zero sample, and
+// its error is kept under the target's name.
+func measureReps(ctx context.Context, w Workload, ts targets, reps int, log io.Writer) (map[string][]Sample, map[string][]string) {
+	samples := make(map[string][]Sample)
+	errs := make(map[string][]string)
+	for rep := range reps {
+		for k := range ts.names {
+			i := (k + rep) % len(ts.names)
+			name := ts.names[i]
+			s, err := ts.measure(ctx, w, i)
+			if err != nil {
+				errs[name] = append(errs[name], err.Error())
+				fmt.Fprintf(log, "rep %d %s/%s: %v\n", rep+1, w.Name, name, err)
+				samples[name] = append(samples[name], Sample{})
+				continue
+			}
+			samples[name] = append(samples[name], s)
+			fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s\n",
+				rep+1, w.Name, name, s.Rate, w.Unit, s.P50, s.P99, s.CPU)
+		}
+	}
+	return samples, errs
 }
 
 // measureOnce puts the workload's load on a started target once, or runs
@@ -227,19 +258,19 @@ func measureOnce(ctx context.Context, w Workload, p *Server, measure func(contex
 // host only then: a first 1 GiB write into /dev/shm ran at a quarter of
 // the speed of the next), and which target happens to run first must not
 // decide a ratio.
-func warmUp(ctx context.Context, w Workload, names []string, servers []*Server, measures map[string]func(context.Context) (Sample, error), log io.Writer) {
-	for i, p := range servers {
-		if _, err := measureOnce(ctx, w, p, measures[names[i]]); err != nil {
-			fmt.Fprintf(log, "warm-up %s/%s: %v\n", w.Name, names[i], err)
+func warmUp(ctx context.Context, w Workload, ts targets, log io.Writer) {
+	for i, name := range ts.names {
+		if _, err := ts.measure(ctx, w, i); err != nil {
+			fmt.Fprintf(log, "warm-up %s/%s: %v\n", w.Name, name, err)
 			continue
 		}
-		fmt.Fprintf(log, "warm-up %s/%s: done\n", w.Name, names[i])
+		fmt.Fprintf(log, "warm-up %s/%s: done\n", w.Name, name)
 	}
 }
 
 // profileTargets measures netlab's target and every goal anchor once more
 // under the profiler.
-func profileTargets(ctx context.Context, prof *Profiler, w Workload, names []string, servers []*Server, measures map[string]func(context.Context) (Sample, error), log io.Writer) {
+func profileTargets(ctx context.Context, prof *Profiler, w Workload, ts targets, log io.Writer) {
 	want := []string{w.Subject}
 	for _, g := range w.Goals {
 		if !slices.Contains(want, g.Anchor) {
@@ -247,18 +278,18 @@ func profileTargets(ctx context.Context, prof *Profiler, w Workload, names []str
 		}
 	}
 	for _, name := range want {
-		i := slices.Index(names, name)
+		i := slices.Index(ts.names, name)
 		if i < 0 {
 			continue
 		}
 		comm := ""
-		if servers[i] != nil {
-			comm = servers[i].Command
+		if ts.servers[i] != nil {
+			comm = ts.servers[i].Command
 		} else if t := slices.IndexFunc(w.Targets, func(t Target) bool { return t.Name == name }); t >= 0 {
 			comm = w.Targets[t].Command
 		}
 		path, err := prof.Record(ctx, w.Name+"-"+name, comm, func() error {
-			_, err := measureOnce(ctx, w, servers[i], measures[name])
+			_, err := ts.measure(ctx, w, i)
 			return err
 		})
 		if err != nil {
