@@ -8,3 +8,6 @@ var (
 
 // Download is the API's download record, as progressLine takes it.
 type Download = download
+
+// Source is one peer's share of a download, as the API reports it.
+type Source = source

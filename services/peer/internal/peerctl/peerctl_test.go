@@ -222,6 +222,41 @@ func TestPeerctl_GetSavesACopy(t *testing.T) {
 	}
 }
 
+// The progress line counts the peers pieces came from, read from the
+// node's download record: two nodes hold the file, each capped so that
+// neither can send it all before the other starts, and the line must say
+// both, as the summary does, even once the download has ended.
+func TestPeerctl_GetProgressCountsThePeersPiecesCameFrom(t *testing.T) {
+	t.Parallel()
+	data := randomBytes(t, 1<<20) // 16 pieces of 64 KiB
+	capped := map[string]string{"UPLOAD_RATE": "256KiB"}
+	a := startNode(t, "", capped)
+	b := startNode(t, "", capped)
+	writeFile(t, filepath.Join(a.dir, "two.bin"), data)
+	writeFile(t, filepath.Join(b.dir, "two.bin"), data)
+	c := startNode(t, "", map[string]string{"PEERS": a.addr() + "," + b.addr()})
+	waitFor(t, "two.bin held by both nodes", 10*time.Second, func() bool {
+		return len(c.seesFile(t, "two.bin").Holders) == 2
+	})
+
+	code, stdout, stderr := ctl(t, "", "--node", c.api, "get", "two.bin", "--stall-timeout", "10s")
+	if code != 0 {
+		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
+	}
+	for _, addr := range []string{a.addr(), b.addr()} {
+		if !strings.Contains(stdout, "from "+addr) {
+			t.Fatalf("get stdout %q does not list %s as a source; the test needs both", stdout, addr)
+		}
+	}
+	last := lineWith(stderr, "100%")
+	if last == "" {
+		t.Fatalf("no progress line at 100%% in %q", stderr)
+	}
+	if !strings.Contains(last, "from 2 peers") {
+		t.Errorf("last progress line %q does not say the pieces came from 2 peers", last)
+	}
+}
+
 // A piece size that is not a power of two, and --out into directories that
 // do not exist yet: the copy is still checked against the id and saved.
 func TestPeerctl_GetOddPieceSizeIntoNewDirectory(t *testing.T) {
@@ -516,10 +551,20 @@ func TestProgressLine(t *testing.T) {
 	}{
 		{
 			"half way",
-			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 500, PeersWorking: 2},
+			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 500, PeersWorking: 3,
+				Sources: map[string]*peerctl.Source{"a:1": {Pieces: 3, Bytes: 300}, "b:1": {Pieces: 2, Bytes: 200}}},
 			100,
-			[]string{"f.bin [===========>            ]", " 50%", "500 B/1000 B", "100 B/s", "ETA 5s", "peers 2"},
+			[]string{"f.bin [===========>            ]", " 50%", "500 B/1000 B", "100 B/s", "ETA 5s", "from 2 peers"},
 			[]string{"stalled", "("},
+		},
+		{
+			// A peer whose only pieces failed verification sent nothing kept.
+			"one source and one bad sender",
+			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 100,
+				Sources: map[string]*peerctl.Source{"a:1": {Pieces: 1, Bytes: 100}, "b:1": {Bad: 2}}},
+			0,
+			[]string{"from 1 peer"},
+			[]string{"peers"},
 		},
 		{
 			"stalled",
@@ -546,7 +591,7 @@ func TestProgressLine(t *testing.T) {
 			"complete",
 			peerctl.Download{ID: id, Name: "f.bin", State: "complete", Size: 2048, Bytes: 2048},
 			1 << 20,
-			[]string{"[========================]", "100%", "2.0 KiB/2.0 KiB", "1.0 MiB/s", "ETA -"},
+			[]string{"[========================]", "100%", "2.0 KiB/2.0 KiB", "1.0 MiB/s", "ETA -", "from 0 peers"},
 			[]string{">"},
 		},
 		{

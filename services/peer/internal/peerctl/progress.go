@@ -63,7 +63,8 @@ func (p *progress) finish() {
 	}
 }
 
-// progressLine renders one status line: bar, bytes, rate, ETA, peers.
+// progressLine renders one status line: bar, bytes, rate, ETA and the
+// peers pieces came from.
 func progressLine(d download, rate float64) string {
 	const width = 24
 	frac := 0.0
@@ -81,8 +82,8 @@ func progressLine(d download, rate float64) string {
 	if rate > 0 && d.Size > d.Bytes {
 		eta = (time.Duration(float64(d.Size-d.Bytes) / rate * float64(time.Second))).Round(time.Second).String()
 	}
-	line := fmt.Sprintf("%s [%s] %3.0f%% %s/%s %s/s ETA %s peers %d",
-		orID(d), bar, frac*100, humanBytes(d.Bytes), humanBytes(d.Size), humanBytes(int64(rate)), eta, d.PeersWorking)
+	line := fmt.Sprintf("%s [%s] %3.0f%% %s/%s %s/s ETA %s from %s",
+		orID(d), bar, frac*100, humanBytes(d.Bytes), humanBytes(d.Size), humanBytes(int64(rate)), eta, peersText(sourcesUsed(d)))
 	switch {
 	case d.State == "finding" || d.State == "queued":
 		line += " (" + d.State + ")"
@@ -90,6 +91,26 @@ func progressLine(d download, rate float64) string {
 		line += " (stalled: " + d.Stalled + ")"
 	}
 	return line
+}
+
+// sourcesUsed counts the peers that have sent a verified piece of d. The
+// node's peers_working is no such count: it is the connected peers the
+// download polls, holders or not, and 0 before it starts and after it ends.
+func sourcesUsed(d download) int {
+	n := 0
+	for _, s := range d.Sources {
+		if s.Pieces > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func peersText(n int) string {
+	if n == 1 {
+		return "1 peer"
+	}
+	return fmt.Sprintf("%d peers", n)
 }
 
 func humanBytes(n int64) string {
