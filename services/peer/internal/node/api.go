@@ -16,28 +16,18 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/share"
 )
 
 func hexID(id [16]byte) string { return hex.EncodeToString(id[:]) }
 
-// SwarmFile is a file somewhere in the swarm, as the API lists it.
-type SwarmFile struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Size      int64    `json:"size"`
-	PieceSize int      `json:"piece_size"`
-	Offered   bool     `json:"offered,omitempty"`
-	Local     bool     `json:"local"`
-	Holders   []string `json:"holders"`
-}
-
 // swarm merges this node's catalog with every connected peer's.
-func (n *Node) swarm() []SwarmFile {
-	byID := make(map[content.ID]*SwarmFile)
+func (n *Node) swarm() []api.SwarmFile {
+	byID := make(map[content.ID]*api.SwarmFile)
 	for _, e := range n.share.Catalog() {
-		byID[e.ID] = &SwarmFile{ID: e.ID.String(), Name: e.Name, Size: e.Manifest.Size,
+		byID[e.ID] = &api.SwarmFile{ID: e.ID.String(), Name: e.Name, Size: e.Manifest.Size,
 			PieceSize: e.Manifest.PieceSize, Offered: e.Offered, Local: true}
 	}
 	for addr, files := range n.peers.catalogs() {
@@ -45,14 +35,14 @@ func (n *Node) swarm() []SwarmFile {
 			id := content.ID(f.ID)
 			sf, ok := byID[id]
 			if !ok {
-				sf = &SwarmFile{ID: id.String(), Name: f.Name, Size: int64(f.Size), PieceSize: int(f.PieceSize)}
+				sf = &api.SwarmFile{ID: id.String(), Name: f.Name, Size: int64(f.Size), PieceSize: int(f.PieceSize)}
 				byID[id] = sf
 			}
 			sf.Offered = sf.Offered || f.Offered
 			sf.Holders = append(sf.Holders, addr)
 		}
 	}
-	out := make([]SwarmFile, 0, len(byID))
+	out := make([]api.SwarmFile, 0, len(byID))
 	for _, sf := range byID {
 		slices.Sort(sf.Holders)
 		if sf.Holders == nil {
@@ -60,7 +50,7 @@ func (n *Node) swarm() []SwarmFile {
 		}
 		out = append(out, *sf)
 	}
-	slices.SortFunc(out, func(a, b SwarmFile) int {
+	slices.SortFunc(out, func(a, b api.SwarmFile) int {
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}
@@ -84,7 +74,7 @@ func (n *Node) resolve(ref string) (content.ID, string, error) {
 	if err := share.ValidateName(ref); err != nil {
 		return content.ID{}, "", err
 	}
-	var matches []SwarmFile
+	var matches []api.SwarmFile
 	for attempt := 0; attempt < 2 && len(matches) == 0; attempt++ {
 		if attempt > 0 {
 			// Not seen yet: the file may have been added since the last
@@ -100,7 +90,7 @@ func (n *Node) resolve(ref string) (content.ID, string, error) {
 		}
 	}
 	if len(matches) > 1 {
-		var offered []SwarmFile
+		var offered []api.SwarmFile
 		for _, f := range matches {
 			if f.Offered {
 				offered = append(offered, f)
@@ -122,24 +112,9 @@ func (n *Node) resolve(ref string) (content.ID, string, error) {
 	return id, matches[0].Name, nil
 }
 
-// Status is the node summary of the API.
-type Status struct {
-	NodeID          string  `json:"node_id"`
-	Listen          string  `json:"listen"`
-	Advertise       string  `json:"advertise,omitempty"`
-	Files           int     `json:"files"`
-	PeersKnown      int     `json:"peers_known"`
-	PeersConnected  int     `json:"peers_connected"`
-	DownloadsActive int     `json:"downloads_active"`
-	UploadRate      int64   `json:"upload_rate,omitempty"`
-	Secret          bool    `json:"secret"`
-	Sync            bool    `json:"sync"`
-	UptimeSecs      float64 `json:"uptime_seconds"`
-}
-
-func (n *Node) status() Status {
+func (n *Node) status() api.Status {
 	peers := n.peers.status()
-	s := Status{
+	s := api.Status{
 		NodeID: hexID(n.id), Listen: n.ln.Addr().String(), Advertise: n.cfg.AdvertiseAddr,
 		Files: len(n.share.Catalog()), PeersKnown: len(peers), UploadRate: n.limiter.Rate(),
 		Secret: n.cfg.Secret != "", Sync: n.cfg.Sync, UptimeSecs: time.Since(n.started).Seconds(),
@@ -150,26 +125,15 @@ func (n *Node) status() Status {
 		}
 	}
 	for _, dl := range n.downloads.list() {
-		if st := dl.status().State; st != stateComplete && st != stateFailed {
+		if st := dl.status().State; st != api.StateComplete && st != api.StateFailed {
 			s.DownloadsActive++
 		}
 	}
 	return s
 }
 
-// LocalFile is one file of this node's catalog.
-type LocalFile struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Size      int64     `json:"size"`
-	PieceSize int       `json:"piece_size"`
-	Pieces    int       `json:"pieces"`
-	Offered   bool      `json:"offered,omitempty"`
-	Modified  time.Time `json:"modified"`
-}
-
-func localFile(e share.Entry) LocalFile {
-	return LocalFile{ID: e.ID.String(), Name: e.Name, Size: e.Manifest.Size, PieceSize: e.Manifest.PieceSize,
+func localFile(e share.Entry) api.LocalFile {
+	return api.LocalFile{ID: e.ID.String(), Name: e.Name, Size: e.Manifest.Size, PieceSize: e.Manifest.PieceSize,
 		Pieces: e.Manifest.NumPieces(), Offered: e.Offered, Modified: e.ModTime}
 }
 
@@ -188,7 +152,7 @@ func (n *Node) Routes(handle func(pattern string, h http.Handler)) {
 	h := func(pattern string, f http.HandlerFunc) { handle(pattern, f) }
 	h("GET /api/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.status()) })
 	h("GET /api/catalog", func(w http.ResponseWriter, _ *http.Request) {
-		files := []LocalFile{}
+		files := []api.LocalFile{}
 		for _, e := range n.share.Catalog() {
 			files = append(files, localFile(e))
 		}
@@ -197,11 +161,11 @@ func (n *Node) Routes(handle func(pattern string, h http.Handler)) {
 	h("GET /api/swarm", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.swarm()) })
 	h("GET /api/peers", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.peers.status()) })
 	h("GET /api/downloads", func(w http.ResponseWriter, _ *http.Request) {
-		out := []DownloadStatus{}
+		out := []api.Download{}
 		for _, dl := range n.downloads.list() {
 			out = append(out, dl.status())
 		}
-		slices.SortFunc(out, func(a, b DownloadStatus) int { return a.Started.Compare(b.Started) })
+		slices.SortFunc(out, func(a, b api.Download) int { return a.Started.Compare(b.Started) })
 		writeJSON(w, http.StatusOK, out)
 	})
 	h("POST /api/downloads", n.startDownload)
@@ -222,12 +186,8 @@ func (n *Node) Routes(handle func(pattern string, h http.Handler)) {
 	h("PUT /api/files/{name}", n.putFile)
 }
 
-type downloadRequest struct {
-	Ref string `json:"ref"` // an id or a name
-}
-
 func (n *Node) startDownload(w http.ResponseWriter, r *http.Request) {
-	var req downloadRequest
+	var req api.DownloadRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Ref == "" {
 		writeError(w, http.StatusBadRequest, errors.New(`body must be {"ref": "<file id or name>"}`))
 		return
@@ -329,5 +289,5 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	writeJSON(w, code, api.Error{Error: err.Error()})
 }

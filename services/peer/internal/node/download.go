@@ -9,19 +9,11 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/picker"
 	"github.com/netlab/netlab/services/peer/internal/share"
 	"github.com/netlab/netlab/services/peer/internal/wire"
-)
-
-// Download states.
-const (
-	stateQueued      = "queued"      // waiting for a MAX_DOWNLOADS slot
-	stateFinding     = "finding"     // asking peers for the manifest
-	stateDownloading = "downloading" // fetching pieces
-	stateComplete    = "complete"    // renamed into the share, served to others
-	stateFailed      = "failed"      // cannot go on (too large, no disk space, disk error)
 )
 
 var (
@@ -74,7 +66,7 @@ type download struct {
 	picker   *picker.Picker
 	holders  map[string]content.Bitfield // what each working peer holds
 	workers  map[string]bool
-	sources  map[string]*sourceStat
+	sources  map[string]*api.Source
 	resumed  int // pieces held from a previous run
 	verified int // pieces fetched and verified in this run
 	failed   int // pieces that failed verification
@@ -82,12 +74,6 @@ type download struct {
 	started  time.Time
 	finished time.Time
 	wake     chan struct{} // a piece arrived or a worker ended
-}
-
-type sourceStat struct {
-	Pieces int   `json:"pieces"`
-	Bytes  int64 `json:"bytes"`
-	Bad    int   `json:"bad_pieces,omitempty"`
 }
 
 // resume restarts the downloads a previous run left, from their resume
@@ -117,16 +103,16 @@ func (d *downloads) resume() {
 // oldest finished records beyond maxRecords.
 func (d *downloads) addLocked(id content.ID, name string) *download {
 	dl := &download{
-		d: d, id: id, name: name, state: stateQueued, started: time.Now(),
+		d: d, id: id, name: name, state: api.StateQueued, started: time.Now(),
 		done: make(chan struct{}), wake: make(chan struct{}, 1),
 		holders: make(map[string]content.Bitfield), workers: make(map[string]bool),
-		sources: make(map[string]*sourceStat),
+		sources: make(map[string]*api.Source),
 	}
 	d.byID[id] = dl
 	for len(d.byID) > maxRecords {
 		var oldest *download
 		for _, x := range d.byID {
-			if st := x.status().State; (st == stateComplete || st == stateFailed) && (oldest == nil || x.started.Before(oldest.started)) {
+			if st := x.status().State; (st == api.StateComplete || st == api.StateFailed) && (oldest == nil || x.started.Before(oldest.started)) {
 				oldest = x
 			}
 		}
@@ -171,13 +157,13 @@ func (d *downloads) startID(id content.ID, name string) (*download, error) {
 	if d.closed {
 		return nil, errClosed
 	}
-	if dl, ok := d.byID[id]; ok && dl.status().State != stateFailed {
+	if dl, ok := d.byID[id]; ok && dl.status().State != api.StateFailed {
 		return dl, nil
 	}
 	dl := d.addLocked(id, name)
 	if e, ok := d.n.share.Lookup(id); ok {
 		dl.mu.Lock()
-		dl.state, dl.name, dl.finished = stateComplete, e.Name, dl.started
+		dl.state, dl.name, dl.finished = api.StateComplete, e.Name, dl.started
 		dl.manifest, dl.bytes = e.Manifest, e.Manifest.Size
 		dl.mu.Unlock()
 		close(dl.done)
@@ -194,7 +180,7 @@ func (d *downloads) running() int {
 	defer d.mu.Unlock()
 	count := 0
 	for _, dl := range d.byID {
-		if st := dl.status().State; st != stateComplete && st != stateFailed {
+		if st := dl.status().State; st != api.StateComplete && st != api.StateFailed {
 			count++
 		}
 	}
@@ -223,7 +209,7 @@ func (d *downloads) reserved() int64 {
 	var total int64
 	for _, dl := range d.list() {
 		dl.mu.Lock()
-		if dl.partial != nil && dl.state == stateDownloading {
+		if dl.partial != nil && dl.state == api.StateDownloading {
 			total += dl.manifest.Size - dl.bytes
 		}
 		dl.mu.Unlock()
@@ -249,7 +235,7 @@ func (dl *download) setPartialLocked(p *share.Partial, resumed bool) {
 	if resumed {
 		dl.d.n.metrics.piecesResumed.Add(float64(dl.resumed))
 	}
-	dl.state = stateDownloading
+	dl.state = api.StateDownloading
 }
 
 func (dl *download) setStalled(reason string) {
@@ -263,8 +249,8 @@ func (dl *download) setStalled(reason string) {
 func (dl *download) fail(err error) {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
-	if dl.state != stateFailed {
-		dl.state, dl.err, dl.finished = stateFailed, err.Error(), time.Now()
+	if dl.state != api.StateFailed {
+		dl.state, dl.err, dl.finished = api.StateFailed, err.Error(), time.Now()
 		dl.d.n.log.Warn("download failed", zap.String("id", dl.id.Short()), zap.Error(err))
 	}
 }
@@ -293,7 +279,7 @@ func (dl *download) run(ctx context.Context) {
 	dl.mu.Lock()
 	needManifest := dl.partial == nil
 	if needManifest {
-		dl.state = stateFinding
+		dl.state = api.StateFinding
 	}
 	dl.mu.Unlock()
 	if needManifest {
@@ -320,7 +306,7 @@ func (dl *download) run(ctx context.Context) {
 	var checked time.Time
 	for {
 		dl.mu.Lock()
-		missing, failed := dl.picker.Missing(), dl.state == stateFailed
+		missing, failed := dl.picker.Missing(), dl.state == api.StateFailed
 		dl.mu.Unlock()
 		if failed {
 			return // a disk error: stop asking peers for pieces that cannot be kept
@@ -584,10 +570,10 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 	return true
 }
 
-func (dl *download) source(addr string) *sourceStat {
+func (dl *download) source(addr string) *api.Source {
 	s, ok := dl.sources[addr]
 	if !ok {
-		s = &sourceStat{}
+		s = &api.Source{}
 		dl.sources[addr] = s
 	}
 	return s
@@ -597,7 +583,7 @@ func (dl *download) source(addr string) *sourceStat {
 func (dl *download) complete() {
 	n := dl.d.n
 	dl.mu.Lock()
-	failed := dl.state == stateFailed
+	failed := dl.state == api.StateFailed
 	dl.mu.Unlock()
 	if failed {
 		return
@@ -610,58 +596,34 @@ func (dl *download) complete() {
 	n.metrics.downloadsDone.Inc()
 	n.metrics.catalogFiles.Set(float64(len(n.share.Catalog())))
 	dl.mu.Lock()
-	dl.state, dl.name, dl.finished, dl.stalled = stateComplete, entry.Name, time.Now(), ""
+	dl.state, dl.name, dl.finished, dl.stalled = api.StateComplete, entry.Name, time.Now(), ""
 	elapsed := dl.finished.Sub(dl.started)
 	dl.mu.Unlock()
 	n.log.Info("download complete", zap.String("id", dl.id.Short()), zap.String("name", entry.Name),
 		zap.Int64("bytes", entry.Manifest.Size), zap.Duration("elapsed", elapsed))
 }
 
-// DownloadStatus is one download in the JSON API.
-type DownloadStatus struct {
-	ID           string                 `json:"id"`
-	Name         string                 `json:"name"`
-	State        string                 `json:"state"`
-	Error        string                 `json:"error,omitempty"`
-	Stalled      string                 `json:"stalled,omitempty"`
-	StalledFor   float64                `json:"stalled_seconds,omitempty"`
-	Size         int64                  `json:"size"`
-	Bytes        int64                  `json:"bytes_done"`
-	PieceSize    int                    `json:"piece_size"`
-	Pieces       int                    `json:"pieces"`
-	PiecesHeld   int                    `json:"pieces_held"`
-	Resumed      int                    `json:"pieces_resumed"`
-	Verified     int                    `json:"pieces_verified"`
-	Failed       int                    `json:"pieces_failed"`
-	Sources      map[string]*sourceStat `json:"sources"`
-	Started      time.Time              `json:"started"`
-	Finished     time.Time              `json:"finished,omitzero"`
-	ElapsedSecs  float64                `json:"elapsed_seconds"`
-	PeersWorking int                    `json:"peers_working"`
-}
-
-func (dl *download) status() DownloadStatus {
+func (dl *download) status() api.Download {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
-	s := DownloadStatus{
+	s := api.Download{
 		ID: dl.id.String(), Name: dl.name, State: dl.state, Error: dl.err, Stalled: dl.stalled,
 		Size: dl.manifest.Size, Bytes: dl.bytes, PieceSize: dl.manifest.PieceSize, Pieces: dl.manifest.NumPieces(),
 		Resumed: dl.resumed, Verified: dl.verified, Failed: dl.failed,
-		Sources: make(map[string]*sourceStat, len(dl.sources)), Started: dl.started, Finished: dl.finished,
+		Sources: make(map[string]api.Source, len(dl.sources)), Started: dl.started, Finished: dl.finished,
 		PeersWorking: len(dl.workers),
 	}
 	if dl.stalled != "" {
-		s.StalledFor = time.Since(dl.since).Seconds()
+		s.StalledSecs = time.Since(dl.since).Seconds()
 	}
 	switch {
 	case dl.picker != nil:
 		s.PiecesHeld = s.Pieces - dl.picker.Missing()
-	case dl.state == stateComplete:
+	case dl.state == api.StateComplete:
 		s.PiecesHeld = s.Pieces
 	}
 	for k, v := range dl.sources {
-		c := *v
-		s.Sources[k] = &c
+		s.Sources[k] = *v
 	}
 	end := dl.finished
 	if end.IsZero() {

@@ -11,15 +11,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/wire"
-)
-
-// Where a peer address came from.
-const (
-	sourceSeed     = "seed"     // PEERS, resolved again at each refresh
-	sourceExchange = "exchange" // another peer's Peers answer
-	sourceInbound  = "inbound"  // it connected to us
 )
 
 const (
@@ -64,15 +58,15 @@ func (t *peerTable) learn(addr, source string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if p, ok := t.by[addr]; ok {
-		if source == sourceSeed {
-			p.source = sourceSeed
+		if source == api.PeerSeed {
+			p.source = api.PeerSeed
 		}
-		if source == sourceInbound && p.conn == nil && !p.dialing {
+		if source == api.PeerInbound && p.conn == nil && !p.dialing {
 			p.nextDial = time.Time{} // it is up: dial back now
 		}
 		return true
 	}
-	if len(t.by) >= t.maxKnown() && source != sourceSeed {
+	if len(t.by) >= t.maxKnown() && source != api.PeerSeed {
 		return false
 	}
 	t.by[addr] = &peerInfo{addr: addr, source: source}
@@ -147,7 +141,7 @@ func (t *peerTable) resolveSeeds(ctx context.Context) {
 			continue
 		}
 		for _, ip := range ips {
-			t.learn(net.JoinHostPort(ip, port), sourceSeed)
+			t.learn(net.JoinHostPort(ip, port), api.PeerSeed)
 		}
 	}
 }
@@ -169,7 +163,7 @@ func (t *peerTable) connect(ctx context.Context, p *peerInfo) {
 		return
 	case err != nil:
 		p.failures++
-		if p.failures >= maxFailures && p.source != sourceSeed {
+		if p.failures >= maxFailures && p.source != api.PeerSeed {
 			t.forgetLocked(p)
 			return
 		}
@@ -229,7 +223,7 @@ func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 	if m, ok := peers.msg.(*wire.Peers); ok {
 		for _, a := range m.Addrs {
 			if _, err := config.SeedAddr(a); err == nil {
-				t.learn(a, sourceExchange)
+				t.learn(a, api.PeerExchange)
 			}
 		}
 	}
@@ -357,26 +351,12 @@ func (t *peerTable) updateGauges() {
 	t.n.metrics.peersBanned.Set(float64(avoided))
 }
 
-// PeerStatus is one row of the peers API.
-type PeerStatus struct {
-	Addr      string    `json:"addr"`
-	NodeID    string    `json:"node_id,omitempty"`
-	Source    string    `json:"source"`
-	Connected bool      `json:"connected"`
-	Self      bool      `json:"self,omitempty"`
-	Files     int       `json:"files"`
-	Failures  int       `json:"failures,omitempty"`
-	BadPieces int       `json:"bad_pieces,omitempty"`
-	Avoided   bool      `json:"avoided,omitempty"`
-	LastSeen  time.Time `json:"last_seen,omitzero"`
-}
-
-func (t *peerTable) status() []PeerStatus {
+func (t *peerTable) status() []api.Peer {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]PeerStatus, 0, len(t.by))
+	out := make([]api.Peer, 0, len(t.by))
 	for _, p := range t.by {
-		s := PeerStatus{
+		s := api.Peer{
 			Addr: p.addr, Source: p.source, Connected: p.conn != nil, Self: p.self,
 			Files: len(p.catalog), Failures: p.failures, BadPieces: p.bad, Avoided: p.avoided, LastSeen: p.lastOK,
 		}
@@ -385,7 +365,7 @@ func (t *peerTable) status() []PeerStatus {
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b PeerStatus) int {
+	slices.SortFunc(out, func(a, b api.Peer) int {
 		if a.Addr < b.Addr {
 			return -1
 		}

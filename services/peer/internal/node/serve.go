@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
@@ -88,7 +89,7 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 		// It cannot be dialed back (no listen port): serve it, do not
 		// remember it.
 		peer, label = c.RemoteAddr().String(), "other"
-	} else if !n.peers.learn(peer, sourceInbound) {
+	} else if !n.peers.learn(peer, api.PeerInbound) {
 		// Not in the (full) peer table: its series would never be
 		// deleted, so it shares one.
 		label = "other"

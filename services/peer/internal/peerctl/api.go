@@ -15,6 +15,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // NodeEnv names the variable holding the node's admin address.
@@ -73,9 +75,7 @@ func decode(resp *http.Response, want int, out any) error {
 		return err
 	}
 	if resp.StatusCode != want {
-		var e struct {
-			Error string `json:"error"`
-		}
+		var e api.Error
 		msg := strings.TrimSpace(string(data))
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
 			msg = e.Error
@@ -91,111 +91,40 @@ func decode(resp *http.Response, want int, out any) error {
 	return nil
 }
 
-// The API's shapes (see the node package); only the fields used here.
-type status struct {
-	NodeID          string  `json:"node_id"`
-	Listen          string  `json:"listen"`
-	Files           int     `json:"files"`
-	PeersKnown      int     `json:"peers_known"`
-	PeersConnected  int     `json:"peers_connected"`
-	DownloadsActive int     `json:"downloads_active"`
-	UploadRate      int64   `json:"upload_rate"`
-	Secret          bool    `json:"secret"`
-	Sync            bool    `json:"sync"`
-	UptimeSecs      float64 `json:"uptime_seconds"`
-}
-
-type swarmFile struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Size      int64    `json:"size"`
-	PieceSize int      `json:"piece_size"`
-	Offered   bool     `json:"offered"`
-	Local     bool     `json:"local"`
-	Holders   []string `json:"holders"`
-}
-
-type peer struct {
-	Addr      string    `json:"addr"`
-	NodeID    string    `json:"node_id"`
-	Source    string    `json:"source"`
-	Connected bool      `json:"connected"`
-	Self      bool      `json:"self"`
-	Files     int       `json:"files"`
-	Failures  int       `json:"failures"`
-	BadPieces int       `json:"bad_pieces"`
-	Avoided   bool      `json:"avoided"`
-	LastSeen  time.Time `json:"last_seen"`
-}
-
-type source struct {
-	Pieces int   `json:"pieces"`
-	Bytes  int64 `json:"bytes"`
-	Bad    int   `json:"bad_pieces"`
-}
-
-type download struct {
-	ID           string             `json:"id"`
-	Name         string             `json:"name"`
-	State        string             `json:"state"`
-	Error        string             `json:"error"`
-	Stalled      string             `json:"stalled"`
-	StalledSecs  float64            `json:"stalled_seconds"`
-	Size         int64              `json:"size"`
-	Bytes        int64              `json:"bytes_done"`
-	PieceSize    int                `json:"piece_size"`
-	Pieces       int                `json:"pieces"`
-	PiecesHeld   int                `json:"pieces_held"`
-	Resumed      int                `json:"pieces_resumed"`
-	Verified     int                `json:"pieces_verified"`
-	Failed       int                `json:"pieces_failed"`
-	Sources      map[string]*source `json:"sources"`
-	ElapsedSecs  float64            `json:"elapsed_seconds"`
-	PeersWorking int                `json:"peers_working"`
-}
-
-type localFile struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Size      int64  `json:"size"`
-	PieceSize int    `json:"piece_size"`
-	Offered   bool   `json:"offered"`
-}
-
-func (c *client) status(ctx context.Context) (status, error) {
-	var s status
+func (c *client) status(ctx context.Context) (api.Status, error) {
+	var s api.Status
 	return s, c.do(ctx, http.MethodGet, "/api/status", nil, http.StatusOK, &s)
 }
 
-func (c *client) swarm(ctx context.Context) ([]swarmFile, error) {
-	var s []swarmFile
+func (c *client) swarm(ctx context.Context) ([]api.SwarmFile, error) {
+	var s []api.SwarmFile
 	return s, c.do(ctx, http.MethodGet, "/api/swarm", nil, http.StatusOK, &s)
 }
 
-func (c *client) peers(ctx context.Context) ([]peer, error) {
-	var p []peer
+func (c *client) peers(ctx context.Context) ([]api.Peer, error) {
+	var p []api.Peer
 	return p, c.do(ctx, http.MethodGet, "/api/peers", nil, http.StatusOK, &p)
 }
 
-func (c *client) downloads(ctx context.Context) ([]download, error) {
-	var d []download
+func (c *client) downloads(ctx context.Context) ([]api.Download, error) {
+	var d []api.Download
 	return d, c.do(ctx, http.MethodGet, "/api/downloads", nil, http.StatusOK, &d)
 }
 
-func (c *client) startDownload(ctx context.Context, ref string) (download, error) {
-	body, _ := json.Marshal(map[string]string{"ref": ref})
-	var d download
+func (c *client) startDownload(ctx context.Context, ref string) (api.Download, error) {
+	body, _ := json.Marshal(api.DownloadRequest{Ref: ref})
+	var d api.Download
 	return d, c.do(ctx, http.MethodPost, "/api/downloads", bytes.NewReader(body), http.StatusAccepted, &d)
 }
 
-func (c *client) download(ctx context.Context, id string) (download, error) {
-	var d download
+func (c *client) download(ctx context.Context, id string) (api.Download, error) {
+	var d api.Download
 	return d, c.do(ctx, http.MethodGet, "/api/downloads/"+url.PathEscape(id), nil, http.StatusOK, &d)
 }
 
 // putFile uploads the file at path ("-": stdin) into the node's share as
 // name.
-func (c *client) putFile(ctx context.Context, path string, stdin io.Reader, name string, offer bool) (localFile, error) {
+func (c *client) putFile(ctx context.Context, path string, stdin io.Reader, name string, offer bool) (api.LocalFile, error) {
 	var (
 		body io.Reader = stdin
 		size int64     = -1 // unknown: sent chunked
@@ -203,15 +132,15 @@ func (c *client) putFile(ctx context.Context, path string, stdin io.Reader, name
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return localFile{}, err
+			return api.LocalFile{}, err
 		}
 		defer f.Close()
 		info, err := f.Stat()
 		if err != nil {
-			return localFile{}, err
+			return api.LocalFile{}, err
 		}
 		if !info.Mode().IsRegular() {
-			return localFile{}, fmt.Errorf("%s is not a regular file", path)
+			return api.LocalFile{}, fmt.Errorf("%s is not a regular file", path)
 		}
 		body, size = f, info.Size()
 	}
@@ -221,15 +150,15 @@ func (c *client) putFile(ctx context.Context, path string, stdin io.Reader, name
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, body)
 	if err != nil {
-		return localFile{}, err
+		return api.LocalFile{}, err
 	}
 	req.ContentLength = size
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return localFile{}, fmt.Errorf("node %s: %w", c.base, err)
+		return api.LocalFile{}, fmt.Errorf("node %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()
-	var lf localFile
+	var lf api.LocalFile
 	return lf, decode(resp, http.StatusCreated, &lf)
 }
 

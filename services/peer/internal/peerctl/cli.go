@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/platform/clientcli"
 )
@@ -292,8 +293,8 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 		return err
 	}
 	bar := newProgress(r.stderr, tf.progress, tf.progressSet)
-	for d.State != "complete" {
-		if d.State == "failed" {
+	for d.State != api.StateComplete {
+		if d.State == api.StateFailed {
 			bar.finish()
 			return fmt.Errorf("download of %s failed: %s", d.Name, d.Error)
 		}
@@ -345,7 +346,7 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 	return nil
 }
 
-func orID(d download) string {
+func orID(d api.Download) string {
 	if d.Name != "" {
 		return d.Name
 	}
@@ -354,7 +355,7 @@ func orID(d download) string {
 
 // save copies the node's file to path and checks it hashes to the file id,
 // so what lands on disk is exactly what was shared.
-func (r *runner) save(ctx context.Context, d download, path string) error {
+func (r *runner) save(ctx context.Context, d api.Download, path string) error {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
@@ -379,7 +380,7 @@ func (r *runner) save(ctx context.Context, d download, path string) error {
 // copyVerified streams the node's copy of the file into w while hashing
 // it, and fails when the bytes do not hash to the file id (for stdout the
 // bytes are already out; the exit status says they are wrong).
-func (r *runner) copyVerified(ctx context.Context, d download, w io.Writer) error {
+func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) error {
 	want, err := content.ParseID(d.ID)
 	if err != nil {
 		return err
@@ -439,7 +440,7 @@ func (r *runner) receive(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		var offered []swarmFile
+		var offered []api.SwarmFile
 		for _, f := range files {
 			if f.Offered && (tf.name == "" || f.Name == tf.name) {
 				offered = append(offered, f)
@@ -473,7 +474,7 @@ func (r *runner) receive(ctx context.Context, args []string) error {
 	}
 }
 
-func holdersText(f swarmFile) string {
+func holdersText(f api.SwarmFile) string {
 	if f.Local && len(f.Holders) == 0 {
 		return "this node"
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
 	"github.com/netlab/netlab/services/peer/internal/peerctl"
@@ -544,15 +545,15 @@ func TestProgressLine(t *testing.T) {
 	id := strings.Repeat("0123456789abcdef", 4)
 	tests := []struct {
 		name    string
-		d       peerctl.Download
+		d       api.Download
 		rate    float64
 		want    []string
 		notWant []string
 	}{
 		{
 			"half way",
-			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 500, PeersWorking: 3,
-				Sources: map[string]*peerctl.Source{"a:1": {Pieces: 3, Bytes: 300}, "b:1": {Pieces: 2, Bytes: 200}}},
+			api.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 500, PeersWorking: 3,
+				Sources: map[string]api.Source{"a:1": {Pieces: 3, Bytes: 300}, "b:1": {Pieces: 2, Bytes: 200}}},
 			100,
 			[]string{"f.bin [===========>            ]", " 50%", "500 B/1000 B", "100 B/s", "ETA 5s", "from 2 peers"},
 			[]string{"stalled", "("},
@@ -560,43 +561,43 @@ func TestProgressLine(t *testing.T) {
 		{
 			// A peer whose only pieces failed verification sent nothing kept.
 			"one source and one bad sender",
-			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 100,
-				Sources: map[string]*peerctl.Source{"a:1": {Pieces: 1, Bytes: 100}, "b:1": {Bad: 2}}},
+			api.Download{ID: id, Name: "f.bin", State: "downloading", Size: 1000, Bytes: 100,
+				Sources: map[string]api.Source{"a:1": {Pieces: 1, Bytes: 100}, "b:1": {Bad: 2}}},
 			0,
 			[]string{"from 1 peer"},
 			[]string{"peers"},
 		},
 		{
 			"stalled",
-			peerctl.Download{ID: id, Name: "f.bin", State: "downloading", Size: 4 << 20, Bytes: 1 << 20, Stalled: "no peers connected"},
+			api.Download{ID: id, Name: "f.bin", State: "downloading", Size: 4 << 20, Bytes: 1 << 20, Stalled: "no peers connected"},
 			0,
 			[]string{" 25%", "1.0 MiB/4.0 MiB", "0 B/s", "ETA -", "(stalled: no peers connected)"},
 			nil,
 		},
 		{
 			"finding, no name yet",
-			peerctl.Download{ID: id, State: "finding", Stalled: "no connected peer has the manifest"},
+			api.Download{ID: id, State: "finding", Stalled: "no connected peer has the manifest"},
 			0,
 			[]string{id[:12] + " [", "  0%", "ETA -", "(finding)"},
 			[]string{"stalled"},
 		},
 		{
 			"queued",
-			peerctl.Download{ID: id, Name: "q", State: "queued", Size: 10},
+			api.Download{ID: id, Name: "q", State: "queued", Size: 10},
 			0,
 			[]string{"(queued)"},
 			nil,
 		},
 		{
 			"complete",
-			peerctl.Download{ID: id, Name: "f.bin", State: "complete", Size: 2048, Bytes: 2048},
+			api.Download{ID: id, Name: "f.bin", State: "complete", Size: 2048, Bytes: 2048},
 			1 << 20,
 			[]string{"[========================]", "100%", "2.0 KiB/2.0 KiB", "1.0 MiB/s", "ETA -", "from 0 peers"},
 			[]string{">"},
 		},
 		{
 			"complete empty file",
-			peerctl.Download{ID: id, Name: "empty", State: "complete"},
+			api.Download{ID: id, Name: "empty", State: "complete"},
 			0,
 			[]string{"100%", "0 B/0 B"},
 			nil,

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // progress draws a download's progress on stderr: a bar redrawn in place
@@ -33,7 +35,7 @@ func newProgress(w io.Writer, force, forceSet bool) *progress {
 	return &progress{w: w, tty: tty}
 }
 
-func (p *progress) update(d download) {
+func (p *progress) update(d api.Download) {
 	now := time.Now()
 	if !p.lastAt.IsZero() {
 		if dt := now.Sub(p.lastAt).Seconds(); dt > 0 {
@@ -50,7 +52,7 @@ func (p *progress) update(d download) {
 		p.drawn = true
 		return
 	}
-	if now.Sub(p.lastLine) >= 2*time.Second || d.State == "complete" {
+	if now.Sub(p.lastLine) >= 2*time.Second || d.State == api.StateComplete {
 		fmt.Fprintln(p.w, line)
 		p.lastLine = now
 	}
@@ -65,12 +67,12 @@ func (p *progress) finish() {
 
 // progressLine renders one status line: bar, bytes, rate, ETA and the
 // peers pieces came from.
-func progressLine(d download, rate float64) string {
+func progressLine(d api.Download, rate float64) string {
 	const width = 24
 	frac := 0.0
 	if d.Size > 0 {
 		frac = float64(d.Bytes) / float64(d.Size)
-	} else if d.State == "complete" {
+	} else if d.State == api.StateComplete {
 		frac = 1
 	}
 	filled := int(frac * width)
@@ -85,7 +87,7 @@ func progressLine(d download, rate float64) string {
 	line := fmt.Sprintf("%s [%s] %3.0f%% %s/%s %s/s ETA %s from %s",
 		orID(d), bar, frac*100, humanBytes(d.Bytes), humanBytes(d.Size), humanBytes(int64(rate)), eta, peersText(sourcesUsed(d)))
 	switch {
-	case d.State == "finding" || d.State == "queued":
+	case d.State == api.StateFinding || d.State == api.StateQueued:
 		line += " (" + d.State + ")"
 	case d.Stalled != "":
 		line += " (stalled: " + d.Stalled + ")"
@@ -96,7 +98,7 @@ func progressLine(d download, rate float64) string {
 // sourcesUsed counts the peers that have sent a verified piece of d. The
 // node's peers_working is no such count: it is the connected peers the
 // download polls, holders or not, and 0 before it starts and after it ends.
-func sourcesUsed(d download) int {
+func sourcesUsed(d api.Download) int {
 	n := 0
 	for _, s := range d.Sources {
 		if s.Pieces > 0 {
