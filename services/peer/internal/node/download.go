@@ -61,7 +61,7 @@ func (dl *download) setPartialLocked(p *share.Partial, resumed bool) {
 		}
 	}
 	if resumed {
-		dl.d.n.metrics.piecesResumed.Add(float64(dl.resumed))
+		dl.d.metrics.piecesResumed.Add(float64(dl.resumed))
 	}
 	dl.state = api.StateDownloading
 }
@@ -79,7 +79,7 @@ func (dl *download) fail(err error) {
 	defer dl.mu.Unlock()
 	if dl.state != api.StateFailed {
 		dl.state, dl.err, dl.finished = api.StateFailed, err.Error(), time.Now()
-		dl.d.n.log.Warn("download failed", zap.String("id", dl.id.Short()), zap.Error(err))
+		dl.d.log.Warn("download failed", zap.String("id", dl.id.Short()), zap.Error(err))
 	}
 }
 
@@ -94,15 +94,15 @@ func (dl *download) signal() {
 // progress stays in the resume record).
 func (dl *download) run(ctx context.Context) {
 	defer close(dl.done)
-	n := dl.d.n
+	d := dl.d
 	select {
-	case dl.d.sem <- struct{}{}:
-		defer func() { <-dl.d.sem }()
+	case d.sem <- struct{}{}:
+		defer func() { <-d.sem }()
 	case <-ctx.Done():
 		return
 	}
-	n.metrics.transfersActive.Inc()
-	defer n.metrics.transfersActive.Dec()
+	d.metrics.transfersActive.Inc()
+	defer d.metrics.transfersActive.Dec()
 
 	dl.mu.Lock()
 	needManifest := dl.partial == nil
@@ -129,7 +129,7 @@ func (dl *download) run(ctx context.Context) {
 		stop()
 		workers.Wait()
 	}()
-	tick := time.NewTicker(min(n.cfg.RefreshInterval, time.Second))
+	tick := time.NewTicker(min(d.refreshInterval, time.Second))
 	defer tick.Stop()
 	var checked time.Time
 	for {
@@ -142,7 +142,7 @@ func (dl *download) run(ctx context.Context) {
 		if missing == 0 {
 			break
 		}
-		conns := n.peers.connected()
+		conns := d.peers.connected()
 		dl.mu.Lock()
 		for addr, pc := range conns {
 			if !dl.workers[addr] {
@@ -156,7 +156,7 @@ func (dl *download) run(ctx context.Context) {
 			checked = time.Now()
 			dl.checkStalled(len(conns))
 			if err := dl.partial.Checkpoint(); err != nil {
-				n.log.Warn("save resume record", zap.String("id", dl.id.Short()), zap.Error(err))
+				d.log.Warn("save resume record", zap.String("id", dl.id.Short()), zap.Error(err))
 			}
 		}
 		select {
@@ -197,13 +197,13 @@ func (dl *download) checkStalled(conns int) {
 // findManifest asks peers for the file's manifest until one answers with a
 // manifest that hashes to the id, then creates the partial file.
 func (dl *download) findManifest(ctx context.Context) (*share.Partial, error) {
-	n := dl.d.n
+	d := dl.d
 	deadline := time.Now().Add(findTimeout)
 	for {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("no peer sent the manifest within %s", findTimeout)
 		}
-		for addr, pc := range n.peers.connected() {
+		for addr, pc := range d.peers.connected() {
 			r := pc.do(ctx, &wire.GetManifest{ID: [32]byte(dl.id)})
 			m, ok := r.msg.(*wire.Manifest)
 			if r.err != nil || !ok {
@@ -211,25 +211,25 @@ func (dl *download) findManifest(ctx context.Context) (*share.Partial, error) {
 			}
 			man := content.Manifest{Size: int64(m.Size), PieceSize: int(m.PieceSize), Pieces: m.Pieces}
 			if man.ID() != dl.id || man.Validate() != nil {
-				n.log.Warn("peer sent a manifest that does not match the id", zap.String("peer", addr), zap.String("id", dl.id.Short()))
-				n.peers.badPiece(addr)
+				d.log.Warn("peer sent a manifest that does not match the id", zap.String("peer", addr), zap.String("id", dl.id.Short()))
+				d.peers.badPiece(addr)
 				continue
 			}
 			name := dl.nameFor(m.Name)
-			if man.Size > int64(n.cfg.MaxFileSize) {
-				return nil, fmt.Errorf("file is %d bytes, over MAX_FILE_SIZE (%s)", man.Size, n.cfg.MaxFileSize)
+			if man.Size > int64(d.maxFileSize) {
+				return nil, fmt.Errorf("file is %d bytes, over MAX_FILE_SIZE (%s)", man.Size, d.maxFileSize)
 			}
-			free, err := n.share.FreeBytes()
-			if err == nil && free-n.downloads.reserved()-man.Size < int64(n.cfg.MinFreeSpace) {
-				return nil, fmt.Errorf("not enough disk space: %d bytes free, file needs %d and MIN_FREE_SPACE keeps %s", free, man.Size, n.cfg.MinFreeSpace)
+			free, err := d.share.FreeBytes()
+			if err == nil && free-d.reserved()-man.Size < int64(d.minFreeSpace) {
+				return nil, fmt.Errorf("not enough disk space: %d bytes free, file needs %d and MIN_FREE_SPACE keeps %s", free, man.Size, d.minFreeSpace)
 			}
-			return n.share.CreatePartial(name, man)
+			return d.share.CreatePartial(name, man)
 		}
 		dl.setStalled("no connected peer has the manifest")
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(min(n.cfg.RefreshInterval, time.Second)):
+		case <-time.After(min(d.refreshInterval, time.Second)):
 		}
 	}
 }
@@ -251,7 +251,7 @@ func (dl *download) nameFor(offered string) string {
 // worker fetches pieces from one peer, keeping up to REQUESTS_PER_PEER
 // requests in flight, until the download ends, the peer is lost or avoided.
 func (dl *download) worker(ctx context.Context, addr string, pc *peerConn) {
-	n := dl.d.n
+	d := dl.d
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var fetches sync.WaitGroup
@@ -265,8 +265,8 @@ func (dl *download) worker(ctx context.Context, addr string, pc *peerConn) {
 		dl.mu.Unlock()
 		dl.signal()
 	}()
-	slots := make(chan struct{}, n.cfg.RequestsPerPeer)
-	idle := time.NewTicker(min(n.cfg.RefreshInterval, time.Second))
+	slots := make(chan struct{}, d.requestsPerPeer)
+	idle := time.NewTicker(min(d.refreshInterval, time.Second))
 	defer idle.Stop()
 	for ctx.Err() == nil {
 		if !dl.refreshHave(ctx, addr, pc) {
@@ -316,7 +316,7 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 		b, err := content.BitfieldFrom(m.Bits, np)
 		if m.ID != [32]byte(dl.id) || m.Pieces != uint32(np) || err != nil {
 			// A protocol error: the answer does not fit the request.
-			dl.d.n.log.Warn("peer sent a bad have: connection closed", zap.String("peer", addr), zap.Error(err))
+			dl.d.log.Warn("peer sent a bad have: connection closed", zap.String("peer", addr), zap.Error(err))
 			pc.close(errors.New("bad have"))
 			return false
 		}
@@ -330,7 +330,7 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 // fetch requests one piece and stores it if it verifies. false means stop
 // using this peer.
 func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int) bool {
-	n := dl.d.n
+	d := dl.d
 	r := pc.do(ctx, &wire.GetPiece{ID: [32]byte(dl.id), Index: uint32(i)})
 	defer r.release()
 	m, ok := r.msg.(*wire.Piece)
@@ -352,7 +352,7 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 		dl.mu.Lock()
 		dl.picker.Cancel(i, addr)
 		dl.mu.Unlock()
-		n.log.Warn("peer answered with another piece: connection closed", zap.String("peer", addr))
+		d.log.Warn("peer answered with another piece: connection closed", zap.String("peer", addr))
 		pc.close(errors.New("answer does not match the request"))
 		return false
 	}
@@ -364,11 +364,11 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 		dl.failed++
 		dl.source(addr).Bad++
 		dl.mu.Unlock()
-		n.metrics.piecesFailed.WithLabelValues(addr).Inc()
-		n.log.Warn("piece failed verification", zap.String("peer", addr), zap.String("id", dl.id.Short()), zap.Int("piece", i))
-		n.peers.badPiece(addr)
+		d.metrics.piecesFailed.WithLabelValues(addr).Inc()
+		d.log.Warn("piece failed verification", zap.String("peer", addr), zap.String("id", dl.id.Short()), zap.Int("piece", i))
+		d.peers.badPiece(addr)
 		dl.signal()
-		_, usable := n.peers.connected()[addr]
+		_, usable := d.peers.connected()[addr]
 		return usable
 	case err != nil:
 		dl.mu.Lock()
@@ -391,8 +391,8 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 	}
 	dl.mu.Unlock()
 	if fresh {
-		n.metrics.piecesVerified.Inc()
-		n.metrics.bytesDown.WithLabelValues(addr).Add(float64(size))
+		d.metrics.piecesVerified.Inc()
+		d.metrics.bytesDown.WithLabelValues(addr).Add(float64(size))
 	}
 	dl.signal()
 	return true
@@ -409,7 +409,7 @@ func (dl *download) source(addr string) *api.Source {
 
 // complete moves the verified file into the share.
 func (dl *download) complete() {
-	n := dl.d.n
+	d := dl.d
 	dl.mu.Lock()
 	failed := dl.state == api.StateFailed
 	dl.mu.Unlock()
@@ -421,13 +421,13 @@ func (dl *download) complete() {
 		dl.fail(fmt.Errorf("complete: %w", err))
 		return
 	}
-	n.metrics.downloadsDone.Inc()
-	n.metrics.catalogFiles.Set(float64(len(n.share.Catalog())))
+	d.metrics.downloadsDone.Inc()
+	d.metrics.catalogFiles.Set(float64(len(d.share.Catalog())))
 	dl.mu.Lock()
 	dl.state, dl.name, dl.finished, dl.stalled = api.StateComplete, entry.Name, time.Now(), ""
 	elapsed := dl.finished.Sub(dl.started)
 	dl.mu.Unlock()
-	n.log.Info("download complete", zap.String("id", dl.id.Short()), zap.String("name", entry.Name),
+	d.log.Info("download complete", zap.String("id", dl.id.Short()), zap.String("name", entry.Name),
 		zap.Int64("bytes", entry.Manifest.Size), zap.Duration("elapsed", elapsed))
 }
 

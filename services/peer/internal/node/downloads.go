@@ -10,6 +10,8 @@ import (
 
 	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/peer/internal/share"
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 )
 
 var (
@@ -17,9 +19,28 @@ var (
 	errAmbiguous = errors.New("ambiguous name")
 )
 
+// downloadDeps is what the downloads take from their node (built in New).
+type downloadDeps struct {
+	log     *zap.Logger
+	metrics *metrics
+	share   *share.Share
+	peers   *peerTable
+	// resolve turns an id or a name into the file's id and name; swarm
+	// lists every file the node can see.
+	resolve func(ref string) (content.ID, string, error)
+	swarm   func() []api.SwarmFile
+	// work is canceled when the node stops; every download runs under it.
+	work            context.Context
+	maxDownloads    int                     // MAX_DOWNLOADS
+	requestsPerPeer int                     // REQUESTS_PER_PEER
+	maxFileSize     platformconfig.ByteSize // MAX_FILE_SIZE
+	minFreeSpace    platformconfig.ByteSize // MIN_FREE_SPACE
+	refreshInterval time.Duration           // REFRESH_INTERVAL
+}
+
 // downloads runs every download of the node, MAX_DOWNLOADS at a time.
 type downloads struct {
-	n   *Node
+	downloadDeps
 	sem chan struct{}
 	wg  sync.WaitGroup
 
@@ -34,9 +55,9 @@ const maxRecords = 1000
 
 var errClosed = errors.New("node shutting down")
 
-func newDownloads(n *Node) *downloads {
+func newDownloads(deps downloadDeps) *downloads {
 	return &downloads{
-		n: n, sem: make(chan struct{}, n.cfg.MaxDownloads),
+		downloadDeps: deps, sem: make(chan struct{}, deps.maxDownloads),
 		byID: make(map[content.ID]*download),
 	}
 }
@@ -44,9 +65,9 @@ func newDownloads(n *Node) *downloads {
 // resume restarts the downloads a previous run left, from their resume
 // records; their verified pieces are neither fetched nor hashed again.
 func (d *downloads) resume() {
-	partials, err := d.n.share.Partials()
+	partials, err := d.share.Partials()
 	if err != nil {
-		d.n.log.Warn("resume records", zap.Error(err))
+		d.log.Warn("resume records", zap.Error(err))
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -58,7 +79,7 @@ func (d *downloads) resume() {
 		dl.mu.Lock()
 		dl.setPartialLocked(p, true)
 		dl.mu.Unlock()
-		d.n.log.Info("resuming download", zap.String("id", p.ID().Short()), zap.String("name", p.Name()),
+		d.log.Info("resuming download", zap.String("id", p.ID().Short()), zap.String("name", p.Name()),
 			zap.Int("pieces_held", dl.resumed), zap.Int("pieces", p.Manifest().NumPieces()))
 		d.launch(dl)
 	}
@@ -92,7 +113,7 @@ func (d *downloads) addLocked(id content.ID, name string) *download {
 // launch runs dl; the caller holds d.mu and has checked d.closed, so the
 // WaitGroup cannot be waited on yet.
 func (d *downloads) launch(dl *download) {
-	d.wg.Go(func() { dl.run(d.n.work) })
+	d.wg.Go(func() { dl.run(d.work) })
 }
 
 // close refuses new downloads; the running ones stop with the node's work
@@ -107,7 +128,7 @@ func (d *downloads) close() {
 // swarm catalog). A file already shared, or already being downloaded,
 // returns its existing record.
 func (d *downloads) start(ref string) (*download, error) {
-	id, name, err := d.n.resolve(ref)
+	id, name, err := d.resolve(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +147,7 @@ func (d *downloads) startID(id content.ID, name string) (*download, error) {
 		return dl, nil
 	}
 	dl := d.addLocked(id, name)
-	if e, ok := d.n.share.Lookup(id); ok {
+	if e, ok := d.share.Lookup(id); ok {
 		dl.mu.Lock()
 		dl.state, dl.name, dl.finished = api.StateComplete, e.Name, dl.started
 		dl.manifest, dl.bytes = e.Manifest, e.Manifest.Size
@@ -134,7 +155,7 @@ func (d *downloads) startID(id content.ID, name string) (*download, error) {
 		close(dl.done)
 		return dl, nil
 	}
-	d.n.log.Info("download started", zap.String("id", id.Short()), zap.String("name", name))
+	d.log.Info("download started", zap.String("id", id.Short()), zap.String("name", name))
 	d.launch(dl)
 	return dl, nil
 }
@@ -187,7 +208,7 @@ func (d *downloads) wait() { d.wg.Wait() }
 // syncLoop (SYNC=true) starts a download for every file seen in the swarm
 // that this node has not got, so a file added on one node spreads to all.
 func (d *downloads) syncLoop(ctx context.Context) {
-	tick := time.NewTicker(d.n.cfg.RefreshInterval)
+	tick := time.NewTicker(d.refreshInterval)
 	defer tick.Stop()
 	for {
 		select {
@@ -198,8 +219,8 @@ func (d *downloads) syncLoop(ctx context.Context) {
 		// Only as many new downloads as there are free slots: a peer
 		// listing thousands of files (or made-up ids) cannot queue
 		// unbounded work here.
-		free := d.n.cfg.MaxDownloads - d.running()
-		for _, f := range d.n.swarm() {
+		free := d.maxDownloads - d.running()
+		for _, f := range d.swarm() {
 			if free <= 0 {
 				break
 			}
@@ -214,7 +235,7 @@ func (d *downloads) syncLoop(ctx context.Context) {
 				continue // running, done, or failed for a reason a retry will not fix
 			}
 			if _, err := d.startID(id, f.Name); err != nil {
-				d.n.log.Warn("sync: start download", zap.String("id", id.Short()), zap.Error(err))
+				d.log.Warn("sync: start download", zap.String("id", id.Short()), zap.Error(err))
 				continue
 			}
 			free--

@@ -79,8 +79,16 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 		return nil, fmt.Errorf("node id: %w", err)
 	}
 	n.work, n.stopWork = context.WithCancel(context.Background())
-	n.peers = newPeerTable(n)
-	n.downloads = newDownloads(n)
+	n.peers = newPeerTable(peerDeps{
+		log: log, metrics: m, dial: n.dial, seeds: cfg.Peers,
+		maxPeers: cfg.MaxPeers, maxBadPieces: cfg.MaxBadPieces, refreshInterval: cfg.RefreshInterval,
+		dialTimeout: cfg.DialTimeout, ioTimeout: cfg.IOTimeout,
+	})
+	n.downloads = newDownloads(downloadDeps{
+		log: log, metrics: m, share: sh, peers: n.peers, resolve: n.resolve, swarm: n.swarm, work: n.work,
+		maxDownloads: cfg.MaxDownloads, requestsPerPeer: cfg.RequestsPerPeer,
+		maxFileSize: cfg.MaxFileSize, minFreeSpace: cfg.MinFreeSpace, refreshInterval: cfg.RefreshInterval,
+	})
 	return n, nil
 }
 

@@ -37,21 +37,35 @@ type peerInfo struct {
 	avoided  bool // bad reached MAX_BAD_PIECES
 }
 
+// peerDeps is what the peer table takes from its node (built in New).
+type peerDeps struct {
+	log     *zap.Logger
+	metrics *metrics
+	// dial connects to a peer and runs the handshake.
+	dial            func(ctx context.Context, addr string) (*peerConn, error)
+	seeds           []string      // PEERS
+	maxPeers        int           // MAX_PEERS
+	maxBadPieces    int           // MAX_BAD_PIECES
+	refreshInterval time.Duration // REFRESH_INTERVAL
+	dialTimeout     time.Duration // DIAL_TIMEOUT; also bounds resolving the seeds
+	ioTimeout       time.Duration // IO_TIMEOUT
+}
+
 // peerTable is the node's view of the swarm: known addresses, connections,
 // and the catalog each connected peer last reported.
 type peerTable struct {
-	n  *Node
+	peerDeps
 	mu sync.Mutex
 	by map[string]*peerInfo
 	wg sync.WaitGroup
 }
 
-func newPeerTable(n *Node) *peerTable {
-	return &peerTable{n: n, by: make(map[string]*peerInfo)}
+func newPeerTable(deps peerDeps) *peerTable {
+	return &peerTable{peerDeps: deps, by: make(map[string]*peerInfo)}
 }
 
 // maxKnown bounds the table: peer exchange cannot grow it without limit.
-func (t *peerTable) maxKnown() int { return 4 * t.n.cfg.MaxPeers }
+func (t *peerTable) maxKnown() int { return 4 * t.maxPeers }
 
 // learn records an address; it returns false when the table is full.
 func (t *peerTable) learn(addr, source string) bool {
@@ -70,14 +84,14 @@ func (t *peerTable) learn(addr, source string) bool {
 		return false
 	}
 	t.by[addr] = &peerInfo{addr: addr, source: source}
-	t.n.metrics.peersKnown.Set(float64(len(t.by)))
+	t.metrics.peersKnown.Set(float64(len(t.by)))
 	return true
 }
 
 // run keeps the table fresh until ctx ends: resolve seeds, dial, and poll
 // connected peers for catalogs and more peers.
 func (t *peerTable) run(ctx context.Context) {
-	tick := time.NewTicker(t.n.cfg.RefreshInterval)
+	tick := time.NewTicker(t.refreshInterval)
 	defer tick.Stop()
 	for {
 		t.refresh(ctx)
@@ -108,7 +122,7 @@ func (t *peerTable) refresh(ctx context.Context) {
 		switch {
 		case p.conn != nil:
 			poll = append(poll, p)
-		case !p.self && !p.dialing && !now.Before(p.nextDial) && connected < t.n.cfg.MaxPeers:
+		case !p.self && !p.dialing && !now.Before(p.nextDial) && connected < t.maxPeers:
 			p.dialing = true
 			connected++
 			dial = append(dial, p)
@@ -127,9 +141,9 @@ func (t *peerTable) refresh(ctx context.Context) {
 // resolveSeeds looks the PEERS names up again, so replicas started later
 // (compose --scale) are found.
 func (t *peerTable) resolveSeeds(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, t.n.cfg.DialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, t.dialTimeout)
 	defer cancel()
-	for _, seed := range t.n.cfg.Peers {
+	for _, seed := range t.seeds {
 		addr, err := config.SeedAddr(seed)
 		if err != nil {
 			continue
@@ -137,7 +151,7 @@ func (t *peerTable) resolveSeeds(ctx context.Context) {
 		host, port, _ := net.SplitHostPort(addr)
 		ips, err := net.DefaultResolver.LookupHost(ctx, host)
 		if err != nil {
-			t.n.log.Debug("resolve seed", zap.String("seed", seed), zap.Error(err))
+			t.log.Debug("resolve seed", zap.String("seed", seed), zap.Error(err))
 			continue
 		}
 		for _, ip := range ips {
@@ -147,7 +161,7 @@ func (t *peerTable) resolveSeeds(ctx context.Context) {
 }
 
 func (t *peerTable) connect(ctx context.Context, p *peerInfo) {
-	pc, err := t.n.dial(ctx, p.addr)
+	pc, err := t.dial(ctx, p.addr)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p.dialing = false
@@ -170,7 +184,7 @@ func (t *peerTable) connect(ctx context.Context, p *peerInfo) {
 		backoff := min(time.Second<<min(p.failures, 6), maxBackoff)
 		p.nextDial = time.Now().Add(backoff/2 + rand.N(backoff/2))
 		if ctx.Err() == nil {
-			t.n.log.Debug("dial peer", zap.String("peer", p.addr), zap.Int("failures", p.failures), zap.Error(err))
+			t.log.Debug("dial peer", zap.String("peer", p.addr), zap.Int("failures", p.failures), zap.Error(err))
 		}
 		return
 	}
@@ -179,7 +193,7 @@ func (t *peerTable) connect(ctx context.Context, p *peerInfo) {
 		return
 	}
 	p.conn, p.failures, p.lastOK = pc, 0, time.Now()
-	t.n.log.Info("peer connected", zap.String("peer", p.addr), zap.String("source", p.source))
+	t.log.Info("peer connected", zap.String("peer", p.addr), zap.String("source", p.source))
 	t.wg.Go(func() { t.poll(ctx, p) })
 }
 
@@ -200,7 +214,7 @@ func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 	if pc == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*t.n.cfg.IOTimeout)
+	ctx, cancel := context.WithTimeout(ctx, 2*t.ioTimeout)
 	defer cancel()
 	cat := pc.do(ctx, &wire.GetCatalog{})
 	peers := pc.do(ctx, &wire.GetPeers{})
@@ -265,13 +279,13 @@ func (t *peerTable) dropLocked(p *peerInfo, err error) {
 	p.catalog = nil
 	p.failures++
 	p.nextDial = time.Now().Add(time.Second)
-	t.n.log.Info("peer disconnected", zap.String("peer", p.addr), zap.Error(err))
+	t.log.Info("peer disconnected", zap.String("peer", p.addr), zap.Error(err))
 }
 
 func (t *peerTable) forgetLocked(p *peerInfo) {
 	delete(t.by, p.addr)
-	t.n.metrics.forgetPeer(p.addr)
-	t.n.metrics.peersKnown.Set(float64(len(t.by)))
+	t.metrics.forgetPeer(p.addr)
+	t.metrics.peersKnown.Set(float64(len(t.by)))
 }
 
 // badPiece counts a piece from addr that failed verification; at
@@ -284,9 +298,9 @@ func (t *peerTable) badPiece(addr string) {
 		return
 	}
 	p.bad++
-	if p.bad >= t.n.cfg.MaxBadPieces && !p.avoided {
+	if p.bad >= t.maxBadPieces && !p.avoided {
 		p.avoided = true
-		t.n.log.Warn("peer avoided: too many bad pieces", zap.String("peer", addr), zap.Int("bad_pieces", p.bad))
+		t.log.Warn("peer avoided: too many bad pieces", zap.String("peer", addr), zap.Int("bad_pieces", p.bad))
 	}
 }
 
@@ -346,9 +360,9 @@ func (t *peerTable) updateGauges() {
 			avoided++
 		}
 	}
-	t.n.metrics.peersKnown.Set(float64(len(t.by)))
-	t.n.metrics.peersConnected.Set(float64(connected))
-	t.n.metrics.peersBanned.Set(float64(avoided))
+	t.metrics.peersKnown.Set(float64(len(t.by)))
+	t.metrics.peersConnected.Set(float64(connected))
+	t.metrics.peersBanned.Set(float64(avoided))
 }
 
 func (t *peerTable) status() []api.Peer {
