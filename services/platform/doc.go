@@ -1,6 +1,7 @@
 // Package platform holds what every netlab service needs and nothing more:
 // configuration from the environment (config), logging (logging), signal
-// handling and graceful shutdown (lifecycle), the admin HTTP listener
+// handling and graceful shutdown (lifecycle), the accept loop of the TCP
+// servers with its MAX_CONNS limit (netserve), the admin HTTP listener
 // (admin), the healthcheck subcommand (healthcheck), build information
 // (version), the main every service binary shares (program, with
 // program/programtest for testing it), and what the command-line clients

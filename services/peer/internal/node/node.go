@@ -8,7 +8,6 @@ package node
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/ratelimit"
 	"github.com/netlab/netlab/services/peer/internal/share"
 	"github.com/netlab/netlab/services/peer/internal/wire"
+	"github.com/netlab/netlab/services/platform/netserve"
 )
 
 // Node is one peer. Create it with New, run it with Serve.
@@ -39,8 +39,8 @@ type Node struct {
 	peers     *peerTable
 	downloads *downloads
 
-	slots   chan struct{} // one per served connection (MAX_CONNS)
-	inbound sync.Map      // *wire.Conn -> *atomic.Bool (answering a request)
+	accept  *netserve.Loop // one slot per served connection (MAX_CONNS)
+	inbound sync.Map       // *wire.Conn -> *atomic.Bool (answering a request)
 	wg      sync.WaitGroup
 	started time.Time
 
@@ -70,7 +70,6 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 		cfg: cfg, log: log, metrics: m, share: sh, ln: ln,
 		port:    uint16(ln.Addr().(*net.TCPAddr).Port),
 		limiter: ratelimit.New(int64(cfg.UploadRate), 64<<10), // one wire chunk always fits
-		slots:   make(chan struct{}, cfg.MaxConns),
 		started: time.Now(),
 	}
 	if _, err := rand.Read(n.id[:]); err != nil {
@@ -78,6 +77,10 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 		sh.Close()
 		return nil, fmt.Errorf("node id: %w", err)
 	}
+	n.accept = netserve.New(ln, log, cfg.MaxConns, func(c net.Conn) {
+		m.connsRejected.WithLabelValues(netserve.ReasonMaxConns).Inc()
+		go refuse(c, cfg.IOTimeout)
+	})
 	n.work, n.stopWork = context.WithCancel(context.Background())
 	n.peers = newPeerTable(peerDeps{
 		log: log, metrics: m, dial: n.dial, seeds: cfg.Peers,
@@ -114,20 +117,18 @@ func (n *Node) Serve(ctx context.Context) error {
 	if n.cfg.Sync {
 		n.goFunc(func() { n.downloads.syncLoop(work) })
 	}
-	accepted := make(chan error, 1)
-	go func() { accepted <- n.acceptLoop(work) }()
-
-	var err error
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		n.accept.Run(work, func(c net.Conn, release func()) { n.startConn(work, c, release) })
+	}()
 	select {
 	case <-ctx.Done():
-	case err = <-accepted:
-		err = fmt.Errorf("accept: %w", err)
-		accepted <- nil
+	case <-accepted:
 	}
-	n.ln.Close()
 	stop()
-	// Nothing is accepted any more, so every served connection is known
-	// to the drain below.
+	// Nothing is accepted any more (Run closed the listener), so every
+	// served connection is known to the drain below.
 	<-accepted
 	n.downloads.close()
 	// Connections waiting for a request close now; one answering a
@@ -149,7 +150,7 @@ func (n *Node) Serve(ctx context.Context) error {
 	}
 	n.peers.closeAll()
 	n.downloads.wait()
-	return errors.Join(err, n.share.Close())
+	return n.share.Close()
 }
 
 func (n *Node) goFunc(f func()) {

@@ -15,37 +15,13 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
-func (n *Node) acceptLoop(ctx context.Context) error {
-	backoff := 5 * time.Millisecond
-	for {
-		c, err := n.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
-				return nil
-			}
-			// Out of file descriptors and the like: wait, do not spin.
-			n.log.Warn("accept", zap.Error(err), zap.Duration("retry_in", backoff))
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-				return nil
-			}
-			backoff = min(backoff*2, time.Second)
-			continue
-		}
-		backoff = 5 * time.Millisecond
-		select {
-		case n.slots <- struct{}{}:
-		default:
-			n.metrics.connsRejected.WithLabelValues("busy").Inc()
-			go refuse(c, n.cfg.IOTimeout)
-			continue
-		}
-		n.goFunc(func() {
-			defer func() { <-n.slots }()
-			n.serveConn(ctx, c)
-		})
-	}
+// startConn answers an accepted connection in a goroutine the node waits for
+// at shutdown; release frees its MAX_CONNS slot.
+func (n *Node) startConn(ctx context.Context, c net.Conn, release func()) {
+	n.goFunc(func() {
+		defer release()
+		n.serveConn(ctx, c)
+	})
 }
 
 // refuse tells a connection over MAX_CONNS why it is closed.

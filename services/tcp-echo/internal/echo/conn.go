@@ -12,10 +12,11 @@ import (
 
 // conn is one client connection and its counters.
 type conn struct {
-	server *Server
-	tcp    *net.TCPConn
-	id     uint64
-	start  time.Time
+	server  *Server
+	tcp     *net.TCPConn
+	id      uint64
+	start   time.Time
+	release func() // frees the connection's MAX_CONNS slot
 
 	bytesIn, bytesOut int64
 	small             [smallBufferSize]byte

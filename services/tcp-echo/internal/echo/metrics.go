@@ -1,10 +1,14 @@
 package echo
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
 
-// Reasons a connection ends or is refused; label values of the metrics.
+	"github.com/netlab/netlab/services/platform/netserve"
+)
+
+// Reasons a connection ends; label values of the metrics. A refusal's is
+// netserve.ReasonMaxConns.
 const (
-	reasonMaxConns    = "max_conns"    // refused: MAX_CONNS reached
 	reasonClientClose = "client_close" // the client closed its side
 	reasonIdle        = "idle_timeout" // nothing received for IDLE_TIMEOUT
 	reasonWrite       = "write_error"  // the client stopped reading or went away while we wrote
@@ -50,7 +54,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	// Pre-create every label value so dashboards see zeros, not gaps.
-	m.rejected.WithLabelValues(reasonMaxConns)
+	m.rejected.WithLabelValues(netserve.ReasonMaxConns)
 	for _, r := range []string{reasonClientClose, reasonIdle, reasonWrite, reasonRead, reasonShutdown} {
 		m.closed.WithLabelValues(r)
 	}

@@ -5,7 +5,6 @@ package echo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/platform/netserve"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 )
 
@@ -30,8 +30,8 @@ type Server struct {
 	ln      *net.TCPListener
 	metrics *metrics
 
-	// slots holds one token per open connection; its capacity is MAX_CONNS.
-	slots chan struct{}
+	// accept hands out one slot per open connection, MAX_CONNS at most.
+	accept *netserve.Loop
 	// buffers are borrowed by a connection only while data flows, so idle
 	// connections cost no echo buffer.
 	buffers sync.Pool
@@ -40,9 +40,8 @@ type Server struct {
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup
 
-	nextID   atomic.Uint64
-	stopping atomic.Bool // shutdown has started: no new connections
-	forced   atomic.Bool // SHUTDOWN_TIMEOUT ran out: close what is left
+	nextID atomic.Uint64
+	forced atomic.Bool // SHUTDOWN_TIMEOUT ran out: close what is left
 }
 
 // New listens on cfg.ListenAddr and registers the server's metrics with reg.
@@ -64,9 +63,12 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Server
 		log:     log,
 		ln:      ln,
 		metrics: m,
-		slots:   make(chan struct{}, cfg.MaxConns),
 		conns:   make(map[*conn]struct{}),
 	}
+	s.accept = netserve.New(ln, log, cfg.MaxConns, func(nc net.Conn) {
+		s.metrics.rejected.WithLabelValues(netserve.ReasonMaxConns).Inc()
+		_ = nc.Close()
+	})
 	s.buffers.New = func() any {
 		b := make([]byte, cfg.BufferSize)
 		return &b
@@ -80,26 +82,9 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Serve accepts and echoes until ctx is canceled. It then stops accepting,
 // lets open connections go on until their clients close them or
 // SHUTDOWN_TIMEOUT passes, closes the rest (FIN first), and returns nil.
-// It returns an error only if accepting fails for good.
 func (s *Server) Serve(ctx context.Context) error {
-	acceptDone := make(chan error, 1)
-	go func() { acceptDone <- s.acceptLoop() }()
-
-	var acceptErr error
-	select {
-	case <-ctx.Done():
-	case acceptErr = <-acceptDone:
-		acceptDone = nil
-	}
-	s.stopping.Store(true)
-	_ = s.ln.Close()
-	if acceptDone != nil {
-		<-acceptDone
-	}
+	s.accept.Run(ctx, s.start)
 	s.drain()
-	if acceptErr != nil {
-		return fmt.Errorf("accept: %w", acceptErr)
-	}
 	return nil
 }
 
@@ -139,43 +124,17 @@ func (s *Server) openConns() int {
 	return len(s.conns)
 }
 
-// acceptLoop returns nil once the listener is closed, or an error when
-// accepting fails persistently.
-func (s *Server) acceptLoop() error {
-	const maxBackoff = time.Second
-	var backoff time.Duration
-	for {
-		nc, err := s.ln.AcceptTCP()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || s.stopping.Load() {
-				return nil
-			}
-			// Out of file descriptors, a connection aborted before we got
-			// it and the like: wait a little and go on, as net/http does.
-			backoff = min(max(2*backoff, 5*time.Millisecond), maxBackoff)
-			s.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			s.metrics.rejected.WithLabelValues(reasonMaxConns).Inc()
-			s.log.Debug("connection refused: MAX_CONNS reached",
-				zap.Stringer("remote", nc.RemoteAddr()), zap.Int("max_conns", s.cfg.MaxConns))
-			_ = nc.Close()
-			continue
-		}
-		c := &conn{
-			server: s,
-			tcp:    nc,
-			id:     s.nextID.Add(1),
-			start:  time.Now(),
-		}
-		s.track(c)
-		go c.serve()
+// start serves one accepted connection; release frees its MAX_CONNS slot.
+func (s *Server) start(nc net.Conn, release func()) {
+	c := &conn{
+		server:  s,
+		tcp:     nc.(*net.TCPConn),
+		id:      s.nextID.Add(1),
+		start:   time.Now(),
+		release: release,
 	}
+	s.track(c)
+	go c.serve()
 }
 
 func (s *Server) track(c *conn) {
@@ -192,6 +151,6 @@ func (s *Server) untrack(c *conn) {
 	delete(s.conns, c)
 	s.mu.Unlock()
 	s.metrics.active.Dec()
-	<-s.slots
+	c.release()
 	s.wg.Done()
 }
