@@ -171,12 +171,16 @@ func (s *Share) Partials() ([]*Partial, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partials: %w", err)
 	}
-	s.mu.RLock()
-	open := make(map[content.ID]bool, len(s.partials))
-	for id := range s.partials {
-		open[id] = true
+	recorded := recordedIDs(ents)
+	s.removeLeftovers(ents, recorded)
+	if err := s.loadRecorded(recorded); err != nil {
+		return nil, fmt.Errorf("partials: %w", err)
 	}
-	s.mu.RUnlock()
+	return s.openPartials(), nil
+}
+
+// recordedIDs are the downloads with a manifest among ents.
+func recordedIDs(ents []fs.DirEntry) map[content.ID]bool {
 	recorded := make(map[content.ID]bool)
 	for _, ent := range ents {
 		if base, ok := strings.CutSuffix(ent.Name(), ".manifest"); ok {
@@ -185,6 +189,18 @@ func (s *Share) Partials() ([]*Partial, error) {
 			}
 		}
 	}
+	return recorded
+}
+
+// removeLeftovers removes the temporary files among ents, and data or
+// .have files without a manifest. The files of open partials stay.
+func (s *Share) removeLeftovers(ents []fs.DirEntry, recorded map[content.ID]bool) {
+	s.mu.RLock()
+	open := make(map[content.ID]bool, len(s.partials))
+	for id := range s.partials {
+		open[id] = true
+	}
+	s.mu.RUnlock()
 	for _, ent := range ents {
 		name := ent.Name()
 		var id content.ID
@@ -203,7 +219,12 @@ func (s *Share) Partials() ([]*Partial, error) {
 			s.removeLogged(partialDir + "/" + name)
 		}
 	}
+}
 
+// loadRecorded opens every recorded download that is not open yet. The
+// record of a file already shared, and a record that does not load, are
+// removed; an error means the share is closing.
+func (s *Share) loadRecorded(recorded map[content.ID]bool) error {
 	for id := range recorded {
 		s.mu.RLock()
 		p := s.partials[id]
@@ -225,10 +246,14 @@ func (s *Share) Partials() ([]*Partial, error) {
 			continue
 		}
 		if err := s.register(p); err != nil {
-			return nil, fmt.Errorf("partials: %w", err)
+			return err
 		}
 	}
+	return nil
+}
 
+// openPartials lists the open partials by name, then id.
+func (s *Share) openPartials() []*Partial {
 	s.mu.RLock()
 	out := make([]*Partial, 0, len(s.partials))
 	for _, p := range s.partials {
@@ -241,7 +266,7 @@ func (s *Share) Partials() ([]*Partial, error) {
 		}
 		return out[i].id.String() < out[j].id.String()
 	})
-	return out, nil
+	return out
 }
 
 // Partial returns the open partial with the given id.

@@ -38,10 +38,31 @@ func (s *Share) Scan(ctx context.Context) (changed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("scan: %w", err)
 	}
+	found, err := s.records(ctx, infos)
+	if err != nil {
+		return false, fmt.Errorf("scan: %w", err)
+	}
+	changed, err = s.install(start, found)
+	if err != nil {
+		return false, fmt.Errorf("scan: %w", err)
+	}
+	s.dropStaleFiles()
+	if err := s.saveCache(); err != nil {
+		// The catalog is right; the cache only saves work and is retried
+		// on the next scan.
+		s.log.Warn("hash cache not saved", zap.Error(err))
+	}
+	return changed, nil
+}
+
+// records returns the manifest record of each listed file: from the cache
+// when it still matches, else hashed. Files changed within SCAN_SETTLE and
+// unreadable ones are left out; only a cancelled ctx is an error.
+func (s *Share) records(ctx context.Context, infos []fs.FileInfo) (map[string]cacheRecord, error) {
 	found := make(map[string]cacheRecord, len(infos))
 	for _, info := range infos {
 		if err := ctx.Err(); err != nil {
-			return false, fmt.Errorf("scan: %w", err)
+			return nil, err
 		}
 		name := info.Name()
 		s.mu.RLock()
@@ -52,10 +73,11 @@ func (s *Share) Scan(ctx context.Context) (changed bool, err error) {
 			continue
 		}
 		if !ok {
+			var err error
 			rec, err = s.hashFile(ctx, name, info)
 			if err != nil {
 				if ctx.Err() != nil {
-					return false, fmt.Errorf("scan: %w", ctx.Err())
+					return nil, ctx.Err()
 				}
 				s.log.Warn("skipping unreadable file", zap.String("name", name), zap.Error(err))
 				continue
@@ -63,11 +85,17 @@ func (s *Share) Scan(ctx context.Context) (changed bool, err error) {
 		}
 		found[name] = rec
 	}
+	return found, nil
+}
 
+// install makes found the catalog and the hash cache, keeping what Put
+// and Complete added since the scan started (sequence start), and reports
+// whether the catalog changed.
+func (s *Share) install(start uint64, found map[string]cacheRecord) (changed bool, err error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		return false, fmt.Errorf("scan: %w", errClosed)
+		return false, errClosed
 	}
 	entries := make(map[string]item, len(found))
 	cache := make(map[string]cacheRecord, len(found))
@@ -95,14 +123,6 @@ func (s *Share) Scan(ctx context.Context) (changed bool, err error) {
 	s.entries, s.cache = entries, cache
 	if changed {
 		s.rebuildLocked()
-	}
-	s.mu.Unlock()
-
-	s.dropStaleFiles()
-	if err := s.saveCache(); err != nil {
-		// The catalog is right; the cache only saves work and is retried
-		// on the next scan.
-		s.log.Warn("hash cache not saved", zap.Error(err))
 	}
 	return changed, nil
 }
