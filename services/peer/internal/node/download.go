@@ -171,7 +171,9 @@ func (dl *download) run(ctx context.Context) {
 	dl.complete()
 }
 
-// checkStalled records why the download cannot progress, if it cannot.
+// checkStalled records why the download cannot progress, if it cannot. A
+// peer whose worker has not had its first have answer yet may hold what
+// is missing: while one is still asked, the download is not stalled.
 func (dl *download) checkStalled(conns int) {
 	dl.mu.Lock()
 	holders := make(map[string]content.Bitfield, len(dl.holders))
@@ -180,11 +182,18 @@ func (dl *download) checkStalled(conns int) {
 			holders[addr] = bits
 		}
 	}
+	asking := false
+	for addr := range dl.workers {
+		_, answered := dl.holders[addr]
+		asking = asking || !answered
+	}
 	piece, stuck := dl.picker.Stuck(holders)
 	dl.mu.Unlock()
 	switch {
 	case conns == 0:
 		dl.setStalled("no peers connected")
+	case asking && (len(holders) == 0 || stuck):
+		dl.setStalled("")
 	case len(holders) == 0:
 		dl.setStalled("no connected peer holds this file")
 	case stuck:

@@ -258,6 +258,27 @@ func TestPeerctl_GetProgressCountsThePeersPiecesCameFrom(t *testing.T) {
 	}
 }
 
+// A download that starts is not stalled while its peers have yet to say
+// which pieces they hold: the bar, redrawn at every poll, never says so
+// while the file arrives.
+func TestPeerctl_GetProgressNotStalledWhilePeersAnswer(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", map[string]string{"UPLOAD_RATE": "256KiB"})
+	writeFile(t, filepath.Join(a.dir, "slow.bin"), randomBytes(t, 512<<10))
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+	b.seesFile(t, "slow.bin")
+
+	code, _, stderr := ctl(t, "", "--node", b.api, "get", "slow.bin", "--progress", "--stall-timeout", "10s")
+	if code != 0 {
+		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
+	}
+	for line := range strings.SplitSeq(stderr, "\r") {
+		if strings.Contains(line, "stalled") {
+			t.Errorf("progress %q says stalled during a download that never stopped", line)
+		}
+	}
+}
+
 // A piece size that is not a power of two, and --out into directories that
 // do not exist yet: the copy is still checked against the id and saved.
 func TestPeerctl_GetOddPieceSizeIntoNewDirectory(t *testing.T) {
