@@ -15,8 +15,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec // by route
 	inFlight *prometheus.GaugeVec     // by route
 	rejected prometheus.Counter       // over MAX_CONCURRENT
-	// headersTooLarge counts the 431s net/http sends itself for header
-	// blocks over MAX_HEADER_BYTES.
+	// headersTooLarge counts the 431s for header blocks over
+	// MAX_HEADER_BYTES: limitHeaders's and those net/http sends itself.
 	headersTooLarge prometheus.Counter
 }
 

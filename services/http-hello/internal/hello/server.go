@@ -57,7 +57,7 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Server
 		protocols.SetHTTP2(true)
 	}
 	s.http = &http.Server{
-		Handler:           s.instrument(s.routes()),
+		Handler:           s.limitHeaders(s.instrument(s.routes())),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
