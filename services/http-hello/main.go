@@ -16,8 +16,6 @@ import (
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
-	"github.com/netlab/netlab/services/platform/admin"
-	"github.com/netlab/netlab/services/platform/lifecycle"
 	"github.com/netlab/netlab/services/platform/program"
 )
 
@@ -31,20 +29,12 @@ func main() {
 	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run wires the hello server and the admin listener together and serves
-// until ctx is canceled.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
-	reg := admin.NewRegistry(service)
-	srv, err := hello.New(cfg, log, reg)
+// run builds the hello server and serves it until ctx is canceled.
+func run(ctx context.Context, cfg config.Config, env program.Env) error {
+	srv, err := hello.New(cfg, env.Log, env.Registry)
 	if err != nil {
 		return err
 	}
-	adm, err := admin.New(cfg.AdminAddr, reg, log)
-	if err != nil {
-		return err
-	}
-	log.Info("listening",
-		zap.Stringer("addr", srv.Addr()), zap.Stringer("admin_addr", adm.Addr()),
+	return env.Serve(ctx, srv,
 		zap.Bool("tls", cfg.TLSCertFile != ""), zap.Int("max_concurrent", cfg.MaxConcurrent))
-	return lifecycle.Run(ctx, log, adm, cfg.ShutdownTimeout, srv)
 }

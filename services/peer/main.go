@@ -17,8 +17,6 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/node"
-	"github.com/netlab/netlab/services/platform/admin"
-	"github.com/netlab/netlab/services/platform/lifecycle"
 	"github.com/netlab/netlab/services/platform/program"
 )
 
@@ -32,22 +30,15 @@ func main() {
 	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run wires the node and the admin listener (with the node's JSON API)
-// together and serves until ctx is canceled.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
-	reg := admin.NewRegistry(service)
-	n, err := node.New(cfg, log, reg)
+// run builds the node, adds its JSON API to the admin listener and serves
+// until ctx is canceled.
+func run(ctx context.Context, cfg config.Config, env program.Env) error {
+	n, err := node.New(cfg, env.Log, env.Registry)
 	if err != nil {
 		return err
 	}
-	adm, err := admin.New(cfg.AdminAddr, reg, log)
-	if err != nil {
-		return err
-	}
-	n.Routes(adm.Handle)
-	log.Info("listening",
-		zap.Stringer("addr", n.Addr()), zap.Stringer("admin_addr", adm.Addr()),
+	n.Routes(env.Admin.Handle)
+	return env.Serve(ctx, n,
 		zap.String("share_dir", cfg.ShareDir), zap.Strings("peers", cfg.Peers),
 		zap.Bool("secret", cfg.Secret != ""), zap.Bool("sync", cfg.Sync))
-	return lifecycle.Run(ctx, log, adm, cfg.ShutdownTimeout, n)
 }

@@ -12,8 +12,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/platform/admin"
-	"github.com/netlab/netlab/services/platform/lifecycle"
 	"github.com/netlab/netlab/services/platform/program"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
@@ -29,21 +27,13 @@ func main() {
 	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run wires the echo server and the admin listener together and serves
-// until ctx is canceled.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
-	reg := admin.NewRegistry(service)
-	srv, err := echo.New(cfg, log, reg)
+// run builds the echo server and serves it until ctx is canceled.
+func run(ctx context.Context, cfg config.Config, env program.Env) error {
+	srv, err := echo.New(cfg, env.Log, env.Registry)
 	if err != nil {
 		return err
 	}
-	adm, err := admin.New(cfg.AdminAddr, reg, log)
-	if err != nil {
-		return err
-	}
-	log.Info("listening",
-		zap.Stringer("addr", srv.Addr()), zap.Stringer("admin_addr", adm.Addr()),
+	return env.Serve(ctx, srv,
 		zap.Int("max_conns", cfg.MaxConns), zap.Duration("idle_timeout", cfg.IdleTimeout),
 		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout))
-	return lifecycle.Run(ctx, log, adm, cfg.ShutdownTimeout, srv)
 }

@@ -16,8 +16,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/platform/admin"
-	"github.com/netlab/netlab/services/platform/lifecycle"
 	"github.com/netlab/netlab/services/platform/program"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
@@ -41,23 +39,16 @@ func main() {
 	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run wires the responder and the admin listener together and serves until
-// ctx is canceled or a valid exit datagram arrives.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+// run builds the responder and serves it until ctx is canceled or a valid
+// exit datagram arrives.
+func run(ctx context.Context, cfg config.Config, env program.Env) error {
 	ctx, requestExit := context.WithCancel(ctx)
 	defer requestExit()
-	reg := admin.NewRegistry(service)
-	srv, err := responder.New(cfg, log, reg, requestExit)
+	srv, err := responder.New(cfg, env.Log, env.Registry, requestExit)
 	if err != nil {
 		return err
 	}
-	adm, err := admin.New(cfg.AdminAddr, reg, log)
-	if err != nil {
-		return err
-	}
-	log.Info("listening",
-		zap.Stringer("addr", srv.Addr()), zap.Stringer("admin_addr", adm.Addr()),
+	return env.Serve(ctx, srv,
 		zap.String("mode", cfg.Mode), zap.Float64("rate_limit", cfg.RateLimit),
 		zap.Bool("exit_enabled", cfg.ShutdownToken != ""))
-	return lifecycle.Run(ctx, log, adm, cfg.ShutdownTimeout, srv)
 }

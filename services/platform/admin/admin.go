@@ -115,6 +115,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.http.Shutdown(ctx)
 }
 
+// Close closes the listener, whether or not Serve ever ran, and every
+// connection at once. Shutdown is the graceful stop; Close is for a server
+// that will never serve, such as when its service failed to start (net/http
+// closes a listener only once it serves it).
+func (s *Server) Close() error {
+	err := s.http.Close()
+	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) {
+		err = errors.Join(err, lerr)
+	}
+	return err
+}
+
 func writeText(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

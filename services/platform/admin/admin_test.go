@@ -360,3 +360,42 @@ func TestServer_HandleAddsServiceEndpoint(t *testing.T) {
 		t.Fatalf("GET /api/thing = %d %q, want 200 thing", resp.StatusCode, body)
 	}
 }
+
+// Not parallel: it checks that a closed port stays closed, which another
+// test binding 127.0.0.1:0 at the same time could in theory reuse.
+func TestServer_CloseWithoutServe(t *testing.T) {
+	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if conn, err := net.Dial("tcp", srv.Addr().String()); err == nil {
+		_ = conn.Close()
+		t.Errorf("listener still open after Close")
+	}
+	if err := srv.Serve(); err != nil {
+		t.Errorf("Serve after Close = %v, want nil", err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Errorf("a second Close = %v, want nil", err)
+	}
+}
+
+func TestServer_CloseAfterShutdown(t *testing.T) {
+	t.Parallel()
+	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	if err := srv.Shutdown(t.Context()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	<-served
+	if err := srv.Close(); err != nil {
+		t.Errorf("Close after Shutdown = %v, want nil", err)
+	}
+}

@@ -1,9 +1,13 @@
 // Package program is the part of every service's main that is the same
 // everywhere: subcommands (serve, healthcheck, version), configuration
-// errors (exit 2), the logger, signal handling and exit codes. A service's
-// main describes itself in a Program and calls
+// errors (exit 2), the logger, signal handling, the metrics registry and
+// admin listener, the "listening" line, ordered shutdown and exit codes. A
+// service's main describes itself in a Program and calls
 //
 //	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+//
+// Its Run builds the service's server from the Env it is given and ends
+// with env.Serve(ctx, srv, fields...).
 package program
 
 import (
@@ -14,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/platform/admin"
 	"github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/healthcheck"
 	"github.com/netlab/netlab/services/platform/lifecycle"
@@ -40,9 +45,9 @@ type Program[C Config] struct {
 	Name string
 	// Load reads and validates the configuration from the environment.
 	Load func() (C, error)
-	// Run serves until ctx is canceled; it builds the service's servers and
-	// hands them to lifecycle.Run.
-	Run func(ctx context.Context, cfg C, log *zap.Logger) error
+	// Run builds the service's server and serves it with env.Serve until
+	// ctx is canceled.
+	Run func(ctx context.Context, cfg C, env Env) error
 	// Healthcheck, if set, is checked after /readyz answered 200, for what
 	// only the service can prove (e.g. that a UDP probe is answered). It may
 	// say what it proved on out.
@@ -95,12 +100,24 @@ func Main[C Config](p Program[C], args []string, stdout, stderr io.Writer) int {
 		os.Exit(ExitFailure) // a second signal: the operator wants out now
 	})
 	defer stop()
-	if err := p.Run(ctx, cfg, log); err != nil {
+	if err := run(ctx, p, cfg, shared, log); err != nil {
 		log.Error("stopped with error", zap.Error(err))
 		return ExitFailure
 	}
 	log.Info("stopped")
 	return ExitOK
+}
+
+// run opens the admin listener and hands it to p.Run. Env.Serve shuts the
+// listener down in order; Close covers a Run that fails before it serves.
+func run[C Config](ctx context.Context, p Program[C], cfg C, shared config.Shared, log *zap.Logger) error {
+	reg := admin.NewRegistry(p.Name)
+	adm, err := admin.New(shared.AdminAddr, reg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = adm.Close() }()
+	return p.Run(ctx, cfg, Env{Log: log, Registry: reg, Admin: adm, drainTimeout: shared.ShutdownTimeout})
 }
 
 func checkHealth[C Config](p Program[C], cfg C, shared config.Shared, stdout io.Writer) int {
