@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/program/programtest"
@@ -14,27 +13,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestProgram_ExitCodes(t *testing.T) {
-	tests := []struct {
-		name       string
-		env        []string
-		args       []string
-		wantCode   int
-		wantOutput string
-	}{
-		{"bad duration names the variable", []string{"MAX_DELAY=abc"}, nil, 2, `MAX_DELAY="abc"`},
-		{"unknown subcommand", nil, []string{"serve-please"}, 2, `unknown command "serve-please"`},
-		{"healthcheck without a server", []string{"ADMIN_ADDR=127.0.0.1:1"}, []string{"healthcheck"}, 1, "unhealthy"},
-		{"version", nil, []string{"version"}, 0, "http-hello dev"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := programtest.Run(t, tt.env, tt.args...)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d (stderr: %s)", code, tt.wantCode, stderr)
-			}
-			if !strings.Contains(stdout+stderr, tt.wantOutput) {
-				t.Errorf("output %q does not contain %q", stdout+stderr, tt.wantOutput)
-			}
-		})
-	}
+	programtest.ExitCodes(t, append(programtest.CommonCases(service),
+		programtest.Case{Name: "bad duration names the variable", Env: []string{"MAX_DELAY=abc"}, Code: 2, Output: `MAX_DELAY="abc"`},
+	))
 }

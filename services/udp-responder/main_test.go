@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/program/programtest"
@@ -14,30 +13,8 @@ func TestMain(m *testing.M) {
 }
 
 func TestProgram_ExitCodes(t *testing.T) {
-	tests := []struct {
-		name       string
-		env        []string
-		args       []string
-		wantCode   int
-		wantOutput string
-	}{
-		{"bad integer names the variable", []string{"RATE_BURST=abc"}, nil, 2, `RATE_BURST="abc": not a valid integer`},
-		{"bad mode names the variable", []string{"MODE=loud"}, nil, 2, "MODE"},
-		{"unknown subcommand", nil, []string{"serve-please"}, 2, `unknown command "serve-please"`},
-		{"healthcheck without a server", []string{"ADMIN_ADDR=127.0.0.1:1"}, []string{"healthcheck"}, 1, "unhealthy"},
-		{"version", nil, []string{"version"}, 0, "udp-responder dev"},
-		{"version ignores config", []string{"MODE=loud"}, []string{"version"}, 0, "udp-responder dev"},
-		{"healthcheck checks config", []string{"ADMIN_ADDR=nope"}, []string{"healthcheck"}, 2, "ADMIN_ADDR"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := programtest.Run(t, tt.env, tt.args...)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d (stderr: %s)", code, tt.wantCode, stderr)
-			}
-			if !strings.Contains(stdout+stderr, tt.wantOutput) {
-				t.Errorf("output %q does not contain %q", stdout+stderr, tt.wantOutput)
-			}
-		})
-	}
+	programtest.ExitCodes(t, append(programtest.CommonCases(service),
+		programtest.Case{Name: "bad integer names the variable", Env: []string{"RATE_BURST=abc"}, Code: 2, Output: `RATE_BURST="abc": not a valid integer`},
+		programtest.Case{Name: "bad mode names the variable", Env: []string{"MODE=loud"}, Code: 2, Output: "MODE"},
+	))
 }

@@ -7,6 +7,12 @@
 //	}
 //
 //	code, stdout, stderr := programtest.Run(t, []string{"MAX_CONNS=abc"})
+//
+// A service's exit-code test lists only its own rows beside the shared ones:
+//
+//	programtest.ExitCodes(t, append(programtest.CommonCases(service),
+//		programtest.Case{Name: "bad integer names the variable",
+//			Env: []string{"MAX_CONNS=abc"}, Code: 2, Output: `MAX_CONNS="abc"`}))
 package programtest
 
 import (
@@ -14,6 +20,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +55,45 @@ func Run(t testing.TB, env []string, args ...string) (code int, stdout, stderr s
 	default:
 		t.Fatalf("run %s: %v", os.Args[0], err)
 		return 0, "", ""
+	}
+}
+
+// Case is one run of a service binary: its environment and arguments, and
+// the exit code and a piece of output (stdout or stderr) it must give.
+type Case struct {
+	Name   string
+	Env    []string
+	Args   []string
+	Code   int
+	Output string
+}
+
+// CommonCases are the rows every service binary passes the same way:
+// subcommands, and which of them read the configuration. service is the
+// binary's name as version prints it.
+func CommonCases(service string) []Case {
+	return []Case{
+		{Name: "unknown subcommand", Args: []string{"serve-please"}, Code: 2, Output: `unknown command "serve-please"`},
+		{Name: "version", Args: []string{"version"}, Code: 0, Output: service + " dev"},
+		{Name: "version ignores the config", Env: []string{"ADMIN_ADDR=nope"}, Args: []string{"version"}, Code: 0, Output: service + " dev"},
+		{Name: "healthcheck without a server", Env: []string{"ADMIN_ADDR=127.0.0.1:1"}, Args: []string{"healthcheck"}, Code: 1, Output: "unhealthy"},
+		{Name: "healthcheck checks the config", Env: []string{"ADMIN_ADDR=nope"}, Args: []string{"healthcheck"}, Code: 2, Output: "ADMIN_ADDR"},
+	}
+}
+
+// ExitCodes runs each case as a subtest with Run and checks its exit code
+// and output.
+func ExitCodes(t *testing.T, cases []Case) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			code, stdout, stderr := Run(t, tc.Env, tc.Args...)
+			if code != tc.Code {
+				t.Errorf("exit code %d, want %d (stdout: %s; stderr: %s)", code, tc.Code, stdout, stderr)
+			}
+			if !strings.Contains(stdout+stderr, tc.Output) {
+				t.Errorf("output %q does not contain %q", stdout+stderr, tc.Output)
+			}
+		})
 	}
 }
