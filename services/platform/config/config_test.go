@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 )
 
 // testConfig is a service-like configuration: the shared keys plus a few of
@@ -48,42 +49,6 @@ type nestedConfig struct {
 // sharedOnly embeds Shared and nothing else, so it gets Shared's Validate.
 type sharedOnly struct {
 	config.Shared
-}
-
-// configErrors flattens err (a tree of errors.Join results) into the
-// *config.Error values it holds, in order.
-func configErrors(t *testing.T, err error) []*config.Error {
-	t.Helper()
-	var out []*config.Error
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if ce, ok := e.(*config.Error); ok {
-			out = append(out, ce)
-			return
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				walk(inner)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	walk(err)
-	return out
-}
-
-func vars(errs []*config.Error) []string {
-	out := make([]string, 0, len(errs))
-	for _, e := range errs {
-		out = append(out, e.Var)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func TestLoad_AppliesDefaults(t *testing.T) {
@@ -250,7 +215,7 @@ func TestLoad_RequiredAndNotEmpty(t *testing.T) {
 			if err == nil {
 				t.Fatal("Load = nil, want an error")
 			}
-			if got := vars(configErrors(t, err)); !slices.Equal(got, tt.wantVars) {
+			if got := configtest.Vars(err); !slices.Equal(got, tt.wantVars) {
 				t.Errorf("error vars = %v, want %v (err: %v)", got, tt.wantVars, err)
 			}
 			for _, msg := range tt.wantMsgs {
@@ -286,7 +251,7 @@ func TestLoad_ReportsEveryParseError(t *testing.T) {
 		t.Fatal("Load = nil, want an error")
 	}
 	want := []string{"IDLE_TIMEOUT", "MAX_CONNS", "SHUTDOWN_TIMEOUT", "VERBOSE"}
-	if got := vars(configErrors(t, err)); !slices.Equal(got, want) {
+	if got := configtest.Vars(err); !slices.Equal(got, want) {
 		t.Errorf("error vars = %v, want %v (err: %v)", got, want, err)
 	}
 }
@@ -338,7 +303,7 @@ func TestLoad_RunsValidate(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("errors.As(%v, *config.Error) = false", err)
 			}
-			if got := vars(configErrors(t, err)); !slices.Equal(got, tt.wantVars) {
+			if got := configtest.Vars(err); !slices.Equal(got, tt.wantVars) {
 				t.Errorf("error vars = %v, want %v (err: %v)", got, tt.wantVars, err)
 			}
 		})
@@ -350,7 +315,7 @@ func TestLoad_ParseErrorSkipsValidate(t *testing.T) {
 	var c testConfig
 	// LOG_LEVEL is bad too, but Validate only runs once parsing succeeded.
 	err := config.Load(&c, map[string]string{"MAX_CONNS": "x", "LOG_LEVEL": "loud"})
-	if got, want := vars(configErrors(t, err)), []string{"MAX_CONNS"}; !slices.Equal(got, want) {
+	if got, want := configtest.Vars(err), []string{"MAX_CONNS"}; !slices.Equal(got, want) {
 		t.Errorf("error vars = %v, want %v (err: %v)", got, want, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 )
 
 func validShared() config.Shared {
@@ -55,7 +56,7 @@ func TestShared_Validate(t *testing.T) {
 			s := validShared()
 			tt.modify(&s)
 			err := s.Validate()
-			if got := vars(configErrors(t, err)); !slices.Equal(got, tt.wantVars) {
+			if got := configtest.Vars(err); !slices.Equal(got, tt.wantVars) {
 				t.Errorf("Validate() vars = %v, want %v (err: %v)", got, tt.wantVars, err)
 			}
 			if tt.wantVars == nil {

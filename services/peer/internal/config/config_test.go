@@ -7,57 +7,18 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/peer/internal/config"
-	platform "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 )
-
-// configErrors flattens err (a tree of errors.Join results) into the
-// *platform.Error values it holds.
-func configErrors(err error) []*platform.Error {
-	var out []*platform.Error
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if ce, ok := e.(*platform.Error); ok {
-			out = append(out, ce)
-			return
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				walk(inner)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	walk(err)
-	return out
-}
-
-func errorVars(err error) []string {
-	var vars []string
-	for _, e := range configErrors(err) {
-		vars = append(vars, e.Var)
-	}
-	slices.Sort(vars)
-	return slices.Compact(vars)
-}
 
 func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load(map[string]string{})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
+	c := configtest.Defaults(t, config.Load)
 	checks := []struct {
 		name string
 		got  any
 		want any
 	}{
 		{"ListenAddr", c.ListenAddr, ":8001"},
-		{"AdminAddr", c.AdminAddr, ":9090"},
 		{"ShareDir", c.ShareDir, "/share"},
 		{"PieceSize", int64(c.PieceSize), int64(1 << 20)},
 		{"Peers", len(c.Peers), 0},
@@ -104,61 +65,38 @@ func TestLoad_AcceptsValidSettings(t *testing.T) {
 
 func TestLoad_ErrorsNameTheirVariable(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		wantVar string
-		wantMsg string // also in err.Error(), when set
-	}{
-		{"piece size too small", map[string]string{"PIECE_SIZE": "1KiB"}, "PIECE_SIZE", "must be between"},
-		{"piece size too large", map[string]string{"PIECE_SIZE": "8MiB"}, "PIECE_SIZE", "must be between"},
-		{"piece size not a size", map[string]string{"PIECE_SIZE": "abc"}, "PIECE_SIZE", `PIECE_SIZE="abc": not a valid size`},
-		{"max peers zero", map[string]string{"MAX_PEERS": "0"}, "MAX_PEERS", ""},
-		{"max peers not a number", map[string]string{"MAX_PEERS": "abc"}, "MAX_PEERS", "not a valid integer"},
-		{"max conns zero", map[string]string{"MAX_CONNS": "0"}, "MAX_CONNS", ""},
-		{"max downloads too many", map[string]string{"MAX_DOWNLOADS": "65"}, "MAX_DOWNLOADS", ""},
-		{"requests per peer too many", map[string]string{"REQUESTS_PER_PEER": "65"}, "REQUESTS_PER_PEER", ""},
-		{"requests per peer zero", map[string]string{"REQUESTS_PER_PEER": "0"}, "REQUESTS_PER_PEER", ""},
-		{"max file size zero", map[string]string{"MAX_FILE_SIZE": "0"}, "MAX_FILE_SIZE", ""},
-		{"max bad pieces zero", map[string]string{"MAX_BAD_PIECES": "0"}, "MAX_BAD_PIECES", ""},
-		{"peers bad port", map[string]string{"PEERS": "host:99999"}, "PEERS", "bad port"},
-		{"peers space in host", map[string]string{"PEERS": "good,a b"}, "PEERS", `PEERS="a b"`},
-		{"peers empty entry", map[string]string{"PEERS": "a,,b"}, "PEERS", "empty address"},
-		{"advertise without port", map[string]string{"ADVERTISE_ADDR": "nohost"}, "ADVERTISE_ADDR", "must be host:port"},
-		{"advertise port zero", map[string]string{"ADVERTISE_ADDR": "host:0"}, "ADVERTISE_ADDR", ""},
-		{"secret too long", map[string]string{"PEER_SECRET": strings.Repeat("s", 1025)}, "PEER_SECRET", ""},
-		{"upload rate below 1KiB", map[string]string{"UPLOAD_RATE": "100"}, "UPLOAD_RATE", "at least 13107 bytes/s"},
-		{"upload rate not a size", map[string]string{"UPLOAD_RATE": "fast"}, "UPLOAD_RATE", "not a valid size"},
-		{"corrupt uploads above one", map[string]string{"CORRUPT_UPLOADS": "1.5"}, "CORRUPT_UPLOADS", "probability"},
-		{"corrupt uploads negative", map[string]string{"CORRUPT_UPLOADS": "-0.1"}, "CORRUPT_UPLOADS", ""},
-		{"corrupt uploads NaN", map[string]string{"CORRUPT_UPLOADS": "NaN"}, "CORRUPT_UPLOADS", ""},
-		{"io timeout too short", map[string]string{"IO_TIMEOUT": "1ms"}, "IO_TIMEOUT", ""},
-		{"idle timeout too short", map[string]string{"IDLE_TIMEOUT": "10ms"}, "IDLE_TIMEOUT", ""},
-		{"dial timeout too long", map[string]string{"DIAL_TIMEOUT": "2m"}, "DIAL_TIMEOUT", ""},
-		{"refresh interval too short", map[string]string{"REFRESH_INTERVAL": "1ms"}, "REFRESH_INTERVAL", ""},
-		{"scan interval not a duration", map[string]string{"SCAN_INTERVAL": "often"}, "SCAN_INTERVAL", "not a valid duration"},
-		{"listen addr without port", map[string]string{"LISTEN_ADDR": "nohost"}, "LISTEN_ADDR", ""},
-		{"shared key", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL", ""},
-		{"sync not a boolean", map[string]string{"SYNC": "maybe"}, "SYNC", "not a valid boolean"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := config.Load(tt.env)
-			if err == nil {
-				t.Fatalf("Load(%v) = nil error, want one naming %s", tt.env, tt.wantVar)
-			}
-			if got := errorVars(err); !slices.Equal(got, []string{tt.wantVar}) {
-				t.Errorf("error variables = %v, want [%s] (err: %v)", got, tt.wantVar, err)
-			}
-			if !strings.Contains(err.Error(), tt.wantVar) {
-				t.Errorf("err = %q, does not name %s", err, tt.wantVar)
-			}
-			if tt.wantMsg != "" && !strings.Contains(err.Error(), tt.wantMsg) {
-				t.Errorf("err = %q, want it to contain %q", err, tt.wantMsg)
-			}
-		})
-	}
+	configtest.Refuses(t, config.Load, []configtest.Bad{
+		{Name: "piece size too small", Env: map[string]string{"PIECE_SIZE": "1KiB"}, Var: "PIECE_SIZE", Msg: "must be between"},
+		{Name: "piece size too large", Env: map[string]string{"PIECE_SIZE": "8MiB"}, Var: "PIECE_SIZE", Msg: "must be between"},
+		{Name: "piece size not a size", Env: map[string]string{"PIECE_SIZE": "abc"}, Var: "PIECE_SIZE", Msg: `PIECE_SIZE="abc": not a valid size`},
+		{Name: "max peers zero", Env: map[string]string{"MAX_PEERS": "0"}, Var: "MAX_PEERS"},
+		{Name: "max peers not a number", Env: map[string]string{"MAX_PEERS": "abc"}, Var: "MAX_PEERS", Msg: "not a valid integer"},
+		{Name: "max conns zero", Env: map[string]string{"MAX_CONNS": "0"}, Var: "MAX_CONNS"},
+		{Name: "max downloads too many", Env: map[string]string{"MAX_DOWNLOADS": "65"}, Var: "MAX_DOWNLOADS"},
+		{Name: "requests per peer too many", Env: map[string]string{"REQUESTS_PER_PEER": "65"}, Var: "REQUESTS_PER_PEER"},
+		{Name: "requests per peer zero", Env: map[string]string{"REQUESTS_PER_PEER": "0"}, Var: "REQUESTS_PER_PEER"},
+		{Name: "max file size zero", Env: map[string]string{"MAX_FILE_SIZE": "0"}, Var: "MAX_FILE_SIZE"},
+		{Name: "max bad pieces zero", Env: map[string]string{"MAX_BAD_PIECES": "0"}, Var: "MAX_BAD_PIECES"},
+		{Name: "peers bad port", Env: map[string]string{"PEERS": "host:99999"}, Var: "PEERS", Msg: "bad port"},
+		{Name: "peers space in host", Env: map[string]string{"PEERS": "good,a b"}, Var: "PEERS", Msg: `PEERS="a b"`},
+		{Name: "peers empty entry", Env: map[string]string{"PEERS": "a,,b"}, Var: "PEERS", Msg: "empty address"},
+		{Name: "advertise without port", Env: map[string]string{"ADVERTISE_ADDR": "nohost"}, Var: "ADVERTISE_ADDR", Msg: "must be host:port"},
+		{Name: "advertise port zero", Env: map[string]string{"ADVERTISE_ADDR": "host:0"}, Var: "ADVERTISE_ADDR"},
+		{Name: "secret too long", Env: map[string]string{"PEER_SECRET": strings.Repeat("s", 1025)}, Var: "PEER_SECRET"},
+		{Name: "upload rate below 1KiB", Env: map[string]string{"UPLOAD_RATE": "100"}, Var: "UPLOAD_RATE", Msg: "at least 13107 bytes/s"},
+		{Name: "upload rate not a size", Env: map[string]string{"UPLOAD_RATE": "fast"}, Var: "UPLOAD_RATE", Msg: "not a valid size"},
+		{Name: "corrupt uploads above one", Env: map[string]string{"CORRUPT_UPLOADS": "1.5"}, Var: "CORRUPT_UPLOADS", Msg: "probability"},
+		{Name: "corrupt uploads negative", Env: map[string]string{"CORRUPT_UPLOADS": "-0.1"}, Var: "CORRUPT_UPLOADS"},
+		{Name: "corrupt uploads NaN", Env: map[string]string{"CORRUPT_UPLOADS": "NaN"}, Var: "CORRUPT_UPLOADS"},
+		{Name: "io timeout too short", Env: map[string]string{"IO_TIMEOUT": "1ms"}, Var: "IO_TIMEOUT"},
+		{Name: "idle timeout too short", Env: map[string]string{"IDLE_TIMEOUT": "10ms"}, Var: "IDLE_TIMEOUT"},
+		{Name: "dial timeout too long", Env: map[string]string{"DIAL_TIMEOUT": "2m"}, Var: "DIAL_TIMEOUT"},
+		{Name: "refresh interval too short", Env: map[string]string{"REFRESH_INTERVAL": "1ms"}, Var: "REFRESH_INTERVAL"},
+		{Name: "scan interval not a duration", Env: map[string]string{"SCAN_INTERVAL": "often"}, Var: "SCAN_INTERVAL", Msg: "not a valid duration"},
+		{Name: "listen addr without port", Env: map[string]string{"LISTEN_ADDR": "nohost"}, Var: "LISTEN_ADDR"},
+		{Name: "shared key", Env: map[string]string{"LOG_LEVEL": "loud"}, Var: "LOG_LEVEL"},
+		{Name: "sync not a boolean", Env: map[string]string{"SYNC": "maybe"}, Var: "SYNC", Msg: "not a valid boolean"},
+	})
 }
 
 func TestLoad_ReportsEveryBadVariable(t *testing.T) {
@@ -167,7 +105,7 @@ func TestLoad_ReportsEveryBadVariable(t *testing.T) {
 		"MAX_PEERS": "0", "IO_TIMEOUT": "1ms", "UPLOAD_RATE": "100", "PEERS": "ok,host:99999",
 	})
 	want := []string{"IO_TIMEOUT", "MAX_PEERS", "PEERS", "UPLOAD_RATE"}
-	if got := errorVars(err); !slices.Equal(got, want) {
+	if got := configtest.Vars(err); !slices.Equal(got, want) {
 		t.Errorf("error variables = %v, want %v (err: %v)", got, want, err)
 	}
 }
@@ -194,7 +132,7 @@ func TestValidate_EmptyShareDir(t *testing.T) {
 	}
 	c.ShareDir = ""
 	err = c.Validate()
-	if got := errorVars(err); !slices.Equal(got, []string{"SHARE_DIR"}) {
+	if got := configtest.Vars(err); !slices.Equal(got, []string{"SHARE_DIR"}) {
 		t.Errorf("error variables = %v, want [SHARE_DIR] (err: %v)", got, err)
 	}
 }
@@ -209,7 +147,7 @@ func TestValidate_TooManyPeers(t *testing.T) {
 		c.Peers = append(c.Peers, "p")
 	}
 	err = c.Validate()
-	if got := errorVars(err); !slices.Equal(got, []string{"PEERS"}) || !strings.Contains(err.Error(), "at most 1000") {
+	if got := configtest.Vars(err); !slices.Equal(got, []string{"PEERS"}) || !strings.Contains(err.Error(), "at most 1000") {
 		t.Errorf("error variables = %v (err: %v), want [PEERS] saying at most 1000", got, err)
 	}
 }

@@ -1,18 +1,109 @@
-// Package configtest fuzzes a service's configuration loading: whatever the
-// environment holds, Load returns a configuration or errors that each name
-// one of the service's variables — it never panics.
+// Package configtest tests a service's configuration loading: the shared
+// keys' defaults (Defaults), which variables an error names (Vars), and a
+// fuzz target (Fuzz) checking that whatever the environment holds, Load
+// returns a configuration or errors that each name one of the service's
+// variables — it never panics.
 package configtest
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/services/platform/config"
 )
+
+// Defaults loads a configuration from an empty environment with load,
+// checks that the shared keys hold the defaults the README documents for
+// every service, and returns it for the service's own checks.
+func Defaults[C interface{ SharedConfig() config.Shared }](tb testing.TB, load func(environ map[string]string) (C, error)) C {
+	tb.Helper()
+	cfg, err := load(map[string]string{})
+	if err != nil {
+		tb.Fatalf("Load with an empty environment: %v", err)
+	}
+	want := config.Shared{AdminAddr: ":9090", LogLevel: "info", LogFormat: "auto", ShutdownTimeout: 10 * time.Second}
+	if got := cfg.SharedConfig(); got != want {
+		tb.Errorf("shared defaults:\n got %+v\nwant %+v", got, want)
+	}
+	return cfg
+}
+
+// Bad is an environment Load must refuse: the error names Var and no
+// other variable, and its text contains Msg when Msg is set.
+type Bad struct {
+	Name string // the subtest's name; the environment when empty
+	Env  map[string]string
+	Var  string
+	Msg  string
+}
+
+// Refuses loads each environment with load as a subtest and checks that it
+// is refused as the case says, with *config.Error values only.
+func Refuses[C any](t *testing.T, load func(environ map[string]string) (C, error), cases []Bad) {
+	t.Helper()
+	for _, tc := range cases {
+		name := tc.Name
+		if name == "" {
+			name = fmt.Sprint(tc.Env)
+		}
+		t.Run(name, func(t *testing.T) {
+			_, err := load(tc.Env)
+			if err == nil {
+				t.Fatalf("Load(%v) = nil error, want one naming %s", tc.Env, tc.Var)
+			}
+			if got := slices.Compact(Vars(err)); !slices.Equal(got, []string{tc.Var}) {
+				t.Errorf("Load(%v) names %v, want [%s] (err: %v)", tc.Env, got, tc.Var, err)
+			}
+			for _, e := range leaves(err) {
+				if ce := (*config.Error)(nil); !errors.As(e, &ce) {
+					t.Errorf("Load(%v): error %q (%T) does not name a variable", tc.Env, e, e)
+				}
+			}
+			if !strings.Contains(err.Error(), tc.Msg) {
+				t.Errorf("Load(%v) = %q, want it to contain %q", tc.Env, err, tc.Msg)
+			}
+		})
+	}
+}
+
+// Errors returns the *config.Error values in err (a tree of errors.Join
+// results and wrapped errors), in order.
+func Errors(err error) []*config.Error {
+	var out []*config.Error
+	var walk func(error)
+	walk = func(e error) {
+		if ce, ok := e.(*config.Error); ok {
+			out = append(out, ce)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				walk(inner)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+// Vars returns the variables the errors in err name, one per error, sorted.
+func Vars(err error) []string {
+	var vars []string
+	for _, e := range Errors(err) {
+		vars = append(vars, e.Var)
+	}
+	slices.Sort(vars)
+	return vars
+}
 
 // Keys returns every `env` key of the struct cfg points to, nested structs
 // (such as an embedded config.Shared) included, sorted.

@@ -1,24 +1,18 @@
 package config_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 )
 
 func TestLoad_Defaults(t *testing.T) {
-	cfg, err := config.Load(map[string]string{})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
+	cfg := configtest.Defaults(t, config.Load)
 	want := config.Config{
-		Shared: platformconfig.Shared{
-			AdminAddr: ":9090", LogLevel: "info", LogFormat: "auto", ShutdownTimeout: 10 * time.Second,
-		},
+		Shared:       cfg.Shared, // checked by configtest.Defaults
 		ListenAddr:   ":65432",
 		MaxConns:     10000,
 		IdleTimeout:  5 * time.Minute,
@@ -47,38 +41,20 @@ func TestLoad_ReadsEveryVariable(t *testing.T) {
 }
 
 func TestLoad_ErrorsNameTheVariable(t *testing.T) {
-	tests := []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"MAX_CONNS": "abc"}, `MAX_CONNS="abc": not a valid integer`},
-		{map[string]string{"MAX_CONNS": "0"}, "MAX_CONNS"},
-		{map[string]string{"IDLE_TIMEOUT": "soon"}, "IDLE_TIMEOUT"},
-		{map[string]string{"IDLE_TIMEOUT": "10ms"}, "IDLE_TIMEOUT"},
-		{map[string]string{"WRITE_TIMEOUT": "-1s"}, "WRITE_TIMEOUT"},
-		{map[string]string{"BUFFER_SIZE": "10"}, "BUFFER_SIZE"},
-		{map[string]string{"BUFFER_SIZE": "1073741824"}, "BUFFER_SIZE"},
-		{map[string]string{"LISTEN_ADDR": "65432"}, "LISTEN_ADDR"},
-		{map[string]string{"LISTEN_ADDR": ":99999"}, "LISTEN_ADDR"},
-		{map[string]string{"ADMIN_ADDR": "nope"}, "ADMIN_ADDR"},
-		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
-		{map[string]string{"SHUTDOWN_TIMEOUT": "forever"}, "SHUTDOWN_TIMEOUT"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			_, err := config.Load(tt.env)
-			if err == nil {
-				t.Fatalf("Load(%v): want an error", tt.env)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %q does not mention %q", err, tt.want)
-			}
-			var cfgErr *platformconfig.Error
-			if !errors.As(err, &cfgErr) {
-				t.Fatalf("error %v is not a *config.Error", err)
-			}
-		})
-	}
+	configtest.Refuses(t, config.Load, []configtest.Bad{
+		{Env: map[string]string{"MAX_CONNS": "abc"}, Var: "MAX_CONNS", Msg: `MAX_CONNS="abc": not a valid integer`},
+		{Env: map[string]string{"MAX_CONNS": "0"}, Var: "MAX_CONNS"},
+		{Env: map[string]string{"IDLE_TIMEOUT": "soon"}, Var: "IDLE_TIMEOUT"},
+		{Env: map[string]string{"IDLE_TIMEOUT": "10ms"}, Var: "IDLE_TIMEOUT"},
+		{Env: map[string]string{"WRITE_TIMEOUT": "-1s"}, Var: "WRITE_TIMEOUT"},
+		{Env: map[string]string{"BUFFER_SIZE": "10"}, Var: "BUFFER_SIZE"},
+		{Env: map[string]string{"BUFFER_SIZE": "1073741824"}, Var: "BUFFER_SIZE"},
+		{Env: map[string]string{"LISTEN_ADDR": "65432"}, Var: "LISTEN_ADDR"},
+		{Env: map[string]string{"LISTEN_ADDR": ":99999"}, Var: "LISTEN_ADDR"},
+		{Env: map[string]string{"ADMIN_ADDR": "nope"}, Var: "ADMIN_ADDR"},
+		{Env: map[string]string{"LOG_LEVEL": "loud"}, Var: "LOG_LEVEL"},
+		{Env: map[string]string{"SHUTDOWN_TIMEOUT": "forever"}, Var: "SHUTDOWN_TIMEOUT"},
+	})
 }
 
 func TestLoad_ReportsEveryBadVariable(t *testing.T) {

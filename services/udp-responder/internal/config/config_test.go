@@ -1,24 +1,17 @@
 package config_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/config/configtest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 )
 
 func TestLoad_Defaults(t *testing.T) {
-	cfg, err := config.Load(map[string]string{})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
+	cfg := configtest.Defaults(t, config.Load)
 	want := config.Config{
-		Shared: platformconfig.Shared{
-			AdminAddr: ":9090", LogLevel: "info", LogFormat: "auto", ShutdownTimeout: 10 * time.Second,
-		},
+		Shared:           cfg.Shared, // checked by configtest.Defaults
 		ListenAddr:       ":12345",
 		Mode:             "greet",
 		Greeting:         "Hello, client!",
@@ -38,38 +31,23 @@ func TestLoad_Defaults(t *testing.T) {
 }
 
 func TestLoad_ErrorsNameTheVariable(t *testing.T) {
-	tests := []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"MODE": "loud"}, "MODE"},
-		{map[string]string{"MAX_AMPLIFICATION": "2"}, "MAX_AMPLIFICATION"},
-		{map[string]string{"MAX_AMPLIFICATION": "0"}, "MAX_AMPLIFICATION"},
-		{map[string]string{"MAX_AMPLIFICATION": "lots"}, `MAX_AMPLIFICATION="lots": not a valid number`},
-		{map[string]string{"MAX_DATAGRAM": "70000"}, "MAX_DATAGRAM"},
-		{map[string]string{"RATE_LIMIT": "0"}, "RATE_LIMIT"},
-		{map[string]string{"RATE_BURST": "0"}, "RATE_BURST"},
-		{map[string]string{"RATE_TABLE_SIZE": "1"}, "RATE_TABLE_SIZE"},
-		{map[string]string{"SOCKETS": "-1"}, "SOCKETS"},
-		{map[string]string{"BATCH_SIZE": "0"}, "BATCH_SIZE"},
-		{map[string]string{"GREETING": strings.Repeat("g", 1025)}, "GREETING"},
-		{map[string]string{"SHUTDOWN_TOKEN": "short"}, "SHUTDOWN_TOKEN"},
-		{map[string]string{"SHUTDOWN_TOKEN": "has a space"}, "SHUTDOWN_TOKEN"},
-		{map[string]string{"SHUTDOWN_ALLOW": "10.0.0.0/8,nonsense"}, "SHUTDOWN_ALLOW"},
-		{map[string]string{"LISTEN_ADDR": "12345"}, "LISTEN_ADDR"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			_, err := config.Load(tt.env)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Load(%v) = %v, want an error naming %s", tt.env, err, tt.want)
-			}
-			var cfgErr *platformconfig.Error
-			if !errors.As(err, &cfgErr) {
-				t.Fatalf("error %v is not a *config.Error", err)
-			}
-		})
-	}
+	configtest.Refuses(t, config.Load, []configtest.Bad{
+		{Env: map[string]string{"MODE": "loud"}, Var: "MODE"},
+		{Env: map[string]string{"MAX_AMPLIFICATION": "2"}, Var: "MAX_AMPLIFICATION"},
+		{Env: map[string]string{"MAX_AMPLIFICATION": "0"}, Var: "MAX_AMPLIFICATION"},
+		{Env: map[string]string{"MAX_AMPLIFICATION": "lots"}, Var: "MAX_AMPLIFICATION", Msg: `MAX_AMPLIFICATION="lots": not a valid number`},
+		{Env: map[string]string{"MAX_DATAGRAM": "70000"}, Var: "MAX_DATAGRAM"},
+		{Env: map[string]string{"RATE_LIMIT": "0"}, Var: "RATE_LIMIT"},
+		{Env: map[string]string{"RATE_BURST": "0"}, Var: "RATE_BURST"},
+		{Env: map[string]string{"RATE_TABLE_SIZE": "1"}, Var: "RATE_TABLE_SIZE"},
+		{Env: map[string]string{"SOCKETS": "-1"}, Var: "SOCKETS"},
+		{Env: map[string]string{"BATCH_SIZE": "0"}, Var: "BATCH_SIZE"},
+		{Env: map[string]string{"GREETING": strings.Repeat("g", 1025)}, Var: "GREETING"},
+		{Env: map[string]string{"SHUTDOWN_TOKEN": "short"}, Var: "SHUTDOWN_TOKEN"},
+		{Env: map[string]string{"SHUTDOWN_TOKEN": "has a space"}, Var: "SHUTDOWN_TOKEN"},
+		{Env: map[string]string{"SHUTDOWN_ALLOW": "10.0.0.0/8,nonsense"}, Var: "SHUTDOWN_ALLOW"},
+		{Env: map[string]string{"LISTEN_ADDR": "12345"}, Var: "LISTEN_ADDR"},
+	})
 }
 
 func TestLoad_NeverPrintsTheToken(t *testing.T) {
