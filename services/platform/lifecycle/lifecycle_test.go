@@ -20,6 +20,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/admin"
 	"github.com/netlab/netlab/services/platform/lifecycle"
+	"github.com/netlab/netlab/services/platform/poll"
 )
 
 // waitLimit bounds every wait so that a bug fails the test instead of
@@ -385,20 +386,6 @@ func TestRun_HungServerTimesOut(t *testing.T) {
 	}
 }
 
-// eventually polls cond until it holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 func TestRun_WithAdminServer(t *testing.T) {
 	t.Parallel()
 	adm, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
@@ -426,12 +413,12 @@ func TestRun_WithAdminServer(t *testing.T) {
 		done <- lifecycle.Run(ctx, zap.NewNop(), adm, time.Minute, drainingServer(rec, "srv", canceled, release, nil))
 	}()
 
-	eventually(t, "/readyz to answer 200", func() bool { return status("/readyz") == http.StatusOK })
+	poll.Until(t, "/readyz to answer 200", waitLimit, func() bool { return status("/readyz") == http.StatusOK })
 
 	cancel()
 	closed(t, canceled, "the server to see the cancel")
 	// While the server drains: not ready, but alive and scrapeable.
-	eventually(t, "/readyz to answer 503", func() bool { return status("/readyz") == http.StatusServiceUnavailable })
+	poll.Until(t, "/readyz to answer 503", waitLimit, func() bool { return status("/readyz") == http.StatusServiceUnavailable })
 	for _, path := range []string{"/healthz", "/metrics"} {
 		if got := status(path); got != http.StatusOK {
 			t.Errorf("%s during the drain = %d, want 200", path, got)

@@ -18,6 +18,7 @@ import (
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/poll"
 )
 
 func testConfig() config.Config {
@@ -276,7 +277,7 @@ func TestServer_RefusesRequestsOverMaxConcurrent(t *testing.T) {
 	for range 2 { // occupy both slots
 		wg.Go(func() { get(t, r.base+"/delay/1s") })
 	}
-	waitFor(t, "two requests in flight", func() bool { return inFlight(t, r, "GET /delay/{duration}") == 2 })
+	poll.Until(t, "two requests in flight", 5*time.Second, func() bool { return inFlight(t, r, "GET /delay/{duration}") == 2 })
 	resp, _ := get(t, r.base+"/")
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("third request = %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -303,7 +304,7 @@ func TestServer_FinishesRequestsInProgressOnShutdown(t *testing.T) {
 		resp.Body.Close()
 		done <- result{code: resp.StatusCode}
 	}()
-	waitFor(t, "the delayed request to start", func() bool { return inFlight(t, r, "GET /delay/{duration}") == 1 })
+	poll.Until(t, "the delayed request to start", 5*time.Second, func() bool { return inFlight(t, r, "GET /delay/{duration}") == 1 })
 	r.stop()
 	res := <-done
 	if res.err != nil || res.code != 200 {
@@ -388,15 +389,4 @@ func inFlight(tb testing.TB, r *running, route string) float64 {
 		}
 	}
 	return 0
-}
-
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

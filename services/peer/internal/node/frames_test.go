@@ -13,6 +13,7 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/wire"
+	"github.com/netlab/netlab/services/platform/poll"
 )
 
 // Bad frames close that connection with a reason, and the node keeps
@@ -66,7 +67,7 @@ func TestNode_BadFramesCloseOnlyThatConnection(t *testing.T) {
 					t.Logf("node said: %s: %s", e.Code, e.Message)
 				}
 			}
-			waitFor(t, "frames_invalid_total{reason="+tt.reason+"}", 5*time.Second, func() bool {
+			poll.Until(t, "frames_invalid_total{reason="+tt.reason+"}", 5*time.Second, func() bool {
 				return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", tt.reason)) > 0
 			})
 		})
@@ -119,7 +120,7 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	if _, err := wc.Receive(0); err == nil {
 		t.Fatal("connection still open after the protocol error")
 	}
-	waitFor(t, "frames_invalid_total{reason=unexpected}", 5*time.Second, func() bool {
+	poll.Until(t, "frames_invalid_total{reason=unexpected}", 5*time.Second, func() bool {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "unexpected")) == 1
 	})
 	// An oversized frame after the handshake.
@@ -144,7 +145,7 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorTooLarge {
 		t.Fatalf("answer to a 4 GiB frame: %v, %v; want a too_large error", msg, err)
 	}
-	waitFor(t, "frames_invalid_total{reason=too_large}", 5*time.Second, func() bool {
+	poll.Until(t, "frames_invalid_total{reason=too_large}", 5*time.Second, func() bool {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "too_large")) == 1
 	})
 }

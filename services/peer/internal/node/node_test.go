@@ -19,6 +19,7 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
+	"github.com/netlab/netlab/services/platform/poll"
 )
 
 // testNode is a node on loopback with its API on an httptest server.
@@ -96,23 +97,11 @@ type downloadStatus struct {
 	} `json:"sources"`
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // inSwarm waits until tn sees a file named name held by another node.
 func (tn *testNode) inSwarm(name string) string {
 	tn.t.Helper()
 	var id string
-	waitFor(tn.t, name+" in the swarm", 10*time.Second, func() bool {
+	poll.Until(tn.t, name+" in the swarm", 10*time.Second, func() bool {
 		var files []struct {
 			ID      string   `json:"id"`
 			Name    string   `json:"name"`
@@ -143,7 +132,7 @@ func (tn *testNode) download(ref string, timeout time.Duration) downloadStatus {
 func (tn *testNode) waitDownload(id string, timeout time.Duration) downloadStatus {
 	tn.t.Helper()
 	var st downloadStatus
-	waitFor(tn.t, "download "+id[:12], timeout, func() bool {
+	poll.Until(tn.t, "download "+id[:12], timeout, func() bool {
 		tn.call("GET", "/api/downloads/"+id, nil, &st)
 		if st.State == "failed" {
 			tn.t.Fatalf("download failed: %s", st.Error)
@@ -166,7 +155,7 @@ func TestNode_TwoNodesTransferAFile(t *testing.T) {
 		t.Fatalf("verified %d of %d pieces, want 17 of 17", st.Verified, st.Pieces)
 	}
 	// The finished file is shared in turn.
-	waitFor(t, "b's catalog to list the file", 5*time.Second, func() bool {
+	poll.Until(t, "b's catalog to list the file", 5*time.Second, func() bool {
 		var files []struct{ Name string }
 		b.call("GET", "/api/catalog", nil, &files)
 		return len(files) == 1 && files[0].Name == "file.txt"
@@ -182,7 +171,7 @@ func TestNode_DownloadsFromEverySource(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := startNode(t, t.TempDir(), map[string]string{"PEERS": src1.addr() + "," + src2.addr()})
-	waitFor(t, "both sources in the swarm", 10*time.Second, func() bool {
+	poll.Until(t, "both sources in the swarm", 10*time.Second, func() bool {
 		var files []struct{ Holders []string }
 		c.call("GET", "/api/swarm", nil, &files)
 		return len(files) == 1 && len(files[0].Holders) == 2
@@ -212,7 +201,7 @@ func TestNode_CorruptPiecesAreRefetchedElsewhere(t *testing.T) {
 	honest := startNode(t, t.TempDir(), map[string]string{"UPLOAD_RATE": "1MiB"})
 	_ = os.WriteFile(filepath.Join(honest.dir, "f.bin"), data, 0o644)
 	c := startNode(t, t.TempDir(), map[string]string{"PEERS": liar.addr() + "," + honest.addr(), "MAX_BAD_PIECES": "2"})
-	waitFor(t, "both sources", 10*time.Second, func() bool {
+	poll.Until(t, "both sources", 10*time.Second, func() bool {
 		var files []struct{ Holders []string }
 		c.call("GET", "/api/swarm", nil, &files)
 		return len(files) == 1 && len(files[0].Holders) == 2
@@ -247,7 +236,7 @@ func TestNode_ResumesWithoutRefetchingVerifiedPieces(t *testing.T) {
 	id := c.inSwarm("r.bin")
 	var st downloadStatus
 	c.call("POST", "/api/downloads", map[string]string{"ref": id}, &st)
-	waitFor(t, "some pieces", 10*time.Second, func() bool {
+	poll.Until(t, "some pieces", 10*time.Second, func() bool {
 		c.call("GET", "/api/downloads/"+id, nil, &st)
 		return st.Verified >= 10
 	})
@@ -276,7 +265,7 @@ func TestNode_RefusesPeerWithoutTheSecret(t *testing.T) {
 	outsider := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr(), "PEER_SECRET": "wrong"})
 	friend := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr(), "PEER_SECRET": "s3cret"})
 	friend.inSwarm("x")
-	waitFor(t, "the outsider to be refused", 5*time.Second, func() bool {
+	poll.Until(t, "the outsider to be refused", 5*time.Second, func() bool {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_connections_rejected_total", "auth")) > 0
 	})
 	var files []struct{ Name string }
@@ -321,7 +310,7 @@ func TestNode_PutAndOffer(t *testing.T) {
 		t.Fatalf("share holds %q, %v", got, err)
 	}
 	b := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr()})
-	waitFor(t, "the offered file in b's swarm", 10*time.Second, func() bool {
+	poll.Until(t, "the offered file in b's swarm", 10*time.Second, func() bool {
 		var files []struct {
 			Name    string `json:"name"`
 			Offered bool   `json:"offered"`

@@ -15,6 +15,7 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
 	"github.com/netlab/netlab/services/peer/internal/peerctl"
+	"github.com/netlab/netlab/services/platform/poll"
 )
 
 // testNode is a node on loopback with its JSON API on an httptest server.
@@ -54,18 +55,6 @@ func mustCtl(t *testing.T, args ...string) string {
 	return stdout
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 type swarmFile struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
@@ -80,7 +69,7 @@ type swarmFile struct {
 func (tn *testNode) seesFile(t *testing.T, name string) swarmFile {
 	t.Helper()
 	var found swarmFile
-	waitFor(t, name+" in the swarm", 10*time.Second, func() bool {
+	poll.Until(t, name+" in the swarm", 10*time.Second, func() bool {
 		var files []swarmFile
 		if err := json.Unmarshal([]byte(mustCtl(t, "--node", tn.api, "--json", "ls")), &files); err != nil {
 			t.Fatalf("ls --json: %v", err)
@@ -236,7 +225,7 @@ func TestPeerctl_GetProgressCountsThePeersPiecesCameFrom(t *testing.T) {
 	writeFile(t, filepath.Join(a.dir, "two.bin"), data)
 	writeFile(t, filepath.Join(b.dir, "two.bin"), data)
 	c := startNode(t, "", map[string]string{"PEERS": a.addr() + "," + b.addr()})
-	waitFor(t, "two.bin held by both nodes", 10*time.Second, func() bool {
+	poll.Until(t, "two.bin held by both nodes", 10*time.Second, func() bool {
 		return len(c.seesFile(t, "two.bin").Holders) == 2
 	})
 
@@ -365,7 +354,7 @@ func TestPeerctl_ListsFilesPeersAndStatus(t *testing.T) {
 		t.Errorf("ls = %q, want no files or listed.txt", out)
 	}
 	f := b.seesFile(t, "listed.txt")
-	waitFor(t, a.addr()+" connected", 10*time.Second, func() bool {
+	poll.Until(t, a.addr()+" connected", 10*time.Second, func() bool {
 		return lineWith(mustCtl(t, "--node", b.api, "peers"), a.addr(), "connected") != ""
 	})
 

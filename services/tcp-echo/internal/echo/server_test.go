@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/poll"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
 )
@@ -119,18 +120,6 @@ func (r *running) metric(tb testing.TB, name string, labels ...string) float64 {
 	}
 	tb.Fatalf("metric %s%v not found", name, labels)
 	return 0
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // roundTrip writes payload and reads the same number of bytes back,
@@ -253,7 +242,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		conns[i] = c
 	}
-	waitFor(t, "every connection to be served", func() bool {
+	poll.Until(t, "every connection to be served", 5*time.Second, func() bool {
 		return r.metric(t, "netlab_tcp_echo_connections_active") == clients
 	})
 	var wg sync.WaitGroup
@@ -289,7 +278,7 @@ func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 		t.Errorf("active = %v, want 1", got)
 	}
 	c.Close()
-	waitFor(t, "connection to be closed", func() bool {
+	poll.Until(t, "connection to be closed", 5*time.Second, func() bool {
 		return r.metric(t, "netlab_tcp_echo_connections_closed_total", "client_close") == 1
 	})
 	for name, want := range map[string]float64{
@@ -326,7 +315,7 @@ func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
 	// Existing clients are unaffected, and a freed slot is reused.
 	roundTrip(t, first, []byte("still here"))
 	second.Close()
-	waitFor(t, "slot to be freed", func() bool {
+	poll.Until(t, "slot to be freed", 5*time.Second, func() bool {
 		return r.metric(t, "netlab_tcp_echo_connections_active") == 1
 	})
 	roundTrip(t, r.dial(t), []byte("new client"))
@@ -342,7 +331,7 @@ func TestServer_ClosesIdleConnections(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Fatalf("idle connection: read error %v, want EOF", err)
 	}
-	waitFor(t, "idle close to be counted", func() bool {
+	poll.Until(t, "idle close to be counted", 5*time.Second, func() bool {
 		return r.metric(t, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
 	})
 }
@@ -354,7 +343,7 @@ func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 
 	r.stop()
 	// New connections are refused once the listener is closed...
-	waitFor(t, "listener to close", func() bool {
+	poll.Until(t, "listener to close", 5*time.Second, func() bool {
 		nc, err := net.DialTimeout("tcp", r.srv.Addr().String(), time.Second)
 		if err == nil {
 			nc.Close()
