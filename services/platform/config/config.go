@@ -68,7 +68,7 @@ func describe(err error, cfg any, environ map[string]string) error {
 		switch {
 		case errors.As(e, &parseErr):
 			key := keyFor(keys[parseErr.Name], environ)
-			out = append(out, &Error{Var: key, Value: environ[key], Reason: "not a valid " + kind(parseErr.Type)})
+			out = append(out, &Error{Var: key, Value: environ[key], Reason: parseReason(parseErr)})
 		case errors.As(e, &notSetErr):
 			out = append(out, &Error{Var: notSetErr.Key, Reason: "required but not set"})
 		case errors.As(e, &emptyVarEr):
@@ -78,6 +78,17 @@ func describe(err error, cfg any, environ map[string]string) error {
 		}
 	}
 	return errors.Join(out...)
+}
+
+// parseReason says why a value did not parse: in the words of the *Error a
+// type's UnmarshalText returned (whose Var and Value Load fills in), or
+// else by the type's kind.
+func parseReason(e env.ParseError) string {
+	var own *Error
+	if errors.As(e.Err, &own) {
+		return own.Reason
+	}
+	return "not a valid " + kind(e.Type)
 }
 
 // kind names a Go type the way an operator thinks of it.

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -177,6 +178,32 @@ func TestLoad_BadValueNamesTheVariable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// color refuses a value in its own words, with an *Error that names no
+// variable.
+type color string
+
+func (c *color) UnmarshalText(text []byte) error {
+	if s := string(text); s != "red" && s != "green" {
+		return &config.Error{Reason: "must be red or green"}
+	}
+	*c = color(text)
+	return nil
+}
+
+func TestLoad_ParseErrorInTheTypesOwnWords(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		Color color `env:"COLOR" envDefault:"red"`
+	}
+	err := config.Load(&c, map[string]string{"COLOR": "blue"})
+	if got, want := fmt.Sprint(err), `COLOR="blue": must be red or green`; got != want {
+		t.Errorf("Load(COLOR=blue) = %q, want %q", got, want)
+	}
+	if got := configtest.Vars(err); !slices.Equal(got, []string{"COLOR"}) {
+		t.Errorf("error names %v, want [COLOR]", got)
 	}
 }
 

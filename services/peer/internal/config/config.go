@@ -36,7 +36,7 @@ type Config struct {
 	// Peers are seed addresses (host or host:port, comma separated). A name
 	// is resolved again at every refresh, so a scaled compose service name
 	// yields every replica.
-	Peers []string `env:"PEERS" envSeparator:","`
+	Peers Seeds `env:"PEERS"`
 	// AdvertiseAddr is the host:port other nodes should dial to reach this
 	// one. Empty: they use the address they see plus the listen port.
 	AdvertiseAddr string `env:"ADVERTISE_ADDR"`
@@ -121,11 +121,6 @@ func (c Config) Validate() error {
 	if len(c.Peers) > 1000 {
 		errs = append(errs, &config.Error{Var: "PEERS", Reason: fmt.Sprintf("at most 1000 seeds, got %d", len(c.Peers))})
 	}
-	for _, p := range c.Peers {
-		if _, err := SeedAddr(p); err != nil {
-			errs = append(errs, &config.Error{Var: "PEERS", Value: p, Reason: err.Error()})
-		}
-	}
 	if c.AdvertiseAddr != "" {
 		if _, port, err := net.SplitHostPort(c.AdvertiseAddr); err != nil || port == "" || port == "0" {
 			errs = append(errs, &config.Error{Var: "ADVERTISE_ADDR", Value: c.AdvertiseAddr, Reason: "must be host:port"})
@@ -152,6 +147,25 @@ func (c Config) Validate() error {
 		errs = append(errs, &config.Error{Var: "CORRUPT_UPLOADS", Value: fmt.Sprint(c.CorruptUploads), Reason: "must be a probability from 0 to 1"})
 	}
 	return errors.Join(errs...)
+}
+
+// Seeds are the PEERS addresses, each normalised by SeedAddr once, when the
+// configuration loads.
+type Seeds []string
+
+// UnmarshalText parses a comma-separated PEERS value for env/v11.
+func (s *Seeds) UnmarshalText(text []byte) error {
+	var seeds Seeds
+	for entry := range strings.SplitSeq(string(text), ",") {
+		addr, err := SeedAddr(entry)
+		if err != nil {
+			// A *config.Error without a variable: config.Load names it.
+			return &config.Error{Reason: err.Error()}
+		}
+		seeds = append(seeds, addr)
+	}
+	*s = seeds
+	return nil
 }
 
 // SeedAddr normalises a PEERS entry to host:port (DefaultPort when none is

@@ -43,7 +43,7 @@ type peerDeps struct {
 	metrics *metrics
 	// dial connects to a peer and runs the handshake.
 	dial            func(ctx context.Context, addr string) (*peerConn, error)
-	seeds           []string      // PEERS
+	seeds           []string      // PEERS, each host:port (config.Seeds)
 	maxPeers        int           // MAX_PEERS
 	maxBadPieces    int           // MAX_BAD_PIECES
 	refreshInterval time.Duration // REFRESH_INTERVAL
@@ -143,12 +143,8 @@ func (t *peerTable) refresh(ctx context.Context) {
 func (t *peerTable) resolveSeeds(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, t.dialTimeout)
 	defer cancel()
-	for _, seed := range t.seeds {
-		addr, err := config.SeedAddr(seed)
-		if err != nil {
-			continue
-		}
-		host, port, _ := net.SplitHostPort(addr)
+	for _, seed := range t.seeds { // host:port, normalised by config
+		host, port, _ := net.SplitHostPort(seed)
 		ips, err := net.DefaultResolver.LookupHost(ctx, host)
 		if err != nil {
 			t.log.Debug("resolve seed", zap.String("seed", seed), zap.Error(err))

@@ -4,7 +4,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/netlab/netlab/services/platform/config"
@@ -49,7 +48,7 @@ type Config struct {
 	// Empty (the default) disables it.
 	ShutdownToken string `env:"SHUTDOWN_TOKEN"`
 	// ShutdownAllow lists the networks an exit datagram may come from.
-	ShutdownAllow string `env:"SHUTDOWN_ALLOW" envDefault:"127.0.0.0/8,::1/128"`
+	ShutdownAllow Networks `env:"SHUTDOWN_ALLOW" envDefault:"127.0.0.0/8,::1/128"`
 }
 
 // Load reads the configuration from environ (nil: the process environment)
@@ -91,31 +90,5 @@ func (c Config) Validate() error {
 	if strings.ContainsAny(c.ShutdownToken, " \t\r\n") {
 		errs = append(errs, &config.Error{Var: "SHUTDOWN_TOKEN", Value: "(hidden)", Reason: "must not contain whitespace"})
 	}
-	if _, err := c.ShutdownNetworks(); err != nil {
-		errs = append(errs, err)
-	}
 	return errors.Join(errs...)
-}
-
-// ShutdownNetworks parses SHUTDOWN_ALLOW.
-func (c Config) ShutdownNetworks() ([]netip.Prefix, error) {
-	var nets []netip.Prefix
-	for _, s := range strings.Split(c.ShutdownAllow, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, &config.Error{Var: "SHUTDOWN_ALLOW", Value: c.ShutdownAllow,
-				Reason: fmt.Sprintf("%q is not a network in CIDR form (e.g. 10.0.0.0/8)", s)}
-		}
-		// Sources are compared unmapped, so an IPv4-mapped network
-		// (::ffff:10.0.0.0/104) must be its IPv4 form to match anything.
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		nets = append(nets, p.Masked())
-	}
-	return nets, nil
 }

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -23,10 +25,13 @@ func TestLoad_Defaults(t *testing.T) {
 		Sockets:          0,
 		BatchSize:        32,
 		ShutdownToken:    "",
-		ShutdownAllow:    "127.0.0.0/8,::1/128",
+		ShutdownAllow:    cfg.ShutdownAllow, // below
 	}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+	if got := cfg.ShutdownAllow.String(); got != "127.0.0.0/8,::1/128" {
+		t.Errorf("SHUTDOWN_ALLOW defaults to %q, want loopback", got)
 	}
 }
 
@@ -45,7 +50,7 @@ func TestLoad_ErrorsNameTheVariable(t *testing.T) {
 		{Env: map[string]string{"GREETING": strings.Repeat("g", 1025)}, Var: "GREETING"},
 		{Env: map[string]string{"SHUTDOWN_TOKEN": "short"}, Var: "SHUTDOWN_TOKEN"},
 		{Env: map[string]string{"SHUTDOWN_TOKEN": "has a space"}, Var: "SHUTDOWN_TOKEN"},
-		{Env: map[string]string{"SHUTDOWN_ALLOW": "10.0.0.0/8,nonsense"}, Var: "SHUTDOWN_ALLOW"},
+		{Env: map[string]string{"SHUTDOWN_ALLOW": "10.0.0.0/8,nonsense"}, Var: "SHUTDOWN_ALLOW", Msg: `SHUTDOWN_ALLOW="10.0.0.0/8,nonsense": "nonsense" is not a network in CIDR form`},
 		{Env: map[string]string{"LISTEN_ADDR": "12345"}, Var: "LISTEN_ADDR"},
 	})
 }
@@ -57,13 +62,68 @@ func TestLoad_NeverPrintsTheToken(t *testing.T) {
 	}
 }
 
-func TestShutdownNetworks(t *testing.T) {
-	cfg := config.Config{ShutdownAllow: " 10.1.2.3/8, ::1/128 ,"}
-	nets, err := cfg.ShutdownNetworks()
+func TestParseNetworks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		wantErr  string
+	}{
+		{in: "127.0.0.0/8,::1/128", want: "127.0.0.0/8,::1/128"},
+		{in: " 10.1.2.3/8, ::1/128 ,", want: "10.0.0.0/8,::1/128"},
+		{in: "::ffff:10.0.0.0/104", want: "10.0.0.0/8"},
+		{in: ",", want: ""},
+		{in: "10.0.0.0/8,nonsense", wantErr: `"nonsense" is not a network`},
+		{in: "10.0.0.0/33", wantErr: `"10.0.0.0/33" is not a network`},
+		{in: "10.0.0.1", wantErr: `"10.0.0.1" is not a network`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			nets, err := config.ParseNetworks(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseNetworks(%q) = %v, %v; want an error containing %q", tt.in, nets, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || nets.String() != tt.want {
+				t.Fatalf("ParseNetworks(%q) = %q, %v; want %q", tt.in, nets, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNetworks_Contains(t *testing.T) {
+	t.Parallel()
+	nets, err := config.ParseNetworks("127.0.0.0/8,fd00::/8")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(nets) != 2 || nets[0].String() != "10.0.0.0/8" || nets[1].String() != "::1/128" {
-		t.Fatalf("networks = %v", nets)
+	for _, tt := range []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"::ffff:127.0.0.1", true}, // compared unmapped
+		{"fd00::1", true},
+		{"10.0.0.1", false},
+		{"::1", false},
+	} {
+		if got := nets.Contains(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("Contains(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// Variables named 0_…, 1_… are not list items to env/v11 here: the
+// networks are exactly those of SHUTDOWN_ALLOW.
+func TestLoad_ShutdownAllowIgnoresIndexedVariables(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(map[string]string{"SHUTDOWN_ALLOW": "10.0.0.0/8", "0_X": "1", "1_Y": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.ShutdownAllow.String(); got != "10.0.0.0/8" {
+		t.Errorf("SHUTDOWN_ALLOW = %q, want 10.0.0.0/8", got)
 	}
 }

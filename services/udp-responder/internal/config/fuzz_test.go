@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/config/configtest"
@@ -9,13 +10,15 @@ import (
 
 // FuzzLoad: whatever the environment holds (SHUTDOWN_ALLOW's CIDR list
 // included), Load returns errors that each name one of the responder's
-// variables, and a configuration it accepts has networks that parse.
+// variables, and the networks of a configuration it accepts are in a
+// normal form that parses back to itself.
 func FuzzLoad(f *testing.F) {
 	configtest.Fuzz(f, configtest.Keys(&config.Config{}), func(environ map[string]string) error {
 		c, err := config.Load(environ)
 		if err == nil {
-			if _, nerr := c.ShutdownNetworks(); nerr != nil {
-				panic("Load accepted SHUTDOWN_ALLOW that ShutdownNetworks refuses: " + nerr.Error())
+			nets := c.ShutdownAllow.String()
+			if again, nerr := config.ParseNetworks(nets); nerr != nil || again.String() != nets {
+				panic(fmt.Sprintf("SHUTDOWN_ALLOW %q parses back as %q, %v", nets, again, nerr))
 			}
 		}
 		return err

@@ -40,14 +40,10 @@ type policy struct {
 	ownPort       uint16
 	limiter       *ratelimit.Table
 	exitCommand   []byte // "exit <token>", or nil when exit is disabled
-	exitAllowed   []netip.Prefix
+	exitAllowed   config.Networks
 }
 
-func newPolicy(cfg config.Config, ownPort uint16) (*policy, error) {
-	nets, err := cfg.ShutdownNetworks()
-	if err != nil {
-		return nil, err
-	}
+func newPolicy(cfg config.Config, ownPort uint16) *policy {
 	p := &policy{
 		mode:          cfg.Mode,
 		greeting:      []byte(cfg.Greeting),
@@ -55,12 +51,12 @@ func newPolicy(cfg config.Config, ownPort uint16) (*policy, error) {
 		amplification: cfg.MaxAmplification,
 		ownPort:       ownPort,
 		limiter:       ratelimit.New(cfg.RateLimit, cfg.RateBurst, cfg.RateTableSize),
-		exitAllowed:   nets,
+		exitAllowed:   cfg.ShutdownAllow,
 	}
 	if cfg.ShutdownToken != "" {
 		p.exitCommand = []byte("exit " + cfg.ShutdownToken)
 	}
-	return p, nil
+	return p
 }
 
 // verdict is the outcome for one datagram.
@@ -92,7 +88,7 @@ func (p *policy) decide(src netip.AddrPort, req []byte) verdict {
 		return verdict{dropped: dropLoop}
 	}
 	if cmd := bytes.TrimRight(req, "\r\n"); isExit(cmd) {
-		if p.exitCommand != nil && subtle.ConstantTimeCompare(cmd, p.exitCommand) == 1 && p.exitFrom(src.Addr()) {
+		if p.exitCommand != nil && subtle.ConstantTimeCompare(cmd, p.exitCommand) == 1 && p.exitAllowed.Contains(src.Addr()) {
 			return verdict{dropped: dropExitAccepted, shutdown: true}
 		}
 		return verdict{dropped: dropExitIgnored}
@@ -112,16 +108,6 @@ func (p *policy) decide(src netip.AddrPort, req []byte) verdict {
 		return verdict{dropped: dropAmplification}
 	}
 	return verdict{reply: reply}
-}
-
-func (p *policy) exitFrom(a netip.Addr) bool {
-	a = a.Unmap()
-	for _, n := range p.exitAllowed {
-		if n.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // isExit reports whether cmd is the tutorial's "exit" command, with or

@@ -59,11 +59,7 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer, onExit f
 		return nil, err
 	}
 	port := uint16(conns[0].LocalAddr().(*net.UDPAddr).Port)
-	pol, err := newPolicy(cfg, port)
-	if err != nil {
-		closeAll(conns)
-		return nil, err
-	}
+	pol := newPolicy(cfg, port)
 	m, err := newMetrics(reg, pol)
 	if err != nil {
 		closeAll(conns)

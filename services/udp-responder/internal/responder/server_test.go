@@ -34,7 +34,6 @@ func testConfig() config.Config {
 		RateTableSize:    1024,
 		Sockets:          1,
 		BatchSize:        32,
-		ShutdownAllow:    "127.0.0.0/8",
 	}
 }
 
@@ -365,7 +364,11 @@ func TestServer_Exit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.ShutdownToken, cfg.ShutdownAllow = tt.token, tt.allow
+			allow, err := config.ParseNetworks(tt.allow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.ShutdownToken, cfg.ShutdownAllow = tt.token, allow
 			r := start(t, cfg)
 			c := r.client(t, "127.0.0.1")
 			expectNoReplyTo(t, c, []byte(tt.send))

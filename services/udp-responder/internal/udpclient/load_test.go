@@ -208,7 +208,7 @@ func TestClient_Load_Responder(t *testing.T) {
 		Shared:     platformconfig.Shared{ShutdownTimeout: time.Second},
 		ListenAddr: "127.0.0.1:0", Mode: config.ModeGreet, Greeting: "Hello, client!",
 		MaxDatagram: 2048, MaxAmplification: 1, RateLimit: 1e6, RateBurst: 1e6, RateTableSize: 1024,
-		Sockets: 2, BatchSize: 32, ShutdownAllow: "127.0.0.0/8",
+		Sockets: 2, BatchSize: 32,
 	}
 	srv, err := responder.New(cfg, zap.NewNop(), prometheus.NewRegistry(), func() {})
 	if err != nil {
