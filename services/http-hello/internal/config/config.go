@@ -23,7 +23,8 @@ type Config struct {
 	MaxBytes int64 `env:"MAX_BYTES" envDefault:"104857600"`
 	// MaxBody bounds every request body.
 	MaxBody int64 `env:"MAX_BODY" envDefault:"1048576"`
-	// MaxHeaderBytes bounds the request line and headers.
+	// MaxHeaderBytes bounds the header block: request line, header lines
+	// and the blank line, each with its CRLF (see hello.headerBlockSize).
 	MaxHeaderBytes int `env:"MAX_HEADER_BYTES" envDefault:"16384"`
 	// MaxConcurrent caps requests in progress; more get 503.
 	MaxConcurrent int `env:"MAX_CONCURRENT" envDefault:"1000"`

@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/platform/promset"
 )
 
 type metrics struct {
@@ -21,36 +23,17 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	const ns, sub = "netlab", "http_hello"
+	s := promset.New(reg, "http_hello")
 	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "requests_total",
-			Help: "Requests answered, by route, method and status code.",
-		}, []string{"route", "method", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: ns, Subsystem: sub, Name: "request_duration_seconds",
-			Help:    "Time to answer a request, by route.",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"route"}),
-		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: ns, Subsystem: sub, Name: "requests_in_flight",
-			Help: "Requests being answered now, by route.",
-		}, []string{"route"}),
-		rejected: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "requests_rejected_total",
-			Help: "Requests refused with 503 because MAX_CONCURRENT were in progress.",
-		}),
-		headersTooLarge: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "headers_too_large_total",
-			Help: "Requests refused with 431 because their request line and headers were over MAX_HEADER_BYTES.",
-		}),
+		requests: s.CounterVec("requests_total", "Requests answered, by route, method and status code.", "route", "method", "code"),
+		duration: s.HistogramVec("request_duration_seconds", "Time to answer a request, by route.",
+			[]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "route"),
+		inFlight: s.GaugeVec("requests_in_flight", "Requests being answered now, by route.", "route"),
+		rejected: s.Counter("requests_rejected_total", "Requests refused with 503 because MAX_CONCURRENT were in progress."),
+		headersTooLarge: s.Counter("headers_too_large_total",
+			"Requests refused with 431 because their header block was over MAX_HEADER_BYTES."),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.rejected, m.headersTooLarge} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return m, s.Err()
 }
 
 // routeMetrics holds one route's metric children, looked up once when the

@@ -1,6 +1,10 @@
 package node
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netlab/netlab/services/platform/promset"
+)
 
 // metrics are the node's Prometheus series. Per-peer series are labelled
 // with the peer's address and deleted when the peer is forgotten, so their
@@ -26,16 +30,8 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	const ns, sub = "netlab", "peer"
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
-	}
-	counterVec := func(name, help string, labels ...string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help}, labels)
-	}
-	gauge := func(name, help string) prometheus.Gauge {
-		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
-	}
+	s := promset.New(reg, "peer")
+	counter, counterVec, gauge := s.Counter, s.CounterVec, s.Gauge
 	m := &metrics{
 		bytesUp:         counterVec("bytes_uploaded_total", "Piece bytes sent, by peer.", "peer"),
 		bytesDown:       counterVec("bytes_downloaded_total", "Verified piece bytes received, by peer.", "peer"),
@@ -55,16 +51,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		requests:        counterVec("requests_served_total", "Requests answered, by message type.", "type"),
 		rejects:         counterVec("requests_rejected_total", "Requests answered with a reject, by code.", "code"),
 	}
-	for _, c := range []prometheus.Collector{
-		m.bytesUp, m.bytesDown, m.piecesUp, m.piecesVerified, m.piecesResumed, m.piecesFailed,
-		m.peersKnown, m.peersConnected, m.peersBanned, m.transfersActive, m.uploadsActive,
-		m.downloadsDone, m.catalogFiles, m.connsRejected, m.framesInvalid, m.requests, m.rejects,
-	} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return m, s.Err()
 }
 
 // forgetPeer deletes a forgotten peer's series.

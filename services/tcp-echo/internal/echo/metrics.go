@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netlab/netlab/services/platform/netserve"
+	"github.com/netlab/netlab/services/platform/promset"
 )
 
 // Reasons a connection ends; label values of the metrics. A refusal's is
@@ -26,42 +27,22 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	const ns, sub = "netlab", "tcp_echo"
+	s := promset.New(reg, "tcp_echo")
 	m := &metrics{
-		active: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: ns, Subsystem: sub, Name: "connections_active",
-			Help: "Connections open right now.",
-		}),
-		accepted: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "connections_accepted_total",
-			Help: "Connections accepted and served.",
-		}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "connections_rejected_total",
-			Help: "Connections closed at once without being served, by reason.",
-		}, []string{"reason"}),
-		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "connections_closed_total",
-			Help: "Served connections that ended, by reason.",
-		}, []string{"reason"}),
-		bytesReceived: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "bytes_received_total",
-			Help: "Bytes read from clients.",
-		}),
-		bytesSent: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: sub, Name: "bytes_sent_total",
-			Help: "Bytes echoed back to clients.",
-		}),
+		active:        s.Gauge("connections_active", "Connections open right now."),
+		accepted:      s.Counter("connections_accepted_total", "Connections accepted and served."),
+		rejected:      s.CounterVec("connections_rejected_total", "Connections closed at once without being served, by reason.", "reason"),
+		closed:        s.CounterVec("connections_closed_total", "Served connections that ended, by reason.", "reason"),
+		bytesReceived: s.Counter("bytes_received_total", "Bytes read from clients."),
+		bytesSent:     s.Counter("bytes_sent_total", "Bytes echoed back to clients."),
+	}
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
 	// Pre-create every label value so dashboards see zeros, not gaps.
 	m.rejected.WithLabelValues(netserve.ReasonMaxConns)
 	for _, r := range []string{reasonClientClose, reasonIdle, reasonWrite, reasonRead, reasonShutdown} {
 		m.closed.WithLabelValues(r)
-	}
-	for _, c := range []prometheus.Collector{m.active, m.accepted, m.rejected, m.closed, m.bytesReceived, m.bytesSent} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
 	}
 	return m, nil
 }

@@ -1,6 +1,10 @@
 package responder
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netlab/netlab/services/platform/promset"
+)
 
 type metrics struct {
 	received      prometheus.Counter
@@ -13,37 +17,22 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, pol *policy) (*metrics, error) {
-	const ns, sub = "netlab", "udp_responder"
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
-	}
-	droppedVec := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "dropped_total",
-		Help: "Datagrams that got no reply, by reason.",
-	}, []string{"reason"})
+	s := promset.New(reg, "udp_responder")
 	m := &metrics{
-		received:      counter("datagrams_received_total", "Datagrams read."),
-		sent:          counter("replies_sent_total", "Replies sent."),
-		bytesReceived: counter("bytes_received_total", "Bytes of datagrams read."),
-		bytesSent:     counter("bytes_sent_total", "Bytes of replies sent."),
-		readErrors:    counter("read_errors_total", "Failed reads from a socket."),
+		received:      s.Counter("datagrams_received_total", "Datagrams read."),
+		sent:          s.Counter("replies_sent_total", "Replies sent."),
+		bytesReceived: s.Counter("bytes_received_total", "Bytes of datagrams read."),
+		bytesSent:     s.Counter("bytes_sent_total", "Bytes of replies sent."),
+		readErrors:    s.Counter("read_errors_total", "Failed reads from a socket."),
 		dropped:       make(map[string]prometheus.Counter, len(dropReasons)),
 	}
+	dropped := s.CounterVec("dropped_total", "Datagrams that got no reply, by reason.", "reason")
 	for _, r := range dropReasons {
-		m.dropped[r] = droppedVec.WithLabelValues(r)
+		m.dropped[r] = dropped.WithLabelValues(r)
 	}
-	tableSize := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: ns, Subsystem: sub, Name: "rate_table_sources",
-		Help: "Sources the rate limiter tracks now (at most RATE_TABLE_SIZE).",
-	}, func() float64 { return float64(pol.limiter.Len()) })
-	evictions := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "rate_table_evictions_total",
-		Help: "Sources forgotten while still limited because the table was full.",
-	}, func() float64 { return float64(pol.limiter.Evictions()) })
-	for _, c := range []prometheus.Collector{m.received, m.sent, m.bytesReceived, m.bytesSent, m.readErrors, droppedVec, tableSize, evictions} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	s.GaugeFunc("rate_table_sources", "Sources the rate limiter tracks now (at most RATE_TABLE_SIZE).",
+		func() float64 { return float64(pol.limiter.Len()) })
+	s.CounterFunc("rate_table_evictions_total", "Sources forgotten while still limited because the table was full.",
+		func() float64 { return float64(pol.limiter.Evictions()) })
+	return m, s.Err()
 }
