@@ -24,7 +24,7 @@ type Config struct {
 	// MaxBody bounds every request body.
 	MaxBody int64 `env:"MAX_BODY" envDefault:"1048576"`
 	// MaxHeaderBytes bounds the header block: request line, header lines
-	// and the blank line, each with its CRLF (see hello.headerBlockSize).
+	// and the blank line, each with its CRLF, as docs/http-hello.md defines it.
 	MaxHeaderBytes int `env:"MAX_HEADER_BYTES" envDefault:"16384"`
 	// MaxConcurrent caps requests in progress; more get 503.
 	MaxConcurrent int `env:"MAX_CONCURRENT" envDefault:"1000"`
