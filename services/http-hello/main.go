@@ -22,11 +22,8 @@ import (
 const service = "http-hello"
 
 func main() {
-	os.Exit(program.Main(program.Program[config.Config]{
-		Name: service,
-		Load: func() (config.Config, error) { return config.Load(nil) },
-		Run:  run,
-	}, os.Args[1:], os.Stdout, os.Stderr))
+	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: run}
+	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run builds the hello server and serves it until ctx is canceled.

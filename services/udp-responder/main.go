@@ -24,19 +24,18 @@ import (
 const service = "udp-responder"
 
 func main() {
-	os.Exit(program.Main(program.Program[config.Config]{
-		Name: service,
-		Load: func() (config.Config, error) { return config.Load(nil) },
-		Run:  run,
-		// Ready is not enough for a UDP service: prove a probe is answered.
-		Healthcheck: func(ctx context.Context, cfg config.Config, out io.Writer) error {
-			if err := responder.CheckProbe(ctx, cfg.ListenAddr, 2*time.Second); err != nil {
-				return err
-			}
-			_, err := fmt.Fprintln(out, "probe answered")
-			return err
-		},
-	}, os.Args[1:], os.Stdout, os.Stderr))
+	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: run, Healthcheck: healthcheck}
+	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// healthcheck proves what ready alone does not for a UDP service: that a
+// probe is answered.
+func healthcheck(ctx context.Context, cfg config.Config, out io.Writer) error {
+	if err := responder.CheckProbe(ctx, cfg.ListenAddr, 2*time.Second); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(out, "probe answered")
+	return err
 }
 
 // run builds the responder and serves it until ctx is canceled or a valid

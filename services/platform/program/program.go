@@ -43,8 +43,9 @@ type Config interface {
 type Program[C Config] struct {
 	// Name is the service name: log field, metrics label, message prefix.
 	Name string
-	// Load reads and validates the configuration from the environment.
-	Load func() (C, error)
+	// Load reads and validates the configuration from environ; Main passes
+	// nil, which means the process environment (a service's config.Load).
+	Load func(environ map[string]string) (C, error)
 	// Run builds the service's server and serves it with env.Serve until
 	// ctx is canceled.
 	Run func(ctx context.Context, cfg C, env Env) error
@@ -75,7 +76,7 @@ func Main[C Config](p Program[C], args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 
-	cfg, err := p.Load()
+	cfg, err := p.Load(nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: config: %v\n", p.Name, err)
 		return ExitUsage

@@ -26,8 +26,9 @@ type testConfig struct {
 	Port int `env:"PORT" envDefault:"1"`
 }
 
-func load(environ map[string]string) func() (testConfig, error) {
-	return func() (testConfig, error) {
+// load reads environ, whatever Main passes.
+func load(environ map[string]string) func(map[string]string) (testConfig, error) {
+	return func(map[string]string) (testConfig, error) {
 		var c testConfig
 		err := config.Load(&c, environ)
 		return c, err

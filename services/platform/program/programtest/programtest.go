@@ -1,18 +1,15 @@
 // Package programtest runs a service's real main in a child process, so a
 // test can check its exit codes and output:
 //
-//	func TestMain(m *testing.M) {
-//		programtest.RunIfChild(main)
-//		os.Exit(m.Run())
-//	}
+//	func TestMain(m *testing.M) { programtest.Main(m, main) }
 //
 //	code, stdout, stderr := programtest.Run(t, []string{"MAX_CONNS=abc"})
 //
-// A service's exit-code test lists only its own rows beside the shared ones:
+// A service's exit-code test lists only its own rows; ExitCodes adds the
+// ones every service shares:
 //
-//	programtest.ExitCodes(t, append(programtest.CommonCases(service),
-//		programtest.Case{Name: "bad integer names the variable",
-//			Env: []string{"MAX_CONNS=abc"}, Code: 2, Output: `MAX_CONNS="abc"`}))
+//	programtest.ExitCodes(t, "tcp-echo", programtest.Case{Name: "bad integer names the variable",
+//		Env: []string{"MAX_CONNS=abc"}, Code: 2, Output: `MAX_CONNS="abc"`})
 package programtest
 
 import (
@@ -34,6 +31,13 @@ func RunIfChild(main func()) {
 		main()
 		os.Exit(0)
 	}
+}
+
+// Main is a service's TestMain: it runs main when this test binary was
+// started by Run, and the tests otherwise.
+func Main(m *testing.M, main func()) {
+	RunIfChild(main)
+	os.Exit(m.Run())
 }
 
 // Run starts the test binary as the program with only env (plus PATH) as its
@@ -81,11 +85,11 @@ func CommonCases(service string) []Case {
 	}
 }
 
-// ExitCodes runs each case as a subtest with Run and checks its exit code
-// and output.
-func ExitCodes(t *testing.T, cases []Case) {
+// ExitCodes runs the CommonCases of service and then its own cases, each as
+// a subtest with Run, and checks their exit codes and output.
+func ExitCodes(t *testing.T, service string, own ...Case) {
 	t.Helper()
-	for _, tc := range cases {
+	for _, tc := range append(CommonCases(service), own...) {
 		t.Run(tc.Name, func(t *testing.T) {
 			code, stdout, stderr := Run(t, tc.Env, tc.Args...)
 			if code != tc.Code {

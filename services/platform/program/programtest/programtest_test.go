@@ -19,24 +19,21 @@ type svcConfig struct {
 func svcMain() {
 	os.Exit(program.Main(program.Program[svcConfig]{
 		Name: "svc",
-		Load: func() (svcConfig, error) {
+		Load: func(environ map[string]string) (svcConfig, error) {
 			var c svcConfig
-			err := config.Load(&c, nil)
+			err := config.Load(&c, environ)
 			return c, err
 		},
 		Run: func(context.Context, svcConfig, program.Env) error { return nil },
 	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func TestMain(m *testing.M) {
-	programtest.RunIfChild(svcMain)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { programtest.Main(m, svcMain) }
 
 // The shared rows hold for any program.Main, beside a service's own.
 func TestExitCodes_CommonCases(t *testing.T) {
-	programtest.ExitCodes(t, append(programtest.CommonCases("svc"),
+	programtest.ExitCodes(t, "svc",
 		programtest.Case{Name: "bad integer names the variable", Env: []string{"PORT=abc"}, Code: 2, Output: `PORT="abc"`},
 		programtest.Case{Name: "serves and stops", Env: []string{"ADMIN_ADDR=127.0.0.1:0"}, Code: 0, Output: "stopped"},
-	))
+	)
 }
