@@ -32,10 +32,12 @@ func New(reg prometheus.Registerer, subsystem string) *Set {
 // Err is the first error a registration returned, or nil.
 func (s *Set) Err() error { return s.err }
 
-func (s *Set) register(c prometheus.Collector) {
+// add registers c and returns it.
+func add[T prometheus.Collector](s *Set, c T) T {
 	if err := s.reg.Register(c); err != nil && s.err == nil {
 		s.err = err
 	}
+	return c
 }
 
 func (s *Set) opts(name, help string) prometheus.Opts {
@@ -44,49 +46,39 @@ func (s *Set) opts(name, help string) prometheus.Opts {
 
 // Counter makes and registers a counter.
 func (s *Set) Counter(name, help string) prometheus.Counter {
-	c := prometheus.NewCounter(prometheus.CounterOpts(s.opts(name, help)))
-	s.register(c)
-	return c
+	return add(s, prometheus.NewCounter(prometheus.CounterOpts(s.opts(name, help))))
 }
 
 // CounterVec makes and registers a counter with labels.
 func (s *Set) CounterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts(s.opts(name, help)), labels)
-	s.register(c)
-	return c
+	return add(s, prometheus.NewCounterVec(prometheus.CounterOpts(s.opts(name, help)), labels))
 }
 
 // CounterFunc makes and registers a counter whose value f reads when
 // scraped.
 func (s *Set) CounterFunc(name, help string, f func() float64) {
-	s.register(prometheus.NewCounterFunc(prometheus.CounterOpts(s.opts(name, help)), f))
-}
-
-// Gauge makes and registers a gauge.
-func (s *Set) Gauge(name, help string) prometheus.Gauge {
-	g := prometheus.NewGauge(prometheus.GaugeOpts(s.opts(name, help)))
-	s.register(g)
-	return g
-}
-
-// GaugeVec makes and registers a gauge with labels.
-func (s *Set) GaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts(s.opts(name, help)), labels)
-	s.register(g)
-	return g
-}
-
-// GaugeFunc makes and registers a gauge whose value f reads when scraped.
-func (s *Set) GaugeFunc(name, help string, f func() float64) {
-	s.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts(s.opts(name, help)), f))
+	add(s, prometheus.NewCounterFunc(prometheus.CounterOpts(s.opts(name, help)), f))
 }
 
 // HistogramVec makes and registers a histogram with buckets and labels.
 func (s *Set) HistogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
 	o := s.opts(name, help)
-	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	return add(s, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: o.Namespace, Subsystem: o.Subsystem, Name: o.Name, Help: o.Help, Buckets: buckets,
-	}, labels)
-	s.register(h)
-	return h
+	}, labels))
+}
+
+// Gauge makes and registers a gauge.
+func (s *Set) Gauge(name, help string) prometheus.Gauge {
+	return add(s, prometheus.NewGauge(prometheus.GaugeOpts(s.opts(name, help))))
+}
+
+// GaugeFunc makes and registers a gauge whose value f reads when scraped.
+func (s *Set) GaugeFunc(name, help string, f func() float64) {
+	add(s, prometheus.NewGaugeFunc(prometheus.GaugeOpts(s.opts(name, help)), f))
+}
+
+// GaugeVec makes and registers a gauge with labels.
+func (s *Set) GaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	return add(s, prometheus.NewGaugeVec(prometheus.GaugeOpts(s.opts(name, help)), labels))
 }

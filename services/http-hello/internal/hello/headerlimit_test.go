@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
+	"github.com/netlab/netlab/services/platform/promset/promsettest"
 )
 
 // headerBlock returns a GET / whose header block (request line, header
@@ -78,13 +79,13 @@ func TestServer_MaxHeaderBytesIsExact(t *testing.T) {
 				if got := rawStatus(t, r.srv.Addr(), headerBlock(t, limit, fields)); got != http.StatusOK {
 					t.Errorf("a header block of exactly %d bytes = %d, want 200", limit, got)
 				}
-				if got := counter(t, r, "netlab_http_hello_headers_too_large_total"); got != 0 {
+				if got := promsettest.Value(t, r.reg, "netlab_http_hello_headers_too_large_total"); got != 0 {
 					t.Errorf("headers_too_large_total = %v after a block within the limit, want 0", got)
 				}
 				if got := rawStatus(t, r.srv.Addr(), headerBlock(t, limit+1, fields)); got != http.StatusRequestHeaderFieldsTooLarge {
 					t.Errorf("a header block of %d bytes = %d, want 431", limit+1, got)
 				}
-				if got := counter(t, r, "netlab_http_hello_headers_too_large_total"); got != 1 {
+				if got := promsettest.Value(t, r.reg, "netlab_http_hello_headers_too_large_total"); got != 1 {
 					t.Errorf("headers_too_large_total = %v, want 1", got)
 				}
 			})

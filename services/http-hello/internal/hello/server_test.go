@@ -19,6 +19,7 @@ import (
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/poll"
+	"github.com/netlab/netlab/services/platform/promset/promsettest"
 )
 
 func testConfig() config.Config {
@@ -219,28 +220,9 @@ func TestServer_RefusesOversizeHeaders(t *testing.T) {
 	if resp, _ := get(t, r.base+"/status/431"); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("GET /status/431 = %d", resp.StatusCode)
 	}
-	if got := counter(t, r, "netlab_http_hello_headers_too_large_total"); got != 1 {
+	if got := promsettest.Value(t, r.reg, "netlab_http_hello_headers_too_large_total"); got != 1 {
 		t.Fatalf("headers_too_large_total = %v, want 1", got)
 	}
-}
-
-func counter(tb testing.TB, r *running, name string) float64 {
-	tb.Helper()
-	families, err := r.reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() == name {
-			var sum float64
-			for _, m := range f.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-			return sum
-		}
-	}
-	tb.Fatalf("no metric %s", name)
-	return 0
 }
 
 // A client trickling its headers (slowloris) is cut off after
@@ -277,7 +259,9 @@ func TestServer_RefusesRequestsOverMaxConcurrent(t *testing.T) {
 	for range 2 { // occupy both slots
 		wg.Go(func() { get(t, r.base+"/delay/1s") })
 	}
-	poll.Until(t, "two requests in flight", 5*time.Second, func() bool { return inFlight(t, r, "GET /delay/{duration}") == 2 })
+	poll.Until(t, "two requests in flight", 5*time.Second, func() bool {
+		return promsettest.Value(t, r.reg, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 2
+	})
 	resp, _ := get(t, r.base+"/")
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("third request = %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -304,7 +288,9 @@ func TestServer_FinishesRequestsInProgressOnShutdown(t *testing.T) {
 		resp.Body.Close()
 		done <- result{code: resp.StatusCode}
 	}()
-	poll.Until(t, "the delayed request to start", 5*time.Second, func() bool { return inFlight(t, r, "GET /delay/{duration}") == 1 })
+	poll.Until(t, "the delayed request to start", 5*time.Second, func() bool {
+		return promsettest.Value(t, r.reg, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 1
+	})
 	r.stop()
 	res := <-done
 	if res.err != nil || res.code != 200 {
@@ -370,23 +356,4 @@ func TestServer_CountsRequestsByRouteAndCode(t *testing.T) {
 	if wantTwice != "" {
 		t.Errorf("requests_total{%s} not counted twice", wantTwice)
 	}
-}
-
-func inFlight(tb testing.TB, r *running, route string) float64 {
-	tb.Helper()
-	families, err := r.reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "netlab_http_hello_requests_in_flight" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if m.GetLabel()[0].GetValue() == route {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
 }

@@ -187,6 +187,15 @@ func Fuzz(f *testing.F, keys []string, load func(environ map[string]string) erro
 	})
 }
 
+// FuzzLoad is Fuzz over every key of the configuration load returns.
+func FuzzLoad[C any](f *testing.F, load func(environ map[string]string) (C, error)) {
+	f.Helper()
+	Fuzz(f, Keys(new(C)), func(environ map[string]string) error {
+		_, err := load(environ)
+		return err
+	})
+}
+
 // leaves flattens errors.Join trees.
 func leaves(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {

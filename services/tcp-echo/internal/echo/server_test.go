@@ -19,6 +19,7 @@ import (
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/poll"
+	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
 )
@@ -86,40 +87,6 @@ func (r *running) dial(tb testing.TB) *net.TCPConn {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c.(*net.TCPConn)
-}
-
-// metric returns the value of one metric of the server, by full name and
-// optional label value.
-func (r *running) metric(tb testing.TB, name string, labels ...string) float64 {
-	tb.Helper()
-	families, err := r.reg.Gather()
-	if err != nil {
-		tb.Fatalf("gather: %v", err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			match := true
-			for i, l := range m.GetLabel() {
-				if i < len(labels) && l.GetValue() != labels[i] {
-					match = false
-				}
-			}
-			if !match {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue()
-			case m.Gauge != nil:
-				return m.Gauge.GetValue()
-			}
-		}
-	}
-	tb.Fatalf("metric %s%v not found", name, labels)
-	return 0
 }
 
 // roundTrip writes payload and reads the same number of bytes back,
@@ -243,7 +210,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 		conns[i] = c
 	}
 	poll.Until(t, "every connection to be served", 5*time.Second, func() bool {
-		return r.metric(t, "netlab_tcp_echo_connections_active") == clients
+		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active") == clients
 	})
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -274,12 +241,12 @@ func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 	r := start(t, testConfig())
 	c := r.dial(t)
 	roundTrip(t, c, []byte("Hello, world"))
-	if got := r.metric(t, "netlab_tcp_echo_connections_active"); got != 1 {
+	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active"); got != 1 {
 		t.Errorf("active = %v, want 1", got)
 	}
 	c.Close()
 	poll.Until(t, "connection to be closed", 5*time.Second, func() bool {
-		return r.metric(t, "netlab_tcp_echo_connections_closed_total", "client_close") == 1
+		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "client_close") == 1
 	})
 	for name, want := range map[string]float64{
 		"netlab_tcp_echo_connections_accepted_total": 1,
@@ -287,7 +254,7 @@ func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 		"netlab_tcp_echo_bytes_received_total":       12,
 		"netlab_tcp_echo_bytes_sent_total":           12,
 	} {
-		if got := r.metric(t, name); got != want {
+		if got := promsettest.Value(t, r.reg, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
@@ -309,14 +276,14 @@ func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
 	} else if !errors.Is(err, io.EOF) {
 		t.Fatalf("connection beyond MAX_CONNS: %v; want EOF", err)
 	}
-	if got := r.metric(t, "netlab_tcp_echo_connections_rejected_total", "max_conns"); got != 1 {
+	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_rejected_total", "max_conns"); got != 1 {
 		t.Errorf("rejected = %v, want 1", got)
 	}
 	// Existing clients are unaffected, and a freed slot is reused.
 	roundTrip(t, first, []byte("still here"))
 	second.Close()
 	poll.Until(t, "slot to be freed", 5*time.Second, func() bool {
-		return r.metric(t, "netlab_tcp_echo_connections_active") == 1
+		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active") == 1
 	})
 	roundTrip(t, r.dial(t), []byte("new client"))
 }
@@ -332,7 +299,7 @@ func TestServer_ClosesIdleConnections(t *testing.T) {
 		t.Fatalf("idle connection: read error %v, want EOF", err)
 	}
 	poll.Until(t, "idle close to be counted", 5*time.Second, func() bool {
-		return r.metric(t, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
+		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
 	})
 }
 
@@ -377,7 +344,7 @@ func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
 		t.Fatalf("read after shutdown timeout: %v, want a clean EOF", err)
 	}
 	r.expectServeReturns(t, 5*time.Second, "after the shutdown timeout")
-	if got := r.metric(t, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
+	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
 		t.Errorf("closed{shutdown} = %v, want 1", got)
 	}
 }

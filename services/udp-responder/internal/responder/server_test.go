@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 	"github.com/netlab/netlab/services/udp-responder/probe"
@@ -82,22 +83,7 @@ func (r *running) client(tb testing.TB, localIP string) *net.UDPConn {
 
 func (r *running) dropped(tb testing.TB, reason string) float64 {
 	tb.Helper()
-	families, err := r.reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "netlab_udp_responder_dropped_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if m.GetLabel()[0].GetValue() == reason {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	tb.Fatalf("no dropped_total{reason=%q}", reason)
-	return 0
+	return promsettest.Value(tb, r.reg, "netlab_udp_responder_dropped_total", reason)
 }
 
 func send(tb testing.TB, c *net.UDPConn, b []byte) {

@@ -9,26 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 )
-
-// counterSum is the sum of a counter family's samples in reg.
-func counterSum(tb testing.TB, reg *prometheus.Registry, name string) float64 {
-	tb.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
-}
 
 // A datagram the server has read is answered even when shutdown starts at
 // that moment: stopping must not close a socket under a worker that still
@@ -89,9 +72,9 @@ func TestServer_AnswersEveryDatagramReadWhenShutdownStarts(t *testing.T) {
 				close(stop)
 				wg.Wait()
 
-				received := counterSum(t, reg, "netlab_udp_responder_datagrams_received_total")
-				sent := counterSum(t, reg, "netlab_udp_responder_replies_sent_total")
-				dropped := counterSum(t, reg, "netlab_udp_responder_dropped_total")
+				received := promsettest.Value(t, reg, "netlab_udp_responder_datagrams_received_total")
+				sent := promsettest.Value(t, reg, "netlab_udp_responder_replies_sent_total")
+				dropped := promsettest.Value(t, reg, "netlab_udp_responder_dropped_total")
 				writeErrors := (&running{reg: reg}).dropped(t, "write_error")
 				if writeErrors != 0 || received != sent+dropped {
 					t.Fatalf("round %d: read %v datagrams, sent %v replies, dropped %v (%v of them write errors): a reply to a datagram read during shutdown was lost",
