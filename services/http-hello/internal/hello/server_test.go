@@ -1,7 +1,6 @@
 package hello_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/platform/poll"
 	"github.com/netlab/netlab/services/platform/promset/promsettest"
 )
@@ -40,11 +40,10 @@ func testConfig() config.Config {
 }
 
 type running struct {
-	srv    *hello.Server
-	reg    *prometheus.Registry
-	base   string
-	stop   context.CancelFunc
-	served chan error
+	*lifecycletest.Serving
+	srv  *hello.Server
+	reg  *prometheus.Registry
+	base string
 }
 
 func start(tb testing.TB, cfg config.Config) *running {
@@ -54,18 +53,8 @@ func start(tb testing.TB, cfg config.Config) *running {
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{srv: srv, reg: reg, base: "http://" + srv.Addr().String(), stop: cancel, served: make(chan error, 1)}
-	go func() { r.served <- srv.Serve(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.served:
-		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
-			tb.Error("Serve did not return")
-		}
-	})
-	return r
+	serving := lifecycletest.Serve(tb, srv, cfg.ShutdownTimeout+5*time.Second)
+	return &running{Serving: serving, srv: srv, reg: reg, base: "http://" + srv.Addr().String()}
 }
 
 func get(tb testing.TB, url string) (*http.Response, string) {
@@ -291,15 +280,14 @@ func TestServer_FinishesRequestsInProgressOnShutdown(t *testing.T) {
 	poll.Until(t, "the delayed request to start", 5*time.Second, func() bool {
 		return promsettest.Value(t, r.reg, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 1
 	})
-	r.stop()
+	r.Stop()
 	res := <-done
 	if res.err != nil || res.code != 200 {
 		t.Fatalf("request in progress at shutdown: %d, %v; want 200", res.code, res.err)
 	}
-	if err := <-r.served; err != nil {
-		t.Fatalf("Serve: %v", err)
+	if err := r.Wait(5 * time.Second); err != nil {
+		t.Fatal(err)
 	}
-	r.served <- nil
 	if _, err := http.Get(r.base + "/"); err == nil {
 		t.Fatal("a new request after shutdown was served")
 	}

@@ -2,7 +2,6 @@ package echo_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/platform/poll"
 	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
@@ -38,10 +38,9 @@ func testConfig() config.Config {
 
 // running is a server under test.
 type running struct {
-	srv    *echo.Server
-	reg    *prometheus.Registry
-	stop   context.CancelFunc
-	served chan error // receives Serve's result
+	*lifecycletest.Serving
+	srv *echo.Server
+	reg *prometheus.Registry
 }
 
 func start(tb testing.TB, cfg config.Config) *running {
@@ -51,32 +50,7 @@ func start(tb testing.TB, cfg config.Config) *running {
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{srv: srv, reg: reg, stop: cancel, served: make(chan error, 1)}
-	go func() { r.served <- srv.Serve(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.served:
-		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
-			tb.Errorf("Serve did not return after shutdown")
-		}
-	})
-	return r
-}
-
-// expectServeReturns fails the test unless Serve returns nil within wait.
-func (r *running) expectServeReturns(t *testing.T, wait time.Duration, when string) {
-	t.Helper()
-	select {
-	case err := <-r.served:
-		r.served <- err // put back for Cleanup
-		if err != nil {
-			t.Fatalf("Serve: %v", err)
-		}
-	case <-time.After(wait):
-		t.Fatalf("Serve did not return %s", when)
-	}
+	return &running{Serving: lifecycletest.Serve(tb, srv, cfg.ShutdownTimeout+5*time.Second), srv: srv, reg: reg}
 }
 
 func (r *running) dial(tb testing.TB) *net.TCPConn {
@@ -308,7 +282,7 @@ func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 	c := r.dial(t)
 	roundTrip(t, c, []byte("before"))
 
-	r.stop()
+	r.Stop()
 	// New connections are refused once the listener is closed...
 	poll.Until(t, "listener to close", 5*time.Second, func() bool {
 		nc, err := net.DialTimeout("tcp", r.srv.Addr().String(), time.Second)
@@ -322,13 +296,15 @@ func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 		t.Fatalf("echo during drain = %q", got)
 	}
 	select {
-	case err := <-r.served:
-		t.Fatalf("Serve returned (%v) while a connection was open", err)
+	case <-r.Done():
+		t.Fatalf("Serve returned (%v) while a connection was open", r.Wait(0))
 	default:
 	}
 	// The client finishing ends the drain well before SHUTDOWN_TIMEOUT.
 	c.Close()
-	r.expectServeReturns(t, 4*time.Second, "after the last client closed")
+	if err := r.Wait(4 * time.Second); err != nil {
+		t.Fatalf("after the last client closed: %v", err)
+	}
 }
 
 func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
@@ -338,12 +314,14 @@ func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
 	c := r.dial(t)
 	roundTrip(t, c, []byte("hello"))
 
-	r.stop()
+	r.Stop()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Fatalf("read after shutdown timeout: %v, want a clean EOF", err)
 	}
-	r.expectServeReturns(t, 5*time.Second, "after the shutdown timeout")
+	if err := r.Wait(5 * time.Second); err != nil {
+		t.Fatalf("after the shutdown timeout: %v", err)
+	}
 	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
 		t.Errorf("closed{shutdown} = %v, want 1", got)
 	}

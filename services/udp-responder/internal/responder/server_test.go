@@ -2,7 +2,6 @@ package responder_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
@@ -39,33 +39,20 @@ func testConfig() config.Config {
 }
 
 type running struct {
-	srv    *responder.Server
-	reg    *prometheus.Registry
-	exits  atomic.Int32 // how often onExit was called
-	served chan error
+	srv   *responder.Server
+	reg   *prometheus.Registry
+	exits atomic.Int32 // how often onExit was called
 }
 
 func start(tb testing.TB, cfg config.Config) *running {
 	tb.Helper()
-	r := &running{reg: prometheus.NewRegistry(), served: make(chan error, 1)}
+	r := &running{reg: prometheus.NewRegistry()}
 	srv, err := responder.New(cfg, zap.NewNop(), r.reg, func() { r.exits.Add(1) })
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
 	r.srv = srv
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { r.served <- srv.Serve(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-r.served:
-			if err != nil {
-				tb.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			tb.Error("Serve did not return after cancel")
-		}
-	})
+	lifecycletest.Serve(tb, srv, 5*time.Second)
 	return r
 }
 
