@@ -28,6 +28,12 @@ func TestVars_FindsEveryConfigErrorInJoinsAndWraps(t *testing.T) {
 
 type sharedOnly struct{ config.Shared }
 
+func loadShared(environ map[string]string) (sharedOnly, error) {
+	var c sharedOnly
+	err := config.Load(&c, environ)
+	return c, err
+}
+
 // failures records what a helper reports instead of failing the test.
 type failures struct {
 	testing.TB
@@ -41,18 +47,13 @@ func (f *failures) Errorf(format string, args ...any) {
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	load := func(environ map[string]string) (sharedOnly, error) {
-		var c sharedOnly
-		err := config.Load(&c, environ)
-		return c, err
-	}
 	f := &failures{TB: t}
-	if cfg := configtest.Defaults(f, load); cfg.AdminAddr != ":9090" || len(f.msgs) != 0 {
+	if cfg := configtest.Defaults(f, loadShared); cfg.AdminAddr != ":9090" || len(f.msgs) != 0 {
 		t.Errorf("Defaults = %+v, reported %q; want the defaults and no failure", cfg, f.msgs)
 	}
 
 	changed := func(environ map[string]string) (sharedOnly, error) {
-		c, err := load(environ)
+		c, err := loadShared(environ)
 		c.ShutdownTimeout = time.Second
 		return c, err
 	}
@@ -64,12 +65,7 @@ func TestDefaults(t *testing.T) {
 
 func TestRefuses(t *testing.T) {
 	t.Parallel()
-	load := func(environ map[string]string) (sharedOnly, error) {
-		var c sharedOnly
-		err := config.Load(&c, environ)
-		return c, err
-	}
-	configtest.Refuses(t, load, []configtest.Bad{
+	configtest.Refuses(t, loadShared, []configtest.Bad{
 		{Env: map[string]string{"LOG_LEVEL": "loud"}, Var: "LOG_LEVEL"},
 		{Name: "parse error quotes the value", Env: map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, Var: "SHUTDOWN_TIMEOUT", Msg: `SHUTDOWN_TIMEOUT="soon": not a valid duration`},
 	})
