@@ -52,6 +52,29 @@ func recordFile(dir string, id content.ID, ext string) string {
 	return filepath.Join(dir, ".netlab", "partial", id.String()+ext)
 }
 
+// startPartial opens a share in a fresh directory and starts downloading src
+// into it under name.
+func startPartial(t *testing.T, name string, src source) (string, *share.Share, *share.Partial) {
+	t.Helper()
+	dir := t.TempDir()
+	s := openShare(t, dir, ps)
+	p, err := s.CreatePartial(name, src.m)
+	if err != nil {
+		t.Fatalf("CreatePartial: %v", err)
+	}
+	return dir, s, p
+}
+
+// assertNoRecords fails unless the share in dir keeps no partial download
+// records.
+func assertNoRecords(t *testing.T, dir string) {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(dir, ".netlab", "partial"))
+	if (err != nil && !errors.Is(err, fs.ErrNotExist)) || len(ents) != 0 {
+		t.Fatalf("left in the partial records: %v (%v)", ents, err)
+	}
+}
+
 func onlyPartial(t *testing.T, s *share.Share) *share.Partial {
 	t.Helper()
 	ps, err := s.Partials()
@@ -221,13 +244,8 @@ func TestPartial_CorruptHaveMeansNoPieces(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
 			src := newSource(t, pieces*ps, 2, ps)
-			s := openShare(t, dir, ps)
-			p, err := s.CreatePartial("f.bin", src.m)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, s, p := startPartial(t, "f.bin", src)
 			writePieces(t, p, src, 0, 10)
 			s.Close()
 
@@ -264,13 +282,8 @@ func withCRC(bits []byte) []byte {
 }
 
 func TestPartial_ResumeTrustsRecordWithoutRehashing(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 4*ps, 3, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s, p := startPartial(t, "f.bin", src)
 	writePieces(t, p, src, 0, 1, 2)
 	s.Close() // checkpoints
 
@@ -294,13 +307,8 @@ func TestPartial_ResumeTrustsRecordWithoutRehashing(t *testing.T) {
 }
 
 func TestPartial_CheckpointSavesEveryHeldPiece(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 6*ps, 4, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s, p := startPartial(t, "f.bin", src)
 	// Written faster than checkpointEvery: not all saved yet.
 	writePieces(t, p, src, 0, 1, 2, 3)
 	if err := p.Checkpoint(); err != nil {
@@ -340,13 +348,8 @@ func TestPartials_RemovesBadRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
 			src := newSource(t, 2*ps, 4, ps)
-			s := openShare(t, dir, ps)
-			p, err := s.CreatePartial("f.bin", src.m)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, s, p := startPartial(t, "f.bin", src)
 			writePieces(t, p, src, 0)
 			s.Close()
 			tt.corrupt(t, dir, src.m.ID())
@@ -360,10 +363,7 @@ func TestPartials_RemovesBadRecords(t *testing.T) {
 			if err != nil || len(ps) != 0 {
 				t.Fatalf("Partials = %d, %v; want none", len(ps), err)
 			}
-			ents, _ := os.ReadDir(filepath.Join(dir, ".netlab", "partial"))
-			if len(ents) != 0 {
-				t.Fatalf("left in partial dir: %v", ents)
-			}
+			assertNoRecords(t, dir)
 		})
 	}
 }
@@ -415,13 +415,8 @@ func TestPartial_CompleteNameCollision(t *testing.T) {
 }
 
 func TestPartial_CompleteKeepsDownloadedPieceSize(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 3*ps, 6, 2*ps) // fetched with a piece size the node does not use
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s, p := startPartial(t, "f.bin", src)
 	writePieces(t, p, src, 0, 1)
 	if _, err := p.Complete(); err != nil {
 		t.Fatal(err)
@@ -437,13 +432,8 @@ func TestPartial_CompleteKeepsDownloadedPieceSize(t *testing.T) {
 }
 
 func TestPartial_EmptyFile(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 0, 0, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("empty.txt", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, _, p := startPartial(t, "empty.txt", src)
 	if p.Missing() != 0 {
 		t.Fatalf("Missing = %d", p.Missing())
 	}
@@ -457,14 +447,9 @@ func TestPartial_EmptyFile(t *testing.T) {
 }
 
 func TestPartial_ConcurrentWrites(t *testing.T) {
-	dir := t.TempDir()
 	const pieces = 40
 	src := newSource(t, pieces*ps-77, 7, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s, p := startPartial(t, "f.bin", src)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8*pieces)
 	for w := range 8 {
@@ -507,13 +492,8 @@ func TestPartial_ConcurrentWrites(t *testing.T) {
 }
 
 func TestPartial_Remove(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 2*ps, 8, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s, p := startPartial(t, "f.bin", src)
 	writePieces(t, p, src, 1)
 	if err := p.Remove(); err != nil {
 		t.Fatalf("Remove: %v", err)
@@ -521,10 +501,7 @@ func TestPartial_Remove(t *testing.T) {
 	if _, ok := s.Partial(src.m.ID()); ok {
 		t.Fatal("removed partial still listed")
 	}
-	ents, _ := os.ReadDir(filepath.Join(dir, ".netlab", "partial"))
-	if len(ents) != 0 {
-		t.Fatalf("files left: %v", ents)
-	}
+	assertNoRecords(t, dir)
 	if err := p.WritePiece(0, src.piece(0)); err == nil {
 		t.Fatal("WritePiece after Remove succeeded")
 	}
@@ -558,13 +535,8 @@ func TestCreatePartial_Rejects(t *testing.T) {
 }
 
 func TestPartial_SameContentAlreadyPlaced(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 2*ps+5, 10, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s, p := startPartial(t, "f.bin", src)
 	if p.Manifest().ID() != src.m.ID() {
 		t.Fatal("Manifest() differs from the one given")
 	}
@@ -580,20 +552,12 @@ func TestPartial_SameContentAlreadyPlaced(t *testing.T) {
 	if len(s.Catalog()) != 1 {
 		t.Fatalf("catalog = %q", names(s.Catalog()))
 	}
-	ents, _ := os.ReadDir(filepath.Join(dir, ".netlab", "partial"))
-	if len(ents) != 0 {
-		t.Fatalf("files left: %v", ents)
-	}
+	assertNoRecords(t, dir)
 }
 
 func TestPartials_DropsRecordOfSharedContent(t *testing.T) {
-	dir := t.TempDir()
 	src := newSource(t, 2*ps, 11, ps)
-	s := openShare(t, dir, ps)
-	p, err := s.CreatePartial("f.bin", src.m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s, p := startPartial(t, "f.bin", src)
 	writePieces(t, p, src, 0)
 	s.Close()
 	// As if the process stopped after placing the file but before removing
@@ -605,10 +569,7 @@ func TestPartials_DropsRecordOfSharedContent(t *testing.T) {
 	if ps, err := s.Partials(); err != nil || len(ps) != 0 {
 		t.Fatalf("Partials = %d, %v; want none", len(ps), err)
 	}
-	ents, _ := os.ReadDir(filepath.Join(dir, ".netlab", "partial"))
-	if len(ents) != 0 {
-		t.Fatalf("files left: %v", ents)
-	}
+	assertNoRecords(t, dir)
 }
 
 func TestShare_ConcurrentUse(t *testing.T) {

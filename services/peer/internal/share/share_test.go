@@ -56,6 +56,21 @@ func writeFile(t *testing.T, dir, name string, data []byte) {
 	}
 }
 
+// shareFile opens a scanned share over a fresh directory that holds one file,
+// name, and returns the file's catalog entry.
+func shareFile(t *testing.T, name string, data []byte) (string, *share.Share, share.Entry) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, dir, name, data)
+	s := openShare(t, dir, ps)
+	scan(t, s)
+	e, ok := s.LookupName(name)
+	if !ok {
+		t.Fatalf("%s not in the catalog after Scan", name)
+	}
+	return dir, s, e
+}
+
 func idOf(t *testing.T, data []byte, pieceSize int) content.ID {
 	t.Helper()
 	m, err := content.HashReader(bytes.NewReader(data), int64(len(data)), pieceSize)
@@ -567,12 +582,8 @@ func TestShare_OfferPersists(t *testing.T) {
 }
 
 func TestShare_ReadPiece(t *testing.T) {
-	dir := t.TempDir()
 	data := pattern(2*ps+100, 1)
-	writeFile(t, dir, "f.bin", data)
-	s := openShare(t, dir, ps)
-	scan(t, s)
-	e, _ := s.LookupName("f.bin")
+	dir, s, e := shareFile(t, "f.bin", data)
 	buf := make([]byte, ps)
 
 	for i := range e.Manifest.NumPieces() {
@@ -636,12 +647,8 @@ func TestShare_ReadPiece(t *testing.T) {
 }
 
 func TestShare_OpenPieceSpansThePieceAndKeepsTheFileOpen(t *testing.T) {
-	dir := t.TempDir()
 	data := pattern(2*ps+100, 3)
-	writeFile(t, dir, "f.bin", data)
-	s := openShare(t, dir, ps)
-	scan(t, s)
-	e, _ := s.LookupName("f.bin")
+	dir, s, e := shareFile(t, "f.bin", data)
 
 	for i := range e.Manifest.NumPieces() {
 		sec, err := s.OpenPiece(e.ID, i)
