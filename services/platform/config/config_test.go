@@ -52,66 +52,75 @@ type sharedOnly struct {
 	config.Shared
 }
 
-func TestLoad_AppliesDefaults(t *testing.T) {
+// An empty environment gives every default; set variables replace them and
+// unrelated ones are ignored.
+func TestLoad_ReadsEnvironOverDefaults(t *testing.T) {
 	t.Parallel()
-	var c testConfig
-	if err := config.Load(&c, map[string]string{}); err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	want := testConfig{
-		Shared: config.Shared{
-			AdminAddr:       ":9090",
-			LogLevel:        "info",
-			LogFormat:       "auto",
-			ShutdownTimeout: 10 * time.Second,
+	tests := []struct {
+		name    string
+		environ map[string]string
+		want    testConfig
+	}{
+		{
+			name:    "defaults",
+			environ: map[string]string{},
+			want: testConfig{
+				Shared: config.Shared{
+					AdminAddr:       ":9090",
+					LogLevel:        "info",
+					LogFormat:       "auto",
+					ShutdownTimeout: 10 * time.Second,
+				},
+				ListenAddr:  ":8000",
+				MaxConns:    100,
+				IdleTimeout: 5 * time.Minute,
+				Verbose:     false,
+				QueueSize:   8,
+				LossRate:    0,
+			},
 		},
-		ListenAddr:  ":8000",
-		MaxConns:    100,
-		IdleTimeout: 5 * time.Minute,
-		Verbose:     false,
-		QueueSize:   8,
-		LossRate:    0,
-	}
-	if c != want {
-		t.Errorf("Load() = %+v, want %+v", c, want)
-	}
-}
-
-func TestLoad_ReadsEnviron(t *testing.T) {
-	t.Parallel()
-	var c testConfig
-	err := config.Load(&c, map[string]string{
-		"ADMIN_ADDR":       "127.0.0.1:9191",
-		"LOG_LEVEL":        "debug",
-		"LOG_FORMAT":       "console",
-		"SHUTDOWN_TIMEOUT": "3s",
-		"LISTEN_ADDR":      "0.0.0.0:65432",
-		"MAX_CONNS":        "7",
-		"IDLE_TIMEOUT":     "90s",
-		"VERBOSE":          "true",
-		"QUEUE_SIZE":       "16",
-		"LOSS_RATE":        "0.25",
-		"UNRELATED":        "ignored",
-	})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	want := testConfig{
-		Shared: config.Shared{
-			AdminAddr:       "127.0.0.1:9191",
-			LogLevel:        "debug",
-			LogFormat:       "console",
-			ShutdownTimeout: 3 * time.Second,
+		{
+			name: "every key set",
+			environ: map[string]string{
+				"ADMIN_ADDR":       "127.0.0.1:9191",
+				"LOG_LEVEL":        "debug",
+				"LOG_FORMAT":       "console",
+				"SHUTDOWN_TIMEOUT": "3s",
+				"LISTEN_ADDR":      "0.0.0.0:65432",
+				"MAX_CONNS":        "7",
+				"IDLE_TIMEOUT":     "90s",
+				"VERBOSE":          "true",
+				"QUEUE_SIZE":       "16",
+				"LOSS_RATE":        "0.25",
+				"UNRELATED":        "ignored",
+			},
+			want: testConfig{
+				Shared: config.Shared{
+					AdminAddr:       "127.0.0.1:9191",
+					LogLevel:        "debug",
+					LogFormat:       "console",
+					ShutdownTimeout: 3 * time.Second,
+				},
+				ListenAddr:  "0.0.0.0:65432",
+				MaxConns:    7,
+				IdleTimeout: 90 * time.Second,
+				Verbose:     true,
+				QueueSize:   16,
+				LossRate:    0.25,
+			},
 		},
-		ListenAddr:  "0.0.0.0:65432",
-		MaxConns:    7,
-		IdleTimeout: 90 * time.Second,
-		Verbose:     true,
-		QueueSize:   16,
-		LossRate:    0.25,
 	}
-	if c != want {
-		t.Errorf("Load() = %+v, want %+v", c, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var c testConfig
+			if err := config.Load(&c, tt.environ); err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c != tt.want {
+				t.Errorf("Load() = %+v, want %+v", c, tt.want)
+			}
+		})
 	}
 }
 

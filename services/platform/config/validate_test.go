@@ -26,47 +26,33 @@ func checkErr(t *testing.T, got error, want *config.Error) {
 	}
 }
 
-func TestPositive(t *testing.T) {
+// TestNumberValidators: Positive and InRange take ints, int64s and
+// durations alike, and name the variable and value they refuse.
+func TestNumberValidators(t *testing.T) {
 	t.Parallel()
-	const reason = "must be greater than zero"
+	const positive = "must be greater than zero"
 	tests := []struct {
 		name string
 		run  func() error
 		want *config.Error
 	}{
-		{"int one", func() error { return config.Positive("N", 1) }, nil},
-		{"int zero", func() error { return config.Positive("N", 0) }, &config.Error{Var: "N", Value: "0", Reason: reason}},
-		{"int negative", func() error { return config.Positive("N", -3) }, &config.Error{Var: "N", Value: "-3", Reason: reason}},
-		{"int64 large", func() error { return config.Positive("N", int64(1)<<40) }, nil},
-		{"int64 zero", func() error { return config.Positive("N", int64(0)) }, &config.Error{Var: "N", Value: "0", Reason: reason}},
-		{"duration nanosecond", func() error { return config.Positive("D", time.Nanosecond) }, nil},
-		{"duration zero", func() error { return config.Positive("D", time.Duration(0)) }, &config.Error{Var: "D", Value: "0s", Reason: reason}},
-		{"duration negative", func() error { return config.Positive("D", -time.Second) }, &config.Error{Var: "D", Value: "-1s", Reason: reason}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			checkErr(t, tt.run(), tt.want)
-		})
-	}
-}
-
-func TestInRange(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		run  func() error
-		want *config.Error
-	}{
-		{"int low bound", func() error { return config.InRange("N", 1, 1, 10) }, nil},
-		{"int high bound", func() error { return config.InRange("N", 10, 1, 10) }, nil},
-		{"int inside", func() error { return config.InRange("N", 5, 1, 10) }, nil},
-		{"int below", func() error { return config.InRange("N", 0, 1, 10) }, &config.Error{Var: "N", Value: "0", Reason: "must be between 1 and 10"}},
-		{"int above", func() error { return config.InRange("N", 11, 1, 10) }, &config.Error{Var: "N", Value: "11", Reason: "must be between 1 and 10"}},
-		{"int64 above", func() error { return config.InRange("N", int64(1)<<33, 0, 1<<32) }, &config.Error{Var: "N", Value: "8589934592", Reason: "must be between 0 and 4294967296"}},
-		{"duration inside", func() error { return config.InRange("D", time.Minute, time.Second, time.Hour) }, nil},
-		{"duration below", func() error { return config.InRange("D", time.Millisecond, time.Second, time.Hour) }, &config.Error{Var: "D", Value: "1ms", Reason: "must be between 1s and 1h0m0s"}},
-		{"duration above", func() error { return config.InRange("D", 2*time.Hour, time.Second, time.Hour) }, &config.Error{Var: "D", Value: "2h0m0s", Reason: "must be between 1s and 1h0m0s"}},
+		{"positive int one", func() error { return config.Positive("N", 1) }, nil},
+		{"positive int zero", func() error { return config.Positive("N", 0) }, &config.Error{Var: "N", Value: "0", Reason: positive}},
+		{"positive int negative", func() error { return config.Positive("N", -3) }, &config.Error{Var: "N", Value: "-3", Reason: positive}},
+		{"positive int64 large", func() error { return config.Positive("N", int64(1)<<40) }, nil},
+		{"positive int64 zero", func() error { return config.Positive("N", int64(0)) }, &config.Error{Var: "N", Value: "0", Reason: positive}},
+		{"positive duration nanosecond", func() error { return config.Positive("D", time.Nanosecond) }, nil},
+		{"positive duration zero", func() error { return config.Positive("D", time.Duration(0)) }, &config.Error{Var: "D", Value: "0s", Reason: positive}},
+		{"positive duration negative", func() error { return config.Positive("D", -time.Second) }, &config.Error{Var: "D", Value: "-1s", Reason: positive}},
+		{"in range int low bound", func() error { return config.InRange("N", 1, 1, 10) }, nil},
+		{"in range int high bound", func() error { return config.InRange("N", 10, 1, 10) }, nil},
+		{"in range int inside", func() error { return config.InRange("N", 5, 1, 10) }, nil},
+		{"in range int below", func() error { return config.InRange("N", 0, 1, 10) }, &config.Error{Var: "N", Value: "0", Reason: "must be between 1 and 10"}},
+		{"in range int above", func() error { return config.InRange("N", 11, 1, 10) }, &config.Error{Var: "N", Value: "11", Reason: "must be between 1 and 10"}},
+		{"in range int64 above", func() error { return config.InRange("N", int64(1)<<33, 0, 1<<32) }, &config.Error{Var: "N", Value: "8589934592", Reason: "must be between 0 and 4294967296"}},
+		{"in range duration inside", func() error { return config.InRange("D", time.Minute, time.Second, time.Hour) }, nil},
+		{"in range duration below", func() error { return config.InRange("D", time.Millisecond, time.Second, time.Hour) }, &config.Error{Var: "D", Value: "1ms", Reason: "must be between 1s and 1h0m0s"}},
+		{"in range duration above", func() error { return config.InRange("D", 2*time.Hour, time.Second, time.Hour) }, &config.Error{Var: "D", Value: "2h0m0s", Reason: "must be between 1s and 1h0m0s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,45 +40,31 @@ func orDefault(v, def string) string {
 }
 
 func TestGet(t *testing.T) {
+	// unstamped is what Get reports with no -ldflags: the toolchain's VCS
+	// settings where it recorded them; each stamped variable overrides its
+	// own field only.
+	unstamped := version.Info{
+		Version:   "dev",
+		Commit:    orDefault(buildSetting("vcs.revision"), "unknown"),
+		Date:      orDefault(buildSetting("vcs.time"), "unknown"),
+		GoVersion: runtime.Version(),
+	}
+	versionOnly, commitOnly := unstamped, unstamped
+	versionOnly.Version = "v0.1.0"
+	commitOnly.Commit = "deadbeef"
 	tests := []struct {
 		name                string
 		version, commit, dt string
 		want                version.Info
 	}{
-		{
-			name: "unstamped",
-			want: version.Info{
-				Version:   "dev",
-				Commit:    orDefault(buildSetting("vcs.revision"), "unknown"),
-				Date:      orDefault(buildSetting("vcs.time"), "unknown"),
-				GoVersion: runtime.Version(),
-			},
-		},
+		{name: "unstamped", want: unstamped},
 		{
 			name:    "fully stamped",
 			version: "v1.2.3", commit: "abc1234", dt: "2025-01-02T03:04:05Z",
 			want: version.Info{Version: "v1.2.3", Commit: "abc1234", Date: "2025-01-02T03:04:05Z", GoVersion: runtime.Version()},
 		},
-		{
-			name:    "version only",
-			version: "v0.1.0",
-			want: version.Info{
-				Version:   "v0.1.0",
-				Commit:    orDefault(buildSetting("vcs.revision"), "unknown"),
-				Date:      orDefault(buildSetting("vcs.time"), "unknown"),
-				GoVersion: runtime.Version(),
-			},
-		},
-		{
-			name:   "commit only",
-			commit: "deadbeef",
-			want: version.Info{
-				Version:   "dev",
-				Commit:    "deadbeef",
-				Date:      orDefault(buildSetting("vcs.time"), "unknown"),
-				GoVersion: runtime.Version(),
-			},
-		},
+		{name: "version only", version: "v0.1.0", want: versionOnly},
+		{name: "commit only", commit: "deadbeef", want: commitOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
