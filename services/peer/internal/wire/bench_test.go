@@ -1,7 +1,6 @@
 package wire_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -37,31 +36,8 @@ func BenchmarkDecodePiece(b *testing.B) {
 
 // BenchmarkConnPiece sends 1 MiB pieces over loopback TCP.
 func BenchmarkConnPiece(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	dialed, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	server, ok := <-accepted
-	if !ok {
-		b.Fatal("accept failed")
-	}
+	dialed, server := tcpPair(b)
 	tx, rx := wire.NewConn(dialed, 10*time.Second), wire.NewConn(server, 10*time.Second)
-	defer tx.Close()
-	defer rx.Close()
 
 	p := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
 	errc := make(chan error, 1)

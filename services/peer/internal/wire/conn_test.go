@@ -108,6 +108,20 @@ func TestConn_PipeBothWays(t *testing.T) {
 	}
 }
 
+// assertReceiveTimesOut fails unless c.Receive(wait) ends with a deadline
+// error, and within 10 s: the deadlines under test are far shorter.
+func assertReceiveTimesOut(t *testing.T, c *wire.Conn, wait time.Duration) {
+	t.Helper()
+	start := time.Now()
+	_, err := c.Receive(wait)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive(%v) = %v, want deadline exceeded", wait, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Receive(%v) took %v", wait, d)
+	}
+}
+
 func TestConn_ReceiveTimeoutSilentPeer(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -119,14 +133,7 @@ func TestConn_ReceiveTimeoutSilentPeer(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a, _ := pipe(t, tc.timeout)
-			start := time.Now()
-			_, err := a.Receive(tc.wait)
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("err = %v, want deadline exceeded", err)
-			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Fatalf("Receive took %v", d)
-			}
+			assertReceiveTimesOut(t, a, tc.wait)
 		})
 	}
 }
@@ -147,9 +154,7 @@ func TestConn_HeaderTimeoutKeepsStreamInStep(t *testing.T) {
 		done <- err
 	}()
 
-	if _, err := c.Receive(50 * time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("first Receive: %v, want deadline exceeded", err)
-	}
+	assertReceiveTimesOut(t, c, 50*time.Millisecond)
 	close(resume)
 	m, err := c.Receive(0)
 	if err != nil {
@@ -169,14 +174,7 @@ func TestConn_StalledPayloadTimesOut(t *testing.T) {
 		// A header and part of the payload, then silence.
 		raw.Write(append(header(wire.Version, wire.TypePiece, 100000), make([]byte, 1000)...))
 	}()
-	start := time.Now()
-	_, err := c.Receive(time.Minute)
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("err = %v, want deadline exceeded", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("a stalled payload held Receive for %v", d)
-	}
+	assertReceiveTimesOut(t, c, time.Minute)
 }
 
 // TestConn_SlowSenderSucceeds: a 1 MiB piece that takes several times the

@@ -26,34 +26,23 @@ func Decode(t Type, payload []byte) (Message, error) {
 	case TypeHello:
 		m = d.hello()
 	case TypeAuth:
-		v := &Auth{}
-		d.fixed(v.MAC[:])
-		m = v
+		m = &Auth{MAC: d.bytes32()}
 	case TypeGetCatalog:
 		m = &GetCatalog{}
 	case TypeCatalog:
 		m = d.catalog()
 	case TypeGetManifest:
-		v := &GetManifest{}
-		d.fixed(v.ID[:])
-		m = v
+		m = &GetManifest{ID: d.bytes32()}
 	case TypeManifest:
 		m = d.manifest()
 	case TypeGetHave:
-		v := &GetHave{}
-		d.fixed(v.ID[:])
-		m = v
+		m = &GetHave{ID: d.bytes32()}
 	case TypeHave:
 		m = d.have()
 	case TypeGetPiece:
-		v := &GetPiece{}
-		d.fixed(v.ID[:])
-		v.Index = d.u32()
-		m = v
+		m = &GetPiece{ID: d.bytes32(), Index: d.u32()}
 	case TypePiece:
-		v := &Piece{}
-		d.fixed(v.ID[:])
-		v.Index = d.u32()
+		v := &Piece{ID: d.bytes32(), Index: d.u32()}
 		if n := len(d.b); n > 0 && d.reason == "" {
 			v.Data = d.take(n)
 		}
@@ -112,6 +101,14 @@ func (d *decoder) take(n int) []byte {
 }
 
 func (d *decoder) fixed(dst []byte) { copy(dst, d.take(len(dst))) }
+
+// bytes32 reads a 32-byte field: a content id or a MAC. Fields of a
+// composite literal are evaluated in order, so a message can be decoded as
+// &GetPiece{ID: d.bytes32(), Index: d.u32()}.
+func (d *decoder) bytes32() (b [32]byte) {
+	d.fixed(b[:])
+	return b
+}
 
 func (d *decoder) u8() uint8 {
 	if p := d.take(1); p != nil {

@@ -90,19 +90,14 @@ const (
 	RejectBadRequest RejectCode = 4 // well-formed but invalid, e.g. index out of range
 )
 
-func (c RejectCode) String() string {
-	switch c {
-	case RejectNotFound:
-		return "not_found"
-	case RejectNoPiece:
-		return "no_piece"
-	case RejectBusy:
-		return "busy"
-	case RejectBadRequest:
-		return "bad_request"
-	}
-	return fmt.Sprintf("reject_code(%d)", uint16(c))
+var rejectNames = [...]string{
+	RejectNotFound:   "not_found",
+	RejectNoPiece:    "no_piece",
+	RejectBusy:       "busy",
+	RejectBadRequest: "bad_request",
 }
+
+func (c RejectCode) String() string { return codeName(rejectNames[:], uint16(c), "reject_code") }
 
 // ErrorCode says why the sender is closing the connection.
 type ErrorCode uint16
@@ -117,22 +112,24 @@ const (
 	ErrorShutdown ErrorCode = 6 // the node is shutting down
 )
 
-func (c ErrorCode) String() string {
-	switch c {
-	case ErrorProtocol:
-		return "protocol"
-	case ErrorVersion:
-		return "version"
-	case ErrorAuth:
-		return "auth"
-	case ErrorTooLarge:
-		return "too_large"
-	case ErrorBusy:
-		return "busy"
-	case ErrorShutdown:
-		return "shutdown"
+var errorNames = [...]string{
+	ErrorProtocol: "protocol",
+	ErrorVersion:  "version",
+	ErrorAuth:     "auth",
+	ErrorTooLarge: "too_large",
+	ErrorBusy:     "busy",
+	ErrorShutdown: "shutdown",
+}
+
+func (c ErrorCode) String() string { return codeName(errorNames[:], uint16(c), "error_code") }
+
+// codeName returns the name of code c in names, or kind(c) for a code
+// without one: codes from a newer peer still show up in logs.
+func codeName(names []string, c uint16, kind string) string {
+	if int(c) < len(names) && names[c] != "" {
+		return names[c]
 	}
-	return fmt.Sprintf("error_code(%d)", uint16(c))
+	return fmt.Sprintf("%s(%d)", kind, c)
 }
 
 // Frame errors. They are wrapped with details; test with errors.Is.
