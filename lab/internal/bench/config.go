@@ -169,10 +169,8 @@ func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error))
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not done after %s", timeout)
 		}
-		select {
-		case <-ctx.Done():
+		if !proc.Sleep(ctx, 5*time.Millisecond) {
 			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

@@ -70,7 +70,7 @@ func WaitHTTP(url string) func(context.Context) error {
 				}
 				err = fmt.Errorf("%s: %s", url, resp.Status)
 			}
-			if !pause(ctx, 50*time.Millisecond) {
+			if !Sleep(ctx, 50*time.Millisecond) {
 				return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
 			}
 		}
@@ -86,7 +86,7 @@ func WaitTCP(addr string) func(context.Context) error {
 				c.Close()
 				return nil
 			}
-			if !pause(ctx, 20*time.Millisecond) {
+			if !Sleep(ctx, 20*time.Millisecond) {
 				return fmt.Errorf("%s: %w", addr, err)
 			}
 		}
@@ -99,7 +99,7 @@ func WaitTCP(addr string) func(context.Context) error {
 func WaitListening(port int) func(context.Context) error {
 	return func(ctx context.Context) error {
 		for !Listening(port) {
-			if !pause(ctx, 5*time.Millisecond) {
+			if !Sleep(ctx, 5*time.Millisecond) {
 				return fmt.Errorf("nothing listens on port %d: %w", port, ctx.Err())
 			}
 		}
@@ -131,8 +131,9 @@ func listensIn(table string, port int) bool {
 	return false
 }
 
-// pause waits d, or less if ctx ends first (then it returns false).
-func pause(ctx context.Context, d time.Duration) bool {
+// Sleep waits d, or less if ctx ends first (then it returns false): the
+// pause between two tries of every wait loop in the lab.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-ctx.Done():
 		return false

@@ -115,7 +115,7 @@ func (h *httpSoak) load(ctx context.Context, env Env, addr, metrics string) (*ht
 	fmt.Fprintf(env.Log, "http: %d slow connections open; normal load for %s\n", h.slow, h.duration)
 	l.normal, l.elapsed = h.normalLoad(ctx, "http://"+addr+"/")
 	// Short runs still see every slow client cut off at least once.
-	sleep(ctx, readHeaderTimeout+trickle+time.Second-time.Since(slowOpen))
+	proc.Sleep(ctx, readHeaderTimeout+trickle+time.Second-time.Since(slowOpen))
 	stopSlow()
 	slowWG.Wait()
 	series, scrapeErrs := sampler.Stop()

@@ -263,7 +263,7 @@ func download(ctx context.Context, admin string, since time.Time) dlResult {
 		if err == nil && code != http.StatusNotFound {
 			return dlResult{err: fmt.Errorf("start download: HTTP %d", code)}
 		}
-		if !sleep(ctx, 250*time.Millisecond) {
+		if !proc.Sleep(ctx, 250*time.Millisecond) {
 			return dlResult{err: fmt.Errorf("file never appeared in the swarm (%v)", ctx.Err())}
 		}
 	}
@@ -271,7 +271,7 @@ func download(ctx context.Context, admin string, since time.Time) dlResult {
 		if st.State == "failed" {
 			return dlResult{err: fmt.Errorf("failed: %s", st.Error)}
 		}
-		if !sleep(ctx, 200*time.Millisecond) {
+		if !proc.Sleep(ctx, 200*time.Millisecond) {
 			return dlResult{err: fmt.Errorf("%s at %d MiB (%s)", st.State, st.Bytes>>20, st.Stalled)}
 		}
 		if _, err := call(ctx, http.MethodGet, admin+"/api/downloads/"+st.ID, "", &st); err != nil && ctx.Err() == nil {

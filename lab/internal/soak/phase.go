@@ -72,18 +72,8 @@ func waitFor(ctx context.Context, metrics string, bound, every time.Duration, ok
 		if time.Since(start) >= bound {
 			return now, -1, nil
 		}
-		if !sleep(ctx, every) {
+		if !proc.Sleep(ctx, every) {
 			return now, -1, ctx.Err()
 		}
-	}
-}
-
-// sleep waits d, or less if ctx ends first (then it returns false).
-func sleep(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
 	}
 }

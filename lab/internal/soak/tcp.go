@@ -112,7 +112,7 @@ func (t *tcpSoak) start(ctx context.Context, env Env, ph *Phase) (*tcpServer, er
 	}
 	srv := &tcpServer{Proc: p, addr: addr, metrics: admin + "/metrics"}
 	// Baseline: a moment after readiness, so start-up goroutines are gone.
-	sleep(ctx, 500*time.Millisecond)
+	proc.Sleep(ctx, 500*time.Millisecond)
 	if srv.base, err = TakeSnapshot(ctx, srv.metrics); err != nil {
 		p.Stop()
 		return nil, err

@@ -31,21 +31,7 @@ func floodFrom(ctx context.Context, c *net.UDPConn, cpu int, st *floodStats) {
 		<-ctx.Done()
 		stop.Store(true)
 	}()
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer pinTo(cpu)()
-		buf := make([]byte, 2048)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue
-			}
-			st.replies.Add(1)
-		}
-	}()
+	readerDone := readUntilClosed(c, cpu, func([]byte) { st.replies.Add(1) })
 	buf := make([]byte, probeSize)
 	_ = probe.Encode(buf, probe.Probe{RunID: randomRun(), SentUnix: time.Now().UnixNano()})
 	var sent, errs int64
@@ -82,6 +68,29 @@ func pinTo(cpu int) (unpin func()) {
 	return func() {}
 }
 
+// readUntilClosed reads datagrams from c on a goroutine whose thread runs on
+// cpu (if >= 0) and hands each to onReply, until c is closed. The channel
+// it returns is closed once the goroutine has ended.
+func readUntilClosed(c *net.UDPConn, cpu int, onReply func(datagram []byte)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer pinTo(cpu)()
+		buf := make([]byte, 2048)
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue
+			}
+			onReply(buf[:k])
+		}
+	}()
+	return done
+}
+
 // politeClient sends rate probes per second for d, each with its own
 // sequence number, and counts the distinct ones answered intact. Its
 // threads run on cpu (if >= 0). It calls beforeClose just before it
@@ -93,28 +102,15 @@ func politeClient(ctx context.Context, c *net.UDPConn, rate int, d time.Duration
 	sentAt := make([]atomic.Int64, n)
 	rtts := make([]atomic.Int64, n) // 0: no reply yet
 	var bad atomic.Int64
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer pinTo(cpu)()
-		buf := make([]byte, 2048)
-		for {
-			k, err := c.Read(buf)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue
-			}
-			now := time.Now().UnixNano()
-			seq, ok := replySeq(buf[:k], run)
-			if !ok || seq >= uint64(n) || sentAt[seq].Load() == 0 {
-				bad.Add(1)
-				continue
-			}
-			rtts[seq].CompareAndSwap(0, max(1, now-sentAt[seq].Load()))
+	readerDone := readUntilClosed(c, cpu, func(reply []byte) {
+		now := time.Now().UnixNano()
+		seq, ok := replySeq(reply, run)
+		if !ok || seq >= uint64(n) || sentAt[seq].Load() == 0 {
+			bad.Add(1)
+			return
 		}
-	}()
+		rtts[seq].CompareAndSwap(0, max(1, now-sentAt[seq].Load()))
+	})
 	buf := make([]byte, probeSize)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	sent := 0
