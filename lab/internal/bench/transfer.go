@@ -3,16 +3,17 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/proc"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // transferSize is the file of the bulk transfer workload.
@@ -114,66 +115,80 @@ func (c Config) PeerTransfer() Workload {
 		About: "1 GiB file over loopback: two peer nodes (every piece verified, written, fsynced) vs nc and socat pipes into a file",
 		Goals: []Goal{{"nc", 0.9, Throughput}, {"socat", 1.5, Throughput}},
 	}
-	var dir, file string
-	prepare := func() error {
-		if dir != "" {
-			return nil
-		}
-		var err error
-		if dir, err = TransferDir(c.WorkDir); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
-			return err
-		}
-		file = filepath.Join(dir, "src", "bench.bin")
-		return writeRandom(file, transferSize)
+	f := &transferFile{parent: c.WorkDir}
+	w.Targets = append(w.Targets, Target{Name: "netlab", Command: "peer", Measure: f.measure(func(ctx context.Context) (Sample, error) {
+		return c.peerTransfer(ctx, f.dir, c.nativeNode)
+	})})
+	if c.Containers != nil {
+		w.Targets = append(w.Targets, Target{Name: "netlab-container", Command: "server", Measure: f.measure(func(ctx context.Context) (Sample, error) {
+			return c.peerTransfer(ctx, f.dir, c.containerNode)
+		})})
 	}
-	w.Targets = append(w.Targets, Target{Name: "netlab", Command: "peer", Measure: func(ctx context.Context) (Sample, error) {
-		if err := prepare(); err != nil {
+	w.Targets = append(w.Targets,
+		f.pipeTarget("nc", "make bench-tools: apt-get install netcat-openbsd",
+			func(nc, port, out string) []string {
+				return []string{"sh", "-c", nc + " -l 127.0.0.1 " + port + " > " + out}
+			},
+			func(nc, port, in string) []string {
+				return []string{"sh", "-c", nc + " -N 127.0.0.1 " + port + " < " + in}
+			}),
+		f.pipeTarget("socat", "make bench-tools: apt-get install socat",
+			func(socat, port, out string) []string {
+				return []string{socat, "-u", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "CREATE:" + out}
+			},
+			func(socat, port, in string) []string {
+				return []string{socat, "-u", "OPEN:" + in, "TCP:127.0.0.1:" + port}
+			}))
+	return w
+}
+
+// transferFile is the bulk workload's file, dir/src/bench.bin, written when
+// the first target measures (a run that skips the workload writes nothing).
+type transferFile struct {
+	parent    string // where TransferDir makes dir
+	dir, path string
+}
+
+func (f *transferFile) prepare() error {
+	if f.dir != "" {
+		return nil
+	}
+	dir, err := TransferDir(f.parent)
+	if err != nil {
+		return err
+	}
+	f.dir = dir
+	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+		return err
+	}
+	f.path = filepath.Join(dir, "src", "bench.bin")
+	return writeRandom(f.path, transferSize)
+}
+
+// measure runs m once the file is ready.
+func (f *transferFile) measure(m func(context.Context) (Sample, error)) func(context.Context) (Sample, error) {
+	return func(ctx context.Context) (Sample, error) {
+		if err := f.prepare(); err != nil {
 			return Sample{}, err
 		}
-		return c.peerTransfer(ctx, dir, c.nativeNode)
-	}})
-	if c.Containers != nil {
-		w.Targets = append(w.Targets, Target{Name: "netlab-container", Command: "server", Measure: func(ctx context.Context) (Sample, error) {
-			if err := prepare(); err != nil {
-				return Sample{}, err
-			}
-			return c.peerTransfer(ctx, dir, c.containerNode)
-		}})
+		return m(ctx)
 	}
-	if nc, ok := lookTool("nc"); ok {
-		w.Targets = append(w.Targets, Target{Name: "nc", Command: "nc", Measure: func(ctx context.Context) (Sample, error) {
-			if err := prepare(); err != nil {
-				return Sample{}, err
-			}
-			return pipeTransfer(ctx,
-				func(port, out string) []string {
-					return []string{"sh", "-c", nc + " -l 127.0.0.1 " + port + " > " + out}
-				},
-				func(port, in string) []string { return []string{"sh", "-c", nc + " -N 127.0.0.1 " + port + " < " + in} },
-				file, dir)
-		}})
-	} else {
-		w.Targets = append(w.Targets, missing("nc", "make bench-tools: apt-get install netcat-openbsd"))
+}
+
+// pipeTarget times tool (nc, socat) moving the file into a receiving copy
+// of itself: recv and send build the two command lines from the tool's
+// path, the port and the file to write or read.
+func (f *transferFile) pipeTarget(tool, install string, recv, send func(path, port, file string) []string) Target {
+	path, ok := lookTool(tool)
+	if !ok {
+		return missing(tool, install)
 	}
-	if socat, ok := lookTool("socat"); ok {
-		w.Targets = append(w.Targets, Target{Name: "socat", Command: "socat", Measure: func(ctx context.Context) (Sample, error) {
-			if err := prepare(); err != nil {
-				return Sample{}, err
-			}
-			return pipeTransfer(ctx,
-				func(port, out string) []string {
-					return []string{socat, "-u", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "CREATE:" + out}
-				},
-				func(port, in string) []string { return []string{socat, "-u", "OPEN:" + in, "TCP:127.0.0.1:" + port} },
-				file, dir)
-		}})
-	} else {
-		w.Targets = append(w.Targets, missing("socat", "make bench-tools: apt-get install socat"))
-	}
-	return w
+	return Target{Name: tool, Command: tool, Measure: f.measure(func(ctx context.Context) (Sample, error) {
+		return pipeTransfer(ctx,
+			func(port, out string) []string { return recv(path, port, out) },
+			func(port, in string) []string { return send(path, port, in) },
+			f.path, f.dir)
+	})}
 }
 
 // nodeStarter starts a peer node sharing the directory share, and returns
@@ -234,9 +249,7 @@ func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) 
 	defer dst.Stop()
 	// Connected and seeing the file before the clock starts.
 	if err := poll(ctx, time.Minute, func() (bool, error) {
-		var files []struct {
-			ID string `json:"id"`
-		}
+		var files []api.SwarmFile
 		err := getJSON(ctx, dstAdmin+"/api/swarm", &files)
 		return err == nil && len(files) == 1, nil
 	}); err != nil {
@@ -257,9 +270,7 @@ func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) 
 func catalogID(ctx context.Context, admin string) (string, error) {
 	var id string
 	err := poll(ctx, 2*time.Minute, func() (bool, error) {
-		var files []struct {
-			ID string `json:"id"`
-		}
+		var files []api.LocalFile
 		if err := getJSON(ctx, admin+"/api/catalog", &files); err != nil || len(files) != 1 {
 			return false, nil
 		}
@@ -272,26 +283,34 @@ func catalogID(ctx context.Context, admin string) (string, error) {
 // download asks the node at admin to download file id and waits until it
 // is complete.
 func download(ctx context.Context, admin, id string) error {
-	body := strings.NewReader(`{"ref":"` + id + `"}`)
-	resp, err := http.Post(admin+"/api/downloads", "application/json", body)
+	body, err := json.Marshal(api.DownloadRequest{Ref: id})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/api/downloads", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s/api/downloads: %s", admin, resp.Status)
+	}
 	var state string
 	err = poll(ctx, 5*time.Minute, func() (bool, error) {
-		var d struct {
-			State string `json:"state"`
-			Error string `json:"error"`
-		}
+		var d api.Download
 		if err := getJSON(ctx, admin+"/api/downloads/"+id, &d); err != nil {
 			return false, nil
 		}
 		state = d.State
-		if d.State == "failed" {
+		if d.State == api.StateFailed {
 			return false, fmt.Errorf("download failed: %s", d.Error)
 		}
-		return d.State == "complete", nil
+		return d.State == api.StateComplete, nil
 	})
 	if err != nil {
 		return fmt.Errorf("download (%s): %w", state, err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/netlab/netlab/lab/internal/proc"
 	"github.com/netlab/netlab/lab/internal/prom"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // peerSoak is the peer phase.
@@ -241,22 +242,16 @@ type dlResult struct {
 	err     error
 }
 
-// downloadStatus is the part of the node's download record the run reads.
-type downloadStatus struct {
-	ID      string         `json:"id"`
-	State   string         `json:"state"`
-	Error   string         `json:"error"`
-	Stalled string         `json:"stalled"`
-	Bytes   int64          `json:"bytes_done"`
-	Sources map[string]any `json:"sources"`
-}
-
 // download asks the node to fetch the file — retrying while the node has
 // not yet heard of it — and waits until it is complete.
 func download(ctx context.Context, admin string, since time.Time) dlResult {
-	var st downloadStatus
+	body, err := json.Marshal(api.DownloadRequest{Ref: fileName})
+	if err != nil {
+		return dlResult{err: err}
+	}
+	var st api.Download
 	for {
-		code, err := call(ctx, http.MethodPost, admin+"/api/downloads", `{"ref":"`+fileName+`"}`, &st)
+		code, err := call(ctx, http.MethodPost, admin+"/api/downloads", string(body), &st)
 		if err == nil && code == http.StatusAccepted {
 			break
 		}
@@ -267,8 +262,8 @@ func download(ctx context.Context, admin string, since time.Time) dlResult {
 			return dlResult{err: fmt.Errorf("file never appeared in the swarm (%v)", ctx.Err())}
 		}
 	}
-	for st.State != "complete" {
-		if st.State == "failed" {
+	for st.State != api.StateComplete {
+		if st.State == api.StateFailed {
 			return dlResult{err: fmt.Errorf("failed: %s", st.Error)}
 		}
 		if !proc.Sleep(ctx, 200*time.Millisecond) {
