@@ -85,6 +85,42 @@ func roundTrip(tb testing.TB, c net.Conn, payload []byte) []byte {
 	return got
 }
 
+// inParallel runs client(0) to client(n-1) at once, each on its own
+// goroutine, and reports every error they return.
+func inParallel(t *testing.T, n int, client func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			if err := client(i); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// echoes writes msg on c and fails unless exactly msg comes back: for
+// clients on goroutines, which cannot call t.Fatal.
+func echoes(c net.Conn, msg []byte) error {
+	if _, err := c.Write(msg); err != nil {
+		return err
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return err
+	}
+	if !bytes.Equal(got, msg) {
+		return fmt.Errorf("got %q, not its own bytes", got)
+	}
+	return nil
+}
+
 func randomBytes(tb testing.TB, n int) []byte {
 	tb.Helper()
 	b := make([]byte, n)
@@ -128,38 +164,15 @@ func TestServer_EchoesManyMessagesOnOneConnection(t *testing.T) {
 
 func TestServer_ServesConcurrentClientsTheirOwnBytes(t *testing.T) {
 	r := start(t, testConfig())
-	const clients = 300
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
-		wg.Go(func() {
-			c, err := net.Dial("tcp", r.srv.Addr().String())
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-			msg := bytes.Repeat(fmt.Appendf(nil, "client-%04d;", i), 100)
-			if _, err := c.Write(msg); err != nil {
-				errs <- err
-				return
-			}
-			got := make([]byte, len(msg))
-			if _, err := io.ReadFull(c, got); err != nil {
-				errs <- fmt.Errorf("client %d: %w", i, err)
-				return
-			}
-			if !bytes.Equal(got, msg) {
-				errs <- fmt.Errorf("client %d got someone else's bytes", i)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	inParallel(t, 300, func(i int) error {
+		c, err := net.Dial("tcp", r.srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		return echoes(c, bytes.Repeat(fmt.Appendf(nil, "client-%04d;", i), 100))
+	})
 }
 
 // Thousands of clients hold connections open at the same time, and each
@@ -186,29 +199,10 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 	poll.Until(t, "every connection to be served", 5*time.Second, func() bool {
 		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active") == clients
 	})
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i, c := range conns {
-		wg.Go(func() {
-			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-			msg := fmt.Appendf(nil, "client %d of %d", i, clients)
-			if _, err := c.Write(msg); err != nil {
-				errs <- err
-				return
-			}
-			got := make([]byte, len(msg))
-			if _, err := io.ReadFull(c, got); err != nil {
-				errs <- fmt.Errorf("client %d: %w", i, err)
-			} else if !bytes.Equal(got, msg) {
-				errs <- fmt.Errorf("client %d got %q", i, got)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	inParallel(t, clients, func(i int) error {
+		_ = conns[i].SetDeadline(time.Now().Add(20 * time.Second))
+		return echoes(conns[i], fmt.Appendf(nil, "client %d of %d", i, clients))
+	})
 }
 
 func TestServer_CountsConnectionsAndBytes(t *testing.T) {
