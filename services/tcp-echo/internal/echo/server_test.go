@@ -63,6 +63,17 @@ func (r *running) dial(tb testing.TB) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
+// served dials the server and has msg echoed once: an echo proves the
+// connection was accepted and holds a slot.
+func (r *running) served(tb testing.TB, msg string) *net.TCPConn {
+	tb.Helper()
+	c := r.dial(tb)
+	if got := roundTrip(tb, c, []byte(msg)); string(got) != msg {
+		tb.Fatalf("echo of %q = %q", msg, got)
+	}
+	return c
+}
+
 // roundTrip writes payload and reads the same number of bytes back,
 // writing concurrently so large payloads cannot deadlock on full buffers.
 func roundTrip(tb testing.TB, c net.Conn, payload []byte) []byte {
@@ -119,6 +130,16 @@ func echoes(c net.Conn, msg []byte) error {
 		return fmt.Errorf("got %q, not its own bytes", got)
 	}
 	return nil
+}
+
+// expectClosed fails unless the server closes c cleanly within 5 s: a read
+// gets EOF, and no data.
+func expectClosed(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("%s: read %d bytes, %v; want EOF", what, n, err)
+	}
 }
 
 func randomBytes(tb testing.TB, n int) []byte {
@@ -207,8 +228,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 
 func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 	r := start(t, testConfig())
-	c := r.dial(t)
-	roundTrip(t, c, []byte("Hello, world"))
+	c := r.served(t, "Hello, world")
 	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active"); got != 1 {
 		t.Errorf("active = %v, want 1", got)
 	}
@@ -232,18 +252,9 @@ func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxConns = 2
 	r := start(t, cfg)
-	first, second := r.dial(t), r.dial(t)
-	// An echo proves each connection was accepted and holds a slot.
-	roundTrip(t, first, []byte("one"))
-	roundTrip(t, second, []byte("two"))
+	first, second := r.served(t, "one"), r.served(t, "two")
 
-	third := r.dial(t)
-	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if n, err := third.Read(make([]byte, 1)); err == nil {
-		t.Fatalf("connection beyond MAX_CONNS read %d bytes; want it closed", n)
-	} else if !errors.Is(err, io.EOF) {
-		t.Fatalf("connection beyond MAX_CONNS: %v; want EOF", err)
-	}
+	expectClosed(t, r.dial(t), "connection beyond MAX_CONNS")
 	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_rejected_total", "max_conns"); got != 1 {
 		t.Errorf("rejected = %v, want 1", got)
 	}
@@ -260,12 +271,8 @@ func TestServer_ClosesIdleConnections(t *testing.T) {
 	cfg := testConfig()
 	cfg.IdleTimeout = 200 * time.Millisecond
 	r := start(t, cfg)
-	c := r.dial(t)
-	roundTrip(t, c, []byte("hi"))
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Fatalf("idle connection: read error %v, want EOF", err)
-	}
+	c := r.served(t, "hi")
+	expectClosed(t, c, "idle connection")
 	poll.Until(t, "idle close to be counted", 5*time.Second, func() bool {
 		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
 	})
@@ -273,8 +280,7 @@ func TestServer_ClosesIdleConnections(t *testing.T) {
 
 func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 	r := start(t, testConfig())
-	c := r.dial(t)
-	roundTrip(t, c, []byte("before"))
+	c := r.served(t, "before")
 
 	r.Stop()
 	// New connections are refused once the listener is closed...
@@ -305,14 +311,10 @@ func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
 	cfg := testConfig()
 	cfg.ShutdownTimeout = 300 * time.Millisecond
 	r := start(t, cfg)
-	c := r.dial(t)
-	roundTrip(t, c, []byte("hello"))
+	c := r.served(t, "hello")
 
 	r.Stop()
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Fatalf("read after shutdown timeout: %v, want a clean EOF", err)
-	}
+	expectClosed(t, c, "read after shutdown timeout")
 	if err := r.Wait(5 * time.Second); err != nil {
 		t.Fatalf("after the shutdown timeout: %v", err)
 	}
