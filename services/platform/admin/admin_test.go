@@ -21,10 +21,24 @@ import (
 // when the test ends, and Serve must then have returned nil.
 func startAdmin(t *testing.T) (*admin.Server, string) {
 	t.Helper()
+	srv := newAdmin(t)
+	return srv, serveAdmin(t, srv)
+}
+
+// newAdmin makes an admin server on a free loopback port, not yet serving.
+func newAdmin(t *testing.T) *admin.Server {
+	t.Helper()
 	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("test-svc"), zap.NewNop())
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return srv
+}
+
+// serveAdmin serves srv until the test ends, then shuts it down; Serve must
+// then have returned nil. It returns the server's base URL.
+func serveAdmin(t *testing.T, srv *admin.Server) string {
+	t.Helper()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	t.Cleanup(func() {
@@ -37,7 +51,16 @@ func startAdmin(t *testing.T) (*admin.Server, string) {
 			t.Errorf("Serve returned %v after Shutdown, want nil", err)
 		}
 	})
-	return srv, "http://" + srv.Addr().String()
+	return "http://" + srv.Addr().String()
+}
+
+// expectListenerClosed fails unless nothing accepts on addr any more.
+func expectListenerClosed(t *testing.T, addr, when string) {
+	t.Helper()
+	if conn, err := net.Dial("tcp", addr); err == nil {
+		_ = conn.Close()
+		t.Errorf("dial %s %s succeeded, want the listener closed", addr, when)
+	}
 }
 
 // client returns an HTTP client whose idle connections are closed when the
@@ -248,10 +271,7 @@ func TestNewRegistry_BuildInfo(t *testing.T) {
 // Not parallel: it checks that a closed port stays closed, which another
 // test binding 127.0.0.1:0 at the same time could in theory reuse.
 func TestServer_ShutdownStopsServe(t *testing.T) {
-	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	srv := newAdmin(t)
 	addr := srv.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
@@ -274,29 +294,41 @@ func TestServer_ShutdownStopsServe(t *testing.T) {
 		t.Fatal("Serve did not return after Shutdown")
 	}
 	c.CloseIdleConnections()
-	if conn, err := net.Dial("tcp", addr); err == nil {
-		_ = conn.Close()
-		t.Errorf("dial %s after Shutdown succeeded, want the listener closed", addr)
-	}
+	expectListenerClosed(t, addr, "after Shutdown")
 }
 
-// Not parallel: it checks that a closed port stays closed, which another
-// test binding 127.0.0.1:0 at the same time could in theory reuse.
-func TestServer_ShutdownBeforeServe(t *testing.T) {
-	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
-	if err != nil {
-		t.Fatalf("New: %v", err)
+// A server stopped before it serves closes its listener, and Serve then
+// returns nil at once. Not parallel: it checks that a closed port stays
+// closed, which another test binding 127.0.0.1:0 at the same time could in
+// theory reuse.
+func TestServer_StoppedBeforeServe(t *testing.T) {
+	tests := []struct {
+		name string
+		stop func(context.Context, *admin.Server) error
+		// closesAtOnce: the stop itself closes the listener; after
+		// Shutdown, Serve closes the listener it was given without running.
+		closesAtOnce bool
+	}{
+		{"Shutdown", func(ctx context.Context, srv *admin.Server) error { return srv.Shutdown(ctx) }, false},
+		{"Close", func(_ context.Context, srv *admin.Server) error { return srv.Close() }, true},
 	}
-	if err := srv.Shutdown(t.Context()); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	if err := srv.Serve(); err != nil {
-		t.Errorf("Serve after Shutdown = %v, want nil", err)
-	}
-	// Serve closes the listener it was given even when it does not run.
-	if conn, err := net.Dial("tcp", srv.Addr().String()); err == nil {
-		_ = conn.Close()
-		t.Errorf("listener still open after Shutdown and Serve")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newAdmin(t)
+			if err := tt.stop(t.Context(), srv); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if tt.closesAtOnce {
+				expectListenerClosed(t, srv.Addr().String(), "after "+tt.name)
+			}
+			if err := srv.Serve(); err != nil {
+				t.Errorf("Serve after %s = %v, want nil", tt.name, err)
+			}
+			expectListenerClosed(t, srv.Addr().String(), "after "+tt.name+" and Serve")
+			if err := srv.Close(); err != nil {
+				t.Errorf("Close after %s and Serve = %v, want nil", tt.name, err)
+			}
+		})
 	}
 }
 
@@ -337,20 +369,11 @@ func TestNew_ListenErrors(t *testing.T) {
 }
 
 func TestServer_HandleAddsServiceEndpoint(t *testing.T) {
-	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("test-svc"), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newAdmin(t)
 	srv.Handle("GET /api/thing", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "thing")
 	}))
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-	t.Cleanup(func() {
-		_ = srv.Shutdown(context.Background())
-		<-served
-	})
-	resp, err := http.Get("http://" + srv.Addr().String() + "/api/thing")
+	resp, err := http.Get(serveAdmin(t, srv) + "/api/thing")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,34 +384,9 @@ func TestServer_HandleAddsServiceEndpoint(t *testing.T) {
 	}
 }
 
-// Not parallel: it checks that a closed port stays closed, which another
-// test binding 127.0.0.1:0 at the same time could in theory reuse.
-func TestServer_CloseWithoutServe(t *testing.T) {
-	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if conn, err := net.Dial("tcp", srv.Addr().String()); err == nil {
-		_ = conn.Close()
-		t.Errorf("listener still open after Close")
-	}
-	if err := srv.Serve(); err != nil {
-		t.Errorf("Serve after Close = %v, want nil", err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Errorf("a second Close = %v, want nil", err)
-	}
-}
-
 func TestServer_CloseAfterShutdown(t *testing.T) {
 	t.Parallel()
-	srv, err := admin.New("127.0.0.1:0", admin.NewRegistry("svc"), zap.NewNop())
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	srv := newAdmin(t)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	if err := srv.Shutdown(t.Context()); err != nil {
