@@ -40,14 +40,9 @@ func TestNode_BadFramesCloseOnlyThatConnection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := net.Dial("tcp", a.addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c, wc := dialWire(t, a)
 			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 			// The node speaks first (hello); read it, then send the bad frame.
-			wc := wire.NewConn(c, 5*time.Second)
 			if _, err := wc.Receive(0); err != nil {
 				t.Fatalf("node hello: %v", err)
 			}
@@ -82,33 +77,50 @@ func TestNode_BadFramesCloseOnlyThatConnection(t *testing.T) {
 	}
 }
 
-// After the handshake, a bad frame is counted by its reason.
-func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
-	a := startNode(t, t.TempDir(), nil)
-	b := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr()})
-	_ = b
-	c, err := net.Dial("tcp", a.addr())
+// dialWire connects to tn's peer port as a bare client, closed when the
+// test ends: the connection, to write bytes as they are, and a wire.Conn
+// over it.
+func dialWire(t testing.TB, tn *testNode) (net.Conn, *wire.Conn) {
+	t.Helper()
+	c, err := net.Dial("tcp", tn.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	wc := wire.NewConn(c, 5*time.Second)
-	// Handshake as a node without a secret.
-	hello, err := wc.Receive(0)
+	t.Cleanup(func() { c.Close() })
+	return c, wire.NewConn(c, 5*time.Second)
+}
+
+// handshake completes the handshake on wc as the node own describes,
+// without a secret: the node's hello, own hello and auth, the node's auth.
+func handshake(t testing.TB, wc *wire.Conn, own *wire.Hello) {
+	t.Helper()
+	msg, err := wc.Receive(0)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("node hello: %v", err)
 	}
-	h := hello.(*wire.Hello)
-	own := &wire.Hello{NodeID: [16]byte{1, 2, 3}, Nonce: [16]byte{4, 5, 6}, ListenPort: 1}
+	h, ok := msg.(*wire.Hello)
+	if !ok {
+		t.Fatalf("the node's first frame is %T, want a hello", msg)
+	}
 	if err := wc.Send(own); err != nil {
 		t.Fatal(err)
 	}
 	if err := wc.Send(&wire.Auth{MAC: node.TestMAC("", h.Nonce, own.NodeID, own.Nonce)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wc.Receive(0); err != nil { // the node's auth
-		t.Fatal(err)
+	if _, err := wc.Receive(0); err != nil {
+		t.Fatalf("node auth: %v", err)
 	}
+}
+
+// After the handshake, a bad frame is counted by its reason.
+func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
+	a := startNode(t, t.TempDir(), nil)
+	b := startNode(t, t.TempDir(), map[string]string{"PEERS": a.addr()})
+	_ = b
+	own := &wire.Hello{NodeID: [16]byte{1, 2, 3}, Nonce: [16]byte{4, 5, 6}, ListenPort: 1}
+	_, wc := dialWire(t, a)
+	handshake(t, wc, own)
 	// A piece is not a request.
 	if err := wc.Send(&wire.Piece{Data: []byte("unasked")}); err != nil {
 		t.Fatal(err)
@@ -124,19 +136,8 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "unexpected")) == 1
 	})
 	// An oversized frame after the handshake.
-	c2, err := net.Dial("tcp", a.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	wc2 := wire.NewConn(c2, 5*time.Second)
-	hello, _ = wc2.Receive(0)
-	h = hello.(*wire.Hello)
-	_ = wc2.Send(own)
-	_ = wc2.Send(&wire.Auth{MAC: node.TestMAC("", h.Nonce, own.NodeID, own.Nonce)})
-	if _, err := wc2.Receive(0); err != nil {
-		t.Fatal(err)
-	}
+	c2, wc2 := dialWire(t, a)
+	handshake(t, wc2, own)
 	big := []byte{wire.Version, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
 	if _, err := c2.Write(big); err != nil {
 		t.Fatal(err)
@@ -159,23 +160,14 @@ func isReset(err error) bool {
 // counted under the reason every netlab server uses, max_conns.
 func TestNode_RefusesConnectionsOverMaxConns(t *testing.T) {
 	a := startNode(t, t.TempDir(), map[string]string{"MAX_CONNS": "1", "IO_TIMEOUT": "30s"})
-	held, err := net.Dial("tcp", a.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
+	_, held := dialWire(t, a)
 	// The node's hello means it is serving this connection: the one slot
 	// is taken until the handshake ends.
-	if _, err := wire.NewConn(held, 5*time.Second).Receive(0); err != nil {
+	if _, err := held.Receive(0); err != nil {
 		t.Fatalf("node hello: %v", err)
 	}
 
-	over, err := net.Dial("tcp", a.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer over.Close()
-	wc := wire.NewConn(over, 5*time.Second)
+	_, wc := dialWire(t, a)
 	msg, err := wc.Receive(0)
 	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorBusy {
 		t.Fatalf("first frame over MAX_CONNS: %v, %v; want a busy error", msg, err)

@@ -52,6 +52,32 @@ func writeRandomFile(t testing.TB, path string, size int) [32]byte {
 	return sha256.Sum256(data)
 }
 
+// heldByBoth writes the same size random bytes as name into the shares of
+// a and b, and returns their hash.
+func heldByBoth(t testing.TB, a, b *testNode, name string, size int) [32]byte {
+	t.Helper()
+	want := writeRandomFile(t, filepath.Join(a.dir, name), size)
+	data, err := os.ReadFile(filepath.Join(a.dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// waitHolders waits until tn sees one file in the swarm, listed by n
+// connected peers.
+func (tn *testNode) waitHolders(n int) {
+	tn.t.Helper()
+	poll.Until(tn.t, fmt.Sprintf("the file held by %d peers", n), 10*time.Second, func() bool {
+		var files []struct{ Holders []string }
+		tn.call("GET", "/api/swarm", nil, &files)
+		return len(files) == 1 && len(files[0].Holders) == n
+	})
+}
+
 func fileHash(t testing.TB, path string) [32]byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -164,18 +190,10 @@ func TestNode_TwoNodesTransferAFile(t *testing.T) {
 
 func TestNode_DownloadsFromEverySource(t *testing.T) {
 	src1 := startNode(t, t.TempDir(), map[string]string{"UPLOAD_RATE": "2MiB"})
-	want := writeRandomFile(t, filepath.Join(src1.dir, "big.bin"), 4<<20)
-	data, _ := os.ReadFile(filepath.Join(src1.dir, "big.bin"))
 	src2 := startNode(t, t.TempDir(), map[string]string{"UPLOAD_RATE": "2MiB"})
-	if err := os.WriteFile(filepath.Join(src2.dir, "big.bin"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	want := heldByBoth(t, src1, src2, "big.bin", 4<<20)
 	c := startNode(t, t.TempDir(), map[string]string{"PEERS": src1.addr() + "," + src2.addr()})
-	poll.Until(t, "both sources in the swarm", 10*time.Second, func() bool {
-		var files []struct{ Holders []string }
-		c.call("GET", "/api/swarm", nil, &files)
-		return len(files) == 1 && len(files[0].Holders) == 2
-	})
+	c.waitHolders(2)
 	st := c.download("big.bin", 30*time.Second)
 	if fileHash(t, filepath.Join(c.dir, "big.bin")) != want {
 		t.Fatal("downloaded file differs from the source")
@@ -196,16 +214,10 @@ func TestNode_DownloadsFromEverySource(t *testing.T) {
 
 func TestNode_CorruptPiecesAreRefetchedElsewhere(t *testing.T) {
 	liar := startNode(t, t.TempDir(), map[string]string{"CORRUPT_UPLOADS": "1"})
-	want := writeRandomFile(t, filepath.Join(liar.dir, "f.bin"), 2<<20)
-	data, _ := os.ReadFile(filepath.Join(liar.dir, "f.bin"))
 	honest := startNode(t, t.TempDir(), map[string]string{"UPLOAD_RATE": "1MiB"})
-	_ = os.WriteFile(filepath.Join(honest.dir, "f.bin"), data, 0o644)
+	want := heldByBoth(t, liar, honest, "f.bin", 2<<20)
 	c := startNode(t, t.TempDir(), map[string]string{"PEERS": liar.addr() + "," + honest.addr(), "MAX_BAD_PIECES": "2"})
-	poll.Until(t, "both sources", 10*time.Second, func() bool {
-		var files []struct{ Holders []string }
-		c.call("GET", "/api/swarm", nil, &files)
-		return len(files) == 1 && len(files[0].Holders) == 2
-	})
+	c.waitHolders(2)
 	st := c.download("f.bin", 30*time.Second)
 	if fileHash(t, filepath.Join(c.dir, "f.bin")) != want {
 		t.Fatal("file corrupted despite verification")
