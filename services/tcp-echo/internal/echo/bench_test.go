@@ -77,12 +77,7 @@ func benchmarkBulk(b *testing.B, addr string) {
 // BenchmarkServer_PingPong measures one 64-byte request/response round trip
 // on one connection: the server's per-message latency cost.
 func BenchmarkServer_PingPong(b *testing.B) {
-	r := start(b, testConfig())
-	c, err := net.Dial("tcp", r.srv.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := start(b, testConfig()).dial(b)
 	msg := make([]byte, 64)
 	buf := make([]byte, 64)
 	b.ResetTimer()

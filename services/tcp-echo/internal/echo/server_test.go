@@ -210,12 +210,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 	r := start(t, cfg)
 	conns := make([]net.Conn, clients)
 	for i := range conns {
-		c, err := net.Dial("tcp", r.srv.Addr().String())
-		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
-		}
-		t.Cleanup(func() { c.Close() })
-		conns[i] = c
+		conns[i] = r.dial(t)
 	}
 	poll.Until(t, "every connection to be served", 5*time.Second, func() bool {
 		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active") == clients
