@@ -103,9 +103,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		return cli.Failure(stderr, prog, err)
 	}
 	defer os.RemoveAll(work)
+	scratch, err := ScratchDir(work)
+	if err != nil {
+		return cli.Failure(stderr, prog, err)
+	}
+	defer os.RemoveAll(scratch)
 	var procs proc.Group
 	defer procs.StopAll()
-	cfg := Config{Bin: o.bin, Self: self, Duration: o.duration, WorkDir: work, Procs: &procs}
+	cfg := Config{Bin: o.bin, Self: self, Duration: o.duration, WorkDir: work, ScratchDir: scratch, Procs: &procs}
 	if o.containers {
 		cs, err := OpenContainers(ctx, o.imagePrefix, o.imageTag, []string{"tcp-echo", "udp-responder", "http-hello", "peer"})
 		if err != nil {

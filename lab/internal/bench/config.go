@@ -24,7 +24,10 @@ type Config struct {
 	Self     string        // this program, for the Go anchors (netlab bench serve)
 	Duration time.Duration // per measurement
 	WorkDir  string        // scratch space (nginx config, the python script)
-	Procs    *proc.Group   // every process a workload starts
+	// ScratchDir holds the bulk transfer's files (memory-backed where the
+	// machine has /dev/shm); the run removes it when it ends.
+	ScratchDir string
+	Procs      *proc.Group // every process a workload starts
 	// Containers, when set, adds a netlab-container row to each workload:
 	// the service's image on a bridge network.
 	Containers *Containers

@@ -19,9 +19,11 @@ import (
 // transferSize is the file of the bulk transfer workload.
 const transferSize = 1 << 30
 
-// TransferDir is where the bulk workload keeps its files: memory when the
-// machine has /dev/shm, so the disk does not set the pace for every tool.
-func TransferDir(parent string) (string, error) {
+// ScratchDir makes the directory the bulk workload keeps its files in:
+// memory when the machine has /dev/shm, so the disk does not set the pace
+// for every tool, else under parent. The caller removes it when the run
+// ends: a 1 GiB file left in /dev/shm holds that much memory.
+func ScratchDir(parent string) (string, error) {
 	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
 		parent = "/dev/shm"
 	}
@@ -115,7 +117,7 @@ func (c Config) PeerTransfer() Workload {
 		About: "1 GiB file over loopback: two peer nodes (every piece verified, written, fsynced) vs nc and socat pipes into a file",
 		Goals: []Goal{{"nc", 0.9, Throughput}, {"socat", 1.5, Throughput}},
 	}
-	f := &transferFile{parent: c.WorkDir}
+	f := &transferFile{dir: c.ScratchDir}
 	w.Targets = append(w.Targets, Target{Name: "netlab", Command: "peer", Measure: f.measure(func(ctx context.Context) (Sample, error) {
 		return c.peerTransfer(ctx, f.dir, c.nativeNode)
 	})})
@@ -145,23 +147,17 @@ func (c Config) PeerTransfer() Workload {
 // transferFile is the bulk workload's file, dir/src/bench.bin, written when
 // the first target measures (a run that skips the workload writes nothing).
 type transferFile struct {
-	parent    string // where TransferDir makes dir
 	dir, path string
 }
 
 func (f *transferFile) prepare() error {
-	if f.dir != "" {
+	if f.path != "" {
 		return nil
 	}
-	dir, err := TransferDir(f.parent)
-	if err != nil {
+	if err := os.MkdirAll(filepath.Join(f.dir, "src"), 0o755); err != nil {
 		return err
 	}
-	f.dir = dir
-	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
-		return err
-	}
-	f.path = filepath.Join(dir, "src", "bench.bin")
+	f.path = filepath.Join(f.dir, "src", "bench.bin")
 	return writeRandom(f.path, transferSize)
 }
 
