@@ -9,7 +9,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"go.uber.org/zap"
@@ -21,17 +20,13 @@ import (
 
 const service = "http-hello"
 
+// main serves the hello server until a signal stops it.
 func main() {
-	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: run}
+	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: program.Serve(hello.New, listening)}
 	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run builds the hello server and serves it until ctx is canceled.
-func run(ctx context.Context, cfg config.Config, env program.Env) error {
-	srv, err := hello.New(cfg, env.Log, env.Registry)
-	if err != nil {
-		return err
-	}
-	return env.Serve(ctx, srv,
-		zap.Bool("tls", cfg.TLSCertFile != ""), zap.Int("max_concurrent", cfg.MaxConcurrent))
+// listening is what the "listening" line says of the server's settings.
+func listening(cfg config.Config) []zap.Field {
+	return []zap.Field{zap.Bool("tls", cfg.TLSCertFile != ""), zap.Int("max_concurrent", cfg.MaxConcurrent)}
 }

@@ -7,7 +7,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"go.uber.org/zap"
@@ -19,18 +18,14 @@ import (
 
 const service = "tcp-echo"
 
+// main serves the echo server until a signal stops it.
 func main() {
-	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: run}
+	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: program.Serve(echo.New, listening)}
 	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run builds the echo server and serves it until ctx is canceled.
-func run(ctx context.Context, cfg config.Config, env program.Env) error {
-	srv, err := echo.New(cfg, env.Log, env.Registry)
-	if err != nil {
-		return err
-	}
-	return env.Serve(ctx, srv,
-		zap.Int("max_conns", cfg.MaxConns), zap.Duration("idle_timeout", cfg.IdleTimeout),
-		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout))
+// listening is what the "listening" line says of the server's settings.
+func listening(cfg config.Config) []zap.Field {
+	return []zap.Field{zap.Int("max_conns", cfg.MaxConns), zap.Duration("idle_timeout", cfg.IdleTimeout),
+		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout)}
 }

@@ -50,6 +50,14 @@ func Load(cfg any, environ map[string]string) error {
 	return nil
 }
 
+// LoadAs is Load for a configuration of type C: a service's Load is
+// LoadAs of its Config.
+func LoadAs[C any](environ map[string]string) (C, error) {
+	var cfg C
+	err := Load(&cfg, environ)
+	return cfg, err
+}
+
 // describe rewrites env/v11's errors, which name Go struct fields, into
 // errors that name environment variables.
 func describe(err error, cfg any, environ map[string]string) error {

@@ -47,3 +47,19 @@ func (e Env) Serve(ctx context.Context, srv Server, fields ...zap.Field) error {
 	}, fields...)...)
 	return lifecycle.Run(ctx, e.Log, e.Admin, e.drainTimeout, srv)
 }
+
+// Serve is the Run of a service that only builds its server and serves it:
+// newServer builds the server from the configuration, logger and registry
+// (a server package's New), and listening gives the fields of the
+// "listening" line beyond the addresses. A service that wires more (routes
+// on the admin listener, its own cancel) writes its Run out.
+func Serve[C Config, S Server](newServer func(C, *zap.Logger, prometheus.Registerer) (S, error),
+	listening func(C) []zap.Field) func(context.Context, C, Env) error {
+	return func(ctx context.Context, cfg C, env Env) error {
+		srv, err := newServer(cfg, env.Log, env.Registry)
+		if err != nil {
+			return err
+		}
+		return env.Serve(ctx, srv, listening(cfg)...)
+	}
+}

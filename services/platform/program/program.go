@@ -7,7 +7,8 @@
 //	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
 //
 // Its Run builds the service's server from the Env it is given and ends
-// with env.Serve(ctx, srv, fields...).
+// with env.Serve(ctx, srv, fields...); a service whose Run would do
+// nothing else names its server's New in program.Serve instead.
 package program
 
 import (

@@ -26,13 +26,11 @@ type testConfig struct {
 	Port int `env:"PORT" envDefault:"1"`
 }
 
-// load reads environ, whatever Main passes.
-func load(environ map[string]string) func(map[string]string) (testConfig, error) {
-	return func(map[string]string) (testConfig, error) {
-		var c testConfig
-		err := config.Load(&c, environ)
-		return c, err
-	}
+// svc is a program named svc that loads its configuration from environ,
+// whatever Main passes, and runs run.
+func svc(environ map[string]string, run func(context.Context, testConfig, program.Env) error) program.Program[testConfig] {
+	load := func(map[string]string) (testConfig, error) { return config.LoadAs[testConfig](environ) }
+	return program.Program[testConfig]{Name: "svc", Load: load, Run: run}
 }
 
 func TestMain_ExitCodes(t *testing.T) {
@@ -62,14 +60,10 @@ func TestMain_ExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			p := program.Program[testConfig]{
-				Name: "svc",
-				Load: load(tt.environ),
-				Run: func(ctx context.Context, cfg testConfig, env program.Env) error {
-					env.Log.Error("run", zap.Error(tt.run)) // visible at LOG_LEVEL=error
-					return tt.run
-				},
-			}
+			p := svc(tt.environ, func(ctx context.Context, cfg testConfig, env program.Env) error {
+				env.Log.Error("run", zap.Error(tt.run)) // visible at LOG_LEVEL=error
+				return tt.run
+			})
 			if code := program.Main(p, tt.args, &out, &out); code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d; output:\n%s", code, tt.wantCode, out.String())
 			}
@@ -100,16 +94,13 @@ func TestMain_HealthcheckRunsTheServiceCheckAfterReadyz(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			p := program.Program[testConfig]{
-				Name: "svc",
-				Load: load(map[string]string{"ADMIN_ADDR": adm.Addr().String()}),
-				Run:  func(context.Context, testConfig, program.Env) error { return nil },
-				Healthcheck: func(_ context.Context, _ testConfig, w io.Writer) error {
-					if tt.check == nil {
-						_, _ = io.WriteString(w, "probe answered\n")
-					}
-					return tt.check
-				},
+			p := svc(map[string]string{"ADMIN_ADDR": adm.Addr().String()},
+				func(context.Context, testConfig, program.Env) error { return nil })
+			p.Healthcheck = func(_ context.Context, _ testConfig, w io.Writer) error {
+				if tt.check == nil {
+					_, _ = io.WriteString(w, "probe answered\n")
+				}
+				return tt.check
 			}
 			if code := program.Main(p, []string{"healthcheck"}, &out, &out); code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d; output: %s", code, tt.wantCode, out.String())
@@ -133,14 +124,11 @@ func closedPort(t *testing.T, addr string) {
 // Not parallel: it checks that a closed port stays closed.
 func TestMain_RunFailingBeforeServeClosesTheAdminListener(t *testing.T) {
 	var adminAddr string
-	p := program.Program[testConfig]{
-		Name: "svc",
-		Load: load(map[string]string{"LOG_LEVEL": "error", "ADMIN_ADDR": "127.0.0.1:0"}),
-		Run: func(_ context.Context, _ testConfig, env program.Env) error {
+	p := svc(map[string]string{"LOG_LEVEL": "error", "ADMIN_ADDR": "127.0.0.1:0"},
+		func(_ context.Context, _ testConfig, env program.Env) error {
 			adminAddr = env.Admin.Addr().String()
 			return errors.New("listen tcp: boom")
-		},
-	}
+		})
 	var out bytes.Buffer
 	if code := program.Main(p, nil, &out, &out); code != program.ExitFailure {
 		t.Fatalf("exit code %d, want %d; output:\n%s", code, program.ExitFailure, out.String())
@@ -173,27 +161,42 @@ func readyz(t *testing.T, adminAddr string) int {
 	return resp.StatusCode
 }
 
+// listeningLine returns the fields of the last "listening" line in a JSON
+// log.
+func listeningLine(log string) map[string]any {
+	var listening map[string]any
+	for line := range strings.Lines(log) {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err == nil && entry["msg"] == "listening" {
+			listening = entry
+		}
+	}
+	return listening
+}
+
+// sigterm ends the Main under test as an operator would. Main's signal
+// handler has SIGTERM registered by the time a server serves.
+func sigterm(t *testing.T) {
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Error(err)
+	}
+}
+
 // Env.Serve logs where the service listens, with its own fields, serves the
 // server with the admin listener ready until SIGTERM, then closes the admin
 // listener. Not parallel: the signal goes to the whole process.
 func TestEnv_ServeRunsTheServerAndTheAdminListener(t *testing.T) {
 	var adminAddr string
 	var readyWhileServing int
-	p := program.Program[testConfig]{
-		Name: "svc",
-		Load: load(map[string]string{"LOG_FORMAT": "json", "ADMIN_ADDR": "127.0.0.1:0"}),
-		Run: func(ctx context.Context, _ testConfig, env program.Env) error {
+	p := svc(map[string]string{"LOG_FORMAT": "json", "ADMIN_ADDR": "127.0.0.1:0"},
+		func(ctx context.Context, _ testConfig, env program.Env) error {
 			adminAddr = env.Admin.Addr().String()
 			srv := fakeServer{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4242}, during: func() {
 				readyWhileServing = readyz(t, adminAddr)
-				// Main's signal handler has SIGTERM registered by now.
-				if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-					t.Error(err)
-				}
+				sigterm(t)
 			}}
 			return env.Serve(ctx, srv, zap.String("mode", "greet"))
-		},
-	}
+		})
 	var stdout, stderr bytes.Buffer
 	if code := program.Main(p, nil, &stdout, &stderr); code != program.ExitOK {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr.String())
@@ -201,13 +204,7 @@ func TestEnv_ServeRunsTheServerAndTheAdminListener(t *testing.T) {
 	if readyWhileServing != http.StatusOK {
 		t.Errorf("/readyz while serving = %d, want 200", readyWhileServing)
 	}
-	var listening map[string]any
-	for line := range strings.Lines(stderr.String()) {
-		var entry map[string]any
-		if err := json.Unmarshal([]byte(line), &entry); err == nil && entry["msg"] == "listening" {
-			listening = entry
-		}
-	}
+	listening := listeningLine(stderr.String())
 	want := map[string]any{"addr": "127.0.0.1:4242", "admin_addr": adminAddr, "mode": "greet"}
 	for k, v := range want {
 		if listening[k] != v {
@@ -215,4 +212,46 @@ func TestEnv_ServeRunsTheServerAndTheAdminListener(t *testing.T) {
 		}
 	}
 	closedPort(t, adminAddr)
+}
+
+// program.Serve builds the server from the configuration and serves it
+// with the fields listening gives; a server that fails to build is never
+// served and its error ends Main with exit 1. Not parallel: SIGTERM.
+func TestServe_BuildsTheServerThenServesIt(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		buildErr error
+		wantCode int
+		wantOut  string
+	}{
+		{"builds and serves", nil, program.ExitOK, `"port":7`},
+		{"fails to build", errors.New("listen tcp: boom"), program.ExitFailure, "listen tcp: boom"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			served := false
+			newServer := func(cfg testConfig, log *zap.Logger, reg prometheus.Registerer) (fakeServer, error) {
+				if log == nil || reg == nil {
+					t.Error("newServer got no logger or registry")
+				}
+				addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: cfg.Port}
+				return fakeServer{addr: addr, during: func() { served = true; sigterm(t) }}, tt.buildErr
+			}
+			listening := func(cfg testConfig) []zap.Field { return []zap.Field{zap.Int("port", cfg.Port)} }
+			p := svc(map[string]string{"LOG_FORMAT": "json", "ADMIN_ADDR": "127.0.0.1:0", "PORT": "7"},
+				program.Serve(newServer, listening))
+			var stdout, stderr bytes.Buffer
+			if code := program.Main(p, nil, &stdout, &stderr); code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantOut) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantOut)
+			}
+			if served != (tt.buildErr == nil) {
+				t.Errorf("served = %v with build error %v", served, tt.buildErr)
+			}
+			if tt.buildErr == nil && listeningLine(stderr.String())["addr"] != "127.0.0.1:7" {
+				t.Errorf("listening line %v: want the built server's address", listeningLine(stderr.String()))
+			}
+		})
+	}
 }

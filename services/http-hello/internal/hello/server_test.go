@@ -57,18 +57,34 @@ func start(tb testing.TB, cfg config.Config) *running {
 	return &running{Serving: serving, srv: srv, reg: reg, base: "http://" + srv.Addr().String()}
 }
 
-func get(tb testing.TB, url string) (*http.Response, string) {
+// newRequest is a method request for url carrying body.
+func newRequest(tb testing.TB, method, url, body string) *http.Request {
 	tb.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
-		tb.Fatalf("GET %s: %v", url, err)
+		tb.Fatal(err)
+	}
+	return req
+}
+
+// do sends req and returns the response with its whole body.
+func do(tb testing.TB, req *http.Request) (*http.Response, string) {
+	tb.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		tb.Fatalf("GET %s: reading body: %v", url, err)
+		tb.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
 	}
 	return resp, string(body)
+}
+
+func get(tb testing.TB, url string) (*http.Response, string) {
+	tb.Helper()
+	return do(tb, newRequest(tb, "GET", url, ""))
 }
 
 func TestServer_SaysHelloLikeTheTutorial(t *testing.T) {
@@ -80,23 +96,14 @@ func TestServer_SaysHelloLikeTheTutorial(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
 		t.Fatalf("Content-Type = %q", ct)
 	}
-	head, err := http.Head(r.base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	head.Body.Close()
+	head, _ := do(t, newRequest(t, "HEAD", r.base+"/", ""))
 	if head.StatusCode != 200 || head.ContentLength != int64(len("Hello, World!")) {
 		t.Fatalf("HEAD / = %d, length %d", head.StatusCode, head.ContentLength)
 	}
 	if resp, _ := get(t, r.base+"/nope"); resp.StatusCode != 404 {
 		t.Fatalf("GET /nope = %d, want 404", resp.StatusCode)
 	}
-	post, err := http.Post(r.base+"/", "text/plain", strings.NewReader("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	post.Body.Close()
-	if post.StatusCode != http.StatusMethodNotAllowed {
+	if post, _ := do(t, newRequest(t, "POST", r.base+"/", "x")); post.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("POST / = %d, want 405", post.StatusCode)
 	}
 }
@@ -128,20 +135,16 @@ func TestServer_SpeaksCleartextHTTP2(t *testing.T) {
 
 func TestServer_EchoDescribesTheRequestAndTheReplica(t *testing.T) {
 	r := start(t, testConfig())
-	req, _ := http.NewRequest("PUT", r.base+"/echo?x=1", strings.NewReader("twelve bytes"))
+	req := newRequest(t, "PUT", r.base+"/echo?x=1", "twelve bytes")
 	req.Header.Set("X-Lab", "yes")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	_, body := do(t, req)
 	var got struct {
 		Method, Path, Query, Proto, Hostname string
 		RemoteAddr                           string `json:"remote_addr"`
 		Headers                              map[string][]string
 		BodyBytes                            int64 `json:"body_bytes"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Method != "PUT" || got.Path != "/echo" || got.Query != "x=1" || got.BodyBytes != 12 ||
@@ -175,18 +178,12 @@ func TestServer_Limits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, r.base+tt.path, strings.NewReader(tt.body))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, _ := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			resp, body := do(t, newRequest(t, tt.method, r.base+tt.path, tt.body))
 			if resp.StatusCode != tt.wantCode {
 				t.Fatalf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.wantCode)
 			}
-			if tt.path == "/bytes/1048576" && n != 1<<20 {
-				t.Fatalf("/bytes/1048576 sent %d bytes", n)
+			if tt.path == "/bytes/1048576" && len(body) != 1<<20 {
+				t.Fatalf("/bytes/1048576 sent %d bytes", len(body))
 			}
 		})
 	}
@@ -194,14 +191,9 @@ func TestServer_Limits(t *testing.T) {
 
 func TestServer_RefusesOversizeHeaders(t *testing.T) {
 	r := start(t, testConfig())
-	req, _ := http.NewRequest("GET", r.base+"/", nil)
+	req := newRequest(t, "GET", r.base+"/", "")
 	req.Header.Set("X-Big", strings.Repeat("h", 16<<10))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+	if resp, _ := do(t, req); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("oversize headers = %d, want 431", resp.StatusCode)
 	}
 	// net/http answers these before any handler: counted all the same,
@@ -301,12 +293,7 @@ func TestServer_CountsRequestsByRouteAndCode(t *testing.T) {
 	// Invented methods share one label value, so clients cannot grow the
 	// number of series.
 	for _, method := range []string{"BREW", "WHEN"} {
-		req, _ := http.NewRequest(method, r.base+"/echo", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		do(t, newRequest(t, method, r.base+"/echo", ""))
 	}
 	want := map[string]bool{
 		`GET /{$}|GET|200`:           false,

@@ -90,11 +90,7 @@ const DefaultPort = "8001"
 
 // Load reads the configuration from environ (nil: the process environment)
 // and validates it.
-func Load(environ map[string]string) (Config, error) {
-	var c Config
-	err := config.Load(&c, environ)
-	return c, err
-}
+func Load(environ map[string]string) (Config, error) { return config.LoadAs[Config](environ) }
 
 // Validate reports every bad value, each naming its variable.
 func (c Config) Validate() error {

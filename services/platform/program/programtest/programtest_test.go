@@ -19,12 +19,8 @@ type svcConfig struct {
 func svcMain() {
 	os.Exit(program.Main(program.Program[svcConfig]{
 		Name: "svc",
-		Load: func(environ map[string]string) (svcConfig, error) {
-			var c svcConfig
-			err := config.Load(&c, environ)
-			return c, err
-		},
-		Run: func(context.Context, svcConfig, program.Env) error { return nil },
+		Load: config.LoadAs[svcConfig],
+		Run:  func(context.Context, svcConfig, program.Env) error { return nil },
 	}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
