@@ -17,7 +17,7 @@ func NewLoadConnForTest(addr string, size int) (*LoadConnForTest, error) {
 		return nil, err
 	}
 	loadPattern()
-	return &LoadConnForTest{newLoadConn(nc, 1, size, DefaultTimeout, new(latencyHist), new(atomic.Bool))}, nil
+	return &LoadConnForTest{newLoadConn(nc, 1, size, DefaultTimeout, new(latencyHist), new(atomic.Bool), nil)}, nil
 }
 
 // Step is one iteration of the connection's loop: a round trip, checked and

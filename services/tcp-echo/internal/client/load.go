@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"sync"
@@ -31,6 +32,7 @@ const (
 	loadDialParallel = 64       // dials in flight at once
 	loadReadChunk    = 32 << 10 // largest read per call; the read buffer of a connection
 	maxHistShards    = 64
+	maxDrain         = time.Second // longest wait for the last echoes when a run stops
 )
 
 // LoadOptions configures Load.
@@ -144,6 +146,9 @@ type loadConn struct {
 	buf     []byte // min(size, loadReadChunk) bytes
 	hist    *latencyHist
 	stop    *atomic.Bool
+	// stopped is closed once every connection of the run is interrupted;
+	// a graceful close waits for it, so no interrupt lands on its drain.
+	stopped <-chan struct{}
 
 	// Owned by the connection's goroutine; read after it ends.
 	ops      int64
@@ -156,7 +161,7 @@ type loadConn struct {
 	wdone chan struct{}
 }
 
-func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latencyHist, stop *atomic.Bool) *loadConn {
+func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latencyHist, stop *atomic.Bool, stopped <-chan struct{}) *loadConn {
 	lc := &loadConn{
 		nc:      nc,
 		pat:     loadPattern(),
@@ -166,6 +171,7 @@ func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latencyH
 		buf:     make([]byte, min(size, loadReadChunk)),
 		hist:    hist,
 		stop:    stop,
+		stopped: stopped,
 	}
 	if size > inlineWriteMax {
 		lc.wreq = make(chan []byte)
@@ -184,20 +190,53 @@ func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latencyH
 
 // close closes the connection and waits for the writer goroutine.
 func (lc *loadConn) close() {
+	lc.stopWriter()
 	_ = lc.nc.Close()
+}
+
+func (lc *loadConn) stopWriter() {
 	if lc.wreq != nil {
 		close(lc.wreq)
 		<-lc.wdone
+		lc.wreq = nil
 	}
 }
 
-// run does round trips until the run stops (nil) or one fails.
+// interrupt makes a blocked read or write return at once without closing
+// the connection, so that it can still be closed gracefully.
+func (lc *loadConn) interrupt() {
+	_ = lc.nc.SetDeadline(time.Unix(1, 0))
+}
+
+// closeGracefully ends a connection whose run is over: it half-closes,
+// reads and discards the echo of whatever was still in flight until the
+// server closes too, and only then closes. Closing with bytes unread would
+// send a reset, and the server would count a clean run as read and write
+// errors.
+func (lc *loadConn) closeGracefully() {
+	lc.stopWriter()
+	defer lc.nc.Close()
+	cw, ok := lc.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	if lc.nc.SetDeadline(time.Now().Add(min(lc.timeout, maxDrain))) != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, lc.nc)
+}
+
+// run does round trips until the run stops (nil) or one fails, then closes
+// the connection: gracefully after a stop, at once after a failure.
 func (lc *loadConn) run() error {
 	for {
 		if err := lc.step(); err != nil {
 			if err == errStopped || lc.stop.Load() {
+				<-lc.stopped
+				lc.closeGracefully()
 				return nil // an error caused by the stop is not a failure
 			}
+			lc.close()
 			return err
 		}
 	}
@@ -206,13 +245,15 @@ func (lc *loadConn) run() error {
 // step does one round trip and records it. It allocates nothing unless it
 // fails.
 func (lc *loadConn) step() error {
-	if lc.stop.Load() {
-		return errStopped
-	}
 	msg := lc.pat[lc.off : lc.off+lc.size]
 	start := time.Now()
 	if err := lc.nc.SetDeadline(start.Add(lc.timeout)); err != nil {
 		return &neterr.OpError{Op: "send", Err: err}
+	}
+	// Checked after setting the deadline: a stop that came before it has
+	// been seen here, and one that comes after it interrupts this step.
+	if lc.stop.Load() {
+		return errStopped
 	}
 	if lc.wreq == nil {
 		if _, err := lc.nc.Write(msg); err != nil {
@@ -283,7 +324,10 @@ func (lc *loadConn) readEcho(msg []byte) error {
 // opened. A connection that fails (dial, timeout, short echo, mismatch,
 // reset) stops and is counted in the result; the others go on. The run
 // ends early when every connection has failed, or when ctx ends: then the
-// result so far is returned with Interrupted set and ctx's error. Other
+// result so far is returned with Interrupted set and ctx's error. When the
+// run stops, each connection half-closes, reads the echoes still in flight
+// and closes after the server does, so a clean run leaves no reset or
+// broken pipe behind on the server. Other
 // errors are only for invalid options. Memory is bounded: latencies go to
 // fixed-size histograms, buffers are reused, and the round trip allocates
 // nothing.
@@ -310,18 +354,18 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 	for i := range hists {
 		hists[i] = new(latencyHist)
 	}
-	var stop atomic.Bool
-	lcs := make([]*loadConn, len(conns))
-	for i, nc := range conns {
-		if nc != nil {
-			lcs[i] = newLoadConn(nc, i, opts.Size, t, hists[i%len(hists)], &stop)
-		}
-	}
-
 	var (
+		stop    atomic.Bool
 		stopAt  time.Time
 		stopped = make(chan struct{})
 	)
+	lcs := make([]*loadConn, len(conns))
+	for i, nc := range conns {
+		if nc != nil {
+			lcs[i] = newLoadConn(nc, i, opts.Size, t, hists[i%len(hists)], &stop, stopped)
+		}
+	}
+
 	start := time.Now()
 	runCtx, cancel := context.WithDeadline(ctx, start.Add(opts.Duration))
 	defer cancel()
@@ -329,9 +373,9 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 		defer close(stopped)
 		stopAt = time.Now()
 		stop.Store(true)
-		for _, nc := range conns {
-			if nc != nil {
-				_ = nc.Close() // unblocks every read and write
+		for _, lc := range lcs {
+			if lc != nil {
+				lc.interrupt() // unblocks every read and write
 			}
 		}
 	})
@@ -340,10 +384,7 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 		if lc == nil {
 			continue
 		}
-		wg.Go(func() {
-			defer lc.close()
-			errs[i] = lc.run()
-		})
+		wg.Go(func() { errs[i] = lc.run() })
 	}
 	wg.Wait()
 	end := time.Now()

@@ -1,0 +1,113 @@
+package client_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/tcp-echo/internal/client"
+	"github.com/netlab/netlab/services/tcp-echo/internal/config"
+	echoserver "github.com/netlab/netlab/services/tcp-echo/internal/echo"
+)
+
+// startEchoServer runs the real tcp-echo server on a free loopback port and
+// returns its address and metrics registry.
+func startEchoServer(t *testing.T) (string, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	srv, err := echoserver.New(config.Config{
+		Shared:       platformconfig.Shared{ShutdownTimeout: 5 * time.Second},
+		ListenAddr:   "127.0.0.1:0",
+		MaxConns:     1000,
+		IdleTimeout:  time.Minute,
+		WriteTimeout: 10 * time.Second,
+		BufferSize:   32 << 10,
+	}, zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return srv.Addr().String(), reg
+}
+
+// closedByReason reads netlab_tcp_echo_connections_closed_total by reason,
+// and the number of connections still open.
+func closedByReason(t *testing.T, reg *prometheus.Registry) (closed map[string]float64, active float64) {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed = map[string]float64{}
+	for _, f := range families {
+		switch f.GetName() {
+		case "netlab_tcp_echo_connections_closed_total":
+			for _, m := range f.GetMetric() {
+				closed[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		case "netlab_tcp_echo_connections_active":
+			active = f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return closed, active
+}
+
+// TestClient_LoadClosesGracefully runs Load against the real server and
+// checks that every connection ended as a client close: the client
+// half-closes, drains the echo and closes with nothing unread, so the
+// server never sees a reset or a broken pipe.
+func TestClient_LoadClosesGracefully(t *testing.T) {
+	tests := []struct {
+		name      string
+		conns     int
+		size      int
+		interrupt bool // Ctrl-C instead of the end of --duration
+	}{
+		{name: "small messages", conns: 16, size: 64},
+		{name: "messages written by the writer goroutine", conns: 4, size: 256 << 10},
+		{name: "interrupted", conns: 8, size: 4 << 10, interrupt: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, reg := startEchoServer(t)
+			ctx := t.Context()
+			duration := 300 * time.Millisecond
+			if tt.interrupt {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, duration)
+				defer cancel()
+				duration = time.Hour
+			}
+			c := &client.Client{Addr: addr}
+			res, _ := c.Load(ctx, client.LoadOptions{Connections: tt.conns, Size: tt.size, Duration: duration})
+			if res.Ops == 0 || res.Failed != 0 || res.Interrupted != tt.interrupt {
+				t.Fatalf("load run %+v, want round trips, no failure, interrupted %v", res, tt.interrupt)
+			}
+			var closed map[string]float64
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				var active float64
+				closed, active = closedByReason(t, reg)
+				if active == 0 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if closed["read_error"] != 0 || closed["write_error"] != 0 || closed["client_close"] != float64(tt.conns) {
+				t.Errorf("server closes by reason %v, want %d client_close and no read_error or write_error", closed, tt.conns)
+			}
+		})
+	}
+}
