@@ -107,6 +107,18 @@ func TestClient_Exit(t *testing.T) {
 	}
 }
 
+// lossyStats is what a run of count probes against lossy must give.
+func lossyStats(count int) udpclient.Stats {
+	var lost int64
+	for seq := range uint64(count) {
+		if dropsAtRandom(seq) {
+			lost++
+		}
+	}
+	return udpclient.Stats{Sent: int64(count), Received: int64(count) - lost, Lost: lost,
+		LossPercent: 100 * float64(lost) / float64(count)}
+}
+
 func TestClient_Probe(t *testing.T) {
 	const n = 200
 	tests := []struct {
@@ -133,12 +145,15 @@ func TestClient_Probe(t *testing.T) {
 		{name: "every 10th dropped on three sockets", handler: dropEvery10th,
 			opts: udpclient.ProbeOptions{Count: n, Rate: 5000, Concurrency: 3},
 			want: udpclient.Stats{Sent: n, Received: n - n/10, Lost: n / 10, LossPercent: 10}},
+		{name: "5% random loss is not reordering", handler: lossy,
+			opts: udpclient.ProbeOptions{Count: 10 * n, Rate: 20000},
+			want: lossyStats(10 * n)},
 		{name: "duplicated", handler: duplicating(),
 			opts: udpclient.ProbeOptions{Count: n, Rate: 5000},
 			want: udpclient.Stats{Sent: n, Received: n, Duplicated: n - 1}},
 		{name: "pairs swapped", handler: swapping(),
 			opts: udpclient.ProbeOptions{Count: n, Rate: 5000},
-			want: udpclient.Stats{Sent: n, Received: n, Reordered: n / 2}},
+			want: udpclient.Stats{Sent: n, Received: n, Reordered: n / 2, ReorderExtentMax: 1}},
 		{name: "every 4th corrupted", handler: corruptEvery4th,
 			opts: udpclient.ProbeOptions{Count: n, Rate: 5000},
 			want: udpclient.Stats{Sent: n, Received: n - n/4, Lost: n / 4, LossPercent: 25, Corrupted: n / 4}},
@@ -318,6 +333,16 @@ jitter (RFC 3550) = 21µs
 		t.Errorf("text\n%s\nwant\n%s", text.String(), want)
 	}
 
+	swapped := udpclient.Result{Addr: "x:1", Count: 4, Stats: udpclient.Stats{Sent: 4, Received: 4, Reordered: 2, ReorderExtentMax: 3}}
+	text.Reset()
+	_ = swapped.WriteText(&text)
+	want = `--- x:1 probe statistics ---
+4 sent, 4 received, 0 lost (0.00% loss), 2 reordered (max extent 3), 0 duplicated, 0 corrupted
+`
+	if text.String() != want {
+		t.Errorf("text\n%s\nwant\n%s", text.String(), want)
+	}
+
 	var js bytes.Buffer
 	if err := res.WriteJSON(&js); err != nil {
 		t.Fatal(err)
@@ -328,7 +353,7 @@ jitter (RFC 3550) = 21µs
 	}
 	for key, want := range map[string]any{
 		"mode": "probe", "run_id": "0000000000000abc", "sent": 1000.0, "received": 1000.0, "lost": 0.0,
-		"loss_percent": 0.0, "reordered": 0.0, "duplicated": 0.0, "corrupted": 0.0,
+		"loss_percent": 0.0, "reordered": 0.0, "reorder_extent_max": 0.0, "duplicated": 0.0, "corrupted": 0.0,
 		"rtt_p90_ns": 230000.0, "rtt_p90": "230µs", "rtt_max": "1.2ms", "jitter_ns": 21400.0, "jitter": "21µs",
 		"duration_ns": 1.5e9, "duration": "1.5s",
 	} {

@@ -41,3 +41,14 @@ func HistogramStats(maxValue time.Duration, samples []time.Duration) RTTStats {
 
 // EncodeProbe is the load run's probe encoder.
 func EncodeProbe(buf []byte, p probe.Probe) { encodeProbe(buf, p) }
+
+// ReorderExtents feeds arrivals (sequence numbers, no duplicates) to the
+// RFC 4737 reordering metric of one flow and returns each one's extent (0:
+// in order), the reordered count and the largest extent.
+func ReorderExtents(arrivals []uint64) (extents []uint64, reordered int64, maxExtent uint64) {
+	var r reorder
+	for _, seq := range arrivals {
+		extents = append(extents, r.arrive(seq))
+	}
+	return extents, r.reordered, r.maxExtent
+}

@@ -68,8 +68,12 @@ func (r Reply) WriteJSON(w io.Writer) error {
 func (r Result) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- %s probe statistics ---\n", r.Addr)
-	fmt.Fprintf(&b, "%d sent, %d received, %d lost (%.2f%% loss), %d reordered, %d duplicated, %d corrupted",
-		r.Sent, r.Received, r.Lost, r.LossPercent, r.Reordered, r.Duplicated, r.Corrupted)
+	reordered := fmt.Sprintf("%d reordered", r.Reordered)
+	if r.Reordered > 0 {
+		reordered += fmt.Sprintf(" (max extent %d)", r.ReorderExtentMax)
+	}
+	fmt.Fprintf(&b, "%d sent, %d received, %d lost (%.2f%% loss), %s, %d duplicated, %d corrupted",
+		r.Sent, r.Received, r.Lost, r.LossPercent, reordered, r.Duplicated, r.Corrupted)
 	if r.Interrupted {
 		fmt.Fprintf(&b, " (interrupted after %d of %d)", r.Sent, r.Count)
 	}
@@ -110,6 +114,7 @@ type resultJSON struct {
 	Lost        int64   `json:"lost"`
 	LossPercent float64 `json:"loss_percent"`
 	Reordered   int64   `json:"reordered"`
+	ExtentMax   int64   `json:"reorder_extent_max"`
 	Duplicated  int64   `json:"duplicated"`
 	Corrupted   int64   `json:"corrupted"`
 	Foreign     int64   `json:"foreign"`
@@ -153,6 +158,7 @@ func (r Result) WriteJSON(w io.Writer) error {
 		Lost:        r.Lost,
 		LossPercent: r.LossPercent,
 		Reordered:   r.Reordered,
+		ExtentMax:   r.ReorderExtentMax,
 		Duplicated:  r.Duplicated,
 		Corrupted:   r.Corrupted,
 		Foreign:     r.Foreign,

@@ -99,6 +99,18 @@ var (
 	}
 )
 
+// dropsAtRandom reports whether the lossy server drops probe seq: 5 % of
+// the sequence numbers, spread by a hash, the same ones every run.
+func dropsAtRandom(seq uint64) bool { return (seq*0x9E3779B97F4A7C15)>>32%100 < 5 }
+
+// lossy drops the probes dropsAtRandom picks and answers the others.
+func lossy(b []byte, reply func([]byte)) {
+	if probe.IsProbe(b) && dropsAtRandom(seqOf(b)) {
+		return
+	}
+	respond(b, reply)
+}
+
 // duplicating sends the previous reply again, then answers the probe: every
 // reply but the last comes twice. (A copy of the last one could arrive after
 // the client, with every probe answered, has stopped listening.)

@@ -14,8 +14,8 @@ type Outcome int
 
 // Outcomes of Recorder.Reply.
 const (
-	InOrder    Outcome = iota // first reply for its seq; no higher seq arrived before it on its flow
-	Reordered                 // first reply for its seq, after a higher seq on the same flow
+	InOrder    Outcome = iota // first reply for its seq, not below its flow's RFC 4737 NextExp
+	Reordered                 // first reply for its seq, below NextExp: a higher seq came first on its flow
 	Duplicate                 // a seq that was already answered
 	Unexpected                // a seq that was never sent (or was withdrawn): counted as foreign
 )
@@ -65,7 +65,7 @@ type Recorder struct {
 // flow is the per-socket state of a Recorder, owned by the goroutine that
 // receives on that socket.
 type flow struct {
-	maxSeq      uint64        // highest seq answered on this flow
+	order       reorder       // RFC 4737 reordering of this flow's replies
 	answered    bool          // whether any reply arrived yet
 	lastTransit time.Duration // transit time of the previous reply in arrival order
 	jitter      float64       // RFC 3550 estimate, in nanoseconds
@@ -130,11 +130,9 @@ func (r *Recorder) Reply(flow int, seq uint64, at time.Duration) Outcome {
 
 	f := &r.flows[flow]
 	out := InOrder
-	if f.answered && seq < f.maxSeq {
+	if f.order.arrive(seq) > 0 {
 		out = Reordered
 		r.reordered.Add(1)
-	} else {
-		f.maxSeq = seq
 	}
 	// RFC 3550, 6.4.1 and A.8: transit = arrival - send; D is the change in
 	// transit between consecutive arrivals; J += (|D| - J) / 16. Both times
@@ -195,11 +193,17 @@ type Stats struct {
 	Received    int64   // unique replies
 	Lost        int64   // Sent - Received
 	LossPercent float64 // 100 * Lost / Sent; 0 when nothing was sent
-	Reordered   int64   // replies that arrived after a higher seq on their socket
-	Duplicated  int64   // replies beyond the first for a seq
-	Corrupted   int64   // replies that failed the checksum (not in Received)
-	Foreign     int64   // datagrams that were not replies of this run
-	RTT         RTTStats
+	// Reordered counts replies below their socket's RFC 4737 NextExp (the
+	// highest seq received so far on it, plus one): replies that a higher
+	// seq overtook. Loss alone never counts; duplicates are not in it.
+	Reordered int64
+	// ReorderExtentMax is the largest RFC 4737 reordering extent: how many
+	// arrivals back the earliest higher seq came (1 for a swapped pair).
+	ReorderExtentMax int64
+	Duplicated       int64 // replies beyond the first for a seq
+	Corrupted        int64 // replies that failed the checksum (not in Received)
+	Foreign          int64 // datagrams that were not replies of this run
+	RTT              RTTStats
 	// Jitter is the RFC 3550 interarrival jitter estimate. With several
 	// sockets it is each socket's estimate, averaged with weights by the
 	// number of replies that updated it.
@@ -248,6 +252,9 @@ func (r *Recorder) compute() Stats {
 	}
 	if weight > 0 {
 		s.Jitter = time.Duration(math.Round(sum / float64(weight)))
+	}
+	for i := range r.flows {
+		s.ReorderExtentMax = max(s.ReorderExtentMax, int64(r.flows[i].order.maxExtent))
 	}
 	return s
 }

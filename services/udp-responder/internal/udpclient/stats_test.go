@@ -97,17 +97,17 @@ func TestRecorder_Counts(t *testing.T) {
 		{
 			name: "one swap", count: 4, flows: 1,
 			events: append(sentEvery(4), reply(0, 100*us, in), reply(2, 110*us, in), reply(1, 120*us, re), reply(3, 130*us, in)),
-			want:   udpclient.Stats{Sent: 4, Received: 4, Reordered: 1},
+			want:   udpclient.Stats{Sent: 4, Received: 4, Reordered: 1, ReorderExtentMax: 1},
 		},
 		{
 			name: "last first", count: 4, flows: 1,
 			events: append(sentEvery(4), reply(3, 100*us, in), reply(0, 110*us, re), reply(1, 120*us, re), reply(2, 130*us, re)),
-			want:   udpclient.Stats{Sent: 4, Received: 4, Reordered: 3},
+			want:   udpclient.Stats{Sent: 4, Received: 4, Reordered: 3, ReorderExtentMax: 3},
 		},
 		{
 			name: "reordered and lost", count: 4, flows: 1,
 			events: append(sentEvery(4), reply(2, 100*us, in), reply(0, 110*us, re)),
-			want:   udpclient.Stats{Sent: 4, Received: 2, Lost: 2, LossPercent: 50, Reordered: 1},
+			want:   udpclient.Stats{Sent: 4, Received: 2, Lost: 2, LossPercent: 50, Reordered: 1, ReorderExtentMax: 1},
 		},
 		{
 			name: "order is per flow", count: 4, flows: 2,
