@@ -5,7 +5,9 @@
 // (admin), the healthcheck subcommand (healthcheck), build information
 // (version), the main every service binary shares (program, with
 // program/programtest for testing it), and what the command-line clients
-// share: short network error messages (neterr), address resolution and
-// error reporting (clientcli). It depends only on the standard library,
-// env/v11, zap and the Prometheus client.
+// share: short network error messages (neterr), the latency histogram and
+// its JSON shape (latency), and the client toolkit (clientcli: the signal
+// handling of every client main, flags, text and JSON output, the
+// per-interval report, address resolution and error reporting). It depends
+// only on the standard library, env/v11, zap and the Prometheus client.
 package platform

@@ -1,6 +1,9 @@
-// Package clientcli holds what the netlab command-line clients share: where
-// the server address comes from, and how failures and usage errors are
-// reported (one line on stderr, exit 1 or 2).
+// Package clientcli is the toolkit every netlab command-line client is
+// built on: one signal-handling main (Run) over a testable entry point
+// (MainFunc), one way to declare and check flags (Flags), one text and JSON
+// output path (Print, WriteJSON), one per-interval report for long runs
+// (Reporting), where the server address comes from (ResolveAddr), and how
+// failures and usage errors are reported (one line on stderr, exit 1 or 2).
 package clientcli
 
 import (

@@ -1,0 +1,200 @@
+package clientcli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Flags declares and checks the flags of a client. It is a flag.FlagSet
+// (declare flags with its String, Int, Duration, Var … methods) that
+//   - takes flags before and after positional arguments, as `http-client
+//     URL --raw`; "--" ends the flags, so what follows is positional;
+//   - prints the usage on stdout for -h and --help (exit 0) and reports a
+//     bad flag on stderr (exit 2);
+//   - knows which flags were given (Given), and checks that a flag comes
+//     with the mode it needs (Needs) or without the ones it excludes
+//     (Excludes), with errors that name the flags as the user typed them;
+//   - keeps an old name of a flag working (Alias) with a one-line notice.
+type Flags struct {
+	*flag.FlagSet
+	prog, usage string
+	aliases     map[string]string // old name -> flag name
+	typed       map[string]string // flag name -> the name it was given as
+	args        []string          // positional arguments
+}
+
+// NewFlags returns the flags of prog, whose help text is usage.
+func NewFlags(prog, usage string) *Flags {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &Flags{FlagSet: fs, prog: prog, usage: usage, aliases: map[string]string{}, typed: map[string]string{}}
+}
+
+// Alias declares old as a deprecated name of the flag name, declared
+// before: it sets the same value, counts as name for Given, Needs and
+// Excludes, and Parse prints "prog: --old is deprecated; use --name" on
+// stderr when it is used.
+func (f *Flags) Alias(old, name string) {
+	target := f.Lookup(name)
+	if target == nil {
+		panic("clientcli: alias of undeclared flag --" + name)
+	}
+	v := flag.Value(aliasValue{target.Value})
+	if b, ok := target.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		v = boolAliasValue{aliasValue{target.Value}}
+	}
+	f.Var(v, old, "")
+	f.aliases[old] = name
+}
+
+type aliasValue struct{ flag.Value }
+
+type boolAliasValue struct{ aliasValue }
+
+func (boolAliasValue) IsBoolFlag() bool { return true }
+
+// Parse parses args. It returns ok true when the client should go on; else
+// code is the exit code: 0 after printing the usage for -h or --help, 2
+// after reporting a bad flag.
+func (f *Flags) Parse(args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	return f.parse(args, true, stdout, stderr)
+}
+
+// ParseCommand is Parse for a client with commands (`peerctl --node A get
+// ID`): flags only come before the first positional argument, the command,
+// and everything from it on is left in Args for the command's own flags.
+func (f *Flags) ParseCommand(args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	return f.parse(args, false, stdout, stderr)
+}
+
+func (f *Flags) parse(args []string, interleaved bool, stdout, stderr io.Writer) (int, bool) {
+	if err := f.parseArgs(args, interleaved); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, f.usage)
+			return 0, false
+		}
+		return f.UsageError(stderr, err.Error()), false
+	}
+	f.Visit(func(fl *flag.Flag) {
+		name := fl.Name
+		if target, ok := f.aliases[name]; ok {
+			fmt.Fprintf(stderr, "%s: --%s is deprecated; use --%s\n", f.prog, name, target)
+			name = target
+		}
+		if prev, ok := f.typed[name]; ok && prev != fl.Name {
+			f.typed[name] = prev + " and --" + fl.Name
+			return
+		}
+		f.typed[name] = fl.Name
+	})
+	for _, as := range f.typed {
+		if strings.Contains(as, " and --") {
+			return f.UsageError(stderr, fmt.Sprintf("--%s are the same flag: give one", as)), false
+		}
+	}
+	return 0, true
+}
+
+// parseArgs collects the positional arguments between the flags.
+func (f *Flags) parseArgs(args []string, interleaved bool) error {
+	for {
+		if err := f.FlagSet.Parse(args); err != nil {
+			return err
+		}
+		rest := f.FlagSet.Args()
+		if !interleaved || f.endedByDashDash(args[:len(args)-len(rest)]) {
+			f.args = append(f.args, rest...)
+			return nil
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		f.args = append(f.args, rest[0])
+		args = rest[1:]
+	}
+}
+
+// endedByDashDash reports whether the flag package stopped at a "--" in
+// parsed (and not at a "--" that was the value of a flag).
+func (f *Flags) endedByDashDash(parsed []string) bool {
+	for i := 0; i < len(parsed); i++ {
+		a := parsed[i]
+		if a == "--" {
+			return true
+		}
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if fl := f.Lookup(name); fl != nil {
+			if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++ // the flag's value
+			}
+		}
+	}
+	return false
+}
+
+// Args returns the positional arguments.
+func (f *Flags) Args() []string { return f.args }
+
+// Given reports whether the flag name (or a deprecated name of it) was on
+// the command line.
+func (f *Flags) Given(name string) bool {
+	_, ok := f.typed[name]
+	return ok
+}
+
+// on reports whether the flag name was given and, for a bool flag, set:
+// `--load=false` turns no mode on, so it needs nothing and excludes
+// nothing.
+func (f *Flags) on(name string) bool {
+	if !f.Given(name) {
+		return false
+	}
+	if g, ok := f.Lookup(name).Value.(flag.Getter); ok {
+		if b, isBool := g.Get().(bool); isBool {
+			return b
+		}
+	}
+	return true
+}
+
+// Needs returns an error when the flag name was given but none of modes
+// was: "--interval needs --count", "--size needs --count or --load". A bool
+// flag given as false counts as not given here.
+func (f *Flags) Needs(name string, modes ...string) error {
+	if !f.on(name) {
+		return nil
+	}
+	for _, m := range modes {
+		if f.on(m) {
+			return nil
+		}
+	}
+	return fmt.Errorf("--%s needs --%s", f.typed[name], strings.Join(modes, " or --"))
+}
+
+// Excludes returns an error when the flag name was given with any of
+// others: "--load cannot be combined with --bulk". A bool flag given as
+// false counts as not given here.
+func (f *Flags) Excludes(name string, others ...string) error {
+	if !f.on(name) {
+		return nil
+	}
+	for _, o := range others {
+		if f.on(o) {
+			return fmt.Errorf("--%s cannot be combined with --%s", f.typed[name], f.typed[o])
+		}
+	}
+	return nil
+}
+
+// UsageError reports a bad invocation of the client and returns ExitUsage.
+func (f *Flags) UsageError(stderr io.Writer, msg string) int {
+	return UsageError(stderr, f.prog, msg)
+}
