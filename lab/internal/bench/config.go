@@ -125,6 +125,13 @@ func portOf(addr string) string {
 	return p
 }
 
+// latencyJSON is the part of the clients' "latency" object (integer
+// nanoseconds, the same keys in every client) that the table shows.
+type latencyJSON struct {
+	P50 time.Duration `json:"p50_ns"`
+	P99 time.Duration `json:"p99_ns"`
+}
+
 // runJSON runs a program (a netlab client, iperf3) and decodes its JSON
 // output.
 func runJSON(ctx context.Context, out any, argv ...string) error {

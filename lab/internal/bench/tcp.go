@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/netlab/netlab/lab/internal/proc"
 )
@@ -70,21 +69,16 @@ func (c Config) TCPRequestResponse(conns int) Workload {
 		Targets: c.tcpEchoTargets(),
 		Drive: func(ctx context.Context, addr string) (Sample, error) {
 			var r struct {
-				Ops       float64 `json:"ops"`
-				OpsPerSec float64 `json:"ops_per_second"`
-				Latency   struct {
-					P50 float64 `json:"p50"`
-					P99 float64 `json:"p99"`
-				} `json:"latency_us"`
+				Ops       float64     `json:"ops"`
+				OpsPerSec float64     `json:"ops_per_second"`
+				Latency   latencyJSON `json:"latency"`
 			}
 			err := runJSON(ctx, &r, filepath.Join(c.Bin, "tcp-echo-client"), "--addr", addr, "--load",
 				"--connections", strconv.Itoa(conns), "--size", "64", "--duration", c.Duration.String(), "--json")
 			if err != nil {
 				return Sample{}, err
 			}
-			return Sample{Rate: r.OpsPerSec, Ops: r.Ops,
-				P50: time.Duration(r.Latency.P50 * float64(time.Microsecond)),
-				P99: time.Duration(r.Latency.P99 * float64(time.Microsecond))}, nil
+			return Sample{Rate: r.OpsPerSec, Ops: r.Ops, P50: r.Latency.P50, P99: r.Latency.P99}, nil
 		},
 	}
 }

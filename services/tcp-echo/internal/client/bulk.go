@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/neterr"
 )
 
@@ -70,8 +72,15 @@ func (r BulkResult) MBPerSec() float64 {
 // MbitPerSec is the echoed throughput in megabits (10^6 bits) per second.
 func (r BulkResult) MbitPerSec() float64 { return r.MBPerSec() * 8 }
 
-// Bulk streams size bytes of a deterministic pseudo-random pattern (see
-// PatternAt) on one connection, writing and reading concurrently, and
+// BulkOptions configures Bulk.
+type BulkOptions struct {
+	Size int64 // bytes to stream, 1..MaxBulkSize
+	// Report, if set, gets the bytes echoed in each interval of the run.
+	Report clientcli.Reporting
+}
+
+// Bulk streams opts.Size bytes of a deterministic pseudo-random pattern
+// (see PatternAt) on one connection, writing and reading concurrently, and
 // verifies every echoed byte. The timeout applies to each read and write
 // wait: a transfer that keeps making progress never times out. After the
 // last byte is written the connection is half-closed.
@@ -80,7 +89,8 @@ func (r BulkResult) MbitPerSec() float64 { return r.MBPerSec() * 8 }
 // false and MismatchOffset set; a server that closes early gives a
 // *ShortEchoError, a stall a *TimeoutError. The result is filled in as far
 // as the transfer got in every case.
-func (c *Client) Bulk(ctx context.Context, size int64) (BulkResult, error) {
+func (c *Client) Bulk(ctx context.Context, opts BulkOptions) (BulkResult, error) {
+	size := opts.Size
 	res := BulkResult{Addr: c.Addr, Size: size, MismatchOffset: -1}
 	if size < 1 || size > MaxBulkSize {
 		return res, fmt.Errorf("bulk size %d is not between 1 and %d", size, int64(MaxBulkSize))
@@ -103,8 +113,11 @@ func (c *Client) Bulk(ctx context.Context, size int64) (BulkResult, error) {
 		n, err := writeBulk(conn, pat, size, t)
 		wc <- writeResult{n, err}
 	}()
-	echoed, rerr := readBulk(conn, pat, size, t)
+	var progress atomic.Int64
+	stopReport := opts.Report.Start(func() clientcli.Totals { return clientcli.Totals{Bytes: progress.Load()} })
+	echoed, rerr := readBulk(conn, pat, size, t, &progress)
 	res.Duration = time.Since(start)
+	stopReport()
 	if rerr != nil {
 		_ = conn.Close() // stop the writer
 	}
@@ -146,7 +159,9 @@ func writeBulk(nc *conn, pat []byte, size int64, t time.Duration) (int64, error)
 	return off, nil
 }
 
-func readBulk(nc *conn, pat []byte, size int64, t time.Duration) (int64, error) {
+// readBulk reads and verifies the echo; progress follows the bytes
+// verified so far.
+func readBulk(nc *conn, pat []byte, size int64, t time.Duration, progress *atomic.Int64) (int64, error) {
 	buf := make([]byte, bulkChunk)
 	var off int64
 	for off < size {
@@ -168,6 +183,7 @@ func readBulk(nc *conn, pat []byte, size int64, t time.Duration) (int64, error) 
 				}
 			}
 			off += int64(n)
+			progress.Store(off)
 		}
 		if err != nil && off < size {
 			return off, readError(err, t, off, size, true)

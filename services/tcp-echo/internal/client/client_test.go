@@ -309,9 +309,13 @@ func TestCountResult_WriteJSON(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, got[k], want)
 		}
 	}
-	for _, k := range []string{"rtt_min_ns", "rtt_avg_ns", "rtt_p50_ns", "rtt_p99_ns", "rtt_max_ns"} {
-		if v, _ := got[k].(float64); v <= 0 {
-			t.Errorf("%s = %v, want > 0", k, got[k])
+	l, _ := got["latency"].(map[string]any)
+	if l["n"] != 4.0 || len(l) != 8 {
+		t.Errorf("latency %v, want 8 keys and n 4", got["latency"])
+	}
+	for _, k := range []string{"min_ns", "avg_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"} {
+		if v, _ := l[k].(float64); v <= 0 {
+			t.Errorf("latency.%s = %v, want > 0", k, l[k])
 		}
 	}
 }
@@ -319,7 +323,7 @@ func TestCountResult_WriteJSON(t *testing.T) {
 func TestClient_Bulk(t *testing.T) {
 	for _, size := range []int64{1, 1_000_003, 8 << 20} {
 		c := &client.Client{Addr: startServer(t, echo)}
-		res, err := c.Bulk(t.Context(), size)
+		res, err := c.Bulk(t.Context(), client.BulkOptions{Size: size})
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}
@@ -403,7 +407,7 @@ func TestClient_BulkErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &client.Client{Addr: tt.addr(t), Timeout: shortTimeout}
-			res, err := c.Bulk(t.Context(), size)
+			res, err := c.Bulk(t.Context(), client.BulkOptions{Size: size})
 			tt.check(t, res, err)
 			if tt.wantReport == "" {
 				return
@@ -449,7 +453,7 @@ func BenchmarkBulk(b *testing.B) {
 	c := &client.Client{Addr: startServer(b, echo)}
 	b.SetBytes(size)
 	for b.Loop() {
-		res, err := c.Bulk(b.Context(), size)
+		res, err := c.Bulk(b.Context(), client.BulkOptions{Size: size})
 		if err != nil || !res.Match {
 			b.Fatalf("Bulk = %+v, %v", res, err)
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // CountOptions configures Count.
@@ -16,6 +18,8 @@ type CountOptions struct {
 	Interval time.Duration // between the starts of two probes; 0 sends back to back
 	// OnProbe, if set, is called after each probe on Count's goroutine.
 	OnProbe func(Probe)
+	// Report, if set, gets the probes of each interval of the run.
+	Report clientcli.Reporting
 }
 
 // Probe is the outcome of one echo in Count.
@@ -32,7 +36,7 @@ func (p Probe) String() string {
 	if p.Err != nil {
 		return fmt.Sprintf("seq=%d bytes=%d error: %v", p.Seq, p.Bytes, p.Err)
 	}
-	return fmt.Sprintf("seq=%d bytes=%d rtt=%s", p.Seq, p.Bytes, fmtDuration(p.RTT))
+	return fmt.Sprintf("seq=%d bytes=%d rtt=%s", p.Seq, p.Bytes, latency.Format(p.RTT))
 }
 
 // CountResult summarises Count.
@@ -43,13 +47,26 @@ type CountResult struct {
 	Sent         int // probes finished (OK + Errors)
 	OK           int
 	Errors       int
-	RTT          RTTStats // over the OK probes
-	Interrupted  bool     // the context ended before Count probes were sent
-	LastErr      error    // the last probe error, if any
+	RTT          latency.Stats // over the OK probes
+	Interrupted  bool          // the context ended before Count probes were sent
+	LastErr      error         // the last probe error, if any
 }
 
-// RTTStats summarises round-trip times; see clientcli.LatencyStats.
-type RTTStats = clientcli.LatencyStats
+// countRun is the state of one Count call; the interval report reads its
+// counters while the probes go on.
+type countRun struct {
+	opts               CountOptions
+	sent, ok, failures atomic.Int64
+	rtt                latency.Histogram
+}
+
+func (r *countRun) totals() clientcli.Totals {
+	var snap latency.Snapshot
+	snap.Add(&r.rtt)
+	ok := r.ok.Load()
+	return clientcli.Totals{Sent: r.sent.Load(), Ops: ok, Bytes: ok * int64(len(r.opts.Message)),
+		Errors: r.failures.Load(), Latency: &snap}
+}
 
 // Count sends opts.Message opts.Count times on one connection and measures
 // each round trip. A probe that fails (timeout, mismatch, closed or broken
@@ -61,14 +78,8 @@ type RTTStats = clientcli.LatencyStats
 // returned as an error: check CountResult.Errors.
 func (c *Client) Count(ctx context.Context, opts CountOptions) (CountResult, error) {
 	res := CountResult{Addr: c.Addr, MessageBytes: len(opts.Message), Count: opts.Count}
-	if err := checkMessage(opts.Message); err != nil {
+	if err := opts.validate(); err != nil {
 		return res, err
-	}
-	if opts.Count < 1 || opts.Count > MaxCount {
-		return res, fmt.Errorf("count %d is not between 1 and %d", opts.Count, MaxCount)
-	}
-	if opts.Interval < 0 {
-		return res, errors.New("interval is negative")
 	}
 	conn, err := c.dial(ctx)
 	if err != nil {
@@ -77,29 +88,48 @@ func (c *Client) Count(ctx context.Context, opts CountOptions) (CountResult, err
 		}
 		return res, err
 	}
-	defer func() {
-		if conn != nil {
-			conn.close()
-		}
-	}()
+	r := &countRun{opts: opts}
+	stopReport := opts.Report.Start(r.totals)
+	conn, res.LastErr = c.probes(ctx, r, conn)
+	if conn != nil {
+		conn.close()
+	}
+	stopReport()
+	res.Sent, res.OK, res.Errors = int(r.sent.Load()), int(r.ok.Load()), int(r.failures.Load())
+	var snap latency.Snapshot
+	snap.Add(&r.rtt)
+	res.RTT = snap.Stats()
+	if res.Sent < opts.Count && ctx.Err() != nil {
+		res.Interrupted = true
+		return res, ctx.Err()
+	}
+	return res, nil
+}
 
-	msg := opts.Message
+func (o CountOptions) validate() error {
+	if err := checkMessage(o.Message); err != nil {
+		return err
+	}
+	if o.Count < 1 || o.Count > MaxCount {
+		return fmt.Errorf("count %d is not between 1 and %d", o.Count, MaxCount)
+	}
+	if o.Interval < 0 {
+		return errors.New("interval is negative")
+	}
+	return nil
+}
+
+// probes sends the probes of r on conn, redialling after a failed one, and
+// returns the connection still open (or nil) and the last probe error.
+func (c *Client) probes(ctx context.Context, r *countRun, conn *conn) (*conn, error) {
+	msg := r.opts.Message
 	buf := make([]byte, len(msg))
-	rtts := make([]time.Duration, 0, min(opts.Count, 1<<16))
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	var lastStart time.Time
-	for i := range opts.Count {
-		if i > 0 && opts.Interval > 0 {
-			if wait := time.Until(lastStart.Add(opts.Interval)); wait > 0 {
-				timer.Reset(wait)
-				select {
-				case <-ctx.Done():
-				case <-timer.C:
-				}
-			}
-		}
-		if ctx.Err() != nil {
+	var (
+		lastErr   error
+		lastStart time.Time
+	)
+	for i := range r.opts.Count {
+		if i > 0 && !waitUntil(ctx, lastStart.Add(r.opts.Interval)) {
 			break
 		}
 		lastStart = time.Now()
@@ -113,35 +143,35 @@ func (c *Client) Count(ctx context.Context, opts CountOptions) (CountResult, err
 		if p.Err != nil && ctx.Err() != nil {
 			break // interrupted mid-probe: not counted
 		}
-		res.Sent++
 		if p.Err != nil {
-			p.RTT = 0
-			res.Errors++
-			res.LastErr = p.Err
+			p.RTT, lastErr = 0, p.Err
+			r.failures.Add(1)
 			if conn != nil {
 				conn.close()
 				conn = nil
 			}
 		} else {
-			res.OK++
-			rtts = append(rtts, p.RTT)
+			r.rtt.Record(p.RTT)
+			r.ok.Add(1)
 		}
-		if opts.OnProbe != nil {
-			opts.OnProbe(p)
+		r.sent.Add(1)
+		if r.opts.OnProbe != nil {
+			r.opts.OnProbe(p)
 		}
 	}
-	res.RTT = clientcli.Summarize(rtts)
-	if res.Sent < opts.Count && ctx.Err() != nil {
-		res.Interrupted = true
-		return res, ctx.Err()
-	}
-	return res, nil
+	return conn, lastErr
 }
 
-// fmtDuration rounds to the microsecond: 153µs, 1.234ms, 2.5s.
-func fmtDuration(d time.Duration) string {
-	if d >= time.Microsecond || d <= -time.Microsecond {
-		d = d.Round(time.Microsecond)
+// waitUntil waits until t (the start of the previous probe plus the
+// interval) and reports whether ctx is still alive.
+func waitUntil(ctx context.Context, t time.Time) bool {
+	if wait := time.Until(t); wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		}
 	}
-	return d.String()
+	return ctx.Err() == nil
 }

@@ -3,7 +3,8 @@ package client
 import (
 	"net"
 	"sync/atomic"
-	"time"
+
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // LoadConnForTest is one connection of a load run, for client_test.
@@ -17,7 +18,7 @@ func NewLoadConnForTest(addr string, size int) (*LoadConnForTest, error) {
 		return nil, err
 	}
 	loadPattern()
-	return &LoadConnForTest{newLoadConn(nc, 1, size, DefaultTimeout, new(latencyHist), new(atomic.Bool), nil)}, nil
+	return &LoadConnForTest{newLoadConn(nc, 1, size, DefaultTimeout, new(latency.Histogram), new(atomic.Bool), nil)}, nil
 }
 
 // Step is one iteration of the connection's loop: a round trip, checked and
@@ -25,24 +26,7 @@ func NewLoadConnForTest(addr string, size int) (*LoadConnForTest, error) {
 func (c *LoadConnForTest) Step() error { return c.lc.step() }
 
 // Ops is the number of recorded round trips.
-func (c *LoadConnForTest) Ops() int64 { return c.lc.ops }
+func (c *LoadConnForTest) Ops() int64 { return c.lc.ops.Load() }
 
 // Close closes the connection and stops its writer.
 func (c *LoadConnForTest) Close() { c.lc.close() }
-
-// HistStatsForTest summarises samples the way Load does.
-func HistStatsForTest(samples []time.Duration) RTTStats {
-	h := new(latencyHist)
-	var s latencySummary
-	for i, d := range samples {
-		h.record(d)
-		if i == 0 || d < s.min {
-			s.min = d
-		}
-		s.max = max(s.max, d)
-		s.sum += float64(d)
-		s.n++
-	}
-	s.add(h)
-	return s.stats()
-}

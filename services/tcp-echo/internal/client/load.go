@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/platform/neterr"
 )
 
@@ -40,6 +42,9 @@ type LoadOptions struct {
 	Connections int           // 1..MaxLoadConnections
 	Size        int           // bytes per message, 1..MaxLoadSize
 	Duration    time.Duration // MinLoadDuration..MaxLoadDuration, from when every connection is open
+	// Report, if set, gets the round trips of each interval of the run,
+	// from when every connection is open.
+	Report clientcli.Reporting
 }
 
 func (o LoadOptions) validate() error {
@@ -101,8 +106,8 @@ type LoadResult struct {
 	// until the run stopped (Duration elapsed, the context ended, or every
 	// connection failed).
 	Duration    time.Duration
-	Ops         int64    // round trips completed and verified
-	Latency     RTTStats // per round trip; percentiles within 0.4%, min, avg and max exact
+	Ops         int64         // round trips completed and verified
+	Latency     latency.Stats // per round trip; percentiles within 0.4%, min, avg and max exact
 	Errors      LoadErrors
 	Failed      int   // connections that failed (Errors.Total())
 	FirstErr    error // the error of the lowest-numbered failed connection
@@ -144,16 +149,13 @@ type loadConn struct {
 	size    int
 	timeout time.Duration
 	buf     []byte // min(size, loadReadChunk) bytes
-	hist    *latencyHist
+	hist    *latency.Histogram
 	stop    *atomic.Bool
 	// stopped is closed once every connection of the run is interrupted;
 	// a graceful close waits for it, so no interrupt lands on its drain.
 	stopped <-chan struct{}
 
-	// Owned by the connection's goroutine; read after it ends.
-	ops      int64
-	sum      float64 // nanoseconds
-	min, max time.Duration
+	ops atomic.Int64 // round trips recorded; read by the interval report
 
 	// A writer goroutine for messages too large to write before reading.
 	wreq  chan []byte
@@ -161,7 +163,7 @@ type loadConn struct {
 	wdone chan struct{}
 }
 
-func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latencyHist, stop *atomic.Bool, stopped <-chan struct{}) *loadConn {
+func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latency.Histogram, stop *atomic.Bool, stopped <-chan struct{}) *loadConn {
 	lc := &loadConn{
 		nc:      nc,
 		pat:     loadPattern(),
@@ -278,13 +280,8 @@ func (lc *loadConn) step() error {
 	if lc.stop.Load() {
 		return errStopped // finished after the end of the run: not counted
 	}
-	lc.hist.record(d)
-	if lc.ops == 0 || d < lc.min {
-		lc.min = d
-	}
-	lc.max = max(lc.max, d)
-	lc.sum += float64(d)
-	lc.ops++
+	lc.hist.Record(d)
+	lc.ops.Add(1)
 	lc.off += lc.size
 	if lc.off >= patternPeriod {
 		lc.off -= patternPeriod
@@ -324,19 +321,17 @@ func (lc *loadConn) readEcho(msg []byte) error {
 // opened. A connection that fails (dial, timeout, short echo, mismatch,
 // reset) stops and is counted in the result; the others go on. The run
 // ends early when every connection has failed, or when ctx ends: then the
-// result so far is returned with Interrupted set and ctx's error. When the
-// run stops, each connection half-closes, reads the echoes still in flight
-// and closes after the server does, so a clean run leaves no reset or
-// broken pipe behind on the server. Other
-// errors are only for invalid options. Memory is bounded: latencies go to
-// fixed-size histograms, buffers are reused, and the round trip allocates
-// nothing.
+// result so far is returned with Interrupted set and ctx's error. Other
+// errors are only for invalid options. When the run stops, each connection
+// half-closes, reads the echoes still in flight and closes after the
+// server does, so a clean run leaves no reset or broken pipe behind on the
+// server. Memory is bounded: latencies go to fixed-size histograms,
+// buffers are reused, and the round trip allocates nothing.
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	res := LoadResult{Addr: c.Addr, Connections: opts.Connections, Size: opts.Size}
 	if err := opts.validate(); err != nil {
 		return res, err
 	}
-	t := c.timeout()
 	loadPattern()
 	conns, errs := c.dialAll(ctx, opts.Connections)
 	if ctx.Err() != nil {
@@ -345,60 +340,100 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 				_ = nc.Close()
 			}
 		}
-		res.summarize(errs, nil, nil)
+		res.summarize(errs, nil)
 		res.Interrupted = true
 		return res, ctx.Err()
 	}
-
-	hists := make([]*latencyHist, min(opts.Connections, max(1, 2*runtime.GOMAXPROCS(0)), maxHistShards))
-	for i := range hists {
-		hists[i] = new(latencyHist)
+	r := newLoadRun(conns, opts.Size, c.timeout())
+	stopReport := opts.Report.Start(r.totals)
+	res.Duration = r.run(ctx, opts.Duration, errs)
+	stopReport()
+	res.summarize(errs, r)
+	if ctx.Err() != nil && res.Duration < opts.Duration {
+		res.Interrupted = true
+		return res, ctx.Err()
 	}
-	var (
-		stop    atomic.Bool
-		stopAt  time.Time
-		stopped = make(chan struct{})
-	)
-	lcs := make([]*loadConn, len(conns))
+	return res, nil
+}
+
+// loadRun is one Load once its connections are open.
+type loadRun struct {
+	lcs     []*loadConn // nil where the dial failed
+	hists   []*latency.Histogram
+	size    int
+	failed  atomic.Int64 // connections that failed so far
+	stop    atomic.Bool
+	stopped chan struct{} // closed once every connection is interrupted
+}
+
+func newLoadRun(conns []net.Conn, size int, timeout time.Duration) *loadRun {
+	r := &loadRun{size: size, stopped: make(chan struct{}), lcs: make([]*loadConn, len(conns))}
+	r.hists = make([]*latency.Histogram, min(len(conns), max(1, 2*runtime.GOMAXPROCS(0)), maxHistShards))
+	for i := range r.hists {
+		r.hists[i] = new(latency.Histogram)
+	}
 	for i, nc := range conns {
 		if nc != nil {
-			lcs[i] = newLoadConn(nc, i, opts.Size, t, hists[i%len(hists)], &stop, stopped)
+			r.lcs[i] = newLoadConn(nc, i, size, timeout, r.hists[i%len(r.hists)], &r.stop, r.stopped)
 		}
 	}
+	return r
+}
 
+// run drives every connection until duration has passed, ctx ends or all
+// of them failed, puts each failure into errs and returns how long the run
+// lasted.
+func (r *loadRun) run(ctx context.Context, duration time.Duration, errs []error) time.Duration {
+	var stopAt time.Time
 	start := time.Now()
-	runCtx, cancel := context.WithDeadline(ctx, start.Add(opts.Duration))
+	runCtx, cancel := context.WithDeadline(ctx, start.Add(duration))
 	defer cancel()
 	unregister := context.AfterFunc(runCtx, func() {
-		defer close(stopped)
+		defer close(r.stopped)
 		stopAt = time.Now()
-		stop.Store(true)
-		for _, lc := range lcs {
+		r.stop.Store(true)
+		for _, lc := range r.lcs {
 			if lc != nil {
 				lc.interrupt() // unblocks every read and write
 			}
 		}
 	})
 	var wg sync.WaitGroup
-	for i, lc := range lcs {
-		if lc == nil {
-			continue
+	for i, lc := range r.lcs {
+		if lc != nil {
+			wg.Go(func() {
+				if errs[i] = lc.run(); errs[i] != nil {
+					r.failed.Add(1)
+				}
+			})
 		}
-		wg.Go(func() { errs[i] = lc.run() })
 	}
 	wg.Wait()
 	end := time.Now()
 	if !unregister() {
-		<-stopped
+		<-r.stopped
 		end = stopAt
 	}
-	res.Duration = end.Sub(start)
-	res.summarize(errs, lcs, hists)
-	if ctx.Err() != nil && res.Duration < opts.Duration {
-		res.Interrupted = true
-		return res, ctx.Err()
+	return end.Sub(start)
+}
+
+// totals are the run's counters so far, for the interval report.
+func (r *loadRun) totals() clientcli.Totals {
+	var ops int64
+	for _, lc := range r.lcs {
+		if lc != nil {
+			ops += lc.ops.Load()
+		}
 	}
-	return res, nil
+	return clientcli.Totals{Sent: ops, Ops: ops, Bytes: ops * int64(r.size), Errors: r.failed.Load(), Latency: r.latency()}
+}
+
+func (r *loadRun) latency() *latency.Snapshot {
+	var s latency.Snapshot
+	for _, h := range r.hists {
+		s.Add(h)
+	}
+	return &s
 }
 
 // dialAll opens n connections, at most loadDialParallel at a time. A
@@ -433,7 +468,7 @@ func (c *Client) dialAll(ctx context.Context, n int) ([]net.Conn, []error) {
 	return conns, errs
 }
 
-func (r *LoadResult) summarize(errs []error, lcs []*loadConn, hists []*latencyHist) {
+func (r *LoadResult) summarize(errs []error, run *loadRun) {
 	for _, err := range errs {
 		if err == nil {
 			continue
@@ -444,21 +479,8 @@ func (r *LoadResult) summarize(errs []error, lcs []*loadConn, hists []*latencyHi
 		}
 	}
 	r.Failed = r.Errors.Total()
-	var s latencySummary
-	for _, lc := range lcs {
-		if lc == nil || lc.ops == 0 {
-			continue
-		}
-		if s.n == 0 || lc.min < s.min {
-			s.min = lc.min
-		}
-		s.max = max(s.max, lc.max)
-		s.sum += lc.sum
-		s.n += lc.ops
+	if run != nil {
+		r.Latency = run.latency().Stats()
+		r.Ops = r.Latency.N
 	}
-	for _, h := range hists {
-		s.add(h)
-	}
-	r.Ops = s.n
-	r.Latency = s.stats()
 }

@@ -1,12 +1,12 @@
 package client
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
-	"time"
+
+	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // WriteText prints the echo as the Python tutorial client does:
@@ -26,7 +26,7 @@ type echoJSON struct {
 
 // WriteJSON prints the echo as one JSON object on one line.
 func (r EchoResult) WriteJSON(w io.Writer) error {
-	return writeJSON(w, echoJSON{
+	return clientcli.WriteJSON(w, echoJSON{
 		Mode:     "echo",
 		Addr:     r.Addr,
 		Bytes:    len(r.Sent),
@@ -39,7 +39,7 @@ func (r EchoResult) WriteJSON(w io.Writer) error {
 //
 //	--- 127.0.0.1:65432 tcp-echo statistics ---
 //	10 sent, 10 ok, 0 errors
-//	rtt min/avg/p50/p99/max = 98µs/153µs/150µs/201µs/250µs
+//	rtt min/avg/p50/p90/p99/p99.9/max = 98µs/153µs/150µs/190µs/201µs/250µs/250µs
 func (r CountResult) WriteText(w io.Writer) error {
 	line := fmt.Sprintf("%d sent, %d ok, %d errors", r.Sent, r.OK, r.Errors)
 	if r.Interrupted {
@@ -47,33 +47,27 @@ func (r CountResult) WriteText(w io.Writer) error {
 	}
 	text := fmt.Sprintf("--- %s tcp-echo statistics ---\n%s\n", r.Addr, line)
 	if r.RTT.N > 0 {
-		s := r.RTT
-		text += fmt.Sprintf("rtt min/avg/p50/p99/max = %s/%s/%s/%s/%s\n",
-			fmtDuration(s.Min), fmtDuration(s.Avg), fmtDuration(s.P50), fmtDuration(s.P99), fmtDuration(s.Max))
+		text += "rtt " + r.RTT.String() + "\n"
 	}
 	_, err := io.WriteString(w, text)
 	return err
 }
 
 type countJSON struct {
-	Mode         string `json:"mode"`
-	Addr         string `json:"addr"`
-	MessageBytes int    `json:"message_bytes"`
-	Count        int    `json:"count"`
-	Sent         int    `json:"sent"`
-	OK           int    `json:"ok"`
-	Errors       int    `json:"errors"`
-	Interrupted  bool   `json:"interrupted"`
-	RTTMinNs     int64  `json:"rtt_min_ns"`
-	RTTAvgNs     int64  `json:"rtt_avg_ns"`
-	RTTP50Ns     int64  `json:"rtt_p50_ns"`
-	RTTP99Ns     int64  `json:"rtt_p99_ns"`
-	RTTMaxNs     int64  `json:"rtt_max_ns"`
-	LastError    string `json:"last_error,omitempty"`
+	Mode         string       `json:"mode"`
+	Addr         string       `json:"addr"`
+	MessageBytes int          `json:"message_bytes"`
+	Count        int          `json:"count"`
+	Sent         int          `json:"sent"`
+	OK           int          `json:"ok"`
+	Errors       int          `json:"errors"`
+	Interrupted  bool         `json:"interrupted"`
+	Latency      latency.JSON `json:"latency"`
+	LastError    string       `json:"last_error,omitempty"`
 }
 
-// WriteJSON prints the summary of a Count run as one JSON object on one line.
-// RTTs are in nanoseconds and 0 when no probe succeeded.
+// WriteJSON prints the summary of a Count run as one JSON object on one
+// line; latency is over the probes that succeeded, in nanoseconds.
 func (r CountResult) WriteJSON(w io.Writer) error {
 	v := countJSON{
 		Mode:         "count",
@@ -84,16 +78,12 @@ func (r CountResult) WriteJSON(w io.Writer) error {
 		OK:           r.OK,
 		Errors:       r.Errors,
 		Interrupted:  r.Interrupted,
-		RTTMinNs:     int64(r.RTT.Min),
-		RTTAvgNs:     int64(r.RTT.Avg),
-		RTTP50Ns:     int64(r.RTT.P50),
-		RTTP99Ns:     int64(r.RTT.P99),
-		RTTMaxNs:     int64(r.RTT.Max),
+		Latency:      r.RTT.JSON(),
 	}
 	if r.LastErr != nil {
 		v.LastError = r.LastErr.Error()
 	}
-	return writeJSON(w, v)
+	return clientcli.WriteJSON(w, v)
 }
 
 // WriteText prints the result of a Bulk run:
@@ -110,7 +100,7 @@ func (r BulkResult) WriteText(w io.Writer) error {
 		match = fmt.Sprintf("no, short echo (%d of %d bytes)", r.Echoed, r.Size)
 	}
 	_, err := fmt.Fprintf(w, "bulk: %d bytes to %s, %d echoed in %s\nthroughput: %.1f MB/s (%.1f Mbit/s) echoed\nmatch: %s\n",
-		r.Size, r.Addr, r.Echoed, fmtDuration(r.Duration), r.MBPerSec(), r.MbitPerSec(), match)
+		r.Size, r.Addr, r.Echoed, latency.Format(r.Duration), r.MBPerSec(), r.MbitPerSec(), match)
 	return err
 }
 
@@ -145,16 +135,7 @@ func (r BulkResult) WriteJSON(w io.Writer) error {
 		off := r.MismatchOffset
 		v.MismatchOffset = &off
 	}
-	return writeJSON(w, v)
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return clientcli.WriteJSON(w, v)
 }
 
 // WriteText prints the summary of a Load run:
@@ -162,7 +143,7 @@ func writeJSON(w io.Writer, v any) error {
 //	--- 127.0.0.1:65432 tcp-echo load ---
 //	50 connections, 64-byte messages, 10.000s
 //	1234567 round trips, 123456.7 ops/s, 7.90 MB/s each way
-//	latency p50/p90/p99/max = 380µs/520µs/900µs/3.1ms
+//	latency min/avg/p50/p90/p99/p99.9/max = 90µs/400µs/380µs/520µs/900µs/1.4ms/3.1ms
 //	0 errors, 0 of 50 connections failed
 //
 // With errors the last line names their kinds: "3 errors (dial 1, reset 2)".
@@ -171,18 +152,16 @@ func (r LoadResult) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		run += " (interrupted)"
 	}
-	s := r.Latency
 	errs := fmt.Sprintf("%d errors", r.Errors.Total())
 	if kinds := r.Errors.String(); kinds != "" {
 		errs += " (" + kinds + ")"
 	}
 	_, err := fmt.Fprintf(w, "--- %s tcp-echo load ---\n%d connections, %d-byte messages, %s\n"+
 		"%d round trips, %.1f ops/s, %.2f MB/s each way\n"+
-		"latency p50/p90/p99/max = %s/%s/%s/%s\n%s, %d of %d connections failed\n",
+		"latency %s\n%s, %d of %d connections failed\n",
 		r.Addr, r.Connections, r.Size, run,
 		r.Ops, r.OpsPerSec(), r.BytesPerSec()/1e6,
-		fmtDuration(s.P50), fmtDuration(s.P90), fmtDuration(s.P99), fmtDuration(s.Max),
-		errs, r.Failed, r.Connections)
+		r.Latency, errs, r.Failed, r.Connections)
 	return err
 }
 
@@ -200,50 +179,37 @@ func (e LoadErrors) String() string {
 	return strings.Join(parts, ", ")
 }
 
-type loadLatencyJSON struct {
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
-
 type loadJSON struct {
-	Mode              string          `json:"mode"`
-	Addr              string          `json:"addr"`
-	Connections       int             `json:"connections"`
-	Size              int             `json:"size"`
-	DurationSeconds   float64         `json:"duration_seconds"`
-	Ops               int64           `json:"ops"`
-	OpsPerSecond      float64         `json:"ops_per_second"`
-	BytesPerSecond    float64         `json:"bytes_per_second"`
-	LatencyUs         loadLatencyJSON `json:"latency_us"`
-	Errors            LoadErrors      `json:"errors"`
-	FailedConnections int             `json:"failed_connections"`
-	Interrupted       bool            `json:"interrupted"`
-	FirstError        string          `json:"first_error,omitempty"`
+	Mode              string       `json:"mode"`
+	Addr              string       `json:"addr"`
+	Connections       int          `json:"connections"`
+	Size              int          `json:"size"`
+	DurationSeconds   float64      `json:"duration_seconds"`
+	Ops               int64        `json:"ops"`
+	OpsPerSecond      float64      `json:"ops_per_second"`
+	BytesPerSecond    float64      `json:"bytes_per_second"`
+	Latency           latency.JSON `json:"latency"`
+	Errors            LoadErrors   `json:"errors"`
+	FailedConnections int          `json:"failed_connections"`
+	Interrupted       bool         `json:"interrupted"`
+	FirstError        string       `json:"first_error,omitempty"`
 }
 
 // WriteJSON prints the summary of a Load run as one JSON object on one
 // line. duration_seconds is the measured run; bytes_per_second is the
-// payload rate in each direction; latencies are in microseconds (0 when no
+// payload rate in each direction; latency is in nanoseconds (0 when no
 // round trip completed); errors has a count for every kind.
 func (r LoadResult) WriteJSON(w io.Writer) error {
-	us := func(d time.Duration) float64 { return math.Round(float64(d)/1e2) / 10 }
 	v := loadJSON{
-		Mode:            "load",
-		Addr:            r.Addr,
-		Connections:     r.Connections,
-		Size:            r.Size,
-		DurationSeconds: r.Duration.Seconds(),
-		Ops:             r.Ops,
-		OpsPerSecond:    r.OpsPerSec(),
-		BytesPerSecond:  r.BytesPerSec(),
-		LatencyUs: loadLatencyJSON{
-			P50: us(r.Latency.P50),
-			P90: us(r.Latency.P90),
-			P99: us(r.Latency.P99),
-			Max: us(r.Latency.Max),
-		},
+		Mode:              "load",
+		Addr:              r.Addr,
+		Connections:       r.Connections,
+		Size:              r.Size,
+		DurationSeconds:   r.Duration.Seconds(),
+		Ops:               r.Ops,
+		OpsPerSecond:      r.OpsPerSec(),
+		BytesPerSecond:    r.BytesPerSec(),
+		Latency:           r.Latency.JSON(),
 		Errors:            r.Errors,
 		FailedConnections: r.Failed,
 		Interrupted:       r.Interrupted,
@@ -251,5 +217,5 @@ func (r LoadResult) WriteJSON(w io.Writer) error {
 	if r.FirstErr != nil {
 		v.FirstError = r.FirstErr.Error()
 	}
-	return writeJSON(w, v)
+	return clientcli.WriteJSON(w, v)
 }

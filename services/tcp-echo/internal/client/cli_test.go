@@ -1,100 +1,32 @@
-package main
+package client_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"math"
 	"net"
+	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 
-// startEcho runs an io.Copy echo server on 127.0.0.1:0.
-func startEcho(t *testing.T) string {
-	t.Helper()
-	return startServer(t, func(c net.Conn) { _, _ = io.Copy(c, c) })
+// runMain runs tcp-echo-client with args and the environment env.
+func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = client.Main(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
-// startServer runs handle for each connection accepted on 127.0.0.1:0 and
-// closes the connection when it returns.
-func startServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				if !errors.Is(err, net.ErrClosed) {
-					t.Errorf("accept: %v", err)
-				}
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				handle(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// closeAfter echoes n bytes, then closes its side (FIN) and drains the
-// rest, so that the client sees a clean early EOF rather than a reset.
-func closeAfter(n int64) func(net.Conn) {
-	return func(c net.Conn) {
-		_, _ = io.CopyN(c, c, n)
-		_ = c.(*net.TCPConn).CloseWrite()
-		_, _ = io.Copy(io.Discard, c)
-	}
-}
-
-// corruptEcho echoes with the byte at stream offset off flipped.
-func corruptEcho(off int) func(net.Conn) {
-	return func(c net.Conn) {
-		buf := make([]byte, 1)
-		for pos := 0; ; pos++ {
-			if _, err := io.ReadFull(c, buf); err != nil {
-				return
-			}
-			if pos == off {
-				buf[0] ^= 1
-			}
-			if _, err := c.Write(buf); err != nil {
-				return
-			}
-		}
-	}
-}
-
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
-func TestRun(t *testing.T) {
-	echo := startEcho(t)
+func TestMain_Modes(t *testing.T) {
+	echoAddr := startServer(t, echo)
 	closing := startServer(t, closeAfter(5*64))
-	corrupt := startServer(t, corruptEcho(100))
-	dead := closedAddr(t)
+	corrupt := startServer(t, corruptAt(100))
+	dead := unreachable(t)
 	tests := []struct {
 		name       string
 		args       []string
@@ -104,15 +36,15 @@ func TestRun(t *testing.T) {
 		wantExact  bool
 		wantStderr string // substring
 	}{
-		{name: "default hello via env", env: map[string]string{"TCP_ECHO_ADDR": echo},
+		{name: "default hello via env", env: map[string]string{"TCP_ECHO_ADDR": echoAddr},
 			wantCode: 0, wantStdout: "Received b'Hello, world'\n", wantExact: true},
-		{name: "addr flag beats env", args: []string{"--addr", echo}, env: map[string]string{"TCP_ECHO_ADDR": dead},
+		{name: "addr flag beats env", args: []string{"--addr", echoAddr}, env: map[string]string{"TCP_ECHO_ADDR": dead},
 			wantCode: 0, wantStdout: "Received b'Hello, world'\n", wantExact: true},
-		{name: "message", args: []string{"--addr", echo, "--message", "it's"},
+		{name: "message", args: []string{"--addr", echoAddr, "--message", "it's"},
 			wantCode: 0, wantStdout: "Received b\"it's\"\n", wantExact: true},
-		{name: "count", args: []string{"--addr", echo, "--count", "3", "--interval", "0s"},
-			wantCode: 0, wantStdout: "3 sent, 3 ok, 0 errors\nrtt min/avg/p50/p99/max = "},
-		{name: "bulk", args: []string{"-addr", echo, "-bulk", "1MiB"},
+		{name: "count", args: []string{"--addr", echoAddr, "--count", "3", "--interval", "0s"},
+			wantCode: 0, wantStdout: "3 sent, 3 ok, 0 errors\nrtt min/avg/p50/p90/p99/p99.9/max = "},
+		{name: "bulk", args: []string{"-addr", echoAddr, "-bulk", "1MiB"},
 			wantCode: 0, wantStdout: "match: yes\n"},
 		{name: "unreachable", args: []string{"--addr", dead},
 			wantCode: 1, wantStderr: "tcp-echo-client: cannot reach " + dead + ": connection refused\n"},
@@ -120,11 +52,11 @@ func TestRun(t *testing.T) {
 			wantCode: 1, wantStderr: "cannot reach "},
 		{name: "unreachable bulk", args: []string{"--addr", dead, "--bulk", "1KiB"},
 			wantCode: 1, wantStderr: "cannot reach "},
-		{name: "load", args: []string{"--addr", echo, "--load", "--connections", "3", "--duration", "100ms"},
+		{name: "load", args: []string{"--addr", echoAddr, "--load", "--connections", "3", "--duration", "100ms"},
 			wantCode: 0, wantStdout: "\n0 errors, 0 of 3 connections failed\n"},
-		{name: "load defaults", args: []string{"--addr", echo, "--load", "--duration", "100ms"},
+		{name: "load defaults", args: []string{"--addr", echoAddr, "--load", "--duration", "100ms"},
 			wantCode: 0, wantStdout: "\n8 connections, 64-byte messages, "},
-		{name: "load with size and timeout", args: []string{"--addr", echo, "--load", "--connections", "2", "--size", "256KiB", "--duration", "100ms", "--timeout", "2s"},
+		{name: "load with size and timeout", args: []string{"--addr", echoAddr, "--load", "--connections", "2", "--size", "256KiB", "--duration", "100ms", "--timeout", "2s"},
 			wantCode: 0, wantStdout: "\n2 connections, 262144-byte messages, "},
 		{name: "load server closes mid-run", args: []string{"--addr", closing, "--load", "--connections", "4", "--duration", "1h", "--timeout", "1s"},
 			wantCode: 1, wantStdout: "\n20 round trips, ", wantStderr: "tcp-echo-client: 4 of 4 connections failed (first: server closed the connection after echoing 0 of 64 bytes)\n"},
@@ -167,45 +99,43 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			getenv := func(k string) string { return tt.env[k] }
-			code := run(t.Context(), tt.args, getenv, &stdout, &stderr)
+			code, stdout, stderr := runMain(t.Context(), tt.args, tt.env)
 			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr)
 			}
-			if tt.wantExact && stdout.String() != tt.wantStdout || !strings.Contains(stdout.String(), tt.wantStdout) {
-				t.Errorf("stdout %q, want %q", stdout.String(), tt.wantStdout)
+			if tt.wantExact && stdout != tt.wantStdout || !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout %q, want %q", stdout, tt.wantStdout)
 			}
-			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr %q, want %q", stderr.String(), tt.wantStderr)
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
 			}
-			if tt.wantStderr == "" && stderr.Len() > 0 {
-				t.Errorf("unexpected stderr %q", stderr.String())
+			if tt.wantStderr == "" && stderr != "" {
+				t.Errorf("unexpected stderr %q", stderr)
 			}
 		})
 	}
 }
 
-func TestRun_JSON(t *testing.T) {
-	echo := startEcho(t)
+func TestMain_JSON(t *testing.T) {
+	addr := startServer(t, echo)
 	for _, args := range [][]string{
-		{"--addr", echo, "--json"},
-		{"--addr", echo, "--json", "--count", "2", "--interval", "0s"},
-		{"--addr", echo, "--json", "--bulk", "64KiB"},
-		{"--addr", echo, "--json", "--load", "--connections", "2", "--duration", "100ms"},
+		{"--addr", addr, "--json"},
+		{"--addr", addr, "--json", "--count", "2", "--interval", "0s"},
+		{"--addr", addr, "--json", "--bulk", "64KiB"},
+		{"--addr", addr, "--json", "--load", "--connections", "2", "--duration", "100ms"},
 	} {
-		var stdout, stderr bytes.Buffer
-		if code := run(t.Context(), args, func(string) string { return "" }, &stdout, &stderr); code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		code, stdout, stderr := runMain(t.Context(), args, nil)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
 		var v map[string]any
-		if err := json.Unmarshal(stdout.Bytes(), &v); err != nil || bytes.Count(stdout.Bytes(), []byte("\n")) != 1 {
-			t.Errorf("%v: not one JSON object (%v): %q", args, err, stdout.String())
+		if err := json.Unmarshal([]byte(stdout), &v); err != nil || strings.Count(stdout, "\n") != 1 {
+			t.Errorf("%v: not one JSON object (%v): %q", args, err, stdout)
 		}
 	}
 }
 
-func TestRun_LoadJSON(t *testing.T) {
+func TestMain_LoadJSON(t *testing.T) {
 	tests := []struct {
 		name       string
 		handle     func(net.Conn)
@@ -214,18 +144,17 @@ func TestRun_LoadJSON(t *testing.T) {
 		wantErrors map[string]float64
 		wantFailed float64
 	}{
-		{"echo", func(c net.Conn) { _, _ = io.Copy(c, c) }, 0, -1, map[string]float64{}, 0},
+		{"echo", echo, 0, -1, map[string]float64{}, 0},
 		{"server closes mid-run", closeAfter(3 * 64), 1, 6, map[string]float64{"short_read": 2}, 2},
-		{"server echoes wrong bytes", corruptEcho(64 + 5), 1, 2, map[string]float64{"mismatch": 2}, 2},
+		{"server echoes wrong bytes", corruptAt(64 + 5), 1, 2, map[string]float64{"mismatch": 2}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := startServer(t, tt.handle)
 			args := []string{"--addr", addr, "--load", "--json", "--connections", "2", "--size", "64", "--duration", "200ms"}
-			var stdout, stderr bytes.Buffer
-			code := run(t.Context(), args, func(string) string { return "" }, &stdout, &stderr)
+			code, stdout, stderr := runMain(t.Context(), args, nil)
 			if code != tt.wantCode {
-				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr)
 			}
 			var v struct {
 				Mode              string             `json:"mode"`
@@ -235,15 +164,15 @@ func TestRun_LoadJSON(t *testing.T) {
 				Ops               float64            `json:"ops"`
 				OpsPerSecond      float64            `json:"ops_per_second"`
 				BytesPerSecond    float64            `json:"bytes_per_second"`
-				LatencyUs         map[string]float64 `json:"latency_us"`
+				Latency           map[string]float64 `json:"latency"`
 				Errors            map[string]float64 `json:"errors"`
 				FailedConnections *float64           `json:"failed_connections"`
 			}
-			if err := json.Unmarshal(stdout.Bytes(), &v); err != nil {
-				t.Fatalf("%v: %s", err, stdout.String())
+			if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+				t.Fatalf("%v: %s", err, stdout)
 			}
 			if v.Mode != "load" || v.Connections != 2 || v.Size != 64 || v.DurationSeconds <= 0 || v.FailedConnections == nil || *v.FailedConnections != tt.wantFailed {
-				t.Errorf("JSON %s", stdout.String())
+				t.Errorf("JSON %s", stdout)
 			}
 			if tt.wantOps < 0 && v.Ops <= 0 || tt.wantOps >= 0 && v.Ops != tt.wantOps {
 				t.Errorf("ops %v, want %v", v.Ops, tt.wantOps)
@@ -254,9 +183,12 @@ func TestRun_LoadJSON(t *testing.T) {
 			if want := v.OpsPerSecond * 64; math.Abs(v.BytesPerSecond-want) > 1e-9*want {
 				t.Errorf("bytes_per_second %v, want %v", v.BytesPerSecond, want)
 			}
-			for _, k := range []string{"p50", "p90", "p99", "max"} {
-				if _, ok := v.LatencyUs[k]; !ok {
-					t.Errorf("latency_us.%s missing", k)
+			if len(v.Latency) != 8 || v.Latency["n"] != v.Ops {
+				t.Errorf("latency %v, want the 8 keys and n = ops %v", v.Latency, v.Ops)
+			}
+			for _, k := range []string{"min_ns", "avg_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"} {
+				if _, ok := v.Latency[k]; !ok {
+					t.Errorf("latency.%s missing", k)
 				}
 			}
 			for _, k := range []string{"dial", "timeout", "short_read", "mismatch", "reset", "other"} {
@@ -268,9 +200,9 @@ func TestRun_LoadJSON(t *testing.T) {
 	}
 }
 
-// TestRun_LoadInterrupted is Ctrl-C during --load: the run ends early, the
+// TestMain_LoadInterrupted is Ctrl-C during --load: the run ends early, the
 // summary is printed, and good round trips so far make it a success.
-func TestRun_LoadInterrupted(t *testing.T) {
+func TestMain_LoadInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var n atomic.Int64
@@ -288,12 +220,88 @@ func TestRun_LoadInterrupted(t *testing.T) {
 			}
 		}
 	})
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"--addr", addr, "--load", "--connections", "2", "--duration", "1h"}, func(string) string { return "" }, &stdout, &stderr)
-	if code != 0 || stderr.Len() > 0 {
-		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, stderr.String())
+	code, stdout, stderr := runMain(ctx, []string{"--addr", addr, "--load", "--connections", "2", "--duration", "1h"}, nil)
+	if code != 0 || stderr != "" {
+		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, stderr)
 	}
-	if !strings.Contains(stdout.String(), "s (interrupted)\n") || !strings.Contains(stdout.String(), "\n0 errors, 0 of 2 connections failed\n") {
-		t.Errorf("summary:\n%s", stdout.String())
+	if !strings.Contains(stdout, "s (interrupted)\n") || !strings.Contains(stdout, "\n0 errors, 0 of 2 connections failed\n") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+}
+
+// TestMain_ReportInterval runs each long mode with --report-interval and
+// --json: interval objects come first, one a line, then the summary, and
+// the intervals add up to it.
+func TestMain_ReportInterval(t *testing.T) {
+	addr := startServer(t, echo)
+	tests := []struct {
+		name    string
+		args    []string
+		opsKey  string // the summary's count of what the intervals' ops count
+		bytesOf func(summary map[string]any) float64
+	}{
+		{name: "load", args: []string{"--load", "--connections", "3", "--duration", "300ms"}, opsKey: "ops",
+			bytesOf: func(s map[string]any) float64 { return s["ops"].(float64) * 64 }},
+		{name: "count", args: []string{"--count", "30", "--interval", "10ms"}, opsKey: "ok",
+			bytesOf: func(s map[string]any) float64 { return s["ok"].(float64) * 12 }},
+		{name: "bulk", args: []string{"--bulk", "64MiB"}, opsKey: "",
+			bytesOf: func(s map[string]any) float64 { return s["echoed"].(float64) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--addr", addr, "--json", "--report-interval", "50ms"}, tt.args...)
+			code, stdout, stderr := runMain(t.Context(), args, nil)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			var summary map[string]any
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary["type"] != nil {
+				t.Fatalf("last line is not the summary (%v): %s", err, lines[len(lines)-1])
+			}
+			var ops, bytes, latencies float64
+			for _, line := range lines[:len(lines)-1] {
+				var iv struct {
+					Type    string             `json:"type"`
+					Ops     float64            `json:"ops"`
+					Bytes   float64            `json:"bytes"`
+					Latency map[string]float64 `json:"latency"`
+				}
+				if err := json.Unmarshal([]byte(line), &iv); err != nil || iv.Type != "interval" {
+					t.Fatalf("not an interval line (%v): %s", err, line)
+				}
+				ops, bytes, latencies = ops+iv.Ops, bytes+iv.Bytes, latencies+iv.Latency["n"]
+			}
+			if len(lines) < 3 {
+				t.Errorf("%d interval lines, want at least 2:\n%s", len(lines)-1, stdout)
+			}
+			if tt.opsKey != "" && (ops != summary[tt.opsKey] || latencies != ops) {
+				t.Errorf("intervals: %v ops, %v latencies; summary %s = %v", ops, latencies, tt.opsKey, summary[tt.opsKey])
+			}
+			if want := tt.bytesOf(summary); bytes != want || want == 0 {
+				t.Errorf("intervals: %v bytes, summary: %v", bytes, want)
+			}
+		})
+	}
+}
+
+func TestMain_ReportIntervalText(t *testing.T) {
+	addr := startServer(t, echo)
+	code, stdout, stderr := runMain(t.Context(), []string{"--load", "--duration", "250ms", "--report-interval", "100ms", "--addr", addr}, nil)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`^\[   0\.00-   0\.\d\d s\] \d+ ops `).MatchString(stdout) ||
+		!strings.Contains(stdout, " latency p50/p90/p99/p99.9/max = ") || !strings.Contains(stdout, "--- "+addr+" tcp-echo load ---") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	for _, tt := range []struct{ args []string }{
+		{[]string{"--report-interval", "1s"}},
+		{[]string{"--count", "1", "--report-interval", "1ms"}},
+	} {
+		code, _, stderr := runMain(t.Context(), tt.args, nil)
+		if code != 2 || !strings.Contains(stderr, "--report-interval") {
+			t.Errorf("%q: exit %d, %q; want a usage error naming --report-interval", tt.args, code, stderr)
+		}
 	}
 }
