@@ -69,9 +69,11 @@ type probeReport struct {
 	Corrupted   int64   `json:"corrupted"`
 	SendErrors  int64   `json:"send_errors"`
 	Duration    string  `json:"duration"`
-	RTTAvg      string  `json:"rtt_avg"`
-	RTTP99      string  `json:"rtt_p99"`
-	Jitter      string  `json:"jitter"`
+	Latency     struct {
+		AvgNs int64 `json:"avg_ns"`
+		P99Ns int64 `json:"p99_ns"`
+	} `json:"latency"`
+	Jitter string `json:"jitter"`
 }
 
 // probeReportFields are the fields a report must have: a renamed field must

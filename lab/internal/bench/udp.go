@@ -55,21 +55,16 @@ func (c Config) UDPRequestReply(sockets int) Workload {
 // udpLoad runs udp-client --load against addr.
 func (c Config) udpLoad(ctx context.Context, addr string, sockets int) (Sample, error) {
 	var r struct {
-		Received float64 `json:"received"`
-		RPS      float64 `json:"replies_per_second"`
-		RTT      struct {
-			P50 float64 `json:"p50"`
-			P99 float64 `json:"p99"`
-		} `json:"rtt_us"`
+		Received float64     `json:"received"`
+		RPS      float64     `json:"replies_per_second"`
+		Latency  latencyJSON `json:"latency"`
 	}
 	err := runJSON(ctx, &r, filepath.Join(c.Bin, "udp-client"), "--addr", addr, "--load",
-		"--sockets", strconv.Itoa(sockets), "--size", "64", "--duration", c.Duration.String(), "--json")
+		"--connections", strconv.Itoa(sockets), "--size", "64", "--duration", c.Duration.String(), "--json")
 	if err != nil {
 		return Sample{}, err
 	}
-	return Sample{Rate: r.RPS, Ops: r.Received,
-		P50: time.Duration(r.RTT.P50 * float64(time.Microsecond)),
-		P99: time.Duration(r.RTT.P99 * float64(time.Microsecond))}, nil
+	return Sample{Rate: r.RPS, Ops: r.Received, P50: r.Latency.P50, P99: r.Latency.P99}, nil
 }
 
 // pythonUDPEcho is the tutorial's UDP server: recvfrom, sendto, in one loop.

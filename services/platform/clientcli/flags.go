@@ -149,6 +149,15 @@ func (f *Flags) Given(name string) bool {
 	return ok
 }
 
+// As returns the name of the flag name as it was given (a deprecated
+// name, when that was used), for messages such as "invalid --sockets 0".
+func (f *Flags) As(name string) string {
+	if as, ok := f.typed[name]; ok {
+		return as
+	}
+	return name
+}
+
 // on reports whether the flag name was given and, for a bool flag, set:
 // `--load=false` turns no mode on, so it needs nothing and excludes
 // nothing.

@@ -84,6 +84,9 @@ func TestFlags_Parse(t *testing.T) {
 			if !slices.Equal(f.Args(), tt.wantArgs) || *f.conns != tt.wantConns || *f.raw != tt.wantRaw {
 				t.Errorf("args %q, connections %d, raw %v", f.Args(), *f.conns, *f.raw)
 			}
+			if want := map[bool]string{true: "concurrency", false: "connections"}[slices.Contains(tt.args, "--concurrency")]; f.As("connections") != want {
+				t.Errorf("As(connections) = %q, want %q", f.As("connections"), want)
+			}
 			for _, name := range []string{"count", "connections", "interval", "raw", "message"} {
 				if got, want := f.Given(name), slices.Contains(tt.wantGiven, name); got != want {
 					t.Errorf("Given(%q) = %v, want %v", name, got, want)

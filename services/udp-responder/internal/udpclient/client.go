@@ -29,13 +29,13 @@ const (
 
 	DefaultRate        = 1000 // probes per second, for the command line
 	DefaultSize        = 64   // probe datagram size in bytes
-	DefaultConcurrency = 1
+	DefaultConnections = 1    // sockets of a probe or load run
 
 	MaxMessageSize = probe.MaxSize // the largest UDP payload over IPv4
 	MaxTries       = 100
 	MaxCount       = 10_000_000 // probes in one run
 	MaxRate        = 10_000_000 // probes per second
-	MaxConcurrency = 256        // sockets in one run
+	MaxConnections = 256        // sockets in one run
 )
 
 // socketBuffer is the receive and send buffer asked for on every socket;

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
@@ -131,7 +132,7 @@ func TestClient_Probe(t *testing.T) {
 			opts: udpclient.ProbeOptions{Count: n, Rate: 5000},
 			want: udpclient.Stats{Sent: n, Received: n}},
 		{name: "clean four sockets", handler: respond,
-			opts: udpclient.ProbeOptions{Count: 2 * n, Rate: 10000, Concurrency: 4},
+			opts: udpclient.ProbeOptions{Count: 2 * n, Rate: 10000, Connections: 4},
 			want: udpclient.Stats{Sent: 2 * n, Received: 2 * n}},
 		{name: "big probes", handler: respond,
 			opts: udpclient.ProbeOptions{Count: 20, Rate: 1000, Size: probe.MaxSize},
@@ -143,7 +144,7 @@ func TestClient_Probe(t *testing.T) {
 			opts: udpclient.ProbeOptions{Count: n, Rate: 5000},
 			want: udpclient.Stats{Sent: n, Received: n - n/10, Lost: n / 10, LossPercent: 10}},
 		{name: "every 10th dropped on three sockets", handler: dropEvery10th,
-			opts: udpclient.ProbeOptions{Count: n, Rate: 5000, Concurrency: 3},
+			opts: udpclient.ProbeOptions{Count: n, Rate: 5000, Connections: 3},
 			want: udpclient.Stats{Sent: n, Received: n - n/10, Lost: n / 10, LossPercent: 10}},
 		{name: "5% random loss is not reordering", handler: lossy,
 			opts: udpclient.ProbeOptions{Count: 10 * n, Rate: 20000},
@@ -183,7 +184,7 @@ func TestClient_Probe(t *testing.T) {
 			if got.Jitter < 0 || got.Jitter > got.RTT.Max {
 				t.Errorf("jitter %v with max RTT %v", got.Jitter, got.RTT.Max)
 			}
-			got.RTT, got.Jitter = udpclient.RTTStats{}, 0
+			got.RTT, got.Jitter = latency.Stats{}, 0
 			if got != tt.want {
 				t.Errorf("stats\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -204,7 +205,7 @@ func TestClient_Probe(t *testing.T) {
 func TestClient_Probe_Unpaced(t *testing.T) {
 	addr := startUDP(t, respond)
 	c := &udpclient.Client{Addr: addr, Timeout: 500 * time.Millisecond}
-	res, err := c.Probe(t.Context(), udpclient.ProbeOptions{Count: 2000, Concurrency: 2})
+	res, err := c.Probe(t.Context(), udpclient.ProbeOptions{Count: 2000, Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestClient_Probe_Errors(t *testing.T) {
 		{"negative rate", addr, udpclient.ProbeOptions{Count: 1, Rate: -1}, "rate -1"},
 		{"small", addr, udpclient.ProbeOptions{Count: 1, Size: probe.HeaderSize - 1}, "size 35"},
 		{"large", addr, udpclient.ProbeOptions{Count: 1, Size: probe.MaxSize + 1}, "size 65508"},
-		{"concurrency", addr, udpclient.ProbeOptions{Count: 1, Concurrency: udpclient.MaxConcurrency + 1}, "concurrency 257"},
+		{"concurrency", addr, udpclient.ProbeOptions{Count: 1, Connections: udpclient.MaxConnections + 1}, "connections 257"},
 		{"unresolvable", "127.0.0.1:notaport", udpclient.ProbeOptions{Count: 1}, "cannot resolve"},
 	}
 	for _, tt := range tests {
@@ -289,21 +290,21 @@ func TestClient_Probe_Errors(t *testing.T) {
 func TestClient_Probe_ConcurrencyCutToCount(t *testing.T) {
 	addr := startUDP(t, respond)
 	c := &udpclient.Client{Addr: addr, Timeout: time.Second}
-	res, err := c.Probe(t.Context(), udpclient.ProbeOptions{Count: 3, Concurrency: 8, Rate: 1000})
+	res, err := c.Probe(t.Context(), udpclient.ProbeOptions{Count: 3, Connections: 8, Rate: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Concurrency != 3 || res.Received != 3 {
-		t.Errorf("concurrency %d, received %d", res.Concurrency, res.Received)
+	if res.Connections != 3 || res.Received != 3 {
+		t.Errorf("concurrency %d, received %d", res.Connections, res.Received)
 	}
 }
 
 func TestResult_Write(t *testing.T) {
 	res := udpclient.Result{
-		Addr: "udp-responder:12345", RunID: 0xabc, Count: 1000, Size: 64, Concurrency: 1, Rate: 1000,
+		Addr: "udp-responder:12345", RunID: 0xabc, Count: 1000, Size: 64, Connections: 1, Rate: 1000,
 		Stats: udpclient.Stats{
 			Sent: 1000, Received: 1000,
-			RTT:    udpclient.RTTStats{N: 1000, Min: 101 * us, Avg: 180 * us, P50: 170 * us, P90: 230 * us, P99: 410 * us, Max: 1200 * us},
+			RTT:    latency.Stats{N: 1000, Min: 101 * us, Avg: 180 * us, P50: 170 * us, P90: 230 * us, P99: 410 * us, P999: 1100 * us, Max: 1200 * us},
 			Jitter: 21*us + 400,
 		},
 		Duration: 1500 * time.Millisecond,
@@ -314,7 +315,7 @@ func TestResult_Write(t *testing.T) {
 	}
 	want := `--- udp-responder:12345 probe statistics ---
 1000 sent, 1000 received, 0 lost (0.00% loss), 0 reordered, 0 duplicated, 0 corrupted
-rtt min/avg/p50/p90/p99/max = 101µs/180µs/170µs/230µs/410µs/1.2ms
+rtt min/avg/p50/p90/p99/p99.9/max = 101µs/180µs/170µs/230µs/410µs/1.1ms/1.2ms
 jitter (RFC 3550) = 21µs
 `
 	if text.String() != want {
@@ -354,7 +355,7 @@ jitter (RFC 3550) = 21µs
 	for key, want := range map[string]any{
 		"mode": "probe", "run_id": "0000000000000abc", "sent": 1000.0, "received": 1000.0, "lost": 0.0,
 		"loss_percent": 0.0, "reordered": 0.0, "reorder_extent_max": 0.0, "duplicated": 0.0, "corrupted": 0.0,
-		"rtt_p90_ns": 230000.0, "rtt_p90": "230µs", "rtt_max": "1.2ms", "jitter_ns": 21400.0, "jitter": "21µs",
+		"connections": 1.0, "jitter_ns": 21400.0, "jitter": "21µs",
 		"duration_ns": 1.5e9, "duration": "1.5s",
 	} {
 		if v[key] != want {

@@ -1,10 +1,12 @@
 package udpclient
 
 import (
-	"github.com/netlab/netlab/services/udp-responder/probe"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // LoadSocket exposes one socket of a load run to the external tests, so
@@ -27,16 +29,8 @@ func NewLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) (*LoadSock
 func (l *LoadSocket) RoundTrip() { l.s.roundTrip(time.Now().Add(time.Hour), &l.stopped) }
 
 // Counts returns what the socket has counted so far.
-func (l *LoadSocket) Counts() (sent, received, lost int64) { return l.s.sent, l.s.received, l.s.lost }
-
-// HistogramStats records samples in a histogram with buckets up to
-// maxValue and summarises it.
-func HistogramStats(maxValue time.Duration, samples []time.Duration) RTTStats {
-	h := newHistogram(maxValue)
-	for _, d := range samples {
-		h.record(d)
-	}
-	return h.stats()
+func (l *LoadSocket) Counts() (sent, received, lost int64) {
+	return l.s.sent.Load(), l.s.received.Load(), l.s.lost.Load()
 }
 
 // EncodeProbe is the load run's probe encoder.
@@ -52,3 +46,15 @@ func ReorderExtents(arrivals []uint64) (extents []uint64, reordered int64, maxEx
 	}
 	return extents, r.reordered, r.maxExtent
 }
+
+// ProgressLine is the probe mode's progress line on stderr.
+type ProgressLine struct{ p *progressLine }
+
+// NewProgressLine returns a progress line that writes to w.
+func NewProgressLine(w io.Writer) ProgressLine { return ProgressLine{&progressLine{w: w}} }
+
+// Update redraws the line with pr.
+func (l ProgressLine) Update(pr Progress) { l.p.update(pr) }
+
+// Finish draws the final counts and ends the line, if one was drawn.
+func (l ProgressLine) Finish(res Result) { l.p.finish(res) }

@@ -11,20 +11,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // Defaults and limits of load runs.
 const (
-	DefaultLoadSockets  = 1
 	DefaultLoadDuration = 10 * time.Second
 	DefaultLoadTimeout  = 200 * time.Millisecond // per request
 
-	MaxLoadSockets  = 1024
-	MinLoadDuration = 100 * time.Millisecond
-	MaxLoadDuration = time.Hour
-	MinLoadTimeout  = time.Millisecond
-	MaxLoadTimeout  = time.Minute
+	MaxLoadConnections = 1024
+	MinLoadDuration    = 100 * time.Millisecond
+	MaxLoadDuration    = time.Hour
+	MinLoadTimeout     = time.Millisecond
+	MaxLoadTimeout     = time.Minute
 )
 
 // Kinds of errors counted by Load, the keys of LoadResult.Errors.
@@ -58,15 +59,17 @@ const (
 
 // LoadOptions configures Load. Zero fields mean their defaults.
 type LoadOptions struct {
-	Sockets  int           // 1..MaxLoadSockets, each with one request outstanding
-	Size     int           // request size, probe.HeaderSize..probe.MaxSize
-	Duration time.Duration // MinLoadDuration..MaxLoadDuration
-	Timeout  time.Duration // per request, MinLoadTimeout..MaxLoadTimeout
+	Connections int           // sockets, 1..MaxLoadConnections, each with one request outstanding
+	Size        int           // request size, probe.HeaderSize..probe.MaxSize
+	Duration    time.Duration // MinLoadDuration..MaxLoadDuration
+	Timeout     time.Duration // per request, MinLoadTimeout..MaxLoadTimeout
+	// Report, if set, gets the requests of each interval of the run.
+	Report clientcli.Reporting
 }
 
 func (o LoadOptions) normalize() (LoadOptions, error) {
-	if o.Sockets == 0 {
-		o.Sockets = DefaultLoadSockets
+	if o.Connections == 0 {
+		o.Connections = DefaultConnections
 	}
 	if o.Size == 0 {
 		o.Size = DefaultSize
@@ -78,8 +81,8 @@ func (o LoadOptions) normalize() (LoadOptions, error) {
 		o.Timeout = DefaultLoadTimeout
 	}
 	switch {
-	case o.Sockets < 1 || o.Sockets > MaxLoadSockets:
-		return o, fmt.Errorf("sockets %d is not between 1 and %d", o.Sockets, MaxLoadSockets)
+	case o.Connections < 1 || o.Connections > MaxLoadConnections:
+		return o, fmt.Errorf("connections %d is not between 1 and %d", o.Connections, MaxLoadConnections)
 	case o.Size < probe.HeaderSize || o.Size > probe.MaxSize:
 		return o, fmt.Errorf("size %d is not between %d and %d", o.Size, probe.HeaderSize, probe.MaxSize)
 	case o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration:
@@ -93,10 +96,10 @@ func (o LoadOptions) normalize() (LoadOptions, error) {
 // LoadResult is the outcome of Load. Every request sent ends as exactly one
 // of received, lost or unfinished: Sent = Received + Lost + Unfinished.
 type LoadResult struct {
-	Addr    string
-	Sockets int
-	Size    int
-	Timeout time.Duration // per request
+	Addr        string
+	Connections int
+	Size        int
+	Timeout     time.Duration // per request
 	// Duration is how long requests were sent: the asked-for duration, or
 	// less when interrupted.
 	Duration time.Duration
@@ -110,13 +113,13 @@ type LoadResult struct {
 	LossPercent      float64
 	RepliesPerSecond float64 // Received / Duration
 	// RTT summarises the round-trip times of the received requests; the
-	// percentiles come from a histogram with buckets 1.6% wide.
-	RTT         RTTStats
+	// percentiles are within 0.4%.
+	RTT         latency.Stats
 	Errors      map[string]int64 // by ErrKind*, only kinds that occurred
 	Interrupted bool             // the context ended the run early
 }
 
-// Load runs a closed-loop load: each of opts.Sockets sockets sends a probe
+// Load runs a closed-loop load: each of opts.Connections sockets sends a probe
 // of opts.Size bytes, waits for its reply (up to opts.Timeout, after which
 // the request counts as lost), and at once sends the next, until
 // opts.Duration has passed. Replies are matched by run id and sequence
@@ -129,16 +132,15 @@ type LoadResult struct {
 // the run could not start (invalid options, *DialError).
 //
 // Memory is fixed by the options: per socket a request buffer of Size
-// bytes, a 64 KiB receive buffer and an RTT histogram of about 12 KiB (for
-// the default timeout; the histogram grows with the log of the timeout).
-// Answered requests allocate nothing.
+// bytes, a 64 KiB receive buffer and a 58 KiB RTT histogram. Answered
+// requests allocate nothing.
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	opts, err := opts.normalize()
-	res := LoadResult{Addr: c.Addr, Sockets: opts.Sockets, Size: opts.Size, Timeout: opts.Timeout}
+	res := LoadResult{Addr: c.Addr, Connections: opts.Connections, Size: opts.Size, Timeout: opts.Timeout}
 	if err != nil {
 		return res, err
 	}
-	conns, err := c.dialN(ctx, opts.Sockets)
+	conns, err := c.dialN(ctx, opts.Connections)
 	if err != nil {
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -150,46 +152,85 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 			_ = conn.Close()
 		}
 	}()
-
 	runID := rand.Uint64()
-	sockets := make([]*loadSocket, len(conns))
+	sockets := make(loadSockets, len(conns))
 	for i, conn := range conns {
 		sockets[i] = newLoadSocket(conn, runID, opts)
 	}
+	stopReport := opts.Report.Start(sockets.totals)
+	var interrupted bool
+	res.Duration, interrupted = sockets.run(ctx, opts.Duration)
+	stopReport()
+	sockets.summarize(&res)
+	if interrupted {
+		res.Interrupted = true
+		return res, ctx.Err()
+	}
+	return res, nil
+}
 
+// loadSockets are the sockets of one load run.
+type loadSockets []*loadSocket
+
+// run drives every socket for duration, or until ctx ends; it returns how
+// long requests were sent and whether ctx cut the run short.
+func (ss loadSockets) run(ctx context.Context, duration time.Duration) (time.Duration, bool) {
 	var stopped atomic.Bool
 	start := time.Now()
-	end := start.Add(opts.Duration)
+	end := start.Add(duration)
 	// A canceled context wakes every socket at once. The flag is set
 	// before the deadlines, and a socket checks it after setting its own
 	// deadline, so no socket can miss the stop.
 	stopOnCancel := context.AfterFunc(ctx, func() {
 		stopped.Store(true)
-		for _, conn := range conns {
-			_ = conn.SetReadDeadline(time.Unix(1, 0))
+		for _, s := range ss {
+			_ = s.conn.SetReadDeadline(time.Unix(1, 0))
 		}
 	})
 	var wg sync.WaitGroup
-	for _, s := range sockets {
+	for _, s := range ss {
 		wg.Go(func() {
 			for s.roundTrip(end, &stopped) {
 			}
 		})
 	}
 	wg.Wait()
-	res.Duration = min(time.Since(start), opts.Duration)
-	interrupted := !stopOnCancel() && stopped.Load() && res.Duration < opts.Duration
+	ran := min(time.Since(start), duration)
+	return ran, !stopOnCancel() && stopped.Load() && ran < duration
+}
 
-	total := newHistogram(2 * opts.Timeout)
+// totals are the run's counters so far, for the interval report: lost
+// requests are those whose timeout expired; errors are failed sends,
+// failed reads, refusals and corrupt replies.
+func (ss loadSockets) totals() clientcli.Totals {
+	var t clientcli.Totals
+	var snap latency.Snapshot
+	for _, s := range ss {
+		t.Sent += s.sent.Load()
+		t.Ops += s.received.Load()
+		t.Lost += s.lost.Load()
+		for _, k := range []int{kindRefused, kindSend, kindReceive, kindCorrupt} {
+			t.Errors += s.errs[k].Load()
+		}
+		snap.Add(&s.rtt)
+	}
+	t.Bytes = t.Ops * int64(len(ss[0].req))
+	t.Latency = &snap
+	return t
+}
+
+// summarize fills res in from the sockets once the run is over.
+func (ss loadSockets) summarize(res *LoadResult) {
 	var errs [len(errKinds)]int64
-	for _, s := range sockets {
-		res.Sent += s.sent
-		res.Received += s.received
-		res.Lost += s.lost
+	var rtt latency.Snapshot
+	for _, s := range ss {
+		res.Sent += s.sent.Load()
+		res.Received += s.received.Load()
+		res.Lost += s.lost.Load()
 		res.Unfinished += s.unfinished
-		total.merge(s.rtt)
-		for k, n := range s.errs {
-			errs[k] += n
+		rtt.Add(&s.rtt)
+		for k := range s.errs {
+			errs[k] += s.errs[k].Load()
 		}
 	}
 	res.Errors = map[string]int64{}
@@ -204,16 +245,12 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 	if res.Duration > 0 {
 		res.RepliesPerSecond = float64(res.Received) / res.Duration.Seconds()
 	}
-	res.RTT = total.stats()
-	if interrupted {
-		res.Interrupted = true
-		return res, ctx.Err()
-	}
-	return res, nil
+	res.RTT = rtt.Stats()
 }
 
 // loadSocket is one socket of a load run and everything it counts; only
-// its own goroutine touches it until the run ends.
+// its own goroutine writes it. The counters the interval report reads
+// while the run goes on are atomic.
 type loadSocket struct {
 	conn      *net.UDPConn
 	runID     uint64
@@ -221,9 +258,10 @@ type loadSocket struct {
 	req, resp []byte
 	seq       uint64 // of the request outstanding or last sent
 
-	sent, received, lost, unfinished int64
-	errs                             [len(errKinds)]int64
-	rtt                              *histogram
+	sent, received, lost atomic.Int64
+	unfinished           int64
+	errs                 [len(errKinds)]atomic.Int64
+	rtt                  latency.Histogram
 }
 
 func newLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) *loadSocket {
@@ -233,8 +271,6 @@ func newLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) *loadSocke
 		timeout: opts.Timeout,
 		req:     make([]byte, opts.Size),
 		resp:    make([]byte, probe.MaxSize+1),
-		// Replies come within the timeout; some slack for a late wake-up.
-		rtt: newHistogram(2 * opts.Timeout),
 	}
 }
 
@@ -261,14 +297,14 @@ func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
 		return false
 	}
 	refused, err := writeDatagram(s.conn, s.req)
-	s.errs[kindRefused] += int64(refused)
+	s.errs[kindRefused].Add(int64(refused))
 	sent := err == nil
 	if sent {
-		s.sent++
+		s.sent.Add(1)
 	} else {
 		// Not sent; wait out the timeout below all the same, so that a
 		// failing socket does not spin.
-		s.errs[kindSend]++
+		s.errs[kindSend].Add(1)
 	}
 	for {
 		n, err := s.conn.Read(s.resp)
@@ -277,14 +313,14 @@ func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
 			switch {
 			case isRefused(err):
 				// Nothing listens there now; the server may be starting.
-				s.errs[kindRefused]++
+				s.errs[kindRefused].Add(1)
 				continue
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				if sent {
 					if at.Before(timeout) {
 						s.unfinished++ // woken by the end of the run or a stop
 					} else {
-						s.lost++
+						s.lost.Add(1)
 					}
 				}
 				return true // the loop checks the end and the stop flag
@@ -294,7 +330,7 @@ func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
 				}
 				return false
 			}
-			s.errs[kindReceive]++
+			s.errs[kindReceive].Add(1)
 			continue
 		}
 		if !sent {
@@ -302,8 +338,8 @@ func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
 			continue
 		}
 		if isReplyTo(s.resp[:n], s.req) {
-			s.received++
-			s.rtt.record(at.Sub(start))
+			s.rtt.Record(at.Sub(start))
+			s.received.Add(1)
 			return true
 		}
 		s.reject(s.resp[:n])
@@ -316,14 +352,14 @@ func (s *loadSocket) reject(b []byte) {
 	p, err := probe.Parse(b)
 	switch {
 	case errors.Is(err, probe.ErrChecksum):
-		s.errs[kindCorrupt]++
+		s.errs[kindCorrupt].Add(1)
 	case errors.Is(err, probe.ErrReserved) && p.RunID == s.runID:
-		s.errs[kindCorrupt]++ // a flipped bit in the flags or reserved bytes
+		s.errs[kindCorrupt].Add(1) // a flipped bit in the flags or reserved bytes
 	case err != nil, p.RunID != s.runID, len(b) != len(s.req), p.Seq > s.seq:
-		s.errs[kindForeign]++
+		s.errs[kindForeign].Add(1)
 	case p.Seq < s.seq:
-		s.errs[kindLate]++
+		s.errs[kindLate].Add(1)
 	default:
-		s.errs[kindForeign]++ // the current seq, but not the bytes sent
+		s.errs[kindForeign].Add(1) // the current seq, but not the bytes sent
 	}
 }

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/platform/clientcli"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
@@ -117,20 +117,20 @@ func TestClient_Load(t *testing.T) {
 		lossTol  float64  // percentage points
 		wantErrs []string // kinds that must occur; no others may
 	}{
-		{name: "plain echo", handler: echoAny, opts: udpclient.LoadOptions{Sockets: 4}},
-		{name: "reply flag set", handler: respondAny, opts: udpclient.LoadOptions{Sockets: 4}},
+		{name: "plain echo", handler: echoAny, opts: udpclient.LoadOptions{Connections: 4}},
+		{name: "reply flag set", handler: respondAny, opts: udpclient.LoadOptions{Connections: 4}},
 		{name: "one socket", handler: echoAny, opts: udpclient.LoadOptions{}},
-		{name: "smallest requests", handler: echoAny, opts: udpclient.LoadOptions{Sockets: 2, Size: probe.HeaderSize}},
-		{name: "largest requests", handler: echoAny, opts: udpclient.LoadOptions{Sockets: 2, Size: probe.MaxSize}},
-		{name: "every other dropped", handler: dropOdd, opts: udpclient.LoadOptions{Sockets: 4, Timeout: 10 * time.Millisecond},
+		{name: "smallest requests", handler: echoAny, opts: udpclient.LoadOptions{Connections: 2, Size: probe.HeaderSize}},
+		{name: "largest requests", handler: echoAny, opts: udpclient.LoadOptions{Connections: 2, Size: probe.MaxSize}},
+		{name: "every other dropped", handler: dropOdd, opts: udpclient.LoadOptions{Connections: 4, Timeout: 10 * time.Millisecond},
 			wantLoss: 50, lossTol: 5},
-		{name: "late replies ignored", handler: lateOdd(), opts: udpclient.LoadOptions{Sockets: 4, Timeout: 10 * time.Millisecond},
+		{name: "late replies ignored", handler: lateOdd(), opts: udpclient.LoadOptions{Connections: 4, Timeout: 10 * time.Millisecond},
 			wantLoss: 50, lossTol: 5, wantErrs: []string{udpclient.ErrKindLate}},
-		{name: "corrupted replies", handler: corruptAll, opts: udpclient.LoadOptions{Sockets: 2, Timeout: 10 * time.Millisecond},
+		{name: "corrupted replies", handler: corruptAll, opts: udpclient.LoadOptions{Connections: 2, Timeout: 10 * time.Millisecond},
 			wantLoss: 100, wantErrs: []string{udpclient.ErrKindCorrupt}},
-		{name: "foreign datagrams", handler: foreignAny, opts: udpclient.LoadOptions{Sockets: 2},
+		{name: "foreign datagrams", handler: foreignAny, opts: udpclient.LoadOptions{Connections: 2},
 			wantErrs: []string{udpclient.ErrKindForeign}},
-		{name: "never answers", handler: silentAny, opts: udpclient.LoadOptions{Sockets: 2, Timeout: 10 * time.Millisecond},
+		{name: "never answers", handler: silentAny, opts: udpclient.LoadOptions{Connections: 2, Timeout: 10 * time.Millisecond},
 			wantLoss: 100},
 	}
 	for _, tt := range tests {
@@ -170,15 +170,15 @@ func TestClient_Load(t *testing.T) {
 // checkLoad checks what every load result must satisfy.
 func checkLoad(t *testing.T, res udpclient.LoadResult, opts udpclient.LoadOptions) {
 	t.Helper()
-	if res.Sent != res.Received+res.Lost+res.Unfinished || res.Unfinished > int64(res.Sockets) {
+	if res.Sent != res.Received+res.Lost+res.Unfinished || res.Unfinished > int64(res.Connections) {
 		t.Errorf("unbalanced: %d sent, %d received, %d lost, %d unfinished", res.Sent, res.Received, res.Lost, res.Unfinished)
 	}
 	wantSize := opts.Size
 	if wantSize == 0 {
 		wantSize = udpclient.DefaultSize
 	}
-	if res.Sockets != max(opts.Sockets, 1) || res.Size != wantSize {
-		t.Errorf("sockets %d, size %d", res.Sockets, res.Size)
+	if res.Connections != max(opts.Connections, 1) || res.Size != wantSize {
+		t.Errorf("sockets %d, size %d", res.Connections, res.Size)
 	}
 	if !res.Interrupted && res.Duration != opts.Duration {
 		t.Errorf("duration %v, want %v", res.Duration, opts.Duration)
@@ -224,7 +224,7 @@ func TestClient_Load_Responder(t *testing.T) {
 		}
 	})
 
-	opts := udpclient.LoadOptions{Sockets: 8, Duration: 300 * time.Millisecond}
+	opts := udpclient.LoadOptions{Connections: 8, Duration: 300 * time.Millisecond}
 	res, err := (&udpclient.Client{Addr: srv.Addr().String()}).Load(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func TestClient_Load_Responder(t *testing.T) {
 }
 
 func TestClient_Load_ClosedPort(t *testing.T) {
-	opts := udpclient.LoadOptions{Sockets: 2, Duration: 200 * time.Millisecond, Timeout: 20 * time.Millisecond}
+	opts := udpclient.LoadOptions{Connections: 2, Duration: 200 * time.Millisecond, Timeout: 20 * time.Millisecond}
 	res, err := (&udpclient.Client{Addr: closedAddr(t)}).Load(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestClient_Load_Interrupted(t *testing.T) {
 		}
 		reply(b)
 	})
-	opts := udpclient.LoadOptions{Sockets: 4, Duration: time.Hour}
+	opts := udpclient.LoadOptions{Connections: 4, Duration: time.Hour}
 	res, err := (&udpclient.Client{Addr: addr}).Load(ctx, opts)
 	if !errors.Is(err, context.Canceled) || !res.Interrupted {
 		t.Fatalf("error %v, interrupted %v; want context.Canceled", err, res.Interrupted)
@@ -277,8 +277,8 @@ func TestClient_Load_Errors(t *testing.T) {
 		opts    udpclient.LoadOptions
 		wantErr string
 	}{
-		{"negative sockets", addr, udpclient.LoadOptions{Sockets: -1}, "sockets -1 is not between 1 and 1024"},
-		{"too many sockets", addr, udpclient.LoadOptions{Sockets: 1025}, "sockets 1025"},
+		{"negative sockets", addr, udpclient.LoadOptions{Connections: -1}, "connections -1 is not between 1 and 1024"},
+		{"too many sockets", addr, udpclient.LoadOptions{Connections: 1025}, "connections 1025"},
 		{"small", addr, udpclient.LoadOptions{Size: probe.HeaderSize - 1}, "size 35"},
 		{"large", addr, udpclient.LoadOptions{Size: probe.MaxSize + 1}, "size 65508"},
 		{"short", addr, udpclient.LoadOptions{Duration: 99 * time.Millisecond}, "duration 99ms is not between 100ms and 1h0m0s"},
@@ -342,56 +342,11 @@ func BenchmarkLoadSocket_RoundTrip(b *testing.B) {
 	}
 }
 
-// TestHistogram compares the histogram's summary with the exact one.
-func TestHistogram(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	uniform := make([]time.Duration, 10000)
-	for i := range uniform {
-		uniform[i] = time.Duration(rng.Int64N(int64(200 * time.Millisecond)))
-	}
-	logNormal := make([]time.Duration, 10000)
-	for i := range logNormal {
-		logNormal[i] = time.Duration(math.Exp(rng.NormFloat64()*1.5 + 11)) // around 60µs, long tail
-	}
-	tests := []struct {
-		name    string
-		samples []time.Duration
-	}{
-		{"none", nil},
-		{"one", []time.Duration{42 * time.Microsecond}},
-		{"exact below 64ns", []time.Duration{0, 1, 5, 63, 63, 7}},
-		{"uniform", uniform},
-		{"log-normal", logNormal},
-		{"powers of two", []time.Duration{64, 128, 256, 1 << 20, 1 << 30}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := udpclient.HistogramStats(time.Second, tt.samples)
-			want := clientcli.Summarize(slices.Clone(tt.samples))
-			if got.N != want.N || got.Min != want.Min || got.Max != want.Max || got.Avg != want.Avg {
-				t.Errorf("got %+v, want %+v", got, want)
-			}
-			for _, p := range []struct{ got, want time.Duration }{{got.P50, want.P50}, {got.P90, want.P90}, {got.P99, want.P99}} {
-				// A percentile is the top of its bucket: never below the
-				// exact value, at most 1/64 above it.
-				if p.got < p.want || float64(p.got-p.want) > float64(p.want)/64 {
-					t.Errorf("percentile %v, exact %v (got %+v, want %+v)", p.got, p.want, got, want)
-				}
-			}
-		})
-	}
-	// Values beyond the last bucket land in it; the maximum stays exact.
-	got := udpclient.HistogramStats(time.Millisecond, []time.Duration{time.Microsecond, time.Hour})
-	if got.Max != time.Hour || got.P50 < time.Microsecond || got.P50 > time.Microsecond*65/64 || got.P99 != time.Hour {
-		t.Errorf("clamped: %+v", got)
-	}
-}
-
 func TestLoadResult_Write(t *testing.T) {
 	res := udpclient.LoadResult{
-		Addr: "127.0.0.1:12345", Sockets: 50, Size: 64, Timeout: 200 * time.Millisecond, Duration: 10 * time.Second,
+		Addr: "127.0.0.1:12345", Connections: 50, Size: 64, Timeout: 200 * time.Millisecond, Duration: 10 * time.Second,
 		Sent: 512340, Received: 512289, Lost: 1, Unfinished: 50, LossPercent: 100.0 / 512290, RepliesPerSecond: 51228.9,
-		RTT:    udpclient.RTTStats{N: 512289, Min: 21 * us, Avg: 97 * us, P50: 92 * us, P90: 130 * us, P99: 260*us + 440, Max: 3100 * us},
+		RTT:    latency.Stats{N: 512289, Min: 21 * us, Avg: 97 * us, P50: 92 * us, P90: 130 * us, P99: 260*us + 440, P999: 1200 * us, Max: 3100 * us},
 		Errors: map[string]int64{udpclient.ErrKindRefused: 1, udpclient.ErrKindLate: 2},
 	}
 	var text bytes.Buffer
@@ -401,14 +356,14 @@ func TestLoadResult_Write(t *testing.T) {
 	want := `--- 127.0.0.1:12345 load statistics (50 sockets, 64-byte requests, 10s) ---
 512340 sent, 512289 received, 1 lost (0.00% loss), 50 unfinished
 51228.9 replies/s
-rtt min/avg/p50/p90/p99/max = 21µs/97µs/92µs/130µs/260µs/3.1ms
+rtt min/avg/p50/p90/p99/p99.9/max = 21µs/97µs/92µs/130µs/260µs/1.2ms/3.1ms
 errors: late 2, refused 1
 `
 	if text.String() != want {
 		t.Errorf("text\n%s\nwant\n%s", text.String(), want)
 	}
 
-	none := udpclient.LoadResult{Addr: "x:1", Sockets: 1, Size: 64, Duration: 1500 * time.Millisecond, Sent: 3, Lost: 2,
+	none := udpclient.LoadResult{Addr: "x:1", Connections: 1, Size: 64, Duration: 1500 * time.Millisecond, Sent: 3, Lost: 2,
 		Unfinished: 1, LossPercent: 100, Interrupted: true}
 	text.Reset()
 	_ = none.WriteText(&text)
@@ -424,9 +379,10 @@ errors: late 2, refused 1
 	if err := res.WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
-	wantJSON := `{"mode":"load","addr":"127.0.0.1:12345","sockets":50,"size":64,"timeout_seconds":0.2,"duration_seconds":10,` +
+	wantJSON := `{"mode":"load","addr":"127.0.0.1:12345","connections":50,"size":64,"timeout_seconds":0.2,"duration_seconds":10,` +
 		`"sent":512340,"received":512289,"lost":1,"unfinished":50,"loss_percent":0.0002,"replies_per_second":51228.9,` +
-		`"rtt_us":{"min":21,"avg":97,"p50":92,"p90":130,"p99":260.4,"max":3100},"errors":{"late":2,"refused":1},"interrupted":false}` + "\n"
+		`"latency":{"n":512289,"min_ns":21000,"avg_ns":97000,"p50_ns":92000,"p90_ns":130000,"p99_ns":260440,"p999_ns":1200000,"max_ns":3100000},` +
+		`"errors":{"late":2,"refused":1},"interrupted":false}` + "\n"
 	if js.String() != wantJSON {
 		t.Errorf("JSON\n%s\nwant\n%s", js.String(), wantJSON)
 	}

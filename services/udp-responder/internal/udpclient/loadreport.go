@@ -6,7 +6,9 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // WriteText prints the summary of a load run:
@@ -14,7 +16,7 @@ import (
 //	--- 127.0.0.1:12345 load statistics (50 sockets, 64-byte requests, 10s) ---
 //	512340 sent, 512290 received, 0 lost (0.00% loss), 50 unfinished
 //	51229.0 replies/s
-//	rtt min/avg/p50/p90/p99/max = 21µs/97µs/92µs/130µs/260µs/3.1ms
+//	rtt min/avg/p50/p90/p99/p99.9/max = 21µs/97µs/92µs/130µs/260µs/1.2ms/3.1ms
 //	errors: late 2, refused 1
 //
 // The RTT line is left out when nothing was received, the errors line when
@@ -22,18 +24,16 @@ import (
 func (r LoadResult) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- %s load statistics (%d sockets, %d-byte requests, %s) ---\n",
-		r.Addr, r.Sockets, r.Size, FormatDuration(r.Duration))
+		r.Addr, r.Connections, r.Size, latency.Format(r.Duration))
 	fmt.Fprintf(&b, "%d sent, %d received, %d lost (%.2f%% loss), %d unfinished",
 		r.Sent, r.Received, r.Lost, r.LossPercent, r.Unfinished)
 	if r.Interrupted {
-		fmt.Fprintf(&b, " (interrupted after %s)", FormatDuration(r.Duration))
+		fmt.Fprintf(&b, " (interrupted after %s)", latency.Format(r.Duration))
 	}
 	b.WriteByte('\n')
 	fmt.Fprintf(&b, "%.1f replies/s\n", r.RepliesPerSecond)
-	if s := r.RTT; s.N > 0 {
-		fmt.Fprintf(&b, "rtt min/avg/p50/p90/p99/max = %s/%s/%s/%s/%s/%s\n",
-			FormatDuration(s.Min), FormatDuration(s.Avg), FormatDuration(s.P50),
-			FormatDuration(s.P90), FormatDuration(s.P99), FormatDuration(s.Max))
+	if r.RTT.N > 0 {
+		fmt.Fprintf(&b, "rtt %s\n", r.RTT)
 	}
 	if len(r.Errors) > 0 {
 		kinds := make([]string, 0, len(r.Errors))
@@ -50,19 +50,10 @@ func (r LoadResult) WriteText(w io.Writer) error {
 	return err
 }
 
-type loadRTTJSON struct {
-	Min float64 `json:"min"`
-	Avg float64 `json:"avg"`
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
-
 type loadJSON struct {
 	Mode             string           `json:"mode"`
 	Addr             string           `json:"addr"`
-	Sockets          int              `json:"sockets"`
+	Connections      int              `json:"connections"`
 	Size             int              `json:"size"`
 	TimeoutSeconds   float64          `json:"timeout_seconds"`
 	DurationSeconds  float64          `json:"duration_seconds"`
@@ -72,24 +63,23 @@ type loadJSON struct {
 	Unfinished       int64            `json:"unfinished"`
 	LossPercent      float64          `json:"loss_percent"`
 	RepliesPerSecond float64          `json:"replies_per_second"`
-	RTTMicros        loadRTTJSON      `json:"rtt_us"`
+	Latency          latency.JSON     `json:"latency"`
 	Errors           map[string]int64 `json:"errors"`
 	Interrupted      bool             `json:"interrupted"`
 }
 
 // WriteJSON prints the summary of a load run as one JSON object on one
-// line. RTTs are in microseconds with one decimal, 0 when nothing was
-// received; errors holds only the kinds that occurred ({} when none).
+// line. latency is in nanoseconds, 0 when nothing was received; errors
+// holds only the kinds that occurred ({} when none).
 func (r LoadResult) WriteJSON(w io.Writer) error {
-	us := func(d time.Duration) float64 { return math.Round(float64(d)/100) / 10 }
 	errs := r.Errors
 	if errs == nil {
 		errs = map[string]int64{}
 	}
-	return writeJSON(w, loadJSON{
+	return clientcli.WriteJSON(w, loadJSON{
 		Mode:             "load",
 		Addr:             r.Addr,
-		Sockets:          r.Sockets,
+		Connections:      r.Connections,
 		Size:             r.Size,
 		TimeoutSeconds:   r.Timeout.Seconds(),
 		DurationSeconds:  math.Round(r.Duration.Seconds()*1e6) / 1e6,
@@ -99,11 +89,8 @@ func (r LoadResult) WriteJSON(w io.Writer) error {
 		Unfinished:       r.Unfinished,
 		LossPercent:      math.Round(r.LossPercent*1e4) / 1e4,
 		RepliesPerSecond: math.Round(r.RepliesPerSecond*10) / 10,
-		RTTMicros: loadRTTJSON{
-			Min: us(r.RTT.Min), Avg: us(r.RTT.Avg), P50: us(r.RTT.P50),
-			P90: us(r.RTT.P90), P99: us(r.RTT.P99), Max: us(r.RTT.Max),
-		},
-		Errors:      errs,
-		Interrupted: r.Interrupted,
+		Latency:          r.RTT.JSON(),
+		Errors:           errs,
+		Interrupted:      r.Interrupted,
 	})
 }

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/probe"
-
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/neterr"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // ProbeOptions configures Probe.
@@ -23,19 +23,21 @@ type ProbeOptions struct {
 	// its share; 0 sends as fast as the sockets allow.
 	Rate        float64
 	Size        int // datagram size, probe.HeaderSize..probe.MaxSize; 0 means DefaultSize
-	Concurrency int // sockets, 1..MaxConcurrency; 0 means 1; more than Count is cut to Count
+	Connections int // sockets, 1..MaxConnections; 0 means 1; more than Count is cut to Count
 	// Progress, if set, is called every ProgressInterval (0 means 1s) on a
 	// goroutine of Probe's until the run ends; never after Probe returns.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// Report, if set, gets the probes of each interval of the run.
+	Report clientcli.Reporting
 }
 
 func (o ProbeOptions) normalize() (ProbeOptions, error) {
 	if o.Size == 0 {
 		o.Size = DefaultSize
 	}
-	if o.Concurrency == 0 {
-		o.Concurrency = DefaultConcurrency
+	if o.Connections == 0 {
+		o.Connections = DefaultConnections
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = time.Second
@@ -47,10 +49,10 @@ func (o ProbeOptions) normalize() (ProbeOptions, error) {
 		return o, fmt.Errorf("rate %g is not between 0 and %d", o.Rate, MaxRate)
 	case o.Size < probe.HeaderSize || o.Size > probe.MaxSize:
 		return o, fmt.Errorf("size %d is not between %d and %d", o.Size, probe.HeaderSize, probe.MaxSize)
-	case o.Concurrency < 1 || o.Concurrency > MaxConcurrency:
-		return o, fmt.Errorf("concurrency %d is not between 1 and %d", o.Concurrency, MaxConcurrency)
+	case o.Connections < 1 || o.Connections > MaxConnections:
+		return o, fmt.Errorf("connections %d is not between 1 and %d", o.Connections, MaxConnections)
 	}
-	o.Concurrency = min(o.Concurrency, o.Count)
+	o.Connections = min(o.Connections, o.Count)
 	return o, nil
 }
 
@@ -60,7 +62,7 @@ type Result struct {
 	RunID       uint64
 	Count       int
 	Size        int
-	Concurrency int
+	Connections int
 	Rate        float64
 	Stats
 	// Unreachable counts ICMP port unreachable reports (ECONNREFUSED) on the
@@ -72,7 +74,7 @@ type Result struct {
 	LastErr     error         // the last send or receive error, if any
 }
 
-// Probe sends opts.Count probes on opts.Concurrency sockets at opts.Rate and
+// Probe sends opts.Count probes on opts.Connections sockets at opts.Rate and
 // matches the replies. Each probe carries a random run id, a sequence number
 // unique over all sockets, and its send time; RTTs are measured on the
 // monotonic clock from send times kept per sequence number, and the
@@ -89,11 +91,11 @@ type Result struct {
 // and one Size send buffer per socket.
 func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
 	opts, err := opts.normalize()
-	res := Result{Addr: c.Addr, Count: opts.Count, Size: opts.Size, Concurrency: opts.Concurrency, Rate: opts.Rate}
+	res := Result{Addr: c.Addr, Count: opts.Count, Size: opts.Size, Connections: opts.Connections, Rate: opts.Rate}
 	if err != nil {
 		return res, err
 	}
-	conns, err := c.dialN(ctx, opts.Concurrency)
+	conns, err := c.dialN(ctx, opts.Connections)
 	if err != nil {
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -121,25 +123,17 @@ func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
 		receivers.Go(func() { r.receive(i) })
 	}
 	stopProgress := r.progress()
+	stopReport := opts.Report.Start(r.totals)
 	var senders sync.WaitGroup
 	for i := range conns {
 		senders.Go(func() { r.send(ctx, i) })
 	}
 	senders.Wait()
-
-	// Wait for the last replies: the deadline first, then the flag that
-	// lets a receiver cut the wait short when everything is answered.
-	deadline := time.Now().Add(c.timeout())
-	for _, conn := range conns {
-		_ = conn.SetReadDeadline(deadline)
-	}
-	r.sendingDone.Store(true)
-	if r.rec.Outstanding() == 0 {
-		r.wakeReceivers()
-	}
+	r.lastReplies(c.timeout())
 	receivers.Wait()
 	res.Duration = time.Since(r.start)
 	stopProgress()
+	stopReport()
 
 	res.Stats = r.rec.Stats()
 	res.Unreachable = r.unreachable.Load()
@@ -150,6 +144,32 @@ func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
 		return res, ctx.Err()
 	}
 	return res, nil
+}
+
+// lastReplies lets the receivers wait up to timeout for the replies still
+// on their way: the deadline first, then the flag that lets a receiver cut
+// the wait short when everything is answered.
+func (r *run) lastReplies(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, conn := range r.conns {
+		_ = conn.SetReadDeadline(deadline)
+	}
+	r.sendingDone.Store(true)
+	if r.rec.Outstanding() == 0 {
+		r.wakeReceivers()
+	}
+}
+
+// totals are the run's counters so far, for the interval report. A probe
+// is lost where its reply would have come: an interval counts as lost the
+// probes it sent minus the replies it received, so a reply that comes in
+// the next interval moves one from this line's loss to that one's, and the
+// lines add up to the run's loss. Errors are corrupt replies and failed
+// sends.
+func (r *run) totals() clientcli.Totals {
+	p := r.rec.Progress()
+	return clientcli.Totals{Sent: p.Sent, Ops: p.Received, Bytes: p.Received * int64(r.opts.Size),
+		Lost: p.Sent - p.Received, Errors: p.Corrupted + r.sendErrors.Load(), Latency: r.rec.Latency()}
 }
 
 // dialN opens n sockets connected to the same resolved address, so a name

@@ -2,11 +2,10 @@ package udpclient
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // Outcome classifies one reply given to Recorder.Reply.
@@ -48,8 +47,8 @@ func (o Outcome) String() string {
 // recording has stopped.
 //
 // Memory: one int64 per probe of the run (8 bytes × count, 80 MB at
-// MaxCount), allocated once by NewRecorder; Stats sorts the round-trip times
-// inside that same array. Recording allocates nothing.
+// MaxCount), allocated once by NewRecorder, and a 58 KiB RTT histogram.
+// Recording allocates nothing.
 type Recorder struct {
 	// slots holds one word per seq: 0 not sent; v > 0 sent at v-1 ns and
 	// not answered yet; v < 0 answered, with RTT -v-1 ns.
@@ -57,9 +56,7 @@ type Recorder struct {
 	flows []flow
 
 	sent, received, reordered, duplicated, corrupted, foreign atomic.Int64
-
-	once  sync.Once
-	stats Stats
+	rtt                                                       latency.Histogram
 }
 
 // flow is the per-socket state of a Recorder, owned by the goroutine that
@@ -126,6 +123,7 @@ func (r *Recorder) Reply(flow int, seq uint64, at time.Duration) Outcome {
 			break
 		}
 	}
+	r.rtt.Record(rtt)
 	r.received.Add(1)
 
 	f := &r.flows[flow]
@@ -203,25 +201,22 @@ type Stats struct {
 	Duplicated       int64 // replies beyond the first for a seq
 	Corrupted        int64 // replies that failed the checksum (not in Received)
 	Foreign          int64 // datagrams that were not replies of this run
-	RTT              RTTStats
+	RTT              latency.Stats
 	// Jitter is the RFC 3550 interarrival jitter estimate. With several
 	// sockets it is each socket's estimate, averaged with weights by the
 	// number of replies that updated it.
 	Jitter time.Duration
 }
 
-// RTTStats summarises round-trip times; see clientcli.LatencyStats.
-type RTTStats = clientcli.LatencyStats
-
-// Stats computes the statistics. Call it after recording has stopped: it
-// sorts the round-trip times inside the Recorder's own memory, so no
-// recording is possible afterwards; later calls return the same Stats.
-func (r *Recorder) Stats() Stats {
-	r.once.Do(func() { r.stats = r.compute() })
-	return r.stats
+// Latency returns every round-trip time recorded so far.
+func (r *Recorder) Latency() *latency.Snapshot {
+	var s latency.Snapshot
+	s.Add(&r.rtt)
+	return &s
 }
 
-func (r *Recorder) compute() Stats {
+// Stats computes the statistics; call it once recording has stopped.
+func (r *Recorder) Stats() Stats {
 	s := Stats{
 		Sent:       r.sent.Load(),
 		Received:   r.received.Load(),
@@ -234,15 +229,7 @@ func (r *Recorder) compute() Stats {
 	if s.Sent > 0 {
 		s.LossPercent = 100 * float64(s.Lost) / float64(s.Sent)
 	}
-	// Move the RTTs of answered slots to the front and sort them there.
-	n := 0
-	for _, v := range r.slots {
-		if v < 0 {
-			r.slots[n] = -v - 1
-			n++
-		}
-	}
-	s.RTT = clientcli.Summarize(r.slots[:n])
+	s.RTT = r.Latency().Stats()
 	var sum float64
 	var weight int64
 	for i := range r.flows {
