@@ -21,7 +21,7 @@ echo "                  $compose run --rm udp-client --count 1000"
 echo "  udp admin       http://$(addr udp-responder 1 9090/tcp)/metrics"
 echo "  http-hello      http://$(addr http-hello 1 8000/tcp)/"
 echo "                  curl -s http://$(addr http-hello 1 8000/tcp)/"
-echo "                  $compose run --rm http-client --count 100 --concurrency 4"
+echo "                  $compose run --rm http-client --count 100 --connections 4"
 echo "  http admin      http://$(addr http-hello 1 9090/tcp)/metrics"
 peers=$(awk '$1 == "peer" && $3 == "9090/tcp"' <<<"$all" | wc -l)
 for i in $(seq 1 "$peers"); do

@@ -55,7 +55,7 @@ func (c Config) HTTPHello() Workload {
 			return runWrk(ctx, wrk, addr, c.Duration)
 		}
 	} else {
-		w.About = "http-client --count 100000 --concurrency 50 GET / (wrk not installed)"
+		w.About = "http-client --count 100000 --connections 50 GET / (wrk not installed)"
 		w.Drive = c.httpClientLoad
 	}
 	return w
@@ -64,20 +64,17 @@ func (c Config) HTTPHello() Workload {
 // httpClientLoad runs netlab's http-client in load mode against addr.
 func (c Config) httpClientLoad(ctx context.Context, addr string) (Sample, error) {
 	var r struct {
-		Requests float64 `json:"requests"`
-		Errors   int     `json:"errors"`
-		RPS      float64 `json:"requests_per_second"`
-		Total    struct {
-			P50 int64 `json:"p50_ns"`
-			P99 int64 `json:"p99_ns"`
-		} `json:"total"`
+		Requests float64     `json:"requests"`
+		Errors   int         `json:"errors"`
+		RPS      float64     `json:"requests_per_second"`
+		Latency  latencyJSON `json:"latency"`
 	}
-	err := runJSON(ctx, &r, filepath.Join(c.Bin, "http-client"), "--count", "100000", "--concurrency", "50",
+	err := runJSON(ctx, &r, filepath.Join(c.Bin, "http-client"), "--count", "100000", "--connections", "50",
 		"--quiet", "--json", "http://"+addr+"/")
 	if err != nil {
 		return Sample{}, err
 	}
-	return Sample{Rate: r.RPS, Ops: r.Requests, P50: time.Duration(r.Total.P50), P99: time.Duration(r.Total.P99)}, nil
+	return Sample{Rate: r.RPS, Ops: r.Requests, P50: r.Latency.P50, P99: r.Latency.P99}, nil
 }
 
 var (

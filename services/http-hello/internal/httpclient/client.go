@@ -36,7 +36,7 @@ const (
 	RawSlack = 64 << 10
 
 	MaxCount       = 10_000_000 // requests in one load run
-	MaxConcurrency = 10_000     // workers in one load run
+	MaxConnections = 10_000     // workers in one load run
 	MaxRate        = 1_000_000  // requests per second
 )
 
@@ -122,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 		TLSHandshakeTimeout:   cfg.Timeout,
 		DisableCompression:    true, // count and show the bytes the server sent
 		MaxIdleConns:          0,    // no limit besides the one per host
-		MaxIdleConnsPerHost:   MaxConcurrency,
+		MaxIdleConnsPerHost:   MaxConnections,
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 0, // the request's context bounds everything
 		Protocols:             &protos,

@@ -22,7 +22,7 @@ import (
 
 // hello answers like http-hello: "Hello, World!" on /, a status on
 // /status/{code}, and n bytes on /bytes/{n}; /block waits for the client to
-// give up.
+// give up; /proto answers the protocol and /echo the request.
 func hello() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +41,11 @@ func hello() http.Handler {
 		_, _ = w.Write(bytes.Repeat([]byte("x"), n))
 	})
 	mux.HandleFunc("/block", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	mux.HandleFunc("/proto", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) })
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s x=%s body=%s", r.Method, r.Proto, r.Header.Get("X-Test"), b)
+	})
 	return mux
 }
 
@@ -214,19 +219,19 @@ func TestClient_Load(t *testing.T) {
 		wantKinds   []httpclient.KindCount
 		wantSamples int64
 	}{
-		{name: "keep-alive", url: srv.URL + "/", opts: httpclient.LoadOptions{Count: 10, Concurrency: 1},
+		{name: "keep-alive", url: srv.URL + "/", opts: httpclient.LoadOptions{Count: 10, Connections: 1},
 			wantOK: 10, wantNew: 1, wantReused: 9, wantCodes: []httpclient.StatusCount{{Code: 200, N: 10}}, wantSamples: 10},
 		{name: "h2c one connection", url: h2c.URL + "/", cfg: httpclient.Config{Proto: httpclient.ProtoH2C},
-			opts:   httpclient.LoadOptions{Count: 10, Concurrency: 1},
+			opts:   httpclient.LoadOptions{Count: 10, Connections: 1},
 			wantOK: 10, wantNew: 1, wantReused: 9, wantCodes: []httpclient.StatusCount{{Code: 200, N: 10}}, wantSamples: 10},
-		{name: "concurrent", url: srv.URL + "/", opts: httpclient.LoadOptions{Count: 200, Concurrency: 8},
+		{name: "concurrent", url: srv.URL + "/", opts: httpclient.LoadOptions{Count: 200, Connections: 8},
 			wantOK: 200, wantNew: -1, wantCodes: []httpclient.StatusCount{{Code: 200, N: 200}}, wantSamples: 200},
-		{name: "paced", url: srv.URL + "/", opts: httpclient.LoadOptions{Count: 5, Concurrency: 2, Rate: 1000},
+		{name: "paced", url: srv.URL + "/", opts: httpclient.LoadOptions{Count: 5, Connections: 2, Rate: 1000},
 			wantOK: 5, wantNew: -1, wantCodes: []httpclient.StatusCount{{Code: 200, N: 5}}, wantSamples: 5},
 		{name: "unexpected status", url: srv.URL + "/status/500", opts: httpclient.LoadOptions{Count: 4},
 			wantOK: 0, wantNew: 1, wantReused: 3, wantCodes: []httpclient.StatusCount{{Code: 500, N: 4}},
 			wantKinds: []httpclient.KindCount{{Kind: httpclient.KindStatus, N: 4}}, wantSamples: 4},
-		{name: "refused", url: "http://" + refused + "/", opts: httpclient.LoadOptions{Count: 3, Concurrency: 3},
+		{name: "refused", url: "http://" + refused + "/", opts: httpclient.LoadOptions{Count: 3, Connections: 3},
 			wantOK: 0, wantNew: 0, wantReused: 0, wantKinds: []httpclient.KindCount{{Kind: httpclient.KindRefused, N: 3}}},
 		{name: "truncated bodies close connections", url: srv.URL + "/bytes/100", cfg: httpclient.Config{MaxBody: 10},
 			opts: httpclient.LoadOptions{Count: 3}, wantOK: 3, wantNew: 3, wantReused: 0,
@@ -285,7 +290,7 @@ func TestClient_LoadInterrupted(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c := newClient(t, httpclient.Config{}, srv.URL)
-	sum, err := c.Load(ctx, httpclient.LoadOptions{Count: 1000, Concurrency: 1})
+	sum, err := c.Load(ctx, httpclient.LoadOptions{Count: 1000, Connections: 1})
 	if !errors.Is(err, context.Canceled) || !sum.Interrupted {
 		t.Fatalf("err %v interrupted %v", err, sum.Interrupted)
 	}
@@ -297,7 +302,7 @@ func TestClient_LoadInterrupted(t *testing.T) {
 func TestClient_LoadOptions(t *testing.T) {
 	c := newClient(t, httpclient.Config{}, "http://127.0.0.1:1/")
 	for _, o := range []httpclient.LoadOptions{
-		{Count: 0}, {Count: httpclient.MaxCount + 1}, {Count: 1, Concurrency: httpclient.MaxConcurrency + 1},
+		{Count: 0}, {Count: httpclient.MaxCount + 1}, {Count: 1, Connections: httpclient.MaxConnections + 1},
 		{Count: 1, Rate: -1}, {Count: 1, Rate: httpclient.MaxRate + 1},
 	} {
 		if _, err := c.Load(t.Context(), o); err == nil {

@@ -10,18 +10,25 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // LoadOptions configures Load.
 type LoadOptions struct {
-	Count       int // requests, 1..MaxCount
-	Concurrency int // workers, 1..MaxConcurrency; 0 means 1; more than Count is cut to Count
+	Count int // requests, 1..MaxCount
+	// Connections is the number of workers, each with one request in
+	// flight on a keep-alive connection of its own (HTTP/2 streams may
+	// share one): 1..MaxConnections; 0 means 1; more than Count is cut to
+	// Count.
+	Connections int
 	// Rate is the requests per second over all workers, each request
 	// starting no earlier than its slot; 0 sends as fast as the workers go.
 	Rate float64
 	// OnResult, if set, is called after each request, one call at a time,
 	// in the order the requests finish; never after Load returns.
 	OnResult func(Result)
+	// Report, if set, gets the requests of each interval of the run.
+	Report clientcli.Reporting
 }
 
 // Result is the outcome of one request of a load run.
@@ -58,7 +65,7 @@ func (r Result) String() string {
 type Summary struct {
 	Method, URL string
 	Count       int // requests asked for
-	Concurrency int
+	Connections int
 	Rate        float64
 
 	Requests    int64 // finished (OK + Errors); requests cut short by the end of ctx are not counted
@@ -72,7 +79,7 @@ type Summary struct {
 	Truncated   int64         // responses longer than MaxBody
 	// Total and FirstByte are over the requests that got a complete
 	// response, whatever its status.
-	Total, FirstByte LatencyStats
+	Total, FirstByte latency.Stats
 	Duration         time.Duration
 	Interrupted      bool  // ctx ended before every request was sent
 	LastErr          error // the last request error, if any
@@ -99,22 +106,22 @@ func (s Summary) RequestsPerSecond() float64 {
 }
 
 func (o LoadOptions) normalize() (LoadOptions, error) {
-	if o.Concurrency == 0 {
-		o.Concurrency = 1
+	if o.Connections == 0 {
+		o.Connections = 1
 	}
 	switch {
 	case o.Count < 1 || o.Count > MaxCount:
 		return o, fmt.Errorf("count %d is not between 1 and %d", o.Count, MaxCount)
-	case o.Concurrency < 1 || o.Concurrency > MaxConcurrency:
-		return o, fmt.Errorf("concurrency %d is not between 1 and %d", o.Concurrency, MaxConcurrency)
+	case o.Connections < 1 || o.Connections > MaxConnections:
+		return o, fmt.Errorf("connections %d is not between 1 and %d", o.Connections, MaxConnections)
 	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > MaxRate:
 		return o, fmt.Errorf("rate %g is not between 0 and %d", o.Rate, MaxRate)
 	}
-	o.Concurrency = min(o.Concurrency, o.Count)
+	o.Connections = min(o.Connections, o.Count)
 	return o, nil
 }
 
-// Load sends the request opts.Count times from opts.Concurrency workers,
+// Load sends the request opts.Count times from opts.Connections workers,
 // each sending its next request when the previous one is done (at
 // opts.Rate, if set), over the client's keep-alive connections.
 //
@@ -123,25 +130,36 @@ func (o LoadOptions) normalize() (LoadOptions, error) {
 // returns the summary so far with Interrupted set and ctx's error; otherwise
 // the error is non-nil only for invalid options.
 //
-// Memory: 16 bytes per request (the total and first-byte times, 160 MB at
-// MaxCount), allocated once; nothing else grows with Count.
+// Memory is fixed: two 58 KiB latency histograms, whatever the count.
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (Summary, error) {
 	opts, err := opts.normalize()
-	sum := Summary{Method: c.method, URL: c.url, Count: opts.Count, Concurrency: opts.Concurrency, Rate: opts.Rate}
+	sum := Summary{Method: c.method, URL: c.url, Count: opts.Count, Connections: opts.Connections, Rate: opts.Rate}
 	if err != nil {
 		return sum, err
 	}
-	rec := &recorder{
-		total: make([]int64, opts.Count),
-		first: make([]int64, opts.Count),
+	rec := new(recorder)
+	start := time.Now()
+	stopReport := opts.Report.Start(rec.totals)
+	c.work(ctx, opts, rec, start)
+	sum.Duration = time.Since(start)
+	stopReport()
+	rec.fill(&sum)
+	if ctx.Err() != nil && sum.Requests < int64(opts.Count) {
+		sum.Interrupted = true
+		return sum, ctx.Err()
 	}
+	return sum, nil
+}
+
+// work runs the workers of a load run until every request is done or ctx
+// ends.
+func (c *Client) work(ctx context.Context, opts LoadOptions, rec *recorder, start time.Time) {
 	var (
 		next  atomic.Int64
 		outMu sync.Mutex // serialises OnResult
 		wg    sync.WaitGroup
-		start = time.Now()
 	)
-	for range opts.Concurrency {
+	for range opts.Connections {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
@@ -155,7 +173,7 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (Summary, error) {
 				if err != nil && ctx.Err() != nil {
 					return // cut short by the end of the run: not counted
 				}
-				rec.add(i, resp, err)
+				rec.add(resp, err)
 				if opts.OnResult != nil {
 					outMu.Lock()
 					opts.OnResult(Result{Seq: int(i) + 1, Response: resp, Err: err})
@@ -165,13 +183,6 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (Summary, error) {
 		})
 	}
 	wg.Wait()
-	sum.Duration = time.Since(start)
-	rec.fill(&sum)
-	if ctx.Err() != nil && sum.Requests < int64(opts.Count) {
-		sum.Interrupted = true
-		return sum, ctx.Err()
-	}
-	return sum, nil
 }
 
 // waitUntil sleeps until t and reports whether ctx is still alive.
@@ -194,12 +205,12 @@ func waitUntil(ctx context.Context, t time.Time) bool {
 // any three-digit code.
 const maxStatus = 1000
 
-// recorder accumulates a load run. add may be called from any goroutine,
-// once per request index; fill once the workers are done.
+// recorder accumulates a load run. add may be called from any goroutine;
+// fill once the workers are done.
 type recorder struct {
-	// total and first hold d+1 nanoseconds per request index, 0 when the
-	// request got no complete response (or no first byte).
-	total, first []int64
+	// total is the time of each request that got a complete response,
+	// whatever its status; first the time to its first byte.
+	total, first latency.Histogram
 
 	requests, ok, bytes, truncated, newConns, reused atomic.Int64
 	kinds                                            [numKinds]atomic.Int64
@@ -209,8 +220,7 @@ type recorder struct {
 	lastErr error
 }
 
-func (r *recorder) add(i int64, resp Response, err error) {
-	r.requests.Add(1)
+func (r *recorder) add(resp Response, err error) {
 	var se *StatusError
 	complete := err == nil || errors.As(err, &se)
 	if err != nil {
@@ -236,11 +246,21 @@ func (r *recorder) add(i int64, resp Response, err error) {
 		r.truncated.Add(1)
 	}
 	if complete {
-		r.total[i] = int64(resp.Timings.Total) + 1
+		r.total.Record(resp.Timings.Total)
 	}
 	if resp.Timings.FirstByte != NotMeasured && resp.StatusCode > 0 {
-		r.first[i] = int64(resp.Timings.FirstByte) + 1
+		r.first.Record(resp.Timings.FirstByte)
 	}
+	r.requests.Add(1)
+}
+
+// totals are the run's counters so far, for the interval report: requests
+// done, body bytes, failed requests and the total time of each.
+func (r *recorder) totals() clientcli.Totals {
+	var snap latency.Snapshot
+	snap.Add(&r.total)
+	n := r.requests.Load()
+	return clientcli.Totals{Sent: n, Ops: n, Bytes: r.bytes.Load(), Errors: n - r.ok.Load(), Latency: &snap}
 }
 
 func (r *recorder) fill(s *Summary) {
@@ -261,22 +281,11 @@ func (r *recorder) fill(s *Summary) {
 	s.ReusedConns = r.reused.Load()
 	s.Bytes = r.bytes.Load()
 	s.Truncated = r.truncated.Load()
-	s.Total = clientcli.Summarize(compact(r.total))
-	s.FirstByte = clientcli.Summarize(compact(r.first))
+	var total, first latency.Snapshot
+	total.Add(&r.total)
+	first.Add(&r.first)
+	s.Total, s.FirstByte = total.Stats(), first.Stats()
 	r.mu.Lock()
 	s.LastErr = r.lastErr
 	r.mu.Unlock()
-}
-
-// compact moves the recorded samples (v > 0, stored as d+1) to the front of
-// slots as d and returns them.
-func compact(slots []int64) []int64 {
-	n := 0
-	for _, v := range slots {
-		if v > 0 {
-			slots[n] = v - 1
-			n++
-		}
-	}
-	return slots[:n]
 }

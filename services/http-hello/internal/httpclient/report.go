@@ -1,28 +1,30 @@
 package httpclient
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 )
 
 // WriteText prints the summary of a load run:
 //
-//	--- GET http://127.0.0.1:8000/: 10 requests, concurrency 1 ---
+//	--- GET http://127.0.0.1:8000/: 10 requests, 1 connections ---
 //	10 requests, 10 ok, 0 errors in 12.3ms (813.0 requests/s), 130 body bytes
 //	status 200: 10
 //	connections: 1 new, 9 reused
-//	total      min/avg/p50/p90/p99/max = 0.3ms/0.5ms/0.4ms/0.9ms/1.2ms/1.2ms
-//	first-byte min/avg/p50/p90/p99/max = 0.2ms/0.4ms/0.3ms/0.8ms/1.1ms/1.1ms
+//	total      min/avg/p50/p90/p99/p99.9/max = 312µs/501µs/402µs/901µs/1.2ms/1.2ms/1.2ms
+//	first-byte min/avg/p50/p90/p99/p99.9/max = 201µs/398µs/300µs/801µs/1.1ms/1.1ms/1.1ms
 //
 // A line "errors: refused 3, timeout 1" follows the status line when there
 // were errors; latency lines are left out when no response came.
 func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s %s: %d requests, concurrency %d", s.Method, s.URL, s.Count, s.Concurrency)
+	fmt.Fprintf(&b, "--- %s %s: %d requests, %d connections", s.Method, s.URL, s.Count, s.Connections)
 	if s.Rate > 0 {
 		fmt.Fprintf(&b, ", rate %g/s", s.Rate)
 	}
@@ -53,32 +55,14 @@ func (s Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "connections: %d new, %d reused\n", s.NewConns, s.ReusedConns)
 	for _, l := range []struct {
 		name string
-		st   LatencyStats
+		st   latency.Stats
 	}{{"total     ", s.Total}, {"first-byte", s.FirstByte}} {
-		if l.st.N == 0 {
-			continue
+		if l.st.N > 0 {
+			fmt.Fprintf(&b, "%s %s\n", l.name, l.st)
 		}
-		fmt.Fprintf(&b, "%s min/avg/p50/p90/p99/max = %s/%s/%s/%s/%s/%s\n", l.name,
-			FormatDuration(l.st.Min), FormatDuration(l.st.Avg), FormatDuration(l.st.P50),
-			FormatDuration(l.st.P90), FormatDuration(l.st.P99), FormatDuration(l.st.Max))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// LatencyJSON is LatencyStats in JSON, in nanoseconds.
-type LatencyJSON struct {
-	N     int64 `json:"n"`
-	MinNs int64 `json:"min_ns"`
-	AvgNs int64 `json:"avg_ns"`
-	P50Ns int64 `json:"p50_ns"`
-	P90Ns int64 `json:"p90_ns"`
-	P99Ns int64 `json:"p99_ns"`
-	MaxNs int64 `json:"max_ns"`
-}
-
-func latencyJSON(s LatencyStats) LatencyJSON {
-	return LatencyJSON{s.N, int64(s.Min), int64(s.Avg), int64(s.P50), int64(s.P90), int64(s.P99), int64(s.Max)}
 }
 
 // SummaryJSON is the JSON form of a Summary.
@@ -87,7 +71,7 @@ type SummaryJSON struct {
 	Method            string           `json:"method"`
 	URL               string           `json:"url"`
 	Count             int              `json:"count"`
-	Concurrency       int              `json:"concurrency"`
+	Connections       int              `json:"connections"`
 	Rate              float64          `json:"rate"`
 	Requests          int64            `json:"requests"`
 	OK                int64            `json:"ok"`
@@ -101,8 +85,8 @@ type SummaryJSON struct {
 	DurationNs        int64            `json:"duration_ns"`
 	Duration          string           `json:"duration"`
 	RequestsPerSecond float64          `json:"requests_per_second"`
-	Total             LatencyJSON      `json:"total"`
-	FirstByte         LatencyJSON      `json:"first_byte"`
+	Latency           latency.JSON     `json:"latency"`    // total time of each complete response
+	FirstByte         latency.JSON     `json:"first_byte"` // time to its first byte
 	Interrupted       bool             `json:"interrupted"`
 	LastError         string           `json:"last_error,omitempty"`
 }
@@ -110,13 +94,13 @@ type SummaryJSON struct {
 // WriteJSON prints the summary as one JSON object on one line.
 func (s Summary) WriteJSON(w io.Writer) error {
 	v := SummaryJSON{
-		Mode: "load", Method: s.Method, URL: s.URL, Count: s.Count, Concurrency: s.Concurrency, Rate: s.Rate,
+		Mode: "load", Method: s.Method, URL: s.URL, Count: s.Count, Connections: s.Connections, Rate: s.Rate,
 		Requests: s.Requests, OK: s.OK, Errors: s.Errors,
 		ErrorKinds: map[string]int64{}, StatusCodes: map[string]int64{},
 		NewConns: s.NewConns, ReusedConns: s.ReusedConns, Bytes: s.Bytes, Truncated: s.Truncated,
 		DurationNs: int64(s.Duration), Duration: FormatDuration(s.Duration),
 		RequestsPerSecond: s.RequestsPerSecond(),
-		Total:             latencyJSON(s.Total), FirstByte: latencyJSON(s.FirstByte),
+		Latency:           s.Total.JSON(), FirstByte: s.FirstByte.JSON(),
 		Interrupted: s.Interrupted,
 	}
 	for _, k := range s.ErrorKinds {
@@ -128,7 +112,7 @@ func (s Summary) WriteJSON(w io.Writer) error {
 	if s.LastErr != nil {
 		v.LastError = s.LastErr.Error()
 	}
-	return writeJSON(w, v)
+	return clientcli.WriteJSON(w, v)
 }
 
 // TimingsJSON is Timings in JSON, in nanoseconds; null for a step that did
@@ -182,7 +166,7 @@ func (r Response) WriteJSON(w io.Writer, method, url string, body []byte, err er
 	if err != nil {
 		v.Error = err.Error()
 	}
-	return writeJSON(w, v)
+	return clientcli.WriteJSON(w, v)
 }
 
 // Method is the request method the client sends.
@@ -190,12 +174,3 @@ func (c *Client) Method() string { return c.method }
 
 // URL is the URL the client requests.
 func (c *Client) URL() string { return c.url }
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}

@@ -1,108 +1,37 @@
-package main
+package httpclient_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
 )
 
-// helloHandler answers like http-hello.
-func helloHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "Hello, World!")
-	})
-	mux.HandleFunc("/status/{code}", func(w http.ResponseWriter, r *http.Request) {
-		var code int
-		_, _ = fmt.Sscan(r.PathValue("code"), &code)
-		http.Error(w, http.StatusText(code), code)
-	})
-	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write(bytes.Repeat([]byte("x"), 100))
-	})
-	mux.HandleFunc("/proto", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) })
-	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		fmt.Fprintf(w, "%s %s x=%s body=%s", r.Method, r.Proto, r.Header.Get("X-Test"), b)
-	})
-	return mux
+// runMain runs http-client with args and the environment env.
+func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = httpclient.Main(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
+// startServer runs the test server twice: plain HTTP/1.1, and with h2c.
 func startServer(t *testing.T) (plain, h2c string) {
 	t.Helper()
-	s1 := httptest.NewServer(helloHandler())
-	s2 := httptest.NewUnstartedServer(helloHandler())
-	var p http.Protocols
-	p.SetHTTP1(true)
-	p.SetUnencryptedHTTP2(true)
-	s2.Config.Protocols = &p
-	s2.Start()
-	t.Cleanup(s1.Close)
-	t.Cleanup(s2.Close)
-	return s1.URL, s2.URL
-}
-
-// rawServer answers every connection with reply after reading the request
-// head, then closes it.
-func rawServer(t *testing.T, reply string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			var req []byte
-			buf := make([]byte, 4096)
-			for !bytes.Contains(req, []byte("\r\n\r\n")) {
-				n, err := conn.Read(buf)
-				req = append(req, buf[:n]...)
-				if err != nil {
-					break
-				}
-			}
-			_, _ = io.WriteString(conn, reply)
-			_ = conn.Close()
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
+	return newServer(t, false).URL, newServer(t, true).URL
 }
 
 const rawReply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!"
 
-func TestRun(t *testing.T) {
+func TestMain_Modes(t *testing.T) {
 	srv, h2c := startServer(t)
-	raw := rawServer(t, rawReply)
+	raw, _ := rawServer(t, rawReply, false)
 	refused := refusedAddr(t)
 	tests := []struct {
 		name       string
@@ -128,7 +57,7 @@ func TestRun(t *testing.T) {
 			wantStderr: "http-client: cannot reach " + refused + ": connection refused\n"},
 		{name: "refused by default URL env", env: map[string]string{"HTTP_HELLO_URL": refused}, wantCode: 1,
 			wantStderr: "cannot reach " + refused},
-		{name: "truncated", args: []string{"--max-body", "10", srv + "/big"},
+		{name: "truncated", args: []string{"--max-body", "10", srv + "/bytes/100"},
 			wantStdout: []string{"HTTP/1.1 200 OK\nxxxxxxxxxx\n[body truncated after 10 bytes; see --max-body]\ndns "}},
 		{name: "method header data", args: []string{"--header", "X-Test: 1", "--data", "hi", srv + "/echo"},
 			wantStdout: []string{"HTTP/1.1 200 OK\nPOST HTTP/1.1 x=1 body=hi\n"}},
@@ -142,16 +71,23 @@ func TestRun(t *testing.T) {
 			wantStderr: "http-client: cannot reach " + refused + ": connection refused\n"},
 		{name: "raw capped", args: []string{"--raw", "--max-body", "0", srv + "/"}, wantStdout: []string{"HTTP/1.1 200 OK\r\n"}},
 
-		{name: "count keep-alive", args: []string{"--count", "10", "--concurrency", "1", srv},
+		{name: "count keep-alive", args: []string{"--count", "10", "--connections", "1", srv},
 			wantStdout: []string{"#1 HTTP/1.1 200 OK 13 bytes new conn dns - connect ", "#2 HTTP/1.1 200 OK 13 bytes reused conn dns - connect - tls - first-byte ",
-				"--- GET " + srv + "/: 10 requests, concurrency 1 ---\n10 requests, 10 ok, 0 errors in ",
-				"status 200: 10\nconnections: 1 new, 9 reused\ntotal      min/avg/p50/p90/p99/max = ", "first-byte min/avg/p50/p90/p99/max = "}},
-		{name: "count quiet concurrent", args: []string{"--count", "50", "--concurrency", "5", "--quiet", srv},
+				"--- GET " + srv + "/: 10 requests, 1 connections ---\n10 requests, 10 ok, 0 errors in ",
+				"status 200: 10\nconnections: 1 new, 9 reused\ntotal      min/avg/p50/p90/p99/p99.9/max = ", "first-byte min/avg/p50/p90/p99/p99.9/max = "}},
+		{name: "count quiet concurrent", args: []string{"--count", "50", "--connections", "5", "--quiet", srv},
 			wantStdout: []string{"50 requests, 50 ok, 0 errors"}, notStdout: "#1 "},
+		{name: "flags after the URL", args: []string{srv, "--count", "5", "--quiet"},
+			wantStdout: []string{"5 requests, 5 ok, 0 errors"}, notStdout: "#1 "},
+		{name: "raw after the URL", args: []string{srv + "/", "--raw"}, wantStdout: []string{"HTTP/1.1 200 OK\r\n"}},
+		{name: "-- ends the flags", args: []string{"--", "--raw:99999"}, wantCode: 2, wantStderr: `invalid URL "--raw:99999": bad port "99999" (from the argument)`},
+		{name: "deprecated --concurrency", args: []string{"--count", "4", "--concurrency", "2", "--quiet", srv},
+			wantStdout: []string{"4 requests, 2 connections ---\n4 requests, 4 ok"},
+			wantStderr: "http-client: --concurrency is deprecated; use --connections\n"},
 		{name: "count h2c", args: []string{"--count", "10", "--quiet", "--h2c", h2c},
 			wantStdout: []string{"10 requests, 10 ok", "connections: 1 new, 9 reused"}},
 		{name: "count paced", args: []string{"--count", "3", "--rate", "1000", "--quiet", srv},
-			wantStdout: []string{"3 requests, concurrency 1, rate 1000/s ---\n3 requests, 3 ok"}},
+			wantStdout: []string{"3 requests, 1 connections, rate 1000/s ---\n3 requests, 3 ok"}},
 		{name: "count bad status", args: []string{"--count", "3", "--quiet", srv + "/status/500"}, wantCode: 1,
 			wantStdout: []string{"3 requests, 0 ok, 3 errors", "status 500: 3\nerrors: status 3\n"},
 			wantStderr: "http-client: 3 of 3 requests failed (status 3; last: GET " + srv + "/status/500: 500 Internal Server Error, expected 200)\n"},
@@ -175,11 +111,13 @@ func TestRun(t *testing.T) {
 		{name: "h2c over https", args: []string{"--h2c", "https://x/"}, wantCode: 2, wantStderr: "--h2c needs an http:// URL"},
 		{name: "count zero", args: []string{"--count", "0"}, wantCode: 2, wantStderr: "invalid --count 0"},
 		{name: "count over cap", args: []string{"--count", "10000001"}, wantCode: 2, wantStderr: "invalid --count 10000001"},
-		{name: "concurrency over cap", args: []string{"--count", "1", "--concurrency", "10001"}, wantCode: 2, wantStderr: "invalid --concurrency 10001"},
-		{name: "concurrency zero", args: []string{"--count", "1", "--concurrency", "0"}, wantCode: 2, wantStderr: "invalid --concurrency 0"},
+		{name: "connections over cap", args: []string{"--count", "1", "--connections", "10001"}, wantCode: 2, wantStderr: "invalid --connections 10001"},
+		{name: "connections zero", args: []string{"--count", "1", "--connections", "0"}, wantCode: 2, wantStderr: "invalid --connections 0"},
 		{name: "rate NaN", args: []string{"--count", "1", "--rate", "NaN"}, wantCode: 2, wantStderr: "invalid --rate NaN"},
 		{name: "rate negative", args: []string{"--count", "1", "--rate", "-1"}, wantCode: 2, wantStderr: "invalid --rate -1"},
-		{name: "concurrency without count", args: []string{"--concurrency", "2"}, wantCode: 2, wantStderr: "--concurrency needs --count"},
+		{name: "connections without count", args: []string{"--connections", "2"}, wantCode: 2, wantStderr: "--connections needs --count"},
+		{name: "report interval without count", args: []string{"--report-interval", "1s"}, wantCode: 2, wantStderr: "--report-interval needs --count"},
+		{name: "report interval too long", args: []string{"--count", "1", "--report-interval", "2h"}, wantCode: 2, wantStderr: "invalid --report-interval 2h0m0s"},
 		{name: "quiet without count", args: []string{"--quiet"}, wantCode: 2, wantStderr: "--quiet needs --count"},
 		{name: "raw with count", args: []string{"--raw", "--count", "2"}, wantCode: 2, wantStderr: "--raw cannot be combined with --count"},
 		{name: "raw with json", args: []string{"--raw", "--json"}, wantCode: 2, wantStderr: "--raw cannot be combined with --json"},
@@ -188,13 +126,10 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			getenv := func(k string) string { return tt.env[k] }
-			code := run(t.Context(), tt.args, getenv, &stdout, &stderr)
+			code, out, stderr := runMain(t.Context(), tt.args, tt.env)
 			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr)
 			}
-			out := stdout.String()
 			if tt.wantStdout == nil && out != tt.wantExact {
 				t.Errorf("stdout %q, want %q", out, tt.wantExact)
 			}
@@ -210,20 +145,20 @@ func TestRun(t *testing.T) {
 			if tt.notStdout != "" && strings.Contains(out, tt.notStdout) {
 				t.Errorf("stdout %q contains %q", out, tt.notStdout)
 			}
-			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr %q, want %q", stderr.String(), tt.wantStderr)
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
 			}
-			if tt.wantStderr == "" && stderr.Len() > 0 {
-				t.Errorf("unexpected stderr %q", stderr.String())
+			if tt.wantStderr == "" && stderr != "" {
+				t.Errorf("unexpected stderr %q", stderr)
 			}
-			if tt.wantCode == 2 && !strings.HasSuffix(stderr.String(), "\nRun 'http-client --help' for usage.\n") {
-				t.Errorf("usage error without the help hint: %q", stderr.String())
+			if tt.wantCode == 2 && !strings.HasSuffix(stderr, "\nRun 'http-client --help' for usage.\n") {
+				t.Errorf("usage error without the help hint: %q", stderr)
 			}
 		})
 	}
 }
 
-func TestRun_JSON(t *testing.T) {
+func TestMain_JSON(t *testing.T) {
 	srv, _ := startServer(t)
 	tests := []struct {
 		name     string
@@ -240,16 +175,16 @@ func TestRun_JSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			if code := run(t.Context(), tt.args, func(string) string { return "" }, &stdout, &stderr); code != tt.wantCode {
-				t.Fatalf("exit %d: %s", code, stderr.String())
+			code, stdout, stderr := runMain(t.Context(), tt.args, nil)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			if strings.Count(stdout.String(), "\n") != 1 {
-				t.Errorf("want one line, got %q", stdout.String())
+			if strings.Count(stdout, "\n") != 1 {
+				t.Errorf("want one line, got %q", stdout)
 			}
 			var got map[string]any
-			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-				t.Fatalf("%v: %s", err, stdout.String())
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("%v: %s", err, stdout)
 			}
 			for k, v := range tt.want {
 				if got[k] != v {
@@ -257,9 +192,14 @@ func TestRun_JSON(t *testing.T) {
 				}
 			}
 			if tt.want["mode"] == "load" {
-				total, _ := got["total"].(map[string]any)
-				if total["n"] != 10.0 || total["p99_ns"].(float64) <= 0 {
-					t.Errorf("total = %v", got["total"])
+				for _, key := range []string{"latency", "first_byte"} {
+					l, _ := got[key].(map[string]any)
+					if len(l) != 8 || l["n"] != 10.0 || l["p99_ns"].(float64) <= 0 || l["p999_ns"].(float64) < l["p99_ns"].(float64) {
+						t.Errorf("%s = %v", key, got[key])
+					}
+				}
+				if got["connections"] != 1.0 {
+					t.Errorf("connections = %v", got["connections"])
 				}
 				if codes, _ := got["status_codes"].(map[string]any); codes["200"] != 10.0 {
 					t.Errorf("status_codes = %v", got["status_codes"])
@@ -271,9 +211,9 @@ func TestRun_JSON(t *testing.T) {
 	}
 }
 
-// TestRun_Interrupted stands for Ctrl-C: the context ends during a load run,
+// TestMain_Interrupted stands for Ctrl-C: the context ends during a load run,
 // and the summary so far is printed.
-func TestRun_Interrupted(t *testing.T) {
+func TestMain_Interrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var served atomic.Int64
@@ -286,12 +226,54 @@ func TestRun_Interrupted(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	t.Cleanup(srv.Close)
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"--count", "100", "--quiet", srv.URL}, func(string) string { return "" }, &stdout, &stderr)
+	code, stdout, stderr := runMain(ctx, []string{"--count", "100", "--quiet", srv.URL}, nil)
 	if code != 0 {
-		t.Errorf("exit %d: %s", code, stderr.String())
+		t.Errorf("exit %d: %s", code, stderr)
 	}
-	if want := "3 requests, 3 ok, 0 errors"; !strings.Contains(stdout.String(), want) || !strings.Contains(stdout.String(), "(interrupted after 3 of 100)") {
-		t.Errorf("stdout %q, want %q and the interruption", stdout.String(), want)
+	if want := "3 requests, 3 ok, 0 errors"; !strings.Contains(stdout, want) || !strings.Contains(stdout, "(interrupted after 3 of 100)") {
+		t.Errorf("stdout %q, want %q and the interruption", stdout, want)
+	}
+}
+
+// TestMain_ReportInterval runs a load with --report-interval: in text, a
+// line per interval before the summary; in JSON, interval objects whose
+// requests, bytes and errors add up to the summary.
+func TestMain_ReportInterval(t *testing.T) {
+	srv, _ := startServer(t)
+	code, stdout, stderr := runMain(t.Context(), []string{srv + "/status/503", "--count", "300", "--rate", "1500",
+		"--connections", "2", "--report-interval", "50ms", "--json"}, nil)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (every request fails): %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	var summary struct {
+		Mode             string
+		Requests, Errors int64
+		Bytes            int64
+		Latency          struct{ N int64 }
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary.Mode != "load" {
+		t.Fatalf("last line is not the summary (%v): %s", err, lines[len(lines)-1])
+	}
+	var ops, bytes, errs, latencies int64
+	for _, line := range lines[:len(lines)-1] {
+		var iv struct {
+			Type               string
+			Ops, Bytes, Errors int64
+			Latency            struct{ N int64 }
+		}
+		if err := json.Unmarshal([]byte(line), &iv); err != nil || iv.Type != "interval" {
+			t.Fatalf("not an interval line (%v): %s", err, line)
+		}
+		ops, bytes, errs, latencies = ops+iv.Ops, bytes+iv.Bytes, errs+iv.Errors, latencies+iv.Latency.N
+	}
+	if len(lines) < 4 || ops != 300 || ops != summary.Requests || bytes != summary.Bytes || errs != summary.Errors ||
+		errs != 300 || latencies != summary.Latency.N {
+		t.Errorf("%d intervals: %d requests, %d bytes, %d errors, %d latencies; summary %+v", len(lines)-1, ops, bytes, errs, latencies, summary)
+	}
+
+	code, stdout, _ = runMain(t.Context(), []string{"--report-interval", "20ms", "--count", "50", "--rate", "1000", "--quiet", srv}, nil)
+	if code != 0 || !strings.HasPrefix(stdout, "[   0.00-   0.0") || !strings.Contains(stdout, "\n--- GET "+srv+"/: 50 requests, 1 connections") {
+		t.Errorf("text report, exit %d:\n%s", code, stdout)
 	}
 }
