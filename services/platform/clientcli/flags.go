@@ -72,13 +72,33 @@ func (f *Flags) ParseCommand(args []string, stdout, stderr io.Writer) (code int,
 }
 
 func (f *Flags) parse(args []string, interleaved bool, stdout, stderr io.Writer) (int, bool) {
-	if err := f.parseArgs(args, interleaved); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, f.usage)
-			return 0, false
-		}
+	err := f.parseArgs(args, interleaved)
+	if err == nil {
+		err = f.given(stderr)
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, f.usage)
+		return 0, false
+	case err != nil:
 		return f.UsageError(stderr, err.Error()), false
 	}
+	return 0, true
+}
+
+// ParseArgs is Parse for a caller that reports errors itself (a command's
+// own flags): it returns flag.ErrHelp for -h and --help, or the error of a
+// bad flag, and prints only the notices of deprecated names on stderr.
+func (f *Flags) ParseArgs(args []string, stderr io.Writer) error {
+	if err := f.parseArgs(args, true); err != nil {
+		return err
+	}
+	return f.given(stderr)
+}
+
+// given records which flags were given and as what, saying so for the
+// deprecated names.
+func (f *Flags) given(stderr io.Writer) error {
 	f.Visit(func(fl *flag.Flag) {
 		name := fl.Name
 		if target, ok := f.aliases[name]; ok {
@@ -93,10 +113,10 @@ func (f *Flags) parse(args []string, interleaved bool, stdout, stderr io.Writer)
 	})
 	for _, as := range f.typed {
 		if strings.Contains(as, " and --") {
-			return f.UsageError(stderr, fmt.Sprintf("--%s are the same flag: give one", as)), false
+			return fmt.Errorf("--%s are the same flag: give one", as)
 		}
 	}
-	return 0, true
+	return nil
 }
 
 // parseArgs collects the positional arguments between the flags.

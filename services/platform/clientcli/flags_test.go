@@ -3,6 +3,7 @@ package clientcli_test
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +147,27 @@ func TestFlags_UsageError(t *testing.T) {
 	if code := newTestFlags().UsageError(&stderr, "bad --count"); code != clientcli.ExitUsage ||
 		!strings.HasPrefix(stderr.String(), "tool: bad --count\n") {
 		t.Errorf("UsageError = %d, %q", code, stderr.String())
+	}
+}
+
+func TestFlags_ParseArgs(t *testing.T) {
+	tests := []struct {
+		args       []string
+		wantErr    string
+		wantStderr string
+	}{
+		{args: []string{"x", "--count", "2"}},
+		{args: []string{"--help"}, wantErr: "flag: help requested"},
+		{args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
+		{args: []string{"--plain"}, wantStderr: "tool: --plain is deprecated; use --raw\n"},
+		{args: []string{"--plain", "--raw"}, wantErr: "--plain and --raw are the same flag: give one",
+			wantStderr: "tool: --plain is deprecated; use --raw\n"},
+	}
+	for _, tt := range tests {
+		var stderr bytes.Buffer
+		err := newTestFlags().ParseArgs(tt.args, &stderr)
+		if got := fmt.Sprint(err); err == nil && tt.wantErr != "" || err != nil && got != tt.wantErr || stderr.String() != tt.wantStderr {
+			t.Errorf("%q: %v, stderr %q; want %q, %q", tt.args, err, stderr.String(), tt.wantErr, tt.wantStderr)
+		}
 	}
 }

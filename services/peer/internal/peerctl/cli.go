@@ -2,7 +2,6 @@ package peerctl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -37,11 +37,11 @@ Commands:
                           download it, save it at P (default received_file.txt;
                           "-": write the file to stdout)
 
-Flags:
+Flags (before the command):
   --node ADDR   the node's admin address, host:port or http://host:port
                 (default $PEER_NODE, else 127.0.0.1:9090; the compose stack
                 publishes its nodes on 127.0.0.1:9101-9110)
-  --json        print the answer as JSON (ls, status, peers, get)
+  --json        print the answer as one JSON object (ls, status, peers, get)
 
 get / receive flags:
   --out PATH          also save the file here (written to PATH.part, checked
@@ -54,23 +54,30 @@ get / receive flags:
                       send: the name in the share (default FILE's base name)
   --progress          progress bar on stderr (default: when stderr is a terminal;
                       otherwise a line every 2 s)
+  --report-interval D a line on stdout every D (10ms..1h) with the bytes and
+                      pieces of that interval and the throughput; with --json
+                      one JSON object each, before the final one
+
+The command's flags may come before or after its argument. Ctrl-C stops
+waiting (the node goes on downloading); a second Ctrl-C quits at once.
 
 Exit status: 0 done, 1 failure (not found, no peers, stalled, hash mismatch),
 2 usage.
 `
 
+// Report intervals peerctl accepts (--report-interval).
+const (
+	MinReportInterval = 10 * time.Millisecond
+	MaxReportInterval = time.Hour
+)
+
 // Main runs peerctl and returns its exit status.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := clientcli.NewFlags(prog, usage)
 	node := fs.String("node", "", "")
 	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
-		return clientcli.UsageError(stderr, prog, err.Error())
+	if code, ok := fs.ParseCommand(args, stdout, stderr); !ok {
+		return code
 	}
 	if *node == "" {
 		if *node = getenv(NodeEnv); *node == "" {
@@ -85,38 +92,43 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if len(rest) == 0 {
 		return clientcli.UsageError(stderr, prog, "missing command")
 	}
-	r := &runner{c: c, json: *asJSON, stdin: stdin, stdout: stdout, stderr: stderr}
-	cmd, cmdArgs := rest[0], rest[1:]
-	switch cmd {
-	case "ls":
-		err = r.noArgs(ctx, cmd, cmdArgs, r.ls)
-	case "status":
-		err = r.noArgs(ctx, cmd, cmdArgs, r.status)
-	case "peers":
-		err = r.noArgs(ctx, cmd, cmdArgs, r.peers)
-	case "get":
-		err = r.get(ctx, cmdArgs)
-	case "send":
-		err = r.send(ctx, cmdArgs)
-	case "receive":
-		err = r.receive(ctx, cmdArgs)
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		return clientcli.UsageError(stderr, prog, fmt.Sprintf("unknown command %q", cmd))
-	}
+	r := &runner{c: c, json: *asJSON, stdin: stdin, stdout: clientcli.SyncWriter(stdout), stderr: stderr}
+	err = r.command(ctx, rest[0], rest[1:])
 	if ctx.Err() != nil && err != nil {
 		err = ctx.Err()
 	}
 	var ue usageError
 	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
 	case errors.As(err, &ue):
 		return clientcli.UsageError(stderr, prog, ue.msg)
 	case err != nil:
 		return clientcli.Failure(stderr, prog, err)
 	}
 	return 0
+}
+
+// command runs one command; "help" asks for the usage (flag.ErrHelp).
+func (r *runner) command(ctx context.Context, cmd string, args []string) error {
+	switch cmd {
+	case "ls":
+		return r.noArgs(ctx, cmd, args, r.ls)
+	case "status":
+		return r.noArgs(ctx, cmd, args, r.status)
+	case "peers":
+		return r.noArgs(ctx, cmd, args, r.peers)
+	case "get":
+		return r.get(ctx, args)
+	case "send":
+		return r.send(ctx, args)
+	case "receive":
+		return r.receive(ctx, args)
+	case "help":
+		return flag.ErrHelp
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
 type usageError struct{ msg string }
@@ -138,11 +150,7 @@ func (r *runner) noArgs(ctx context.Context, cmd string, args []string, f func(c
 	return f(ctx)
 }
 
-func (r *runner) printJSON(v any) error {
-	enc := json.NewEncoder(r.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func (r *runner) printJSON(v any) error { return clientcli.WriteJSON(r.stdout, v) }
 
 func (r *runner) ls(ctx context.Context) error {
 	files, err := r.c.swarm(ctx)
@@ -237,38 +245,37 @@ type transferFlags struct {
 	name         string
 	progress     bool
 	progressSet  bool
+	report       time.Duration
 }
 
+// parseTransfer reads the flags of get, send and receive; they may come
+// before or after the positional arguments, which it returns.
 func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (transferFlags, []string, error) {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := clientcli.NewFlags(prog, usage)
 	var tf transferFlags
 	fs.StringVar(&tf.out, "out", defaultOut, "")
 	fs.DurationVar(&tf.stallTimeout, "stall-timeout", 30*time.Second, "")
 	fs.DurationVar(&tf.timeout, "timeout", 60*time.Second, "")
 	fs.StringVar(&tf.name, "name", "", "")
 	fs.BoolVar(&tf.progress, "progress", false, "")
-	// Flags may come before or after the positional argument.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return tf, nil, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	fs.DurationVar(&tf.report, "report-interval", 0, "")
+	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
+		return tf, nil, err
+	} else if err != nil {
+		return tf, nil, usageError{err.Error()}
 	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "progress" {
-			tf.progressSet = true
-		}
-	})
-	if tf.stallTimeout <= 0 || tf.timeout <= 0 {
+	tf.progressSet = fs.Given("progress")
+	switch {
+	case tf.stallTimeout <= 0 || tf.timeout <= 0:
 		return tf, nil, usageError{"--stall-timeout and --timeout must be positive"}
+	case fs.Given("report-interval") && cmd == "send":
+		return tf, nil, usageError{"--report-interval needs get or receive"}
+	case fs.Given("report-interval") && tf.out == "-":
+		return tf, nil, usageError{"--report-interval cannot be combined with --out - (the file goes to stdout)"}
+	case fs.Given("report-interval") && (tf.report < MinReportInterval || tf.report > MaxReportInterval):
+		return tf, nil, usageError{fmt.Sprintf("invalid --report-interval %s: must be between %s and %s", tf.report, MinReportInterval, MaxReportInterval)}
 	}
-	return tf, positional, nil
+	return tf, fs.Args(), nil
 }
 
 func (r *runner) get(ctx context.Context, args []string) error {
@@ -292,30 +299,9 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 		}
 		return err
 	}
-	bar := newProgress(r.stderr, tf.progress, tf.progressSet)
-	for d.State != api.StateComplete {
-		if d.State == api.StateFailed {
-			bar.finish()
-			return fmt.Errorf("download of %s failed: %s", d.Name, d.Error)
-		}
-		if d.Stalled != "" && d.StalledSecs >= tf.stallTimeout.Seconds() {
-			bar.finish()
-			return fmt.Errorf("download of %s stalled for %s: %s", orID(d), tf.stallTimeout, d.Stalled)
-		}
-		bar.update(d)
-		select {
-		case <-ctx.Done():
-			bar.finish()
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-		if d, err = r.c.download(ctx, d.ID); err != nil {
-			bar.finish()
-			return err
-		}
+	if d, err = r.follow(ctx, d, tf); err != nil {
+		return err
 	}
-	bar.update(d)
-	bar.finish()
 	if tf.out == "-" {
 		// The file itself on stdout, for `docker compose run -T ... > file`.
 		return r.copyVerified(ctx, d, r.stdout)
@@ -344,6 +330,44 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 		fmt.Fprintf(r.stdout, "saved to %s\n", tf.out)
 	}
 	return nil
+}
+
+// follow polls the download until it completes, fails or stalls for too
+// long, drawing the progress bar and the interval report as it goes.
+func (r *runner) follow(ctx context.Context, d api.Download, tf transferFlags) (api.Download, error) {
+	bar := newProgress(r.stderr, tf.progress, tf.progressSet)
+	defer bar.finish()
+	var last atomic.Pointer[api.Download]
+	last.Store(&d)
+	stopReport := clientcli.Reporting{Every: tf.report, Emit: clientcli.Printer(r.stdout, r.json)}.Start(func() clientcli.Totals {
+		d := last.Load()
+		return clientcli.Totals{Ops: int64(d.Verified), Bytes: d.Bytes, Errors: int64(d.Failed)}
+	})
+	defer stopReport()
+	poll := time.NewTicker(250 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		bar.update(d)
+		switch {
+		case d.State == api.StateComplete:
+			return d, nil
+		case d.State == api.StateFailed:
+			return d, fmt.Errorf("download of %s failed: %s", d.Name, d.Error)
+		case d.Stalled != "" && d.StalledSecs >= tf.stallTimeout.Seconds():
+			return d, fmt.Errorf("download of %s stalled for %s: %s", orID(d), tf.stallTimeout, d.Stalled)
+		}
+		select {
+		case <-ctx.Done():
+			return d, ctx.Err()
+		case <-poll.C:
+		}
+		next, err := r.c.download(ctx, d.ID)
+		if err != nil {
+			return d, err
+		}
+		d = next
+		last.Store(&next)
+	}
 }
 
 func orID(d api.Download) string {

@@ -41,7 +41,7 @@ func startNode(t *testing.T, dir string, env map[string]string) *testNode {
 func ctl(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = peerctl.Main(t.Context(), args, strings.NewReader(stdin), &out, &errOut, func(string) string { return "" })
+	code = peerctl.Main(t.Context(), args, func(string) string { return "" }, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -268,6 +268,44 @@ func TestPeerctl_GetProgressNotStalledWhilePeersAnswer(t *testing.T) {
 	}
 }
 
+// TestPeerctl_GetReportsIntervals downloads from a node whose uploads are
+// capped, so the transfer spans several report intervals: with --json the
+// interval objects come first and their bytes add up to the file, then the
+// download itself.
+func TestPeerctl_GetReportsIntervals(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", map[string]string{"UPLOAD_RATE": "2MiB", "PIECE_SIZE": "64KiB"})
+	data := randomBytes(t, 1<<20)
+	writeFile(t, filepath.Join(a.dir, "slow.bin"), data)
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+	b.seesFile(t, "slow.bin")
+	code, stdout, stderr := ctl(t, "", "--node", b.api, "--json", "get", "slow.bin", "--report-interval", "100ms")
+	if code != 0 {
+		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	var bytes, pieces int64
+	for _, line := range lines[:len(lines)-1] {
+		var iv struct {
+			Type       string
+			Ops, Bytes int64
+		}
+		if err := json.Unmarshal([]byte(line), &iv); err != nil || iv.Type != "interval" {
+			t.Fatalf("not an interval line (%v): %s", err, line)
+		}
+		bytes, pieces = bytes+iv.Bytes, pieces+iv.Ops
+	}
+	var d struct {
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &d); err != nil || d.State != "complete" {
+		t.Fatalf("last line is not the complete download (%v): %s", err, lines[len(lines)-1])
+	}
+	if len(lines) < 4 || bytes != 1<<20 || pieces != 16 {
+		t.Errorf("%d interval lines with %d bytes and %d pieces, want at least 3 with 1048576 and 16:\n%s", len(lines)-1, bytes, pieces, stdout)
+	}
+}
+
 // A piece size that is not a power of two, and --out into directories that
 // do not exist yet: the copy is still checked against the id and saved.
 func TestPeerctl_GetOddPieceSizeIntoNewDirectory(t *testing.T) {
@@ -459,6 +497,9 @@ func TestPeerctl_UsageErrors(t *testing.T) {
 		{"ls with an argument", []string{"--node", node, "ls", "x"}, "ls takes no arguments"},
 		{"peers with an argument", []string{"--node", node, "peers", "x"}, "peers takes no arguments"},
 		{"status with an argument", []string{"--node", node, "status", "x"}, "status takes no arguments"},
+		{"report interval for send", []string{"--node", node, "send", "f", "--report-interval", "1s"}, "--report-interval needs get or receive"},
+		{"report interval too short", []string{"--node", node, "get", "f", "--report-interval", "1ms"}, "invalid --report-interval 1ms"},
+		{"report interval with the file on stdout", []string{"--node", node, "receive", "--out", "-", "--report-interval", "1s"}, "cannot be combined with --out -"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -514,7 +555,7 @@ func TestPeerctl_UnreachableNodeFails(t *testing.T) {
 				}
 				return ""
 			}
-			code := peerctl.Main(t.Context(), tt.args, strings.NewReader(""), &out, &errOut, getenv)
+			code := peerctl.Main(t.Context(), tt.args, getenv, strings.NewReader(""), &out, &errOut)
 			if code != 1 {
 				t.Errorf("exit %d, want 1 (stderr: %s)", code, errOut.String())
 			}
