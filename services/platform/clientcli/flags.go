@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // Flags declares and checks the flags of a client. It is a flag.FlagSet
@@ -226,4 +227,44 @@ func (f *Flags) Excludes(name string, others ...string) error {
 // UsageError reports a bad invocation of the client and returns ExitUsage.
 func (f *Flags) UsageError(stderr io.Writer, msg string) int {
 	return UsageError(stderr, f.prog, msg)
+}
+
+// The range --report-interval accepts.
+const (
+	MinReportInterval = 10 * time.Millisecond
+	MaxReportInterval = time.Hour
+)
+
+// ReportFlag is the --report-interval flag of a client.
+type ReportFlag struct {
+	f     *Flags
+	every time.Duration
+}
+
+// ReportInterval declares --report-interval on f.
+func (f *Flags) ReportInterval() *ReportFlag {
+	r := &ReportFlag{f: f}
+	f.DurationVar(&r.every, "report-interval", 0, "")
+	return r
+}
+
+// Check returns an error when --report-interval was given without one of
+// modes (the long-running modes that report; none: any will do) or
+// outside its range.
+func (r *ReportFlag) Check(modes ...string) error {
+	if len(modes) > 0 {
+		if err := r.f.Needs("report-interval", modes...); err != nil {
+			return err
+		}
+	}
+	if r.f.Given("report-interval") && (r.every < MinReportInterval || r.every > MaxReportInterval) {
+		return fmt.Errorf("invalid --report-interval %s: must be between %s and %s", r.every, MinReportInterval, MaxReportInterval)
+	}
+	return nil
+}
+
+// Reporting is the report the flag asks for, printed on w (see
+// SyncWriter) as text or JSON lines; the zero Reporting when not given.
+func (r *ReportFlag) Reporting(w io.Writer, asJSON bool) Reporting {
+	return Reporting{Every: r.every, Emit: Printer(w, asJSON)}
 }

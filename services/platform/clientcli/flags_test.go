@@ -171,3 +171,31 @@ func TestFlags_ParseArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestReportFlag(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    string // the error, "" for none
+		wantDur time.Duration
+	}{
+		{args: []string{"--count", "2"}},
+		{args: []string{"--count", "2", "--report-interval", "250ms"}, wantDur: 250 * time.Millisecond},
+		{args: []string{"--report-interval", "1s"}, want: "--report-interval needs --count or --raw"},
+		{args: []string{"--count", "2", "--report-interval", "5ms"}, want: "invalid --report-interval 5ms: must be between 10ms and 1h0m0s"},
+		{args: []string{"--count", "2", "--report-interval", "2h"}, want: "invalid --report-interval 2h0m0s: must be between 10ms and 1h0m0s"},
+	}
+	for _, tt := range tests {
+		f := newTestFlags()
+		report := f.ReportInterval()
+		if _, ok := f.Parse(tt.args, &bytes.Buffer{}, &bytes.Buffer{}); !ok {
+			t.Fatalf("Parse(%q) failed", tt.args)
+		}
+		err := report.Check("count", "raw")
+		if got := fmt.Sprint(err); err == nil && tt.want != "" || err != nil && got != tt.want {
+			t.Errorf("%q: %v, want %q", tt.args, err, tt.want)
+		}
+		if r := report.Reporting(&bytes.Buffer{}, false); err == nil && (r.Every != tt.wantDur || r.Emit == nil) {
+			t.Errorf("%q: reporting every %v, want %v", tt.args, r.Every, tt.wantDur)
+		}
+	}
+}

@@ -103,8 +103,8 @@ func (r *reporter) next(always bool) {
 		}
 		iv.Latency = cur.Latency.Since(prev).Stats()
 	}
-	if !always && r.emitted && iv.Sent == 0 && iv.Ops == 0 && iv.Bytes == 0 && iv.Lost == 0 && iv.Errors == 0 {
-		return
+	if !always && r.emitted && iv == (Interval{Start: iv.Start, End: iv.End}) {
+		return // nothing happened since the last line
 	}
 	r.prev, r.prevEnd, r.emitted = cur, end, true
 	r.emit(iv)

@@ -106,6 +106,42 @@ func TestReporting_LastPartialInterval(t *testing.T) {
 	}
 }
 
+// TestReporting_LastLatencies: a latency that reached the histogram only
+// after its operation's counter was sampled still gets a last line, so the
+// lines add up.
+func TestReporting_LastLatencies(t *testing.T) {
+	var (
+		ops  atomic.Int64
+		hist latency.Histogram
+		mu   sync.Mutex
+		got  []clientcli.Interval
+	)
+	first := make(chan struct{})
+	sample := func() clientcli.Totals {
+		var snap latency.Snapshot
+		snap.Add(&hist)
+		return clientcli.Totals{Ops: ops.Load(), Latency: &snap}
+	}
+	ops.Add(1) // counted before the report starts: in no line
+	stop := clientcli.Reporting{Every: 5 * time.Millisecond, Emit: func(iv clientcli.Interval) {
+		mu.Lock()
+		defer mu.Unlock()
+		if got = append(got, iv); len(got) == 1 {
+			close(first)
+		}
+	}}.Start(sample)
+	<-first
+	hist.Record(time.Millisecond) // its operation was counted long before
+	stop()
+	var latencies int64
+	for _, iv := range got {
+		latencies += iv.Latency.N
+	}
+	if latencies != 1 {
+		t.Errorf("intervals %+v hold %d latencies, want 1", got, latencies)
+	}
+}
+
 func TestInterval_Write(t *testing.T) {
 	iv := clientcli.Interval{Start: time.Second, End: 2 * time.Second, Sent: 10, Ops: 8, Bytes: 2_000_000, Lost: 2, Errors: 1,
 		Latency: latency.Stats{N: 8, Min: 90 * time.Microsecond, Avg: 100 * time.Microsecond, P50: 92 * time.Microsecond,

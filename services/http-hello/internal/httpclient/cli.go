@@ -80,12 +80,6 @@ Exit status: 0 success; 1 failure (cannot reach the server, timeout, a status
 other than --expect; with --count: any failed request); 2 usage error.
 `
 
-// Report intervals a client accepts (--report-interval).
-const (
-	MinReportInterval = 10 * time.Millisecond
-	MaxReportInterval = time.Hour
-)
-
 // headerFlag collects repeated --header flags.
 type headerFlag struct{ h http.Header }
 
@@ -105,7 +99,8 @@ type cliFlags struct {
 	*clientcli.Flags
 	headers                      *headerFlag
 	url, method, data, maxBody   *string
-	timeout, report              *time.Duration
+	timeout                      *time.Duration
+	report                       *clientcli.ReportFlag
 	expect, count, conns         *int
 	rate                         *float64
 	http1, h2c, insecure, asJSON *bool
@@ -130,7 +125,7 @@ func declareFlags() cliFlags {
 	f.rate = f.Float64("rate", 0, "")
 	f.quiet = f.Bool("quiet", false, "")
 	f.raw = f.Bool("raw", false, "")
-	f.report = f.Duration("report-interval", 0, "")
+	f.report = f.ReportInterval()
 	f.Alias("concurrency", "connections")
 	return f
 }
@@ -159,7 +154,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, _ io.R
 		return f.UsageError(stderr, err.Error())
 	}
 	inv.stdout, inv.stderr = clientcli.SyncWriter(stdout), stderr
-	inv.load.Report = clientcli.Reporting{Every: *f.report, Emit: clientcli.Printer(inv.stdout, inv.asJSON)}
+	inv.load.Report = f.report.Reporting(inv.stdout, inv.asJSON)
 	return inv.mode(ctx, inv)
 }
 
@@ -169,13 +164,13 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxBody, err := ParseSize(*f.maxBody)
+	maxBody, err := clientcli.ParseSize(*f.maxBody)
 	if err != nil {
 		return nil, errors.New("--max-body: " + err.Error())
 	}
 	err = cmp.Or(
 		f.Needs("connections", "count"), f.Needs("rate", "count"), f.Needs("quiet", "count"),
-		f.Needs("report-interval", "count"),
+		f.report.Check("count"),
 		f.Excludes("raw", "count", "json", "h2c", "http1", "insecure", "expect"),
 		f.Excludes("http1", "h2c"),
 		f.checkRequest(u, maxBody),
@@ -265,8 +260,6 @@ func (f cliFlags) checkLoad() error {
 		return fmt.Errorf("invalid --%s %d: must be between 1 and %d", f.As("connections"), *f.conns, MaxConnections)
 	case math.IsNaN(*f.rate) || *f.rate < 0 || *f.rate > MaxRate:
 		return fmt.Errorf("invalid --rate %g: must be between 0 and %d", *f.rate, MaxRate)
-	case f.Given("report-interval") && (*f.report < MinReportInterval || *f.report > MaxReportInterval):
-		return fmt.Errorf("invalid --report-interval %s: must be between %s and %s", *f.report, MinReportInterval, MaxReportInterval)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package httpclient_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,13 +11,12 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 )
 
 // runMain runs http-client with args and the environment env.
 func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = httpclient.Main(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return clitest.Run(ctx, httpclient.Main, args, env)
 }
 
 // startServer runs the test server twice: plain HTTP/1.1, and with h2c.
@@ -33,129 +31,88 @@ func TestMain_Modes(t *testing.T) {
 	srv, h2c := startServer(t)
 	raw, _ := rawServer(t, rawReply, false)
 	refused := refusedAddr(t)
-	tests := []struct {
-		name       string
-		args       []string
-		env        map[string]string
-		wantCode   int
-		wantStdout []string // substrings, in order
-		wantExact  string   // whole stdout, when set
-		notStdout  string
-		wantStderr string // substring
-	}{
-		{name: "default via env", env: map[string]string{"HTTP_HELLO_URL": srv + "/"},
-			wantStdout: []string{"HTTP/1.1 200 OK\nHello, World!\ndns - connect ", " tls - first-byte ", " total "}},
-		{name: "argument beats env", args: []string{srv}, env: map[string]string{"HTTP_HELLO_URL": "http://" + refused + "/"},
-			wantStdout: []string{"HTTP/1.1 200 OK\nHello, World!\n"}},
-		{name: "url flag", args: []string{"--url", srv + "/"}, wantStdout: []string{"HTTP/1.1 200 OK\nHello, World!\n"}},
-		{name: "no scheme", args: []string{strings.TrimPrefix(srv, "http://")}, wantStdout: []string{"HTTP/1.1 200 OK\n"}},
-		{name: "unexpected status", args: []string{srv + "/status/404"}, wantCode: 1,
-			wantStdout: []string{"HTTP/1.1 404 Not Found\nNot Found\ndns "},
-			wantStderr: "http-client: GET " + srv + "/status/404: 404 Not Found, expected 200\n"},
-		{name: "expected status", args: []string{"--expect", "503", srv + "/status/503"}, wantStdout: []string{"HTTP/1.1 503 Service Unavailable\n"}},
-		{name: "refused", args: []string{"http://" + refused + "/"}, wantCode: 1, wantExact: "",
-			wantStderr: "http-client: cannot reach " + refused + ": connection refused\n"},
-		{name: "refused by default URL env", env: map[string]string{"HTTP_HELLO_URL": refused}, wantCode: 1,
-			wantStderr: "cannot reach " + refused},
-		{name: "truncated", args: []string{"--max-body", "10", srv + "/bytes/100"},
-			wantStdout: []string{"HTTP/1.1 200 OK\nxxxxxxxxxx\n[body truncated after 10 bytes; see --max-body]\ndns "}},
-		{name: "method header data", args: []string{"--header", "X-Test: 1", "--data", "hi", srv + "/echo"},
-			wantStdout: []string{"HTTP/1.1 200 OK\nPOST HTTP/1.1 x=1 body=hi\n"}},
-		{name: "h2c", args: []string{"--h2c", h2c + "/proto"}, wantStdout: []string{"HTTP/2.0 200 OK\nHTTP/2.0\n"}},
-		{name: "http1", args: []string{"--http1", h2c + "/proto"}, wantStdout: []string{"HTTP/1.1 200 OK\nHTTP/1.1\n"}},
+	clitest.RunCases(t, httpclient.Main, []clitest.Case{
+		{Name: "default via env", Env: map[string]string{"HTTP_HELLO_URL": srv + "/"},
+			Stdout: []string{"HTTP/1.1 200 OK\nHello, World!\ndns - connect ", " tls - first-byte ", " total "}},
+		{Name: "argument beats env", Args: []string{srv}, Env: map[string]string{"HTTP_HELLO_URL": "http://" + refused + "/"},
+			Stdout: []string{"HTTP/1.1 200 OK\nHello, World!\n"}},
+		{Name: "url flag", Args: []string{"--url", srv + "/"}, Stdout: []string{"HTTP/1.1 200 OK\nHello, World!\n"}},
+		{Name: "no scheme", Args: []string{strings.TrimPrefix(srv, "http://")}, Stdout: []string{"HTTP/1.1 200 OK\n"}},
+		{Name: "unexpected status", Args: []string{srv + "/status/404"}, Code: 1,
+			Stdout: []string{"HTTP/1.1 404 Not Found\nNot Found\ndns "},
+			Stderr: "http-client: GET " + srv + "/status/404: 404 Not Found, expected 200\n"},
+		{Name: "expected status", Args: []string{"--expect", "503", srv + "/status/503"}, Stdout: []string{"HTTP/1.1 503 Service Unavailable\n"}},
+		{Name: "refused", Args: []string{"http://" + refused + "/"}, Code: 1, Stdout: []string{""}, Exact: true,
+			Stderr: "http-client: cannot reach " + refused + ": connection refused\n"},
+		{Name: "refused by default URL env", Env: map[string]string{"HTTP_HELLO_URL": refused}, Code: 1,
+			Stderr: "cannot reach " + refused},
+		{Name: "truncated", Args: []string{"--max-body", "10", srv + "/bytes/100"},
+			Stdout: []string{"HTTP/1.1 200 OK\nxxxxxxxxxx\n[body truncated after 10 bytes; see --max-body]\ndns "}},
+		{Name: "method header data", Args: []string{"--header", "X-Test: 1", "--data", "hi", srv + "/echo"},
+			Stdout: []string{"HTTP/1.1 200 OK\nPOST HTTP/1.1 x=1 body=hi\n"}},
+		{Name: "h2c", Args: []string{"--h2c", h2c + "/proto"}, Stdout: []string{"HTTP/2.0 200 OK\nHTTP/2.0\n"}},
+		{Name: "http1", Args: []string{"--http1", h2c + "/proto"}, Stdout: []string{"HTTP/1.1 200 OK\nHTTP/1.1\n"}},
 
-		{name: "raw exact", args: []string{"--raw", "http://" + raw + "/"}, wantExact: rawReply},
-		{name: "raw real server", args: []string{"--raw", srv + "/"},
-			wantStdout: []string{"HTTP/1.1 200 OK\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "Content-Length: 13\r\n", "Connection: close\r\n\r\nHello, World!"}},
-		{name: "raw refused", args: []string{"--raw", "http://" + refused + "/"}, wantCode: 1,
-			wantStderr: "http-client: cannot reach " + refused + ": connection refused\n"},
-		{name: "raw capped", args: []string{"--raw", "--max-body", "0", srv + "/"}, wantStdout: []string{"HTTP/1.1 200 OK\r\n"}},
+		{Name: "raw exact", Args: []string{"--raw", "http://" + raw + "/"}, Stdout: []string{rawReply}, Exact: true},
+		{Name: "raw real server", Args: []string{"--raw", srv + "/"},
+			Stdout: []string{"HTTP/1.1 200 OK\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "Content-Length: 13\r\n", "Connection: close\r\n\r\nHello, World!"}},
+		{Name: "raw refused", Args: []string{"--raw", "http://" + refused + "/"}, Code: 1,
+			Stderr: "http-client: cannot reach " + refused + ": connection refused\n"},
+		{Name: "raw capped", Args: []string{"--raw", "--max-body", "0", srv + "/"}, Stdout: []string{"HTTP/1.1 200 OK\r\n"}},
 
-		{name: "count keep-alive", args: []string{"--count", "10", "--connections", "1", srv},
-			wantStdout: []string{"#1 HTTP/1.1 200 OK 13 bytes new conn dns - connect ", "#2 HTTP/1.1 200 OK 13 bytes reused conn dns - connect - tls - first-byte ",
+		{Name: "count keep-alive", Args: []string{"--count", "10", "--connections", "1", srv},
+			Stdout: []string{"#1 HTTP/1.1 200 OK 13 bytes new conn dns - connect ", "#2 HTTP/1.1 200 OK 13 bytes reused conn dns - connect - tls - first-byte ",
 				"--- GET " + srv + "/: 10 requests, 1 connections ---\n10 requests, 10 ok, 0 errors in ",
 				"status 200: 10\nconnections: 1 new, 9 reused\ntotal      min/avg/p50/p90/p99/p99.9/max = ", "first-byte min/avg/p50/p90/p99/p99.9/max = "}},
-		{name: "count quiet concurrent", args: []string{"--count", "50", "--connections", "5", "--quiet", srv},
-			wantStdout: []string{"50 requests, 50 ok, 0 errors"}, notStdout: "#1 "},
-		{name: "flags after the URL", args: []string{srv, "--count", "5", "--quiet"},
-			wantStdout: []string{"5 requests, 5 ok, 0 errors"}, notStdout: "#1 "},
-		{name: "raw after the URL", args: []string{srv + "/", "--raw"}, wantStdout: []string{"HTTP/1.1 200 OK\r\n"}},
-		{name: "-- ends the flags", args: []string{"--", "--raw:99999"}, wantCode: 2, wantStderr: `invalid URL "--raw:99999": bad port "99999" (from the argument)`},
-		{name: "deprecated --concurrency", args: []string{"--count", "4", "--concurrency", "2", "--quiet", srv},
-			wantStdout: []string{"4 requests, 2 connections ---\n4 requests, 4 ok"},
-			wantStderr: "http-client: --concurrency is deprecated; use --connections\n"},
-		{name: "count h2c", args: []string{"--count", "10", "--quiet", "--h2c", h2c},
-			wantStdout: []string{"10 requests, 10 ok", "connections: 1 new, 9 reused"}},
-		{name: "count paced", args: []string{"--count", "3", "--rate", "1000", "--quiet", srv},
-			wantStdout: []string{"3 requests, 1 connections, rate 1000/s ---\n3 requests, 3 ok"}},
-		{name: "count bad status", args: []string{"--count", "3", "--quiet", srv + "/status/500"}, wantCode: 1,
-			wantStdout: []string{"3 requests, 0 ok, 3 errors", "status 500: 3\nerrors: status 3\n"},
-			wantStderr: "http-client: 3 of 3 requests failed (status 3; last: GET " + srv + "/status/500: 500 Internal Server Error, expected 200)\n"},
-		{name: "count refused", args: []string{"--count", "2", "http://" + refused}, wantCode: 1,
-			wantStdout: []string{"#1 error: cannot reach " + refused + ": connection refused", "2 requests, 0 ok, 2 errors", "errors: refused 2\nconnections: 0 new, 0 reused\n"},
-			notStdout:  "min/avg", wantStderr: "2 of 2 requests failed (refused 2; last: cannot reach"},
-		{name: "help", args: []string{"--help"}, wantStdout: []string{"Usage: http-client [flags] [URL]"}},
+		{Name: "count quiet concurrent", Args: []string{"--count", "50", "--connections", "5", "--quiet", srv},
+			Stdout: []string{"50 requests, 50 ok, 0 errors"}, NotStdout: "#1 "},
+		{Name: "flags after the URL", Args: []string{srv, "--count", "5", "--quiet"},
+			Stdout: []string{"5 requests, 5 ok, 0 errors"}, NotStdout: "#1 "},
+		{Name: "raw after the URL", Args: []string{srv + "/", "--raw"}, Stdout: []string{"HTTP/1.1 200 OK\r\n"}},
+		{Name: "-- ends the flags", Args: []string{"--", "--raw:99999"}, Code: 2, Stderr: `invalid URL "--raw:99999": bad port "99999" (from the argument)`},
+		{Name: "deprecated --concurrency", Args: []string{"--count", "4", "--concurrency", "2", "--quiet", srv},
+			Stdout: []string{"4 requests, 2 connections ---\n4 requests, 4 ok"},
+			Stderr: "http-client: --concurrency is deprecated; use --connections\n"},
+		{Name: "count h2c", Args: []string{"--count", "10", "--quiet", "--h2c", h2c},
+			Stdout: []string{"10 requests, 10 ok", "connections: 1 new, 9 reused"}},
+		{Name: "count paced", Args: []string{"--count", "3", "--rate", "1000", "--quiet", srv},
+			Stdout: []string{"3 requests, 1 connections, rate 1000/s ---\n3 requests, 3 ok"}},
+		{Name: "count bad status", Args: []string{"--count", "3", "--quiet", srv + "/status/500"}, Code: 1,
+			Stdout: []string{"3 requests, 0 ok, 3 errors", "status 500: 3\nerrors: status 3\n"},
+			Stderr: "http-client: 3 of 3 requests failed (status 3; last: GET " + srv + "/status/500: 500 Internal Server Error, expected 200)\n"},
+		{Name: "count refused", Args: []string{"--count", "2", "http://" + refused}, Code: 1,
+			Stdout:    []string{"#1 error: cannot reach " + refused + ": connection refused", "2 requests, 0 ok, 2 errors", "errors: refused 2\nconnections: 0 new, 0 reused\n"},
+			NotStdout: "min/avg", Stderr: "2 of 2 requests failed (refused 2; last: cannot reach"},
+		{Name: "help", Args: []string{"--help"}, Stdout: []string{"Usage: http-client [flags] [URL]"}},
 
-		{name: "unknown flag", args: []string{"--bogus"}, wantCode: 2, wantStderr: "flag provided but not defined: -bogus"},
-		{name: "two arguments", args: []string{"a", "b"}, wantCode: 2, wantStderr: `unexpected argument "b"`},
-		{name: "argument and url", args: []string{"--url", srv, srv}, wantCode: 2, wantStderr: "not both"},
-		{name: "bad scheme", args: []string{"ftp://x/"}, wantCode: 2, wantStderr: "the scheme must be http or https (from the argument)"},
-		{name: "bad env URL", env: map[string]string{"HTTP_HELLO_URL": "http://:80/"}, wantCode: 2, wantStderr: "(from HTTP_HELLO_URL)"},
-		{name: "bad header", args: []string{"--header", "nocolon"}, wantCode: 2, wantStderr: "invalid header"},
-		{name: "bad method", args: []string{"--method", "GE T"}, wantCode: 2, wantStderr: `invalid --method "GE T"`},
-		{name: "zero timeout", args: []string{"--timeout", "0s"}, wantCode: 2, wantStderr: "invalid --timeout 0s"},
-		{name: "bad expect", args: []string{"--expect", "99"}, wantCode: 2, wantStderr: "invalid --expect 99"},
-		{name: "bad max body", args: []string{"--max-body", "lots"}, wantCode: 2, wantStderr: "--max-body: invalid size"},
-		{name: "huge max body", args: []string{"--max-body", "2GiB"}, wantCode: 2, wantStderr: "invalid --max-body 2GiB"},
-		{name: "http1 and h2c", args: []string{"--http1", "--h2c"}, wantCode: 2, wantStderr: "--http1 cannot be combined with --h2c"},
-		{name: "h2c over https", args: []string{"--h2c", "https://x/"}, wantCode: 2, wantStderr: "--h2c needs an http:// URL"},
-		{name: "count zero", args: []string{"--count", "0"}, wantCode: 2, wantStderr: "invalid --count 0"},
-		{name: "count over cap", args: []string{"--count", "10000001"}, wantCode: 2, wantStderr: "invalid --count 10000001"},
-		{name: "connections over cap", args: []string{"--count", "1", "--connections", "10001"}, wantCode: 2, wantStderr: "invalid --connections 10001"},
-		{name: "connections zero", args: []string{"--count", "1", "--connections", "0"}, wantCode: 2, wantStderr: "invalid --connections 0"},
-		{name: "rate NaN", args: []string{"--count", "1", "--rate", "NaN"}, wantCode: 2, wantStderr: "invalid --rate NaN"},
-		{name: "rate negative", args: []string{"--count", "1", "--rate", "-1"}, wantCode: 2, wantStderr: "invalid --rate -1"},
-		{name: "connections without count", args: []string{"--connections", "2"}, wantCode: 2, wantStderr: "--connections needs --count"},
-		{name: "report interval without count", args: []string{"--report-interval", "1s"}, wantCode: 2, wantStderr: "--report-interval needs --count"},
-		{name: "report interval too long", args: []string{"--count", "1", "--report-interval", "2h"}, wantCode: 2, wantStderr: "invalid --report-interval 2h0m0s"},
-		{name: "quiet without count", args: []string{"--quiet"}, wantCode: 2, wantStderr: "--quiet needs --count"},
-		{name: "raw with count", args: []string{"--raw", "--count", "2"}, wantCode: 2, wantStderr: "--raw cannot be combined with --count"},
-		{name: "raw with json", args: []string{"--raw", "--json"}, wantCode: 2, wantStderr: "--raw cannot be combined with --json"},
-		{name: "raw with h2c", args: []string{"--raw", "--h2c"}, wantCode: 2, wantStderr: "--raw cannot be combined with --h2c"},
-		{name: "raw over https", args: []string{"--raw", "https://x/"}, wantCode: 2, wantStderr: "--raw needs an http:// URL"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, stderr := runMain(t.Context(), tt.args, tt.env)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr)
-			}
-			if tt.wantStdout == nil && out != tt.wantExact {
-				t.Errorf("stdout %q, want %q", out, tt.wantExact)
-			}
-			rest := out
-			for _, want := range tt.wantStdout {
-				i := strings.Index(rest, want)
-				if i < 0 {
-					t.Errorf("stdout %q, want %q (in order)", out, want)
-					break
-				}
-				rest = rest[i+len(want):]
-			}
-			if tt.notStdout != "" && strings.Contains(out, tt.notStdout) {
-				t.Errorf("stdout %q contains %q", out, tt.notStdout)
-			}
-			if !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
-			}
-			if tt.wantStderr == "" && stderr != "" {
-				t.Errorf("unexpected stderr %q", stderr)
-			}
-			if tt.wantCode == 2 && !strings.HasSuffix(stderr, "\nRun 'http-client --help' for usage.\n") {
-				t.Errorf("usage error without the help hint: %q", stderr)
-			}
-		})
-	}
+		{Name: "unknown flag", Args: []string{"--bogus"}, Code: 2, Stderr: "flag provided but not defined: -bogus"},
+		{Name: "two arguments", Args: []string{"a", "b"}, Code: 2, Stderr: `unexpected argument "b"`},
+		{Name: "argument and url", Args: []string{"--url", srv, srv}, Code: 2, Stderr: "not both"},
+		{Name: "bad scheme", Args: []string{"ftp://x/"}, Code: 2, Stderr: "the scheme must be http or https (from the argument)"},
+		{Name: "bad env URL", Env: map[string]string{"HTTP_HELLO_URL": "http://:80/"}, Code: 2, Stderr: "(from HTTP_HELLO_URL)"},
+		{Name: "bad header", Args: []string{"--header", "nocolon"}, Code: 2, Stderr: "invalid header"},
+		{Name: "bad method", Args: []string{"--method", "GE T"}, Code: 2, Stderr: `invalid --method "GE T"`},
+		{Name: "zero timeout", Args: []string{"--timeout", "0s"}, Code: 2, Stderr: "invalid --timeout 0s"},
+		{Name: "bad expect", Args: []string{"--expect", "99"}, Code: 2, Stderr: "invalid --expect 99"},
+		{Name: "bad max body", Args: []string{"--max-body", "lots"}, Code: 2, Stderr: "--max-body: invalid size"},
+		{Name: "huge max body", Args: []string{"--max-body", "2GiB"}, Code: 2, Stderr: "invalid --max-body 2GiB"},
+		{Name: "http1 and h2c", Args: []string{"--http1", "--h2c"}, Code: 2, Stderr: "--http1 cannot be combined with --h2c"},
+		{Name: "h2c over https", Args: []string{"--h2c", "https://x/"}, Code: 2, Stderr: "--h2c needs an http:// URL"},
+		{Name: "count zero", Args: []string{"--count", "0"}, Code: 2, Stderr: "invalid --count 0"},
+		{Name: "count over cap", Args: []string{"--count", "10000001"}, Code: 2, Stderr: "invalid --count 10000001"},
+		{Name: "connections over cap", Args: []string{"--count", "1", "--connections", "10001"}, Code: 2, Stderr: "invalid --connections 10001"},
+		{Name: "connections zero", Args: []string{"--count", "1", "--connections", "0"}, Code: 2, Stderr: "invalid --connections 0"},
+		{Name: "rate NaN", Args: []string{"--count", "1", "--rate", "NaN"}, Code: 2, Stderr: "invalid --rate NaN"},
+		{Name: "rate negative", Args: []string{"--count", "1", "--rate", "-1"}, Code: 2, Stderr: "invalid --rate -1"},
+		{Name: "connections without count", Args: []string{"--connections", "2"}, Code: 2, Stderr: "--connections needs --count"},
+		{Name: "report interval without count", Args: []string{"--report-interval", "1s"}, Code: 2, Stderr: "--report-interval needs --count"},
+		{Name: "report interval too long", Args: []string{"--count", "1", "--report-interval", "2h"}, Code: 2, Stderr: "invalid --report-interval 2h0m0s"},
+		{Name: "quiet without count", Args: []string{"--quiet"}, Code: 2, Stderr: "--quiet needs --count"},
+		{Name: "raw with count", Args: []string{"--raw", "--count", "2"}, Code: 2, Stderr: "--raw cannot be combined with --count"},
+		{Name: "raw with json", Args: []string{"--raw", "--json"}, Code: 2, Stderr: "--raw cannot be combined with --json"},
+		{Name: "raw with h2c", Args: []string{"--raw", "--h2c"}, Code: 2, Stderr: "--raw cannot be combined with --h2c"},
+		{Name: "raw over https", Args: []string{"--raw", "https://x/"}, Code: 2, Stderr: "--raw needs an http:// URL"},
+	})
 }
 
 func TestMain_JSON(t *testing.T) {
@@ -245,31 +202,18 @@ func TestMain_ReportInterval(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (every request fails): %s", code, stderr)
 	}
-	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	r := clitest.ParseReport(t, stdout)
 	var summary struct {
-		Mode             string
-		Requests, Errors int64
-		Bytes            int64
-		Latency          struct{ N int64 }
+		Requests, Errors, Bytes int64
+		Latency                 struct{ N int64 }
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary.Mode != "load" {
-		t.Fatalf("last line is not the summary (%v): %s", err, lines[len(lines)-1])
+	if err := json.Unmarshal(r.Summary, &summary); err != nil {
+		t.Fatal(err)
 	}
-	var ops, bytes, errs, latencies int64
-	for _, line := range lines[:len(lines)-1] {
-		var iv struct {
-			Type               string
-			Ops, Bytes, Errors int64
-			Latency            struct{ N int64 }
-		}
-		if err := json.Unmarshal([]byte(line), &iv); err != nil || iv.Type != "interval" {
-			t.Fatalf("not an interval line (%v): %s", err, line)
-		}
-		ops, bytes, errs, latencies = ops+iv.Ops, bytes+iv.Bytes, errs+iv.Errors, latencies+iv.Latency.N
-	}
-	if len(lines) < 4 || ops != 300 || ops != summary.Requests || bytes != summary.Bytes || errs != summary.Errors ||
-		errs != 300 || latencies != summary.Latency.N {
-		t.Errorf("%d intervals: %d requests, %d bytes, %d errors, %d latencies; summary %+v", len(lines)-1, ops, bytes, errs, latencies, summary)
+	sum := r.Sum()
+	if len(r.Intervals) < 3 || sum.Ops != 300 || sum.Ops != summary.Requests || sum.Bytes != summary.Bytes ||
+		sum.Errors != summary.Errors || sum.Errors != 300 || sum.Latency.N != summary.Latency.N {
+		t.Errorf("%d intervals adding up to %+v; summary %s", len(r.Intervals), sum, r.Summary)
 	}
 
 	code, stdout, _ = runMain(t.Context(), []string{"--report-interval", "20ms", "--count", "50", "--rate", "1000", "--quiet", srv}, nil)

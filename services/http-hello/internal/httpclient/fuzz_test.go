@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -141,41 +140,6 @@ func FuzzParseHeader(f *testing.F) {
 	})
 }
 
-// FuzzParseSize: a parsed size is never negative, a number formats to text
-// that parses back to it, with or without a binary or decimal unit.
-func FuzzParseSize(f *testing.F) {
-	for _, s := range []string{"0", "1048576", "64KiB", "1MiB", "10MB", "512k", "1 G", "1.5MB", "-1", "KiB", "9223372036854775807",
-		"9223372036854775808", "8796093022208G", "1e3", "0x10", " 7 kb ", "1\u00a0KiB"} {
-		f.Add(s, int64(len(s)))
-	}
-	f.Fuzz(func(t *testing.T, s string, n int64) {
-		if v, err := httpclient.ParseSize(s); err == nil && v < 0 {
-			t.Fatalf("ParseSize(%q) = %d", s, v)
-		}
-		if n < 0 {
-			return
-		}
-		for _, c := range []struct {
-			unit string
-			mult int64
-		}{{"", 1}, {"B", 1}, {"KiB", 1 << 10}, {"k", 1 << 10}, {"MB", 1e6}, {"GiB", 1 << 30}, {"gb", 1e9}} {
-			v, err := httpclient.ParseSize(strconv.FormatInt(n, 10) + c.unit)
-			if n > math.MaxInt64/c.mult {
-				if err == nil {
-					t.Fatalf("ParseSize(%d%s) = %d; want an error", n, c.unit, v)
-				}
-				continue
-			}
-			if err != nil || v != n*c.mult {
-				t.Fatalf("ParseSize(%d%s) = %d, %v", n, c.unit, v, err)
-			}
-		}
-	})
-}
-
-// FuzzRaw: the raw client copies exactly what the server sent, up to Max
-// bytes, reports Truncated exactly when there was more, succeeds whenever
-// anything arrived, and fails with a *RequestError when nothing did.
 func FuzzRaw(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!"), uint16(1000))
 	f.Add([]byte("HTTP/1.1 200 OK\r\n\r\nHello"), uint16(10))

@@ -3,7 +3,6 @@ package httpclient
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -118,42 +117,4 @@ func IsToken(s string) bool {
 		}
 	}
 	return true
-}
-
-// ParseSize parses a byte count: a whole number with an optional unit,
-// case-insensitive: 1048576, 64KiB, 1MiB, 10MB, 512k. KB/MB/GB are powers of
-// 1000; KiB/MiB/GiB and K/M/G powers of 1024.
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("invalid size %q: want a whole number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB)", s)
-	}
-	var mult int64
-	switch strings.ToLower(strings.TrimSpace(t[i:])) {
-	case "", "b":
-		mult = 1
-	case "k", "kib":
-		mult = 1 << 10
-	case "m", "mib":
-		mult = 1 << 20
-	case "g", "gib":
-		mult = 1 << 30
-	case "kb":
-		mult = 1e3
-	case "mb":
-		mult = 1e6
-	case "gb":
-		mult = 1e9
-	default:
-		return 0, fmt.Errorf("invalid size %q: unknown unit %q", s, strings.TrimSpace(t[i:]))
-	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("invalid size %q: too large", s)
-	}
-	return n * mult, nil
 }

@@ -87,24 +87,6 @@ func TestParseHeader(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"65536", 65536, true}, {"64KiB", 64 << 10, true}, {"1MiB", 1 << 20, true},
-		{"10MB", 10e6, true}, {"2k", 2048, true}, {"1 GiB", 1 << 30, true},
-		{"", 0, false}, {"-1", 0, false}, {"1 parsec", 0, false}, {"99999999999999999999", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := httpclient.ParseSize(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v", tt.in, got, err)
-		}
-	}
-}
-
 func TestRawRequest(t *testing.T) {
 	u, _ := url.Parse("http://127.0.0.1:8000/echo?x=1")
 	tests := []struct {

@@ -65,12 +65,6 @@ Exit status: 0 done, 1 failure (not found, no peers, stalled, hash mismatch),
 2 usage.
 `
 
-// Report intervals peerctl accepts (--report-interval).
-const (
-	MinReportInterval = 10 * time.Millisecond
-	MaxReportInterval = time.Hour
-)
-
 // Main runs peerctl and returns its exit status.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := clientcli.NewFlags(prog, usage)
@@ -245,7 +239,7 @@ type transferFlags struct {
 	name         string
 	progress     bool
 	progressSet  bool
-	report       time.Duration
+	report       *clientcli.ReportFlag
 }
 
 // parseTransfer reads the flags of get, send and receive; they may come
@@ -258,7 +252,7 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 	fs.DurationVar(&tf.timeout, "timeout", 60*time.Second, "")
 	fs.StringVar(&tf.name, "name", "", "")
 	fs.BoolVar(&tf.progress, "progress", false, "")
-	fs.DurationVar(&tf.report, "report-interval", 0, "")
+	tf.report = fs.ReportInterval()
 	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
 		return tf, nil, err
 	} else if err != nil {
@@ -272,8 +266,9 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 		return tf, nil, usageError{"--report-interval needs get or receive"}
 	case fs.Given("report-interval") && tf.out == "-":
 		return tf, nil, usageError{"--report-interval cannot be combined with --out - (the file goes to stdout)"}
-	case fs.Given("report-interval") && (tf.report < MinReportInterval || tf.report > MaxReportInterval):
-		return tf, nil, usageError{fmt.Sprintf("invalid --report-interval %s: must be between %s and %s", tf.report, MinReportInterval, MaxReportInterval)}
+	}
+	if err := tf.report.Check(); err != nil {
+		return tf, nil, usageError{err.Error()}
 	}
 	return tf, fs.Args(), nil
 }
@@ -337,9 +332,10 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 func (r *runner) follow(ctx context.Context, d api.Download, tf transferFlags) (api.Download, error) {
 	bar := newProgress(r.stderr, tf.progress, tf.progressSet)
 	defer bar.finish()
-	var last atomic.Pointer[api.Download]
-	last.Store(&d)
-	stopReport := clientcli.Reporting{Every: tf.report, Emit: clientcli.Printer(r.stdout, r.json)}.Start(func() clientcli.Totals {
+	var last atomic.Pointer[api.Download] // the latest status, for the report
+	first := d
+	last.Store(&first)
+	stopReport := tf.report.Reporting(r.stdout, r.json).Start(func() clientcli.Totals {
 		d := last.Load()
 		return clientcli.Totals{Ops: int64(d.Verified), Bytes: d.Bytes, Errors: int64(d.Failed)}
 	})

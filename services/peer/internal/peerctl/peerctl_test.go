@@ -15,6 +15,7 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
 	"github.com/netlab/netlab/services/peer/internal/peerctl"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	"github.com/netlab/netlab/services/platform/poll"
 )
 
@@ -283,26 +284,16 @@ func TestPeerctl_GetReportsIntervals(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
 	}
-	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	var bytes, pieces int64
-	for _, line := range lines[:len(lines)-1] {
-		var iv struct {
-			Type       string
-			Ops, Bytes int64
-		}
-		if err := json.Unmarshal([]byte(line), &iv); err != nil || iv.Type != "interval" {
-			t.Fatalf("not an interval line (%v): %s", err, line)
-		}
-		bytes, pieces = bytes+iv.Bytes, pieces+iv.Ops
-	}
+	r := clitest.ParseReport(t, stdout)
 	var d struct {
 		State string `json:"state"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &d); err != nil || d.State != "complete" {
-		t.Fatalf("last line is not the complete download (%v): %s", err, lines[len(lines)-1])
+	if err := json.Unmarshal(r.Summary, &d); err != nil || d.State != "complete" {
+		t.Fatalf("the last line is not the complete download (%v): %s", err, r.Summary)
 	}
-	if len(lines) < 4 || bytes != 1<<20 || pieces != 16 {
-		t.Errorf("%d interval lines with %d bytes and %d pieces, want at least 3 with 1048576 and 16:\n%s", len(lines)-1, bytes, pieces, stdout)
+	if sum := r.Sum(); len(r.Intervals) < 3 || sum.Bytes != 1<<20 || sum.Ops != 16 {
+		t.Errorf("%d intervals adding up to %d bytes and %d pieces, want at least 3 with 1048576 and 16:\n%s",
+			len(r.Intervals), sum.Bytes, sum.Ops, stdout)
 	}
 }
 

@@ -54,19 +54,13 @@ probes; with --load: any connection failed, or no round trip completed),
 2 usage error.
 `
 
-// Report intervals a client accepts (--report-interval).
-const (
-	MinReportInterval = 10 * time.Millisecond
-	MaxReportInterval = time.Hour
-)
-
 // cliFlags are the flags as declared, before they are checked.
 type cliFlags struct {
 	*clientcli.Flags
 	addr, message, bulk, size   *string
 	count, conns                *int
 	interval, timeout, duration *time.Duration
-	report                      *time.Duration
+	report                      *clientcli.ReportFlag
 	asJSON, load                *bool
 }
 
@@ -83,7 +77,7 @@ func declareFlags() cliFlags {
 	f.conns = f.Int("connections", DefaultLoadConnections, "")
 	f.size = f.String("size", strconv.Itoa(DefaultLoadSize), "")
 	f.duration = f.Duration("duration", DefaultLoadDuration, "")
-	f.report = f.Duration("report-interval", 0, "")
+	f.report = f.ReportInterval()
 	return f
 }
 
@@ -112,7 +106,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, _ io.R
 		return f.UsageError(stderr, err.Error())
 	}
 	r.stdout, r.stderr = clientcli.SyncWriter(stdout), stderr
-	report := clientcli.Reporting{Every: *f.report, Emit: clientcli.Printer(r.stdout, r.asJSON)}
+	report := f.report.Reporting(r.stdout, r.asJSON)
 	r.count.Report, r.bulk.Report, r.load.Report = report, report, report
 	return r.mode(ctx, r)
 }
@@ -131,7 +125,7 @@ func (f cliFlags) check(getenv func(string) string) (*run, error) {
 		f.Excludes("bulk", "count", "message"),
 		f.Needs("connections", "load"), f.Needs("size", "load"), f.Needs("duration", "load"),
 		f.Needs("interval", "count"),
-		f.Needs("report-interval", "count", "bulk", "load"),
+		f.report.Check("count", "bulk", "load"),
 		f.checkShared(),
 	)
 	if err != nil {
@@ -162,8 +156,6 @@ func (f cliFlags) checkShared() error {
 		return fmt.Errorf("invalid --timeout %s: must be positive", *f.timeout)
 	case len(*f.message) == 0 || len(*f.message) > MaxMessageSize:
 		return fmt.Errorf("invalid --message: must be 1 to %d bytes, got %d", MaxMessageSize, len(*f.message))
-	case f.Given("report-interval") && (*f.report < MinReportInterval || *f.report > MaxReportInterval):
-		return fmt.Errorf("invalid --report-interval %s: must be between %s and %s", *f.report, MinReportInterval, MaxReportInterval)
 	}
 	return nil
 }
@@ -179,7 +171,7 @@ func (f cliFlags) checkCount() error {
 }
 
 func (f cliFlags) checkBulk(o *BulkOptions) error {
-	size, err := ParseSize(*f.bulk)
+	size, err := clientcli.ParseSize(*f.bulk)
 	switch {
 	case err != nil:
 		return errors.New("--bulk: " + err.Error())
@@ -191,7 +183,7 @@ func (f cliFlags) checkBulk(o *BulkOptions) error {
 }
 
 func (f cliFlags) checkLoad(o *LoadOptions) error {
-	n, err := ParseSize(*f.size)
+	n, err := clientcli.ParseSize(*f.size)
 	switch {
 	case o.Connections < 1 || o.Connections > MaxLoadConnections:
 		return fmt.Errorf("invalid --connections %d: must be between 1 and %d", o.Connections, MaxLoadConnections)

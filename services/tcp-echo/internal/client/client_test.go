@@ -39,43 +39,6 @@ func TestPyRepr(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{"1048576", 1 << 20, false},
-		{"0", 0, false},
-		{"64KiB", 64 << 10, false},
-		{"1MiB", 1 << 20, false},
-		{"1GiB", 1 << 30, false},
-		{"10MB", 10_000_000, false},
-		{"10mb", 10_000_000, false},
-		{"5kB", 5000, false},
-		{"512k", 512 << 10, false},
-		{"2G", 2 << 30, false},
-		{"1TiB", 1 << 40, false},
-		{"3TB", 3e12, false},
-		{"100B", 100, false},
-		{" 8 MiB ", 8 << 20, false},
-		{"", 0, true},
-		{"MiB", 0, true},
-		{"-1", 0, true},
-		{"1.5MiB", 0, true},
-		{"12XB", 0, true},
-		{"1MiBs", 0, true},
-		{"99999999999999999999", 0, true},
-		{"9999999999TiB", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := client.ParseSize(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
 func TestClient_EchoDefaultHello(t *testing.T) {
 	addr := startServer(t, echo)
 	c := &client.Client{Addr: addr}

@@ -82,18 +82,13 @@ nothing received, corrupted replies, or loss above --max-loss; with --load:
 nothing received, or loss above --max-loss); 2 usage error.
 `
 
-// Report intervals a client accepts (--report-interval).
-const (
-	MinReportInterval = 10 * time.Millisecond
-	MaxReportInterval = time.Hour
-)
-
 // cliFlags are the flags as declared, before they are checked.
 type cliFlags struct {
 	*clientcli.Flags
 	addr, message, exitToken  *string
 	tries, count, size, conns *int
-	timeout, duration, report *time.Duration
+	timeout, duration         *time.Duration
+	report                    *clientcli.ReportFlag
 	rate, maxLoss             *float64
 	asJSON, progress, load    *bool
 }
@@ -114,7 +109,7 @@ func declareFlags() cliFlags {
 	f.progress = f.Bool("progress", false, "")
 	f.load = f.Bool("load", false, "")
 	f.duration = f.Duration("duration", DefaultLoadDuration, "")
-	f.report = f.Duration("report-interval", 0, "")
+	f.report = f.ReportInterval()
 	f.Alias("concurrency", "connections")
 	f.Alias("sockets", "connections")
 	return f
@@ -147,7 +142,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, _ io.R
 		return f.UsageError(stderr, err.Error())
 	}
 	r.stdout, r.stderr = clientcli.SyncWriter(stdout), stderr
-	report := clientcli.Reporting{Every: *f.report, Emit: clientcli.Printer(r.stdout, r.asJSON)}
+	report := f.report.Reporting(r.stdout, r.asJSON)
 	r.probe.Report, r.load.Report = report, report
 	return r.mode(ctx, r)
 }
@@ -166,7 +161,7 @@ func (f cliFlags) check(getenv func(string) string, stderr io.Writer) (*invocati
 		f.Needs("duration", "load"),
 		f.Needs("rate", "count"), f.Needs("progress", "count"),
 		f.Needs("size", "count", "load"), f.Needs("connections", "count", "load"),
-		f.Needs("max-loss", "count", "load"), f.Needs("report-interval", "count", "load"),
+		f.Needs("max-loss", "count", "load"), f.report.Check("count", "load"),
 		f.Excludes("count", "message", "tries", "exit"), f.Excludes("exit", "message", "tries"),
 		f.checkShared(),
 	)
@@ -193,8 +188,6 @@ func (f cliFlags) checkShared() error {
 		return fmt.Errorf("invalid --max-loss %g: must be between 0 and 100", *f.maxLoss)
 	case *f.size < probe.HeaderSize || *f.size > probe.MaxSize:
 		return fmt.Errorf("invalid --size %d: must be between %d and %d", *f.size, probe.HeaderSize, probe.MaxSize)
-	case f.Given("report-interval") && (*f.report < MinReportInterval || *f.report > MaxReportInterval):
-		return fmt.Errorf("invalid --report-interval %s: must be between %s and %s", *f.report, MinReportInterval, MaxReportInterval)
 	case !*f.load && *f.timeout <= 0:
 		return fmt.Errorf("invalid --timeout %s: must be positive", *f.timeout)
 	}

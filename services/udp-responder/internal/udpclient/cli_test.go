@@ -9,15 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // runMain runs udp-client with args and the environment env.
 func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = udpclient.Main(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return clitest.Run(ctx, udpclient.Main, args, env)
 }
 
 func TestMain_Modes(t *testing.T) {
@@ -35,106 +35,78 @@ func TestMain_Modes(t *testing.T) {
 		}
 		respond(b, reply)
 	})
-	tests := []struct {
-		name       string
-		args       []string
-		env        map[string]string
-		wantCode   int
-		wantStdout string // substring; exact when wantExact
-		wantExact  bool
-		wantStderr string // substring
-	}{
-		{name: "default hello via env", env: map[string]string{"UDP_SERVER_ADDR": server},
-			wantCode: 0, wantStdout: "Received: Hello, client!\n", wantExact: true},
-		{name: "addr flag beats env", args: []string{"--addr", server}, env: map[string]string{"UDP_SERVER_ADDR": silent},
-			wantCode: 0, wantStdout: "Received: Hello, client!\n", wantExact: true},
-		{name: "message", args: []string{"--addr", server, "--message", "Hello again, server"},
-			wantCode: 0, wantStdout: "Received: Hello, client!\n", wantExact: true},
-		{name: "no reply", args: []string{"--addr", silent, "--timeout", "20ms", "--tries", "2"},
-			wantCode: 1, wantStderr: "udp-client: no reply from " + silent + " after 2 tries (20ms each)\n"},
-		{name: "exit", args: []string{"--addr", silent, "--exit", "s3cr3t-token"},
-			wantCode: 0, wantStdout: "sent exit\n", wantExact: true},
-		{name: "probe", args: []string{"--addr", server, "--count", "50", "--rate", "5000"},
-			wantCode: 0, wantStdout: "--- " + server + " probe statistics ---\n50 sent, 50 received, 0 lost (0.00% loss), 0 reordered, 0 duplicated, 0 corrupted\nrtt min/avg/p50/p90/p99/p99.9/max = "},
-		{name: "probe two sockets unpaced", args: []string{"--addr", server, "--count", "20", "--rate", "0", "--connections", "2", "--size", "1000"},
-			wantCode: 0, wantStdout: "20 sent, 20 received, 0 lost"},
-		{name: "probe no replies", args: []string{"--addr", silent, "--count", "5", "--timeout", "20ms"},
-			wantCode: 1, wantStdout: "5 sent, 0 received, 5 lost (100.00% loss)",
-			wantStderr: "udp-client: no replies from " + silent + " (5 probes sent)\n"},
-		{name: "probe loss within max", args: []string{"--addr", dropping, "--count", "50", "--rate", "5000", "--timeout", "100ms", "--max-loss", "10"},
-			wantCode: 0, wantStdout: "50 sent, 45 received, 5 lost (10.00% loss)"},
-		{name: "probe loss above max", args: []string{"--addr", dropping, "--count", "50", "--rate", "5000", "--timeout", "100ms", "--max-loss", "9.5"},
-			wantCode: 1, wantStdout: "50 sent, 45 received, 5 lost (10.00% loss)",
-			wantStderr: "udp-client: loss 10.00% is above --max-loss 9.5%\n"},
-		{name: "probe loss by default", args: []string{"--addr", dropping, "--count", "50", "--rate", "5000", "--timeout", "100ms"},
-			wantCode: 0, wantStdout: "5 lost (10.00% loss)"},
-		{name: "probe corrupted", args: []string{"--addr", corrupting, "--count", "10", "--rate", "5000", "--timeout", "100ms"},
-			wantCode: 1, wantStdout: "10 sent, 9 received, 1 lost (10.00% loss), 0 reordered, 0 duplicated, 1 corrupted",
-			wantStderr: "udp-client: 1 corrupted replies\n"},
-		{name: "unresolvable", args: []string{"--addr", "127.0.0.1:notaport"},
-			wantCode: 1, wantStderr: "udp-client: cannot resolve 127.0.0.1:notaport: lookup udp/notaport: unknown port\n"},
-		{name: "unresolvable probe", args: []string{"--addr", "127.0.0.1:notaport", "--count", "1"},
-			wantCode: 1, wantStderr: "cannot resolve"},
-		{name: "help", args: []string{"--help"}, wantCode: 0, wantStdout: "Usage: udp-client [flags]"},
-		{name: "short help", args: []string{"-h"}, wantCode: 0, wantStdout: "Usage: udp-client [flags]"},
+	clitest.RunCases(t, udpclient.Main, []clitest.Case{
+		{Name: "default hello via env", Env: map[string]string{"UDP_SERVER_ADDR": server},
+			Stdout: []string{"Received: Hello, client!\n"}, Exact: true},
+		{Name: "addr flag beats env", Args: []string{"--addr", server}, Env: map[string]string{"UDP_SERVER_ADDR": silent},
+			Stdout: []string{"Received: Hello, client!\n"}, Exact: true},
+		{Name: "message", Args: []string{"--addr", server, "--message", "Hello again, server"},
+			Stdout: []string{"Received: Hello, client!\n"}, Exact: true},
+		{Name: "no reply", Args: []string{"--addr", silent, "--timeout", "20ms", "--tries", "2"},
+			Code: 1, Stderr: "udp-client: no reply from " + silent + " after 2 tries (20ms each)\n"},
+		{Name: "exit", Args: []string{"--addr", silent, "--exit", "s3cr3t-token"},
+			Stdout: []string{"sent exit\n"}, Exact: true},
+		{Name: "probe", Args: []string{"--addr", server, "--count", "50", "--rate", "5000"},
+			Stdout: []string{"--- " + server + " probe statistics ---\n50 sent, 50 received, 0 lost (0.00% loss), 0 reordered, 0 duplicated, 0 corrupted\nrtt min/avg/p50/p90/p99/p99.9/max = "}},
+		{Name: "probe two sockets unpaced", Args: []string{"--addr", server, "--count", "20", "--rate", "0", "--connections", "2", "--size", "1000"},
+			Stdout: []string{"20 sent, 20 received, 0 lost"}},
+		{Name: "probe no replies", Args: []string{"--addr", silent, "--count", "5", "--timeout", "20ms"},
+			Code: 1, Stdout: []string{"5 sent, 0 received, 5 lost (100.00% loss)"},
+			Stderr: "udp-client: no replies from " + silent + " (5 probes sent)\n"},
+		{Name: "probe loss within max", Args: []string{"--addr", dropping, "--count", "50", "--rate", "5000", "--timeout", "100ms", "--max-loss", "10"},
+			Stdout: []string{"50 sent, 45 received, 5 lost (10.00% loss)"}},
+		{Name: "probe loss above max", Args: []string{"--addr", dropping, "--count", "50", "--rate", "5000", "--timeout", "100ms", "--max-loss", "9.5"},
+			Code: 1, Stdout: []string{"50 sent, 45 received, 5 lost (10.00% loss)"},
+			Stderr: "udp-client: loss 10.00% is above --max-loss 9.5%\n"},
+		{Name: "probe loss by default", Args: []string{"--addr", dropping, "--count", "50", "--rate", "5000", "--timeout", "100ms"},
+			Stdout: []string{"5 lost (10.00% loss)"}},
+		{Name: "probe corrupted", Args: []string{"--addr", corrupting, "--count", "10", "--rate", "5000", "--timeout", "100ms"},
+			Code: 1, Stdout: []string{"10 sent, 9 received, 1 lost (10.00% loss), 0 reordered, 0 duplicated, 1 corrupted"},
+			Stderr: "udp-client: 1 corrupted replies\n"},
+		{Name: "unresolvable", Args: []string{"--addr", "127.0.0.1:notaport"},
+			Code: 1, Stderr: "udp-client: cannot resolve 127.0.0.1:notaport: lookup udp/notaport: unknown port\n"},
+		{Name: "unresolvable probe", Args: []string{"--addr", "127.0.0.1:notaport", "--count", "1"},
+			Code: 1, Stderr: "cannot resolve"},
+		{Name: "help", Args: []string{"--help"}, Stdout: []string{"Usage: udp-client [flags]"}},
+		{Name: "short help", Args: []string{"-h"}, Stdout: []string{"Usage: udp-client [flags]"}},
 
-		{name: "unknown flag", args: []string{"--bogus"}, wantCode: 2, wantStderr: "flag provided but not defined: -bogus"},
-		{name: "positional argument", args: []string{"x"}, wantCode: 2, wantStderr: `unexpected argument "x"`},
-		{name: "bad address", args: []string{"--addr", "localhost"}, wantCode: 2, wantStderr: `invalid address "localhost" from --addr`},
-		{name: "bad env address", env: map[string]string{"UDP_SERVER_ADDR": "nohost"}, wantCode: 2, wantStderr: "from UDP_SERVER_ADDR"},
-		{name: "zero timeout", args: []string{"--timeout", "0s"}, wantCode: 2, wantStderr: "invalid --timeout 0s"},
-		{name: "zero tries", args: []string{"--tries", "0"}, wantCode: 2, wantStderr: "invalid --tries 0"},
-		{name: "too many tries", args: []string{"--tries", "101"}, wantCode: 2, wantStderr: "invalid --tries 101"},
-		{name: "empty message", args: []string{"--message", ""}, wantCode: 2, wantStderr: "invalid --message"},
-		{name: "huge message", args: []string{"--message", strings.Repeat("x", probe.MaxSize+1)}, wantCode: 2, wantStderr: "invalid --message"},
-		{name: "empty exit token", args: []string{"--exit", ""}, wantCode: 2, wantStderr: "invalid --exit"},
-		{name: "exit token with space", args: []string{"--exit", "a b"}, wantCode: 2, wantStderr: "invalid --exit"},
-		{name: "exit with message", args: []string{"--exit", "tok", "--message", "hi"}, wantCode: 2, wantStderr: "--exit cannot be combined with --message"},
-		{name: "count with message", args: []string{"--count", "2", "--message", "hi"}, wantCode: 2, wantStderr: "--count cannot be combined with --message"},
-		{name: "count with exit", args: []string{"--count", "2", "--exit", "tok"}, wantCode: 2, wantStderr: "--count cannot be combined with --exit"},
-		{name: "count with tries", args: []string{"--count", "2", "--tries", "2"}, wantCode: 2, wantStderr: "--count cannot be combined with --tries"},
-		{name: "count zero", args: []string{"--count", "0"}, wantCode: 2, wantStderr: "invalid --count 0"},
-		{name: "count over cap", args: []string{"--count", "10000001"}, wantCode: 2, wantStderr: "invalid --count 10000001"},
-		{name: "count not a number", args: []string{"--count", "x"}, wantCode: 2, wantStderr: "invalid value"},
-		{name: "negative rate", args: []string{"--count", "2", "--rate", "-1"}, wantCode: 2, wantStderr: "invalid --rate -1"},
-		{name: "rate NaN", args: []string{"--count", "2", "--rate", "NaN"}, wantCode: 2, wantStderr: "invalid --rate NaN"},
-		{name: "rate infinite", args: []string{"--count", "2", "--rate", "Inf"}, wantCode: 2, wantStderr: "invalid --rate +Inf"},
-		{name: "size too small", args: []string{"--count", "2", "--size", "35"}, wantCode: 2, wantStderr: "invalid --size 35: must be between 36 and 65507"},
-		{name: "size too big", args: []string{"--count", "2", "--size", "65508"}, wantCode: 2, wantStderr: "invalid --size 65508"},
-		{name: "connections zero", args: []string{"--count", "2", "--connections", "0"}, wantCode: 2, wantStderr: "invalid --connections 0"},
-		{name: "connections over cap", args: []string{"--count", "2", "--connections", "257"}, wantCode: 2, wantStderr: "invalid --connections 257: must be between 1 and 256"},
-		{name: "deprecated name in the error", args: []string{"--count", "2", "--concurrency", "257"}, wantCode: 2,
-			wantStderr: "udp-client: --concurrency is deprecated; use --connections\nudp-client: invalid --concurrency 257"},
-		{name: "max loss over 100", args: []string{"--count", "2", "--max-loss", "101"}, wantCode: 2, wantStderr: "invalid --max-loss 101"},
-		{name: "max loss negative", args: []string{"--count", "2", "--max-loss", "-1"}, wantCode: 2, wantStderr: "invalid --max-loss -1"},
-		{name: "rate without count", args: []string{"--rate", "10"}, wantCode: 2, wantStderr: "--rate needs --count"},
-		{name: "size without count", args: []string{"--size", "100"}, wantCode: 2, wantStderr: "--size needs --count"},
-		{name: "connections without a mode", args: []string{"--connections", "2"}, wantCode: 2, wantStderr: "--connections needs --count or --load"},
-		{name: "report interval without a mode", args: []string{"--report-interval", "1s"}, wantCode: 2, wantStderr: "--report-interval needs --count or --load"},
-		{name: "report interval too short", args: []string{"--count", "2", "--report-interval", "1ms"}, wantCode: 2, wantStderr: "invalid --report-interval 1ms"},
-		{name: "max loss without count", args: []string{"--max-loss", "5"}, wantCode: 2, wantStderr: "--max-loss needs --count"},
-		{name: "progress without count", args: []string{"--progress"}, wantCode: 2, wantStderr: "--progress needs --count"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runMain(t.Context(), tt.args, tt.env)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr)
-			}
-			if tt.wantExact && stdout != tt.wantStdout || !strings.Contains(stdout, tt.wantStdout) {
-				t.Errorf("stdout %q, want %q", stdout, tt.wantStdout)
-			}
-			if !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
-			}
-			if tt.wantStderr == "" && stderr != "" {
-				t.Errorf("unexpected stderr %q", stderr)
-			}
-			if tt.wantCode == 2 && !strings.HasSuffix(stderr, "\nRun 'udp-client --help' for usage.\n") {
-				t.Errorf("usage error without the help hint: %q", stderr)
-			}
-		})
-	}
+		{Name: "unknown flag", Args: []string{"--bogus"}, Code: 2, Stderr: "flag provided but not defined: -bogus"},
+		{Name: "positional argument", Args: []string{"x"}, Code: 2, Stderr: `unexpected argument "x"`},
+		{Name: "bad address", Args: []string{"--addr", "localhost"}, Code: 2, Stderr: `invalid address "localhost" from --addr`},
+		{Name: "bad env address", Env: map[string]string{"UDP_SERVER_ADDR": "nohost"}, Code: 2, Stderr: "from UDP_SERVER_ADDR"},
+		{Name: "zero timeout", Args: []string{"--timeout", "0s"}, Code: 2, Stderr: "invalid --timeout 0s"},
+		{Name: "zero tries", Args: []string{"--tries", "0"}, Code: 2, Stderr: "invalid --tries 0"},
+		{Name: "too many tries", Args: []string{"--tries", "101"}, Code: 2, Stderr: "invalid --tries 101"},
+		{Name: "empty message", Args: []string{"--message", ""}, Code: 2, Stderr: "invalid --message"},
+		{Name: "huge message", Args: []string{"--message", strings.Repeat("x", probe.MaxSize+1)}, Code: 2, Stderr: "invalid --message"},
+		{Name: "empty exit token", Args: []string{"--exit", ""}, Code: 2, Stderr: "invalid --exit"},
+		{Name: "exit token with space", Args: []string{"--exit", "a b"}, Code: 2, Stderr: "invalid --exit"},
+		{Name: "exit with message", Args: []string{"--exit", "tok", "--message", "hi"}, Code: 2, Stderr: "--exit cannot be combined with --message"},
+		{Name: "count with message", Args: []string{"--count", "2", "--message", "hi"}, Code: 2, Stderr: "--count cannot be combined with --message"},
+		{Name: "count with exit", Args: []string{"--count", "2", "--exit", "tok"}, Code: 2, Stderr: "--count cannot be combined with --exit"},
+		{Name: "count with tries", Args: []string{"--count", "2", "--tries", "2"}, Code: 2, Stderr: "--count cannot be combined with --tries"},
+		{Name: "count zero", Args: []string{"--count", "0"}, Code: 2, Stderr: "invalid --count 0"},
+		{Name: "count over cap", Args: []string{"--count", "10000001"}, Code: 2, Stderr: "invalid --count 10000001"},
+		{Name: "count not a number", Args: []string{"--count", "x"}, Code: 2, Stderr: "invalid value"},
+		{Name: "negative rate", Args: []string{"--count", "2", "--rate", "-1"}, Code: 2, Stderr: "invalid --rate -1"},
+		{Name: "rate NaN", Args: []string{"--count", "2", "--rate", "NaN"}, Code: 2, Stderr: "invalid --rate NaN"},
+		{Name: "rate infinite", Args: []string{"--count", "2", "--rate", "Inf"}, Code: 2, Stderr: "invalid --rate +Inf"},
+		{Name: "size too small", Args: []string{"--count", "2", "--size", "35"}, Code: 2, Stderr: "invalid --size 35: must be between 36 and 65507"},
+		{Name: "size too big", Args: []string{"--count", "2", "--size", "65508"}, Code: 2, Stderr: "invalid --size 65508"},
+		{Name: "connections zero", Args: []string{"--count", "2", "--connections", "0"}, Code: 2, Stderr: "invalid --connections 0"},
+		{Name: "connections over cap", Args: []string{"--count", "2", "--connections", "257"}, Code: 2, Stderr: "invalid --connections 257: must be between 1 and 256"},
+		{Name: "deprecated name in the error", Args: []string{"--count", "2", "--concurrency", "257"}, Code: 2,
+			Stderr: "udp-client: --concurrency is deprecated; use --connections\nudp-client: invalid --concurrency 257"},
+		{Name: "max loss over 100", Args: []string{"--count", "2", "--max-loss", "101"}, Code: 2, Stderr: "invalid --max-loss 101"},
+		{Name: "max loss negative", Args: []string{"--count", "2", "--max-loss", "-1"}, Code: 2, Stderr: "invalid --max-loss -1"},
+		{Name: "rate without count", Args: []string{"--rate", "10"}, Code: 2, Stderr: "--rate needs --count"},
+		{Name: "size without count", Args: []string{"--size", "100"}, Code: 2, Stderr: "--size needs --count"},
+		{Name: "connections without a mode", Args: []string{"--connections", "2"}, Code: 2, Stderr: "--connections needs --count or --load"},
+		{Name: "report interval without a mode", Args: []string{"--report-interval", "1s"}, Code: 2, Stderr: "--report-interval needs --count or --load"},
+		{Name: "report interval too short", Args: []string{"--count", "2", "--report-interval", "1ms"}, Code: 2, Stderr: "invalid --report-interval 1ms"},
+		{Name: "max loss without count", Args: []string{"--max-loss", "5"}, Code: 2, Stderr: "--max-loss needs --count"},
+		{Name: "progress without count", Args: []string{"--progress"}, Code: 2, Stderr: "--progress needs --count"},
+	})
 }
 
 func TestMain_ExitSendsToken(t *testing.T) {
@@ -266,81 +238,57 @@ func TestMain_Load(t *testing.T) {
 	})
 	closed := closedAddr(t)
 	fast := []string{"--duration", "200ms"}
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout []string // substrings
-		wantStderr string   // substring; none when empty
-	}{
-		{name: "text", args: []string{"--addr", server, "--load", "--connections", "4"}, wantCode: 0,
-			wantStdout: []string{"--- " + server + " load statistics (4 sockets, 64-byte requests, 200ms) ---\n", " received, 0 lost (0.00% loss), ", " replies/s\nrtt min/avg/p50/p90/p99/p99.9/max = "}},
-		{name: "deprecated --sockets", args: []string{"--addr", server, "--load", "--sockets", "3"}, wantCode: 0,
-			wantStdout: []string{"(3 sockets, "}, wantStderr: "udp-client: --sockets is deprecated; use --connections\n"},
-		{name: "deprecated --concurrency", args: []string{"--addr", server, "--load", "--concurrency", "2"}, wantCode: 0,
-			wantStdout: []string{"(2 sockets, "}, wantStderr: "udp-client: --concurrency is deprecated; use --connections\n"},
-		{name: "flags after a value-less mode", args: []string{"--load", "--addr", server, "--connections", "2"}, wantCode: 0,
-			wantStdout: []string{"(2 sockets, "}},
-		{name: "plain echo server, big requests", args: []string{"--addr", echo, "--load", "--size", "1400"}, wantCode: 0,
-			wantStdout: []string{"(1 sockets, 1400-byte requests, 200ms)", " 0 lost (0.00% loss)"}},
-		{name: "loss within max", args: []string{"--addr", everyOther, "--load", "--connections", "2", "--timeout", "10ms", "--max-loss", "60"},
-			wantCode: 0, wantStdout: []string{" replies/s\n"}},
-		{name: "loss by default", args: []string{"--addr", everyOther, "--load", "--connections", "2", "--timeout", "10ms"},
-			wantCode: 0, wantStdout: []string{" replies/s\n"}},
-		{name: "loss above max", args: []string{"--addr", everyOther, "--load", "--connections", "2", "--timeout", "10ms", "--max-loss", "40"},
-			wantCode: 1, wantStdout: []string{" replies/s\n"}, wantStderr: "% is above --max-loss 40%\n"},
-		{name: "nothing listening", args: []string{"--addr", closed, "--load", "--connections", "2", "--timeout", "20ms"},
-			wantCode: 1, wantStdout: []string{" sent, 0 received, ", " lost (100.00% loss)", "errors: refused "},
-			wantStderr: "udp-client: no replies from " + closed + " ("},
-		{name: "unresolvable", args: []string{"--addr", "127.0.0.1:notaport", "--load"}, wantCode: 1, wantStderr: "cannot resolve"},
+	cases := []clitest.Case{
+		{Name: "text", Args: []string{"--addr", server, "--load", "--connections", "4"},
+			Stdout: []string{"--- " + server + " load statistics (4 sockets, 64-byte requests, 200ms) ---\n", " received, 0 lost (0.00% loss), ", " replies/s\nrtt min/avg/p50/p90/p99/p99.9/max = "}},
+		{Name: "deprecated --sockets", Args: []string{"--addr", server, "--load", "--sockets", "3"},
+			Stdout: []string{"(3 sockets, "}, Stderr: "udp-client: --sockets is deprecated; use --connections\n"},
+		{Name: "deprecated --concurrency", Args: []string{"--addr", server, "--load", "--concurrency", "2"},
+			Stdout: []string{"(2 sockets, "}, Stderr: "udp-client: --concurrency is deprecated; use --connections\n"},
+		{Name: "flags after a value-less mode", Args: []string{"--load", "--addr", server, "--connections", "2"},
+			Stdout: []string{"(2 sockets, "}},
+		{Name: "plain echo server, big requests", Args: []string{"--addr", echo, "--load", "--size", "1400"},
+			Stdout: []string{"(1 sockets, 1400-byte requests, 200ms)", " 0 lost (0.00% loss)"}},
+		{Name: "loss within max", Args: []string{"--addr", everyOther, "--load", "--connections", "2", "--timeout", "10ms", "--max-loss", "60"},
+			Stdout: []string{" replies/s\n"}},
+		{Name: "loss by default", Args: []string{"--addr", everyOther, "--load", "--connections", "2", "--timeout", "10ms"},
+			Stdout: []string{" replies/s\n"}},
+		{Name: "loss above max", Args: []string{"--addr", everyOther, "--load", "--connections", "2", "--timeout", "10ms", "--max-loss", "40"},
+			Code: 1, Stdout: []string{" replies/s\n"}, Stderr: "% is above --max-loss 40%\n"},
+		{Name: "nothing listening", Args: []string{"--addr", closed, "--load", "--connections", "2", "--timeout", "20ms"},
+			Code: 1, Stdout: []string{" sent, 0 received, ", " lost (100.00% loss)", "errors: refused "},
+			Stderr: "udp-client: no replies from " + closed + " ("},
+		{Name: "unresolvable", Args: []string{"--addr", "127.0.0.1:notaport", "--load"}, Code: 1, Stderr: "cannot resolve"},
 
-		{name: "with count", args: []string{"--load", "--count", "5"}, wantCode: 2, wantStderr: "--load cannot be combined with --count"},
-		{name: "with exit", args: []string{"--load", "--exit", "s3cr3t-token"}, wantCode: 2, wantStderr: "--load cannot be combined with --exit"},
-		{name: "with message", args: []string{"--load", "--message", "hi"}, wantCode: 2, wantStderr: "--load cannot be combined with --message"},
-		{name: "with tries", args: []string{"--load", "--tries", "2"}, wantCode: 2, wantStderr: "--load cannot be combined with --tries"},
-		{name: "with rate", args: []string{"--load", "--rate", "10"}, wantCode: 2, wantStderr: "--load cannot be combined with --rate"},
-		{name: "with progress", args: []string{"--load", "--progress"}, wantCode: 2, wantStderr: "--load cannot be combined with --progress"},
-		{name: "connections zero", args: []string{"--load", "--connections", "0"}, wantCode: 2, wantStderr: "invalid --connections 0: must be between 1 and 1024"},
-		{name: "connections over cap", args: []string{"--load", "--connections", "1025"}, wantCode: 2, wantStderr: "invalid --connections 1025"},
-		{name: "old and new name", args: []string{"--load", "--sockets", "2", "--connections", "3"}, wantCode: 2,
-			wantStderr: "--connections and --sockets are the same flag: give one"},
-		{name: "size too small", args: []string{"--load", "--size", "35"}, wantCode: 2, wantStderr: "invalid --size 35: must be between 36 and 65507"},
-		{name: "size too big", args: []string{"--load", "--size", "65508"}, wantCode: 2, wantStderr: "invalid --size 65508"},
-		{name: "duration too short", args: []string{"--load", "--duration", "99ms"}, wantCode: 2, wantStderr: "invalid --duration 99ms: must be between 100ms and 1h0m0s"},
-		{name: "duration too long", args: []string{"--load", "--duration", "61m"}, wantCode: 2, wantStderr: "invalid --duration 1h1m0s"},
-		{name: "timeout zero", args: []string{"--load", "--timeout", "0s"}, wantCode: 2, wantStderr: "invalid --timeout 0s: must be between 1ms and 1m0s with --load"},
-		{name: "timeout too long", args: []string{"--load", "--timeout", "2m"}, wantCode: 2, wantStderr: "invalid --timeout 2m0s"},
-		{name: "max loss over 100", args: []string{"--load", "--max-loss", "101"}, wantCode: 2, wantStderr: "invalid --max-loss 101"},
-		{name: "max loss NaN", args: []string{"--load", "--max-loss", "NaN"}, wantCode: 2, wantStderr: "invalid --max-loss NaN"},
-		{name: "sockets without a mode", args: []string{"--sockets", "2"}, wantCode: 2, wantStderr: "--sockets needs --count or --load"},
-		{name: "duration without load", args: []string{"--duration", "1s"}, wantCode: 2, wantStderr: "--duration needs --load"},
-		{name: "load turned off", args: []string{"--load=false", "--duration", "2s"}, wantCode: 2, wantStderr: "--duration needs --load"},
-		{name: "size needs a mode", args: []string{"--size", "100"}, wantCode: 2, wantStderr: "--size needs --count or --load"},
+		{Name: "with count", Args: []string{"--load", "--count", "5"}, Code: 2, Stderr: "--load cannot be combined with --count"},
+		{Name: "with exit", Args: []string{"--load", "--exit", "s3cr3t-token"}, Code: 2, Stderr: "--load cannot be combined with --exit"},
+		{Name: "with message", Args: []string{"--load", "--message", "hi"}, Code: 2, Stderr: "--load cannot be combined with --message"},
+		{Name: "with tries", Args: []string{"--load", "--tries", "2"}, Code: 2, Stderr: "--load cannot be combined with --tries"},
+		{Name: "with rate", Args: []string{"--load", "--rate", "10"}, Code: 2, Stderr: "--load cannot be combined with --rate"},
+		{Name: "with progress", Args: []string{"--load", "--progress"}, Code: 2, Stderr: "--load cannot be combined with --progress"},
+		{Name: "connections zero", Args: []string{"--load", "--connections", "0"}, Code: 2, Stderr: "invalid --connections 0: must be between 1 and 1024"},
+		{Name: "connections over cap", Args: []string{"--load", "--connections", "1025"}, Code: 2, Stderr: "invalid --connections 1025"},
+		{Name: "old and new name", Args: []string{"--load", "--sockets", "2", "--connections", "3"}, Code: 2,
+			Stderr: "--connections and --sockets are the same flag: give one"},
+		{Name: "size too small", Args: []string{"--load", "--size", "35"}, Code: 2, Stderr: "invalid --size 35: must be between 36 and 65507"},
+		{Name: "size too big", Args: []string{"--load", "--size", "65508"}, Code: 2, Stderr: "invalid --size 65508"},
+		{Name: "duration too short", Args: []string{"--load", "--duration", "99ms"}, Code: 2, Stderr: "invalid --duration 99ms: must be between 100ms and 1h0m0s"},
+		{Name: "duration too long", Args: []string{"--load", "--duration", "61m"}, Code: 2, Stderr: "invalid --duration 1h1m0s"},
+		{Name: "timeout zero", Args: []string{"--load", "--timeout", "0s"}, Code: 2, Stderr: "invalid --timeout 0s: must be between 1ms and 1m0s with --load"},
+		{Name: "timeout too long", Args: []string{"--load", "--timeout", "2m"}, Code: 2, Stderr: "invalid --timeout 2m0s"},
+		{Name: "max loss over 100", Args: []string{"--load", "--max-loss", "101"}, Code: 2, Stderr: "invalid --max-loss 101"},
+		{Name: "max loss NaN", Args: []string{"--load", "--max-loss", "NaN"}, Code: 2, Stderr: "invalid --max-loss NaN"},
+		{Name: "sockets without a mode", Args: []string{"--sockets", "2"}, Code: 2, Stderr: "--sockets needs --count or --load"},
+		{Name: "duration without load", Args: []string{"--duration", "1s"}, Code: 2, Stderr: "--duration needs --load"},
+		{Name: "load turned off", Args: []string{"--load=false", "--duration", "2s"}, Code: 2, Stderr: "--duration needs --load"},
+		{Name: "size needs a mode", Args: []string{"--size", "100"}, Code: 2, Stderr: "--size needs --count or --load"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			args := tt.args
-			if tt.wantCode != 2 {
-				args = append(slices.Clone(args), fast...)
-			}
-			code, stdout, stderr := runMain(t.Context(), args, nil)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.wantCode, stderr)
-			}
-			for _, want := range tt.wantStdout {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout %q, want %q in it", stdout, want)
-				}
-			}
-			if tt.wantStderr == "" && stderr != "" || !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
-			}
-			if tt.wantCode == 2 && !strings.HasSuffix(stderr, "\nRun 'udp-client --help' for usage.\n") {
-				t.Errorf("usage error without the help hint: %q", stderr)
-			}
-		})
+	for i, c := range cases {
+		if c.Code != clientcli.ExitUsage {
+			cases[i].Args = append(slices.Clone(c.Args), fast...)
+		}
 	}
+	clitest.RunCases(t, udpclient.Main, cases)
 }
 
 func TestMain_LoadJSON(t *testing.T) {
@@ -428,30 +376,18 @@ func TestMain_ReportInterval(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			r := clitest.ParseReport(t, stdout)
 			var summary struct {
-				Mode                 string
 				Sent, Received, Lost int64
 				Latency              struct{ N int64 }
 			}
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary.Mode == "" {
-				t.Fatalf("last line is not the summary (%v): %s", err, lines[len(lines)-1])
+			if err := json.Unmarshal(r.Summary, &summary); err != nil {
+				t.Fatal(err)
 			}
-			var sum struct{ sent, ops, lost, latencies int64 }
-			for _, line := range lines[:len(lines)-1] {
-				var iv struct {
-					Type            string
-					Sent, Ops, Lost int64
-					Latency         struct{ N int64 }
-				}
-				if err := json.Unmarshal([]byte(line), &iv); err != nil || iv.Type != "interval" {
-					t.Fatalf("not an interval line (%v): %s", err, line)
-				}
-				sum.sent, sum.ops, sum.lost, sum.latencies = sum.sent+iv.Sent, sum.ops+iv.Ops, sum.lost+iv.Lost, sum.latencies+iv.Latency.N
-			}
-			if len(lines) < 4 || sum.sent != summary.Sent || sum.ops != summary.Received || sum.lost != summary.Lost ||
-				sum.latencies != summary.Latency.N || summary.Lost == 0 {
-				t.Errorf("%d intervals adding up to %+v; summary %+v\n%s", len(lines)-1, sum, summary, stdout)
+			sum := r.Sum()
+			if len(r.Intervals) < 3 || sum.Sent != summary.Sent || sum.Ops != summary.Received || sum.Lost != summary.Lost ||
+				sum.Latency.N != summary.Latency.N || summary.Lost == 0 {
+				t.Errorf("%d intervals adding up to %+v; summary %s", len(r.Intervals), sum, r.Summary)
 			}
 		})
 	}
