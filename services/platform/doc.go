@@ -8,6 +8,7 @@
 // share: short network error messages (neterr), the latency histogram and
 // its JSON shape (latency), and the client toolkit (clientcli: the signal
 // handling of every client main, flags, text and JSON output, the
-// per-interval report, address resolution and error reporting). It depends
+// per-interval report, address resolution and error reporting, with
+// clientcli/clitest to test a client in process). It depends
 // only on the standard library, env/v11, zap and the Prometheus client.
 package platform

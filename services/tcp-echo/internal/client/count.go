@@ -60,10 +60,12 @@ type countRun struct {
 	rtt                latency.Histogram
 }
 
+// The probes that succeeded are the latencies recorded, so every
+// interval's count and latencies agree.
 func (r *countRun) totals() clientcli.Totals {
 	var snap latency.Snapshot
 	snap.Add(&r.rtt)
-	ok := r.ok.Load()
+	ok := snap.Count()
 	return clientcli.Totals{Sent: r.sent.Load(), Ops: ok, Bytes: ok * int64(len(r.opts.Message)),
 		Errors: r.failures.Load(), Latency: &snap}
 }

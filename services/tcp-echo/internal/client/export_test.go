@@ -26,7 +26,11 @@ func NewLoadConnForTest(addr string, size int) (*LoadConnForTest, error) {
 func (c *LoadConnForTest) Step() error { return c.lc.step() }
 
 // Ops is the number of recorded round trips.
-func (c *LoadConnForTest) Ops() int64 { return c.lc.ops.Load() }
+func (c *LoadConnForTest) Ops() int64 {
+	var s latency.Snapshot
+	s.Add(c.lc.hist)
+	return s.Count()
+}
 
 // Close closes the connection and stops its writer.
 func (c *LoadConnForTest) Close() { c.lc.close() }

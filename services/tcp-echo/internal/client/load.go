@@ -155,8 +155,6 @@ type loadConn struct {
 	// a graceful close waits for it, so no interrupt lands on its drain.
 	stopped <-chan struct{}
 
-	ops atomic.Int64 // round trips recorded; read by the interval report
-
 	// A writer goroutine for messages too large to write before reading.
 	wreq  chan []byte
 	wres  chan error
@@ -281,7 +279,6 @@ func (lc *loadConn) step() error {
 		return errStopped // finished after the end of the run: not counted
 	}
 	lc.hist.Record(d)
-	lc.ops.Add(1)
 	lc.off += lc.size
 	if lc.off >= patternPeriod {
 		lc.off -= patternPeriod
@@ -417,15 +414,13 @@ func (r *loadRun) run(ctx context.Context, duration time.Duration, errs []error)
 	return end.Sub(start)
 }
 
-// totals are the run's counters so far, for the interval report.
+// totals are the run's counters so far, for the interval report. The
+// round trips are the latencies recorded, so every interval's count and
+// latencies agree.
 func (r *loadRun) totals() clientcli.Totals {
-	var ops int64
-	for _, lc := range r.lcs {
-		if lc != nil {
-			ops += lc.ops.Load()
-		}
-	}
-	return clientcli.Totals{Sent: ops, Ops: ops, Bytes: ops * int64(r.size), Errors: r.failed.Load(), Latency: r.latency()}
+	lat := r.latency()
+	ops := lat.Count()
+	return clientcli.Totals{Sent: ops, Ops: ops, Bytes: ops * int64(r.size), Errors: r.failed.Load(), Latency: lat}
 }
 
 func (r *loadRun) latency() *latency.Snapshot {

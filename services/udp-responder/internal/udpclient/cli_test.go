@@ -384,6 +384,11 @@ func TestMain_ReportInterval(t *testing.T) {
 			if err := json.Unmarshal(r.Summary, &summary); err != nil {
 				t.Fatal(err)
 			}
+			for _, iv := range r.Intervals {
+				if iv.Latency.N != iv.Ops {
+					t.Errorf("interval %+v: %d replies, %d latencies", iv, iv.Ops, iv.Latency.N)
+				}
+			}
 			sum := r.Sum()
 			if len(r.Intervals) < 3 || sum.Sent != summary.Sent || sum.Ops != summary.Received || sum.Lost != summary.Lost ||
 				sum.Latency.N != summary.Latency.N || summary.Lost == 0 {

@@ -199,21 +199,22 @@ func (ss loadSockets) run(ctx context.Context, duration time.Duration) (time.Dur
 	return ran, !stopOnCancel() && stopped.Load() && ran < duration
 }
 
-// totals are the run's counters so far, for the interval report: lost
-// requests are those whose timeout expired; errors are failed sends,
-// failed reads, refusals and corrupt replies.
+// totals are the run's counters so far, for the interval report: the
+// replies are the latencies recorded (so an interval's count and
+// latencies agree), lost requests those whose timeout expired, errors
+// failed sends, failed reads, refusals and corrupt replies.
 func (ss loadSockets) totals() clientcli.Totals {
 	var t clientcli.Totals
 	var snap latency.Snapshot
 	for _, s := range ss {
+		snap.Add(&s.rtt)
 		t.Sent += s.sent.Load()
-		t.Ops += s.received.Load()
 		t.Lost += s.lost.Load()
 		for _, k := range []int{kindRefused, kindSend, kindReceive, kindCorrupt} {
 			t.Errors += s.errs[k].Load()
 		}
-		snap.Add(&s.rtt)
 	}
+	t.Ops = snap.Count()
 	t.Bytes = t.Ops * int64(len(ss[0].req))
 	t.Latency = &snap
 	return t

@@ -167,9 +167,11 @@ func (r *run) lastReplies(timeout time.Duration) {
 // lines add up to the run's loss. Errors are corrupt replies and failed
 // sends.
 func (r *run) totals() clientcli.Totals {
+	lat := r.rec.Latency()
 	p := r.rec.Progress()
-	return clientcli.Totals{Sent: p.Sent, Ops: p.Received, Bytes: p.Received * int64(r.opts.Size),
-		Lost: p.Sent - p.Received, Errors: p.Corrupted + r.sendErrors.Load(), Latency: r.rec.Latency()}
+	received := lat.Count() // the replies are the latencies recorded
+	return clientcli.Totals{Sent: p.Sent, Ops: received, Bytes: received * int64(r.opts.Size),
+		Lost: p.Sent - received, Errors: p.Corrupted + r.sendErrors.Load(), Latency: lat}
 }
 
 // dialN opens n sockets connected to the same resolved address, so a name
