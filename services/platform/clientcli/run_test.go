@@ -16,20 +16,20 @@ import (
 	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
-// helperEnv makes the test binary run TestRun_Helper as a client whose
+// childEnv makes the test binary run TestRun_Child as a client whose
 // behaviour after the first signal the variable names.
-const helperEnv = "CLIENTCLI_RUN_HELPER"
+const childEnv = "CLIENTCLI_RUN_CHILD"
 
-// TestRun_Helper is not a test: run as a child process by TestRun, it is a
+// TestRun_Child is not a test: run as a child process by TestRun, it is a
 // client under clientcli.Run.
-func TestRun_Helper(t *testing.T) {
-	mode := os.Getenv(helperEnv)
+func TestRun_Child(t *testing.T) {
+	mode := os.Getenv(childEnv)
 	if mode == "" {
 		t.Skip("only run as the child of TestRun")
 	}
 	clientcli.Run(func(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 		line, _ := bufio.NewReader(stdin).ReadString('\n')
-		fmt.Fprintf(stdout, "ready %s %s %s", args[len(args)-1], getenv(helperEnv), line)
+		fmt.Fprintf(stdout, "ready %s %s %s", args[len(args)-1], getenv(childEnv), line)
 		<-ctx.Done()
 		fmt.Fprintln(stdout, "interrupted")
 		if mode == "slow" {
@@ -59,8 +59,8 @@ func TestRun(t *testing.T) {
 		t.Run(tt.mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRun_Helper$", "--", "last-arg")
-			cmd.Env = append(os.Environ(), helperEnv+"="+tt.mode)
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRun_Child$", "--", "last-arg")
+			cmd.Env = append(os.Environ(), childEnv+"="+tt.mode)
 			cmd.Stdin = strings.NewReader("from-stdin\n")
 			out, err := cmd.StdoutPipe()
 			if err != nil {
