@@ -9,6 +9,9 @@ import (
 	"go.uber.org/zap"
 
 	platformconfig "github.com/netlab/netlab/services/platform/config"
+	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
+	"github.com/netlab/netlab/services/platform/poll"
+	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	echoserver "github.com/netlab/netlab/services/tcp-echo/internal/echo"
@@ -30,38 +33,8 @@ func startEchoServer(t *testing.T) (string, *prometheus.Registry) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	lifecycletest.Serve(t, srv, 10*time.Second)
 	return srv.Addr().String(), reg
-}
-
-// closedByReason reads netlab_tcp_echo_connections_closed_total by reason,
-// and the number of connections still open.
-func closedByReason(t *testing.T, reg *prometheus.Registry) (closed map[string]float64, active float64) {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed = map[string]float64{}
-	for _, f := range families {
-		switch f.GetName() {
-		case "netlab_tcp_echo_connections_closed_total":
-			for _, m := range f.GetMetric() {
-				closed[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
-			}
-		case "netlab_tcp_echo_connections_active":
-			active = f.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	return closed, active
 }
 
 // TestClient_LoadClosesGracefully runs Load against the real server and
@@ -95,15 +68,12 @@ func TestClient_LoadClosesGracefully(t *testing.T) {
 			if res.Ops == 0 || res.Failed != 0 || res.Interrupted != tt.interrupt {
 				t.Fatalf("load run %+v, want round trips, no failure, interrupted %v", res, tt.interrupt)
 			}
-			var closed map[string]float64
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				var active float64
-				closed, active = closedByReason(t, reg)
-				if active == 0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
+			poll.Until(t, "the server to close every connection", 5*time.Second, func() bool {
+				return promsettest.Value(t, reg, "netlab_tcp_echo_connections_active") == 0
+			})
+			closed := map[string]float64{}
+			for _, reason := range []string{"client_close", "read_error", "write_error"} {
+				closed[reason] = promsettest.Value(t, reg, "netlab_tcp_echo_connections_closed_total", reason)
 			}
 			if closed["read_error"] != 0 || closed["write_error"] != 0 || closed["client_close"] != float64(tt.conns) {
 				t.Errorf("server closes by reason %v, want %d client_close and no read_error or write_error", closed, tt.conns)
