@@ -117,6 +117,7 @@ test: builder-image ## everything CI runs: lint, unit tests (-race), end-to-end 
 	@# the end-to-end tests then use them as they are.
 	@$(MAKE) -j2 checks images
 	@$(MAKE) e2e
+	@$(MAKE) quickstart-check
 
 .PHONY: checks
 checks: # lint, then unit tests
@@ -204,3 +205,8 @@ clean: ## remove the stack, test leftovers, every netlab image and ./bin
 	left=$$(docker images -aq --filter label=org.netlab.project=netlab); \
 	if [ -n "$$left" ]; then echo "could not remove netlab images: $$left" >&2; exit 1; fi
 	rm -rf bin .build
+
+## ---- the README's quick start ----
+.PHONY: quickstart-check
+quickstart-check: ## run the README's quick start command by command on a stack of its own (project netlab, the README's ports), then take it down; refuses to run while that stack is up
+	@tests/quickstart-check.sh README.md
