@@ -207,6 +207,24 @@ clean: ## remove the stack, test leftovers, every netlab image and ./bin
 	rm -rf bin .build
 
 ## ---- the README's quick start ----
+# Peer nodes publish their admin ports from a range, in no fixed order, so
+# the README asks these targets for a node's address instead of naming a
+# port. Both work with docker compose v2 and docker-compose v1.
+.PHONY: peer-addr
+peer-addr: ## print the host address of peer node N's admin API (N=1, 2...), for bin/peerctl --node
+	@n="$(or $(N),1)"; case "$$n" in ''|*[!0-9]*|0*) echo "peer-addr: N=$$n: want a node number (1, 2...)" >&2; exit 2;; esac; \
+	addr=$$($(COMPOSE_CMD) port --index="$$n" peer 9090 2>/dev/null) && [[ $$addr == *:[1-9]* ]] \
+		|| { echo "peer-addr: peer node $$n of compose project $(PROJECT) is not running (make up starts it; make ps lists the nodes)" >&2; exit 1; }; \
+	echo "$$addr"
+
+.PHONY: peer-name
+peer-name: ## print the container name of peer node N (N=1, 2...), its name on the stack's network
+	@n="$(or $(N),1)"; case "$$n" in ''|*[!0-9]*|0*) echo "peer-name: N=$$n: want a node number (1, 2...)" >&2; exit 2;; esac; \
+	id=$$(docker ps -q --filter label=com.docker.compose.project=$(PROJECT) --filter label=com.docker.compose.service=peer \
+		--filter label=com.docker.compose.container-number="$$n"); \
+	[[ -n $$id ]] || { echo "peer-name: peer node $$n of compose project $(PROJECT) is not running (make up starts it; make ps lists the nodes)" >&2; exit 1; }; \
+	docker inspect --format '{{.Name}}' $$id | sed 's|^/||'
+
 .PHONY: quickstart-check
 quickstart-check: ## run the README's quick start command by command on a stack of its own (project netlab, the README's ports), then take it down; refuses to run while that stack is up
 	@tests/quickstart-check.sh README.md
