@@ -209,13 +209,12 @@ clean: ## remove the stack, test leftovers, every netlab image and ./bin
 ## ---- the README's quick start ----
 # Peer nodes publish their admin ports from a range, in no fixed order, so
 # the README asks these targets for a node's address instead of naming a
-# port. Both work with docker compose v2 and docker-compose v1.
+# port. Both read the compose labels, which v1 and v2 set alike.
 .PHONY: peer-addr
 peer-addr: ## print the host address of peer node N's admin API (N=1, 2...), for bin/peerctl --node
 	@n="$(or $(N),1)"; case "$$n" in ''|*[!0-9]*|0*) echo "peer-addr: N=$$n: want a node number (1, 2...)" >&2; exit 2;; esac; \
-	addr=$$($(COMPOSE_CMD) port --index="$$n" peer 9090 2>/dev/null) && [[ $$addr == *:[1-9]* ]] \
-		|| { echo "peer-addr: peer node $$n of compose project $(PROJECT) is not running (make up starts it; make ps lists the nodes)" >&2; exit 1; }; \
-	echo "$$addr"
+	deploy/stack-addrs.sh $(PROJECT) peer "$$n" 9090 2>/dev/null \
+		|| { echo "peer-addr: peer node $$n of compose project $(PROJECT) is not running (make up starts it; make ps lists the nodes)" >&2; exit 1; }
 
 .PHONY: peer-name
 peer-name: ## print the container name of peer node N (N=1, 2...), its name on the stack's network
