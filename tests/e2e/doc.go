@@ -10,10 +10,10 @@
 // tests run the images <NETLAB_IMAGE_PREFIX>/<service>:<NETLAB_TAG> as they
 // are (prefix `netlab` by default) and never build: a missing image fails the
 // test, naming `make images`. Without it (`go test` run by hand), they build
-// every service's stage of deploy/Dockerfile themselves, tagged `e2e`, from
-// the builder image GO_IMAGE (default netlab/go-builder:<go version>, which
-// `make builder-image` makes). Compose stacks the tests bring up run the same
-// images.
+// the build stage and every service's stage of deploy/Dockerfile themselves,
+// tagged `e2e` as `make images` tags its own, from the builder image
+// GO_IMAGE (default netlab/go-builder:1.26.8, which `make builder-image`
+// makes). Compose stacks the tests bring up run the same images.
 //
 // Run the tests with TESTCONTAINERS_RYUK_DISABLED=true and
 // TESTCONTAINERS_HOST_OVERRIDE=localhost (the Makefile sets both); -short

@@ -29,6 +29,10 @@ const (
 // Services are every service with an image, in build order.
 var Services = []string{TCPEcho, UDPResponder, HTTPHello, Peer}
 
+// buildStage is the stage of deploy/Dockerfile that compiles every binary
+// the service stages copy.
+const buildStage = "build"
+
 const (
 	// ProjectLabel marks every image, container and network of the project.
 	ProjectLabel = "org.netlab.project"
@@ -129,8 +133,8 @@ func findImages(ctx context.Context) error {
 	return nil
 }
 
-// buildImages builds every service's stage of deploy/Dockerfile with the
-// classic builder, one after the other (they share the build stage). Images
+// buildImages builds the build stage and every service's stage of
+// deploy/Dockerfile with the classic builder, one after the other. Images
 // are kept: the next run rebuilds from the layer cache in seconds, and `make
 // clean` removes them.
 func buildImages(ctx context.Context) error {
@@ -154,22 +158,24 @@ func buildImages(ctx context.Context) error {
 		return fmt.Errorf("docker provider: %w", err)
 	}
 	defer provider.Close()
-	for _, service := range Services {
-		if err := buildImage(ctx, provider, root, goImage, service); err != nil {
+	// The build stage first, tagged as `make images` tags it: it is the
+	// layer cache, and untagged it would be pruned as dangling.
+	for _, stage := range append([]string{buildStage}, Services...) {
+		if err := buildImage(ctx, provider, root, goImage, stage); err != nil {
 			return err
 		}
-		if err := checkLabel(ctx, cli, Image(service)); err != nil {
+		if err := checkLabel(ctx, cli, Image(stage)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// buildImage builds the stage named service of deploy/Dockerfile as
-// Image(service).
-func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, root, goImage, service string) error {
+// buildImage builds the stage of deploy/Dockerfile named stage (a service,
+// or the build stage) as Image(stage).
+func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, root, goImage, stage string) error {
 	var buildLog bytes.Buffer
-	image := Image(service)
+	image := Image(stage)
 	repo, tag, _ := strings.Cut(image, ":")
 	req := &testcontainers.ContainerRequest{
 		FromDockerfile: testcontainers.FromDockerfile{
@@ -184,7 +190,7 @@ func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, ro
 			BuildLogWriter: &buildLog,
 			KeepImage:      true,
 			BuildOptionsModifier: func(o *client.ImageBuildOptions) {
-				o.Target = service
+				o.Target = stage
 				// Classic builder: there is no buildx/BuildKit here.
 				o.Version = build.BuilderV1
 				// No intermediate containers left behind, even when a step fails.
@@ -194,7 +200,7 @@ func buildImage(ctx context.Context, provider *testcontainers.DockerProvider, ro
 		},
 	}
 	if _, err := provider.BuildImage(ctx, req); err != nil {
-		return fmt.Errorf("build %s (stage %s of deploy/Dockerfile): %w\n%s", image, service, err, Tail(buildLog.String(), 40))
+		return fmt.Errorf("build %s (stage %s of deploy/Dockerfile): %w\n%s", image, stage, err, Tail(buildLog.String(), 40))
 	}
 	return nil
 }
