@@ -29,12 +29,12 @@ func TestHTTPHello_Faults(t *testing.T) {
 	hello := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.HTTPHello}}).Service(e2e.HTTPHello)
 
 	t.Run("crash is restarted and serves again", func(t *testing.T) {
-		took := e2e.CrashAndRecover(t, hello.Container())
-		resp, err := httpDo(t.Context(), http.MethodGet, "http://"+helloAddrInNetwork(t, hello)+"/", 5*time.Second)
-		if err != nil || resp.code != http.StatusOK || string(resp.body) != greeting {
-			t.Fatalf("GET / after the crash = %d %q, %v", resp.code, resp.body, err)
-		}
-		t.Logf("FIGURE restart http-hello healthy_after=%s", took.Round(10*time.Millisecond))
+		testCrashRecovers(t, hello, func(t *testing.T) {
+			resp, err := httpDo(t.Context(), http.MethodGet, "http://"+helloAddrInNetwork(t, hello)+"/", 5*time.Second)
+			if err != nil || resp.code != http.StatusOK || string(resp.body) != greeting {
+				t.Fatalf("GET / after the crash = %d %q, %v", resp.code, resp.body, err)
+			}
+		})
 	})
 
 	t.Run("SIGTERM under load loses no request", func(t *testing.T) {
@@ -75,7 +75,7 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, hello *e2e.Service) {
 	}
 	// The workers end by themselves once their connections are closed and
 	// new ones refused; the drain is the bound.
-	sigAt := loadUntilSIGTERM(t, ctr, loadPlan{warmup: 1500 * time.Millisecond, drain: 15 * time.Second}, ws...)
+	sigAt := loadUntilSIGTERM(t, hello, loadPlan{warmup: 1500 * time.Millisecond, drain: 15 * time.Second}, ws...)
 
 	// Requests the server handled, by client address, and those answered.
 	handled := map[string]int{}

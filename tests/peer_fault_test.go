@@ -7,7 +7,6 @@ package tests_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -206,13 +205,7 @@ func TestPeer_CorruptPeerDetected(t *testing.T) {
 	if bad := c.Metrics().Sum("netlab_peer_pieces_failed_total", peerLabel(liar.PeerAddr())); bad == 0 {
 		t.Fatalf("no failed piece counted against the corrupting node (sources %+v)", d.Sources)
 	}
-	var peers []struct {
-		Addr    string `json:"addr"`
-		Avoided bool   `json:"avoided"`
-	}
-	if _, err := c.Call(t.Context(), http.MethodGet, "/api/peers", nil, &peers); err != nil {
-		t.Fatal(err)
-	}
+	peers := c.Peers()
 	for _, p := range peers {
 		if p.Addr == liar.PeerAddr() && !p.Avoided {
 			t.Fatalf("the corrupting node is not avoided: %+v", peers)

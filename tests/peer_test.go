@@ -288,14 +288,7 @@ func TestPeer_SecretRefusesNodesWithoutIt(t *testing.T) {
 	for _, o := range []*e2e.PeerNode{none, wrong} {
 		expectAlone(t, o)
 	}
-	var peers []struct {
-		Addr      string `json:"addr"`
-		Connected bool   `json:"connected"`
-	}
-	if _, err := a.Call(t.Context(), http.MethodGet, "/api/peers", nil, &peers); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range peers {
+	for _, p := range a.Peers() {
 		host, _, _ := net.SplitHostPort(p.Addr)
 		if outsiders[host] != nil && p.Connected {
 			t.Errorf("a is connected to %s (%s), which has no or a wrong secret", p.Addr, outsiders[host].Alias)

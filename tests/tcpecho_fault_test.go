@@ -32,11 +32,9 @@ func TestTCPEcho_Faults(t *testing.T) {
 	echo := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.TCPEcho}}).Service(e2e.TCPEcho)
 
 	t.Run("crash is restarted and serves again", func(t *testing.T) {
-		took := e2e.CrashAndRecover(t, echo.Container())
-		// The host port may change with the new start; the container's
-		// address does not.
-		e2e.ExpectEcho(t, e2e.Dial(t, echoAddrInNetwork(t, echo)), []byte("after the crash"))
-		t.Logf("FIGURE restart tcp-echo healthy_after=%s", took.Round(10*time.Millisecond))
+		testCrashRecovers(t, echo, func(t *testing.T) {
+			e2e.ExpectEcho(t, e2e.Dial(t, echoAddrInNetwork(t, echo)), []byte("after the crash"))
+		})
 	})
 
 	t.Run("bulk echo under a tbf cap stays within the cap and intact", func(t *testing.T) {
@@ -132,7 +130,7 @@ func testTCPEchoSIGTERMUnderLoad(t *testing.T, echo *e2e.Service) {
 		workers = append(workers, load.churner(t.Context()))
 	}
 	// The load goes on during the drain.
-	sigAt := loadUntilSIGTERM(t, ctr, loadPlan{warmup: 1500 * time.Millisecond, drain: time.Second}, workers...)
+	sigAt := loadUntilSIGTERM(t, echo, loadPlan{warmup: 1500 * time.Millisecond, drain: time.Second}, workers...)
 
 	// What the server says it did, by remote address.
 	served := map[string]e2e.LogLine{}

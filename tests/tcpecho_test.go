@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/tests/e2e"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/network"
 )
 
 const (
@@ -43,11 +41,9 @@ func TestTCPEcho_EchoesHelloWorldFromHost(t *testing.T) {
 func TestTCPEcho_ClientReachesServerByServiceName(t *testing.T) {
 	s := e2e.SharedStack(t)
 
+	// Hardened like the compose tcp-echo-client service.
 	res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho),
-		testcontainers.WithEntrypoint("/tcp-echo-client"),
-		testcontainers.WithEnv(map[string]string{"TCP_ECHO_ADDR": "tcp-echo:65432"}),
-		network.WithNetworkName(nil, s.Network),
-	)
+		e2e.ClientOpts(s.Network, "/tcp-echo-client", map[string]string{"TCP_ECHO_ADDR": "tcp-echo:65432"})...)
 	if res.ExitCode != 0 {
 		t.Fatalf("tcp-echo-client: %s", res)
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/tests/e2e"
-	"github.com/testcontainers/testcontainers-go"
 )
 
 // TestUDPResponder_Faults runs udp-responder's faults on a stack of its
@@ -27,9 +26,7 @@ func TestUDPResponder_Faults(t *testing.T) {
 
 	t.Run("crash is restarted and serves again", func(t *testing.T) {
 		// restart: on-failure: a crash (exit 137) is a failure.
-		took := e2e.CrashAndRecover(t, s.Service(e2e.UDPResponder).Container())
-		expectGreeting(t, s)
-		t.Logf("FIGURE restart udp-responder healthy_after=%s", took.Round(10*time.Millisecond))
+		testCrashRecovers(t, s.Service(e2e.UDPResponder), func(t *testing.T) { expectGreeting(t, s) })
 	})
 
 	t.Run("client reports the loss injected with iptables statistic", func(t *testing.T) {
@@ -52,7 +49,8 @@ func testUDPLossMeasured(t *testing.T, s *e2e.Stack) {
 		count = 2000
 		p     = 0.2
 	)
-	ctr := s.Service(e2e.UDPResponder).Container()
+	udp := s.Service(e2e.UDPResponder)
+	ctr := udp.Container()
 	// Only datagrams arriving on eth0: the healthcheck's probe comes over
 	// loopback and must not fail because of the test.
 	rule := []string{"INPUT", "-i", "eth0", "-p", "udp", "--dport", fmt.Sprint(udpPort),
@@ -65,7 +63,7 @@ func testUDPLossMeasured(t *testing.T, s *e2e.Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drops := ruleDrops(t, ctr)
+	drops := ruleDrops(t, udp)
 	mean := p * count
 	sigma := math.Sqrt(count * p * (1 - p))
 	t.Logf("FIGURE loss udp-responder injected=%.2f sent=%d received=%d lost=%d loss=%.4f rule_drops=%d expected=%.0f sigma=%.1f",
@@ -84,10 +82,10 @@ func testUDPLossMeasured(t *testing.T, s *e2e.Stack) {
 }
 
 // ruleDrops returns the packet counter of the statistic rule in the
-// container's INPUT chain.
-func ruleDrops(t *testing.T, ctr *testcontainers.DockerContainer) int64 {
+// service container's INPUT chain.
+func ruleDrops(t *testing.T, udp *e2e.Service) int64 {
 	t.Helper()
-	out := e2e.InNetns(t, ctr, "iptables", "-nvxL", "INPUT")
+	out := e2e.InNetns(t, udp.Container(), "iptables", "-nvxL", "INPUT")
 	for line := range strings.Lines(out) {
 		if strings.Contains(line, "statistic") && strings.Contains(line, "DROP") {
 			var pkts int64
@@ -130,7 +128,7 @@ func testUDPSIGTERMUnderLoad(t *testing.T, udp *e2e.Service) {
 
 	recvDone := make(chan struct{})
 	go func() { defer close(recvDone); load.receive() }()
-	sigAt := loadUntilSIGTERM(t, udp.Container(), loadPlan{warmup: 1500 * time.Millisecond, untilExit: true}, load.send)
+	sigAt := loadUntilSIGTERM(t, udp, loadPlan{warmup: 1500 * time.Millisecond, untilExit: true}, load.send)
 	// Replies sent before the exit are on the host by now; a moment for
 	// the receiver to read them.
 	_ = sock.SetReadDeadline(time.Now().Add(500 * time.Millisecond))

@@ -337,3 +337,20 @@ func (p *PeerNode) WaitStalled(id string) PeerDownload {
 		return fmt.Errorf("%s: not stalled for want of peers (%s, %d bytes, stalled %q)", p.Alias, d.State, d.Bytes, d.Stalled)
 	})
 }
+
+// PeerInfo is one entry of the node's peer table, as /api/peers reports it.
+type PeerInfo struct {
+	Addr      string `json:"addr"`
+	Connected bool   `json:"connected"`
+	Avoided   bool   `json:"avoided"`
+}
+
+// Peers is the node's peer table.
+func (p *PeerNode) Peers() []PeerInfo {
+	p.t.Helper()
+	var peers []PeerInfo
+	if _, err := p.Call(p.t.Context(), http.MethodGet, "/api/peers", nil, &peers); err != nil {
+		p.t.Fatal(err)
+	}
+	return peers
+}

@@ -1,8 +1,9 @@
 package tests_test
 
-// SIGTERM under load, shared by tcp-echo, udp-responder and http-hello:
-// one driver runs the load around the signal, and the two TCP services
-// tally what became of each request the same way.
+// The fault drivers tcp-echo, udp-responder and http-hello share: a crash
+// and the restart after it, and SIGTERM under load, where one driver runs
+// the load around the signal and the two TCP services tally what became of
+// each request the same way.
 //
 // Lines starting with "FIGURE" are the measured results, one per line with
 // key=value fields, collected for docs/reliability.md.
@@ -15,8 +16,17 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/tests/e2e"
-	"github.com/testcontainers/testcontainers-go"
 )
+
+// testCrashRecovers kills the service's process as a crash would, waits
+// until its restart policy has it healthy again, and then requires that it
+// serves (the host port may change with the new start; the container's
+// address does not).
+func testCrashRecovers(t *testing.T, svc *e2e.Service, serves func(t *testing.T)) {
+	took := e2e.CrashAndRecover(t, svc.Container())
+	serves(t)
+	t.Logf("FIGURE restart %s healthy_after=%s", svc.Name, took.Round(10*time.Millisecond))
+}
 
 // exitWithin bounds how long a service may take to exit after SIGTERM.
 const exitWithin = 30 * time.Second
@@ -48,11 +58,12 @@ func stopped(stop <-chan struct{}) bool {
 	}
 }
 
-// loadUntilSIGTERM runs the workers, sends SIGTERM to ctr after the warm-up,
-// ends the load as plan says and requires the service to exit 0. It returns
-// when the signal was sent.
-func loadUntilSIGTERM(t *testing.T, ctr *testcontainers.DockerContainer, plan loadPlan, workers ...worker) time.Time {
+// loadUntilSIGTERM runs the workers, sends SIGTERM to the service after the
+// warm-up, ends the load as plan says and requires the service to exit 0.
+// It returns when the signal was sent.
+func loadUntilSIGTERM(t *testing.T, svc *e2e.Service, plan loadPlan, workers ...worker) time.Time {
 	t.Helper()
+	ctr := svc.Container()
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var wg sync.WaitGroup
