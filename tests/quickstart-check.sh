@@ -23,7 +23,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readme=${1:-README.md}
-project=netlab
+# The project plain compose commands use here, as the README's do.
+project=$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' .env)
+project=${project:-netlab}
 limit=${QUICKSTART_TIMEOUT:-1800}
 
 say() { printf 'quickstart-check: %s\n' "$*" >&2; }
