@@ -117,6 +117,7 @@ test: builder-image ## everything CI runs: lint, unit tests (-race), end-to-end 
 	@# the end-to-end tests then use them as they are.
 	@$(MAKE) -j2 checks images
 	@$(MAKE) e2e
+	@$(MAKE) quickstart-check
 
 .PHONY: checks
 checks: # lint, then unit tests
@@ -204,3 +205,25 @@ clean: ## remove the stack, test leftovers, every netlab image and ./bin
 	left=$$(docker images -aq --filter label=org.netlab.project=netlab); \
 	if [ -n "$$left" ]; then echo "could not remove netlab images: $$left" >&2; exit 1; fi
 	rm -rf bin .build
+
+## ---- the README's quick start ----
+# Peer nodes publish their admin ports from a range, in no fixed order, so
+# the README asks these targets for a node's address instead of naming a
+# port. Both read the compose labels, which v1 and v2 set alike.
+.PHONY: peer-addr
+peer-addr: ## print the host address of peer node N's admin API (N=1, 2...), for bin/peerctl --node
+	@n="$(or $(N),1)"; case "$$n" in ''|*[!0-9]*|0*) echo "peer-addr: N=$$n: want a node number (1, 2...)" >&2; exit 2;; esac; \
+	deploy/stack-addrs.sh $(PROJECT) peer "$$n" 9090 2>/dev/null \
+		|| { echo "peer-addr: peer node $$n of compose project $(PROJECT) is not running (make up starts it; make ps lists the nodes)" >&2; exit 1; }
+
+.PHONY: peer-name
+peer-name: ## print the container name of peer node N (N=1, 2...), its name on the stack's network
+	@n="$(or $(N),1)"; case "$$n" in ''|*[!0-9]*|0*) echo "peer-name: N=$$n: want a node number (1, 2...)" >&2; exit 2;; esac; \
+	id=$$(docker ps -q --filter label=com.docker.compose.project=$(PROJECT) --filter label=com.docker.compose.service=peer \
+		--filter label=com.docker.compose.container-number="$$n"); \
+	[[ -n $$id ]] || { echo "peer-name: peer node $$n of compose project $(PROJECT) is not running (make up starts it; make ps lists the nodes)" >&2; exit 1; }; \
+	docker inspect --format '{{.Name}}' $$id | sed 's|^/||'
+
+.PHONY: quickstart-check
+quickstart-check: ## run the README's quick start command by command on a stack of its own (project netlab, the README's ports), then take it down; refuses to run while that stack is up
+	@tests/quickstart-check.sh README.md

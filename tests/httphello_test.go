@@ -1,12 +1,15 @@
 package tests_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,13 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
+	"github.com/netlab/netlab/tests/e2e"
 	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/network"
 )
 
 const (
+	// httpPort is http-hello's container port (docker-compose.yml publishes
+	// it and the admin port).
+	httpPort = "8000"
 	// httpHelloURL is where a client container on the stack's network
 	// reaches http-hello (the compose http-client service's HTTP_HELLO_URL).
 	httpHelloURL = "http://http-hello:8000/"
@@ -32,6 +36,8 @@ const (
 	// Limits from deploy/env/http-hello.env.
 	httpMaxBytes          = 104857600
 	httpReadHeaderTimeout = 5 * time.Second
+	httpMaxHeaderBytes    = 16384
+	httpMaxBody           = 1048576
 	// httpInFlight is the gauge of requests being answered, by route.
 	httpInFlight = "netlab_http_hello_requests_in_flight"
 )
@@ -39,23 +45,13 @@ const (
 // httpClientOpts runs /http-client from the http-hello image on network with
 // args, hardened like the compose http-client service.
 func httpClientOpts(networkName string, args ...string) []testcontainers.ContainerCustomizer {
-	return []testcontainers.ContainerCustomizer{
-		testcontainers.WithEntrypoint(httpClient),
-		testcontainers.WithCmd(args...),
-		testcontainers.WithEnv(map[string]string{"HTTP_HELLO_URL": httpHelloURL}),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.ReadonlyRootfs = true
-			hc.CapDrop = []string{"ALL"}
-			hc.SecurityOpt = []string{"no-new-privileges:true"}
-		}),
-		network.WithNetworkName(nil, networkName),
-	}
+	return e2e.ClientOpts(networkName, httpClient, map[string]string{"HTTP_HELLO_URL": httpHelloURL}, args...)
 }
 
 // runHTTPClient runs the client to completion on the stack's network.
-func runHTTPClient(t *testing.T, s *stack, args ...string) oneShot {
+func runHTTPClient(t *testing.T, s *e2e.Stack, args ...string) e2e.OneShot {
 	t.Helper()
-	return runOneShot(t, httpHelloImage, httpClientOpts(s.network, args...)...)
+	return e2e.RunOneShot(t, e2e.Image(e2e.HTTPHello), httpClientOpts(s.Network, args...)...)
 }
 
 // httpResponse is a response read to the end.
@@ -88,6 +84,23 @@ func httpDo(ctx context.Context, method, url string, timeout time.Duration) (htt
 	return httpResponse{code: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
+// rawHTTP writes req on a new connection (while reading, so a server that
+// answers before reading everything does not deadlock the test) and returns
+// the response, with its body read.
+func rawHTTP(t *testing.T, addr string, req []byte) *http.Response {
+	t.Helper()
+	conn := e2e.Dial(t, addr)
+	_ = conn.SetDeadline(time.Now().Add(e2e.IOTimeout))
+	go func() { _, _ = conn.Write(req) }() // the server may close before reading it all
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp
+}
+
 // echoReply is the part of /echo's answer that tells replicas apart.
 type echoReply struct {
 	Path     string   `json:"path"`
@@ -112,46 +125,13 @@ func parseEchoOutput(stdout string) (echoReply, error) {
 	return r, nil
 }
 
-// serviceHostnames returns the hostnames of every container of a compose
-// service in the stack's project.
-func serviceHostnames(t *testing.T, s *stack, service string) []string {
-	t.Helper()
-	cli := requireDocker(t)
-	res, err := cli.ContainerList(t.Context(), client.ContainerListOptions{
-		All: true,
-		Filters: make(client.Filters).
-			Add("label", "com.docker.compose.project="+s.name).
-			Add("label", "com.docker.compose.service="+service),
-	})
-	if err != nil {
-		t.Fatalf("list %s containers: %v", service, err)
-	}
-	var names []string
-	for _, c := range res.Items {
-		info, err := cli.ContainerInspect(t.Context(), c.ID, client.ContainerInspectOptions{})
-		if err != nil {
-			t.Fatalf("inspect %s: %v", c.ID, err)
-		}
-		names = append(names, info.Container.Config.Hostname)
-	}
-	slices.Sort(names)
-	return names
-}
-
 func TestHTTPHello_ContainerIsHealthy(t *testing.T) {
-	s := sharedStack(t)
-
-	state := inspect(t, s.httpHello).State
-	if state.Health == nil {
-		t.Fatal("http-hello has no health check (expected one from docker-compose.yml)")
-	}
-	if state.Health.Status != container.Healthy {
-		t.Fatalf("health status = %q, want %q (last results: %+v)", state.Health.Status, container.Healthy, state.Health.Log)
-	}
+	s := e2e.SharedStack(t)
+	e2e.RequireHealthy(t, s.Service(e2e.HTTPHello).Container())
 }
 
 func TestHTTPHello_GreetsHelloWorldFromHost(t *testing.T) {
-	s := sharedStack(t)
+	addr := e2e.SharedStack(t).Service(e2e.HTTPHello).Addr(httpPort)
 
 	tests := []struct {
 		method   string
@@ -163,7 +143,7 @@ func TestHTTPHello_GreetsHelloWorldFromHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
-			resp, err := httpDo(t.Context(), tt.method, "http://"+s.httpAddr+"/", 5*time.Second)
+			resp, err := httpDo(t.Context(), tt.method, "http://"+addr+"/", 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,31 +164,31 @@ func TestHTTPHello_GreetsHelloWorldFromHost(t *testing.T) {
 }
 
 func TestHTTPHello_ClientReachesServerByServiceName(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 
 	res := runHTTPClient(t, s)
-	if res.exitCode != 0 {
+	if res.ExitCode != 0 {
 		t.Fatalf("http-client: %s", res)
 	}
-	lines := strings.Split(strings.TrimRight(res.stdout, "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
 	if len(lines) < 2 || lines[0] != "HTTP/1.1 200 OK" || lines[1] != greeting {
 		t.Fatalf("http-client stdout = %q, want the status line %q and the body %q\nstderr:\n%s",
-			res.stdout, "HTTP/1.1 200 OK", greeting, res.stderr)
+			res.Stdout, "HTTP/1.1 200 OK", greeting, res.Stderr)
 	}
 }
 
 func TestHTTPHello_RawClientPrintsStatusLineAndBody(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 
 	res := runHTTPClient(t, s, "--raw")
-	if res.exitCode != 0 {
+	if res.ExitCode != 0 {
 		t.Fatalf("http-client --raw: %s", res)
 	}
 	// Exactly the bytes the server sent: status line, headers, blank line,
 	// body (the request said Connection: close, so nothing follows).
-	head, body, found := strings.Cut(res.stdout, "\r\n\r\n")
+	head, body, found := strings.Cut(res.Stdout, "\r\n\r\n")
 	if !found {
-		t.Fatalf("http-client --raw stdout has no end of headers (CRLF CRLF): %q", res.stdout)
+		t.Fatalf("http-client --raw stdout has no end of headers (CRLF CRLF): %q", res.Stdout)
 	}
 	if status, _, _ := strings.Cut(head, "\r\n"); status != "HTTP/1.1 200 OK" {
 		t.Errorf("status line = %q, want %q", status, "HTTP/1.1 200 OK")
@@ -221,11 +201,15 @@ func TestHTTPHello_RawClientPrintsStatusLineAndBody(t *testing.T) {
 // TestHTTPHello_EchoTellsTwoReplicasApart scales the service, so it runs on
 // a stack of its own.
 func TestHTTPHello_EchoTellsTwoReplicasApart(t *testing.T) {
-	s := newStack(t, stackConfig{
-		services: []string{httpHelloService},
-		replicas: map[string]int{httpHelloService: 2},
+	s := e2e.NewStack(t, e2e.StackConfig{
+		Services: []string{e2e.HTTPHello},
+		Replicas: map[string]int{e2e.HTTPHello: 2},
 	})
-	want := serviceHostnames(t, s, httpHelloService)
+	var want []string
+	for _, c := range s.Service(e2e.HTTPHello).Containers {
+		want = append(want, e2e.Inspect(t, c).Config.Hostname)
+	}
+	slices.Sort(want)
 	if len(want) != 2 {
 		t.Fatalf("http-hello runs %d containers (%v), want 2", len(want), want)
 	}
@@ -245,14 +229,14 @@ func TestHTTPHello_EchoTellsTwoReplicasApart(t *testing.T) {
 		for range perBatch {
 			wg.Go(func() {
 				r, err := func() (echoReply, error) {
-					res, err := startOneShot(t, httpHelloImage, httpClientOpts(s.network, httpHelloURL+"echo")...)
+					res, err := e2e.StartOneShot(t, e2e.Image(e2e.HTTPHello), httpClientOpts(s.Network, httpHelloURL+"echo")...)
 					if err != nil {
 						return echoReply{}, err
 					}
-					if res.exitCode != 0 {
+					if res.ExitCode != 0 {
 						return echoReply{}, fmt.Errorf("http-client /echo: %s", res)
 					}
-					return parseEchoOutput(res.stdout)
+					return parseEchoOutput(res.Stdout)
 				}()
 				mu.Lock()
 				defer mu.Unlock()
@@ -278,16 +262,16 @@ func TestHTTPHello_EchoTellsTwoReplicasApart(t *testing.T) {
 }
 
 func TestHTTPHello_BytesStreamsUpToMaxBytesAndRefusesMore(t *testing.T) {
-	s := sharedStack(t)
+	addr := e2e.SharedStack(t).Service(e2e.HTTPHello).Addr(httpPort)
 	ctx := t.Context()
 
 	t.Run("over MAX_BYTES", func(t *testing.T) {
-		resp, err := httpDo(ctx, http.MethodGet, fmt.Sprintf("http://%s/bytes/%d", s.httpAddr, httpMaxBytes+1), 10*time.Second)
+		resp, err := httpDo(ctx, http.MethodGet, fmt.Sprintf("http://%s/bytes/%d", addr, httpMaxBytes+1), 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if resp.code != http.StatusBadRequest || !strings.Contains(string(resp.body), "MAX_BYTES") {
-			t.Fatalf("GET /bytes/%d = %d %q, want 400 naming MAX_BYTES", httpMaxBytes+1, resp.code, abbrev(resp.body))
+			t.Fatalf("GET /bytes/%d = %d %q, want 400 naming MAX_BYTES", httpMaxBytes+1, resp.code, e2e.Abbrev(resp.body))
 		}
 	})
 
@@ -295,7 +279,7 @@ func TestHTTPHello_BytesStreamsUpToMaxBytesAndRefusesMore(t *testing.T) {
 		// Counted as it streams, not held in memory.
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/bytes/%d", s.httpAddr, httpMaxBytes), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/bytes/%d", addr, httpMaxBytes), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,72 +309,28 @@ func TestHTTPHello_BytesStreamsUpToMaxBytesAndRefusesMore(t *testing.T) {
 }
 
 func TestHTTPHello_SlowlorisIsCutOffWhileOthersAreServed(t *testing.T) {
-	s := sharedStack(t)
-	ctx := t.Context()
+	addr := e2e.SharedStack(t).Service(e2e.HTTPHello).Addr(httpPort)
 
-	conn := dial(t, s.httpAddr)
+	conn := e2e.Dial(t, addr)
 	opened := time.Now()
-	// The server's verdict: whatever it sends (nothing, or a 408) and when
-	// it closes.
-	type verdict struct {
-		got    []byte
-		err    error
-		closed time.Time
-	}
-	closed := make(chan verdict, 1)
-	go func() {
-		_ = conn.SetReadDeadline(time.Now().Add(httpReadHeaderTimeout + ioTimeout))
-		got, err := io.ReadAll(conn)
-		closed <- verdict{got: got, err: err, closed: time.Now()}
-	}()
-
-	// Trickle a request header that never ends: one byte every 200ms.
-	stopTrickle, trickleDone := make(chan struct{}), make(chan struct{})
-	defer func() { close(stopTrickle); <-trickleDone }()
-	go func() {
-		defer close(trickleDone)
-		header := "GET / HTTP/1.1\r\nHost: http-hello\r\nX-Slow: " + strings.Repeat("z", 1000)
-		for i := range len(header) {
-			if _, err := conn.Write([]byte{header[i]}); err != nil {
-				return // the server closed the connection
-			}
-			select {
-			case <-stopTrickle:
-				return
-			case <-ctx.Done():
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
+	closed := awaitClose(conn)
+	defer trickleHeader(t.Context(), conn)()
 
 	// Meanwhile, normal requests are answered at once.
 	served := 0
-	var v verdict
+	var v closeVerdict
 	wait := time.NewTimer(httpReadHeaderTimeout + 5*time.Second)
 	defer wait.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-loop:
-	for {
+	for v.closed.IsZero() {
 		select {
 		case v = <-closed:
-			break loop
 		case <-wait.C:
 			t.Fatalf("the slow connection is still open %s after it was opened (READ_HEADER_TIMEOUT is %s)",
 				time.Since(opened).Round(time.Millisecond), httpReadHeaderTimeout)
 		case <-tick.C:
-			start := time.Now()
-			resp, err := httpDo(ctx, http.MethodGet, "http://"+s.httpAddr+"/", 2*time.Second)
-			if err != nil {
-				t.Fatalf("GET / while a slow client trickles its header: %v", err)
-			}
-			if resp.code != http.StatusOK || string(resp.body) != greeting {
-				t.Fatalf("GET / while a slow client trickles its header = %d %q, want 200 %q", resp.code, resp.body, greeting)
-			}
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("GET / took %s while a slow client trickled its header", d)
-			}
+			expectServedAtOnce(t, addr)
 			served++
 		}
 	}
@@ -398,7 +338,7 @@ loop:
 	after := v.closed.Sub(opened)
 	t.Logf("slow connection closed after %s (read %q, %v); %d requests served meanwhile",
 		after.Round(time.Millisecond), v.got, v.err, served)
-	if v.err != nil && !isClosedByPeer(v.err) {
+	if v.err != nil && !e2e.IsClosedByPeer(v.err) {
 		t.Fatalf("slow connection: want the server to close it, got %v", v.err)
 	}
 	// It was the header timeout that closed it, not something else.
@@ -408,17 +348,78 @@ loop:
 	// The server may say 408 before it closes; it must never serve the
 	// request.
 	if len(v.got) > 0 && !strings.HasPrefix(string(v.got), "HTTP/1.1 408") {
-		t.Errorf("slow connection got %q, want nothing or a 408", abbrev(v.got))
+		t.Errorf("slow connection got %q, want nothing or a 408", e2e.Abbrev(v.got))
 	}
 	if served < 3 {
 		t.Errorf("only %d requests were served while the slow client trickled, want several", served)
 	}
 }
 
+// closeVerdict is the server's verdict on a slow connection: whatever it
+// sent (nothing, or a 408) and when it closed.
+type closeVerdict struct {
+	got    []byte
+	err    error
+	closed time.Time
+}
+
+// awaitClose reads conn until the server closes it (or the header timeout
+// and IOTimeout pass) and then delivers the verdict.
+func awaitClose(conn net.Conn) <-chan closeVerdict {
+	closed := make(chan closeVerdict, 1)
+	go func() {
+		_ = conn.SetReadDeadline(time.Now().Add(httpReadHeaderTimeout + e2e.IOTimeout))
+		got, err := io.ReadAll(conn)
+		closed <- closeVerdict{got: got, err: err, closed: time.Now()}
+	}()
+	return closed
+}
+
+// trickleHeader writes a request header that never ends on conn, one byte
+// every 200ms, until the server closes the connection or the returned stop
+// is called; stop returns once the writer has.
+func trickleHeader(ctx context.Context, conn net.Conn) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		header := "GET / HTTP/1.1\r\nHost: http-hello\r\nX-Slow: " + strings.Repeat("z", 1000)
+		for i := range len(header) {
+			if _, err := conn.Write([]byte{header[i]}); err != nil {
+				return // the server closed the connection
+			}
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// expectServedAtOnce fails t unless GET / on addr answers the greeting
+// within a second.
+func expectServedAtOnce(t *testing.T, addr string) {
+	t.Helper()
+	start := time.Now()
+	resp, err := httpDo(t.Context(), http.MethodGet, "http://"+addr+"/", 2*time.Second)
+	if err != nil {
+		t.Fatalf("GET / while a slow client trickles its header: %v", err)
+	}
+	if resp.code != http.StatusOK || string(resp.body) != greeting {
+		t.Fatalf("GET / while a slow client trickles its header = %d %q, want 200 %q", resp.code, resp.body, greeting)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("GET / took %s while a slow client trickled its header", d)
+	}
+}
+
 // TestHTTPHello_SIGTERMLetsDelayedRequestFinish stops the service, so it runs
 // on a stack of its own.
 func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
-	s := newStack(t, stackConfig{services: []string{httpHelloService}})
+	hello := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.HTTPHello}}).Service(e2e.HTTPHello)
 	ctx := t.Context()
 
 	type result struct {
@@ -427,18 +428,14 @@ func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := httpDo(ctx, http.MethodGet, "http://"+s.httpAddr+"/delay/2s", 15*time.Second)
+		resp, err := httpDo(ctx, http.MethodGet, "http://"+hello.Addr(httpPort)+"/delay/2s", 15*time.Second)
 		done <- result{resp, err}
 	}()
 
 	// SIGTERM only once the server is inside the handler.
 	route := `route="GET /delay/{duration}"`
-	err := poll(ctx, 2*time.Second, 20*time.Millisecond, func() error {
-		v, err := scrapeMetric(ctx, s.httpAdminAddr, httpInFlight, route)
-		if err != nil {
-			return err
-		}
-		if v != 1 {
+	err := e2e.Poll(ctx, 2*time.Second, 20*time.Millisecond, func() error {
+		if v := e2e.Scrape(t, hello.AdminAddr()).Sum(httpInFlight, route); v != 1 {
 			return fmt.Errorf("%s{%s} = %v, want 1", httpInFlight, route, v)
 		}
 		return nil
@@ -447,10 +444,7 @@ func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
 		t.Fatalf("the /delay request is not in flight: %v", err)
 	}
 
-	sent := time.Now()
-	if _, err := requireDocker(t).ContainerKill(ctx, s.httpHello.GetContainerID(), client.ContainerKillOptions{Signal: "SIGTERM"}); err != nil {
-		t.Fatalf("send SIGTERM: %v", err)
-	}
+	sent := e2e.SendSIGTERM(t, hello.Container())
 
 	r := <-done
 	if r.err != nil {
@@ -461,30 +455,58 @@ func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
 	}
 	t.Logf("GET /delay/2s answered 200 %s after SIGTERM", time.Since(sent).Round(time.Millisecond))
 
-	state, err := waitExited(ctx, s.httpHello, 30*time.Second)
-	if err != nil {
-		t.Fatalf("http-hello did not exit: %v", err)
-	}
-	if state.ExitCode != 0 {
-		stdout, stderr := containerLogs(t, s.httpHello.GetContainerID())
-		t.Fatalf("http-hello exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", state.ExitCode, tail(stdout, 20), tail(stderr, 20))
-	}
+	e2e.RequireExitedZero(t, hello.Container(), exitWithin)
 	t.Logf("http-hello exited with code 0 %s after SIGTERM", time.Since(sent).Round(10*time.Millisecond))
 }
 
 func TestHTTPHello_BadConfigExitsTwoNamingTheVariable(t *testing.T) {
-	skipShort(t)
-
-	res := runOneShot(t, httpHelloImage, testcontainers.WithEnv(map[string]string{"MAX_DELAY": "abc"}))
-	if res.exitCode != 2 {
-		t.Errorf("exit code = %d, want 2", res.exitCode)
-	}
-	if !strings.Contains(res.stderr, "MAX_DELAY") {
-		t.Errorf("stderr does not name MAX_DELAY\n%s", res)
-	}
+	e2e.ExpectConfigError(t, e2e.HTTPHello, "MAX_DELAY", "abc")
 }
 
 func TestHTTPHello_RunsAsNonRootWithReadOnlyRootFS(t *testing.T) {
-	s := sharedStack(t)
-	assertNonRootReadOnly(t, s.httpHello)
+	s := e2e.SharedStack(t)
+	e2e.AssertNonRootReadOnly(t, s.Service(e2e.HTTPHello).Container())
+}
+
+// A header block over MAX_HEADER_BYTES is refused with 431 and a body over
+// MAX_BODY with 413, each counted.
+func TestHTTPHello_RefusesOversizedHeaderAndBody(t *testing.T) {
+	hello := e2e.SharedStack(t).Service(e2e.HTTPHello)
+	const requests = "netlab_http_hello_requests_total"
+
+	t.Run("header", func(t *testing.T) {
+		// net/http reads up to MAX_HEADER_BYTES plus 4096 bytes of slack;
+		// four times the limit is over either way.
+		const counter = "netlab_http_hello_headers_too_large_total"
+		before := e2e.Scrape(t, hello.AdminAddr()).Sum(counter)
+		req := "GET / HTTP/1.1\r\nHost: http-hello\r\nX-Big: " + strings.Repeat("h", 4*httpMaxHeaderBytes) + "\r\n\r\n"
+		resp := rawHTTP(t, hello.Addr(httpPort), []byte(req))
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("a %d-byte header block got %d, want 431", len(req), resp.StatusCode)
+		}
+		// net/http answers before any handler runs; the server counts it
+		// all the same.
+		if after := e2e.Scrape(t, hello.AdminAddr()).Value(counter); after != before+1 {
+			t.Errorf("%s went from %v to %v, want +1", counter, before, after)
+		}
+		// Just under the limit is served.
+		req = "GET / HTTP/1.1\r\nHost: http-hello\r\nX-Big: " + strings.Repeat("h", httpMaxHeaderBytes-100) + "\r\n\r\n"
+		if resp := rawHTTP(t, hello.Addr(httpPort), []byte(req)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("a %d-byte header block got %d, want 200", len(req), resp.StatusCode)
+		}
+	})
+
+	t.Run("body", func(t *testing.T) {
+		label := []string{`route="/echo"`, `method="POST"`, `code="413"`}
+		before := e2e.Scrape(t, hello.AdminAddr()).Sum(requests, label...)
+		body := bytes.Repeat([]byte("b"), httpMaxBody+1)
+		req := fmt.Appendf(nil, "POST /echo HTTP/1.1\r\nHost: http-hello\r\nContent-Length: %d\r\n\r\n", len(body))
+		resp := rawHTTP(t, hello.Addr(httpPort), append(req, body...))
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("a %d-byte body got %d, want 413", len(body), resp.StatusCode)
+		}
+		if after := e2e.Scrape(t, hello.AdminAddr()).Value(requests, label...); after != before+1 {
+			t.Errorf("%s%v went from %v to %v, want +1", requests, label, before, after)
+		}
+	})
 }

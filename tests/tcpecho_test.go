@@ -2,83 +2,74 @@ package tests_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/network"
+	"github.com/netlab/netlab/tests/e2e"
 )
 
 const (
+	// tcpEchoPort is tcp-echo's container port (docker-compose.yml
+	// publishes it and the admin port).
+	tcpEchoPort = "65432"
 	// shutdownTimeout is SHUTDOWN_TIMEOUT of the tcp-echo service in
 	// docker-compose.yml.
 	shutdownTimeout = 10 * time.Second
-	// nonRootUser is the numeric user the images run as.
-	nonRootUser = "65532:65532"
 )
 
 func TestTCPEcho_ContainerIsHealthy(t *testing.T) {
-	s := sharedStack(t)
-
-	state := inspect(t, s.tcpEcho).State
-	if state.Health == nil {
-		t.Fatal("tcp-echo has no health check (expected one from docker-compose.yml)")
-	}
-	if state.Health.Status != container.Healthy {
-		t.Fatalf("health status = %q, want %q (last results: %+v)", state.Health.Status, container.Healthy, state.Health.Log)
-	}
+	s := e2e.SharedStack(t)
+	e2e.RequireHealthy(t, s.Service(e2e.TCPEcho).Container())
 }
 
 func TestTCPEcho_EchoesHelloWorldFromHost(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 
-	conn := dial(t, s.echoAddr)
-	expectEcho(t, conn, []byte("Hello, world"))
+	conn := e2e.Dial(t, s.Service(e2e.TCPEcho).Addr(tcpEchoPort))
+	e2e.ExpectEcho(t, conn, []byte("Hello, world"))
 }
 
 func TestTCPEcho_ClientReachesServerByServiceName(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 
-	res := runOneShot(t, tcpEchoImage,
-		testcontainers.WithEntrypoint("/tcp-echo-client"),
-		testcontainers.WithEnv(map[string]string{"TCP_ECHO_ADDR": "tcp-echo:65432"}),
-		network.WithNetworkName(nil, s.network),
-	)
-	if res.exitCode != 0 {
-		t.Fatalf("tcp-echo-client exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", res.exitCode, res.stdout, res.stderr)
+	// Hardened like the compose tcp-echo-client service.
+	res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho),
+		e2e.ClientOpts(s.Network, "/tcp-echo-client", map[string]string{"TCP_ECHO_ADDR": "tcp-echo:65432"})...)
+	if res.ExitCode != 0 {
+		t.Fatalf("tcp-echo-client: %s", res)
 	}
 	const want = "Received b'Hello, world'"
-	if got := strings.Split(strings.TrimRight(res.stdout, "\n"), "\n"); !slices.Equal(got, []string{want}) {
-		t.Fatalf("tcp-echo-client stdout = %q, want exactly the line %q\nstderr:\n%s", res.stdout, want, res.stderr)
+	if got := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n"); !slices.Equal(got, []string{want}) {
+		t.Fatalf("tcp-echo-client stdout = %q, want exactly the line %q\nstderr:\n%s", res.Stdout, want, res.Stderr)
 	}
 }
 
 func TestTCPEcho_EchoesOneMiBPayloadByteForByte(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 
 	payload := make([]byte, 1<<20)
 	_, _ = rand.Read(payload)
-	conn := dial(t, s.echoAddr)
-	got, err := roundTrip(conn, payload, time.Now().Add(ioTimeout))
+	conn := e2e.Dial(t, s.Service(e2e.TCPEcho).Addr(tcpEchoPort))
+	got, err := e2e.RoundTrip(conn, payload, time.Now().Add(e2e.IOTimeout))
 	if err != nil {
 		t.Fatalf("1 MiB round trip: %v", err)
 	}
-	if i := firstDiff(got, payload); i >= 0 {
+	if i := e2e.FirstDiff(got, payload); i >= 0 {
 		t.Fatalf("echoed payload differs from sent payload at byte %d of %d", i, len(payload))
 	}
 }
 
 func TestTCPEcho_EchoesHundredConcurrentClientsTheirOwnBytes(t *testing.T) {
-	s := sharedStack(t)
+	addr := e2e.SharedStack(t).Service(e2e.TCPEcho).Addr(tcpEchoPort)
 	const clients = 100
 
 	var (
@@ -101,7 +92,7 @@ func TestTCPEcho_EchoesHundredConcurrentClientsTheirOwnBytes(t *testing.T) {
 				_, _ = rand.Read(payload)
 				copy(payload, fmt.Sprintf("client %03d:", i))
 
-				conn, err := netDial(t.Context(), s.echoAddr)
+				conn, err := e2e.DialContext(t.Context(), addr)
 				if err != nil {
 					return err
 				}
@@ -110,12 +101,12 @@ func TestTCPEcho_EchoesHundredConcurrentClientsTheirOwnBytes(t *testing.T) {
 				connected.Done()
 				<-start
 
-				got, err := roundTrip(conn, payload, time.Now().Add(ioTimeout))
+				got, err := e2e.RoundTrip(conn, payload, time.Now().Add(e2e.IOTimeout))
 				if err != nil {
 					return err
 				}
-				if i := firstDiff(got, payload); i >= 0 {
-					return fmt.Errorf("got other bytes back: differs at byte %d (%q...)", i, abbrev(got[i:]))
+				if i := e2e.FirstDiff(got, payload); i >= 0 {
+					return fmt.Errorf("got other bytes back: differs at byte %d (%q...)", i, e2e.Abbrev(got[i:]))
 				}
 				return nil
 			}()
@@ -133,78 +124,45 @@ func TestTCPEcho_EchoesHundredConcurrentClientsTheirOwnBytes(t *testing.T) {
 }
 
 func TestTCPEcho_RunsAsNonRootWithReadOnlyRootFS(t *testing.T) {
-	s := sharedStack(t)
-	assertNonRootReadOnly(t, s.tcpEcho)
+	s := e2e.SharedStack(t)
+	e2e.AssertNonRootReadOnly(t, s.Service(e2e.TCPEcho).Container())
 }
 
 func TestTCPEcho_AdminServesReadyzAndMetrics(t *testing.T) {
-	s := sharedStack(t)
-	ctx := t.Context()
+	echo := e2e.SharedStack(t).Service(e2e.TCPEcho)
 
-	code, body, err := httpGet(ctx, "http://"+s.adminAddr+"/readyz")
+	code, body, err := e2e.HTTPGet(t.Context(), "http://"+echo.AdminAddr()+"/readyz")
 	if err != nil || code != 200 {
 		t.Fatalf("GET /readyz = %d %q, %v; want 200", code, body, err)
 	}
 
 	// Make sure at least one connection was accepted even when this test
 	// runs alone.
-	expectEcho(t, dial(t, s.echoAddr), []byte("count me"))
+	e2e.ExpectEcho(t, e2e.Dial(t, echo.Addr(tcpEchoPort)), []byte("count me"))
 
 	const metric = "netlab_tcp_echo_connections_accepted_total"
-	err = poll(ctx, 10*time.Second, 100*time.Millisecond, func() error {
-		code, body, err := httpGet(ctx, "http://"+s.adminAddr+"/metrics")
-		if err != nil {
-			return err
-		}
-		if code != 200 {
-			return fmt.Errorf("GET /metrics = %d", code)
-		}
-		v, found, err := metricValue(body, metric)
-		switch {
-		case err != nil:
-			return err
-		case !found:
-			return fmt.Errorf("/metrics has no %s", metric)
-		case v < 1:
-			return fmt.Errorf("%s = %v, want >= 1", metric, v)
-		}
-		t.Logf("%s = %v", metric, v)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := e2e.WaitMetric(t, echo.AdminAddr(), 1, metric)
+	t.Logf("%s = %v", metric, v)
 }
 
 func TestTCPEcho_BadConfigExitsTwoNamingTheVariable(t *testing.T) {
-	skipShort(t)
-
-	res := runOneShot(t, tcpEchoImage, testcontainers.WithEnv(map[string]string{"MAX_CONNS": "abc"}))
-	if res.exitCode != 2 {
-		t.Errorf("exit code = %d, want 2", res.exitCode)
-	}
-	if !strings.Contains(res.stderr, "MAX_CONNS") {
-		t.Errorf("stderr does not name MAX_CONNS\nstdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
-	}
+	e2e.ExpectConfigError(t, e2e.TCPEcho, "MAX_CONNS", "abc")
 }
 
 // TestTCPEcho_GracefulShutdownOnSIGTERM stops the service, so it runs on a
 // stack of its own.
 func TestTCPEcho_GracefulShutdownOnSIGTERM(t *testing.T) {
-	s := newStack(t, stackConfig{services: []string{tcpEchoService}})
+	echo := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.TCPEcho}}).Service(e2e.TCPEcho)
 	ctx := t.Context()
 
-	conn := dial(t, s.echoAddr)
-	expectEcho(t, conn, []byte("before SIGTERM"))
+	conn := e2e.Dial(t, echo.Addr(tcpEchoPort))
+	e2e.ExpectEcho(t, conn, []byte("before SIGTERM"))
 
-	sent := time.Now()
-	if _, err := requireDocker(t).ContainerKill(ctx, s.tcpEcho.GetContainerID(), client.ContainerKillOptions{Signal: "SIGTERM"}); err != nil {
-		t.Fatalf("send SIGTERM: %v", err)
-	}
+	sent := e2e.SendSIGTERM(t, echo.Container())
 
 	// Readiness fails as soon as shutdown starts.
-	err := poll(ctx, 5*time.Second, 50*time.Millisecond, func() error {
-		code, _, err := httpGet(ctx, "http://"+s.adminAddr+"/readyz")
+	err := e2e.Poll(ctx, 5*time.Second, 50*time.Millisecond, func() error {
+		code, _, err := e2e.HTTPGet(ctx, "http://"+echo.AdminAddr()+"/readyz")
 		if err == nil && code == 200 {
 			return errors.New("/readyz still answers 200")
 		}
@@ -215,11 +173,11 @@ func TestTCPEcho_GracefulShutdownOnSIGTERM(t *testing.T) {
 	}
 
 	// The open connection is still served...
-	expectEcho(t, conn, []byte("after SIGTERM"))
+	e2e.ExpectEcho(t, conn, []byte("after SIGTERM"))
 
 	// ...but new ones are not.
-	err = poll(ctx, 5*time.Second, 100*time.Millisecond, func() error {
-		return noEchoOnNewConn(ctx, s.echoAddr)
+	err = e2e.Poll(ctx, 5*time.Second, 100*time.Millisecond, func() error {
+		return noEchoOnNewConn(ctx, echo.Addr(tcpEchoPort))
 	})
 	if err != nil {
 		t.Errorf("after SIGTERM: %v", err)
@@ -242,27 +200,31 @@ func TestTCPEcho_GracefulShutdownOnSIGTERM(t *testing.T) {
 	}
 	_ = conn.Close()
 
-	state, err := waitExited(ctx, s.tcpEcho, 30*time.Second)
-	if err != nil {
-		t.Fatalf("tcp-echo did not exit: %v", err)
-	}
-	if state.ExitCode != 0 {
-		stdout, stderr := containerLogs(t, s.tcpEcho.GetContainerID())
-		t.Fatalf("tcp-echo exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", state.ExitCode, tail(stdout, 20), tail(stderr, 20))
-	}
+	e2e.RequireExitedZero(t, echo.Container(), exitWithin)
 	t.Logf("tcp-echo exited with code 0 %s after SIGTERM", time.Since(sent).Round(10*time.Millisecond))
 }
 
-// firstDiff returns the index of the first byte where got and want differ
-// (including a length difference), or -1 if they are equal.
-func firstDiff(got, want []byte) int {
-	if bytes.Equal(got, want) {
-		return -1
+// noEchoOnNewConn returns nil if a new connection to addr is refused, reset
+// or closed without an echo, i.e. the server no longer accepts. Through
+// Docker's userland proxy the dial itself succeeds and the proxy closes the
+// connection when it cannot reach the container.
+func noEchoOnNewConn(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil // refused
 	}
-	for i := range min(len(got), len(want)) {
-		if got[i] != want[i] {
-			return i
-		}
+	defer conn.Close()
+	msg := []byte("are you there?")
+	got, err := e2e.RoundTrip(conn, msg, time.Now().Add(2*time.Second))
+	switch {
+	case err == nil && bytes.Equal(got, msg):
+		return errors.New("a new connection was accepted and echoed")
+	case err == nil:
+		return fmt.Errorf("a new connection got %q", got)
+	case e2e.IsClosedByPeer(err):
+		return nil
+	default:
+		return fmt.Errorf("new connection: %w", err)
 	}
-	return min(len(got), len(want))
 }

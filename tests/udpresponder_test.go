@@ -1,11 +1,15 @@
 package tests_test
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -13,8 +17,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/netlab/netlab/tests/e2e"
 	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/network"
 )
 
 const (
@@ -23,14 +27,16 @@ const (
 	// UDP_SERVER_ADDR). UDP is checked from inside the network, never through
 	// a host-mapped UDP port.
 	udpServerAddr = "udp-responder:12345"
+	// udpPort is udp-responder's port in its container.
+	udpPort = 12345
 	// udpClient is the client binary in the udp-responder image.
 	udpClient = "/udp-client"
 	// udpDropped counts datagrams that got no reply, by reason.
 	udpDropped = "netlab_udp_responder_dropped_total"
 	// udpGreetingLine is what the tutorial client prints.
 	udpGreetingLine = "Received: Hello, client!"
-	// metricWait bounds how long a counter may take to show an event.
-	metricWait = 10 * time.Second
+	// maxDatagram is MAX_DATAGRAM in deploy/env/udp-responder.env.
+	maxDatagram = 2048
 )
 
 // droppedFor is the label selector of one drop reason.
@@ -39,23 +45,19 @@ func droppedFor(reason string) string { return `reason="` + reason + `"` }
 // udpClientOpts runs /udp-client from the udp-responder image on network
 // with args, hardened like the compose udp-client service.
 func udpClientOpts(networkName string, args ...string) []testcontainers.ContainerCustomizer {
-	return []testcontainers.ContainerCustomizer{
-		testcontainers.WithEntrypoint(udpClient),
-		testcontainers.WithCmd(args...),
-		testcontainers.WithEnv(map[string]string{"UDP_SERVER_ADDR": udpServerAddr}),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.ReadonlyRootfs = true
-			hc.CapDrop = []string{"ALL"}
-			hc.SecurityOpt = []string{"no-new-privileges:true"}
-		}),
-		network.WithNetworkName(nil, networkName),
-	}
+	return e2e.ClientOpts(networkName, udpClient, map[string]string{"UDP_SERVER_ADDR": udpServerAddr}, args...)
 }
 
 // runUDPClient runs the client to completion on the stack's network.
-func runUDPClient(t *testing.T, s *stack, args ...string) oneShot {
+func runUDPClient(t *testing.T, s *e2e.Stack, args ...string) e2e.OneShot {
 	t.Helper()
-	return runOneShot(t, udpResponderImage, udpClientOpts(s.network, args...)...)
+	return e2e.RunOneShot(t, e2e.Image(e2e.UDPResponder), udpClientOpts(s.Network, args...)...)
+}
+
+// udpServer is udp-responder's address on the stack's network, reachable
+// from the host through the bridge.
+func udpServer(t *testing.T, udp *e2e.Service) *net.UDPAddr {
+	return &net.UDPAddr{IP: net.ParseIP(e2e.ContainerIP(t, udp.Container())), Port: udpPort}
 }
 
 // probeReport is the client's --json summary of a probe run.
@@ -106,66 +108,36 @@ func parseProbeReport(stdout string) (probeReport, error) {
 
 // probeRun runs the client's probe mode and returns its report. Exit code 0
 // (no loss) and 1 (loss) both come with a report.
-func probeRun(t *testing.T, s *stack, args ...string) (probeReport, oneShot, error) {
+func probeRun(t *testing.T, s *e2e.Stack, args ...string) (probeReport, e2e.OneShot, error) {
 	t.Helper()
-	res, err := startOneShot(t, udpResponderImage, udpClientOpts(s.network, append(args, "--json")...)...)
+	res, err := e2e.StartOneShot(t, e2e.Image(e2e.UDPResponder), udpClientOpts(s.Network, append(args, "--json")...)...)
 	if err != nil {
 		return probeReport{}, res, err
 	}
-	rep, err := parseProbeReport(res.stdout)
+	rep, err := parseProbeReport(res.Stdout)
 	if err != nil {
 		return probeReport{}, res, fmt.Errorf("%w\n%s", err, res)
 	}
 	return rep, res, nil
 }
 
-// udpMetric returns the current value of an udp-responder counter.
-func udpMetric(t *testing.T, s *stack, metric string, labels ...string) float64 {
-	t.Helper()
-	v, err := scrapeMetric(t.Context(), s.udpAdminAddr, metric, labels...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// waitMetricAtLeast polls until the counter reaches want and returns it.
-func waitMetricAtLeast(t *testing.T, s *stack, want float64, metric string, labels ...string) float64 {
-	t.Helper()
-	var v float64
-	err := poll(t.Context(), metricWait, 100*time.Millisecond, func() error {
-		var err error
-		if v, err = scrapeMetric(t.Context(), s.udpAdminAddr, metric, labels...); err != nil {
-			return err
-		}
-		if v < want {
-			return fmt.Errorf("%s%v = %v, want >= %v", metric, labels, v, want)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // expectGreeting runs the tutorial client and fails t unless it prints
 // exactly the greeting line and exits 0.
-func expectGreeting(t *testing.T, s *stack) {
+func expectGreeting(t *testing.T, s *e2e.Stack) {
 	t.Helper()
 	res := runUDPClient(t, s)
-	if res.exitCode != 0 {
+	if res.ExitCode != 0 {
 		t.Fatalf("udp-client: %s", res)
 	}
-	if got := strings.Split(strings.TrimRight(res.stdout, "\n"), "\n"); !slices.Equal(got, []string{udpGreetingLine}) {
-		t.Fatalf("udp-client stdout = %q, want exactly the line %q\nstderr:\n%s", res.stdout, udpGreetingLine, res.stderr)
+	if got := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n"); !slices.Equal(got, []string{udpGreetingLine}) {
+		t.Fatalf("udp-client stdout = %q, want exactly the line %q\nstderr:\n%s", res.Stdout, udpGreetingLine, res.Stderr)
 	}
 }
 
 // expectNoReply fails t unless the client run reported that no reply came.
-func expectNoReply(t *testing.T, res oneShot) {
+func expectNoReply(t *testing.T, res e2e.OneShot) {
 	t.Helper()
-	if res.exitCode != 1 || !strings.Contains(res.stdout+res.stderr, "no reply") {
+	if res.ExitCode != 1 || !strings.Contains(res.Stdout+res.Stderr, "no reply") {
 		t.Fatalf("udp-client: want exit code 1 and \"no reply\", got %s", res)
 	}
 }
@@ -177,16 +149,41 @@ func randomToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-func TestUDPResponder_ContainerIsHealthyByRealProbe(t *testing.T) {
-	s := sharedStack(t)
+// udpProbe encodes a probe as docs/udp-responder.md specifies it: magic
+// "NLPB", version 1, flags 0, run id, sequence number, send time, CRC-32C
+// with the flags byte and the checksum taken as zero; zero padding.
+func udpProbe(size int, runID, seq uint64) []byte {
+	b := make([]byte, size)
+	copy(b, "NLPB")
+	b[4] = 1
+	binary.BigEndian.PutUint64(b[8:], runID)
+	binary.BigEndian.PutUint64(b[16:], seq)
+	binary.BigEndian.PutUint64(b[24:], uint64(time.Now().UnixNano()))
+	binary.BigEndian.PutUint32(b[32:], crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	return b
+}
 
-	health := inspect(t, s.udpResponder).State.Health
-	if health == nil {
-		t.Fatal("udp-responder has no health check (expected one from docker-compose.yml)")
+// probeReply checks that b is the reply to one of this run's probes of the
+// given size (reply flag set, checksum intact) and returns its sequence
+// number.
+func probeReply(b []byte, size int, runID uint64) (uint64, bool) {
+	if len(b) != size || string(b[:4]) != "NLPB" || b[4] != 1 || b[5] != 1 ||
+		binary.BigEndian.Uint64(b[8:]) != runID {
+		return 0, false
 	}
-	if health.Status != container.Healthy {
-		t.Fatalf("health status = %q, want %q (last results: %+v)", health.Status, container.Healthy, health.Log)
+	c := bytes.Clone(b)
+	c[5] = 0
+	clear(c[32:36])
+	if crc32.Checksum(c, crc32.MakeTable(crc32.Castagnoli)) != binary.BigEndian.Uint32(b[32:]) {
+		return 0, false
 	}
+	return binary.BigEndian.Uint64(b[16:]), true
+}
+
+func TestUDPResponder_ContainerIsHealthyByRealProbe(t *testing.T) {
+	s := e2e.SharedStack(t)
+
+	health := e2e.RequireHealthy(t, s.Service(e2e.UDPResponder).Container())
 	// The healthcheck subcommand says so only after a UDP probe came back.
 	if len(health.Log) == 0 {
 		t.Fatal("no health check results")
@@ -198,12 +195,12 @@ func TestUDPResponder_ContainerIsHealthyByRealProbe(t *testing.T) {
 }
 
 func TestUDPResponder_ClientGetsGreetingOverNetwork(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 	expectGreeting(t, s)
 }
 
 func TestUDPResponder_AnswersTenThousandProbesWithoutLoss(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
 	const count = 10000
 
 	// 2000/s is the per-source RATE_LIMIT; the burst of 4000 absorbs jitter.
@@ -219,18 +216,19 @@ func TestUDPResponder_AnswersTenThousandProbesWithoutLoss(t *testing.T) {
 	if rep.Duplicated != 0 || rep.SendErrors != 0 {
 		t.Errorf("duplicated = %d, send errors = %d, want 0 and 0", rep.Duplicated, rep.SendErrors)
 	}
-	if res.exitCode != 0 {
-		t.Errorf("udp-client exit code = %d, want 0 without loss\n%s", res.exitCode, res)
+	if res.ExitCode != 0 {
+		t.Errorf("udp-client exit code = %d, want 0 without loss\n%s", res.ExitCode, res)
 	}
 }
 
 func TestUDPResponder_RateLimitsFloodingSourceNotOthers(t *testing.T) {
-	s := sharedStack(t)
+	s := e2e.SharedStack(t)
+	admin := s.Service(e2e.UDPResponder).AdminAddr()
 	const (
 		floodCount = 100000
 		pacedCount = 500
 	)
-	limitedBefore := udpMetric(t, s, udpDropped, droppedFor("rate_limited"))
+	limitedBefore := e2e.Scrape(t, admin).Value(udpDropped, droppedFor("rate_limited"))
 
 	// The flood sends 25000/s for 4 s, 12.5 times RATE_LIMIT=2000/s, so
 	// it lasts longer than the paced run (2 s) it runs alongside.
@@ -238,7 +236,7 @@ func TestUDPResponder_RateLimitsFloodingSourceNotOthers(t *testing.T) {
 		name string
 		args []string
 		rep  probeReport
-		res  oneShot
+		res  e2e.OneShot
 		err  error
 	}{
 		{name: "flood", args: []string{"--count", fmt.Sprint(floodCount), "--rate", "25000", "--timeout", "1s"}},
@@ -260,9 +258,9 @@ func TestUDPResponder_RateLimitsFloodingSourceNotOthers(t *testing.T) {
 	flood, paced := runs[0].rep, runs[1].rep
 	// The point is that they ran at the same time.
 	fr, pr := runs[0].res, runs[1].res
-	t.Logf("flood ran %s..%s, paced %s..%s", fr.startedAt.Format(time.StampMilli), fr.finishedAt.Format(time.StampMilli),
-		pr.startedAt.Format(time.StampMilli), pr.finishedAt.Format(time.StampMilli))
-	if !(fr.startedAt.Before(pr.finishedAt) && pr.startedAt.Before(fr.finishedAt)) {
+	t.Logf("flood ran %s..%s, paced %s..%s", fr.StartedAt.Format(time.StampMilli), fr.FinishedAt.Format(time.StampMilli),
+		pr.StartedAt.Format(time.StampMilli), pr.FinishedAt.Format(time.StampMilli))
+	if !(fr.StartedAt.Before(pr.FinishedAt) && pr.StartedAt.Before(fr.FinishedAt)) {
 		t.Fatal("the flood and the paced run did not overlap")
 	}
 
@@ -277,7 +275,7 @@ func TestUDPResponder_RateLimitsFloodingSourceNotOthers(t *testing.T) {
 	if paced.Sent != pacedCount || paced.Received*100 < paced.Sent*99 {
 		t.Errorf("paced client alongside the flood: %d of %d answered, want >= 99%%\n%s", paced.Received, paced.Sent, runs[1].res)
 	}
-	limited := waitMetricAtLeast(t, s, limitedBefore+1, udpDropped, droppedFor("rate_limited"))
+	limited := e2e.WaitMetric(t, admin, limitedBefore+1, udpDropped, droppedFor("rate_limited"))
 	t.Logf("%s{reason=\"rate_limited\"} went from %v to %v", udpDropped, limitedBefore, limited)
 	if dropped := float64(flood.Sent - flood.Received); limited-limitedBefore > dropped {
 		t.Errorf("rate_limited grew by %v, more than the %v datagrams the flood lost", limited-limitedBefore, dropped)
@@ -285,41 +283,42 @@ func TestUDPResponder_RateLimitsFloodingSourceNotOthers(t *testing.T) {
 }
 
 func TestUDPResponder_DoesNotAmplifyOneByteRequest(t *testing.T) {
-	s := sharedStack(t)
-	before := udpMetric(t, s, udpDropped, droppedFor("amplification"))
+	s := e2e.SharedStack(t)
+	admin := s.Service(e2e.UDPResponder).AdminAddr()
+	before := e2e.Scrape(t, admin).Value(udpDropped, droppedFor("amplification"))
 
 	// The 14-byte greeting is larger than the 1-byte request: no reply at
 	// all, not even a shorter one.
 	res := runUDPClient(t, s, "--message", "x", "--timeout", "1s")
 	expectNoReply(t, res)
 
-	after := waitMetricAtLeast(t, s, before+1, udpDropped, droppedFor("amplification"))
+	after := e2e.WaitMetric(t, admin, before+1, udpDropped, droppedFor("amplification"))
 	t.Logf("%s{reason=\"amplification\"} went from %v to %v", udpDropped, before, after)
 }
 
 func TestUDPResponder_IgnoresExitWithoutToken(t *testing.T) {
-	s := sharedStack(t)
-	ctx := t.Context()
-	before := udpMetric(t, s, udpDropped, droppedFor("exit_ignored"))
-	started := inspect(t, s.udpResponder).State.StartedAt
+	s := e2e.SharedStack(t)
+	udp := s.Service(e2e.UDPResponder)
+	before := e2e.Scrape(t, udp.AdminAddr()).Value(udpDropped, droppedFor("exit_ignored"))
+	started := e2e.Inspect(t, udp.Container()).State.StartedAt
 
 	// The shared stack has no SHUTDOWN_TOKEN: neither a bare "exit" nor
 	// one with a token may stop it.
-	if res := runUDPClient(t, s, "--exit", "wrongtoken"); res.exitCode != 0 {
+	if res := runUDPClient(t, s, "--exit", "wrongtoken"); res.ExitCode != 0 {
 		t.Errorf("udp-client --exit: %s", res)
 	}
 	expectNoReply(t, runUDPClient(t, s, "--message", "exit", "--timeout", "1s"))
 
-	after := waitMetricAtLeast(t, s, before+2, udpDropped, droppedFor("exit_ignored"))
+	after := e2e.WaitMetric(t, udp.AdminAddr(), before+2, udpDropped, droppedFor("exit_ignored"))
 	t.Logf("%s{reason=\"exit_ignored\"} went from %v to %v", udpDropped, before, after)
 
 	// Still the same process, still healthy, still answering.
-	state := inspect(t, s.udpResponder).State
+	state := e2e.Inspect(t, udp.Container()).State
 	if !state.Running || state.StartedAt != started {
 		t.Fatalf("udp-responder state %q started %s, want running since %s", state.Status, state.StartedAt, started)
 	}
-	err := poll(ctx, 10*time.Second, 200*time.Millisecond, func() error {
-		h := inspect(t, s.udpResponder).State.Health
+	err := e2e.Poll(t.Context(), 10*time.Second, 200*time.Millisecond, func() error {
+		h := e2e.Inspect(t, udp.Container()).State.Health
 		if h == nil || h.Status != container.Healthy {
 			return fmt.Errorf("health %+v", h)
 		}
@@ -335,66 +334,200 @@ func TestUDPResponder_IgnoresExitWithoutToken(t *testing.T) {
 // a stack of its own.
 func TestUDPResponder_ExitWithTokenStopsCleanly(t *testing.T) {
 	token := randomToken()
-	s := newStack(t, stackConfig{
-		services: []string{udpResponderService},
-		env: map[string]string{
+	s := e2e.NewStack(t, e2e.StackConfig{
+		Services: []string{e2e.UDPResponder},
+		Env: map[string]string{
 			"UDP_SHUTDOWN_TOKEN": token,
 			// The clients run on the stack's network, whose subnet Docker
 			// picks when the stack starts; the default allows loopback only.
 			"UDP_SHUTDOWN_ALLOW": "0.0.0.0/0",
 		},
 	})
-	ctx := t.Context()
+	udp := s.Service(e2e.UDPResponder)
 
 	// A wrong token is still ignored.
-	before := udpMetric(t, s, udpDropped, droppedFor("exit_ignored"))
-	if res := runUDPClient(t, s, "--exit", "not-"+token); res.exitCode != 0 {
+	before := e2e.Scrape(t, udp.AdminAddr()).Value(udpDropped, droppedFor("exit_ignored"))
+	if res := runUDPClient(t, s, "--exit", "not-"+token); res.ExitCode != 0 {
 		t.Fatalf("udp-client --exit <wrong token>: %s", res)
 	}
-	waitMetricAtLeast(t, s, before+1, udpDropped, droppedFor("exit_ignored"))
-	if state := inspect(t, s.udpResponder).State; !state.Running {
+	e2e.WaitMetric(t, udp.AdminAddr(), before+1, udpDropped, droppedFor("exit_ignored"))
+	if state := e2e.Inspect(t, udp.Container()).State; !state.Running {
 		t.Fatalf("udp-responder is %q after an exit with a wrong token, want running", state.Status)
 	}
 
 	exitRun := runUDPClient(t, s, "--exit", token)
-	if exitRun.exitCode != 0 {
+	if exitRun.ExitCode != 0 {
 		t.Fatalf("udp-client --exit <token>: %s", exitRun)
 	}
 	const within = 10 * time.Second // SHUTDOWN_TIMEOUT is 5s; UDP has nothing to drain
-	state, err := waitExited(ctx, s.udpResponder, within)
+	state, err := e2e.WaitExited(t.Context(), udp.Container(), within)
 	if err != nil {
 		t.Fatalf("udp-responder did not stop after exit <token>: %v", err)
 	}
-	stdout, stderr := containerLogs(t, s.udpResponder.GetContainerID())
+	stdout, stderr := e2e.Logs(t, udp.Container())
 	if state.ExitCode != 0 {
-		t.Fatalf("udp-responder exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", state.ExitCode, tail(stdout, 20), tail(stderr, 20))
+		t.Fatalf("udp-responder exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", state.ExitCode, e2e.Tail(stdout, 20), e2e.Tail(stderr, 20))
 	}
 	if finished, err := time.Parse(time.RFC3339Nano, state.FinishedAt); err == nil {
 		// Negative when the server was gone before Docker saw the client end.
-		t.Logf("udp-responder exited with code 0, %s after the client that sent the exit ended", finished.Sub(exitRun.finishedAt).Round(time.Millisecond))
+		t.Logf("udp-responder exited with code 0, %s after the client that sent the exit ended", finished.Sub(exitRun.FinishedAt).Round(time.Millisecond))
 	}
 	if !strings.Contains(stdout+stderr, "exit received") {
-		t.Errorf("logs do not contain \"exit received\"\nstdout:\n%s\nstderr:\n%s", tail(stdout, 20), tail(stderr, 20))
+		t.Errorf("logs do not contain \"exit received\"\nstdout:\n%s\nstderr:\n%s", e2e.Tail(stdout, 20), e2e.Tail(stderr, 20))
 	}
 	// restart: on-failure leaves a clean exit stopped.
-	if info := inspect(t, s.udpResponder); info.RestartCount != 0 || info.State.Running || info.State.Restarting {
+	if info := e2e.Inspect(t, udp.Container()); info.RestartCount != 0 || info.State.Running || info.State.Restarting {
 		t.Errorf("after exit 0: restart count %d, status %q; want 0 restarts and stopped", info.RestartCount, info.State.Status)
 	}
 }
 
 func TestUDPResponder_BadModeExitsTwoNamingTheVariable(t *testing.T) {
-	skipShort(t)
-
-	res := runOneShot(t, udpResponderImage, testcontainers.WithEnv(map[string]string{"MODE": "loud"}))
-	if res.exitCode != 2 {
-		t.Errorf("exit code = %d, want 2", res.exitCode)
-	}
-	if !strings.Contains(res.stderr, "MODE") {
-		t.Errorf("stderr does not name MODE\n%s", res)
-	}
+	e2e.ExpectConfigError(t, e2e.UDPResponder, "MODE", "loud")
 }
 
 func TestUDPResponder_RunsAsNonRootWithReadOnlyRootFS(t *testing.T) {
-	s := sharedStack(t)
-	assertNonRootReadOnly(t, s.udpResponder)
+	s := e2e.SharedStack(t)
+	e2e.AssertNonRootReadOnly(t, s.Service(e2e.UDPResponder).Container())
+}
+
+// udpExchange sends each payload to server from a socket of its own (so
+// every reply belongs to one request) and returns the sizes of the replies
+// each got within wait.
+func udpExchange(t *testing.T, server *net.UDPAddr, payloads [][]byte, wait time.Duration) [][]int {
+	t.Helper()
+	replies := make([][]int, len(payloads))
+	var wg sync.WaitGroup
+	for i, p := range payloads {
+		sock, err := net.ListenUDP("udp4", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sock.Close()
+		wg.Go(func() {
+			if _, err := sock.WriteToUDP(p, server); err != nil {
+				t.Errorf("send %d bytes: %v", len(p), err)
+				return
+			}
+			_ = sock.SetReadDeadline(time.Now().Add(wait))
+			buf := make([]byte, 65536)
+			for {
+				n, err := sock.Read(buf)
+				if err != nil {
+					return
+				}
+				replies[i] = append(replies[i], n)
+			}
+		})
+	}
+	wg.Wait()
+	return replies
+}
+
+func junk(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	if n > 0 {
+		b[0] = 'j' // never the probe magic
+	}
+	return b
+}
+
+// The responder's amplification, measured over a mixed set: junk of every
+// size from 1 byte to the largest UDP datagram, the tutorial's greeting,
+// probes up to and over MAX_DATAGRAM, things that look like its own replies
+// and exit attempts. No request may get more than one reply or a reply
+// larger than itself, and all replies together are at most as many bytes as
+// all requests.
+func TestUDPResponder_NeverAmplifiesMixedSizes(t *testing.T) {
+	udp := e2e.SharedStack(t).Service(e2e.UDPResponder)
+	const sentTotal, receivedTotal = "netlab_udp_responder_bytes_sent_total", "netlab_udp_responder_bytes_received_total"
+	m := e2e.Scrape(t, udp.AdminAddr())
+	sentBefore, receivedBefore := m.Value(sentTotal), m.Value(receivedTotal)
+
+	var payloads [][]byte
+	for _, n := range []int{1, 2, 7, 13, 14, 15, 35, 36, 37, 64, 100, 512, 1024, 1400, 2047, 2048, 2049, 4096, 9000, 65507} {
+		payloads = append(payloads, junk(n))
+	}
+	for _, n := range []int{36, 64, 1024, 2048, 2049} {
+		payloads = append(payloads, udpProbe(n, 1, uint64(n)))
+	}
+	reply := udpProbe(64, 1, 7)
+	reply[5] = 1 // a probe marked as a reply: never answered (loop)
+	payloads = append(payloads, reply,
+		[]byte("Hello, server!"), []byte("Hello, server!\n"), []byte("Hello, client!"),
+		[]byte("x"), []byte("exit"), []byte("exit not-the-token"))
+
+	replies := udpExchange(t, udpServer(t, udp), payloads, time.Second)
+	var reqBytes, replyBytes, answered, inLimitBytes int
+	var lines []string
+	for i, p := range payloads {
+		reqBytes += len(p)
+		if len(p) <= maxDatagram {
+			inLimitBytes += len(p)
+		}
+		for _, n := range replies[i] {
+			replyBytes += n
+			if n > len(p) {
+				t.Errorf("a %d-byte request (%q) got a %d-byte reply", len(p), e2e.Abbrev(p), n)
+			}
+		}
+		if len(replies[i]) > 1 {
+			t.Errorf("a %d-byte request (%q) got %d replies", len(p), e2e.Abbrev(p), len(replies[i]))
+		}
+		if len(replies[i]) > 0 {
+			answered++
+		}
+		lines = append(lines, fmt.Sprintf("%d->%v", len(p), replies[i]))
+	}
+	t.Logf("request size -> reply sizes: %s", strings.Join(lines, " "))
+	ratio := float64(replyBytes) / float64(reqBytes)
+	// The datagrams over MAX_DATAGRAM weigh most; the ratio over those the
+	// server considers at all is the telling one.
+	t.Logf("FIGURE amplification udp-responder requests=%d request_bytes=%d replies=%d reply_bytes=%d ratio=%.4f ratio_within_max_datagram=%.4f",
+		len(payloads), reqBytes, answered, replyBytes, ratio, float64(replyBytes)/float64(inLimitBytes))
+	if ratio > 1.0 {
+		t.Errorf("amplification ratio %.4f, want <= 1", ratio)
+	}
+	// Some requests must be answered, or the test measured nothing: the
+	// greeting and the probes up to MAX_DATAGRAM.
+	if answered < 5 {
+		t.Errorf("only %d requests answered, want at least the greeting and 4 probes", answered)
+	}
+
+	// The server's own byte counters agree (they include its healthcheck
+	// probes, which are answered at exactly their size).
+	m = e2e.Scrape(t, udp.AdminAddr())
+	if sent, received := m.Value(sentTotal)-sentBefore, m.Value(receivedTotal)-receivedBefore; sent > received {
+		t.Errorf("the server counted %v bytes sent for %v received", sent, received)
+	}
+}
+
+// Datagrams over MAX_DATAGRAM (2048 in deploy/env/udp-responder.env) get no
+// reply and are counted as too_large, exactly once each; one of exactly
+// MAX_DATAGRAM bytes is answered.
+func TestUDPResponder_RefusesOversizedDatagramsAndCountsThem(t *testing.T) {
+	udp := e2e.SharedStack(t).Service(e2e.UDPResponder)
+	before := e2e.Scrape(t, udp.AdminAddr()).Value(udpDropped, droppedFor("too_large"))
+
+	payloads := [][]byte{
+		udpProbe(maxDatagram, 2, 0), // the limit itself: answered
+		udpProbe(maxDatagram+1, 2, 1),
+		junk(maxDatagram + 1),
+		junk(9000),
+		junk(65507),
+	}
+	replies := udpExchange(t, udpServer(t, udp), payloads, time.Second)
+	if !slices.Equal(replies[0], []int{maxDatagram}) {
+		t.Errorf("a %d-byte probe got replies %v, want one of %d bytes", maxDatagram, replies[0], maxDatagram)
+	}
+	for i, p := range payloads[1:] {
+		if len(replies[i+1]) > 0 {
+			t.Errorf("a %d-byte datagram got replies %v, want none (over MAX_DATAGRAM)", len(p), replies[i+1])
+		}
+	}
+	want := before + float64(len(payloads)-1)
+	got := e2e.WaitMetric(t, udp.AdminAddr(), want, udpDropped, droppedFor("too_large"))
+	if got != want {
+		t.Errorf("%s{reason=\"too_large\"} went from %v to %v, want +%d", udpDropped, before, got, len(payloads)-1)
+	}
 }

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// NonRootUser is the numeric user:group the images run as.
+const NonRootUser = "65532:65532"
+
+// AssertHardened checks how a service container runs: a numeric non-root
+// user, a read-only root filesystem, every capability dropped and none
+// added, no-new-privileges, not privileged, and every published port bound
+// to 127.0.0.1 only. The kernel's view of the main process must agree (no
+// effective, permitted or bounding capabilities, no_new_privs set), and
+// every process runs as that user (AssertNonRootReadOnly).
+func AssertHardened(t testing.TB, ctr *testcontainers.DockerContainer) {
+	t.Helper()
+	info := Inspect(t, ctr)
+	name := strings.TrimPrefix(info.Name, "/")
+	uid, gid, ok := strings.Cut(info.Config.User, ":")
+	u, uerr := strconv.Atoi(uid)
+	g, gerr := strconv.Atoi(gid)
+	if !ok || uerr != nil || gerr != nil || u == 0 || g == 0 {
+		t.Errorf("%s: Config.User = %q, want numeric non-root uid:gid", name, info.Config.User)
+	}
+	hc := info.HostConfig
+	if !hc.ReadonlyRootfs {
+		t.Errorf("%s: root filesystem is writable", name)
+	}
+	if !slices.ContainsFunc(hc.CapDrop, func(c string) bool { return strings.EqualFold(c, "ALL") }) {
+		t.Errorf("%s: CapDrop = %v, want ALL", name, hc.CapDrop)
+	}
+	if len(hc.CapAdd) > 0 {
+		t.Errorf("%s: CapAdd = %v, want none", name, hc.CapAdd)
+	}
+	if hc.Privileged {
+		t.Errorf("%s: privileged", name)
+	}
+	if !slices.ContainsFunc(hc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
+		t.Errorf("%s: SecurityOpt = %v, want no-new-privileges", name, hc.SecurityOpt)
+	}
+	assertLoopbackOnly(t, name, info)
+	assertProcessUnprivileged(t, name, info.State.Pid)
+	AssertNonRootReadOnly(t, ctr)
+}
+
+// assertLoopbackOnly checks that every port compose asked to publish, and
+// every port Docker bound, is on 127.0.0.1, and that there is one at least.
+func assertLoopbackOnly(t testing.TB, name string, info *container.InspectResponse) {
+	t.Helper()
+	for port, bindings := range info.HostConfig.PortBindings {
+		for _, b := range bindings {
+			if b.HostIP.String() != "127.0.0.1" {
+				t.Errorf("%s: port %s is to be published on %q, want 127.0.0.1", name, port, b.HostIP)
+			}
+		}
+	}
+	published := 0
+	for port, bindings := range info.NetworkSettings.Ports {
+		for _, b := range bindings {
+			published++
+			if b.HostIP.String() != "127.0.0.1" {
+				t.Errorf("%s: port %s is published on %q:%s, want 127.0.0.1", name, port, b.HostIP, b.HostPort)
+			}
+		}
+	}
+	if published == 0 {
+		t.Errorf("%s publishes no port (want its ports on 127.0.0.1)", name)
+	}
+}
+
+// assertProcessUnprivileged checks the kernel's view of the main process:
+// no effective, permitted or bounding capabilities, no_new_privs set, and
+// no root user or group id.
+func assertProcessUnprivileged(t testing.TB, name string, pid int) {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Logf("%s: cannot read the process status from the host (%v); checked the configuration only", name, err)
+		return
+	}
+	want := map[string]string{"CapEff": "0000000000000000", "CapPrm": "0000000000000000", "CapBnd": "0000000000000000", "NoNewPrivs": "1"}
+	for line := range strings.Lines(string(status)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		v = strings.TrimSpace(v)
+		if w, ok := want[k]; ok {
+			if v != w {
+				t.Errorf("%s: main process %s = %s, want %s", name, k, v, w)
+			}
+			delete(want, k)
+		}
+		if k == "Uid" || k == "Gid" {
+			for _, id := range strings.Fields(v) {
+				if id == "0" {
+					t.Errorf("%s: main process %s = %s, want no root id", name, k, v)
+				}
+			}
+		}
+	}
+	for k := range want {
+		t.Errorf("%s: /proc/%d/status has no %s", name, pid, k)
+	}
+}
+
+// AssertNonRootReadOnly checks that ctr is configured to run as the
+// non-root user on a read-only root filesystem, and that every process in
+// it really runs as that user.
+func AssertNonRootReadOnly(t testing.TB, ctr *testcontainers.DockerContainer) {
+	t.Helper()
+	info := Inspect(t, ctr)
+	if info.Config.User != NonRootUser {
+		t.Errorf("Config.User = %q, want %q", info.Config.User, NonRootUser)
+	}
+	if !info.HostConfig.ReadonlyRootfs {
+		t.Error("HostConfig.ReadonlyRootfs = false, want true")
+	}
+	top, err := Docker(t).ContainerTop(t.Context(), ctr.GetContainerID(),
+		client.ContainerTopOptions{Arguments: []string{"-o", "pid,uid,gid,comm"}})
+	if err != nil {
+		t.Fatalf("container top: %v", err)
+	}
+	uidCol, gidCol := slices.Index(top.Titles, "UID"), slices.Index(top.Titles, "GID")
+	if uidCol < 0 || gidCol < 0 {
+		t.Fatalf("container top titles %v: no UID or GID column", top.Titles)
+	}
+	if len(top.Processes) == 0 {
+		t.Fatal("container top lists no processes")
+	}
+	for _, p := range top.Processes {
+		if p[uidCol] != "65532" || p[gidCol] != "65532" {
+			t.Errorf("process %v runs as uid %s gid %s, want 65532", p, p[uidCol], p[gidCol])
+		}
+	}
+}

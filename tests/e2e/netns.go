@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// RequireNetTools skips t unless this process can run tc and iptables in
+// another network namespace (root, and the tools installed).
+func RequireNetTools(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network faults need root: nsenter into the container's network namespace")
+	}
+	for _, tool := range []string{"nsenter", "tc", "iptables"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("network faults need %s on the host: %v", tool, err)
+		}
+	}
+}
+
+// InNetns runs a command of the host (tc, iptables) inside the container's
+// network namespace and returns its output. A command the kernel refuses
+// (no such qdisc, no permission) skips the test: the machine cannot inject
+// that fault.
+func InNetns(t testing.TB, ctr *testcontainers.DockerContainer, args ...string) string {
+	t.Helper()
+	out, err := NetnsRun(t.Context(), Inspect(t, ctr).State.Pid, args...)
+	if err != nil {
+		t.Skipf("cannot inject the fault here: nsenter %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// NetnsRun runs a command of the host in the network namespace of process
+// pid and returns its combined output.
+func NetnsRun(ctx context.Context, pid int, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"-t", fmt.Sprint(pid), "-n"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// UndoInNetns runs a command in the container's network namespace when t
+// ends, to take a fault away again; the container may be gone already (and
+// with it the fault).
+func UndoInNetns(t testing.TB, ctr *testcontainers.DockerContainer, args ...string) {
+	t.Cleanup(func() {
+		if info, err := ctr.Inspect(context.Background()); err == nil && info.State.Pid != 0 {
+			_, _ = NetnsRun(context.Background(), info.State.Pid, args...)
+		}
+	})
+}
