@@ -39,7 +39,7 @@ export GOTOOLCHAIN := local
 MODULES     = $(shell go list -m -f '{{.Dir}}')
 SVC_MODULES = $(filter $(CURDIR)/services/%,$(MODULES))
 ALONE_MODULES = $(SVC_MODULES) $(filter $(CURDIR)/lab,$(MODULES))
-BUILDER_STAMP := .build/go-image
+BUILDER_STAMP := $(CURDIR)/.build/go-image
 RESOLVED_GO_IMAGE = $$(cat $(BUILDER_STAMP))
 
 .PHONY: help
