@@ -37,7 +37,7 @@ Commands:
                           download it, save it at P (default received_file.txt;
                           "-": write the file to stdout)
 
-Flags (before the command):
+Flags (before or after the command):
   --node ADDR   the node's admin address, host:port or http://host:port
                 (default $PEER_NODE, else 127.0.0.1:9090; the compose stack
                 publishes its nodes on 127.0.0.1:9101-9110)
@@ -67,27 +67,17 @@ Exit status: 0 done, 1 failure (not found, no peers, stalled, hash mismatch),
 
 // Main runs peerctl and returns its exit status.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	r := &runner{getenv: getenv, stdin: stdin, stdout: clientcli.SyncWriter(stdout), stderr: stderr}
 	fs := clientcli.NewFlags(prog, usage)
-	node := fs.String("node", "", "")
-	asJSON := fs.Bool("json", false, "")
+	r.declareGlobal(fs)
 	if code, ok := fs.ParseCommand(args, stdout, stderr); !ok {
 		return code
-	}
-	if *node == "" {
-		if *node = getenv(NodeEnv); *node == "" {
-			*node = DefaultNode
-		}
-	}
-	c, err := newClient(*node)
-	if err != nil {
-		return clientcli.UsageError(stderr, prog, err.Error())
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
 		return clientcli.UsageError(stderr, prog, "missing command")
 	}
-	r := &runner{c: c, json: *asJSON, stdin: stdin, stdout: clientcli.SyncWriter(stdout), stderr: stderr}
-	err = r.command(ctx, rest[0], rest[1:])
+	err := r.command(ctx, rest[0], rest[1:])
 	if ctx.Err() != nil && err != nil {
 		err = ctx.Err()
 	}
@@ -102,6 +92,31 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return clientcli.Failure(stderr, prog, err)
 	}
 	return 0
+}
+
+// declareGlobal adds --node and --json to fs. Every command's flag set
+// declares them too, so they may come before the command or anywhere
+// after it (peerctl ls --node ADDR).
+func (r *runner) declareGlobal(fs *clientcli.Flags) {
+	fs.StringVar(&r.node, "node", r.node, "")
+	fs.BoolVar(&r.json, "json", r.json, "")
+}
+
+// connect makes the node's client once every flag is read: --node, else
+// $PEER_NODE, else the default. A bad address is a usage error.
+func (r *runner) connect() error {
+	node := r.node
+	if node == "" {
+		if node = r.getenv(NodeEnv); node == "" {
+			node = DefaultNode
+		}
+	}
+	c, err := newClient(node)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	r.c = c
+	return nil
 }
 
 // command runs one command; "help" asks for the usage (flag.ErrHelp).
@@ -130,16 +145,29 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 type runner struct {
-	c      *client
-	json   bool
+	c      *client // made by connect once the flags are read
+	node   string  // --node
+	json   bool    // --json
+	getenv func(string) string
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
 
+// noArgs runs a command that takes only the global flags.
 func (r *runner) noArgs(ctx context.Context, cmd string, args []string, f func(context.Context) error) error {
-	if len(args) > 0 {
+	fs := clientcli.NewFlags(prog, usage)
+	r.declareGlobal(fs)
+	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
+		return err
+	} else if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(fs.Args()) > 0 {
 		return usageError{fmt.Sprintf("%s takes no arguments", cmd)}
+	}
+	if err := r.connect(); err != nil {
+		return err
 	}
 	return f(ctx)
 }
@@ -246,6 +274,7 @@ type transferFlags struct {
 // before or after the positional arguments, which it returns.
 func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (transferFlags, []string, error) {
 	fs := clientcli.NewFlags(prog, usage)
+	r.declareGlobal(fs)
 	var tf transferFlags
 	fs.StringVar(&tf.out, "out", defaultOut, "")
 	fs.DurationVar(&tf.stallTimeout, "stall-timeout", 30*time.Second, "")
@@ -269,6 +298,9 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 	}
 	if err := tf.report.Check(); err != nil {
 		return tf, nil, usageError{err.Error()}
+	}
+	if err := r.connect(); err != nil {
+		return tf, nil, err
 	}
 	return tf, fs.Args(), nil
 }

@@ -464,6 +464,32 @@ func lineWith(out string, words ...string) string {
 	return ""
 }
 
+func TestPeerctl_GlobalFlagsAfterTheCommand(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, "", nil)
+	writeFile(t, filepath.Join(a.dir, "after.txt"), []byte("flags after the command\n"))
+	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+	b.seesFile(t, "after.txt")
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ls --node --json", []string{"ls", "--node", b.api, "--json"}, `"name":"after.txt"`},
+		{"status --json --node", []string{"status", "--json", "--node", a.api}, `"files":1`},
+		{"--json before, --node after", []string{"--json", "peers", "--node", b.api}, a.addr()},
+		{"get NAME --node", []string{"get", "after.txt", "--node", b.api}, "after.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if out := mustCtl(t, tt.args...); !strings.Contains(out, tt.want) {
+				t.Errorf("peerctl %q = %q, want it to contain %q", tt.args, out, tt.want)
+			}
+		})
+	}
+}
+
 func TestPeerctl_UsageErrors(t *testing.T) {
 	t.Parallel()
 	// No node answers here; none of these may get as far as asking one.
@@ -477,6 +503,8 @@ func TestPeerctl_UsageErrors(t *testing.T) {
 		{"unknown command", []string{"--node", node, "frobnicate"}, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"--bogus", "ls"}, "bogus"},
 		{"bad node address", []string{"--node", "http://x/y/z", "ls"}, "invalid node address"},
+		{"bad node address after the command", []string{"ls", "--node", "http://x/y/z"}, "invalid node address"},
+		{"unknown flag after the command", []string{"--node", node, "status", "--bogus"}, "bogus"},
 		{"https node", []string{"--node", "https://x:1", "ls"}, "invalid node address"},
 		{"get without argument", []string{"--node", node, "get"}, "get takes one file id or name"},
 		{"get with two arguments", []string{"--node", node, "get", "a", "b"}, "get takes one file id or name"},
