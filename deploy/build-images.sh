@@ -17,6 +17,11 @@ services=("$@")
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# What every docker build here is given: the same file, arguments and
+# cleanup, so the service stages find the build stage in the cache.
+common=(--force-rm -f deploy/Dockerfile
+	--build-arg GO_IMAGE="$go_image" --build-arg VERSION="$version"
+	--build-arg COMMIT="$commit" --build-arg DATE="$date")
 
 # seconds since $1 (an EPOCHREALTIME), with one decimal
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
@@ -50,10 +55,7 @@ build() {
 	local target=$1 image=$2 start=$EPOCHREALTIME
 	: >"$log"
 	echo "docker build --target $target -t $image"
-	if ! docker build --force-rm -f deploy/Dockerfile --target "$target" \
-		--build-arg GO_IMAGE="$go_image" --build-arg VERSION="$version" \
-		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
-		-t "$image" . 2>&1 | steps; then
+	if ! docker build "${common[@]}" --target "$target" -t "$image" . 2>&1 | steps; then
 		echo "docker build --target $target failed; the end of its output:" >&2
 		grep -v -e DEPRECATED -e 'legacy builder' -e BuildKit -e 'environment-variable' "$log" | tail -40 >&2
 		return 1
@@ -67,10 +69,7 @@ build build "$prefix/build:$tag"
 # their steps are not listed one by one.
 for s in "${services[@]}"; do
 	start=$EPOCHREALTIME
-	docker build -q --force-rm -f deploy/Dockerfile --target "$s" \
-		--build-arg GO_IMAGE="$go_image" --build-arg VERSION="$version" \
-		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
-		-t "$prefix/$s:$tag" . >"$log" 2>&1 || {
+	docker build -q "${common[@]}" --target "$s" -t "$prefix/$s:$tag" . >"$log" 2>&1 || {
 		echo "docker build --target $s failed:" >&2
 		tail -40 "$log" >&2
 		exit 1
