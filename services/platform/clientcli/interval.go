@@ -151,14 +151,17 @@ type IntervalJSON struct {
 }
 
 // WriteJSON prints the interval as one JSON object on one line.
-func (iv Interval) WriteJSON(w io.Writer) error {
+func (iv Interval) WriteJSON(w io.Writer) error { return WriteJSON(w, iv.JSON()) }
+
+// JSON returns the interval in its JSON shape.
+func (iv Interval) JSON() IntervalJSON {
 	round := func(v float64) float64 { return math.Round(v*1e6) / 1e6 }
-	return WriteJSON(w, IntervalJSON{
+	return IntervalJSON{
 		Type: "interval", StartSeconds: round(iv.Start.Seconds()), EndSeconds: round(iv.End.Seconds()),
 		Sent: iv.Sent, Ops: iv.Ops, OpsPerSecond: iv.perSecond(iv.Ops),
 		Bytes: iv.Bytes, BytesPerSecond: iv.perSecond(iv.Bytes),
 		Lost: iv.Lost, Errors: iv.Errors, Latency: iv.Latency.JSON(),
-	})
+	}
 }
 
 // Printer returns an Emit that prints each interval on w (which must take
