@@ -68,13 +68,7 @@ func (c Config) TCPRequestResponse(conns int) Workload {
 		Goals:   []Goal{{"go-copy", 1.0, Throughput}, {"go-copy", 1.0, ServerCPU}, {"fortio", 1.0, TailLatency}},
 		Targets: c.tcpEchoTargets(),
 		Drive: func(ctx context.Context, addr string) (Sample, error) {
-			var r struct {
-				Ops       float64     `json:"ops"`
-				OpsPerSec float64     `json:"ops_per_second"`
-				Latency   latencyJSON `json:"latency"`
-			}
-			err := runJSON(ctx, &r, filepath.Join(c.Bin, "tcp-echo-client"), "--addr", addr, "--load",
-				"--connections", strconv.Itoa(conns), "--size", "64", "--duration", c.Duration.String(), "--json")
+			r, err := c.clientLoad(ctx, "tcp-echo-client", addr, conns)
 			if err != nil {
 				return Sample{}, err
 			}
