@@ -1,9 +1,11 @@
 package bench
 
-// The UDP workload: small request/reply over several sockets.
+// The UDP workload: small request/reply over several sockets; and the Go
+// and Python echo anchors it compares with.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -80,4 +82,24 @@ func udpEchoReady(ctx context.Context, addr string) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// serveUDPEcho is the udp-echo anchor: the Go twin of pythonUDPEcho.
+func serveUDPEcho(ctx context.Context, addr string) error {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return err
+	}
+	go func() { <-ctx.Done(); pc.Close() }()
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			continue
+		}
+		_, _ = pc.WriteTo(buf[:n], from)
+	}
 }
