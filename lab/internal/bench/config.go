@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,6 +131,27 @@ func portOf(addr string) string {
 type latencyJSON struct {
 	P50 time.Duration `json:"p50_ns"`
 	P99 time.Duration `json:"p99_ns"`
+}
+
+// clientLoadJSON is what the bench reads of a netlab client's --load
+// --json summary: tcp-echo-client counts ops, udp-client the replies it
+// received; the keys of the other client stay zero.
+type clientLoadJSON struct {
+	Ops       float64     `json:"ops"`
+	OpsPerSec float64     `json:"ops_per_second"`
+	Received  float64     `json:"received"`
+	RPS       float64     `json:"replies_per_second"`
+	Latency   latencyJSON `json:"latency"`
+}
+
+// clientLoad runs a netlab client's --load mode against addr: conns
+// connections (sockets, for UDP), 64 B messages, one outstanding on each,
+// for the measurement's duration.
+func (c Config) clientLoad(ctx context.Context, client, addr string, conns int) (clientLoadJSON, error) {
+	var r clientLoadJSON
+	err := runJSON(ctx, &r, filepath.Join(c.Bin, client), "--addr", addr, "--load",
+		"--connections", strconv.Itoa(conns), "--size", "64", "--duration", c.Duration.String(), "--json")
+	return r, err
 }
 
 // runJSON runs a program (a netlab client, iperf3) and decodes its JSON

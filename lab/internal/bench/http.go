@@ -1,12 +1,15 @@
 package bench
 
 // The HTTP workload: GET / over 50 keep-alive connections, driven by wrk
-// when it is installed, else by netlab's own http-client.
+// when it is installed, else by netlab's own http-client; and the net/http
+// and nginx anchors it compares with.
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,4 +158,19 @@ http {
 `, dir, addr)
 	path := filepath.Join(dir, "nginx.conf")
 	return path, os.WriteFile(path, []byte(conf), 0o644)
+}
+
+// serveHTTPHello is the http-hello anchor: net/http answering the same
+// hello as nginxConfig.
+func serveHTTPHello(ctx context.Context, addr string) error {
+	hello := []byte("Hello, World!")
+	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(hello)
+	})}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -1,11 +1,14 @@
 package bench
 
 // The TCP workloads: bulk echo, small request/response, and iperf3's
-// loopback ceiling.
+// loopback ceiling; and the tcp-copy anchor they compare with.
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"path/filepath"
 	"strconv"
 
@@ -68,13 +71,7 @@ func (c Config) TCPRequestResponse(conns int) Workload {
 		Goals:   []Goal{{"go-copy", 1.0, Throughput}, {"go-copy", 1.0, ServerCPU}, {"fortio", 1.0, TailLatency}},
 		Targets: c.tcpEchoTargets(),
 		Drive: func(ctx context.Context, addr string) (Sample, error) {
-			var r struct {
-				Ops       float64     `json:"ops"`
-				OpsPerSec float64     `json:"ops_per_second"`
-				Latency   latencyJSON `json:"latency"`
-			}
-			err := runJSON(ctx, &r, filepath.Join(c.Bin, "tcp-echo-client"), "--addr", addr, "--load",
-				"--connections", strconv.Itoa(conns), "--size", "64", "--duration", c.Duration.String(), "--json")
+			r, err := c.clientLoad(ctx, "tcp-echo-client", addr, conns)
 			if err != nil {
 				return Sample{}, err
 			}
@@ -120,4 +117,26 @@ func (c Config) LoopbackCeiling() Workload {
 		return Sample{Rate: r.End.Received.BPS / 8 / 1e6, Ops: r.End.Received.Bytes / 1e6}, nil
 	}
 	return w
+}
+
+// serveTCPCopy is the tcp-copy anchor: io.Copy on each connection.
+func serveTCPCopy(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	go func() { <-ctx.Done(); ln.Close() }()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer c.Close()
+			_, _ = io.Copy(c, c)
+		}()
+	}
 }

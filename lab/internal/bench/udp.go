@@ -1,14 +1,15 @@
 package bench
 
-// The UDP workload: small request/reply over several sockets.
+// The UDP workload: small request/reply over several sockets; and the Go
+// and Python echo anchors it compares with.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -47,24 +48,13 @@ func (c Config) UDPRequestReply(sockets int) Workload {
 	}
 	w.Targets = c.withContainer(w.Targets, "udp-responder", "12345", "RATE_LIMIT=10000000", "RATE_BURST=1000000")
 	w.Drive = func(ctx context.Context, addr string) (Sample, error) {
-		return c.udpLoad(ctx, addr, sockets)
+		r, err := c.clientLoad(ctx, "udp-client", addr, sockets)
+		if err != nil {
+			return Sample{}, err
+		}
+		return Sample{Rate: r.RPS, Ops: r.Received, P50: r.Latency.P50, P99: r.Latency.P99}, nil
 	}
 	return w
-}
-
-// udpLoad runs udp-client --load against addr.
-func (c Config) udpLoad(ctx context.Context, addr string, sockets int) (Sample, error) {
-	var r struct {
-		Received float64     `json:"received"`
-		RPS      float64     `json:"replies_per_second"`
-		Latency  latencyJSON `json:"latency"`
-	}
-	err := runJSON(ctx, &r, filepath.Join(c.Bin, "udp-client"), "--addr", addr, "--load",
-		"--connections", strconv.Itoa(sockets), "--size", "64", "--duration", c.Duration.String(), "--json")
-	if err != nil {
-		return Sample{}, err
-	}
-	return Sample{Rate: r.RPS, Ops: r.Received, P50: r.Latency.P50, P99: r.Latency.P99}, nil
 }
 
 // pythonUDPEcho is the tutorial's UDP server: recvfrom, sendto, in one loop.
@@ -92,4 +82,24 @@ func udpEchoReady(ctx context.Context, addr string) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// serveUDPEcho is the udp-echo anchor: the Go twin of pythonUDPEcho.
+func serveUDPEcho(ctx context.Context, addr string) error {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return err
+	}
+	go func() { <-ctx.Done(); pc.Close() }()
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			continue
+		}
+		_, _ = pc.WriteTo(buf[:n], from)
+	}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,64 +13,6 @@ import (
 
 	"github.com/netlab/netlab/lab/internal/proc"
 )
-
-// fakeServiceEnv makes the test binary act as a netlab server for
-// StartService: LISTEN_ADDR takes connections, ADMIN_ADDR answers
-// /readyz and /env.
-const fakeServiceEnv = "PROC_TEST_FAKE_SERVICE"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(fakeServiceEnv) == "1" {
-		fakeService()
-		return
-	}
-	os.Exit(m.Run())
-}
-
-func fakeService() {
-	ln, err := net.Listen("tcp", os.Getenv("LISTEN_ADDR"))
-	if err != nil {
-		os.Exit(3)
-	}
-	defer ln.Close()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/readyz", func(http.ResponseWriter, *http.Request) {})
-	mux.HandleFunc("/env", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, os.Getenv("LISTEN_ADDR"), " ", os.Getenv("LOG_FORMAT"), " ", os.Getenv("EXTRA"))
-	})
-	_ = http.ListenAndServe(os.Getenv("ADMIN_ADDR"), mux)
-}
-
-func TestGroup_StartServiceGivesAddressesAndWaitsForReadyz(t *testing.T) {
-	var g proc.Group
-	defer g.StopAll()
-	listen, err := proc.FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, admin, err := g.StartService(t.Context(), "fake", os.Args[0], listen, fakeServiceEnv+"=1", "EXTRA=x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(admin, "http://127.0.0.1:") {
-		t.Errorf("admin = %q, want a loopback base URL", admin)
-	}
-	resp, err := http.Get(admin + "/env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if want := listen + " json x"; string(body) != want {
-		t.Errorf("the server saw LISTEN_ADDR, LOG_FORMAT, EXTRA = %q, want %q", body, want)
-	}
-	if err := proc.WaitTCP(listen)(t.Context()); err != nil {
-		t.Errorf("LISTEN_ADDR: %v", err)
-	}
-	if fds, err := p.OpenFDs(); err != nil || fds < 3 {
-		t.Errorf("OpenFDs = %d, %v", fds, err)
-	}
-}
 
 func TestProc_CPUCountsTheGroup(t *testing.T) {
 	var g proc.Group
@@ -194,44 +133,6 @@ func TestGroup_StartStopsWhatIsNeverReady(t *testing.T) {
 	}
 }
 
-func TestWaitTCPAndListening(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := proc.WaitTCP(addr)(t.Context()); err != nil {
-		t.Errorf("WaitTCP on a listener: %v", err)
-	}
-	if err := proc.WaitListening(port)(t.Context()); err != nil || !proc.Listening(port) {
-		t.Errorf("WaitListening on a listener: %v", err)
-	}
-	ln.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-	defer cancel()
-	if err := proc.WaitTCP(addr)(ctx); err == nil {
-		t.Error("WaitTCP on a closed port: no error")
-	}
-	if err := proc.WaitListening(port)(ctx); err == nil {
-		t.Error("WaitListening on a closed port: no error")
-	}
-}
-
-func TestFreePorts_AreDistinct(t *testing.T) {
-	ports, err := proc.FreePorts(20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[int]bool{}
-	for _, p := range ports {
-		if seen[p] || p <= 0 {
-			t.Fatalf("ports %v repeat or are invalid", ports)
-		}
-		seen[p] = true
-	}
-}
-
 // fileExists is a readiness check: path exists.
 func fileExists(path string) func(context.Context) error {
 	return func(ctx context.Context) error {
@@ -239,10 +140,8 @@ func fileExists(path string) func(context.Context) error {
 			if _, err := os.Stat(path); err == nil {
 				return nil
 			}
-			select {
-			case <-ctx.Done():
+			if !proc.Sleep(ctx, 10*time.Millisecond) {
 				return ctx.Err()
-			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}

@@ -5,14 +5,10 @@ package soak
 // goroutines, files and memory once the clients leave.
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/proc"
@@ -293,112 +289,6 @@ func (m *memoryCheck) run(ctx context.Context, env Env, ph *Phase) error {
 	ph.Check(AtMost(fmt.Sprintf("goroutines still at baseline (+%d)", baselineSlack), float64(now.Goroutines), float64(base.Goroutines+baselineSlack), ""))
 	if exited, exitErr := m.srv.Exited(); exited {
 		return fmt.Errorf("tcp-echo exited: %v\n%s", exitErr, m.srv.Stderr())
-	}
-	return nil
-}
-
-// dialAll opens n connections, 64 dials at a time.
-func dialAll(ctx context.Context, addr string, n int) ([]net.Conn, int) {
-	conns := make([]net.Conn, n)
-	var failed atomic.Int64
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	d := net.Dialer{Timeout: 5 * time.Second}
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				failed.Add(1)
-				return
-			}
-			conns[i] = c
-		})
-	}
-	wg.Wait()
-	out := conns[:0]
-	for _, c := range conns {
-		if c != nil {
-			out = append(out, c)
-		}
-	}
-	return out, int(failed.Load())
-}
-
-func closeAll(conns []net.Conn) {
-	for _, c := range conns {
-		c.Close()
-	}
-}
-
-type echoStats struct {
-	echoes atomic.Int64
-	errors atomic.Int64
-}
-
-// echoLoop sends a message, reads it back and compares, until ctx ends.
-// Messages differ per connection and per round so a crossed or stale echo
-// is caught.
-func echoLoop(ctx context.Context, c net.Conn, id int, st *echoStats) {
-	msg := make([]byte, msgSize)
-	got := make([]byte, msgSize)
-	for round := 0; ctx.Err() == nil; round++ {
-		for i := range msg {
-			msg[i] = byte(id + round + i)
-		}
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.Write(msg); err != nil {
-			st.errors.Add(1)
-			return
-		}
-		if _, err := io.ReadFull(c, got); err != nil {
-			st.errors.Add(1)
-			return
-		}
-		if !bytes.Equal(msg, got) {
-			st.errors.Add(1)
-			return
-		}
-		st.echoes.Add(1)
-	}
-}
-
-// pingAll sends one byte on each connection and counts those echoed.
-func pingAll(ctx context.Context, conns []net.Conn) int {
-	var alive atomic.Int64
-	sem := make(chan struct{}, 256)
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if ping(c) == nil {
-				alive.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	return int(alive.Load())
-}
-
-func ping(c net.Conn) error {
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write([]byte{'p'}); err != nil {
-		return err
-	}
-	var b [1]byte
-	if _, err := io.ReadFull(c, b[:]); err != nil {
-		return err
-	}
-	if b[0] != 'p' {
-		return errors.New("wrong byte echoed")
 	}
 	return nil
 }
