@@ -42,18 +42,33 @@ Flags:
   --insecure         do not verify TLS certificates
   --json             print the result as one JSON object
 
-Load mode:
+Load mode (--count, --duration or both):
   --count N          send N requests (1..10000000), print one line per request
                      and a summary: status codes, errors by kind, new and
-                     reused connections, total and first-byte latency
-                     min/avg/p50/p90/p99/p99.9/max, requests/s
-  --connections C    requests in flight at once, each worker on a keep-alive
-                     connection of its own (1..10000, default 1; HTTP/2
-                     streams may share one). --concurrency is a deprecated
-                     name of it
-  --rate R           requests per second over all workers (default 0: as fast
+                     reused connections, total, first-byte and connect latency
+                     min/avg/p50/p90/p99/p99.9/max, a latency histogram,
+                     requests/s
+  --duration D       send requests for D (1ms..24h); with --count, stop at
+                     whichever comes first
+  --connections C    connections (1..10000, default 1): over HTTP/1.1 each
+                     has one request in flight at a time. --concurrency is a
+                     deprecated name of it
+  --streams S        with --h2c: requests in flight at once on each connection
+                     (HTTP/2 streams; 1..1000, default 1; C × S at most 10000)
+  --new-conn         a new connection for every request (no keep-alive), so
+                     each request shows its connect time
+  --rate R           open loop: R requests per second over all workers on a
+                     fixed timetable; latency is then measured from each
+                     request's scheduled start (corrected for coordinated
+                     omission) beside the uncorrected figures, and the summary
+                     says whether the rate was kept, how many requests were
+                     late or never started (default 0: closed loop, as fast
                      as the workers go)
   --quiet            print only the summary
+  --save FILE        save the run (summary, latency histogram, per-second
+                     series, schedule) for netlab compare; - writes it to
+                     standard output and the report to standard error
+  --label TEXT       the run's name in the saved file (default: the command)
   --report-interval D
                      a line every D (10ms..1h) with the requests, latency
                      percentiles and errors of that interval; with --json one
@@ -97,14 +112,16 @@ func (f *headerFlag) Set(s string) error {
 // cliFlags are the flags as declared, before they are checked.
 type cliFlags struct {
 	*clientcli.Flags
-	headers                      *headerFlag
-	url, method, data, maxBody   *string
-	timeout                      *time.Duration
-	report                       *clientcli.ReportFlag
-	expect, count, conns         *int
-	rate                         *float64
-	http1, h2c, insecure, asJSON *bool
-	quiet, raw                   *bool
+	headers                       *headerFlag
+	url, method, data, maxBody    *string
+	timeout                       *time.Duration
+	report                        *clientcli.ReportFlag
+	expect, count, conns, streams *int
+	rate                          *float64
+	duration                      *time.Duration
+	http1, h2c, insecure, asJSON  *bool
+	quiet, raw, newConn           *bool
+	save                          *clientcli.SaveFlag
 }
 
 func declareFlags() cliFlags {
@@ -123,6 +140,10 @@ func declareFlags() cliFlags {
 	f.count = f.Int("count", 0, "")
 	f.conns = f.Int("connections", 1, "")
 	f.rate = f.Float64("rate", 0, "")
+	f.duration = f.Duration("duration", 0, "")
+	f.streams = f.Int("streams", 1, "")
+	f.newConn = f.Bool("new-conn", false, "")
+	f.save = f.Save()
 	f.quiet = f.Bool("quiet", false, "")
 	f.raw = f.Bool("raw", false, "")
 	f.report = f.ReportInterval()
@@ -140,6 +161,8 @@ type invocation struct {
 	quiet  bool
 	stdout io.Writer
 	stderr io.Writer
+	saved  *clientcli.Recorder // --save
+	record io.Writer           // where --save - writes
 }
 
 // Main is http-client: it runs one invocation and returns the exit code.
@@ -153,8 +176,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, _ io.R
 	if err != nil {
 		return f.UsageError(stderr, err.Error())
 	}
+	record := stdout
+	if f.save.ToStdout() {
+		stdout = stderr // the saved run is standard output's only content
+	}
 	inv.stdout, inv.stderr = clientcli.SyncWriter(stdout), stderr
-	inv.load.Report = f.report.Reporting(inv.stdout, inv.asJSON)
+	inv.saved, inv.load.Report = f.save.Record(prog, args, f.report.Reporting(inv.stdout, inv.asJSON))
+	inv.record = record
 	return inv.mode(ctx, inv)
 }
 
@@ -169,9 +197,10 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 		return nil, errors.New("--max-body: " + err.Error())
 	}
 	err = cmp.Or(
-		f.Needs("connections", "count"), f.Needs("rate", "count"), f.Needs("quiet", "count"),
-		f.report.Check("count"),
-		f.Excludes("raw", "count", "json", "h2c", "http1", "insecure", "expect"),
+		f.Needs("connections", "count", "duration"), f.Needs("rate", "count", "duration"),
+		f.Needs("quiet", "count", "duration"), f.Needs("streams", "h2c"),
+		f.report.Check("count", "duration"), f.save.Check("count", "duration"),
+		f.Excludes("raw", "count", "duration", "json", "h2c", "http1", "insecure", "expect", "new-conn"),
 		f.Excludes("http1", "h2c"),
 		f.checkRequest(u, maxBody),
 	)
@@ -184,7 +213,7 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 		body = []byte(*f.data)
 	}
 	inv.cfg = Config{URL: u, Method: *f.method, Header: f.headers.h, Body: body, Timeout: *f.timeout,
-		MaxBody: maxBody, Expect: *f.expect, Insecure: *f.insecure}
+		MaxBody: maxBody, Expect: *f.expect, Insecure: *f.insecure, NewConn: *f.newConn}
 	switch {
 	case *f.raw:
 		inv.mode = runRaw
@@ -192,9 +221,9 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 		if u.Scheme != "http" {
 			return nil, errors.New("--raw needs an http:// URL (it speaks plain TCP)")
 		}
-	case f.Given("count"):
+	case f.Given("count") || f.Given("duration"):
 		inv.mode = runLoad
-		inv.load = LoadOptions{Count: *f.count, Connections: *f.conns, Rate: *f.rate}
+		inv.load = LoadOptions{Count: *f.count, Duration: *f.duration, Connections: *f.conns, Streams: *f.streams, Rate: *f.rate}
 		err = f.checkLoad()
 	default:
 		inv.mode = runOne
@@ -254,8 +283,14 @@ func (f cliFlags) checkRequest(u *url.URL, maxBody int64) error {
 
 func (f cliFlags) checkLoad() error {
 	switch {
-	case *f.count < 1 || *f.count > MaxCount:
+	case f.Given("count") && (*f.count < 1 || *f.count > MaxCount):
 		return fmt.Errorf("invalid --count %d: must be between 1 and %d", *f.count, MaxCount)
+	case f.Given("duration") && (*f.duration < time.Millisecond || *f.duration > MaxDuration):
+		return fmt.Errorf("invalid --duration %s: must be between 1ms and 24h", *f.duration)
+	case *f.streams < 1 || *f.streams > MaxStreams:
+		return fmt.Errorf("invalid --streams %d: must be between 1 and %d", *f.streams, MaxStreams)
+	case *f.conns**f.streams > MaxConnections:
+		return fmt.Errorf("invalid --connections %d × --streams %d: at most %d requests in flight", *f.conns, *f.streams, MaxConnections)
 	case *f.conns < 1 || *f.conns > MaxConnections:
 		return fmt.Errorf("invalid --%s %d: must be between 1 and %d", f.As("connections"), *f.conns, MaxConnections)
 	case math.IsNaN(*f.rate) || *f.rate < 0 || *f.rate > MaxRate:

@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 )
 
@@ -83,6 +86,15 @@ func TestMain_Modes(t *testing.T) {
 		{Name: "count refused", Args: []string{"--count", "2", "http://" + refused}, Code: 1,
 			Stdout:    []string{"#1 error: cannot reach " + refused + ": connection refused", "2 requests, 0 ok, 2 errors", "errors: refused 2\nconnections: 0 new, 0 reused\n"},
 			NotStdout: "min/avg", Stderr: "2 of 2 requests failed (refused 2; last: cannot reach"},
+		{Name: "duration", Args: []string{"--duration", "100ms", "--quiet", srv},
+			Stdout: []string{"for 100.0ms, 1 connections ---\n", " ok, 0 errors in ", "100.0% #"}},
+		{Name: "open loop", Args: []string{"--duration", "200ms", "--rate", "100", "--quiet", srv},
+			Stdout: []string{"for 200.0ms, 1 connections, rate 100/s ---\n", "schedule   rate 100/s asked, ",
+				"latency    min/avg/p50/p90/p99/p99.9/max = ", "(from the scheduled start)\ntotal      min/avg"}},
+		{Name: "new connection each request", Args: []string{"--count", "3", "--new-conn", "--quiet", srv},
+			Stdout: []string{"connections: 3 new, 0 reused\n", "connect    min/avg/p50/p90/p99/p99.9/max = "}},
+		{Name: "h2c streams", Args: []string{"--count", "20", "--h2c", "--connections", "2", "--streams", "4", "--quiet", h2c},
+			Stdout: []string{"20 requests, 2 connections × 4 streams ---\n20 requests, 20 ok", "connections: 2 new, 18 reused\n"}},
 		{Name: "help", Args: []string{"--help"}, Stdout: []string{"Usage: http-client [flags] [URL]"}},
 
 		{Name: "unknown flag", Args: []string{"--bogus"}, Code: 2, Stderr: "flag provided but not defined: -bogus"},
@@ -112,6 +124,15 @@ func TestMain_Modes(t *testing.T) {
 		{Name: "raw with json", Args: []string{"--raw", "--json"}, Code: 2, Stderr: "--raw cannot be combined with --json"},
 		{Name: "raw with h2c", Args: []string{"--raw", "--h2c"}, Code: 2, Stderr: "--raw cannot be combined with --h2c"},
 		{Name: "raw over https", Args: []string{"--raw", "https://x/"}, Code: 2, Stderr: "--raw needs an http:// URL"},
+		{Name: "duration too short", Args: []string{"--duration", "0s"}, Code: 2, Stderr: "invalid --duration 0s"},
+		{Name: "streams without h2c", Args: []string{"--count", "1", "--streams", "2"}, Code: 2, Stderr: "--streams needs --h2c"},
+		{Name: "streams zero", Args: []string{"--count", "1", "--h2c", "--streams", "0"}, Code: 2, Stderr: "invalid --streams 0"},
+		{Name: "too many in flight", Args: []string{"--count", "1", "--h2c", "--connections", "101", "--streams", "100"},
+			Code: 2, Stderr: "invalid --connections 101 × --streams 100"},
+		{Name: "save without load", Args: []string{"--save", "x.json"}, Code: 2, Stderr: "--save needs --count or --duration"},
+		{Name: "label without save", Args: []string{"--count", "1", "--label", "x"}, Code: 2, Stderr: "--label is only for --save"},
+		{Name: "raw with duration", Args: []string{"--raw", "--duration", "1s"}, Code: 2, Stderr: "--raw cannot be combined with --duration"},
+		{Name: "raw with new-conn", Args: []string{"--raw", "--new-conn"}, Code: 2, Stderr: "--raw cannot be combined with --new-conn"},
 	})
 }
 
@@ -129,6 +150,8 @@ func TestMain_JSON(t *testing.T) {
 			map[string]any{"mode": "request", "status_code": 404.0, "error": "GET " + srv + "/status/404: 404 Not Found, expected 200"}},
 		{"load", []string{"--json", "--count", "10", srv}, 0,
 			map[string]any{"mode": "load", "requests": 10.0, "ok": 10.0, "errors": 0.0, "new_conns": 1.0, "reused_conns": 9.0, "interrupted": false}},
+		{"open loop", []string{"--json", "--count", "10", "--rate", "500", srv}, 0,
+			map[string]any{"mode": "load", "requests": 10.0, "ok": 10.0, "rate": 500.0, "period_ns": 0.0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +180,10 @@ func TestMain_JSON(t *testing.T) {
 				}
 				if got["connections"] != 1.0 {
 					t.Errorf("connections = %v", got["connections"])
+				}
+				sched, _ := got["schedule"].(map[string]any)
+				if (tt.want["rate"] != nil) != (sched != nil) || sched != nil && (sched["target_rate"] != 500.0 || sched["started"] != 10.0) {
+					t.Errorf("schedule = %v: want one only for an open loop", got["schedule"])
 				}
 				if codes, _ := got["status_codes"].(map[string]any); codes["200"] != 10.0 {
 					t.Errorf("status_codes = %v", got["status_codes"])
@@ -219,5 +246,38 @@ func TestMain_ReportInterval(t *testing.T) {
 	code, stdout, _ = runMain(t.Context(), []string{"--report-interval", "20ms", "--count", "50", "--rate", "1000", "--quiet", srv}, nil)
 	if code != 0 || !strings.HasPrefix(stdout, "[   0.00-   0.0") || !strings.Contains(stdout, "\n--- GET "+srv+"/: 50 requests, 1 connections") {
 		t.Errorf("text report, exit %d:\n%s", code, stdout)
+	}
+}
+
+// --save writes a record netlab compare reads; --save - puts it alone on
+// standard output and the usual report on standard error.
+func TestMain_Save(t *testing.T) {
+	srv, _ := startServer(t)
+	path := filepath.Join(t.TempDir(), "run.json")
+	code, stdout, stderr := runMain(t.Context(), []string{"--count", "5", "--quiet", "--save", path, "--label", "five", srv}, nil)
+	if code != 0 || !strings.Contains(stdout, "5 requests, 5 ok") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec, err := clientcli.ReadRecord(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Client != "http-client" || rec.Label != "five" || rec.Summary.Ops != 5 || rec.Summary.Target != srv+"/" ||
+		rec.Histogram == nil || rec.Histogram.N != 5 || !strings.Contains(string(rec.Result), `"requests":5`) {
+		t.Errorf("record %+v", rec)
+	}
+
+	code, stdout, stderr = runMain(t.Context(), []string{"--duration", "50ms", "--rate", "200", "--save", "-", srv}, nil)
+	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "schedule   rate 200/s asked") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	rec, err = clientcli.ReadRecord(strings.NewReader(stdout))
+	if err != nil || rec.Schedule == nil || rec.Schedule.TargetRate != 200 || len(rec.Intervals) == 0 {
+		t.Errorf("record from stdout %+v, %v", rec, err)
 	}
 }

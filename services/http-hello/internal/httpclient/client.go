@@ -38,6 +38,8 @@ const (
 	MaxCount       = 10_000_000 // requests in one load run
 	MaxConnections = 10_000     // workers in one load run
 	MaxRate        = 1_000_000  // requests per second
+	MaxStreams     = 1_000      // requests in flight on one h2c connection
+	MaxDuration    = 24 * time.Hour
 )
 
 // NotMeasured marks a timing step that did not happen: no DNS lookup for an
@@ -67,6 +69,9 @@ type Config struct {
 	Expect   int // the expected status code; 0 means 200
 	Proto    Proto
 	Insecure bool // skip TLS certificate verification
+	// NewConn opens a new connection for every request (no keep-alive, as
+	// HTTP/1.0 did), so each request pays — and shows — its connect time.
+	NewConn bool
 }
 
 // Client sends the request of its Config, as often as asked, over a pool
@@ -126,6 +131,7 @@ func New(cfg Config) (*Client, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 0, // the request's context bounds everything
 		Protocols:             &protos,
+		DisableKeepAlives:     cfg.NewConn,
 	}
 	return &Client{
 		cfg:    cfg,

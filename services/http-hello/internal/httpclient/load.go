@@ -11,18 +11,23 @@ import (
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/latency"
+	"github.com/netlab/netlab/services/platform/loadgen"
 )
 
-// LoadOptions configures Load.
+// LoadOptions configures Load. Count, Duration or both bound the run.
 type LoadOptions struct {
-	Count int // requests, 1..MaxCount
-	// Connections is the number of workers, each with one request in
-	// flight on a keep-alive connection of its own (HTTP/2 streams may
-	// share one): 1..MaxConnections; 0 means 1; more than Count is cut to
-	// Count.
+	Count    int           // requests, 0..MaxCount; 0: until Duration
+	Duration time.Duration // 0..MaxDuration; 0: until Count
+	// Connections is the number of connections (1..MaxConnections; 0
+	// means 1). Over HTTP/1.1 each has a worker with one request in flight
+	// on it; with h2c each carries Streams workers' requests at once.
 	Connections int
-	// Rate is the requests per second over all workers, each request
-	// starting no earlier than its slot; 0 sends as fast as the workers go.
+	// Streams is the requests in flight at once on each h2c connection
+	// (1..MaxStreams; 0 means 1). Only with Config.Proto ProtoH2C.
+	Streams int
+	// Rate is the requests per second over all workers, on a fixed
+	// timetable (open loop): latency is then measured from each request's
+	// scheduled start. 0 sends as fast as the workers go (closed loop).
 	Rate float64
 	// OnResult, if set, is called after each request, one call at a time,
 	// in the order the requests finish; never after Load returns.
@@ -64,8 +69,10 @@ func (r Result) String() string {
 // Summary is the outcome of Load.
 type Summary struct {
 	Method, URL string
-	Count       int // requests asked for
+	Count       int           // requests asked for; 0: until Duration
+	Period      time.Duration // the --duration asked for; 0: until Count
 	Connections int
+	Streams     int // per h2c connection
 	Rate        float64
 
 	Requests    int64 // finished (OK + Errors); requests cut short by the end of ctx are not counted
@@ -78,11 +85,20 @@ type Summary struct {
 	Bytes       int64         // body bytes read
 	Truncated   int64         // responses longer than MaxBody
 	// Total and FirstByte are over the requests that got a complete
-	// response, whatever its status.
-	Total, FirstByte latency.Stats
-	Duration         time.Duration
-	Interrupted      bool  // ctx ended before every request was sent
-	LastErr          error // the last request error, if any
+	// response, whatever its status, from each request's actual start;
+	// Connect over the connections they opened (--new-conn shows it for
+	// every request).
+	Total, FirstByte, Connect latency.Stats
+	// Latency is the total time of the same requests as the run measures
+	// it: from the scheduled start in an open loop (corrected for
+	// coordinated omission), else from the actual start.
+	Latency *latency.Snapshot
+	// Schedule is the timetable's account: kept or not, missed and late
+	// requests, the uncorrected latency.
+	Schedule    loadgen.Summary
+	Duration    time.Duration
+	Interrupted bool  // ctx ended before every request was sent
+	LastErr     error // the last request error, if any
 }
 
 // KindCount is the number of failures of one kind.
@@ -105,99 +121,123 @@ func (s Summary) RequestsPerSecond() float64 {
 	return float64(s.Requests) / s.Duration.Seconds()
 }
 
-func (o LoadOptions) normalize() (LoadOptions, error) {
-	if o.Connections == 0 {
-		o.Connections = 1
-	}
+func (o LoadOptions) normalize(proto Proto) (LoadOptions, error) {
+	o.Connections, o.Streams = max(o.Connections, 1), max(o.Streams, 1)
 	switch {
-	case o.Count < 1 || o.Count > MaxCount:
+	case o.Count < 0 || o.Count > MaxCount:
 		return o, fmt.Errorf("count %d is not between 1 and %d", o.Count, MaxCount)
-	case o.Connections < 1 || o.Connections > MaxConnections:
+	case o.Duration < 0 || o.Duration > MaxDuration:
+		return o, fmt.Errorf("duration %s is not between 0 and %s", o.Duration, MaxDuration)
+	case o.Count == 0 && o.Duration == 0:
+		return o, errors.New("a load run needs a count, a duration or both")
+	case o.Connections > MaxConnections:
 		return o, fmt.Errorf("connections %d is not between 1 and %d", o.Connections, MaxConnections)
+	case o.Streams > MaxStreams || o.Streams > 1 && proto != ProtoH2C:
+		return o, fmt.Errorf("streams %d: 1..%d, and more than 1 only over h2c", o.Streams, MaxStreams)
+	case o.Connections*o.Streams > MaxConnections:
+		return o, fmt.Errorf("connections × streams %d is over %d requests in flight", o.Connections*o.Streams, MaxConnections)
 	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > MaxRate:
 		return o, fmt.Errorf("rate %g is not between 0 and %d", o.Rate, MaxRate)
 	}
-	o.Connections = min(o.Connections, o.Count)
+	if o.Count > 0 && o.Streams == 1 {
+		o.Connections = min(o.Connections, o.Count)
+	}
 	return o, nil
 }
 
-// Load sends the request opts.Count times from opts.Connections workers,
-// each sending its next request when the previous one is done (at
-// opts.Rate, if set), over the client's keep-alive connections.
+// Load sends the request from opts.Connections × opts.Streams workers, each
+// sending its next request when the previous one is done — and, with
+// opts.Rate, not before that request's slot on the timetable — until
+// opts.Count requests were sent or opts.Duration has passed.
 //
 // A failed request is counted and the run goes on. When ctx ends, no new
 // request starts, requests in flight are cancelled and not counted, and Load
 // returns the summary so far with Interrupted set and ctx's error; otherwise
-// the error is non-nil only for invalid options.
+// the error is non-nil only for invalid options. A run bounded by a
+// duration lets the requests in flight at its end finish.
 //
-// Memory is fixed: two 58 KiB latency histograms, whatever the count.
+// Memory is fixed: a few 58 KiB latency histograms, whatever the count.
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (Summary, error) {
-	opts, err := opts.normalize()
-	sum := Summary{Method: c.method, URL: c.url, Count: opts.Count, Connections: opts.Connections, Rate: opts.Rate}
+	opts, err := opts.normalize(c.cfg.Proto)
+	sum := Summary{Method: c.method, URL: c.url, Count: opts.Count, Period: opts.Duration,
+		Connections: opts.Connections, Streams: opts.Streams, Rate: opts.Rate}
 	if err != nil {
 		return sum, err
 	}
-	rec := new(recorder)
-	start := time.Now()
+	clients, err := c.perConnection(opts)
+	if err != nil {
+		return sum, err
+	}
+	rec := &recorder{tt: loadgen.New(loadgen.Wall, loadgen.Plan{Rate: opts.Rate, Count: int64(opts.Count), Duration: opts.Duration})}
 	stopReport := opts.Report.Start(rec.totals)
-	c.work(ctx, opts, rec, start)
-	sum.Duration = time.Since(start)
+	work(ctx, clients, opts, rec)
+	sum.Duration = time.Since(rec.tt.Started())
+	if ctx.Err() != nil {
+		rec.tt.Stop()
+	}
 	stopReport()
 	rec.fill(&sum)
-	if ctx.Err() != nil && sum.Requests < int64(opts.Count) {
+	if ctx.Err() != nil && (opts.Count == 0 || sum.Requests < int64(opts.Count)) && (opts.Duration == 0 || sum.Duration < opts.Duration) {
 		sum.Interrupted = true
 		return sum, ctx.Err()
 	}
 	return sum, nil
 }
 
-// work runs the workers of a load run until every request is done or ctx
-// ends.
-func (c *Client) work(ctx context.Context, opts LoadOptions, rec *recorder, start time.Time) {
+// perConnection gives each worker its client: c for every worker over
+// HTTP/1.1 (its pool keeps a connection per worker); over h2c, one client
+// (so one connection) per Streams workers.
+func (c *Client) perConnection(opts LoadOptions) ([]*Client, error) {
+	clients := make([]*Client, opts.Connections*opts.Streams)
+	for w := range clients {
+		clients[w] = c
+	}
+	if c.cfg.Proto != ProtoH2C {
+		return clients, nil
+	}
+	for conn := 1; conn < opts.Connections; conn++ {
+		other, err := New(c.cfg)
+		if err != nil {
+			return nil, err
+		}
+		for s := range opts.Streams {
+			clients[conn*opts.Streams+s] = other
+		}
+	}
+	return clients, nil
+}
+
+// work runs one worker per client until the timetable is done or ctx ends.
+func work(ctx context.Context, clients []*Client, opts LoadOptions, rec *recorder) {
 	var (
-		next  atomic.Int64
 		outMu sync.Mutex // serialises OnResult
 		wg    sync.WaitGroup
 	)
-	for range opts.Connections {
+	for w, c := range clients {
 		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= int64(opts.Count) {
-					return
-				}
-				if opts.Rate > 0 && !waitUntil(ctx, start.Add(time.Duration(float64(i)*float64(time.Second)/opts.Rate))) {
+			for {
+				slot, ok := rec.tt.Next(ctx)
+				if !ok {
 					return
 				}
 				resp, err := c.Do(ctx, nil)
 				if err != nil && ctx.Err() != nil {
 					return // cut short by the end of the run: not counted
 				}
-				rec.add(resp, err)
+				rec.add(w, slot, resp, err)
 				if opts.OnResult != nil {
 					outMu.Lock()
-					opts.OnResult(Result{Seq: int(i) + 1, Response: resp, Err: err})
+					opts.OnResult(Result{Seq: int(slot.Seq) + 1, Response: resp, Err: err})
 					outMu.Unlock()
 				}
 			}
 		})
 	}
 	wg.Wait()
-}
-
-// waitUntil sleeps until t and reports whether ctx is still alive.
-func waitUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
+	for _, c := range clients[1:] {
+		if c != clients[0] {
+			c.Close()
+		}
 	}
 }
 
@@ -208,9 +248,12 @@ const maxStatus = 1000
 // recorder accumulates a load run. add may be called from any goroutine;
 // fill once the workers are done.
 type recorder struct {
-	// total is the time of each request that got a complete response,
-	// whatever its status; first the time to its first byte.
-	total, first latency.Histogram
+	// tt times the requests: it holds the total time of each request that
+	// got a complete response, whatever its status, from its scheduled and
+	// from its actual start. first is the time to the first byte, connect
+	// the time to open each new connection.
+	tt             *loadgen.Timetable
+	first, connect latency.Histogram
 
 	requests, ok, bytes, truncated, newConns, reused atomic.Int64
 	kinds                                            [numKinds]atomic.Int64
@@ -220,7 +263,7 @@ type recorder struct {
 	lastErr error
 }
 
-func (r *recorder) add(resp Response, err error) {
+func (r *recorder) add(worker int, slot loadgen.Slot, resp Response, err error) {
 	var se *StatusError
 	complete := err == nil || errors.As(err, &se)
 	if err != nil {
@@ -239,6 +282,9 @@ func (r *recorder) add(resp Response, err error) {
 			r.reused.Add(1)
 		} else {
 			r.newConns.Add(1)
+			if resp.Timings.Connect != NotMeasured {
+				r.connect.Record(resp.Timings.Connect)
+			}
 		}
 	}
 	r.bytes.Add(resp.Bytes)
@@ -246,8 +292,9 @@ func (r *recorder) add(resp Response, err error) {
 		r.truncated.Add(1)
 	}
 	if complete {
-		r.total.Record(resp.Timings.Total)
+		r.tt.Record(worker, slot, slot.Start.Add(resp.Timings.Total))
 	}
+
 	if resp.Timings.FirstByte != NotMeasured && resp.StatusCode > 0 {
 		r.first.Record(resp.Timings.FirstByte)
 	}
@@ -255,12 +302,10 @@ func (r *recorder) add(resp Response, err error) {
 }
 
 // totals are the run's counters so far, for the interval report: requests
-// done, body bytes, failed requests and the total time of each.
+// done, body bytes, failed requests and the time of each (see Latency).
 func (r *recorder) totals() clientcli.Totals {
-	var snap latency.Snapshot
-	snap.Add(&r.total)
 	n := r.requests.Load()
-	return clientcli.Totals{Sent: n, Ops: n, Bytes: r.bytes.Load(), Errors: n - r.ok.Load(), Latency: &snap}
+	return clientcli.Totals{Sent: n, Ops: n, Bytes: r.bytes.Load(), Errors: n - r.ok.Load(), Latency: r.tt.Latency()}
 }
 
 func (r *recorder) fill(s *Summary) {
@@ -281,10 +326,12 @@ func (r *recorder) fill(s *Summary) {
 	s.ReusedConns = r.reused.Load()
 	s.Bytes = r.bytes.Load()
 	s.Truncated = r.truncated.Load()
-	var total, first latency.Snapshot
-	total.Add(&r.total)
+	var first, connect latency.Snapshot
 	first.Add(&r.first)
-	s.Total, s.FirstByte = total.Stats(), first.Stats()
+	connect.Add(&r.connect)
+	s.Schedule = r.tt.Summary()
+	s.Latency = r.tt.Latency()
+	s.Total, s.FirstByte, s.Connect = s.Schedule.Uncorrected, first.Stats(), connect.Stats()
 	r.mu.Lock()
 	s.LastErr = r.lastErr
 	r.mu.Unlock()

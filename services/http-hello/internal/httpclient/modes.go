@@ -112,6 +112,9 @@ func runLoad(ctx context.Context, inv *invocation) int {
 		return inv.failure(err)
 	}
 	_ = clientcli.Print(inv.stdout, inv.asJSON, sum)
+	if err := inv.saved.Write(inv.record, sum); err != nil {
+		return inv.failure(err)
+	}
 	switch {
 	case sum.Errors > 0:
 		fmt.Fprintf(inv.stderr, "%s: %d of %d requests failed (%s; last: %v)\n", prog, sum.Errors, sum.Requests, kinds(sum), sum.LastErr)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/latency"
+	"github.com/netlab/netlab/services/platform/loadgen"
 )
 
 // WriteText prints the summary of a load run:
@@ -19,23 +20,59 @@ import (
 //	connections: 1 new, 9 reused
 //	total      min/avg/p50/p90/p99/p99.9/max = 312µs/501µs/402µs/901µs/1.2ms/1.2ms/1.2ms
 //	first-byte min/avg/p50/p90/p99/p99.9/max = 201µs/398µs/300µs/801µs/1.1ms/1.1ms/1.1ms
+//	connect    min/avg/p50/p90/p99/p99.9/max = 51µs/51µs/51µs/51µs/51µs/51µs/51µs
+//	     200µs - 500µs            9  90.0%  90.0% ########################################
+//	     500µs - 1ms              1  10.0% 100.0% ####
 //
 // A line "errors: refused 3, timeout 1" follows the status line when there
-// were errors; latency lines are left out when no response came.
+// were errors; latency lines are left out when no response came. An open
+// loop (a rate) adds the schedule's account and a "latency" line from the
+// scheduled starts, the one the histogram draws.
 func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s %s: %d requests, %d connections", s.Method, s.URL, s.Count, s.Connections)
+	s.writeHead(&b)
+	fmt.Fprintf(&b, "connections: %d new, %d reused\n", s.NewConns, s.ReusedConns)
 	if s.Rate > 0 {
-		fmt.Fprintf(&b, ", rate %g/s", s.Rate)
+		fmt.Fprintf(&b, "schedule   %s\n", s.Schedule)
+		if l := s.Schedule.Latency; l.N > 0 {
+			fmt.Fprintf(&b, "latency    %s (from the scheduled start)\n", l)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		st   latency.Stats
+	}{{"total     ", s.Total}, {"first-byte", s.FirstByte}, {"connect   ", s.Connect}} {
+		if l.st.N > 0 {
+			fmt.Fprintf(&b, "%s %s\n", l.name, l.st)
+		}
+	}
+	if s.Latency != nil && s.Latency.Count() > 0 {
+		_ = s.Latency.WriteText(&b)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHead writes the title, the counts and the status and error lines.
+func (s Summary) writeHead(b *strings.Builder) {
+	fmt.Fprintf(b, "--- %s %s: %s, %d connections", s.Method, s.URL, s.asked(), s.Connections)
+	if s.Streams > 1 {
+		fmt.Fprintf(b, " × %d streams", s.Streams)
+	}
+	if s.Rate > 0 {
+		fmt.Fprintf(b, ", rate %g/s", s.Rate)
 	}
 	b.WriteString(" ---\n")
-	fmt.Fprintf(&b, "%d requests, %d ok, %d errors in %s (%.1f requests/s), %d body bytes",
+	fmt.Fprintf(b, "%d requests, %d ok, %d errors in %s (%.1f requests/s), %d body bytes",
 		s.Requests, s.OK, s.Errors, FormatDuration(s.Duration), s.RequestsPerSecond(), s.Bytes)
 	if s.Truncated > 0 {
-		fmt.Fprintf(&b, " (%d bodies truncated)", s.Truncated)
+		fmt.Fprintf(b, " (%d bodies truncated)", s.Truncated)
 	}
-	if s.Interrupted {
-		fmt.Fprintf(&b, " (interrupted after %d of %d)", s.Requests, s.Count)
+	switch {
+	case s.Interrupted && s.Count > 0:
+		fmt.Fprintf(b, " (interrupted after %d of %d)", s.Requests, s.Count)
+	case s.Interrupted:
+		fmt.Fprintf(b, " (interrupted after %s of %s)", FormatDuration(s.Duration), FormatDuration(s.Period))
 	}
 	b.WriteByte('\n')
 	if len(s.StatusCodes) > 0 {
@@ -43,35 +80,35 @@ func (s Summary) WriteText(w io.Writer) error {
 		for i, c := range s.StatusCodes {
 			parts[i] = fmt.Sprintf("%d: %d", c.Code, c.N)
 		}
-		fmt.Fprintf(&b, "status %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(b, "status %s\n", strings.Join(parts, ", "))
 	}
 	if len(s.ErrorKinds) > 0 {
-		parts := make([]string, len(s.ErrorKinds))
-		for i, k := range s.ErrorKinds {
-			parts[i] = fmt.Sprintf("%s %d", k.Kind, k.N)
-		}
-		fmt.Fprintf(&b, "errors: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(b, "errors: %s\n", kinds(s))
 	}
-	fmt.Fprintf(&b, "connections: %d new, %d reused\n", s.NewConns, s.ReusedConns)
-	for _, l := range []struct {
-		name string
-		st   latency.Stats
-	}{{"total     ", s.Total}, {"first-byte", s.FirstByte}} {
-		if l.st.N > 0 {
-			fmt.Fprintf(&b, "%s %s\n", l.name, l.st)
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
-// SummaryJSON is the JSON form of a Summary.
+// asked is what the run was asked for: "10 requests", "for 5s", or both.
+func (s Summary) asked() string {
+	switch {
+	case s.Period == 0:
+		return fmt.Sprintf("%d requests", s.Count)
+	case s.Count == 0:
+		return "for " + FormatDuration(s.Period)
+	}
+	return fmt.Sprintf("%d requests within %s", s.Count, FormatDuration(s.Period))
+}
+
+// SummaryJSON is the JSON form of a Summary. Latency is the total time of
+// each complete response: from its scheduled start in an open loop (the
+// uncorrected figures are in schedule), else from its actual start.
 type SummaryJSON struct {
 	Mode              string           `json:"mode"` // "load"
 	Method            string           `json:"method"`
 	URL               string           `json:"url"`
 	Count             int              `json:"count"`
+	PeriodNs          int64            `json:"period_ns"` // --duration; 0: bounded by count
 	Connections       int              `json:"connections"`
+	Streams           int              `json:"streams"`
 	Rate              float64          `json:"rate"`
 	Requests          int64            `json:"requests"`
 	OK                int64            `json:"ok"`
@@ -85,8 +122,10 @@ type SummaryJSON struct {
 	DurationNs        int64            `json:"duration_ns"`
 	Duration          string           `json:"duration"`
 	RequestsPerSecond float64          `json:"requests_per_second"`
-	Latency           latency.JSON     `json:"latency"`    // total time of each complete response
-	FirstByte         latency.JSON     `json:"first_byte"` // time to its first byte
+	Latency           latency.JSON     `json:"latency"`
+	FirstByte         latency.JSON     `json:"first_byte"` // time to the first byte, from the actual start
+	Connect           latency.JSON     `json:"connect"`    // time to open each new connection
+	Schedule          *loadgen.JSON    `json:"schedule,omitempty"`
 	Interrupted       bool             `json:"interrupted"`
 	LastError         string           `json:"last_error,omitempty"`
 }
@@ -94,14 +133,18 @@ type SummaryJSON struct {
 // WriteJSON prints the summary as one JSON object on one line.
 func (s Summary) WriteJSON(w io.Writer) error {
 	v := SummaryJSON{
-		Mode: "load", Method: s.Method, URL: s.URL, Count: s.Count, Connections: s.Connections, Rate: s.Rate,
+		Mode: "load", Method: s.Method, URL: s.URL, Count: s.Count, PeriodNs: int64(s.Period),
+		Connections: s.Connections, Streams: s.Streams, Rate: s.Rate,
 		Requests: s.Requests, OK: s.OK, Errors: s.Errors,
 		ErrorKinds: map[string]int64{}, StatusCodes: map[string]int64{},
 		NewConns: s.NewConns, ReusedConns: s.ReusedConns, Bytes: s.Bytes, Truncated: s.Truncated,
 		DurationNs: int64(s.Duration), Duration: FormatDuration(s.Duration),
 		RequestsPerSecond: s.RequestsPerSecond(),
-		Latency:           s.Total.JSON(), FirstByte: s.FirstByte.JSON(),
-		Interrupted: s.Interrupted,
+		Latency:           s.Total.JSON(), FirstByte: s.FirstByte.JSON(), Connect: s.Connect.JSON(),
+		Schedule: s.Schedule.JSON(), Interrupted: s.Interrupted,
+	}
+	if s.Rate > 0 {
+		v.Latency = s.Schedule.Latency.JSON()
 	}
 	for _, k := range s.ErrorKinds {
 		v.ErrorKinds[k.Kind.String()] = k.N
@@ -113,6 +156,16 @@ func (s Summary) WriteJSON(w io.Writer) error {
 		v.LastError = s.LastErr.Error()
 	}
 	return clientcli.WriteJSON(w, v)
+}
+
+// Saved is the summary as its saved record (--save) tells it.
+func (s Summary) Saved() clientcli.Saved {
+	sv := clientcli.Saved{Mode: "load", Target: s.URL, Duration: s.Duration,
+		Ops: s.Requests, Errors: s.Errors, Bytes: s.Bytes, Latency: s.Latency}
+	if s.Rate > 0 {
+		sv.Schedule = &s.Schedule
+	}
+	return sv
 }
 
 // TimingsJSON is Timings in JSON, in nanoseconds; null for a step that did
