@@ -13,48 +13,65 @@ import (
 	"github.com/netlab/netlab/services/platform/latency"
 )
 
+// fakeWorkload is a workload's counters and latencies, sampled the way a
+// client samples its run.
+type fakeWorkload struct {
+	ops, errs atomic.Int64
+	hist      latency.Histogram
+}
+
+// sample counts every operation as sent, with 64 bytes.
+func (r *fakeWorkload) sample() clientcli.Totals {
+	var snap latency.Snapshot
+	snap.Add(&r.hist)
+	n := r.ops.Load()
+	return clientcli.Totals{Sent: n, Ops: n, Bytes: 64 * n, Errors: r.errs.Load(), Latency: &snap}
+}
+
+// collector keeps the intervals a report emits and closes reached once it
+// has kept n.
+type collector struct {
+	mu      sync.Mutex
+	got     []clientcli.Interval
+	n       int
+	reached chan struct{}
+}
+
+func newCollector(n int) *collector { return &collector{n: n, reached: make(chan struct{})} }
+
+func (c *collector) emit(iv clientcli.Interval) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.got = append(c.got, iv); len(c.got) == c.n {
+		close(c.reached)
+	}
+}
+
 // TestReporting_IntervalsAddUpToTheRun runs a fake workload under a report
 // every 5ms until 10 intervals were emitted, and checks that the intervals
 // follow each other without gaps and add up to the run's final totals.
 func TestReporting_IntervalsAddUpToTheRun(t *testing.T) {
-	var (
-		ops, errs atomic.Int64
-		hist      latency.Histogram
-		mu        sync.Mutex
-		got       []clientcli.Interval
-	)
-	ten := make(chan struct{})
-	sample := func() clientcli.Totals {
-		var snap latency.Snapshot
-		snap.Add(&hist)
-		n := ops.Load()
-		return clientcli.Totals{Sent: n, Ops: n, Bytes: 64 * n, Errors: errs.Load(), Latency: &snap}
-	}
-	stop := clientcli.Reporting{Every: 5 * time.Millisecond, Emit: func(iv clientcli.Interval) {
-		mu.Lock()
-		defer mu.Unlock()
-		if got = append(got, iv); len(got) == 10 {
-			close(ten)
-		}
-	}}.Start(sample)
+	var run fakeWorkload
+	c := newCollector(10)
+	stop := clientcli.Reporting{Every: 5 * time.Millisecond, Emit: c.emit}.Start(run.sample)
 	func() {
 		for i := int64(1); ; i++ {
 			select {
-			case <-ten:
+			case <-c.reached:
 				return
 			default:
 			}
-			hist.Record(time.Duration(i%1000) * time.Microsecond)
-			ops.Add(1)
+			run.hist.Record(time.Duration(i%1000) * time.Microsecond)
+			run.ops.Add(1)
 			if i%1000 == 0 {
-				errs.Add(1)
+				run.errs.Add(1)
 			}
 		}
 	}()
 	stop()
 	stop() // a second stop does nothing
 
-	total := sample()
+	total, got := run.sample(), c.got
 	var (
 		sum       clientcli.Totals
 		end       time.Duration
@@ -110,29 +127,14 @@ func TestReporting_LastPartialInterval(t *testing.T) {
 // after its operation's counter was sampled still gets a last line, so the
 // lines add up.
 func TestReporting_LastLatencies(t *testing.T) {
-	var (
-		ops  atomic.Int64
-		hist latency.Histogram
-		mu   sync.Mutex
-		got  []clientcli.Interval
-	)
-	first := make(chan struct{})
-	sample := func() clientcli.Totals {
-		var snap latency.Snapshot
-		snap.Add(&hist)
-		return clientcli.Totals{Ops: ops.Load(), Latency: &snap}
-	}
-	ops.Add(1) // counted before the report starts: in no line
-	stop := clientcli.Reporting{Every: 5 * time.Millisecond, Emit: func(iv clientcli.Interval) {
-		mu.Lock()
-		defer mu.Unlock()
-		if got = append(got, iv); len(got) == 1 {
-			close(first)
-		}
-	}}.Start(sample)
-	<-first
-	hist.Record(time.Millisecond) // its operation was counted long before
+	var run fakeWorkload
+	c := newCollector(1)
+	run.ops.Add(1) // counted before the report starts: in no line
+	stop := clientcli.Reporting{Every: 5 * time.Millisecond, Emit: c.emit}.Start(run.sample)
+	<-c.reached
+	run.hist.Record(time.Millisecond) // its operation was counted long before
 	stop()
+	got := c.got
 	var latencies int64
 	for _, iv := range got {
 		latencies += iv.Latency.N

@@ -136,3 +136,16 @@ wait:
 	}
 	return failure
 }
+
+// Sleep waits for d, or returns ctx.Err() as soon as ctx ends first: a wait
+// that a shutdown or a client that left cuts short.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -552,3 +552,19 @@ func TestSignalContext_StopTwiceIsSafe(t *testing.T) {
 	stop()
 	stop()
 }
+
+func TestSleep(t *testing.T) {
+	t.Parallel()
+	if err := lifecycle.Sleep(t.Context(), time.Millisecond); err != nil {
+		t.Errorf("Sleep(1ms) = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start := time.Now()
+	if err := lifecycle.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep with a canceled context = %v, want context.Canceled", err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("Sleep with a canceled context waited %v", waited)
+	}
+}

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"time"
+
+	"github.com/netlab/netlab/services/platform/lifecycle"
 )
 
 // Clock is the time a timetable keeps: the wall clock in a run, a fake one
@@ -25,12 +27,5 @@ func (wall) SleepUntil(ctx context.Context, t time.Time) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
-	}
+	return lifecycle.Sleep(ctx, d) == nil
 }

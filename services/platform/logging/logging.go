@@ -9,6 +9,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/netlab/netlab/services/platform/term"
 )
 
 // Options chooses the logger's level, format and root fields.
@@ -34,7 +36,7 @@ func New(opts Options) (*zap.Logger, error) {
 	format := opts.Format
 	if format == "" || format == "auto" {
 		format = "json"
-		if isTerminal(out) {
+		if term.IsTerminal(out) {
 			format = "console"
 		}
 	}
@@ -60,13 +62,4 @@ func New(opts Options) (*zap.Logger, error) {
 		zap.String("service", opts.Service),
 		zap.String("version", opts.Version),
 	), nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

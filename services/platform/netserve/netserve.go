@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/netlab/netlab/services/platform/lifecycle"
 )
 
 // ReasonMaxConns is the reason label of a connection refused because
@@ -71,7 +73,7 @@ func (l *Loop) Run(ctx context.Context, serve func(c net.Conn, release func())) 
 			}
 			backoff = min(max(2*backoff, minBackoff), maxBackoff)
 			l.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
-			if !sleep(ctx, backoff) {
+			if lifecycle.Sleep(ctx, backoff) != nil {
 				return
 			}
 			continue
@@ -89,15 +91,3 @@ func (l *Loop) Run(ctx context.Context, serve func(c net.Conn, release func())) 
 }
 
 func (l *Loop) release() { <-l.slots }
-
-// sleep waits for d; false means ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/netlab/netlab/services/platform/lifecycle"
 )
 
 // routes registers every endpoint on a new mux.
@@ -84,12 +86,8 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("delay %s is over MAX_DELAY (%s)", d, s.cfg.MaxDelay))
 		return
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done(): // the client left: nobody to answer
-		return
+	if lifecycle.Sleep(r.Context(), d) != nil {
+		return // the client left: nobody to answer
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"delayed": d.String()})
 }

@@ -76,16 +76,16 @@ func TestServer_MaxHeaderBytesIsExact(t *testing.T) {
 				cfg := testConfig()
 				cfg.MaxHeaderBytes = limit
 				r := start(t, cfg)
-				if got := rawStatus(t, r.srv.Addr(), headerBlock(t, limit, fields)); got != http.StatusOK {
+				if got := rawStatus(t, r.Server.Addr(), headerBlock(t, limit, fields)); got != http.StatusOK {
 					t.Errorf("a header block of exactly %d bytes = %d, want 200", limit, got)
 				}
-				if got := promsettest.Value(t, r.reg, "netlab_http_hello_headers_too_large_total"); got != 0 {
+				if got := promsettest.Value(t, r.Registry, "netlab_http_hello_headers_too_large_total"); got != 0 {
 					t.Errorf("headers_too_large_total = %v after a block within the limit, want 0", got)
 				}
-				if got := rawStatus(t, r.srv.Addr(), headerBlock(t, limit+1, fields)); got != http.StatusRequestHeaderFieldsTooLarge {
+				if got := rawStatus(t, r.Server.Addr(), headerBlock(t, limit+1, fields)); got != http.StatusRequestHeaderFieldsTooLarge {
 					t.Errorf("a header block of %d bytes = %d, want 431", limit+1, got)
 				}
-				if got := promsettest.Value(t, r.reg, "netlab_http_hello_headers_too_large_total"); got != 1 {
+				if got := promsettest.Value(t, r.Registry, "netlab_http_hello_headers_too_large_total"); got != 1 {
 					t.Errorf("headers_too_large_total = %v, want 1", got)
 				}
 			})
@@ -102,7 +102,7 @@ func TestServer_MaxHeaderBytesCountsHTTP2AsHTTP1(t *testing.T) {
 	protocols.SetUnencryptedHTTP2(true)
 	client := &http.Client{Transport: &http.Transport{Protocols: &protocols, DisableCompression: true}}
 	t.Cleanup(client.CloseIdleConnections)
-	host := r.srv.Addr().String()
+	host := r.Server.Addr().String()
 	fixed := len("GET / HTTP/2.0\r\n") + len("Host: "+host+"\r\n") + len("User-Agent: t\r\n") + len("X-Pad: \r\n") + len("\r\n")
 	for _, tt := range []struct {
 		size int

@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 	"github.com/netlab/netlab/services/http-hello/internal/hello"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
@@ -40,21 +37,14 @@ func testConfig() config.Config {
 }
 
 type running struct {
-	*lifecycletest.Serving
-	srv  *hello.Server
-	reg  *prometheus.Registry
+	*lifecycletest.Started[*hello.Server]
 	base string
 }
 
 func start(tb testing.TB, cfg config.Config) *running {
 	tb.Helper()
-	reg := prometheus.NewRegistry()
-	srv, err := hello.New(cfg, zap.NewNop(), reg)
-	if err != nil {
-		tb.Fatalf("New: %v", err)
-	}
-	serving := lifecycletest.Serve(tb, srv, cfg.ShutdownTimeout+5*time.Second)
-	return &running{Serving: serving, srv: srv, reg: reg, base: "http://" + srv.Addr().String()}
+	started := lifecycletest.Start(tb, hello.New, cfg, cfg.ShutdownTimeout+5*time.Second)
+	return &running{Started: started, base: "http://" + started.Server.Addr().String()}
 }
 
 // newRequest is a method request for url carrying body.
@@ -201,7 +191,7 @@ func TestServer_RefusesOversizeHeaders(t *testing.T) {
 	if resp, _ := get(t, r.base+"/status/431"); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("GET /status/431 = %d", resp.StatusCode)
 	}
-	if got := promsettest.Value(t, r.reg, "netlab_http_hello_headers_too_large_total"); got != 1 {
+	if got := promsettest.Value(t, r.Registry, "netlab_http_hello_headers_too_large_total"); got != 1 {
 		t.Fatalf("headers_too_large_total = %v, want 1", got)
 	}
 }
@@ -210,7 +200,7 @@ func TestServer_RefusesOversizeHeaders(t *testing.T) {
 // READ_HEADER_TIMEOUT, while other clients are served meanwhile.
 func TestServer_CutsOffSlowHeaders(t *testing.T) {
 	r := start(t, testConfig())
-	slow, err := net.Dial("tcp", r.srv.Addr().String())
+	slow, err := net.Dial("tcp", r.Server.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +231,7 @@ func TestServer_RefusesRequestsOverMaxConcurrent(t *testing.T) {
 		wg.Go(func() { get(t, r.base+"/delay/1s") })
 	}
 	poll.Until(t, "two requests in flight", 5*time.Second, func() bool {
-		return promsettest.Value(t, r.reg, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 2
+		return promsettest.Value(t, r.Registry, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 2
 	})
 	resp, _ := get(t, r.base+"/")
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
@@ -270,7 +260,7 @@ func TestServer_FinishesRequestsInProgressOnShutdown(t *testing.T) {
 		done <- result{code: resp.StatusCode}
 	}()
 	poll.Until(t, "the delayed request to start", 5*time.Second, func() bool {
-		return promsettest.Value(t, r.reg, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 1
+		return promsettest.Value(t, r.Registry, "netlab_http_hello_requests_in_flight", "GET /delay/{duration}") == 1
 	})
 	r.Stop()
 	res := <-done
@@ -301,7 +291,7 @@ func TestServer_CountsRequestsByRouteAndCode(t *testing.T) {
 		`unmatched|GET|404`:          false,
 	}
 	wantTwice := `/echo|OTHER|200`
-	families, err := r.reg.Gather()
+	families, err := r.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

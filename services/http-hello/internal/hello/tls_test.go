@@ -64,7 +64,7 @@ func TestServer_ServesHTTPSWithHTTP2(t *testing.T) {
 	var pool *x509.CertPool
 	cfg.TLSCertFile, cfg.TLSKeyFile, pool = writeSelfSignedCert(t, t.TempDir())
 	r := start(t, cfg)
-	url := "https://" + r.srv.Addr().String() + "/"
+	url := "https://" + r.Server.Addr().String() + "/"
 	for _, tt := range []struct {
 		name      string
 		http2     bool

@@ -12,6 +12,7 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/wire"
+	"github.com/netlab/netlab/services/peer/internal/wire/wiretest"
 )
 
 // scriptedPeer is the other side of a handshake. In honest mode it sends a
@@ -19,6 +20,7 @@ import (
 // node's nonce, then the rest of the script; otherwise it sends the script
 // as is — bytes fixed before the node chose its nonce, like a replay.
 type scriptedPeer struct {
+	wiretest.NopConn
 	honest  bool
 	hello   wire.Hello
 	secret  string
@@ -58,13 +60,7 @@ func (p *scriptedPeer) Read(b []byte) (int, error) {
 	return p.in.Read(b)
 }
 
-func (p *scriptedPeer) Write(b []byte) (int, error)      { return p.out.Write(b) }
-func (p *scriptedPeer) Close() error                     { return nil }
-func (p *scriptedPeer) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (p *scriptedPeer) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (p *scriptedPeer) SetDeadline(time.Time) error      { return nil }
-func (p *scriptedPeer) SetReadDeadline(time.Time) error  { return nil }
-func (p *scriptedPeer) SetWriteDeadline(time.Time) error { return nil }
+func (p *scriptedPeer) Write(b []byte) (int, error) { return p.out.Write(b) }
 
 // readHello decodes the first frame of stream, which must be a Hello.
 func readHello(stream []byte) (*wire.Hello, error) {

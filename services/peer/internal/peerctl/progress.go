@@ -3,11 +3,11 @@ package peerctl
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/netlab/netlab/services/peer/api"
+	"github.com/netlab/netlab/services/platform/term"
 )
 
 // progress draws a download's progress on stderr: a bar redrawn in place
@@ -23,12 +23,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, force, forceSet bool) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
+	tty := term.IsTerminal(w)
 	if forceSet {
 		tty = force
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/netlab/netlab/services/platform/lifecycle"
 )
 
 // Limiter hands out bytes at Rate per second with bursts up to Burst. A nil
@@ -28,7 +30,7 @@ func New(rate int64, burstMin int) *Limiter {
 		return nil
 	}
 	burst := max(float64(rate)/4, float64(burstMin))
-	return &Limiter{rate: float64(rate), burst: burst, tokens: burst, now: time.Now, sleep: sleepCtx}
+	return &Limiter{rate: float64(rate), burst: burst, tokens: burst, now: time.Now, sleep: lifecycle.Sleep}
 }
 
 // Wait blocks until n bytes may be sent, or ctx ends. Waiters are served in
@@ -59,15 +61,4 @@ func (l *Limiter) Rate() int64 {
 		return 0
 	}
 	return int64(l.rate)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

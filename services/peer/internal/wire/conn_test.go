@@ -15,12 +15,14 @@ import (
 	"unsafe"
 
 	"github.com/netlab/netlab/services/peer/internal/wire"
+	"github.com/netlab/netlab/services/peer/internal/wire/wiretest"
 )
 
 const chunk = 64 << 10
 
 // fakeConn reads from r and records every Write; deadlines are no-ops.
 type fakeConn struct {
+	wiretest.NopConn
 	r      io.Reader
 	writes [][]byte
 }
@@ -36,13 +38,6 @@ func (f *fakeConn) Write(p []byte) (int, error) {
 	f.writes = append(f.writes, bytes.Clone(p))
 	return len(p), nil
 }
-
-func (f *fakeConn) Close() error                     { return nil }
-func (f *fakeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (f *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (f *fakeConn) SetDeadline(time.Time) error      { return nil }
-func (f *fakeConn) SetReadDeadline(time.Time) error  { return nil }
-func (f *fakeConn) SetWriteDeadline(time.Time) error { return nil }
 
 func (f *fakeConn) written() []byte { return bytes.Join(f.writes, nil) }
 

@@ -1,5 +1,6 @@
 // Package lifecycletest serves a server in the background of a test, as
-// lifecycle.Run would, and stops it at the end of the test.
+// lifecycle.Run would, and stops it at the end of the test. Start also
+// builds it, from a server package's New.
 package lifecycletest
 
 import (
@@ -7,6 +8,9 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/platform/lifecycle"
 )
@@ -36,6 +40,34 @@ func Serve(tb testing.TB, srv lifecycle.Server, wait time.Duration) *Serving {
 		}
 	})
 	return s
+}
+
+// Started is a server that Start built and serves, with the registry its
+// metrics went to.
+type Started[S lifecycle.Server] struct {
+	*Serving
+	Server   S
+	Registry *prometheus.Registry
+}
+
+// Start builds a server with newServer (a server package's New) from cfg,
+// a no-op logger and a fresh registry, and serves it as Serve does. A
+// failing newServer fails the test.
+func Start[C any, S lifecycle.Server](tb testing.TB, newServer func(C, *zap.Logger, prometheus.Registerer) (S, error), cfg C, wait time.Duration) *Started[S] {
+	tb.Helper()
+	srv, reg, err := Build(newServer, cfg)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	return &Started[S]{Serving: Serve(tb, srv, wait), Server: srv, Registry: reg}
+}
+
+// Build calls newServer with cfg, a no-op logger and a fresh registry, for
+// tests of what New refuses and for Start.
+func Build[C, S any](newServer func(C, *zap.Logger, prometheus.Registerer) (S, error), cfg C) (S, *prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	srv, err := newServer(cfg, zap.NewNop(), reg)
+	return srv, reg, err
 }
 
 // Stop cancels Serve's context, as a signal does: the server starts

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
 	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 )
 
@@ -66,6 +69,34 @@ func TestServe_CleanupStopsTheServer(t *testing.T) {
 	}
 	if want := []string{"at the end of the test: serve: boom"}; !slices.Equal(tb.errors, want) {
 		t.Errorf("cleanup reported %q, want %q", tb.errors, want)
+	}
+}
+
+// newCounting is a server package's New: it registers a metric and
+// refuses a negative delay.
+func newCounting(delay time.Duration, log *zap.Logger, reg prometheus.Registerer) (server, error) {
+	if delay < 0 || log == nil {
+		return server{}, errors.New("bad config")
+	}
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "built_total", Help: "Built."}))
+	return server{delay: delay}, nil
+}
+
+func TestStart_BuildsAndServes(t *testing.T) {
+	t.Parallel()
+	s := lifecycletest.Start(t, newCounting, time.Millisecond, 5*time.Second)
+	if s.Server.delay != time.Millisecond {
+		t.Errorf("Server = %+v, want the one built from the config", s.Server)
+	}
+	if families, err := s.Registry.Gather(); err != nil || len(families) != 1 || families[0].GetName() != "built_total" {
+		t.Errorf("Registry holds %v (%v), want what New registered", families, err)
+	}
+	s.Stop()
+	if err := s.Wait(5 * time.Second); err != nil {
+		t.Errorf("Wait = %v", err)
+	}
+	if _, _, err := lifecycletest.Build(newCounting, -time.Second); err == nil {
+		t.Error("Build with a config New refuses = nil error")
 	}
 }
 

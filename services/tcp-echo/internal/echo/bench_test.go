@@ -13,7 +13,7 @@ func BenchmarkServer_Bulk(b *testing.B) {
 	cfg := testConfig()
 	cfg.IdleTimeout = time.Hour
 	r := start(b, cfg)
-	benchmarkBulk(b, r.srv.Addr().String())
+	benchmarkBulk(b, r.Server.Addr().String())
 }
 
 // BenchmarkBaseline_IOCopy is the same stream through the simplest Go echo

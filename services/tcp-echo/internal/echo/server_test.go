@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/platform/poll"
@@ -38,24 +35,17 @@ func testConfig() config.Config {
 
 // running is a server under test.
 type running struct {
-	*lifecycletest.Serving
-	srv *echo.Server
-	reg *prometheus.Registry
+	*lifecycletest.Started[*echo.Server]
 }
 
 func start(tb testing.TB, cfg config.Config) *running {
 	tb.Helper()
-	reg := prometheus.NewRegistry()
-	srv, err := echo.New(cfg, zap.NewNop(), reg)
-	if err != nil {
-		tb.Fatalf("New: %v", err)
-	}
-	return &running{Serving: lifecycletest.Serve(tb, srv, cfg.ShutdownTimeout+5*time.Second), srv: srv, reg: reg}
+	return &running{lifecycletest.Start(tb, echo.New, cfg, cfg.ShutdownTimeout+5*time.Second)}
 }
 
 func (r *running) dial(tb testing.TB) *net.TCPConn {
 	tb.Helper()
-	c, err := net.Dial("tcp", r.srv.Addr().String())
+	c, err := net.Dial("tcp", r.Server.Addr().String())
 	if err != nil {
 		tb.Fatalf("dial: %v", err)
 	}
@@ -186,7 +176,7 @@ func TestServer_EchoesManyMessagesOnOneConnection(t *testing.T) {
 func TestServer_ServesConcurrentClientsTheirOwnBytes(t *testing.T) {
 	r := start(t, testConfig())
 	inParallel(t, 300, func(i int) error {
-		c, err := net.Dial("tcp", r.srv.Addr().String())
+		c, err := net.Dial("tcp", r.Server.Addr().String())
 		if err != nil {
 			return err
 		}
@@ -213,7 +203,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 		conns[i] = r.dial(t)
 	}
 	poll.Until(t, "every connection to be served", 5*time.Second, func() bool {
-		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active") == clients
+		return promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_active") == clients
 	})
 	inParallel(t, clients, func(i int) error {
 		_ = conns[i].SetDeadline(time.Now().Add(20 * time.Second))
@@ -224,12 +214,12 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 	r := start(t, testConfig())
 	c := r.served(t, "Hello, world")
-	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active"); got != 1 {
+	if got := promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_active"); got != 1 {
 		t.Errorf("active = %v, want 1", got)
 	}
 	c.Close()
 	poll.Until(t, "connection to be closed", 5*time.Second, func() bool {
-		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "client_close") == 1
+		return promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_closed_total", "client_close") == 1
 	})
 	for name, want := range map[string]float64{
 		"netlab_tcp_echo_connections_accepted_total": 1,
@@ -237,7 +227,7 @@ func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 		"netlab_tcp_echo_bytes_received_total":       12,
 		"netlab_tcp_echo_bytes_sent_total":           12,
 	} {
-		if got := promsettest.Value(t, r.reg, name); got != want {
+		if got := promsettest.Value(t, r.Registry, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
@@ -250,14 +240,14 @@ func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
 	first, second := r.served(t, "one"), r.served(t, "two")
 
 	expectClosed(t, r.dial(t), "connection beyond MAX_CONNS")
-	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_rejected_total", "max_conns"); got != 1 {
+	if got := promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_rejected_total", "max_conns"); got != 1 {
 		t.Errorf("rejected = %v, want 1", got)
 	}
 	// Existing clients are unaffected, and a freed slot is reused.
 	roundTrip(t, first, []byte("still here"))
 	second.Close()
 	poll.Until(t, "slot to be freed", 5*time.Second, func() bool {
-		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_active") == 1
+		return promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_active") == 1
 	})
 	roundTrip(t, r.dial(t), []byte("new client"))
 }
@@ -269,7 +259,7 @@ func TestServer_ClosesIdleConnections(t *testing.T) {
 	c := r.served(t, "hi")
 	expectClosed(t, c, "idle connection")
 	poll.Until(t, "idle close to be counted", 5*time.Second, func() bool {
-		return promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
+		return promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_closed_total", "idle_timeout") == 1
 	})
 }
 
@@ -280,7 +270,7 @@ func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 	r.Stop()
 	// New connections are refused once the listener is closed...
 	poll.Until(t, "listener to close", 5*time.Second, func() bool {
-		nc, err := net.DialTimeout("tcp", r.srv.Addr().String(), time.Second)
+		nc, err := net.DialTimeout("tcp", r.Server.Addr().String(), time.Second)
 		if err == nil {
 			nc.Close()
 		}
@@ -313,7 +303,7 @@ func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
 	if err := r.Wait(5 * time.Second); err != nil {
 		t.Fatalf("after the shutdown timeout: %v", err)
 	}
-	if got := promsettest.Value(t, r.reg, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
+	if got := promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_closed_total", "shutdown"); got != 1 {
 		t.Errorf("closed{shutdown} = %v, want 1", got)
 	}
 }
@@ -346,8 +336,8 @@ func heapInUse() uint64 {
 func TestNew_FailsOnBusyAddress(t *testing.T) {
 	r := start(t, testConfig())
 	cfg := testConfig()
-	cfg.ListenAddr = r.srv.Addr().String()
-	if _, err := echo.New(cfg, zap.NewNop(), prometheus.NewRegistry()); err == nil {
+	cfg.ListenAddr = r.Server.Addr().String()
+	if _, _, err := lifecycletest.Build(echo.New, cfg); err == nil {
 		t.Fatal("New on an address in use: want an error")
 	}
 }
