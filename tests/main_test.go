@@ -11,7 +11,6 @@
 package tests_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -20,7 +19,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
+	// m.Run parses the flags itself; nothing reads them before it.
 	code := m.Run()
 	// Stacks shared between tests are torn down here, after the last test
 	// that uses them; per-test stacks clean up through t.Cleanup.
