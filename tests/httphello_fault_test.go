@@ -30,9 +30,9 @@ func TestHTTPHello_Faults(t *testing.T) {
 
 	t.Run("crash is restarted and serves again", func(t *testing.T) {
 		testCrashRecovers(t, hello, func(t *testing.T) {
-			resp, err := httpDo(t.Context(), http.MethodGet, "http://"+helloAddrInNetwork(t, hello)+"/", 5*time.Second)
-			if err != nil || resp.code != http.StatusOK || string(resp.body) != greeting {
-				t.Fatalf("GET / after the crash = %d %q, %v", resp.code, resp.body, err)
+			resp, err := e2e.HTTPDo(t.Context(), http.MethodGet, "http://"+helloAddrInNetwork(t, hello)+"/", 5*time.Second)
+			if err != nil || resp.Code != http.StatusOK || string(resp.Body) != greeting {
+				t.Fatalf("GET / after the crash = %d %q, %v", resp.Code, resp.Body, err)
 			}
 		})
 	})

@@ -1,7 +1,6 @@
 package tests_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -54,53 +53,6 @@ func runHTTPClient(t *testing.T, s *e2e.Stack, args ...string) e2e.OneShot {
 	return e2e.RunOneShot(t, e2e.Image(e2e.HTTPHello), httpClientOpts(s.Network, args...)...)
 }
 
-// httpResponse is a response read to the end.
-type httpResponse struct {
-	code   int
-	header http.Header
-	body   []byte
-}
-
-// httpDo sends one request with a client of its own (no pooled connections
-// shared between tests) and reads the whole response.
-func httpDo(ctx context.Context, method, url string, timeout time.Duration) (httpResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
-	if err != nil {
-		return httpResponse{}, err
-	}
-	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	if err != nil {
-		return httpResponse{}, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return httpResponse{}, fmt.Errorf("%s %s: read body: %w", method, url, err)
-	}
-	return httpResponse{code: resp.StatusCode, header: resp.Header, body: body}, nil
-}
-
-// rawHTTP writes req on a new connection (while reading, so a server that
-// answers before reading everything does not deadlock the test) and returns
-// the response, with its body read.
-func rawHTTP(t *testing.T, addr string, req []byte) *http.Response {
-	t.Helper()
-	conn := e2e.Dial(t, addr)
-	_ = conn.SetDeadline(time.Now().Add(e2e.IOTimeout))
-	go func() { _, _ = conn.Write(req) }() // the server may close before reading it all
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read response: %v", err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp
-}
-
 // echoReply is the part of /echo's answer that tells replicas apart.
 type echoReply struct {
 	Path     string   `json:"path"`
@@ -143,20 +95,20 @@ func TestHTTPHello_GreetsHelloWorldFromHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
-			resp, err := httpDo(t.Context(), tt.method, "http://"+addr+"/", 5*time.Second)
+			resp, err := e2e.HTTPDo(t.Context(), tt.method, "http://"+addr+"/", 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.code != http.StatusOK {
-				t.Errorf("%s / status = %d, want 200", tt.method, resp.code)
+			if resp.Code != http.StatusOK {
+				t.Errorf("%s / status = %d, want 200", tt.method, resp.Code)
 			}
-			if got := string(resp.body); got != tt.wantBody {
+			if got := string(resp.Body); got != tt.wantBody {
 				t.Errorf("%s / body = %q, want %q", tt.method, got, tt.wantBody)
 			}
-			if ct := resp.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 				t.Errorf("%s / Content-Type = %q, want text/plain", tt.method, ct)
 			}
-			if cl := resp.header.Get("Content-Length"); cl != strconv.Itoa(len(greeting)) {
+			if cl := resp.Header.Get("Content-Length"); cl != strconv.Itoa(len(greeting)) {
 				t.Errorf("%s / Content-Length = %q, want %d", tt.method, cl, len(greeting))
 			}
 		})
@@ -266,12 +218,12 @@ func TestHTTPHello_BytesStreamsUpToMaxBytesAndRefusesMore(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("over MAX_BYTES", func(t *testing.T) {
-		resp, err := httpDo(ctx, http.MethodGet, fmt.Sprintf("http://%s/bytes/%d", addr, httpMaxBytes+1), 10*time.Second)
+		resp, err := e2e.HTTPDo(ctx, http.MethodGet, fmt.Sprintf("http://%s/bytes/%d", addr, httpMaxBytes+1), 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.code != http.StatusBadRequest || !strings.Contains(string(resp.body), "MAX_BYTES") {
-			t.Fatalf("GET /bytes/%d = %d %q, want 400 naming MAX_BYTES", httpMaxBytes+1, resp.code, e2e.Abbrev(resp.body))
+		if resp.Code != http.StatusBadRequest || !strings.Contains(string(resp.Body), "MAX_BYTES") {
+			t.Fatalf("GET /bytes/%d = %d %q, want 400 naming MAX_BYTES", httpMaxBytes+1, resp.Code, e2e.Abbrev(resp.Body))
 		}
 	})
 
@@ -404,12 +356,12 @@ func trickleHeader(ctx context.Context, conn net.Conn) (stop func()) {
 func expectServedAtOnce(t *testing.T, addr string) {
 	t.Helper()
 	start := time.Now()
-	resp, err := httpDo(t.Context(), http.MethodGet, "http://"+addr+"/", 2*time.Second)
+	resp, err := e2e.HTTPDo(t.Context(), http.MethodGet, "http://"+addr+"/", 2*time.Second)
 	if err != nil {
 		t.Fatalf("GET / while a slow client trickles its header: %v", err)
 	}
-	if resp.code != http.StatusOK || string(resp.body) != greeting {
-		t.Fatalf("GET / while a slow client trickles its header = %d %q, want 200 %q", resp.code, resp.body, greeting)
+	if resp.Code != http.StatusOK || string(resp.Body) != greeting {
+		t.Fatalf("GET / while a slow client trickles its header = %d %q, want 200 %q", resp.Code, resp.Body, greeting)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("GET / took %s while a slow client trickled its header", d)
@@ -423,12 +375,12 @@ func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
 	ctx := t.Context()
 
 	type result struct {
-		resp httpResponse
+		resp e2e.HTTPResponse
 		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := httpDo(ctx, http.MethodGet, "http://"+hello.Addr(httpPort)+"/delay/2s", 15*time.Second)
+		resp, err := e2e.HTTPDo(ctx, http.MethodGet, "http://"+hello.Addr(httpPort)+"/delay/2s", 15*time.Second)
 		done <- result{resp, err}
 	}()
 
@@ -450,8 +402,8 @@ func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("GET /delay/2s interrupted by SIGTERM: %v", r.err)
 	}
-	if r.resp.code != http.StatusOK || !strings.Contains(string(r.resp.body), `"delayed": "2s"`) {
-		t.Fatalf("GET /delay/2s = %d %q, want 200 with \"delayed\": \"2s\"", r.resp.code, r.resp.body)
+	if r.resp.Code != http.StatusOK || !strings.Contains(string(r.resp.Body), `"delayed": "2s"`) {
+		t.Fatalf("GET /delay/2s = %d %q, want 200 with \"delayed\": \"2s\"", r.resp.Code, r.resp.Body)
 	}
 	t.Logf("GET /delay/2s answered 200 %s after SIGTERM", time.Since(sent).Round(time.Millisecond))
 
@@ -480,7 +432,7 @@ func TestHTTPHello_RefusesOversizedHeaderAndBody(t *testing.T) {
 		const counter = "netlab_http_hello_headers_too_large_total"
 		before := e2e.Scrape(t, hello.AdminAddr()).Sum(counter)
 		req := "GET / HTTP/1.1\r\nHost: http-hello\r\nX-Big: " + strings.Repeat("h", 4*httpMaxHeaderBytes) + "\r\n\r\n"
-		resp := rawHTTP(t, hello.Addr(httpPort), []byte(req))
+		resp := e2e.RawHTTP(t, hello.Addr(httpPort), []byte(req))
 		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 			t.Fatalf("a %d-byte header block got %d, want 431", len(req), resp.StatusCode)
 		}
@@ -491,7 +443,7 @@ func TestHTTPHello_RefusesOversizedHeaderAndBody(t *testing.T) {
 		}
 		// Just under the limit is served.
 		req = "GET / HTTP/1.1\r\nHost: http-hello\r\nX-Big: " + strings.Repeat("h", httpMaxHeaderBytes-100) + "\r\n\r\n"
-		if resp := rawHTTP(t, hello.Addr(httpPort), []byte(req)); resp.StatusCode != http.StatusOK {
+		if resp := e2e.RawHTTP(t, hello.Addr(httpPort), []byte(req)); resp.StatusCode != http.StatusOK {
 			t.Fatalf("a %d-byte header block got %d, want 200", len(req), resp.StatusCode)
 		}
 	})
@@ -501,7 +453,7 @@ func TestHTTPHello_RefusesOversizedHeaderAndBody(t *testing.T) {
 		before := e2e.Scrape(t, hello.AdminAddr()).Sum(requests, label...)
 		body := bytes.Repeat([]byte("b"), httpMaxBody+1)
 		req := fmt.Appendf(nil, "POST /echo HTTP/1.1\r\nHost: http-hello\r\nContent-Length: %d\r\n\r\n", len(body))
-		resp := rawHTTP(t, hello.Addr(httpPort), append(req, body...))
+		resp := e2e.RawHTTP(t, hello.Addr(httpPort), append(req, body...))
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Fatalf("a %d-byte body got %d, want 413", len(body), resp.StatusCode)
 		}
