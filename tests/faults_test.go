@@ -9,9 +9,12 @@ package tests_test
 // key=value fields, collected for docs/reliability.md.
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +127,29 @@ func (l *requestLog) add(r request) {
 	l.mu.Lock()
 	l.requests = append(l.requests, r)
 	l.mu.Unlock()
+}
+
+// tcpLoad is what the loads of the TCP services share: the address their
+// connections go to, what became of each request, and the dials refused.
+type tcpLoad struct {
+	addr    string
+	log     requestLog
+	refused atomic.Int64 // dials refused after the signal: nothing sent
+}
+
+// dial opens a connection of the load; a refusal (the listener is closed:
+// nothing sent) is counted, any other failure recorded as lost.
+func (l *tcpLoad) dial(ctx context.Context) (net.Conn, bool) {
+	c, err := e2e.DialWithin(ctx, l.addr, 2*time.Second)
+	switch {
+	case e2e.IsRefused(err):
+		l.refused.Add(1)
+		return nil, false
+	case err != nil:
+		l.log.add(request{wroteAt: time.Now(), outcome: reqLost, err: err})
+		return nil, false
+	}
+	return c, true
 }
 
 // tally counts the requests written before and after the signal by outcome.

@@ -9,13 +9,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +27,7 @@ func TestHTTPHello_Faults(t *testing.T) {
 
 	t.Run("crash is restarted and serves again", func(t *testing.T) {
 		testCrashRecovers(t, hello, func(t *testing.T) {
-			resp, err := e2e.HTTPDo(t.Context(), http.MethodGet, "http://"+helloAddrInNetwork(t, hello)+"/", 5*time.Second)
+			resp, err := e2e.HTTPDo(t.Context(), http.MethodGet, "http://"+e2e.ContainerAddr(t, hello.Container(), httpPort)+"/", 5*time.Second)
 			if err != nil || resp.Code != http.StatusOK || string(resp.Body) != greeting {
 				t.Fatalf("GET / after the crash = %d %q, %v", resp.Code, resp.Body, err)
 			}
@@ -40,11 +37,6 @@ func TestHTTPHello_Faults(t *testing.T) {
 	t.Run("SIGTERM under load loses no request", func(t *testing.T) {
 		testHTTPSIGTERMUnderLoad(t, hello)
 	})
-}
-
-// helloAddrInNetwork is http-hello's address on the compose network.
-func helloAddrInNetwork(t *testing.T, hello *e2e.Service) string {
-	return net.JoinHostPort(e2e.ContainerIP(t, hello.Container()), httpPort)
 }
 
 // testHTTPSIGTERMUnderLoad: 32 keep-alive connections send requests one
@@ -67,7 +59,7 @@ func helloAddrInNetwork(t *testing.T, hello *e2e.Service) string {
 func testHTTPSIGTERMUnderLoad(t *testing.T, hello *e2e.Service) {
 	const workers = 32
 	ctr := hello.Container()
-	load := &httpLoad{addr: helloAddrInNetwork(t, hello)}
+	load := &httpLoad{tcpLoad{addr: e2e.ContainerAddr(t, hello.Container(), httpPort)}}
 	loadStart := time.Now()
 	var ws []worker
 	for w := range workers {
@@ -106,11 +98,7 @@ func testHTTPSIGTERMUnderLoad(t *testing.T, hello *e2e.Service) {
 }
 
 // httpLoad is the load of testHTTPSIGTERMUnderLoad.
-type httpLoad struct {
-	addr    string
-	log     requestLog
-	refused atomic.Int64 // dials refused after the signal: nothing sent
-}
+type httpLoad struct{ tcpLoad }
 
 // worker sends requests one after the other on a keep-alive connection,
 // dialling a new one when the server closes it, until stop, a lost request
@@ -125,10 +113,11 @@ func (l *httpLoad) worker(ctx context.Context, w int) worker {
 		}()
 		for i := 0; !stopped(stop); i++ {
 			if hc == nil {
-				var ok bool
-				if hc, ok = l.dial(ctx); !ok {
+				c, ok := l.dial(ctx)
+				if !ok {
 					return
 				}
+				hc = newHTTPConn(c)
 			}
 			path := "/"
 			if (w+i)%5 == 0 {
@@ -147,23 +136,6 @@ func (l *httpLoad) worker(ctx context.Context, w int) worker {
 	}
 }
 
-// dial opens a connection of the load; a refusal (the listener is closed:
-// nothing sent) is counted, any other failure recorded as lost.
-func (l *httpLoad) dial(ctx context.Context) (*httpConn, bool) {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	c, err := d.DialContext(ctx, "tcp", l.addr)
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		l.refused.Add(1)
-		return nil, false
-	case err != nil:
-		l.log.add(request{wroteAt: time.Now(), outcome: reqLost, err: err})
-		return nil, false
-	}
-	cr := &countingReader{r: c}
-	return &httpConn{c: c, cr: cr, br: bufio.NewReader(cr), local: c.LocalAddr().String()}, true
-}
-
 // httpConn is one keep-alive connection of the load, read through a
 // counter so that a close before the response can be told from a partial
 // one.
@@ -172,6 +144,12 @@ type httpConn struct {
 	cr    *countingReader
 	br    *bufio.Reader
 	local string
+}
+
+// newHTTPConn reads c, a new connection of the load, through a counter.
+func newHTTPConn(c net.Conn) *httpConn {
+	cr := &countingReader{r: c}
+	return &httpConn{c: c, cr: cr, br: bufio.NewReader(cr), local: c.LocalAddr().String()}
 }
 
 // do writes GET path and reads the response. It returns what became of the

@@ -212,7 +212,7 @@ func peerFrame(r io.Reader) (version, typ byte, payload []byte, err error) {
 // (docs/peer-protocol.md, Framing).
 func TestPeer_RefusesOversizedFrameAndCountsIt(t *testing.T) {
 	n := e2e.StartPeer(t, e2e.NewPeerNetwork(t), "node", nil)
-	conn := e2e.Dial(t, net.JoinHostPort(e2e.ContainerIP(t, n.Container), e2e.PeerPort))
+	conn := e2e.Dial(t, n.PeerAddr())
 	_ = conn.SetDeadline(time.Now().Add(e2e.IOTimeout))
 
 	// The node speaks first: its hello (type 1).

@@ -11,14 +11,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +30,7 @@ func TestTCPEcho_Faults(t *testing.T) {
 
 	t.Run("crash is restarted and serves again", func(t *testing.T) {
 		testCrashRecovers(t, echo, func(t *testing.T) {
-			e2e.ExpectEcho(t, e2e.Dial(t, echoAddrInNetwork(t, echo)), []byte("after the crash"))
+			e2e.ExpectEcho(t, e2e.Dial(t, e2e.ContainerAddr(t, echo.Container(), tcpEchoPort)), []byte("after the crash"))
 		})
 	})
 
@@ -45,11 +42,6 @@ func TestTCPEcho_Faults(t *testing.T) {
 	t.Run("SIGTERM under load loses no request", func(t *testing.T) {
 		testTCPEchoSIGTERMUnderLoad(t, echo)
 	})
-}
-
-// echoAddrInNetwork is tcp-echo's address on the compose network.
-func echoAddrInNetwork(t *testing.T, echo *e2e.Service) string {
-	return net.JoinHostPort(e2e.ContainerIP(t, echo.Container()), tcpEchoPort)
 }
 
 // testTCPEchoUnderTBF caps the container's egress (the echoes) with a token
@@ -70,7 +62,7 @@ func testTCPEchoUnderTBF(t *testing.T, echo *e2e.Service) {
 
 	data := make([]byte, payload)
 	_, _ = rand.Read(data)
-	conn := e2e.Dial(t, echoAddrInNetwork(t, echo))
+	conn := e2e.Dial(t, e2e.ContainerAddr(t, echo.Container(), tcpEchoPort))
 	start := time.Now()
 	got, err := e2e.RoundTrip(conn, data, time.Now().Add(time.Minute))
 	elapsed := time.Since(start)
@@ -111,7 +103,7 @@ func testTCPEchoUnderTBF(t *testing.T, echo *e2e.Service) {
 func testTCPEchoSIGTERMUnderLoad(t *testing.T, echo *e2e.Service) {
 	const persistent, churners = 48, 4
 	ctr := echo.Container()
-	load := &echoLoad{addr: echoAddrInNetwork(t, echo)}
+	load := &echoLoad{tcpLoad: tcpLoad{addr: e2e.ContainerAddr(t, echo.Container(), tcpEchoPort)}}
 
 	loadStart := time.Now()
 	var workers []worker
@@ -159,9 +151,7 @@ const echoRequestSize = 256
 
 // echoLoad is the load of testTCPEchoSIGTERMUnderLoad.
 type echoLoad struct {
-	addr    string
-	log     requestLog
-	refused atomic.Int64 // dials refused after the signal: nothing sent
+	tcpLoad
 
 	mu    sync.Mutex
 	conns []echoConnStats
@@ -217,15 +207,8 @@ func (l *echoLoad) churner(ctx context.Context) worker {
 	return func(stop <-chan struct{}) {
 		msg := make([]byte, echoRequestSize)
 		for !stopped(stop) {
-			d := net.Dialer{Timeout: 2 * time.Second}
-			c, err := d.DialContext(ctx, "tcp", l.addr)
-			if err != nil {
-				if errors.Is(err, syscall.ECONNREFUSED) {
-					// The listener is closed: nothing was sent.
-					l.refused.Add(1)
-					return
-				}
-				l.log.add(request{wroteAt: time.Now(), outcome: reqLost, err: err})
+			c, ok := l.dial(ctx)
+			if !ok {
 				return
 			}
 			_, _ = rand.Read(msg)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -209,8 +208,7 @@ func TestTCPEcho_GracefulShutdownOnSIGTERM(t *testing.T) {
 // Docker's userland proxy the dial itself succeeds and the proxy closes the
 // connection when it cannot reach the container.
 func noEchoOnNewConn(ctx context.Context, addr string) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := e2e.DialWithin(ctx, addr, 2*time.Second)
 	if err != nil {
 		return nil // refused
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,6 +149,13 @@ func ContainerIP(t testing.TB, ctr *testcontainers.DockerContainer) string {
 		t.Fatalf("container IP: %q, %v", ip, err)
 	}
 	return ip
+}
+
+// ContainerAddr is host:port of the container's port on its network,
+// reachable from the host through the bridge and the same after a restart.
+func ContainerAddr(t testing.TB, ctr *testcontainers.DockerContainer, port string) string {
+	t.Helper()
+	return net.JoinHostPort(ContainerIP(t, ctr), port)
 }
 
 // WaitExited polls until the container has stopped running (and is not

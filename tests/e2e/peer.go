@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -130,11 +129,7 @@ func (p *PeerNode) Metrics() Metrics {
 // the network and the protocol port.
 func (p *PeerNode) PeerAddr() string {
 	p.t.Helper()
-	ip, err := p.Container.ContainerIP(p.t.Context())
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return net.JoinHostPort(ip, PeerPort)
+	return ContainerAddr(p.t, p.Container, PeerPort)
 }
 
 // Call sends a request to the node's API and decodes a JSON answer into out
