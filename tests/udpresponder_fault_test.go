@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +62,7 @@ func testUDPLossMeasured(t *testing.T, s *e2e.Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drops := ruleDrops(t, udp)
+	drops := e2e.InputDrops(t, ctr, "statistic")
 	mean := p * count
 	sigma := math.Sqrt(count * p * (1 - p))
 	t.Logf("FIGURE loss udp-responder injected=%.2f sent=%d received=%d lost=%d loss=%.4f rule_drops=%d expected=%.0f sigma=%.1f",
@@ -79,24 +78,6 @@ func testUDPLossMeasured(t *testing.T, s *e2e.Stack) {
 	if d := float64(rep.Lost) - mean; d > 4*sigma || d < -4*sigma {
 		t.Errorf("lost %d of %d, want %.0f ± %.0f (4 sigma of a binomial with p=%.2f)", rep.Lost, count, mean, 4*sigma, p)
 	}
-}
-
-// ruleDrops returns the packet counter of the statistic rule in the
-// service container's INPUT chain.
-func ruleDrops(t *testing.T, udp *e2e.Service) int64 {
-	t.Helper()
-	out := e2e.InNetns(t, udp.Container(), "iptables", "-nvxL", "INPUT")
-	for line := range strings.Lines(out) {
-		if strings.Contains(line, "statistic") && strings.Contains(line, "DROP") {
-			var pkts int64
-			if _, err := fmt.Sscan(line, &pkts); err != nil {
-				t.Fatalf("iptables counter in %q: %v", line, err)
-			}
-			return pkts
-		}
-	}
-	t.Fatalf("no statistic rule in the container's INPUT chain:\n%s", out)
-	return 0
 }
 
 // testUDPSIGTERMUnderLoad sends numbered probes from the host at 1000/s,
@@ -178,7 +159,7 @@ func (l *probeLoad) send(stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		if _, err := l.sock.WriteToUDP(udpProbe(probeSize, l.runID, seq), l.server); err != nil {
+		if _, err := l.sock.WriteToUDP(e2e.UDPProbe(probeSize, l.runID, seq), l.server); err != nil {
 			return
 		}
 		l.mu.Lock()
@@ -197,7 +178,7 @@ func (l *probeLoad) receive() {
 		}
 		b := buf[:n]
 		l.mu.Lock()
-		if seq, ok := probeReply(b, probeSize, l.runID); ok {
+		if seq, ok := e2e.ProbeReply(b, probeSize, l.runID); ok {
 			l.replies[seq]++
 		} else {
 			l.bad = append(l.bad, fmt.Sprintf("unexpected reply of %d bytes: %x", n, e2e.Abbrev(b)))

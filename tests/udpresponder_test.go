@@ -1,14 +1,11 @@
 package tests_test
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"net"
 	"slices"
 	"strings"
@@ -147,37 +144,6 @@ func randomToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// udpProbe encodes a probe as docs/udp-responder.md specifies it: magic
-// "NLPB", version 1, flags 0, run id, sequence number, send time, CRC-32C
-// with the flags byte and the checksum taken as zero; zero padding.
-func udpProbe(size int, runID, seq uint64) []byte {
-	b := make([]byte, size)
-	copy(b, "NLPB")
-	b[4] = 1
-	binary.BigEndian.PutUint64(b[8:], runID)
-	binary.BigEndian.PutUint64(b[16:], seq)
-	binary.BigEndian.PutUint64(b[24:], uint64(time.Now().UnixNano()))
-	binary.BigEndian.PutUint32(b[32:], crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
-	return b
-}
-
-// probeReply checks that b is the reply to one of this run's probes of the
-// given size (reply flag set, checksum intact) and returns its sequence
-// number.
-func probeReply(b []byte, size int, runID uint64) (uint64, bool) {
-	if len(b) != size || string(b[:4]) != "NLPB" || b[4] != 1 || b[5] != 1 ||
-		binary.BigEndian.Uint64(b[8:]) != runID {
-		return 0, false
-	}
-	c := bytes.Clone(b)
-	c[5] = 0
-	clear(c[32:36])
-	if crc32.Checksum(c, crc32.MakeTable(crc32.Castagnoli)) != binary.BigEndian.Uint32(b[32:]) {
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(b[16:]), true
 }
 
 func TestUDPResponder_ContainerIsHealthyByRealProbe(t *testing.T) {
@@ -449,9 +415,9 @@ func TestUDPResponder_NeverAmplifiesMixedSizes(t *testing.T) {
 		payloads = append(payloads, junk(n))
 	}
 	for _, n := range []int{36, 64, 1024, 2048, 2049} {
-		payloads = append(payloads, udpProbe(n, 1, uint64(n)))
+		payloads = append(payloads, e2e.UDPProbe(n, 1, uint64(n)))
 	}
-	reply := udpProbe(64, 1, 7)
+	reply := e2e.UDPProbe(64, 1, 7)
 	reply[5] = 1 // a probe marked as a reply: never answered (loop)
 	payloads = append(payloads, reply,
 		[]byte("Hello, server!"), []byte("Hello, server!\n"), []byte("Hello, client!"),
@@ -510,8 +476,8 @@ func TestUDPResponder_RefusesOversizedDatagramsAndCountsThem(t *testing.T) {
 	before := e2e.Scrape(t, udp.AdminAddr()).Value(udpDropped, droppedFor("too_large"))
 
 	payloads := [][]byte{
-		udpProbe(maxDatagram, 2, 0), // the limit itself: answered
-		udpProbe(maxDatagram+1, 2, 1),
+		e2e.UDPProbe(maxDatagram, 2, 0), // the limit itself: answered
+		e2e.UDPProbe(maxDatagram+1, 2, 1),
 		junk(maxDatagram + 1),
 		junk(9000),
 		junk(65507),

@@ -56,3 +56,21 @@ func UndoInNetns(t testing.TB, ctr *testcontainers.DockerContainer, args ...stri
 		}
 	})
 }
+
+// InputDrops returns the packet counter of the first DROP rule in the
+// container's INPUT chain whose listing (iptables -nvxL) mentions match.
+func InputDrops(t testing.TB, ctr *testcontainers.DockerContainer, match string) int64 {
+	t.Helper()
+	out := InNetns(t, ctr, "iptables", "-nvxL", "INPUT")
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, match) && strings.Contains(line, "DROP") {
+			var pkts int64
+			if _, err := fmt.Sscan(line, &pkts); err != nil {
+				t.Fatalf("iptables counter in %q: %v", line, err)
+			}
+			return pkts
+		}
+	}
+	t.Fatalf("no %s rule in the container's INPUT chain:\n%s", match, out)
+	return 0
+}
