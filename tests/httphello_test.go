@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -13,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -173,38 +171,27 @@ func TestHTTPHello_EchoTellsTwoReplicasApart(t *testing.T) {
 	const batches, perBatch = 4, 4
 	seen := map[string]int{}
 	for b := 0; b < batches && len(seen) < 2; b++ {
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			errs []error
-		)
-		for range perBatch {
-			wg.Go(func() {
-				r, err := func() (echoReply, error) {
-					res, err := e2e.StartOneShot(t, e2e.Image(e2e.HTTPHello), httpClientOpts(s.Network, httpHelloURL+"echo")...)
-					if err != nil {
-						return echoReply{}, err
-					}
-					if res.ExitCode != 0 {
-						return echoReply{}, fmt.Errorf("http-client /echo: %s", res)
-					}
-					return parseEchoOutput(res.Stdout)
-				}()
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, err)
-					return
-				}
-				if r.Path != "/echo" {
-					errs = append(errs, fmt.Errorf("/echo answered path %q", r.Path))
-				}
-				seen[r.Hostname]++
-			})
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		runs, err := e2e.StartOneShots(t, perBatch, e2e.Image(e2e.HTTPHello), httpClientOpts(s.Network, httpHelloURL+"echo")...)
+		if err != nil {
 			t.Fatal(err)
+		}
+		for _, res := range runs {
+			if res.ExitCode != 0 {
+				t.Errorf("http-client /echo: %s", res)
+				continue
+			}
+			r, err := parseEchoOutput(res.Stdout)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if r.Path != "/echo" {
+				t.Errorf("/echo answered path %q", r.Path)
+			}
+			seen[r.Hostname]++
+		}
+		if t.Failed() {
+			t.FailNow()
 		}
 		t.Logf("after batch %d: answers by hostname %v", b+1, seen)
 	}
