@@ -4,6 +4,7 @@
 //
 //	netlab bench [flags]   the servers beside the tools people use instead
 //	netlab soak [flags]    the servers under sustained load, with checks
+//	netlab compare FILE…   saved client runs side by side, with charts
 //	netlab help            the commands
 package main
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/netlab/netlab/lab/internal/bench"
 	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/compare"
 	"github.com/netlab/netlab/lab/internal/soak"
 )
 
@@ -24,6 +26,7 @@ const about = "netlab drives netlab's servers from outside: it starts them, load
 var commands = []cli.Command{
 	{Name: "bench", Summary: "measure each server beside the tools people use instead, on loopback (make bench)", Main: bench.Main},
 	{Name: "soak", Summary: "run the servers under sustained load and check they hold (make soak)", Main: soak.Main},
+	{Name: "compare", Summary: "compare runs saved by the clients' --save side by side, with charts (--plot DIR)", Main: compare.Main},
 }
 
 func main() {

@@ -1,0 +1,191 @@
+package compare
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// The charts' size: 960×528 pixels in the PNG.
+const (
+	chartW = 10 * vg.Inch
+	chartH = 5.5 * vg.Inch
+	dpi    = 96
+)
+
+// maxLegend bounds a label in a legend; the table has it whole.
+const maxLegend = 60
+
+// WritePlots draws the runs into dir (made if missing): the latency CDF
+// and the latency by percentile of every run with a histogram, and the
+// throughput over time of every run with intervals, each as PNG and SVG.
+// It returns the files written and notes on the runs a chart leaves out.
+func WritePlots(dir string, runs []Run) (files, notes []string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	var withHist, withIvs []Run
+	for _, r := range runs {
+		if r.Hist != nil {
+			withHist = append(withHist, r)
+		} else {
+			notes = append(notes, r.Label+": no latency histogram: left out of the latency charts")
+		}
+		if len(r.Rec.Intervals) > 0 {
+			withIvs = append(withIvs, r)
+		} else {
+			notes = append(notes, r.Label+": no intervals: left out of the throughput chart")
+		}
+	}
+	var charts []chart
+	if len(withHist) > 0 {
+		charts = append(charts, chart{"latency-cdf", cdfPlot(withHist)}, chart{"latency-percentiles", percentilePlot(withHist)})
+	} else {
+		notes = append(notes, "no run has a latency histogram: no latency charts")
+	}
+	if len(withIvs) > 0 {
+		charts = append(charts, chart{"throughput", throughputPlot(withIvs)})
+	} else {
+		notes = append(notes, "no run has intervals: no throughput chart")
+	}
+	for _, c := range charts {
+		for _, ext := range []string{".png", ".svg"} {
+			path := filepath.Join(dir, c.name+ext)
+			if err := save(c.plot, path); err != nil {
+				return files, notes, fmt.Errorf("%s: %w", path, err)
+			}
+			files = append(files, path)
+		}
+	}
+	return files, notes, nil
+}
+
+type chart struct {
+	name string
+	plot *plot.Plot
+}
+
+// save writes p as PNG or SVG, as path's extension says.
+func save(p *plot.Plot, path string) error {
+	var c interface {
+		vg.CanvasSizer
+		io.WriterTo
+	}
+	if filepath.Ext(path) == ".svg" {
+		c = vgsvg.New(chartW, chartH)
+	} else {
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(dpi))}
+	}
+	p.Draw(draw.New(c))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	_, err = c.WriteTo(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// addLines draws one line per run, in the run's colour and dash, with its
+// label in the legend.
+func addLines(p *plot.Plot, runs []Run, points func(Run) plotter.XYs) {
+	n := len(plotutil.DefaultColors)
+	for i, r := range runs {
+		l, err := plotter.NewLine(points(r))
+		if err != nil { // a NaN or infinity: leave the run out rather than draw it wrong
+			continue
+		}
+		l.Color = plotutil.Color(i)
+		l.Dashes = plotutil.Dashes(i / n)
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(legendLabel(r.Label), l)
+	}
+	p.Add(plotter.NewGrid())
+}
+
+func legendLabel(s string) string {
+	if r := []rune(s); len(r) > maxLegend {
+		return string(r[:maxLegend-1]) + "…"
+	}
+	return s
+}
+
+// cdfPlot is the fraction of operations at or below each latency, on a
+// log latency axis.
+func cdfPlot(runs []Run) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = "Latency CDF"
+	p.X.Label.Text = "latency"
+	p.Y.Label.Text = "operations at or below (%)"
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, durationTicks{}
+	p.Y.Min, p.Y.Max = 0, 100
+	p.Legend.Top, p.Legend.Left = false, false
+	addLines(p, runs, func(r Run) plotter.XYs { return cdfPoints(r) })
+	p.X.Min, p.X.Max = logRange(runs)
+	return p
+}
+
+// percentilePlot is the latency at each percentile, the percentiles spread
+// as 1/(1-q) so that 90%, 99%, 99.9% … are evenly apart, as in
+// HdrHistogram's percentile distribution.
+func percentilePlot(runs []Run) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = "Latency by percentile"
+	p.X.Label.Text = "percentile"
+	p.Y.Label.Text = "latency"
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, percentileTicks{}
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, durationTicks{}
+	p.Legend.Top, p.Legend.Left = true, true
+	addLines(p, runs, func(r Run) plotter.XYs { return percentilePoints(r) })
+	p.X.Min = 1
+	p.Y.Min, p.Y.Max = logRange(runs)
+	return p
+}
+
+// throughputPlot is the operations per second of each interval.
+func throughputPlot(runs []Run) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = "Throughput over time"
+	p.X.Label.Text = "time since the start (s)"
+	p.Y.Label.Text = "operations per second"
+	p.Y.Tick.Marker = siTicks{}
+	p.Legend.Top, p.Legend.Left = false, true
+	addLines(p, runs, throughputPoints)
+	p.X.Min, p.Y.Min = 0, 0
+	top := 0.0
+	for _, r := range runs {
+		for _, iv := range r.Rec.Intervals {
+			top = max(top, iv.OpsPerSecond)
+		}
+	}
+	p.Y.Max = math.Max(top*1.05, 1)
+	return p
+}
+
+// throughputPoints draws each interval as a step from its start to its
+// end, so that a gap or an interval of another length shows as it was.
+func throughputPoints(r Run) plotter.XYs {
+	var pts plotter.XYs
+	for _, iv := range r.Rec.Intervals {
+		pts = append(pts, plotter.XY{X: iv.StartSeconds, Y: iv.OpsPerSecond}, plotter.XY{X: iv.EndSeconds, Y: iv.OpsPerSecond})
+	}
+	return pts
+}
