@@ -87,7 +87,8 @@ func save(p *plot.Plot, path string) error {
 	} else {
 		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(dpi))}
 	}
-	p.Draw(draw.New(c))
+	m := vg.Points(8) // keeps the outermost tick labels and the title off the edge
+	p.Draw(draw.Crop(draw.New(c), m, -2*m, m, -m))
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -68,6 +68,11 @@ func (rep *Report) WriteText(w io.Writer) error {
 		line(tw, cells)
 	}
 	tw.Flush()
+	table := b.String()
+	b.Reset()
+	for l := range strings.Lines(table) {
+		b.WriteString(strings.TrimRight(l, " \n") + "\n")
+	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
@@ -85,6 +90,8 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(rep)
 }
 
+// line writes one row, every cell ended by a tab so that each column
+// lines up over every row.
 func line(tw io.Writer, cells []string) {
 	fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 }
@@ -111,7 +118,10 @@ func formatDiff(unit string, d *Diff) string {
 	if d.Abs >= 0 {
 		abs = "+" + abs
 	}
-	if d.Pct == nil {
+	switch {
+	case d.Pct == nil && d.Abs == 0:
+		return abs // both 0
+	case d.Pct == nil:
 		return abs + " (base 0)"
 	}
 	return fmt.Sprintf("%s (%+.2f%%)", abs, *d.Pct)
