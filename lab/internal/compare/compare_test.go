@@ -52,6 +52,7 @@ func TestCompare_TableHasEveryRunAndItsDifferenceFromTheFirst(t *testing.T) {
 	a := write(t, dir, "a.json", plain("before", 500_000, 50_000, 200*time.Microsecond, 400*time.Microsecond))
 	after := plain("after", 550_000, 55_000, 150*time.Microsecond, 500*time.Microsecond)
 	after.Summary.Lost = 3
+	after.Summary.DurationNs += int64(2278 * time.Microsecond)
 	b := write(t, dir, "b.json", after)
 	code, stdout, stderr := netlabCompare(t, a, b)
 	if code != 0 || stderr != "" {
@@ -61,7 +62,7 @@ func TestCompare_TableHasEveryRunAndItsDifferenceFromTheFirst(t *testing.T) {
 		"":              {"before", "after"},
 		"client":        {"udp-client", "udp-client"},
 		"target":        {"127.0.0.1:12345", "127.0.0.1:12345"},
-		"duration":      {"10s", "10s", "+0s", "(+0.00%)"},
+		"duration":      {"10s", "10.002s", "+2.278ms", "(+0.02%)"},
 		"ops":           {"500000", "550000", "+50000", "(+10.00%)"},
 		"ops/s":         {"50k", "55k", "+5k", "(+10.00%)"},
 		"bit/s":         {"25.6M", "28.16M", "+2.56M", "(+10.00%)"},

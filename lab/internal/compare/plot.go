@@ -17,7 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// The charts' size: 960×528 pixels in the PNG.
+// The charts' size without the legend: 960×528 pixels in the PNG.
 const (
 	chartW = 10 * vg.Inch
 	chartH = 5.5 * vg.Inch
@@ -60,9 +60,12 @@ func WritePlots(dir string, runs []Run) (files, notes []string, err error) {
 		notes = append(notes, "no run has intervals: no throughput chart")
 	}
 	for _, c := range charts {
+		// The legend goes below the chart, where it hides no line.
+		legend := c.plot.Legend
+		c.plot.Legend = plot.NewLegend()
 		for _, ext := range []string{".png", ".svg"} {
 			path := filepath.Join(dir, c.name+ext)
-			if err := save(c.plot, path); err != nil {
+			if err := save(c.plot, legend, path); err != nil {
 				return files, notes, fmt.Errorf("%s: %w", path, err)
 			}
 			files = append(files, path)
@@ -76,19 +79,27 @@ type chart struct {
 	plot *plot.Plot
 }
 
-// save writes p as PNG or SVG, as path's extension says.
-func save(p *plot.Plot, path string) error {
+// save writes p, with legend in a strip below it, as PNG or SVG, as
+// path's extension says. The chart is chartW wide and chartH high plus
+// the legend's height.
+func save(p *plot.Plot, legend plot.Legend, path string) error {
+	m := vg.Points(8) // keeps the outermost tick labels and the title off the edge
+	legend.Top, legend.Left, legend.XOffs = true, true, 6*m
+	r := legend.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: chartW, Y: chartH}}})
+	legH := r.Max.Y - r.Min.Y
+	h := chartH + legH
 	var c interface {
 		vg.CanvasSizer
 		io.WriterTo
 	}
 	if filepath.Ext(path) == ".svg" {
-		c = vgsvg.New(chartW, chartH)
+		c = vgsvg.New(chartW, h)
 	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(dpi))}
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(chartW, h), vgimg.UseDPI(dpi))}
 	}
-	m := vg.Points(8) // keeps the outermost tick labels and the title off the edge
-	p.Draw(draw.Crop(draw.New(c), m, -2*m, m, -m))
+	dc := draw.New(c)
+	p.Draw(draw.Crop(dc, m, -2*m, legH+m, -m))
+	legend.Draw(draw.Crop(dc, m, -2*m, m/2, -(chartH - m/2)))
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -138,7 +149,6 @@ func cdfPlot(runs []Run) *plot.Plot {
 	p.Y.Label.Text = "operations at or below (%)"
 	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, durationTicks{}
 	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Top, p.Legend.Left = false, false
 	addLines(p, runs, func(r Run) plotter.XYs { return cdfPoints(r) })
 	p.X.Min, p.X.Max = logRange(runs)
 	return p
@@ -154,7 +164,6 @@ func percentilePlot(runs []Run) *plot.Plot {
 	p.Y.Label.Text = "latency"
 	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, percentileTicks{}
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, durationTicks{}
-	p.Legend.Top, p.Legend.Left = true, true
 	addLines(p, runs, func(r Run) plotter.XYs { return percentilePoints(r) })
 	p.X.Min = 1
 	p.Y.Min, p.Y.Max = logRange(runs)
@@ -168,7 +177,6 @@ func throughputPlot(runs []Run) *plot.Plot {
 	p.X.Label.Text = "time since the start (s)"
 	p.Y.Label.Text = "operations per second"
 	p.Y.Tick.Marker = siTicks{}
-	p.Legend.Top, p.Legend.Left = false, true
 	addLines(p, runs, throughputPoints)
 	p.X.Min, p.Y.Min = 0, 0
 	top := 0.0

@@ -127,12 +127,17 @@ func formatDiff(unit string, d *Diff) string {
 	return fmt.Sprintf("%s (%+.2f%%)", abs, *d.Pct)
 }
 
-// format writes v in its unit: durations as the clients write latency,
+// format writes v in its unit: durations as the clients write latency
+// (to the millisecond from a second up),
 // counts whole, rates with an SI prefix to four significant digits.
 func format(unit string, v float64) string {
 	switch unit {
 	case UnitNs:
-		return latency.Format(time.Duration(math.Round(v)))
+		d := time.Duration(math.Round(v))
+		if d >= time.Second || d <= -time.Second {
+			d = d.Round(time.Millisecond) // a run's duration: 3.002s, not 3.002278s
+		}
+		return latency.Format(d)
 	case UnitCount:
 		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
 	default:
