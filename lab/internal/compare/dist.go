@@ -8,23 +8,6 @@ import (
 	"github.com/netlab/netlab/services/platform/latency"
 )
 
-// The latency package does not export its buckets' percentiles, so the
-// charts read the saved buckets ([low, high, count], in order) the way it
-// does: a bucket stands for its midpoint, kept within the exact minimum
-// and maximum.
-
-// quantile is the nearest-rank q-quantile (0 < q ≤ 1) of h.
-func quantile(h *latency.HistogramJSON, q float64) float64 {
-	k := max(1, min(int64(math.Ceil(q*float64(h.N))), h.N))
-	var cum int64
-	for _, b := range h.Buckets {
-		if cum += b[2]; cum >= k {
-			return clamp(float64(b[0]+(b[1]-b[0])/2), h)
-		}
-	}
-	return float64(h.MaxNs)
-}
-
 func clamp(v float64, h *latency.HistogramJSON) float64 {
 	return math.Max(float64(h.MinNs), math.Min(v, float64(h.MaxNs)))
 }
@@ -61,7 +44,7 @@ func percentilePoints(r Run) plotter.XYs {
 		if x >= n {
 			break
 		}
-		pts = append(pts, plotter.XY{X: x, Y: math.Max(quantile(h, 1-1/x), 1)})
+		pts = append(pts, plotter.XY{X: x, Y: math.Max(float64(r.Snap.Percentile(100*(1-1/x))), 1)})
 	}
 	return append(pts, plotter.XY{X: math.Max(n, 1), Y: math.Max(float64(h.MaxNs), 1)})
 }

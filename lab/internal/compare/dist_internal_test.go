@@ -24,22 +24,6 @@ func histogram(n int) *latency.HistogramJSON {
 	return &j
 }
 
-func TestQuantile_AgreesWithTheLatencyPackage(t *testing.T) {
-	for _, n := range []int{1, 2, 999, 50_000} {
-		h := histogram(n)
-		snap, err := h.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := snap.Stats()
-		for q, want := range map[float64]time.Duration{0.5: st.P50, 0.9: st.P90, 0.99: st.P99, 0.999: st.P999} {
-			if got := quantile(h, q); got != float64(want) {
-				t.Errorf("n=%d: quantile(%v) = %v, the latency package says %v", n, q, time.Duration(got), want)
-			}
-		}
-	}
-}
-
 func TestCDFPoints_RiseFromTheMinimumTo100AtTheMaximum(t *testing.T) {
 	h := histogram(10_000)
 	pts := cdfPoints(Run{Hist: h})
@@ -52,7 +36,14 @@ func TestCDFPoints_RiseFromTheMinimumTo100AtTheMaximum(t *testing.T) {
 			t.Fatalf("point %d %v falls back from %v", i, pts[i], pts[i-1])
 		}
 	}
-	pp := percentilePoints(Run{Hist: h})
+	snap, err := h.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := percentilePoints(Run{Hist: h, Snap: snap})
+	if p99 := pp[2*perDecade].Y; p99 != float64(snap.Stats().P99) {
+		t.Errorf("the percentile line at 99%% is %v, the histogram's p99 %v", time.Duration(p99), snap.Stats().P99)
+	}
 	if end := pp[len(pp)-1]; end.X != 10_000 || end.Y != float64(h.MaxNs) {
 		t.Errorf("the percentile line ends at %v, want (10000, max %d)", end, h.MaxNs)
 	}

@@ -21,9 +21,10 @@ type Run struct {
 	Label string // the record's label, made unique among the runs
 	Rec   clientcli.Record
 	// Hist is the record's histogram with its buckets in order and merged
-	// (as the latency package writes them); nil when the record has none or
-	// it is empty.
+	// (as the latency package writes them), Snap the same read back; both
+	// nil when the record has none or it is empty.
 	Hist *latency.HistogramJSON
+	Snap *latency.Snapshot
 }
 
 // FileError is a saved run that could not be read.
@@ -78,7 +79,7 @@ func load(file string) (Run, error) {
 			return Run{}, err
 		}
 		h := snap.Histogram()
-		r.Hist = &h
+		r.Hist, r.Snap = &h, snap
 	}
 	return r, nil
 }

@@ -62,11 +62,17 @@ func (h HistogramJSON) Snapshot() (*Snapshot, error) {
 		}
 		return &Snapshot{}, nil
 	}
+	if len(h.Buckets) == 0 {
+		return nil, fmt.Errorf("histogram: n is %d but there are no buckets", h.N)
+	}
 	s.counts = make([]uint64, buckets)
 	var total int64
 	for k, b := range h.Buckets {
-		if b[0] < 0 || b[2] <= 0 {
-			return nil, fmt.Errorf("histogram bucket %d: negative bound or count %v", k, b)
+		if b[0] < 0 || b[2] <= 0 || b[2] > h.N-total {
+			return nil, fmt.Errorf("histogram bucket %d: negative bound, or a count that is not positive or over n: %v", k, b)
+		}
+		if k > 0 && b[0] < h.Buckets[k-1][1] {
+			return nil, fmt.Errorf("histogram bucket %d: out of order", k)
 		}
 		i := index(uint64(b[0]))
 		if lo, hi := bounds(i); int64(lo) != b[0] || int64(min(hi, math.MaxInt64)) != b[1] {
@@ -75,8 +81,12 @@ func (h HistogramJSON) Snapshot() (*Snapshot, error) {
 		s.counts[i] += uint64(b[2])
 		total += b[2]
 	}
-	if total != h.N || h.MinNs > h.MaxNs {
-		return nil, fmt.Errorf("histogram: buckets hold %d values, n says %d (or min > max)", total, h.N)
+	first, last := h.Buckets[0], h.Buckets[len(h.Buckets)-1]
+	switch {
+	case total != h.N:
+		return nil, fmt.Errorf("histogram: buckets hold %d values, n says %d", total, h.N)
+	case h.MinNs < first[0] || h.MinNs >= first[1] || h.MaxNs < last[0] || h.MaxNs >= last[1]:
+		return nil, fmt.Errorf("histogram: min %d or max %d outside the first or last bucket", h.MinNs, h.MaxNs)
 	}
 	return s, nil
 }

@@ -3,6 +3,7 @@ package latency_test
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,11 @@ func TestHistogramJSON_RefusesWhatItDidNotWrite(t *testing.T) {
 		"not a bucket":   func(h *latency.HistogramJSON) { h.Buckets[1][1]++ },
 		"zero count":     func(h *latency.HistogramJSON) { h.Buckets[0][2] = 0 },
 		"min above max":  func(h *latency.HistogramJSON) { h.MinNs = h.MaxNs + 1 },
+		"min below":      func(h *latency.HistogramJSON) { h.MinNs = 1 },
+		"max beyond":     func(h *latency.HistogramJSON) { h.MaxNs = h.Buckets[1][1] },
+		"out of order":   func(h *latency.HistogramJSON) { h.Buckets[0], h.Buckets[1] = h.Buckets[1], h.Buckets[0] },
+		"count overflow": func(h *latency.HistogramJSON) { h.Buckets[0][2] = math.MaxInt64 },
+		"no buckets":     func(h *latency.HistogramJSON) { h.Buckets = nil },
 	} {
 		h := good
 		h.Buckets = [][3]int64{good.Buckets[0], good.Buckets[1]}

@@ -166,9 +166,14 @@ func (s *Snapshot) clamp(v uint64) time.Duration {
 // Count is the number of values in s.
 func (s *Snapshot) Count() int64 { return s.n }
 
-// percentile is the nearest-rank p-th percentile: the smallest value with
-// at least p% of the values at or below it, taken as its bucket's midpoint.
-func (s *Snapshot) percentile(p float64) time.Duration {
+// Percentile is the nearest-rank p-th percentile (0 < p ≤ 100): the
+// smallest value with at least p% of the values at or below it, taken as
+// its bucket's midpoint (kept within the exact minimum and maximum); 0 for
+// an empty snapshot.
+func (s *Snapshot) Percentile(p float64) time.Duration {
+	if s.n <= 0 {
+		return 0
+	}
 	k := uint64(math.Ceil(p * float64(s.n) / 100))
 	k = max(1, min(k, uint64(s.n)))
 	var cum uint64
@@ -189,10 +194,10 @@ func (s *Snapshot) Stats() Stats {
 		N:    s.n,
 		Min:  s.min,
 		Avg:  time.Duration(math.Round(float64(s.sum) / float64(s.n))),
-		P50:  s.percentile(50),
-		P90:  s.percentile(90),
-		P99:  s.percentile(99),
-		P999: s.percentile(99.9),
+		P50:  s.Percentile(50),
+		P90:  s.Percentile(90),
+		P99:  s.Percentile(99),
+		P999: s.Percentile(99.9),
 		Max:  s.max,
 	}
 }
