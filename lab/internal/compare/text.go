@@ -28,7 +28,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
 	head, sub := []string{""}, []string{""}
 	for i, r := range rep.Runs {
-		head, sub = append(head, r.Label), append(sub, "value")
+		head, sub = append(head, shorten(r.Label, maxLabelWidth)), append(sub, "value")
 		if i == 0 {
 			sub[1] = "(base)"
 		} else {
@@ -159,4 +159,17 @@ func SI(v float64) string {
 		}
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// maxLabelWidth keeps a long default label (the whole command line) from
+// widening its column; the JSON and the charts' legends keep it whole.
+const maxLabelWidth = 32
+
+// shorten cuts s to at most n runes, ending it with "…" when cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
