@@ -52,9 +52,7 @@ func TestLoad_OpenLoopReportsTheShortfallAgainstASlowServer(t *testing.T) {
 // because the requests due during it wait for it; the closed loop sent
 // none of them, and its p99 does not.
 func TestLoad_OpenLoopP99ShowsAStallClosedLoopHides(t *testing.T) {
-	if testing.Short() {
-		t.Skip("5s run")
-	}
+	t.Parallel() // 5s, the two runs at once
 	start := time.Now()
 	stall := func() func() time.Duration {
 		var once sync.Once
