@@ -127,6 +127,41 @@ func TestHTTPHello_ClientReachesServerByServiceName(t *testing.T) {
 	}
 }
 
+// The client container saves an open-loop run through its standard output
+// (--save -), as a read-only container must: the record alone on stdout,
+// the report on stderr.
+func TestHTTPHello_ClientContainerSavesAnOpenLoopRun(t *testing.T) {
+	s := e2e.SharedStack(t)
+
+	res := runHTTPClient(t, s, "--duration", "2s", "--rate", "200", "--connections", "2", "--save", "-", "--label", "from the container")
+	if res.ExitCode != 0 {
+		t.Fatalf("http-client: %s", res)
+	}
+	var rec struct {
+		Schema, Client, Label string
+		Summary               struct{ Ops, Errors int64 }
+		Schedule              *struct {
+			TargetRate float64 `json:"target_rate"`
+			Started    int64
+		}
+		Intervals []json.RawMessage
+	}
+	if strings.Count(res.Stdout, "\n") != 1 {
+		t.Fatalf("stdout is not one record: %q", res.Stdout)
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &rec); err != nil {
+		t.Fatalf("%v: %q", err, res.Stdout)
+	}
+	if rec.Schema != "netlab-run/1" || rec.Client != "http-client" || rec.Label != "from the container" ||
+		rec.Summary.Ops < 100 || rec.Summary.Errors != 0 || rec.Schedule == nil || rec.Schedule.TargetRate != 200 ||
+		rec.Schedule.Started != rec.Summary.Ops || len(rec.Intervals) < 2 {
+		t.Errorf("record %+v", rec)
+	}
+	if !strings.Contains(res.Stderr, "schedule   rate 200/s asked") {
+		t.Errorf("stderr has no report: %q", res.Stderr)
+	}
+}
+
 func TestHTTPHello_RawClientPrintsStatusLineAndBody(t *testing.T) {
 	s := e2e.SharedStack(t)
 
