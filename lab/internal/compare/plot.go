@@ -140,16 +140,20 @@ func legendLabel(s string) string {
 	return s
 }
 
+// newPlot is an empty chart with its title and axis labels.
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
+	return p
+}
+
 // cdfPlot is the fraction of operations at or below each latency, on a
 // log latency axis.
 func cdfPlot(runs []Run) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = "Latency CDF"
-	p.X.Label.Text = "latency"
-	p.Y.Label.Text = "operations at or below (%)"
+	p := newPlot("Latency CDF", "latency", "operations at or below (%)")
 	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, durationTicks{}
 	p.Y.Min, p.Y.Max = 0, 100
-	addLines(p, runs, func(r Run) plotter.XYs { return cdfPoints(r) })
+	addLines(p, runs, cdfPoints)
 	p.X.Min, p.X.Max = logRange(runs)
 	return p
 }
@@ -158,13 +162,10 @@ func cdfPlot(runs []Run) *plot.Plot {
 // as 1/(1-q) so that 90%, 99%, 99.9% … are evenly apart, as in
 // HdrHistogram's percentile distribution.
 func percentilePlot(runs []Run) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = "Latency by percentile"
-	p.X.Label.Text = "percentile"
-	p.Y.Label.Text = "latency"
+	p := newPlot("Latency by percentile", "percentile", "latency")
 	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, percentileTicks{}
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, durationTicks{}
-	addLines(p, runs, func(r Run) plotter.XYs { return percentilePoints(r) })
+	addLines(p, runs, percentilePoints)
 	p.X.Min = 1
 	p.Y.Min, p.Y.Max = logRange(runs)
 	return p
@@ -172,10 +173,7 @@ func percentilePlot(runs []Run) *plot.Plot {
 
 // throughputPlot is the operations per second of each interval.
 func throughputPlot(runs []Run) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = "Throughput over time"
-	p.X.Label.Text = "time since the start (s)"
-	p.Y.Label.Text = "operations per second"
+	p := newPlot("Throughput over time", "time since the start (s)", "operations per second")
 	p.Y.Tick.Marker = siTicks{}
 	addLines(p, runs, throughputPoints)
 	p.X.Min, p.Y.Min = 0, 0
