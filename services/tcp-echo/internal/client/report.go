@@ -240,7 +240,7 @@ func (r LoadResult) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "--- %s tcp-echo load ---\n%d connections, %d-byte messages, %s\n"+
 		"%d round trips, %.1f ops/s, %.2f MB/s each way\n",
 		r.Addr, r.Connections, r.Size, r.asked(), r.Ops, r.OpsPerSec(), r.BytesPerSec()/1e6)
-	if r.Rate > 0 {
+	if r.Schedule.Rate > 0 { // an open loop that got as far as its timetable
 		fmt.Fprintf(&b, "schedule %s\n", r.Schedule)
 		fmt.Fprintf(&b, "latency  %s (from the scheduled start)\n", r.Schedule.Latency)
 		fmt.Fprintf(&b, "rtt      %s (from the actual start)\n", r.Latency)
@@ -330,10 +330,8 @@ func (r LoadResult) WriteJSON(w io.Writer) error {
 		Latency: r.Latency.JSON(), Schedule: r.Schedule.JSON(), TCP: r.TCP.JSON(),
 		Errors: r.Errors, FailedConnections: r.Failed, Interrupted: r.Interrupted,
 	}
-	if r.Rate > 0 {
+	if r.Schedule.Rate > 0 {
 		v.Latency = r.Schedule.Latency.JSON()
-	} else {
-		v.Schedule = nil
 	}
 	if r.FirstErr != nil {
 		v.FirstError = r.FirstErr.Error()
@@ -347,7 +345,7 @@ func (r LoadResult) WriteJSON(w io.Writer) error {
 func (r LoadResult) Saved() clientcli.Saved {
 	sv := clientcli.Saved{Mode: "load", Target: r.Addr, Duration: r.Duration, Ops: r.Ops,
 		Errors: int64(r.Failed), Bytes: r.Ops * int64(r.Size), Latency: r.Hist}
-	if r.Rate > 0 {
+	if r.Schedule.Rate > 0 {
 		sv.Schedule = &r.Schedule
 	}
 	return sv
