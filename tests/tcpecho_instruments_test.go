@@ -19,11 +19,17 @@ import (
 	"github.com/netlab/netlab/tests/e2e"
 )
 
-// TestTCPEcho_BulkRetransmitsMatchTheKernel drops 3% of the segments the
-// client sends to tcp-echo (iptables statistic in the client's network
-// namespace) and runs `tcp-echo-client --bulk 16MiB --parallel 2`. The
-// retransmits it reports (TCP_INFO's tcpi_total_retrans, summed over its
-// streams) must equal the namespace's RetransSegs delta.
+// TestTCPEcho_BulkRetransmitsMatchTheKernel drops 3% of the packets the
+// client sends to tcp-echo and runs `tcp-echo-client --bulk 16MiB
+// --parallel 2` in a network namespace of its own. The retransmits it
+// reports (TCP_INFO's tcpi_total_retrans, summed over its streams) must
+// equal the namespace's RetransSegs delta.
+//
+// The drop is in tcp-echo's namespace (INPUT, from the client's address
+// only, so the shared stack's other users see no loss), not in the
+// client's: a packet dropped on the sender's own OUTPUT path fails the
+// send locally, and TCP sends the segment again as new data, never as a
+// retransmission (tried: 33 packets dropped, 0 retransmits).
 //
 // Exact, not within a tolerance: the kernel adds to both counters at the
 // same place (__tcp_retransmit_skb), the namespace holds no other socket
@@ -37,14 +43,15 @@ func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	e2e.SkipShort(t)
 	e2e.RequireNetTools(t)
 	s := e2e.SharedStack(t)
-	serverIP := e2e.ContainerIP(t, s.Service(e2e.TCPEcho).Container())
+	server := s.Service(e2e.TCPEcho).Container()
+	serverIP := e2e.ContainerIP(t, server)
 	ns := startNetnsOwner(t, s.Network)
 	pid := e2e.Inspect(t, ns).State.Pid
 
-	rule := []string{"OUTPUT", "-p", "tcp", "-d", serverIP, "--dport", tcpEchoPort,
+	rule := []string{"INPUT", "-p", "tcp", "-s", e2e.ContainerIP(t, ns), "--dport", tcpEchoPort,
 		"-m", "statistic", "--mode", "random", "--probability", "0.03", "-j", "DROP"}
-	e2e.InNetns(t, ns, append([]string{"iptables", "-A"}, rule...)...)
-	e2e.UndoInNetns(t, ns, append([]string{"iptables", "-D"}, rule...)...)
+	e2e.InNetns(t, server, append([]string{"iptables", "-I"}, rule...)...)
+	e2e.UndoInNetns(t, server, append([]string{"iptables", "-D"}, rule...)...)
 
 	before := e2e.TCPStat(t, pid, "RetransSegs")
 	res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho),
@@ -75,7 +82,7 @@ func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	if !out.Match || out.TCP == nil || len(out.Streams) != 2 || out.Streams[0].TCP == nil || out.Streams[1].TCP == nil {
 		t.Fatalf("client result without a verified echo or TCP figures: %s", res.Stdout)
 	}
-	dropped := strings.TrimSpace(e2e.InNetns(t, ns, "iptables", "-L", "OUTPUT", "-v", "-x", "-n"))
+	dropped := strings.TrimSpace(e2e.InNetns(t, server, "iptables", "-L", "INPUT", "-v", "-x", "-n"))
 	kernel := after - before
 	t.Logf("FIGURE retransmits tcp-echo loss=0.03 bytes=%d client=%d streams=%d+%d netns_retranssegs=%d",
 		2*16<<20, out.TCP.Retransmits, out.Streams[0].TCP.Retransmits, out.Streams[1].TCP.Retransmits, kernel)
