@@ -7,7 +7,6 @@ package tests_test
 
 import (
 	"encoding/json"
-	"net"
 	"strings"
 	"testing"
 
@@ -44,11 +43,11 @@ func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	e2e.RequireNetTools(t)
 	s := e2e.SharedStack(t)
 	server := s.Service(e2e.TCPEcho).Container()
-	serverIP := e2e.ContainerIP(t, server)
 	ns := startNetnsOwner(t, s.Network)
 	pid := e2e.Inspect(t, ns).State.Pid
+	clientIP := e2e.ContainerIP(t, ns)
 
-	rule := []string{"INPUT", "-p", "tcp", "-s", e2e.ContainerIP(t, ns), "--dport", tcpEchoPort,
+	rule := []string{"INPUT", "-p", "tcp", "-s", clientIP, "--dport", tcpEchoPort,
 		"-m", "statistic", "--mode", "random", "--probability", "0.03", "-j", "DROP"}
 	e2e.InNetns(t, server, append([]string{"iptables", "-I"}, rule...)...)
 	e2e.UndoInNetns(t, server, append([]string{"iptables", "-D"}, rule...)...)
@@ -56,7 +55,7 @@ func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	before := e2e.TCPStat(t, pid, "RetransSegs")
 	res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho),
 		testcontainers.WithEntrypoint("/tcp-echo-client"),
-		testcontainers.WithCmd("--addr", net.JoinHostPort(serverIP, tcpEchoPort), "--bulk", "16MiB", "--parallel", "2",
+		testcontainers.WithCmd("--addr", e2e.ContainerAddr(t, server, tcpEchoPort), "--bulk", "16MiB", "--parallel", "2",
 			"--timeout", "30s", "--json"),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.NetworkMode = container.NetworkMode("container:" + ns.GetContainerID())
@@ -82,12 +81,11 @@ func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	if !out.Match || out.TCP == nil || len(out.Streams) != 2 || out.Streams[0].TCP == nil || out.Streams[1].TCP == nil {
 		t.Fatalf("client result without a verified echo or TCP figures: %s", res.Stdout)
 	}
-	dropped := strings.TrimSpace(e2e.InNetns(t, server, "iptables", "-L", "INPUT", "-v", "-x", "-n"))
+	dropped := e2e.InputDrops(t, server, clientIP)
 	kernel := after - before
-	t.Logf("FIGURE retransmits tcp-echo loss=0.03 bytes=%d client=%d streams=%d+%d netns_retranssegs=%d",
-		2*16<<20, out.TCP.Retransmits, out.Streams[0].TCP.Retransmits, out.Streams[1].TCP.Retransmits, kernel)
-	t.Logf("loss rule:\n%s", dropped)
-	if kernel == 0 {
+	t.Logf("FIGURE retransmits tcp-echo loss=0.03 bytes=%d dropped_packets=%d client=%d streams=%d+%d netns_retranssegs=%d",
+		2*16<<20, dropped, out.TCP.Retransmits, out.Streams[0].TCP.Retransmits, out.Streams[1].TCP.Retransmits, kernel)
+	if dropped == 0 || kernel == 0 {
 		t.Fatal("no retransmission in the client's namespace: the loss rule did not apply")
 	}
 	if sum := out.Streams[0].TCP.Retransmits + out.Streams[1].TCP.Retransmits; out.TCP.Retransmits != kernel || sum != kernel {
