@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,5 +73,38 @@ func InputDrops(t testing.TB, ctr *testcontainers.DockerContainer, match string)
 		}
 	}
 	t.Fatalf("no %s rule in the container's INPUT chain:\n%s", match, out)
+	return 0
+}
+
+// TCPStat reads one counter of the Tcp: line of /proc/<pid>/net/snmp:
+// the counters of the network namespace of process pid (RetransSegs,
+// OutSegs, ...).
+func TCPStat(t testing.TB, pid int, name string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/snmp", pid))
+	if err != nil {
+		t.Fatalf("tcp counters of process %d: %v", pid, err)
+	}
+	var head []string
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] != "Tcp:" {
+			continue
+		}
+		if head == nil {
+			head = fields
+			continue
+		}
+		for i, k := range head {
+			if k == name && i < len(fields) {
+				n, err := strconv.ParseInt(fields[i], 10, 64)
+				if err != nil {
+					t.Fatalf("tcp counter %s of process %d: %v", name, pid, err)
+				}
+				return n
+			}
+		}
+	}
+	t.Fatalf("no tcp counter %s in /proc/%d/net/snmp", name, pid)
 	return 0
 }

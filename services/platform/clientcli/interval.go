@@ -21,6 +21,9 @@ type Totals struct {
 	// Latency is every latency recorded so far; nil when the mode measures
 	// none.
 	Latency *latency.Snapshot
+	// TCP is the kernel's account of the run's connections so far; nil
+	// when the mode does not read it or the system cannot.
+	TCP *TCP
 }
 
 // Interval is what a run did in one interval of its report.
@@ -28,6 +31,7 @@ type Interval struct {
 	Start, End                     time.Duration // since the report started
 	Sent, Ops, Bytes, Lost, Errors int64
 	Latency                        latency.Stats // of the operations done in the interval
+	TCP                            *TCP          // the interval's retransmits, the gauges at its end; nil: none read
 }
 
 // Reporting asks a run for an interval report (--report-interval): every
@@ -103,11 +107,20 @@ func (r *reporter) next(always bool) {
 		}
 		iv.Latency = cur.Latency.Since(prev).Stats()
 	}
-	if !always && r.emitted && iv == (Interval{Start: iv.Start, End: iv.End}) {
+	iv.TCP = cur.TCP.since(r.prev.TCP)
+	if !always && r.emitted && iv.empty() {
 		return // nothing happened since the last line
 	}
 	r.prev, r.prevEnd, r.emitted = cur, end, true
 	r.emit(iv)
+}
+
+// empty reports whether nothing happened in the interval: no operation,
+// byte, loss, error or retransmission.
+func (iv Interval) empty() bool {
+	quiet := iv
+	quiet.TCP = nil
+	return quiet == (Interval{Start: iv.Start, End: iv.End}) && (iv.TCP == nil || iv.TCP.Retransmits == 0)
 }
 
 // perSecond is n over the interval, 0 for an empty one.
@@ -122,13 +135,18 @@ func (iv Interval) perSecond(n int64) float64 {
 //
 //	[  1.00-  2.00 s] 51234 ops 51234.0/s 3.28 MB/s lost 0 errors 0 latency p50/p90/p99/p99.9/max = 92µs/130µs/260µs/1.1ms/3.1ms
 //
-// The latency is left out when nothing was measured in the interval.
+// The latency is left out when nothing was measured in the interval; the
+// TCP figures ("tcp retr 0 cwnd 10 rtt 52µs rate 1.20 Gbit/s") follow
+// when the run read them.
 func (iv Interval) WriteText(w io.Writer) error {
 	line := fmt.Sprintf("[%7.2f-%7.2f s] %d ops %.1f/s %.2f MB/s lost %d errors %d",
 		iv.Start.Seconds(), iv.End.Seconds(), iv.Ops, iv.perSecond(iv.Ops), iv.perSecond(iv.Bytes)/1e6, iv.Lost, iv.Errors)
 	if l := iv.Latency; l.N > 0 {
 		line += fmt.Sprintf(" latency p50/p90/p99/p99.9/max = %s/%s/%s/%s/%s",
 			latency.Format(l.P50), latency.Format(l.P90), latency.Format(l.P99), latency.Format(l.P999), latency.Format(l.Max))
+	}
+	if iv.TCP != nil {
+		line += " tcp " + iv.TCP.String()
 	}
 	_, err := io.WriteString(w, line+"\n")
 	return err
@@ -148,6 +166,7 @@ type IntervalJSON struct {
 	Lost           int64        `json:"lost"`
 	Errors         int64        `json:"errors"`
 	Latency        latency.JSON `json:"latency"`
+	TCP            *TCPJSON     `json:"tcp,omitempty"`
 }
 
 // WriteJSON prints the interval as one JSON object on one line.
@@ -160,7 +179,7 @@ func (iv Interval) JSON() IntervalJSON {
 		Type: "interval", StartSeconds: round(iv.Start.Seconds()), EndSeconds: round(iv.End.Seconds()),
 		Sent: iv.Sent, Ops: iv.Ops, OpsPerSecond: iv.perSecond(iv.Ops),
 		Bytes: iv.Bytes, BytesPerSecond: iv.perSecond(iv.Bytes),
-		Lost: iv.Lost, Errors: iv.Errors, Latency: iv.Latency.JSON(),
+		Lost: iv.Lost, Errors: iv.Errors, Latency: iv.Latency.JSON(), TCP: iv.TCP.JSON(),
 	}
 }
 

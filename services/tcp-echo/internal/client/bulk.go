@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,93 +51,192 @@ func PatternAt(off int64, n int) []byte {
 	return pattern()[o : o+int64(n)]
 }
 
-// BulkResult is the outcome of Bulk.
+// MaxParallel bounds BulkOptions.Parallel.
+const MaxParallel = 128
+
+// BulkStream is one stream of a Bulk run: its own connection.
+type BulkStream struct {
+	Sent     int64         // bytes written
+	Echoed   int64         // bytes echoed and verified, up to the first mismatch
+	Duration time.Duration // from the run's first write to this stream's last verified byte
+	Match    bool          // all of the stream's bytes came back unchanged
+	// MismatchOffset is the stream's first differing byte, -1 if none.
+	MismatchOffset int64
+	Err            error
+	TCP            *clientcli.TCPConn // the kernel's figures at the stream's end; nil where it has none
+}
+
+// MbitPerSec is the stream's echoed throughput in megabits per second.
+func (s BulkStream) MbitPerSec() float64 { return mbitPerSec(s.Echoed, s.Duration) }
+
+// BulkResult is the outcome of Bulk. Its byte counts are over every
+// stream; Streams has each stream's own.
 type BulkResult struct {
-	Addr           string
-	Size           int64         // bytes asked for
-	Sent           int64         // bytes written
-	Echoed         int64         // bytes echoed and verified, up to the first mismatch
-	Duration       time.Duration // from the first write to the last verified byte
-	Match          bool          // all Size bytes came back unchanged
-	MismatchOffset int64         // first differing byte, -1 if none
+	Addr     string
+	Size     int64 // bytes asked for, per stream
+	Parallel int   // streams
+	Sent     int64 // bytes written
+	Echoed   int64 // bytes echoed and verified
+	// Duration is from the first write to the last verified byte of the
+	// stream that finished last.
+	Duration time.Duration
+	Match    bool // every stream's bytes came back unchanged
+	// MismatchOffset is the first differing byte of the lowest-numbered
+	// stream that had one, -1 if none.
+	MismatchOffset int64
+	Streams        []BulkStream
+	// TCP sums the streams' retransmits and delivery rates and averages
+	// their congestion windows and RTTs, at the end; nil where the kernel
+	// has no figures.
+	TCP *clientcli.TCP
 }
 
 // MBPerSec is the echoed throughput in megabytes (10^6 bytes) per second.
-func (r BulkResult) MBPerSec() float64 {
-	if r.Duration <= 0 {
-		return 0
-	}
-	return float64(r.Echoed) / 1e6 / r.Duration.Seconds()
-}
+func (r BulkResult) MBPerSec() float64 { return mbitPerSec(r.Echoed, r.Duration) / 8 }
 
 // MbitPerSec is the echoed throughput in megabits (10^6 bits) per second.
-func (r BulkResult) MbitPerSec() float64 { return r.MBPerSec() * 8 }
+func (r BulkResult) MbitPerSec() float64 { return mbitPerSec(r.Echoed, r.Duration) }
+
+func mbitPerSec(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) * 8 / 1e6 / d.Seconds()
+}
 
 // BulkOptions configures Bulk.
 type BulkOptions struct {
-	Size int64 // bytes to stream, 1..MaxBulkSize
-	// Report, if set, gets the bytes echoed in each interval of the run.
+	Size int64 // bytes each stream moves, 1..MaxBulkSize
+	// Parallel is the number of streams, each on a connection of its own
+	// and each moving Size bytes (1..MaxParallel; 0 means 1).
+	Parallel int
+	// Report, if set, gets the bytes echoed in each interval of the run,
+	// and the streams' TCP figures where the kernel has them.
 	Report clientcli.Reporting
 }
 
-// Bulk streams opts.Size bytes of a deterministic pseudo-random pattern
-// (see PatternAt) on one connection, writing and reading concurrently, and
-// verifies every echoed byte. The timeout applies to each read and write
-// wait: a transfer that keeps making progress never times out. After the
-// last byte is written the connection is half-closed.
+// Bulk opens opts.Parallel connections, then on each streams opts.Size
+// bytes of a deterministic pseudo-random pattern (see PatternAt), writing
+// and reading concurrently, and verifies every echoed byte. The timeout
+// applies to each read and write wait: a transfer that keeps making
+// progress never times out. After the last byte is written a connection
+// is half-closed; after the last byte is verified it waits (at most the
+// timeout, and a second) for the server to close too, so that its last
+// TCP reading counts every retransmission, the FIN's included.
 //
-// On a wrong byte the error is a *MismatchError and the result has Match
+// On a wrong byte a stream's error is a *MismatchError and it has Match
 // false and MismatchOffset set; a server that closes early gives a
-// *ShortEchoError, a stall a *TimeoutError. The result is filled in as far
-// as the transfer got in every case.
+// *ShortEchoError, a stall a *TimeoutError. Bulk returns the error of the
+// lowest-numbered stream that failed (a *DialError before anything was
+// sent when a connection could not be opened); the result is filled in as
+// far as the transfer got in every case.
 func (c *Client) Bulk(ctx context.Context, opts BulkOptions) (BulkResult, error) {
-	size := opts.Size
-	res := BulkResult{Addr: c.Addr, Size: size, MismatchOffset: -1}
-	if size < 1 || size > MaxBulkSize {
-		return res, fmt.Errorf("bulk size %d is not between 1 and %d", size, int64(MaxBulkSize))
+	n := max(opts.Parallel, 1)
+	res := BulkResult{Addr: c.Addr, Size: opts.Size, Parallel: n, MismatchOffset: -1}
+	switch {
+	case opts.Size < 1 || opts.Size > MaxBulkSize:
+		return res, fmt.Errorf("bulk size %d is not between 1 and %d", opts.Size, int64(MaxBulkSize))
+	case n > MaxParallel:
+		return res, fmt.Errorf("parallel %d is not between 1 and %d", n, MaxParallel)
 	}
-	pat := pattern()
-	conn, err := c.dial(ctx)
+	pattern()
+	conns, err := c.dialStreams(ctx, n)
 	if err != nil {
 		return res, err
 	}
-	defer conn.close()
-
-	t := c.timeout()
+	watch := newTCPWatch(n)
+	for i, nc := range conns {
+		defer nc.close()
+		watch.add(i, nc.Conn)
+	}
+	var progress atomic.Int64
+	stopReport := opts.Report.Start(func() clientcli.Totals {
+		return clientcli.Totals{Bytes: progress.Load(), TCP: watch.sample(true)}
+	})
+	res.Streams = make([]BulkStream, n)
 	start := time.Now()
+	var wg sync.WaitGroup
+	for i, nc := range conns {
+		wg.Go(func() {
+			res.Streams[i] = c.bulkStream(nc, opts.Size, start, &progress)
+			watch.done(i)
+		})
+	}
+	wg.Wait()
+	stopReport()
+	return res.summarize(ctx, watch)
+}
+
+// dialStreams opens n connections, or none: on the first error it closes
+// the ones it opened.
+func (c *Client) dialStreams(ctx context.Context, n int) ([]*conn, error) {
+	conns := make([]*conn, 0, n)
+	for range n {
+		nc, err := c.dial(ctx)
+		if err != nil {
+			for _, o := range conns {
+				o.close()
+			}
+			return nil, err
+		}
+		conns = append(conns, nc)
+	}
+	return conns, nil
+}
+
+// summarize adds the streams up.
+func (r BulkResult) summarize(ctx context.Context, watch *tcpWatch) (BulkResult, error) {
+	r.Match = true
+	var first error
+	for i, s := range r.Streams {
+		r.Sent += s.Sent
+		r.Echoed += s.Echoed
+		r.Duration = max(r.Duration, s.Duration)
+		r.Match = r.Match && s.Match
+		if s.Err != nil && first == nil {
+			first, r.MismatchOffset = s.Err, s.MismatchOffset
+		}
+		if c, ok := watch.reading(i); ok {
+			r.Streams[i].TCP = &c
+		}
+	}
+	r.TCP = watch.sample(false)
+	if ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	return r, first
+}
+
+// bulkStream moves size bytes through nc and verifies them.
+func (c *Client) bulkStream(nc *conn, size int64, start time.Time, progress *atomic.Int64) BulkStream {
+	s := BulkStream{MismatchOffset: -1}
+	t := c.timeout()
 	type writeResult struct {
 		n   int64
 		err error
 	}
 	wc := make(chan writeResult, 1)
 	go func() {
-		n, err := writeBulk(conn, pat, size, t)
+		n, err := writeBulk(nc, pattern(), size, t)
 		wc <- writeResult{n, err}
 	}()
-	var progress atomic.Int64
-	stopReport := opts.Report.Start(func() clientcli.Totals { return clientcli.Totals{Bytes: progress.Load()} })
-	echoed, rerr := readBulk(conn, pat, size, t, &progress)
-	res.Duration = time.Since(start)
-	stopReport()
-	if rerr != nil {
-		_ = conn.Close() // stop the writer
+	s.Echoed, s.Err = readBulk(nc, pattern(), size, t, progress)
+	s.Duration = time.Since(start)
+	if s.Err != nil {
+		_ = nc.Close() // stop the writer
 	}
 	w := <-wc
-	res.Sent, res.Echoed = w.n, echoed
-
-	if ctx.Err() != nil {
-		return res, ctx.Err()
-	}
-	if rerr != nil {
-		if me, ok := rerr.(*MismatchError); ok {
-			res.MismatchOffset = me.Offset
-		}
-		return res, rerr
+	s.Sent = w.n
+	if me, ok := s.Err.(*MismatchError); ok {
+		s.MismatchOffset = me.Offset
 	}
 	// Everything was echoed and verified, so everything was written; a
 	// failed half-close after that does not matter.
-	res.Match = true
-	return res, nil
+	s.Match = s.Err == nil
+	if s.Match && nc.SetReadDeadline(time.Now().Add(min(t, maxDrain))) == nil {
+		_, _ = io.Copy(io.Discard, nc) // until the server's FIN
+	}
+	return s
 }
 
 func writeBulk(nc *conn, pat []byte, size int64, t time.Duration) (int64, error) {
@@ -183,7 +283,7 @@ func readBulk(nc *conn, pat []byte, size int64, t time.Duration, progress *atomi
 				}
 			}
 			off += int64(n)
-			progress.Store(off)
+			progress.Add(int64(n))
 		}
 		if err != nil && off < size {
 			return off, readError(err, t, off, size, true)

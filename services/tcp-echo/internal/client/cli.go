@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/loadgen"
 )
 
 const prog = "tcp-echo-client"
@@ -24,25 +26,50 @@ Flags:
   --addr HOST:PORT  server address (default $TCP_ECHO_ADDR, else 127.0.0.1:65432)
   --message TEXT    message to send (default "Hello, world"; at most 1 MiB)
   --count N         send the message N times on one connection (1..10000000),
-                    print each round trip and a summary
+                    print each round trip and a summary; with --load: the
+                    round trips in all, over every connection
   --interval D      time between probes with --count (default 1s)
   --bulk SIZE       stream SIZE bytes (e.g. 1048576, 64KiB, 1MiB, 1GiB, 10MB;
-                    at most 64GiB), verify the echo, report throughput
-  --load            closed-loop load: on each of --connections connections
-                    send a --size message, read and verify its echo,
-                    repeat for --duration; report ops/s, MB/s, latency
-                    percentiles and errors
+                    at most 64GiB), verify the echo, report throughput and,
+                    on Linux, the kernel's TCP figures (retransmits,
+                    congestion window, RTT, delivery rate)
+  --parallel N      with --bulk: N streams at once (1..128), each on its own
+                    connection and each moving SIZE bytes, so N × SIZE in
+                    all (iperf3 -P -n counts n over all streams instead);
+                    per-stream and total figures (default 1)
+  --load            request/response load: on each of --connections
+                    connections send a --size message, read and verify its
+                    echo, repeat for --duration or --count round trips;
+                    report ops/s, MB/s, latency percentiles and a histogram,
+                    TCP figures (Linux) and errors
   --connections C   connections with --load (1..10000, default 8)
   --size N          message size with --load (1 byte..1MiB, e.g. 64, 4KiB;
                     default 64)
   --duration D      how long --load runs once connected (100ms..1h,
-                    default 10s); Ctrl-C ends it early with a summary
+                    default 10s, or no limit when --count is given alone;
+                    with both, whichever ends first); Ctrl-C ends it early
+                    with a summary
+  --rate R          with --load: open loop, R round trips per second over
+                    all connections on a fixed timetable; latency is then
+                    measured from each round trip's scheduled start
+                    (corrected for coordinated omission) beside the rtt from
+                    its actual start, and the summary says whether the rate
+                    was kept, how many round trips were late or never
+                    started (default 0: closed loop, as fast as the echoes
+                    come back)
   --timeout D       limit for dialing and for each read or write wait (with
                     --load: for each round trip) (default 5s)
   --report-interval D
                     with --count, --bulk or --load: a line every D (10ms..1h)
                     with the round trips, throughput, latency percentiles and
-                    errors of that interval; with --json one JSON object each
+                    errors of that interval, and with --bulk or --load the
+                    TCP figures (retransmits in the interval); with --json
+                    one JSON object each
+  --save FILE       with --load or --bulk: save the run (summary, latency
+                    histogram, per-second series, schedule) for netlab
+                    compare; - writes it to standard output and the report
+                    to standard error
+  --label TEXT      the run's name in the saved file (default: the command)
   --json            print the result as one JSON object
   -h, --help        show this help
 
@@ -58,9 +85,11 @@ probes; with --load: any connection failed, or no round trip completed),
 type cliFlags struct {
 	*clientcli.Flags
 	addr, message, bulk, size   *string
-	count, conns                *int
+	count, conns, parallel      *int
+	rate                        *float64
 	interval, timeout, duration *time.Duration
 	report                      *clientcli.ReportFlag
+	save                        *clientcli.SaveFlag
 	asJSON, load                *bool
 }
 
@@ -77,7 +106,10 @@ func declareFlags() cliFlags {
 	f.conns = f.Int("connections", DefaultLoadConnections, "")
 	f.size = f.String("size", strconv.Itoa(DefaultLoadSize), "")
 	f.duration = f.Duration("duration", DefaultLoadDuration, "")
+	f.rate = f.Float64("rate", 0, "")
+	f.parallel = f.Int("parallel", 1, "")
 	f.report = f.ReportInterval()
+	f.save = f.Save()
 	return f
 }
 
@@ -92,6 +124,8 @@ type run struct {
 	asJSON bool
 	stdout io.Writer
 	stderr io.Writer
+	saved  *clientcli.Recorder // --save
+	record io.Writer           // where --save - writes
 }
 
 // Main is tcp-echo-client: it runs one invocation and returns the exit
@@ -105,8 +139,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, _ io.R
 	if err != nil {
 		return f.UsageError(stderr, err.Error())
 	}
+	r.record = stdout
+	if f.save.ToStdout() {
+		stdout = stderr // the saved run is standard output's only content
+	}
 	r.stdout, r.stderr = clientcli.SyncWriter(stdout), stderr
-	report := f.report.Reporting(r.stdout, r.asJSON)
+	var report clientcli.Reporting
+	r.saved, report = f.save.Record(prog, args, f.report.Reporting(r.stdout, r.asJSON))
 	r.count.Report, r.bulk.Report, r.load.Report = report, report, report
 	return r.mode(ctx, r)
 }
@@ -121,11 +160,12 @@ func (f cliFlags) check(getenv func(string) string) (*run, error) {
 		return nil, err
 	}
 	err = cmp.Or(
-		f.Excludes("load", "bulk", "count", "message"),
+		f.Excludes("load", "bulk", "message", "interval"),
 		f.Excludes("bulk", "count", "message"),
 		f.Needs("connections", "load"), f.Needs("size", "load"), f.Needs("duration", "load"),
+		f.Needs("rate", "load"), f.Needs("parallel", "bulk"),
 		f.Needs("interval", "count"),
-		f.report.Check("count", "bulk", "load"),
+		f.report.Check("count", "bulk", "load"), f.save.Check("load", "bulk"),
 		f.checkShared(),
 	)
 	if err != nil {
@@ -135,7 +175,7 @@ func (f cliFlags) check(getenv func(string) string) (*run, error) {
 	switch {
 	case *f.load:
 		r.mode = runLoad
-		r.load = LoadOptions{Connections: *f.conns, Duration: *f.duration}
+		r.load = LoadOptions{Connections: *f.conns, Duration: *f.duration, Rate: *f.rate}
 		err = f.checkLoad(&r.load)
 	case f.Given("bulk"):
 		r.mode = runBulk
@@ -178,7 +218,10 @@ func (f cliFlags) checkBulk(o *BulkOptions) error {
 	case size < 1 || size > MaxBulkSize:
 		return fmt.Errorf("invalid --bulk %s: must be between 1 byte and 64GiB", *f.bulk)
 	}
-	o.Size = size
+	if *f.parallel < 1 || *f.parallel > MaxParallel {
+		return fmt.Errorf("invalid --parallel %d: must be between 1 and %d", *f.parallel, MaxParallel)
+	}
+	o.Size, o.Parallel = size, *f.parallel
 	return nil
 }
 
@@ -193,7 +236,17 @@ func (f cliFlags) checkLoad(o *LoadOptions) error {
 		return fmt.Errorf("invalid --size %s: must be between 1 byte and 1MiB", *f.size)
 	case o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration:
 		return fmt.Errorf("invalid --duration %s: must be between 100ms and 1h", o.Duration)
+	case f.Given("count") && (*f.count < 1 || int64(*f.count) > MaxLoadCount):
+		return fmt.Errorf("invalid --count %d: must be between 1 and %d", *f.count, int64(MaxLoadCount))
+	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > loadgen.MaxRate:
+		return fmt.Errorf("invalid --rate %g: must be between 0 (closed loop) and %d", o.Rate, loadgen.MaxRate)
 	}
 	o.Size = int(n)
+	if f.Given("count") {
+		o.Count = int64(*f.count)
+		if !f.Given("duration") {
+			o.Duration = 0 // the count alone bounds the run
+		}
+	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 
@@ -387,12 +388,18 @@ func TestClient_BulkErrors(t *testing.T) {
 }
 
 func TestBulkResult_WriteJSON(t *testing.T) {
-	res := client.BulkResult{Addr: "a:1", Size: 2e6, Sent: 2e6, Echoed: 1e6, Duration: time.Second, MismatchOffset: 1e6}
+	st := client.BulkStream{Sent: 2e6, Echoed: 1e6, Duration: time.Second, MismatchOffset: 1e6,
+		Err: &client.MismatchError{Offset: 1e6, At: 1e6}, TCP: &clientcli.TCPConn{Retransmits: 2, Cwnd: 10, RTT: time.Millisecond, DeliveryRate: 8e6}}
+	res := client.BulkResult{Addr: "a:1", Size: 2e6, Parallel: 1, Sent: 2e6, Echoed: 1e6, Duration: time.Second, MismatchOffset: 1e6,
+		Streams: []client.BulkStream{st}}
 	var out bytes.Buffer
 	if err := res.WriteJSON(&out); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"mode":"bulk","addr":"a:1","bytes":2000000,"sent":2000000,"echoed":1000000,"duration_ns":1000000000,"mb_per_s":1,"mbit_per_s":8,"match":false,"mismatch_offset":1000000}` + "\n"
+	want := `{"mode":"bulk","addr":"a:1","bytes":2000000,"stream_bytes":2000000,"parallel":1,"sent":2000000,"echoed":1000000,` +
+		`"duration_ns":1000000000,"mb_per_s":1,"mbit_per_s":8,"match":false,"mismatch_offset":1000000,` +
+		`"streams":[{"sent":2000000,"echoed":1000000,"duration_ns":1000000000,"mbit_per_s":8,"match":false,"mismatch_offset":1000000,` +
+		`"error":"echo mismatch at offset 1000000","tcp":{"retransmits":2,"cwnd":10,"rtt_ns":1000000,"delivery_rate_bps":8000000}}]}` + "\n"
 	if out.String() != want {
 		t.Errorf("got  %s\nwant %s", out.String(), want)
 	}

@@ -46,9 +46,13 @@ func TestClient_LoadClosesGracefully(t *testing.T) {
 		name      string
 		conns     int
 		size      int
-		interrupt bool // Ctrl-C instead of the end of --duration
+		interrupt bool    // Ctrl-C instead of the end of --duration
+		count     int64   // round trips in all; 0: until the duration
+		rate      float64 // open loop
 	}{
 		{name: "small messages", conns: 16, size: 64},
+		{name: "open loop", conns: 4, size: 64, rate: 2000},
+		{name: "ended by the count", conns: 4, size: 64, count: 500},
 		{name: "messages written by the writer goroutine", conns: 4, size: 256 << 10},
 		{name: "interrupted", conns: 8, size: 4 << 10, interrupt: true},
 	}
@@ -64,7 +68,10 @@ func TestClient_LoadClosesGracefully(t *testing.T) {
 				duration = time.Hour
 			}
 			c := &client.Client{Addr: addr}
-			res, _ := c.Load(ctx, client.LoadOptions{Connections: tt.conns, Size: tt.size, Duration: duration})
+			if tt.count > 0 {
+				duration = 0
+			}
+			res, _ := c.Load(ctx, client.LoadOptions{Connections: tt.conns, Size: tt.size, Duration: duration, Count: tt.count, Rate: tt.rate})
 			if res.Ops == 0 || res.Failed != 0 || res.Interrupted != tt.interrupt {
 				t.Fatalf("load run %+v, want round trips, no failure, interrupted %v", res, tt.interrupt)
 			}

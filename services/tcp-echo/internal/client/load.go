@@ -1,13 +1,11 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,7 +13,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/latency"
-	"github.com/netlab/netlab/services/platform/neterr"
+	"github.com/netlab/netlab/services/platform/loadgen"
 )
 
 // Defaults and limits of Load.
@@ -31,21 +29,33 @@ const (
 )
 
 const (
-	loadDialParallel = 64       // dials in flight at once
-	loadReadChunk    = 32 << 10 // largest read per call; the read buffer of a connection
-	maxHistShards    = 64
+	loadDialParallel = 64          // dials in flight at once
+	loadReadChunk    = 32 << 10    // largest read per call; the read buffer of a connection
 	maxDrain         = time.Second // longest wait for the last echoes when a run stops
 )
 
-// LoadOptions configures Load.
+// LoadOptions configures Load. Count, Duration or both bound the run.
 type LoadOptions struct {
-	Connections int           // 1..MaxLoadConnections
-	Size        int           // bytes per message, 1..MaxLoadSize
-	Duration    time.Duration // MinLoadDuration..MaxLoadDuration, from when every connection is open
+	Connections int // 1..MaxLoadConnections
+	Size        int // bytes per message, 1..MaxLoadSize
+	// Duration is how long the run lasts once every connection is open:
+	// MinLoadDuration..MaxLoadDuration, or 0 with a Count.
+	Duration time.Duration
+	// Count is the round trips in all, over every connection,
+	// 0..MaxLoadCount; 0: until Duration.
+	Count int64
+	// Rate is the round trips per second over all connections on a fixed
+	// timetable (open loop): latency is then measured from each round
+	// trip's scheduled start. 0: each connection sends its next message as
+	// soon as the last echo is in (closed loop).
+	Rate float64
 	// Report, if set, gets the round trips of each interval of the run,
 	// from when every connection is open.
 	Report clientcli.Reporting
 }
+
+// MaxLoadCount bounds LoadOptions.Count.
+const MaxLoadCount = loadgen.MaxCount
 
 func (o LoadOptions) validate() error {
 	switch {
@@ -53,8 +63,14 @@ func (o LoadOptions) validate() error {
 		return fmt.Errorf("connections %d is not between 1 and %d", o.Connections, MaxLoadConnections)
 	case o.Size < 1 || o.Size > MaxLoadSize:
 		return fmt.Errorf("size %d is not between 1 and %d", o.Size, MaxLoadSize)
-	case o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration:
+	case o.Count < 0 || o.Count > MaxLoadCount:
+		return fmt.Errorf("count %d is not between 1 and %d", o.Count, int64(MaxLoadCount))
+	case o.Count == 0 && o.Duration == 0:
+		return errors.New("a load run needs a count, a duration or both")
+	case o.Duration != 0 && (o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration):
 		return fmt.Errorf("duration %s is not between %s and %s", o.Duration, MinLoadDuration, MaxLoadDuration)
+	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > loadgen.MaxRate:
+		return fmt.Errorf("rate %g is not between 0 and %d", o.Rate, loadgen.MaxRate)
 	}
 	return nil
 }
@@ -102,12 +118,26 @@ type LoadResult struct {
 	Addr        string
 	Connections int // asked for
 	Size        int
+	Count       int64         // asked for; 0: until Period
+	Period      time.Duration // the duration asked for; 0: until Count
+	Rate        float64       // asked for; 0: closed loop
 	// Duration is the measured run: from when every connection was open
-	// until the run stopped (Duration elapsed, the context ended, or every
-	// connection failed).
-	Duration    time.Duration
-	Ops         int64         // round trips completed and verified
-	Latency     latency.Stats // per round trip; percentiles within 0.4%, min, avg and max exact
+	// until the run stopped (Duration elapsed, Count round trips were
+	// done, the context ended, or every connection failed).
+	Duration time.Duration
+	Sent     int64 // messages sent (an interrupted one included)
+	Ops      int64 // round trips completed and verified
+	// Latency is per round trip from its actual start; percentiles within
+	// 0.4%, min, avg and max exact.
+	Latency latency.Stats
+	// Hist is the latency as the run measures it: from the scheduled start
+	// in an open loop (corrected for coordinated omission), else from the
+	// actual start.
+	Hist *latency.Snapshot
+	// Schedule is the timetable's account: kept or not, missed and late
+	// round trips, both latencies.
+	Schedule    loadgen.Summary
+	TCP         *clientcli.TCP // the kernel's figures over the connections; nil where it has none
 	Errors      LoadErrors
 	Failed      int   // connections that failed (Errors.Total())
 	FirstErr    error // the error of the lowest-numbered failed connection
@@ -135,197 +165,29 @@ var loadPattern = sync.OnceValue(func() []byte {
 	return p
 })
 
-// errStopped ends a connection's loop when the run is over.
-var errStopped = errors.New("load run stopped")
-
-// loadConn is one connection of a load run, driven by one goroutine. Each
-// message is the next Size bytes of the pattern stream, from an offset that
-// differs between connections, so an echo that is shifted, repeated or
-// crossed with another connection's does not match.
-type loadConn struct {
-	nc      net.Conn
-	pat     []byte
-	off     int // of the next message in pat, < patternPeriod
-	size    int
-	timeout time.Duration
-	buf     []byte // min(size, loadReadChunk) bytes
-	hist    *latency.Histogram
-	stop    *atomic.Bool
-	// stopped is closed once every connection of the run is interrupted;
-	// a graceful close waits for it, so no interrupt lands on its drain.
-	stopped <-chan struct{}
-
-	// A writer goroutine for messages too large to write before reading.
-	wreq  chan []byte
-	wres  chan error
-	wdone chan struct{}
-}
-
-func newLoadConn(nc net.Conn, i, size int, timeout time.Duration, hist *latency.Histogram, stop *atomic.Bool, stopped <-chan struct{}) *loadConn {
-	lc := &loadConn{
-		nc:      nc,
-		pat:     loadPattern(),
-		off:     int(uint64(i) * patternSeed % patternPeriod),
-		size:    size,
-		timeout: timeout,
-		buf:     make([]byte, min(size, loadReadChunk)),
-		hist:    hist,
-		stop:    stop,
-		stopped: stopped,
-	}
-	if size > inlineWriteMax {
-		lc.wreq = make(chan []byte)
-		lc.wres = make(chan error, 1)
-		lc.wdone = make(chan struct{})
-		go func() {
-			defer close(lc.wdone)
-			for msg := range lc.wreq {
-				_, err := nc.Write(msg)
-				lc.wres <- err
-			}
-		}()
-	}
-	return lc
-}
-
-// close closes the connection and waits for the writer goroutine.
-func (lc *loadConn) close() {
-	lc.stopWriter()
-	_ = lc.nc.Close()
-}
-
-func (lc *loadConn) stopWriter() {
-	if lc.wreq != nil {
-		close(lc.wreq)
-		<-lc.wdone
-		lc.wreq = nil
-	}
-}
-
-// interrupt makes a blocked read or write return at once without closing
-// the connection, so that it can still be closed gracefully.
-func (lc *loadConn) interrupt() {
-	_ = lc.nc.SetDeadline(time.Unix(1, 0))
-}
-
-// closeGracefully ends a connection whose run is over: it half-closes,
-// reads and discards the echo of whatever was still in flight until the
-// server closes too, and only then closes. Closing with bytes unread would
-// send a reset, and the server would count a clean run as read and write
-// errors.
-func (lc *loadConn) closeGracefully() {
-	lc.stopWriter()
-	defer lc.nc.Close()
-	cw, ok := lc.nc.(interface{ CloseWrite() error })
-	if !ok || cw.CloseWrite() != nil {
-		return
-	}
-	if lc.nc.SetDeadline(time.Now().Add(min(lc.timeout, maxDrain))) != nil {
-		return
-	}
-	_, _ = io.Copy(io.Discard, lc.nc)
-}
-
-// run does round trips until the run stops (nil) or one fails, then closes
-// the connection: gracefully after a stop, at once after a failure.
-func (lc *loadConn) run() error {
-	for {
-		if err := lc.step(); err != nil {
-			if err == errStopped || lc.stop.Load() {
-				<-lc.stopped
-				lc.closeGracefully()
-				return nil // an error caused by the stop is not a failure
-			}
-			lc.close()
-			return err
-		}
-	}
-}
-
-// step does one round trip and records it. It allocates nothing unless it
-// fails.
-func (lc *loadConn) step() error {
-	msg := lc.pat[lc.off : lc.off+lc.size]
-	start := time.Now()
-	if err := lc.nc.SetDeadline(start.Add(lc.timeout)); err != nil {
-		return &neterr.OpError{Op: "send", Err: err}
-	}
-	// Checked after setting the deadline: a stop that came before it has
-	// been seen here, and one that comes after it interrupts this step.
-	if lc.stop.Load() {
-		return errStopped
-	}
-	if lc.wreq == nil {
-		if _, err := lc.nc.Write(msg); err != nil {
-			return writeError(err, lc.timeout)
-		}
-	} else {
-		lc.wreq <- msg
-	}
-	err := lc.readEcho(msg)
-	if lc.wreq != nil {
-		if err != nil {
-			_ = lc.nc.SetWriteDeadline(time.Unix(1, 0)) // unblock the writer now
-		}
-		if werr := <-lc.wres; werr != nil && err == nil {
-			err = writeError(werr, lc.timeout)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	d := time.Since(start)
-	if lc.stop.Load() {
-		return errStopped // finished after the end of the run: not counted
-	}
-	lc.hist.Record(d)
-	lc.off += lc.size
-	if lc.off >= patternPeriod {
-		lc.off -= patternPeriod
-	}
-	return nil
-}
-
-func (lc *loadConn) readEcho(msg []byte) error {
-	got := 0
-	for got < len(msg) {
-		n, err := lc.nc.Read(lc.buf[:min(len(lc.buf), len(msg)-got)])
-		if n > 0 {
-			if want := msg[got : got+n]; !bytes.Equal(lc.buf[:n], want) {
-				i := firstDiff(lc.buf[:n], want)
-				end := min(n, i+16)
-				return &MismatchError{
-					Offset:   int64(got + i),
-					At:       int64(got + i),
-					Sent:     bytes.Clone(want[i:end]),
-					Received: bytes.Clone(lc.buf[i:end]),
-				}
-			}
-			got += n
-		}
-		if err != nil && got < len(msg) {
-			return readError(err, lc.timeout, int64(got), int64(len(msg)), false)
-		}
-	}
-	return nil
-}
-
-// Load runs closed-loop request/response load: it opens opts.Connections
-// connections (up to 64 dials at a time), then on each, in its own
-// goroutine, sends an opts.Size-byte message, reads exactly opts.Size
-// bytes back and verifies them, and repeats, one message outstanding per
-// connection, until opts.Duration has passed since the last connection
-// opened. A connection that fails (dial, timeout, short echo, mismatch,
-// reset) stops and is counted in the result; the others go on. The run
-// ends early when every connection has failed, or when ctx ends: then the
-// result so far is returned with Interrupted set and ctx's error. Other
-// errors are only for invalid options. When the run stops, each connection
-// half-closes, reads the echoes still in flight and closes after the
-// server does, so a clean run leaves no reset or broken pipe behind on the
-// server. Memory is bounded: latencies go to fixed-size histograms,
-// buffers are reused, and the round trip allocates nothing.
+// Load runs request/response load: it opens opts.Connections connections
+// (up to 64 dials at a time), then on each, in its own goroutine, claims
+// the next round trip of the run's timetable, sends an opts.Size-byte
+// message, reads exactly opts.Size bytes back and verifies them, and
+// repeats, one message outstanding per connection, until opts.Count round
+// trips were claimed or opts.Duration has passed since the last connection
+// opened. Without opts.Rate a connection goes on as soon as its echo is in
+// (closed loop); with it, each round trip waits for its time on the
+// timetable (open loop), and its latency counts from that time.
+//
+// A connection that fails (dial, timeout, short echo, mismatch, reset)
+// stops and is counted in the result; the others go on. The run ends early
+// when every connection has failed, or when ctx ends: then the result so
+// far is returned with Interrupted set and ctx's error. Other errors are
+// only for invalid options. A round trip cut short by the end is not
+// counted. When the run stops, each connection half-closes, reads the
+// echoes still in flight and closes after the server does, so a clean run
+// leaves no reset or broken pipe behind on the server. Memory is bounded:
+// latencies go to fixed-size histograms, buffers are reused, and the round
+// trip allocates nothing.
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
-	res := LoadResult{Addr: c.Addr, Connections: opts.Connections, Size: opts.Size}
+	res := LoadResult{Addr: c.Addr, Connections: opts.Connections, Size: opts.Size,
+		Count: opts.Count, Period: opts.Duration, Rate: opts.Rate}
 	if err := opts.validate(); err != nil {
 		return res, err
 	}
@@ -341,12 +203,13 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 		res.Interrupted = true
 		return res, ctx.Err()
 	}
-	r := newLoadRun(conns, opts.Size, c.timeout())
+	tt := loadgen.New(loadgen.Wall, loadgen.Plan{Rate: opts.Rate, Count: opts.Count, Duration: opts.Duration})
+	r := newLoadRun(conns, opts.Size, c.timeout(), tt)
 	stopReport := opts.Report.Start(r.totals)
 	res.Duration = r.run(ctx, opts.Duration, errs)
 	stopReport()
 	res.summarize(errs, r)
-	if ctx.Err() != nil && res.Duration < opts.Duration {
+	if ctx.Err() != nil && (opts.Duration == 0 || res.Duration < opts.Duration) && (opts.Count == 0 || res.Ops < opts.Count) {
 		res.Interrupted = true
 		return res, ctx.Err()
 	}
@@ -356,39 +219,43 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 // loadRun is one Load once its connections are open.
 type loadRun struct {
 	lcs     []*loadConn // nil where the dial failed
-	hists   []*latency.Histogram
+	tt      *loadgen.Timetable
+	watch   *tcpWatch
 	size    int
+	sent    atomic.Int64
 	failed  atomic.Int64 // connections that failed so far
 	stop    atomic.Bool
 	stopped chan struct{} // closed once every connection is interrupted
 }
 
-func newLoadRun(conns []net.Conn, size int, timeout time.Duration) *loadRun {
-	r := &loadRun{size: size, stopped: make(chan struct{}), lcs: make([]*loadConn, len(conns))}
-	r.hists = make([]*latency.Histogram, min(len(conns), max(1, 2*runtime.GOMAXPROCS(0)), maxHistShards))
-	for i := range r.hists {
-		r.hists[i] = new(latency.Histogram)
-	}
+func newLoadRun(conns []net.Conn, size int, timeout time.Duration, tt *loadgen.Timetable) *loadRun {
+	r := &loadRun{size: size, tt: tt, watch: newTCPWatch(len(conns)), stopped: make(chan struct{}), lcs: make([]*loadConn, len(conns))}
+	sh := loadShared{size: size, timeout: timeout, tt: tt, sent: &r.sent, stop: &r.stop, watch: r.watch}
 	for i, nc := range conns {
 		if nc != nil {
-			r.lcs[i] = newLoadConn(nc, i, size, timeout, r.hists[i%len(r.hists)], &r.stop, r.stopped)
+			r.watch.add(i, nc)
+			r.lcs[i] = newLoadConn(nc, i, sh)
 		}
 	}
 	return r
 }
 
-// run drives every connection until duration has passed, ctx ends or all
-// of them failed, puts each failure into errs and returns how long the run
-// lasted.
+// run drives every connection until the timetable is done (duration
+// passed, count reached), ctx ends or all of them failed, puts each
+// failure into errs and returns how long the run lasted.
 func (r *loadRun) run(ctx context.Context, duration time.Duration, errs []error) time.Duration {
 	var stopAt time.Time
-	start := time.Now()
-	runCtx, cancel := context.WithDeadline(ctx, start.Add(duration))
+	start := r.tt.Started()
+	runCtx, cancel := ctx, context.CancelFunc(func() {})
+	if duration > 0 {
+		runCtx, cancel = context.WithDeadline(ctx, start.Add(duration))
+	}
 	defer cancel()
 	unregister := context.AfterFunc(runCtx, func() {
 		defer close(r.stopped)
 		stopAt = time.Now()
 		r.stop.Store(true)
+		r.tt.Stop() // no effect on the account once the end has passed
 		for _, lc := range r.lcs {
 			if lc != nil {
 				lc.interrupt() // unblocks every read and write
@@ -399,7 +266,7 @@ func (r *loadRun) run(ctx context.Context, duration time.Duration, errs []error)
 	for i, lc := range r.lcs {
 		if lc != nil {
 			wg.Go(func() {
-				if errs[i] = lc.run(); errs[i] != nil {
+				if errs[i] = lc.run(runCtx); errs[i] != nil {
 					r.failed.Add(1)
 				}
 			})
@@ -407,7 +274,9 @@ func (r *loadRun) run(ctx context.Context, duration time.Duration, errs []error)
 	}
 	wg.Wait()
 	end := time.Now()
-	if !unregister() {
+	if unregister() {
+		r.tt.Stop() // the count was reached or every connection failed
+	} else {
 		<-r.stopped
 		end = stopAt
 	}
@@ -418,17 +287,10 @@ func (r *loadRun) run(ctx context.Context, duration time.Duration, errs []error)
 // round trips are the latencies recorded, so every interval's count and
 // latencies agree.
 func (r *loadRun) totals() clientcli.Totals {
-	lat := r.latency()
+	lat := r.tt.Latency()
 	ops := lat.Count()
-	return clientcli.Totals{Sent: ops, Ops: ops, Bytes: ops * int64(r.size), Errors: r.failed.Load(), Latency: lat}
-}
-
-func (r *loadRun) latency() *latency.Snapshot {
-	var s latency.Snapshot
-	for _, h := range r.hists {
-		s.Add(h)
-	}
-	return &s
+	return clientcli.Totals{Sent: r.sent.Load(), Ops: ops, Bytes: ops * int64(r.size), Errors: r.failed.Load(),
+		Latency: lat, TCP: r.watch.sample(false)}
 }
 
 // dialAll opens n connections, at most loadDialParallel at a time. A
@@ -475,7 +337,11 @@ func (r *LoadResult) summarize(errs []error, run *loadRun) {
 	}
 	r.Failed = r.Errors.Total()
 	if run != nil {
-		r.Latency = run.latency().Stats()
+		r.Schedule = run.tt.Summary()
+		r.Hist = run.tt.Latency()
+		r.Latency = r.Schedule.Uncorrected
 		r.Ops = r.Latency.N
+		r.Sent = run.sent.Load()
+		r.TCP = run.watch.sample(false)
 	}
 }

@@ -51,6 +51,9 @@ func runBulk(ctx context.Context, r *run) int {
 		return r.failure(err) // nothing was transferred: nothing to report
 	}
 	_ = clientcli.Print(r.stdout, r.asJSON, res)
+	if serr := r.saved.Write(r.record, res); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil {
 		return r.failure(err)
 	}
@@ -65,6 +68,9 @@ func runLoad(ctx context.Context, r *run) int {
 		return r.failure(err) // invalid options: checked before, so not reached
 	}
 	_ = clientcli.Print(r.stdout, r.asJSON, res)
+	if err := r.saved.Write(r.record, res); err != nil {
+		return r.failure(err)
+	}
 	switch {
 	case res.Failed > 0:
 		fmt.Fprintf(r.stderr, "%s: %d of %d connections failed (first: %v)\n", prog, res.Failed, res.Connections, res.FirstErr)
