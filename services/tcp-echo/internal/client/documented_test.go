@@ -1,0 +1,66 @@
+package client_test
+
+import (
+	"encoding/json"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
+)
+
+// jsonDoc is the page that lists every key the clients write.
+const jsonDoc = "../../../../docs/json.md"
+
+// objects decodes one JSON object per line.
+func objects(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var o map[string]any
+		if err := json.Unmarshal([]byte(line), &o); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// Every object tcp-echo-client writes has exactly the keys docs/json.md
+// lists.
+func TestJSON_MatchesItsDocumentation(t *testing.T) {
+	addr := startServer(t, echo)
+	run := func(args ...string) []map[string]any {
+		t.Helper()
+		code, out, errOut := runMain(t.Context(), append([]string{"--addr", addr, "--json"}, args...), nil)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut)
+		}
+		return objects(t, out)
+	}
+	clitest.Documented(t, jsonDoc, "tcp-echo-client echo", run()[0])
+	count := run("--count", "3", "--interval", "1ms")[0]
+	clitest.Documented(t, jsonDoc, "tcp-echo-client count", count)
+	clitest.Documented(t, jsonDoc, "latency", count["latency"].(map[string]any))
+
+	bulk := run("--bulk", "256KiB", "--parallel", "2")[0]
+	clitest.Documented(t, jsonDoc, "tcp-echo-client bulk", bulk)
+	for _, s := range bulk["streams"].([]any) {
+		stream := s.(map[string]any)
+		clitest.Documented(t, jsonDoc, "tcp-echo-client bulk stream", stream)
+		if runtime.GOOS == "linux" {
+			clitest.Documented(t, jsonDoc, "tcp connection", stream["tcp"].(map[string]any))
+		}
+	}
+
+	objs := run("--load", "--count", "200", "--rate", "2000", "--report-interval", "20ms")
+	load := objs[len(objs)-1]
+	clitest.Documented(t, jsonDoc, "tcp-echo-client load", load)
+	clitest.Documented(t, jsonDoc, "tcp-echo-client load errors", load["errors"].(map[string]any))
+	clitest.Documented(t, jsonDoc, "schedule", load["schedule"].(map[string]any))
+	clitest.Documented(t, jsonDoc, "interval", objs[0])
+	if runtime.GOOS == "linux" {
+		clitest.Documented(t, jsonDoc, "tcp", load["tcp"].(map[string]any))
+		clitest.Documented(t, jsonDoc, "tcp", objs[0]["tcp"].(map[string]any))
+	}
+}
