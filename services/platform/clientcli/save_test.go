@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/platform/loadgen"
 )
@@ -72,15 +72,7 @@ func TestSave_RecordReadsBackWhole(t *testing.T) {
 	if err := rec.Write(io.Discard, run); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got, err := clientcli.ReadRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := clitest.ReadRecordFile(t, path)
 	sum := got.Summary
 	if got.Client != "tool" || got.Label != "baseline" || sum.Ops != 2000 || sum.OpsPerSecond != 1000 ||
 		sum.BitsPerSecond != 1_000_000 || sum.Errors != 3 || sum.Latency != run.lat.Stats().JSON() {

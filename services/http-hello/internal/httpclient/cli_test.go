@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -258,15 +257,7 @@ func TestMain_Save(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "5 requests, 5 ok") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := clientcli.ReadRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := clitest.ReadRecordFile(t, path)
 	if rec.Client != "http-client" || rec.Label != "five" || rec.Summary.Ops != 5 || rec.Summary.Target != srv+"/" ||
 		rec.Histogram == nil || rec.Histogram.N != 5 || !strings.Contains(string(rec.Result), `"requests":5`) {
 		t.Errorf("record %+v", rec)
@@ -276,7 +267,7 @@ func TestMain_Save(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "schedule   rate 200/s asked") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	rec, err = clientcli.ReadRecord(strings.NewReader(stdout))
+	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
 	if err != nil || rec.Schedule == nil || rec.Schedule.TargetRate != 200 || len(rec.Intervals) == 0 {
 		t.Errorf("record from stdout %+v, %v", rec, err)
 	}

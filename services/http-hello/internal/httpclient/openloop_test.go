@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 )
 
 // counting serves every request after delay(), and counts what it served.
@@ -53,17 +54,7 @@ func TestLoad_OpenLoopReportsTheShortfallAgainstASlowServer(t *testing.T) {
 // none of them, and its p99 does not.
 func TestLoad_OpenLoopP99ShowsAStallClosedLoopHides(t *testing.T) {
 	t.Parallel() // 5s, the two runs at once
-	start := time.Now()
-	stall := func() func() time.Duration {
-		var once sync.Once
-		return func() time.Duration {
-			d := time.Duration(0)
-			if time.Since(start) > 2500*time.Millisecond {
-				once.Do(func() { d = time.Second })
-			}
-			return d
-		}
-	}
+	stall := func() func() time.Duration { return clitest.StallOnce(2500*time.Millisecond, time.Second) }
 	open, _ := counting(t, stall())
 	closed, _ := counting(t, stall())
 	var openSum, closedSum httpclient.Summary

@@ -1,9 +1,7 @@
 package client_test
 
 import (
-	"encoding/json"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
@@ -11,20 +9,6 @@ import (
 
 // jsonDoc is the page that lists every key the clients write.
 const jsonDoc = "../../../../docs/json.md"
-
-// objects decodes one JSON object per line.
-func objects(t *testing.T, out string) []map[string]any {
-	t.Helper()
-	var objs []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var o map[string]any
-		if err := json.Unmarshal([]byte(line), &o); err != nil {
-			t.Fatalf("%v: %q", err, line)
-		}
-		objs = append(objs, o)
-	}
-	return objs
-}
 
 // Every object tcp-echo-client writes has exactly the keys docs/json.md
 // lists.
@@ -36,7 +20,7 @@ func TestJSON_MatchesItsDocumentation(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%q: exit %d: %s", args, code, errOut)
 		}
-		return objects(t, out)
+		return clitest.JSONLines(t, out)
 	}
 	clitest.Documented(t, jsonDoc, "tcp-echo-client echo", run()[0])
 	count := run("--count", "3", "--interval", "1ms")[0]

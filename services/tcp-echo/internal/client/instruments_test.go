@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,15 +146,7 @@ func TestMain_Save(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "\n40 round trips, ") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := clientcli.ReadRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := clitest.ReadRecordFile(t, path)
 	if rec.Client != "tcp-echo-client" || rec.Label != "forty" || rec.Summary.Mode != "load" || rec.Summary.Target != addr ||
 		rec.Summary.Ops != 40 || rec.Summary.Bytes != 40*64 || rec.Histogram == nil || rec.Histogram.N != 40 ||
 		rec.Schedule != nil || !strings.Contains(string(rec.Result), `"ops":40`) {
@@ -166,7 +157,7 @@ func TestMain_Save(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "\nschedule rate 400/s asked") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	rec, err = clientcli.ReadRecord(strings.NewReader(stdout))
+	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
 	if err != nil || rec.Schedule == nil || rec.Schedule.TargetRate != 400 || rec.Schedule.Started != rec.Summary.Ops ||
 		len(rec.Intervals) == 0 || rec.Summary.Latency.N != rec.Summary.Ops {
 		t.Errorf("open-loop record from stdout %+v, %v", rec, err)

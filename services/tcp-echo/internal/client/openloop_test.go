@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	"github.com/netlab/netlab/services/platform/poll"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
@@ -101,20 +102,8 @@ func TestLoad_OpenLoopReportsTheShortfallAgainstASlowServer(t *testing.T) {
 // because the round trips due during it wait for it; the closed loop sent
 // none of them, and its p99 does not.
 func TestLoad_OpenLoopP99ShowsAStallClosedLoopHides(t *testing.T) {
-	if testing.Short() {
-		t.Skip("5s run")
-	}
-	start := time.Now()
-	stall := func() func() time.Duration {
-		var once sync.Once
-		return func() time.Duration {
-			d := time.Duration(0)
-			if time.Since(start) > 2500*time.Millisecond {
-				once.Do(func() { d = time.Second })
-			}
-			return d
-		}
-	}
+	t.Parallel() // 5s, the two runs at once
+	stall := func() func() time.Duration { return clitest.StallOnce(2500*time.Millisecond, time.Second) }
 	open := startCounting(t, 64, stall())
 	closed := startCounting(t, 64, stall())
 	var openRes, closedRes client.LoadResult
