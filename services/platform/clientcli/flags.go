@@ -25,6 +25,8 @@ type Flags struct {
 	aliases     map[string]string // old name -> flag name
 	typed       map[string]string // flag name -> the name it was given as
 	args        []string          // positional arguments
+	report      *ReportFlag       // --report-interval, once declared
+	save        *SaveFlag         // --save, once declared
 }
 
 // NewFlags returns the flags of prog, whose help text is usage.
@@ -245,6 +247,7 @@ type ReportFlag struct {
 func (f *Flags) ReportInterval() *ReportFlag {
 	r := &ReportFlag{f: f}
 	f.DurationVar(&r.every, "report-interval", 0, "")
+	f.report = r
 	return r
 }
 

@@ -83,6 +83,7 @@ func (f *Flags) Save() *SaveFlag {
 	s := &SaveFlag{f: f}
 	f.StringVar(&s.path, "save", "", "")
 	f.StringVar(&s.label, "label", "", "")
+	f.save = s
 	return s
 }
 
