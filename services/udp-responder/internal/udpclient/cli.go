@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/term"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
@@ -221,7 +222,7 @@ func (f cliFlags) checkProbe(r *invocation, stderr io.Writer) error {
 		return fmt.Errorf("invalid --%s %d: must be between 1 and %d", f.As("connections"), *f.conns, MaxConnections)
 	}
 	r.probe = ProbeOptions{Count: *f.count, Rate: *f.rate, Size: *f.size, Connections: *f.conns}
-	if f.Given("progress") && *f.progress || !f.Given("progress") && isTerminal(stderr) {
+	if f.Given("progress") && *f.progress || !f.Given("progress") && term.IsTerminal(stderr) {
 		r.line = &progressLine{w: stderr}
 		r.probe.Progress = r.line.update
 	}

@@ -5,8 +5,6 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
-
-	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // LoadSocket exposes one socket of a load run to the external tests, so
@@ -32,9 +30,6 @@ func (l *LoadSocket) RoundTrip() { l.s.roundTrip(time.Now().Add(time.Hour), &l.s
 func (l *LoadSocket) Counts() (sent, received, lost int64) {
 	return l.s.sent.Load(), l.s.received.Load(), l.s.lost.Load()
 }
-
-// EncodeProbe is the load run's probe encoder.
-func EncodeProbe(buf []byte, p probe.Probe) { encodeProbe(buf, p) }
 
 // ReorderExtents feeds arrivals (sequence numbers, no duplicates) to the
 // RFC 4737 reordering metric of one flow and returns each one's extent (0:

@@ -284,7 +284,8 @@ func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
 		return false
 	}
 	s.seq++
-	encodeProbe(s.req, probe.Probe{RunID: s.runID, Seq: s.seq, SentUnix: now.UnixNano()})
+	// The size was checked by normalize: Encode cannot fail.
+	_ = probe.Encode(s.req, probe.Probe{RunID: s.runID, Seq: s.seq, SentUnix: now.UnixNano()})
 	start := time.Now() // after encoding, which takes a while for big requests
 	timeout := start.Add(s.timeout)
 	deadline := timeout

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -394,28 +393,5 @@ errors: late 2, refused 1
 	}
 	if errs, ok := v["errors"].(map[string]any); !ok || len(errs) != 0 || v["interrupted"] != true {
 		t.Errorf("JSON %s: want an empty errors object and interrupted", js.String())
-	}
-}
-
-// TestProbeEncoder_MatchesProbeEncode: load's allocation-free encoder
-// writes exactly what probe.Encode writes.
-func TestProbeEncoder_MatchesProbeEncode(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, size := range []int{probe.HeaderSize, probe.HeaderSize + 1, 64, 1400, probe.MaxSize} {
-		for range 20 {
-			p := probe.Probe{RunID: rng.Uint64(), Seq: rng.Uint64(), SentUnix: rng.Int64(), Reply: rng.IntN(2) == 0}
-			want := make([]byte, size)
-			if err := probe.Encode(want, p); err != nil {
-				t.Fatal(err)
-			}
-			got := bytes.Repeat([]byte{0xAA}, size) // stale bytes must all be overwritten
-			udpclient.EncodeProbe(got, p)
-			if !bytes.Equal(got, want) {
-				t.Fatalf("size %d, %+v: encoding differs from probe.Encode", size, p)
-			}
-			if q, err := probe.Parse(got); err != nil || q != p {
-				t.Fatalf("Parse = %+v, %v; want %+v", q, err, p)
-			}
-		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
@@ -136,14 +135,4 @@ func (p *progressLine) finish(res Result) {
 		Reordered: res.Reordered, Duplicated: res.Duplicated, Corrupted: res.Corrupted,
 	})
 	fmt.Fprintln(p.w)
-}
-
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
