@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 // ParseBitrate reads a bit rate in bits per second, as iperf3's -b takes
@@ -27,16 +29,5 @@ func ParseBitrate(s string) (float64, error) {
 // second) in datagrams of size bytes (their UDP payload).
 func PacketsPerSecond(bitrate float64, size int) float64 { return bitrate / (8 * float64(size)) }
 
-// FormatBitrate writes bits per second with an SI prefix: "544.0 kbit/s",
-// "10.00 Mbit/s".
-func FormatBitrate(bps float64) string {
-	for _, u := range []struct {
-		div  float64
-		unit string
-	}{{1e12, "Tbit/s"}, {1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}} {
-		if bps >= u.div {
-			return fmt.Sprintf("%.2f %s", bps/u.div, u.unit)
-		}
-	}
-	return fmt.Sprintf("%.0f bit/s", bps)
-}
+// formatBits is bps as every client writes a bit rate ("544.00 kbit/s").
+func formatBits(bps float64) string { return clientcli.FormatBits(int64(math.Round(bps))) }

@@ -259,11 +259,6 @@ func TestParseBitrate(t *testing.T) {
 	if pps := udpclient.PacketsPerSecond(10e6, 1250); pps != 1000 {
 		t.Errorf("PacketsPerSecond(10M, 1250) = %v, want 1000", pps)
 	}
-	for bps, want := range map[float64]string{0: "0 bit/s", 999: "999 bit/s", 544e3: "544.00 kbit/s", 1.5e9: "1.50 Gbit/s"} {
-		if got := udpclient.FormatBitrate(bps); got != want {
-			t.Errorf("FormatBitrate(%v) = %q, want %q", bps, got, want)
-		}
-	}
 }
 
 // --bitrate sets the probe rate from the size; every report gives bit/s.

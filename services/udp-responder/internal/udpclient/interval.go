@@ -24,7 +24,7 @@ func (iv bitInterval) WriteText(w io.Writer) error {
 	if err := iv.Interval.WriteText(&b); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, strings.TrimSuffix(b.String(), "\n")+" "+FormatBitrate(iv.bitsPerSecond())+"\n")
+	_, err := io.WriteString(w, strings.TrimSuffix(b.String(), "\n")+" "+formatBits(iv.bitsPerSecond())+"\n")
 	return err
 }
 

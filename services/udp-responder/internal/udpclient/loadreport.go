@@ -39,7 +39,7 @@ func (r LoadResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, " (interrupted after %s)", latency.Format(r.Duration))
 	}
 	b.WriteByte('\n')
-	fmt.Fprintf(&b, "%.1f replies/s, %s\n", r.RepliesPerSecond, FormatBitrate(r.Bitrate()))
+	fmt.Fprintf(&b, "%.1f replies/s, %s\n", r.RepliesPerSecond, formatBits(r.Bitrate()))
 	if r.Rate > 0 {
 		fmt.Fprintf(&b, "schedule %s\n", r.Schedule)
 		if l := r.Schedule.Latency; l.N > 0 {

@@ -107,9 +107,9 @@ func (r Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "jitter (RFC 3550) = %s\n", latency.Format(r.Jitter))
 	}
-	fmt.Fprintf(&b, "bitrate %s sent, %s received", FormatBitrate(r.SentBitrate()), FormatBitrate(r.ReceivedBitrate()))
+	fmt.Fprintf(&b, "bitrate %s sent, %s received", formatBits(r.SentBitrate()), formatBits(r.ReceivedBitrate()))
 	if r.Bitrate > 0 {
-		fmt.Fprintf(&b, " (asked %s)", FormatBitrate(r.Bitrate))
+		fmt.Fprintf(&b, " (asked %s)", formatBits(r.Bitrate))
 	}
 	b.WriteByte('\n')
 	r.writeNotes(&b)
