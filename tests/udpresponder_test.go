@@ -72,7 +72,19 @@ type probeReport struct {
 		AvgNs int64 `json:"avg_ns"`
 		P99Ns int64 `json:"p99_ns"`
 	} `json:"latency"`
-	Jitter string `json:"jitter"`
+	Jitter     string `json:"jitter"`
+	Directions *struct {
+		CountQueries int64 `json:"count_queries"`
+	} `json:"directions"`
+}
+
+// countQueries is how many count queries the client sent at the end of
+// the run (version 2 probes): they pass the same rules as the probes.
+func (r probeReport) countQueries() int64 {
+	if r.Directions == nil {
+		return 0
+	}
+	return r.Directions.CountQueries
 }
 
 // probeReportFields are the fields a report must have: a renamed field must

@@ -62,7 +62,14 @@ func UndoInNetns(t testing.TB, ctr *testcontainers.DockerContainer, args ...stri
 // container's INPUT chain whose listing (iptables -nvxL) mentions match.
 func InputDrops(t testing.TB, ctr *testcontainers.DockerContainer, match string) int64 {
 	t.Helper()
-	out := InNetns(t, ctr, "iptables", "-nvxL", "INPUT")
+	return ChainDrops(t, ctr, "INPUT", match)
+}
+
+// ChainDrops returns the packet counter of the first DROP rule in the
+// container's chain (INPUT, OUTPUT) whose listing mentions match.
+func ChainDrops(t testing.TB, ctr *testcontainers.DockerContainer, chain, match string) int64 {
+	t.Helper()
+	out := InNetns(t, ctr, "iptables", "-nvxL", chain)
 	for line := range strings.Lines(out) {
 		if strings.Contains(line, match) && strings.Contains(line, "DROP") {
 			var pkts int64
@@ -72,7 +79,7 @@ func InputDrops(t testing.TB, ctr *testcontainers.DockerContainer, match string)
 			return pkts
 		}
 	}
-	t.Fatalf("no %s rule in the container's INPUT chain:\n%s", match, out)
+	t.Fatalf("no %s rule in the container's %s chain:\n%s", match, chain, out)
 	return 0
 }
 

@@ -234,10 +234,11 @@ func TestParse_AcceptsAnyPadding(t *testing.T) {
 
 const maxFuzzLen = 256
 
-// FuzzParse: Parse never panics, and a probe that parses re-encodes into
-// the same bytes whenever its padding is the one derived from its sequence
-// number — which is always the case unless the checksum was forged (see
-// TestParse_AcceptsAnyPadding); then at least the header comes back.
+// FuzzParse: Parse never panics, and a probe of either version that parses
+// re-encodes into the same bytes whenever its padding is the one derived
+// from its sequence number — which is always the case unless the checksum
+// was forged (see TestParse_AcceptsAnyPadding); then at least the header
+// comes back.
 func FuzzParse(f *testing.F) {
 	for _, size := range []int{probe.HeaderSize, 37, 64, 200} {
 		b := make([]byte, size)
@@ -249,6 +250,13 @@ func FuzzParse(f *testing.F) {
 		d := bytes.Clone(b)
 		d[len(d)-1] ^= 1
 		f.Add(d)
+	}
+	for _, size := range []int{probe.HeaderSizeV2, 100} {
+		b := make([]byte, size)
+		_ = probe.Encode(b, probe.Probe{V2: true, RunID: 1, Seq: uint64(size)})
+		f.Add(b)
+		_ = probe.Encode(b, probe.Probe{V2: true, Reply: true, Query: true, RunID: 1, Responder: probe.Responder{Filled: true, Count: 3, RecvUnix: 4, SendUnix: 5}})
+		f.Add(bytes.Clone(b))
 	}
 	f.Add([]byte("Hello, client!"))
 	f.Add([]byte("NLPB"))
@@ -284,7 +292,11 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(out[:32], b[:32]) {
 			t.Fatalf("header differs after re-encoding:\n in % x\nout % x", b[:32], out[:32])
 		}
-		if bytes.Equal(out[probe.HeaderSize:], b[probe.HeaderSize:]) && !bytes.Equal(out, b) {
+		pad := probe.HeaderSize
+		if p.V2 {
+			pad = probe.HeaderSizeV2
+		}
+		if bytes.Equal(out[pad:], b[pad:]) && !bytes.Equal(out, b) {
 			t.Fatalf("same padding but different bytes:\n in % x\nout % x", b, out)
 		}
 		if q, err := probe.Parse(out); err != nil || q != p {

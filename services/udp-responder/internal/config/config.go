@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/netlab/netlab/services/platform/config"
 )
@@ -43,6 +44,11 @@ type Config struct {
 	// BatchSize is how many datagrams one system call reads or writes
 	// (recvmmsg/sendmmsg); 1 reads and writes one at a time.
 	BatchSize int `env:"BATCH_SIZE" envDefault:"32"`
+	// ProbeRuns bounds how many probe runs (source address and run id) the
+	// responder counts requests for at once, for version 2 probes.
+	ProbeRuns int `env:"PROBE_RUNS" envDefault:"16384"`
+	// ProbeRunTTL is how long a run is remembered after its last datagram.
+	ProbeRunTTL time.Duration `env:"PROBE_RUN_TTL" envDefault:"2m"`
 	// ShutdownToken enables the tutorial's "exit": a datagram
 	// "exit <token>" from a ShutdownAllow source starts a graceful shutdown.
 	// Empty (the default) disables it.
@@ -66,6 +72,8 @@ func (c Config) Validate() error {
 		config.InRange("RATE_TABLE_SIZE", c.RateTableSize, 64, 10_000_000),
 		config.InRange("SOCKETS", c.Sockets, 0, 256),
 		config.InRange("BATCH_SIZE", c.BatchSize, 1, 1024),
+		config.InRange("PROBE_RUNS", c.ProbeRuns, 16, 1_000_000),
+		config.InRange("PROBE_RUN_TTL", c.ProbeRunTTL, 10*time.Second, time.Hour),
 	}
 	if len(c.Greeting) < 1 || len(c.Greeting) > 1024 {
 		errs = append(errs, &config.Error{Var: "GREETING", Value: c.Greeting[:min(len(c.Greeting), 40)],

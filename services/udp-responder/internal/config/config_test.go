@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/services/platform/config/configtest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
@@ -24,6 +25,8 @@ func TestLoad_Defaults(t *testing.T) {
 		RateTableSize:    65536,
 		Sockets:          0,
 		BatchSize:        32,
+		ProbeRuns:        16384,
+		ProbeRunTTL:      2 * time.Minute,
 		ShutdownToken:    "",
 		ShutdownAllow:    cfg.ShutdownAllow, // below
 	}
@@ -47,6 +50,8 @@ func TestLoad_ErrorsNameTheVariable(t *testing.T) {
 		{Env: map[string]string{"RATE_TABLE_SIZE": "1"}, Var: "RATE_TABLE_SIZE"},
 		{Env: map[string]string{"SOCKETS": "-1"}, Var: "SOCKETS"},
 		{Env: map[string]string{"BATCH_SIZE": "0"}, Var: "BATCH_SIZE"},
+		{Env: map[string]string{"PROBE_RUNS": "15"}, Var: "PROBE_RUNS"},
+		{Env: map[string]string{"PROBE_RUN_TTL": "5s"}, Var: "PROBE_RUN_TTL"},
 		{Env: map[string]string{"GREETING": strings.Repeat("g", 1025)}, Var: "GREETING"},
 		{Env: map[string]string{"SHUTDOWN_TOKEN": "short"}, Var: "SHUTDOWN_TOKEN"},
 		{Env: map[string]string{"SHUTDOWN_TOKEN": "has a space"}, Var: "SHUTDOWN_TOKEN"},

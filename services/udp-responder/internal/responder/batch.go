@@ -4,9 +4,13 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab/netlab/services/udp-responder/internal/rxstamp"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // batch moves up to len(hdrs) datagrams per system call with recvmmsg and
@@ -20,12 +24,15 @@ type batch struct {
 	names []unix.RawSockaddrInet6 // big enough for IPv4 and IPv6 sources
 	iovs  []unix.Iovec
 	hdrs  []unix.Mmsghdr
+	ctrls [][]byte // control messages: the kernel's receive timestamps
+	rxAt  int64    // when the last read returned, Unix ns: the fallback timestamp
 
 	// Replies waiting for flush.
 	out      int
 	outIovs  []unix.Iovec
 	outHdrs  []unix.Mmsghdr
 	outNames []unix.RawSockaddrInet6
+	outStamp [][]byte // v2 probe replies to stamp with their send time; nil for others
 
 	// What a system call returned. The callbacks handed to RawConn are
 	// made once, here, so that no call allocates a closure.
@@ -51,6 +58,8 @@ func newBatch(raw syscall.RawConn, size, bufSize int, sent func(int), failed fun
 		outIovs:  make([]unix.Iovec, size),
 		outHdrs:  make([]unix.Mmsghdr, size),
 		outNames: make([]unix.RawSockaddrInet6, size),
+		outStamp: make([][]byte, size),
+		ctrls:    make([][]byte, size),
 	}
 	for i := range size {
 		b.bufs[i] = make([]byte, bufSize)
@@ -58,6 +67,8 @@ func newBatch(raw syscall.RawConn, size, bufSize int, sent func(int), failed fun
 		b.hdrs[i].Hdr.Iov = &b.iovs[i]
 		b.hdrs[i].Hdr.SetIovlen(1)
 		b.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+		b.ctrls[i] = make([]byte, rxstamp.ControlSize)
+		b.hdrs[i].Hdr.Control = &b.ctrls[i][0]
 		b.outHdrs[i].Hdr.Iov = &b.outIovs[i]
 		b.outHdrs[i].Hdr.SetIovlen(1)
 		b.outHdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.outNames[i]))
@@ -88,32 +99,43 @@ func (b *batch) read() (int, error) {
 	for i := range b.hdrs {
 		b.iovs[i].SetLen(len(b.bufs[i]))
 		b.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
+		b.hdrs[i].Hdr.SetControllen(len(b.ctrls[i]))
 		b.hdrs[i].Hdr.Flags = 0
 	}
 	if err := b.raw.Read(b.recvmmsgFn); err != nil {
 		return 0, err
 	}
+	b.rxAt = time.Now().UnixNano()
 	if b.errno != 0 {
 		return 0, b.errno
 	}
 	return b.n, nil
 }
 
-// datagram returns the i-th datagram of the last read and its source.
-// A datagram longer than the buffer is reported with the buffer's length
-// plus one, so oversize datagrams are recognised.
-func (b *batch) datagram(i int) ([]byte, netip.AddrPort) {
+// datagram returns the i-th datagram of the last read, its source and
+// when it arrived. A datagram longer than the buffer is reported with the
+// buffer's length plus one, so oversize datagrams are recognised.
+func (b *batch) datagram(i int) ([]byte, netip.AddrPort, rxTime) {
 	n := int(b.hdrs[i].Len)
 	if b.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0 {
 		n = len(b.bufs[i])
 	}
-	return b.bufs[i][:n], sockaddrToAddrPort(&b.names[i])
+	rx := rxTime{unix: b.rxAt}
+	if ns, ok := rxstamp.Parse(b.ctrls[i][:b.hdrs[i].Hdr.Controllen]); ok {
+		rx = rxTime{unix: ns, kernel: true}
+	}
+	return b.bufs[i][:n], sockaddrToAddrPort(&b.names[i]), rx
 }
 
 // queue adds a reply to the i-th datagram of the last read, to be sent by
-// flush. reply must stay valid until then.
-func (b *batch) queue(i int, reply []byte) {
+// flush. reply must stay valid until then. A v2 probe reply (stamp) gets
+// its send time just before the batch is sent.
+func (b *batch) queue(i int, reply []byte, stamp bool) {
 	k := b.out
+	b.outStamp[k] = nil
+	if stamp {
+		b.outStamp[k] = reply
+	}
 	b.outNames[k] = b.names[i]
 	b.outHdrs[k].Hdr.Namelen = b.hdrs[i].Hdr.Namelen
 	b.outIovs[k].Base = &reply[0]
@@ -123,6 +145,14 @@ func (b *batch) queue(i int, reply []byte) {
 
 // flush sends the queued replies, reporting each through sent or failed.
 func (b *batch) flush() {
+	if b.out > 0 {
+		now := time.Now().UnixNano()
+		for _, r := range b.outStamp[:b.out] {
+			if r != nil {
+				probe.StampSend(r, now)
+			}
+		}
+	}
 	for b.sendFrom = 0; b.sendFrom < b.out; {
 		err := b.raw.Write(b.sendmmsgFn)
 		switch {

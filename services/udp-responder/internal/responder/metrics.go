@@ -16,7 +16,7 @@ type metrics struct {
 	dropped map[string]prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, pol *policy) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, pol *policy, runs *runTable) (*metrics, error) {
 	s := promset.New(reg, "udp_responder")
 	m := &metrics{
 		received:      s.Counter("datagrams_received_total", "Datagrams read."),
@@ -34,5 +34,11 @@ func newMetrics(reg prometheus.Registerer, pol *policy) (*metrics, error) {
 		func() float64 { return float64(pol.limiter.Len()) })
 	s.CounterFunc("rate_table_evictions_total", "Sources forgotten while still limited because the table was full.",
 		func() float64 { return float64(pol.limiter.Evictions()) })
+	s.GaugeFunc("probe_runs", "Version 2 probe runs whose requests are counted now (at most PROBE_RUNS).",
+		func() float64 { return float64(runs.len()) })
+	s.CounterFunc("probe_runs_refused_total", "Version 2 probes of a new run answered but not counted because the run table was full.",
+		func() float64 { return float64(runs.refused.Load()) })
+	s.CounterFunc("probe_runs_expired_total", "Probe runs forgotten PROBE_RUN_TTL after their last datagram.",
+		func() float64 { return float64(runs.expired.Load()) })
 	return m, s.Err()
 }

@@ -62,6 +62,7 @@ func newPolicy(cfg config.Config, ownPort uint16) *policy {
 // verdict is the outcome for one datagram.
 type verdict struct {
 	reply    []byte // what to send back; nil for none
+	probe    bool   // reply is a probe (req marked as a reply)
 	dropped  string // why there is no reply ("" when there is one)
 	shutdown bool   // a valid exit arrived: start a graceful shutdown
 }
@@ -95,8 +96,9 @@ func (p *policy) decide(src netip.AddrPort, req []byte) verdict {
 	}
 
 	var reply []byte
+	isProbe := probe.IsProbe(req)
 	switch {
-	case probe.IsProbe(req):
+	case isProbe:
 		probe.MarkReply(req)
 		reply = req
 	case p.mode == config.ModeEcho:
@@ -107,7 +109,7 @@ func (p *policy) decide(src netip.AddrPort, req []byte) verdict {
 	if float64(len(reply)) > float64(len(req))*p.amplification {
 		return verdict{dropped: dropAmplification}
 	}
-	return verdict{reply: reply}
+	return verdict{reply: reply, probe: isProbe}
 }
 
 // isExit reports whether cmd is the tutorial's "exit" command, with or

@@ -4,6 +4,7 @@
 package responder
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
+	"github.com/netlab/netlab/services/udp-responder/internal/rxstamp"
+	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
 // socketBuffer is the kernel buffer asked for on each socket; the kernel
@@ -33,6 +36,7 @@ type Server struct {
 	cfg     config.Config
 	log     *zap.Logger
 	policy  *policy
+	runs    *runTable // the request counts of v2 probe runs
 	metrics *metrics
 	conns   []*net.UDPConn
 
@@ -60,16 +64,25 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer, onExit f
 	}
 	port := uint16(conns[0].LocalAddr().(*net.UDPAddr).Port)
 	pol := newPolicy(cfg, port)
-	m, err := newMetrics(reg, pol)
+	runs := newRunTable(cmp.Or(cfg.ProbeRuns, DefaultProbeRuns), cmp.Or(cfg.ProbeRunTTL, DefaultProbeRunTTL))
+	m, err := newMetrics(reg, pol, runs)
 	if err != nil {
 		closeAll(conns)
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return &Server{cfg: cfg, log: log, policy: pol, metrics: m, conns: conns, onExit: onExit}, nil
+	return &Server{cfg: cfg, log: log, policy: pol, runs: runs, metrics: m, conns: conns, onExit: onExit}, nil
 }
+
+// Defaults of the run table for a Config that leaves it zero (tests).
+const (
+	DefaultProbeRuns   = 16384
+	DefaultProbeRunTTL = 2 * time.Minute
+)
 
 // listen opens n UDP sockets bound to the same address with SO_REUSEPORT.
 // With port 0 the first socket picks the port and the others join it.
+// Each asks for kernel receive timestamps; where it gets none, v2 replies
+// carry the time the datagram was read and say so.
 func listen(addr string, n int) ([]*net.UDPConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
@@ -88,6 +101,9 @@ func listen(addr string, n int) ([]*net.UDPConn, error) {
 			return nil, fmt.Errorf("listen udp: %w", err)
 		}
 		c := pc.(*net.UDPConn)
+		if raw, err := c.SyscallConn(); err == nil {
+			_ = rxstamp.Enable(raw)
+		}
 		_ = c.SetReadBuffer(socketBuffer)
 		_ = c.SetWriteBuffer(socketBuffer)
 		conns = append(conns, c)
@@ -148,11 +164,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	return failure
 }
 
-// sweepInterval is how often rate-limiter entries of quiet sources expire.
+// sweepInterval is how often rate-limiter entries of quiet sources and
+// probe runs past PROBE_RUN_TTL expire.
 const sweepInterval = 30 * time.Second
 
 // sweepRateTable expires the rate limiter's entries for sources that went
-// quiet, until done is closed.
+// quiet, and the probe runs not seen for PROBE_RUN_TTL, until done is
+// closed.
 func (s *Server) sweepRateTable(done <-chan struct{}) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -163,6 +181,9 @@ func (s *Server) sweepRateTable(done <-chan struct{}) {
 		case <-t.C:
 			if n := s.policy.limiter.Sweep(); n > 0 {
 				s.log.Debug("rate table swept", zap.Int("expired", n))
+			}
+			if n := s.runs.sweep(time.Now()); n > 0 {
+				s.log.Debug("probe runs expired", zap.Int("expired", n))
 			}
 		}
 	}
@@ -196,9 +217,9 @@ func (s *Server) workBatched(b *batch, worker int, debug bool) error {
 		}
 		readErrors = 0
 		for i := range n {
-			req, src := b.datagram(i)
-			if reply := s.answer(src, req, debug); reply != nil {
-				b.queue(i, reply)
+			req, src, rx := b.datagram(i)
+			if reply, stamp := s.answer(src, req, rx, debug); reply != nil {
+				b.queue(i, reply, stamp)
 			}
 		}
 		b.flush()
@@ -209,9 +230,10 @@ func (s *Server) workBatched(b *batch, worker int, debug bool) error {
 // is reused and addresses are netip values, so it allocates nothing either.
 func (s *Server) workSingly(c *net.UDPConn, worker int, debug bool) error {
 	buf := make([]byte, s.cfg.MaxDatagram+1) // one more byte reveals oversize datagrams
+	oob := make([]byte, rxstamp.ControlSize)
 	var readErrors int
 	for {
-		n, src, err := c.ReadFromUDPAddrPort(buf)
+		n, oobn, _, src, err := c.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if stop, err := s.readFailed(err, worker, &readErrors); stop {
 				return err
@@ -219,7 +241,14 @@ func (s *Server) workSingly(c *net.UDPConn, worker int, debug bool) error {
 			continue
 		}
 		readErrors = 0
-		if reply := s.answer(src, buf[:n], debug); reply != nil {
+		rx := rxTime{unix: time.Now().UnixNano()}
+		if ns, ok := rxstamp.Parse(oob[:oobn]); ok {
+			rx = rxTime{unix: ns, kernel: true}
+		}
+		if reply, stamp := s.answer(src, buf[:n], rx, debug); reply != nil {
+			if stamp {
+				probe.StampSend(reply, time.Now().UnixNano())
+			}
 			n, err := c.WriteToUDPAddrPort(reply, src)
 			if err != nil {
 				s.replyFailed(err)
@@ -246,9 +275,17 @@ func (s *Server) readFailed(err error, worker int, count *int) (stop bool, _ err
 	return false, nil
 }
 
+// rxTime is when a datagram arrived: the kernel's timestamp, or the time
+// it was read.
+type rxTime struct {
+	unix   int64 // Unix nanoseconds
+	kernel bool
+}
+
 // answer runs the policy on one datagram and counts it. It returns the
-// reply to send, or nil.
-func (s *Server) answer(src netip.AddrPort, req []byte, debug bool) []byte {
+// reply to send, or nil, and whether the reply is a v2 probe reply that
+// must get its send time (probe.StampSend) just before it is sent.
+func (s *Server) answer(src netip.AddrPort, req []byte, rx rxTime, debug bool) (reply []byte, stamp bool) {
 	m := s.metrics
 	m.received.Inc()
 	m.bytesReceived.Add(float64(len(req)))
@@ -265,8 +302,27 @@ func (s *Server) answer(src netip.AddrPort, req []byte, debug bool) []byte {
 	}
 	if v.reply == nil {
 		m.dropped[v.dropped].Inc()
+		return nil, false
 	}
-	return v.reply
+	return v.reply, v.probe && s.fillV2(src, v.reply, rx)
+}
+
+// fillV2 writes the responder's section into the reply to a valid version
+// 2 probe (count, receive time) and reports whether it did. Any other
+// probe, a damaged one included, goes back as it came: the client then
+// sees the damage.
+func (s *Server) fillV2(src netip.AddrPort, reply []byte, rx rxTime) bool {
+	if len(reply) < probe.HeaderSizeV2 || reply[4] != probe.VersionV2 {
+		return false
+	}
+	p, err := probe.Parse(reply)
+	if err != nil {
+		return false
+	}
+	c := s.runs.record(src.Addr(), p.RunID, p.Query, rx.unix)
+	probe.FillReply(reply, probe.Responder{Filled: true, KernelRecv: rx.kernel,
+		NotCounted: c.notCounted, UnknownRun: c.unknown, Count: c.count, RecvUnix: rx.unix})
+	return true
 }
 
 func (s *Server) replied(bytes int) {

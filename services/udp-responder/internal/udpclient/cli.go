@@ -3,6 +3,7 @@ package udpclient
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/term"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
@@ -21,9 +23,10 @@ Sends a datagram to a udp-responder and prints the reply. With no flags it
 does what the tutorial client does: sends "Hello, server!" and prints
 Received: Hello, client!
 It does not send "exit" afterwards (the server ignores it without a token;
-see --exit). With --count it sends numbered probes and reports loss,
-reordering, duplication, corruption, round-trip times and jitter. With
---load it keeps one request outstanding per socket for a fixed time and
+see --exit). With --count or --duration it sends numbered probes and
+reports loss (split into upstream and downstream), reordering,
+duplication, corruption, round-trip and one-way times, jitter and bit
+rates. With --load it keeps one request outstanding per socket and
 reports replies per second, loss and round-trip times.
 
 Flags:
@@ -32,20 +35,28 @@ Flags:
                      greet mode the server answers only a message at least as
                      long as its greeting (14 bytes)
   --tries N          sends before giving up (default 3, 1..100)
-  --timeout D        wait for a reply to each try; with --count, wait for the
+  --timeout D        wait for a reply to each try; in probe mode, wait for the
                      last replies after the last probe (default 2s)
   --exit TOKEN       send "exit TOKEN" (stops a server whose SHUTDOWN_TOKEN is
                      TOKEN), print "sent exit" and wait for nothing
   --json             print the result as one JSON object
 
-Probe mode:
+Probe mode (--count, --duration or both):
   --count N          send N probes (1..10000000)
+  --duration D       send for D (10ms..24h): rate × D probes, or --count if
+                     fewer; needs a rate above 0
   --rate R           probes per second over all sockets (default 1000; 0 sends
                      as fast as possible). The server drops what exceeds its
                      per-source limit (by default 2000/s, bursts of 4000)
-  --size BYTES       probe datagram size (36..65507, default 64; also for
+  --bitrate B        instead of --rate: bits per second of probe payload, e.g.
+                     500k, 10M, 1.5G (SI prefixes); probes per second =
+                     B / (8 × --size)
+  --size BYTES       probe datagram size (36..65507, default 68; also for
                      --load); the server ignores datagrams above its
-                     MAX_DATAGRAM (2048 by default)
+                     MAX_DATAGRAM (2048 by default). From 68 bytes probes are
+                     version 2: the responder's count and timestamps split
+                     the loss into upstream and downstream and give one-way
+                     delays (which need the two clocks in sync)
   --connections C    sockets sending in parallel, each at R/C (1..256,
                      default 1; with --load: 1..1024). --concurrency and
                      --sockets are deprecated names of it
@@ -54,21 +65,33 @@ Probe mode:
   --progress         print progress to stderr every second (default: when
                      stderr is a terminal; --progress=false turns it off)
   --report-interval D
-                     with --count or --load: a line every D (10ms..1h) with the
-                     replies, latency percentiles, loss and errors of that
-                     interval; with --json one JSON object each
+                     in probe or load mode: a line every D (10ms..1h) with the
+                     replies, bit rate, latency percentiles, loss and errors
+                     of that interval; with --json one JSON object each
+  --save FILE        save the run (summary, RTT histogram, per-second series,
+                     open-loop schedule) for netlab compare; - writes it to
+                     standard output and the report to standard error
+  --label TEXT       the run's name in the saved file (default: the command)
 
-Load mode (closed loop):
+Load mode:
   --load             each socket sends a probe of --size bytes, waits for its
                      reply or --timeout (then the request counts as lost),
-                     and sends the next at once, for --duration; replies to
-                     earlier requests are ignored (counted as "late")
-  --duration D       how long to send (100ms..1h, default 10s)
-  --timeout D        with --load: per request (1ms..1m, default 200ms)
-  With --load, --connections, --size, --max-loss, --report-interval and
-  --json apply; --count, --rate, --progress, --message, --tries and --exit
-  do not. The server's per-source rate limit (RATE_LIMIT, RATE_BURST)
-  counts every request: raise it for a load test.
+                     and sends the next; replies to earlier requests are
+                     ignored (counted as "late")
+  --duration D       how long to send (100ms..1h; default 10s, or until
+                     --count when only that is given)
+  --count N          stop after N requests (whichever comes first)
+  --rate R           open loop: R requests per second over all sockets on a
+                     fixed timetable (--bitrate B: B / (8 × --size));
+                     latency is then measured from each request's scheduled
+                     start, and the summary says whether the rate was kept.
+                     Default: closed loop, each socket sends when its last
+                     request is done
+  --timeout D        per request (1ms..1m, default 200ms)
+  With --load, --connections, --size, --max-loss, --report-interval, --save
+  and --json apply; --progress, --message, --tries and --exit do not. The
+  server's per-source rate limit (RATE_LIMIT, RATE_BURST) counts every
+  request: raise it for a load test.
 
   -h, --help         show this help
 
@@ -77,7 +100,7 @@ to --timeout for the replies still on their way and prints the summary; in
 load mode it stops at once and prints the summary. A second Ctrl-C quits at
 once.
 
-Exit status: 0 success; 1 failure (cannot resolve, no reply; with --count:
+Exit status: 0 success; 1 failure (cannot resolve, no reply; in probe mode:
 nothing received, corrupted replies, or loss above --max-loss; with --load:
 nothing received, or loss above --max-loss); 2 usage error.
 `
@@ -85,12 +108,13 @@ nothing received, or loss above --max-loss); 2 usage error.
 // cliFlags are the flags as declared, before they are checked.
 type cliFlags struct {
 	*clientcli.Flags
-	addr, message, exitToken  *string
-	tries, count, size, conns *int
-	timeout, duration         *time.Duration
-	report                    *clientcli.ReportFlag
-	rate, maxLoss             *float64
-	asJSON, progress, load    *bool
+	addr, message, exitToken, bitrate *string
+	tries, count, size, conns         *int
+	timeout, duration                 *time.Duration
+	report                            *clientcli.ReportFlag
+	save                              *clientcli.SaveFlag
+	rate, maxLoss                     *float64
+	asJSON, progress, load            *bool
 }
 
 func declareFlags() cliFlags {
@@ -103,13 +127,15 @@ func declareFlags() cliFlags {
 	f.asJSON = f.Bool("json", false, "")
 	f.count = f.Int("count", 0, "")
 	f.rate = f.Float64("rate", DefaultRate, "")
+	f.bitrate = f.String("bitrate", "", "")
 	f.size = f.Int("size", DefaultSize, "")
 	f.conns = f.Int("connections", DefaultConnections, "")
 	f.maxLoss = f.Float64("max-loss", 100, "")
 	f.progress = f.Bool("progress", false, "")
 	f.load = f.Bool("load", false, "")
-	f.duration = f.Duration("duration", DefaultLoadDuration, "")
+	f.duration = f.Duration("duration", 0, "")
 	f.report = f.ReportInterval()
+	f.save = f.Save()
 	f.Alias("concurrency", "connections")
 	f.Alias("sockets", "connections")
 	return f
@@ -123,11 +149,14 @@ type invocation struct {
 	token   string
 	probe   ProbeOptions
 	load    LoadOptions
+	bitrate float64 // --bitrate, bits per second; 0: not given
 	maxLoss float64
 	line    *progressLine // nil: no progress line
 	asJSON  bool
 	stdout  io.Writer
 	stderr  io.Writer
+	saved   *clientcli.Recorder // --save
+	record  io.Writer           // where --save - writes
 }
 
 // Main is udp-client: it runs one invocation and returns the exit code.
@@ -141,8 +170,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, _ io.R
 	if err != nil {
 		return f.UsageError(stderr, err.Error())
 	}
+	r.record = stdout
+	if f.save.ToStdout() {
+		stdout = stderr // the saved run is standard output's only content
+	}
 	r.stdout, r.stderr = clientcli.SyncWriter(stdout), stderr
 	report := f.report.Reporting(r.stdout, r.asJSON)
+	report.Emit = bitIntervals(r.stdout, r.asJSON)
+	r.saved, report = f.save.Record(prog, args, report)
 	r.probe.Report, r.load.Report = report, report
 	return r.mode(ctx, r)
 }
@@ -156,25 +191,33 @@ func (f cliFlags) check(getenv func(string) string, stderr io.Writer) (*invocati
 	if err != nil {
 		return nil, err
 	}
+	measuring := []string{"count", "duration", "load"}
 	err = cmp.Or(
-		f.Excludes("load", "count", "exit", "message", "tries", "rate", "progress"),
-		f.Needs("duration", "load"),
-		f.Needs("rate", "count"), f.Needs("progress", "count"),
-		f.Needs("size", "count", "load"), f.Needs("connections", "count", "load"),
-		f.Needs("max-loss", "count", "load"), f.report.Check("count", "load"),
-		f.Excludes("count", "message", "tries", "exit"), f.Excludes("exit", "message", "tries"),
+		f.Excludes("load", "exit", "message", "tries", "progress"),
+		f.Excludes("rate", "bitrate"),
+		f.Needs("rate", measuring...), f.Needs("bitrate", measuring...), f.Needs("progress", "count", "duration"),
+		f.Needs("size", measuring...), f.Needs("connections", measuring...),
+		f.Needs("max-loss", measuring...), f.report.Check(measuring...), f.save.Check(measuring...),
+		f.Excludes("count", "message", "tries", "exit"), f.Excludes("duration", "message", "tries", "exit"),
+		f.Excludes("exit", "message", "tries"),
 		f.checkShared(),
 	)
 	if err != nil {
 		return nil, err
 	}
 	r := &invocation{c: &Client{Addr: addr, Timeout: *f.timeout, Tries: *f.tries}, maxLoss: *f.maxLoss, asJSON: *f.asJSON}
+	if f.Given("bitrate") {
+		if r.bitrate, err = ParseBitrate(*f.bitrate); err != nil {
+			return nil, fmt.Errorf("invalid --bitrate: %v", err)
+		}
+		*f.rate = PacketsPerSecond(r.bitrate, *f.size)
+	}
 	switch {
 	case *f.load:
 		r.mode, err = runLoad, f.checkLoad(r)
 	case f.Given("exit"):
 		r.mode, r.token, err = runExit, *f.exitToken, f.checkExit()
-	case f.Given("count"):
+	case f.Given("count") || f.Given("duration"):
 		r.mode, err = runProbe, f.checkProbe(r, stderr)
 	default:
 		r.mode, r.msg, err = runSend, []byte(*f.message), f.checkSend()
@@ -211,17 +254,36 @@ func (f cliFlags) checkExit() error {
 	return nil
 }
 
+// checkRate checks the rate, as given or from --bitrate, naming the flag.
+func (f cliFlags) checkRate() error {
+	if math.IsNaN(*f.rate) || *f.rate < 0 || *f.rate > MaxRate {
+		if f.Given("bitrate") {
+			return fmt.Errorf("invalid --bitrate %s: %g probes of %d bytes per second, must be at most %d", *f.bitrate, *f.rate, *f.size, MaxRate)
+		}
+		return fmt.Errorf("invalid --rate %g: must be between 0 and %d", *f.rate, MaxRate)
+	}
+	return nil
+}
+
 func (f cliFlags) checkProbe(r *invocation, stderr io.Writer) error {
 	switch {
-	case *f.count < 1 || *f.count > MaxCount:
+	case f.Given("count") && (*f.count < 1 || *f.count > MaxCount):
 		return fmt.Errorf("invalid --count %d: must be between 1 and %d", *f.count, MaxCount)
-	case math.IsNaN(*f.rate) || *f.rate < 0 || *f.rate > MaxRate:
-		return fmt.Errorf("invalid --rate %g: must be between 0 and %d", *f.rate, MaxRate)
+	case f.Given("duration") && (*f.duration < MinProbeDuration || *f.duration > MaxProbeDuration):
+		return fmt.Errorf("invalid --duration %s: must be between %s and %s", *f.duration, MinProbeDuration, MaxProbeDuration)
+	case f.Given("duration") && *f.rate == 0:
+		return errors.New("--duration needs a rate above 0 (--rate 0 has no timetable to end)")
 	case *f.conns < 1 || *f.conns > MaxConnections:
 		return fmt.Errorf("invalid --%s %d: must be between 1 and %d", f.As("connections"), *f.conns, MaxConnections)
 	}
-	r.probe = ProbeOptions{Count: *f.count, Rate: *f.rate, Size: *f.size, Connections: *f.conns}
-	if f.Given("progress") && *f.progress || !f.Given("progress") && isTerminal(stderr) {
+	if err := f.checkRate(); err != nil {
+		return err
+	}
+	r.probe = ProbeOptions{Count: *f.count, Duration: *f.duration, Rate: *f.rate, Size: *f.size, Connections: *f.conns}
+	if _, err := r.probe.normalize(); err != nil {
+		return fmt.Errorf("invalid --duration: %v", err) // the only check left: too many probes
+	}
+	if f.Given("progress") && *f.progress || !f.Given("progress") && term.IsTerminal(stderr) {
 		r.line = &progressLine{w: stderr}
 		r.probe.Progress = r.line.update
 	}
@@ -233,15 +295,28 @@ func (f cliFlags) checkLoad(r *invocation) error {
 	if !f.Given("timeout") {
 		timeout = DefaultLoadTimeout
 	}
+	duration := *f.duration
+	if !f.Given("duration") && !f.Given("count") {
+		duration = DefaultLoadDuration
+	}
+	rate := 0.0 // closed loop unless a rate is given
+	if f.Given("rate") || f.Given("bitrate") {
+		rate = *f.rate
+	}
 	switch {
 	case *f.conns < 1 || *f.conns > MaxLoadConnections:
 		return fmt.Errorf("invalid --%s %d: must be between 1 and %d", f.As("connections"), *f.conns, MaxLoadConnections)
-	case *f.duration < MinLoadDuration || *f.duration > MaxLoadDuration:
-		return fmt.Errorf("invalid --duration %s: must be between %s and %s", *f.duration, MinLoadDuration, MaxLoadDuration)
+	case f.Given("duration") && (duration < MinLoadDuration || duration > MaxLoadDuration):
+		return fmt.Errorf("invalid --duration %s: must be between %s and %s", duration, MinLoadDuration, MaxLoadDuration)
+	case f.Given("count") && (*f.count < 1 || *f.count > MaxCount):
+		return fmt.Errorf("invalid --count %d: must be between 1 and %d", *f.count, MaxCount)
 	case timeout < MinLoadTimeout || timeout > MaxLoadTimeout:
 		return fmt.Errorf("invalid --timeout %s: must be between %s and %s with --load", timeout, MinLoadTimeout, MaxLoadTimeout)
 	}
+	if err := f.checkRate(); err != nil {
+		return err
+	}
 	r.c = &Client{Addr: r.c.Addr}
-	r.load = LoadOptions{Connections: *f.conns, Size: *f.size, Duration: *f.duration, Timeout: timeout}
+	r.load = LoadOptions{Connections: *f.conns, Size: *f.size, Count: *f.count, Duration: duration, Timeout: timeout, Rate: rate}
 	return nil
 }

@@ -27,15 +27,17 @@ const (
 	DefaultTimeout = 2 * time.Second
 	DefaultTries   = 3
 
-	DefaultRate        = 1000 // probes per second, for the command line
-	DefaultSize        = 64   // probe datagram size in bytes
-	DefaultConnections = 1    // sockets of a probe or load run
+	DefaultRate        = 1000               // probes per second, for the command line
+	DefaultSize        = probe.HeaderSizeV2 // probe datagram size in bytes: the smallest version 2 probe
+	DefaultConnections = 1                  // sockets of a probe or load run
 
-	MaxMessageSize = probe.MaxSize // the largest UDP payload over IPv4
-	MaxTries       = 100
-	MaxCount       = 10_000_000 // probes in one run
-	MaxRate        = 10_000_000 // probes per second
-	MaxConnections = 256        // sockets in one run
+	MaxMessageSize   = probe.MaxSize // the largest UDP payload over IPv4
+	MaxTries         = 100
+	MaxCount         = 10_000_000            // probes in one run
+	MinProbeDuration = 10 * time.Millisecond // --duration of a probe run
+	MaxProbeDuration = 24 * time.Hour
+	MaxRate          = 10_000_000 // probes per second
+	MaxConnections   = 256        // sockets in one run
 )
 
 // socketBuffer is the receive and send buffer asked for on every socket;

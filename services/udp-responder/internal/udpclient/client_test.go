@@ -301,44 +301,59 @@ func TestClient_Probe_ConcurrencyCutToCount(t *testing.T) {
 
 func TestResult_Write(t *testing.T) {
 	res := udpclient.Result{
-		Addr: "udp-responder:12345", RunID: 0xabc, Count: 1000, Size: 64, Connections: 1, Rate: 1000,
+		Addr: "udp-responder:12345", RunID: 0xabc, Count: 1000, Size: 68, Connections: 1, Rate: 1000, Bitrate: 544e3, V2: true,
 		Stats: udpclient.Stats{
-			Sent: 1000, Received: 1000,
-			RTT:    latency.Stats{N: 1000, Min: 101 * us, Avg: 180 * us, P50: 170 * us, P90: 230 * us, P99: 410 * us, P999: 1100 * us, Max: 1200 * us},
+			Sent: 1000, Received: 998, Lost: 2, LossPercent: 0.2,
+			RTT:    latency.Stats{N: 998, Min: 101 * us, Avg: 180 * us, P50: 170 * us, P90: 230 * us, P99: 410 * us, P999: 1100 * us, Max: 1200 * us},
+			Up:     udpclient.OneWay{Stats: latency.Stats{N: 998, Min: 40 * us, Avg: 81 * us, P50: 80 * us, P90: 101 * us, P99: 190 * us, P999: 510 * us, Max: 560 * us}},
+			Down:   udpclient.OneWay{Stats: latency.Stats{N: 998, Min: 48 * us, Avg: 86 * us, P50: 84 * us, P90: 110 * us, P99: 200 * us, P999: 520 * us, Max: 600 * us}},
 			Jitter: 21*us + 400,
 		},
-		Duration: 1500 * time.Millisecond,
+		Directions: &udpclient.Directions{ResponderReceived: 1000, Exact: true, Queries: 1, DownLost: 2, DownLossPercent: 0.2,
+			ResponderKernelTimestamps: true},
+		KernelTimestamps: true,
+		Duration:         1500 * time.Millisecond, SendDuration: time.Second,
 	}
 	var text bytes.Buffer
 	if err := res.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
 	want := `--- udp-responder:12345 probe statistics ---
-1000 sent, 1000 received, 0 lost (0.00% loss), 0 reordered, 0 duplicated, 0 corrupted
+1000 sent, 998 received, 2 lost (0.20% loss), 0 reordered, 0 duplicated, 0 corrupted
+upstream 0 lost (0.00%), downstream 2 lost (0.20%): the responder received 1000
 rtt min/avg/p50/p90/p99/p99.9/max = 101µs/180µs/170µs/230µs/410µs/1.1ms/1.2ms
+up   min/avg/p50/p90/p99/p99.9/max = 40µs/81µs/80µs/101µs/190µs/510µs/560µs
+down min/avg/p50/p90/p99/p99.9/max = 48µs/86µs/84µs/110µs/200µs/520µs/600µs
 jitter (RFC 3550) = 21µs
+bitrate 544.00 kbit/s sent, 542.91 kbit/s received (asked 544.00 kbit/s)
 `
 	if text.String() != want {
 		t.Errorf("text\n%s\nwant\n%s", text.String(), want)
 	}
 
-	bad := udpclient.Result{Addr: "x:1", Count: 10, Stats: udpclient.Stats{Sent: 4, Lost: 4, LossPercent: 100, Foreign: 2},
-		Unreachable: 3, Interrupted: true}
+	bad := udpclient.Result{Addr: "x:1", Count: 10, Size: 68, V2: true, Stats: udpclient.Stats{Sent: 4, Lost: 4, LossPercent: 100, Foreign: 2},
+		Directions: &udpclient.Directions{Queries: 0, UpLost: 4}, Unreachable: 3, Interrupted: true}
 	text.Reset()
 	_ = bad.WriteText(&text)
 	want = `--- x:1 probe statistics ---
 4 sent, 0 received, 4 lost (100.00% loss), 0 reordered, 0 duplicated, 0 corrupted (interrupted after 4 of 10)
 2 foreign, 3 port unreachable
+upstream at most 4 lost, downstream at least 0: the responder's count did not come back after 0 queries; the highest a reply carried was 0
+bitrate 0 bit/s sent, 0 bit/s received
 `
 	if text.String() != want {
 		t.Errorf("text\n%s\nwant\n%s", text.String(), want)
 	}
 
-	swapped := udpclient.Result{Addr: "x:1", Count: 4, Stats: udpclient.Stats{Sent: 4, Received: 4, Reordered: 2, ReorderExtentMax: 3}}
+	swapped := udpclient.Result{Addr: "x:1", Count: 4, Size: 64, Stats: udpclient.Stats{Sent: 4, Received: 4, Reordered: 2, ReorderExtentMax: 3},
+		SendDuration: time.Second}
 	text.Reset()
 	_ = swapped.WriteText(&text)
 	want = `--- x:1 probe statistics ---
 4 sent, 4 received, 0 lost (0.00% loss), 2 reordered (max extent 3), 0 duplicated, 0 corrupted
+bitrate 2.05 kbit/s sent, 2.05 kbit/s received
+note: version 1 probes (--size below 68): no per-direction loss or one-way delay
+note: no kernel receive timestamps on the client: arrival times are read times
 `
 	if text.String() != want {
 		t.Errorf("text\n%s\nwant\n%s", text.String(), want)
@@ -353,14 +368,32 @@ jitter (RFC 3550) = 21µs
 		t.Fatalf("not one JSON object (%v): %s", err, js.String())
 	}
 	for key, want := range map[string]any{
-		"mode": "probe", "run_id": "0000000000000abc", "sent": 1000.0, "received": 1000.0, "lost": 0.0,
-		"loss_percent": 0.0, "reordered": 0.0, "reorder_extent_max": 0.0, "duplicated": 0.0, "corrupted": 0.0,
-		"connections": 1.0, "jitter_ns": 21400.0, "jitter": "21µs",
-		"duration_ns": 1.5e9, "duration": "1.5s",
+		"mode": "probe", "run_id": "0000000000000abc", "probe_version": 2.0, "sent": 1000.0, "received": 998.0, "lost": 2.0,
+		"loss_percent": 0.2, "reordered": 0.0, "reorder_extent_max": 0.0, "duplicated": 0.0, "corrupted": 0.0,
+		"connections": 1.0, "jitter_ns": 21400.0, "jitter": "21µs", "bitrate": 544e3,
+		"sent_bits_per_second": 544e3, "received_bits_per_second": 542912.0, "kernel_timestamps": true,
+		"duration_ns": 1.5e9, "duration": "1.5s", "send_duration_ns": 1e9,
 	} {
 		if v[key] != want {
 			t.Errorf("%s = %v, want %v", key, v[key], want)
 		}
+	}
+	dir, _ := v["directions"].(map[string]any)
+	for key, want := range map[string]any{
+		"exact": true, "responder_received": 1000.0, "upstream_lost": 0.0, "downstream_lost": 2.0, "downstream_loss_percent": 0.2,
+		"count_queries": 1.0, "clock_suspect": false, "responder_kernel_timestamps": true,
+	} {
+		if dir[key] != want {
+			t.Errorf("directions.%s = %v, want %v (%s)", key, dir[key], want, js.String())
+		}
+	}
+	if up, _ := dir["one_way_up"].(map[string]any); up["min_ns"] != 40000.0 {
+		t.Errorf("one_way_up %v", dir["one_way_up"])
+	}
+	js.Reset()
+	_ = swapped.WriteJSON(&js)
+	if !strings.Contains(js.String(), `"probe_version":1,`) || !strings.Contains(js.String(), `"directions":null`) {
+		t.Errorf("version 1 run: %s", js.String())
 	}
 }
 

@@ -1,18 +1,20 @@
 package udpclient
 
 import (
+	"context"
 	"io"
 	"net"
 	"sync/atomic"
 	"time"
 
-	"github.com/netlab/netlab/services/udp-responder/probe"
+	"github.com/netlab/netlab/services/platform/loadgen"
 )
 
 // LoadSocket exposes one socket of a load run to the external tests, so
 // they can measure the allocations of a single round trip.
 type LoadSocket struct {
 	s       *loadSocket
+	tt      *loadgen.Timetable
 	stopped atomic.Bool
 }
 
@@ -22,19 +24,22 @@ func NewLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) (*LoadSock
 	if err != nil {
 		return nil, err
 	}
-	return &LoadSocket{s: newLoadSocket(conn, runID, opts)}, nil
+	tt := loadgen.New(loadgen.Wall, loadgen.Plan{Duration: time.Hour})
+	return &LoadSocket{s: newLoadSocket(conn, runID, opts), tt: tt}, nil
 }
 
-// RoundTrip sends one request and waits for its reply or timeout.
-func (l *LoadSocket) RoundTrip() { l.s.roundTrip(time.Now().Add(time.Hour), &l.stopped) }
+// RoundTrip claims the next request of a closed loop, sends it and waits
+// for its reply or timeout.
+func (l *LoadSocket) RoundTrip() {
+	if slot, ok := l.tt.Next(context.Background()); ok {
+		l.s.roundTrip(l.tt, 0, slot, time.Time{}, &l.stopped)
+	}
+}
 
 // Counts returns what the socket has counted so far.
 func (l *LoadSocket) Counts() (sent, received, lost int64) {
 	return l.s.sent.Load(), l.s.received.Load(), l.s.lost.Load()
 }
-
-// EncodeProbe is the load run's probe encoder.
-func EncodeProbe(buf []byte, p probe.Probe) { encodeProbe(buf, p) }
 
 // ReorderExtents feeds arrivals (sequence numbers, no duplicates) to the
 // RFC 4737 reordering metric of one flow and returns each one's extent (0:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/latency"
+	"github.com/netlab/netlab/services/platform/loadgen"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
@@ -57,12 +59,19 @@ const (
 	kindLate
 )
 
-// LoadOptions configures Load. Zero fields mean their defaults.
+// LoadOptions configures Load. Zero fields mean their defaults; Count,
+// Duration or both bound the run (neither: DefaultLoadDuration).
 type LoadOptions struct {
 	Connections int           // sockets, 1..MaxLoadConnections, each with one request outstanding
 	Size        int           // request size, probe.HeaderSize..probe.MaxSize
-	Duration    time.Duration // MinLoadDuration..MaxLoadDuration
+	Count       int           // requests in all, 0..MaxCount; 0: until Duration
+	Duration    time.Duration // 0 or MinLoadDuration..MaxLoadDuration; 0: until Count
 	Timeout     time.Duration // per request, MinLoadTimeout..MaxLoadTimeout
+	// Rate is the requests per second over all sockets on a fixed
+	// timetable (open loop): latency is then measured from each request's
+	// scheduled start. 0: each socket sends as soon as its last request
+	// is done (closed loop).
+	Rate float64
 	// Report, if set, gets the requests of each interval of the run.
 	Report clientcli.Reporting
 }
@@ -74,7 +83,7 @@ func (o LoadOptions) normalize() (LoadOptions, error) {
 	if o.Size == 0 {
 		o.Size = DefaultSize
 	}
-	if o.Duration == 0 {
+	if o.Duration == 0 && o.Count == 0 {
 		o.Duration = DefaultLoadDuration
 	}
 	if o.Timeout == 0 {
@@ -85,8 +94,12 @@ func (o LoadOptions) normalize() (LoadOptions, error) {
 		return o, fmt.Errorf("connections %d is not between 1 and %d", o.Connections, MaxLoadConnections)
 	case o.Size < probe.HeaderSize || o.Size > probe.MaxSize:
 		return o, fmt.Errorf("size %d is not between %d and %d", o.Size, probe.HeaderSize, probe.MaxSize)
-	case o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration:
+	case o.Duration != 0 && (o.Duration < MinLoadDuration || o.Duration > MaxLoadDuration):
 		return o, fmt.Errorf("duration %s is not between %s and %s", o.Duration, MinLoadDuration, MaxLoadDuration)
+	case o.Count < 0 || o.Count > MaxCount:
+		return o, fmt.Errorf("count %d is not between 1 and %d", o.Count, MaxCount)
+	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > MaxRate:
+		return o, fmt.Errorf("rate %g is not between 0 and %d", o.Rate, MaxRate)
 	case o.Timeout < MinLoadTimeout || o.Timeout > MaxLoadTimeout:
 		return o, fmt.Errorf("timeout %s is not between %s and %s", o.Timeout, MinLoadTimeout, MaxLoadTimeout)
 	}
@@ -100,8 +113,11 @@ type LoadResult struct {
 	Connections int
 	Size        int
 	Timeout     time.Duration // per request
+	Count       int           // asked for; 0: until Period
+	Period      time.Duration // the duration asked for; 0: until Count
+	Rate        float64       // asked for; 0: closed loop
 	// Duration is how long requests were sent: the asked-for duration, or
-	// less when interrupted.
+	// less when interrupted or done with Count.
 	Duration time.Duration
 	Sent     int64
 	Received int64 // requests answered within their timeout
@@ -112,9 +128,16 @@ type LoadResult struct {
 	// LossPercent is 100 * Lost / (Received + Lost); 0 when none finished.
 	LossPercent      float64
 	RepliesPerSecond float64 // Received / Duration
-	// RTT summarises the round-trip times of the received requests; the
-	// percentiles are within 0.4%.
-	RTT         latency.Stats
+	// RTT summarises the round-trip times of the received requests, from
+	// each request's actual send; the percentiles are within 0.4%.
+	RTT latency.Stats
+	// Latency is every round trip as the run measures it: from the
+	// scheduled start in an open loop (corrected for coordinated
+	// omission), else from the send; the saved histogram.
+	Latency *latency.Snapshot
+	// Schedule is the timetable's account: kept or not, requests late or
+	// never started.
+	Schedule    loadgen.Summary
 	Errors      map[string]int64 // by ErrKind*, only kinds that occurred
 	Interrupted bool             // the context ended the run early
 }
@@ -153,13 +176,16 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 		}
 	}()
 	runID := rand.Uint64()
-	sockets := make(loadSockets, len(conns))
+	plan := loadgen.Plan{Rate: opts.Rate, Count: int64(opts.Count), Duration: opts.Duration}
+	tt := loadgen.New(loadgen.Wall, plan)
+	sockets := loadSockets{tt: tt, plan: plan, ss: make([]*loadSocket, len(conns))}
 	for i, conn := range conns {
-		sockets[i] = newLoadSocket(conn, runID, opts)
+		sockets.ss[i] = newLoadSocket(conn, runID, opts)
 	}
+	res.Count, res.Period, res.Rate = opts.Count, opts.Duration, opts.Rate
 	stopReport := opts.Report.Start(sockets.totals)
 	var interrupted bool
-	res.Duration, interrupted = sockets.run(ctx, opts.Duration)
+	res.Duration, interrupted = sockets.run(ctx)
 	stopReport()
 	sockets.summarize(&res)
 	if interrupted {
@@ -169,67 +195,80 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 	return res, nil
 }
 
-// loadSockets are the sockets of one load run.
-type loadSockets []*loadSocket
+// loadSockets are the sockets of one load run and its timetable.
+type loadSockets struct {
+	tt   *loadgen.Timetable
+	plan loadgen.Plan
+	ss   []*loadSocket
+}
 
-// run drives every socket for duration, or until ctx ends; it returns how
-// long requests were sent and whether ctx cut the run short.
-func (ss loadSockets) run(ctx context.Context, duration time.Duration) (time.Duration, bool) {
+// run drives every socket on the timetable until its plan is done or ctx
+// ends; it returns how long requests were sent and whether ctx cut the
+// run short.
+func (ls loadSockets) run(ctx context.Context) (time.Duration, bool) {
 	var stopped atomic.Bool
-	start := time.Now()
-	end := start.Add(duration)
+	var end time.Time // zero: no Duration
+	if ls.plan.Duration > 0 {
+		end = ls.tt.Started().Add(ls.plan.Duration)
+	}
 	// A canceled context wakes every socket at once. The flag is set
 	// before the deadlines, and a socket checks it after setting its own
 	// deadline, so no socket can miss the stop.
 	stopOnCancel := context.AfterFunc(ctx, func() {
 		stopped.Store(true)
-		for _, s := range ss {
+		ls.tt.Stop()
+		for _, s := range ls.ss {
 			_ = s.conn.SetReadDeadline(time.Unix(1, 0))
 		}
 	})
 	var wg sync.WaitGroup
-	for _, s := range ss {
+	for w, s := range ls.ss {
 		wg.Go(func() {
-			for s.roundTrip(end, &stopped) {
+			for {
+				slot, ok := ls.tt.Next(ctx)
+				if !ok || !s.roundTrip(ls.tt, w, slot, end, &stopped) {
+					return
+				}
 			}
 		})
 	}
 	wg.Wait()
-	ran := min(time.Since(start), duration)
-	return ran, !stopOnCancel() && stopped.Load() && ran < duration
+	ran := time.Since(ls.tt.Started())
+	if ls.plan.Duration > 0 {
+		ran = min(ran, ls.plan.Duration)
+	}
+	finished := ls.plan.Duration > 0 && ran >= ls.plan.Duration ||
+		ls.plan.Count > 0 && ls.tt.Summary().Started >= ls.plan.Count
+	return ran, !stopOnCancel() && stopped.Load() && !finished
 }
 
 // totals are the run's counters so far, for the interval report: the
 // replies are the latencies recorded (so an interval's count and
 // latencies agree), lost requests those whose timeout expired, errors
 // failed sends, failed reads, refusals and corrupt replies.
-func (ss loadSockets) totals() clientcli.Totals {
+func (ls loadSockets) totals() clientcli.Totals {
 	var t clientcli.Totals
-	var snap latency.Snapshot
-	for _, s := range ss {
-		snap.Add(&s.rtt)
+	for _, s := range ls.ss {
 		t.Sent += s.sent.Load()
 		t.Lost += s.lost.Load()
 		for _, k := range []int{kindRefused, kindSend, kindReceive, kindCorrupt} {
 			t.Errors += s.errs[k].Load()
 		}
 	}
-	t.Ops = snap.Count()
-	t.Bytes = t.Ops * int64(len(ss[0].req))
-	t.Latency = &snap
+	t.Latency = ls.tt.Latency()
+	t.Ops = t.Latency.Count()
+	t.Bytes = t.Ops * int64(len(ls.ss[0].req))
 	return t
 }
 
 // summarize fills res in from the sockets once the run is over.
-func (ss loadSockets) summarize(res *LoadResult) {
+func (ls loadSockets) summarize(res *LoadResult) {
 	var errs [len(errKinds)]int64
-	var rtt latency.Snapshot
-	for _, s := range ss {
+	for _, s := range ls.ss {
 		res.Sent += s.sent.Load()
 		res.Received += s.received.Load()
 		res.Lost += s.lost.Load()
 		res.Unfinished += s.unfinished
-		rtt.Add(&s.rtt)
 		for k := range s.errs {
 			errs[k] += s.errs[k].Load()
 		}
@@ -246,7 +285,9 @@ func (ss loadSockets) summarize(res *LoadResult) {
 	if res.Duration > 0 {
 		res.RepliesPerSecond = float64(res.Received) / res.Duration.Seconds()
 	}
-	res.RTT = rtt.Stats()
+	res.Schedule = ls.tt.Summary()
+	res.Latency = ls.tt.Latency()
+	res.RTT = res.Schedule.Uncorrected
 }
 
 // loadSocket is one socket of a load run and everything it counts; only
@@ -262,7 +303,6 @@ type loadSocket struct {
 	sent, received, lost atomic.Int64
 	unfinished           int64
 	errs                 [len(errKinds)]atomic.Int64
-	rtt                  latency.Histogram
 }
 
 func newLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) *loadSocket {
@@ -275,20 +315,23 @@ func newLoadSocket(conn *net.UDPConn, runID uint64, opts LoadOptions) *loadSocke
 	}
 }
 
-// roundTrip sends one request and waits for its reply, its timeout, the
-// end of the run or the stop flag, whichever comes first. It returns
+// roundTrip sends the request of slot and waits for its reply, its
+// timeout, the end of the run (zero: none) or the stop flag, whichever
+// comes first, recording an answered request on tt as worker. It returns
 // whether the run goes on. It allocates nothing when the reply comes.
-func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
+func (s *loadSocket) roundTrip(tt *loadgen.Timetable, worker int, slot loadgen.Slot, end time.Time, stopped *atomic.Bool) bool {
 	now := time.Now()
-	if stopped.Load() || !now.Before(end) {
+	if stopped.Load() {
 		return false
 	}
 	s.seq++
-	encodeProbe(s.req, probe.Probe{RunID: s.runID, Seq: s.seq, SentUnix: now.UnixNano()})
+	// The size was checked by normalize: Encode cannot fail.
+	_ = probe.Encode(s.req, probe.Probe{RunID: s.runID, Seq: s.seq, SentUnix: now.UnixNano()})
 	start := time.Now() // after encoding, which takes a while for big requests
+	slot.Start = start  // the uncorrected RTT starts here too
 	timeout := start.Add(s.timeout)
 	deadline := timeout
-	if end.Before(deadline) {
+	if !end.IsZero() && end.Before(deadline) {
 		deadline = end
 	}
 	if err := s.conn.SetReadDeadline(deadline); err != nil {
@@ -339,7 +382,7 @@ func (s *loadSocket) roundTrip(end time.Time, stopped *atomic.Bool) bool {
 			continue
 		}
 		if isReplyTo(s.resp[:n], s.req) {
-			s.rtt.Record(at.Sub(start))
+			tt.Record(worker, slot, at)
 			s.received.Add(1)
 			return true
 		}

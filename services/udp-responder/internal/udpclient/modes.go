@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
@@ -54,11 +53,15 @@ func (e exitSent) WriteJSON(w io.Writer) error {
 // runProbe sends numbered probes and prints the statistics.
 func runProbe(ctx context.Context, r *invocation) int {
 	res, err := r.c.Probe(ctx, r.probe)
+	res.Bitrate = r.bitrate
 	r.line.finish(res)
 	if err != nil && (!res.Interrupted || res.Sent == 0) {
 		return r.failure(err) // nothing was sent: nothing to summarise
 	}
 	_ = clientcli.Print(r.stdout, r.asJSON, res)
+	if err := r.saved.Write(r.record, res); err != nil {
+		return r.failure(err)
+	}
 	switch {
 	case res.Sent == 0 && res.SendErrors > 0:
 		return r.failure(fmt.Errorf("no probe could be sent (%v)", res.LastErr))
@@ -88,6 +91,9 @@ func runLoad(ctx context.Context, r *invocation) int {
 		return r.failure(err) // the run did not start: nothing to summarise
 	}
 	_ = clientcli.Print(r.stdout, r.asJSON, res)
+	if err := r.saved.Write(r.record, res); err != nil {
+		return r.failure(err)
+	}
 	switch {
 	case res.Received == 0:
 		return r.noReplies(res.Sent, "requests", res.Errors[ErrKindRefused] > 0)
@@ -136,14 +142,4 @@ func (p *progressLine) finish(res Result) {
 		Reordered: res.Reordered, Duplicated: res.Duplicated, Corrupted: res.Corrupted,
 	})
 	fmt.Fprintln(p.w)
-}
-
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

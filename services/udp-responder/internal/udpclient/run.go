@@ -12,13 +12,18 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/platform/neterr"
+	"github.com/netlab/netlab/services/udp-responder/internal/rxstamp"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
-// ProbeOptions configures Probe.
+// ProbeOptions configures Probe. Count, Duration or both bound the run.
 type ProbeOptions struct {
-	Count int // probes to send, 1..MaxCount
+	Count int // probes to send, 1..MaxCount; 0: Rate × Duration
+	// Duration sends for that long at Rate (which must then be above 0):
+	// Rate × Duration probes, or Count if that is fewer.
+	Duration time.Duration
 	// Rate is the probes per second over all sockets, each socket sending
 	// its share; 0 sends as fast as the sockets allow.
 	Rate        float64
@@ -42,6 +47,9 @@ func (o ProbeOptions) normalize() (ProbeOptions, error) {
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = time.Second
 	}
+	if err := o.countFromDuration(); err != nil {
+		return o, err
+	}
 	switch {
 	case o.Count < 1 || o.Count > MaxCount:
 		return o, fmt.Errorf("count %d is not between 1 and %d", o.Count, MaxCount)
@@ -56,6 +64,27 @@ func (o ProbeOptions) normalize() (ProbeOptions, error) {
 	return o, nil
 }
 
+// countFromDuration turns a Duration into the probes due in it.
+func (o *ProbeOptions) countFromDuration() error {
+	if o.Duration == 0 {
+		return nil
+	}
+	switch {
+	case o.Duration < 0 || o.Duration > MaxProbeDuration:
+		return fmt.Errorf("duration %s is not between 0 and %s", o.Duration, MaxProbeDuration)
+	case !(o.Rate > 0):
+		return errors.New("a duration needs a rate above 0 (the probes due in it are the run's count)")
+	}
+	n := math.Ceil(o.Rate * o.Duration.Seconds())
+	if n > MaxCount {
+		return fmt.Errorf("duration %s at %g/s is %.0f probes, more than %d", o.Duration, o.Rate, n, MaxCount)
+	}
+	if o.Count == 0 || int(n) < o.Count {
+		o.Count = max(int(n), 1)
+	}
+	return nil
+}
+
 // Result is the outcome of Probe.
 type Result struct {
 	Addr        string
@@ -64,7 +93,22 @@ type Result struct {
 	Size        int
 	Connections int
 	Rate        float64
+	Bitrate     float64       // asked for (--bitrate), bits per second; 0: the rate was given
+	Period      time.Duration // the Duration asked for; 0: bounded by Count
+	V2          bool          // the probes were version 2 (Size ≥ probe.HeaderSizeV2)
 	Stats
+	// Latency holds every RTT, for the saved histogram.
+	Latency *latency.Snapshot
+	// SendDuration is how long sending took: from the start to the end of
+	// the last send, at least Sent / Rate (the time the probes sent were
+	// due over). The bit rates are over it.
+	SendDuration time.Duration
+	// Directions splits the loss into upstream and downstream; nil when the
+	// probes were version 1 or the responder does not speak version 2.
+	Directions *Directions
+	// KernelTimestamps: every reply's arrival time came from the kernel
+	// (SO_TIMESTAMPNS), not from when the client read it.
+	KernelTimestamps bool
 	// Unreachable counts ICMP port unreachable reports (ECONNREFUSED) on the
 	// sockets: the server's port was closed for some probes.
 	Unreachable int64
@@ -113,10 +157,16 @@ func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
 		runID: rand.Uint64(),
 		rec:   NewRecorder(opts.Count, len(conns)),
 		conns: conns,
-		start: time.Now(),
+		v2:    opts.Size >= probe.HeaderSizeV2,
 	}
+	for _, conn := range conns {
+		if raw, err := conn.SyscallConn(); err == nil {
+			_ = rxstamp.Enable(raw)
+		}
+	}
+	r.start = time.Now()
 	r.base = r.start.UnixNano()
-	res.RunID = r.runID
+	res.RunID, res.V2, res.Period = r.runID, r.v2, opts.Duration
 
 	var receivers sync.WaitGroup
 	for i := range conns {
@@ -129,13 +179,24 @@ func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
 		senders.Go(func() { r.send(ctx, i) })
 	}
 	senders.Wait()
+	res.SendDuration = time.Duration(r.lastSend.Load())
 	r.lastReplies(c.timeout())
 	receivers.Wait()
+	var count countAnswer
+	if r.v2 && ctx.Err() == nil && r.replies.unfilled.Load() == 0 {
+		count = r.queryCount(c.timeout())
+	}
 	res.Duration = time.Since(r.start)
 	stopProgress()
 	stopReport()
 
 	res.Stats = r.rec.Stats()
+	res.Latency = r.rec.Latency()
+	if opts.Rate > 0 {
+		res.SendDuration = max(res.SendDuration, time.Duration(float64(res.Sent)/opts.Rate*float64(time.Second)))
+	}
+	res.KernelTimestamps = r.replies.datagrams.Load() > 0 && r.replies.kernel.Load() == r.replies.datagrams.Load()
+	res.Directions = r.directions(res.Stats, count)
 	res.Unreachable = r.unreachable.Load()
 	res.SendErrors = r.sendErrors.Load()
 	res.LastErr = r.lastErr()
@@ -206,9 +267,13 @@ type run struct {
 	conns []*net.UDPConn
 	start time.Time // all times are offsets from start on the monotonic clock
 	base  int64     // start in Unix nanoseconds: a probe's timestamp is base + its send offset
+	v2    bool      // send version 2 probes
+
+	replies v2Replies
 
 	next        atomic.Uint64 // the next sequence number to send
 	sendingDone atomic.Bool
+	lastSend    atomic.Int64 // offset of the last send, ns
 	unreachable atomic.Int64
 	sendErrors  atomic.Int64
 
@@ -253,10 +318,14 @@ func (r *run) send(ctx context.Context, i int) {
 			return
 		}
 		stamp := time.Since(r.start)
-		_ = probe.Encode(buf, probe.Probe{RunID: r.runID, Seq: seq, SentUnix: r.base + int64(stamp)})
+		_ = probe.Encode(buf, probe.Probe{V2: r.v2, RunID: r.runID, Seq: seq, SentUnix: r.base + int64(stamp)})
 		// The RTT starts after encoding, which takes a while for big probes.
 		r.rec.Sent(seq, time.Since(r.start))
 		refused, err := writeDatagram(conn, buf)
+		if at := int64(time.Since(r.start)); err == nil {
+			for m := r.lastSend.Load(); at > m && !r.lastSend.CompareAndSwap(m, at); m = r.lastSend.Load() {
+			}
+		}
 		r.unreachable.Add(int64(refused))
 		if err != nil {
 			r.rec.Unsent(seq)
@@ -267,13 +336,28 @@ func (r *run) send(ctx context.Context, i int) {
 }
 
 // receive is the receiver of socket i; it returns when the socket's read
-// deadline passes or the socket fails.
+// deadline passes or the socket fails. A reply's arrival is the kernel's
+// receive timestamp where there is one, so the time it waited for this
+// goroutine is not in its RTT or one-way delay.
 func (r *run) receive(i int) {
 	conn := r.conns[i]
 	buf := make([]byte, probe.MaxSize+1)
+	oob := make([]byte, rxstamp.ControlSize)
 	for {
-		n, err := conn.Read(buf)
-		at := time.Since(r.start)
+		n, oobn, _, _, err := conn.ReadMsgUDPAddrPort(buf, oob)
+		now := time.Now()
+		at := now.Sub(r.start)
+		if err == nil {
+			r.replies.datagrams.Add(1)
+			if ns, ok := rxstamp.Parse(oob[:oobn]); ok {
+				// The kernel's stamp is on the wall clock: move the
+				// monotonic arrival back by how long ago it was.
+				if lag := time.Duration(now.UnixNano() - ns); lag >= 0 && lag < time.Minute {
+					at -= lag
+					r.replies.kernel.Add(1)
+				}
+			}
+		}
 		if err != nil {
 			switch {
 			case isRefused(err):
@@ -299,7 +383,7 @@ func (r *run) handle(i int, b []byte, at time.Duration) {
 	case errors.Is(err, probe.ErrReserved) && p.RunID == r.runID:
 		r.rec.Corrupted() // a flipped bit in the flags or reserved bytes
 		return
-	case err != nil, p.RunID != r.runID, len(b) != r.opts.Size:
+	case err != nil, p.RunID != r.runID, len(b) != r.opts.Size, p.V2 != r.v2, p.Query:
 		r.rec.Foreign()
 		return
 	}
@@ -308,7 +392,17 @@ func (r *run) handle(i int, b []byte, at time.Duration) {
 		r.rec.Foreign()
 		return
 	}
-	if out := r.rec.Reply(i, p.Seq, at); out == InOrder || out == Reordered {
+	var out Outcome
+	if resp := p.Responder; resp.Filled {
+		r.replies.add(resp)
+		out = r.rec.ReplyTimed(i, p.Seq, at, time.Duration(resp.RecvUnix-r.base), time.Duration(resp.SendUnix-r.base))
+	} else {
+		if r.v2 {
+			r.replies.unfilled.Add(1) // the responder does not speak version 2
+		}
+		out = r.rec.Reply(i, p.Seq, at)
+	}
+	if out == InOrder || out == Reordered {
 		if r.sendingDone.Load() && r.rec.Outstanding() == 0 {
 			r.wakeReceivers()
 		}

@@ -57,6 +57,8 @@ type Recorder struct {
 
 	sent, received, reordered, duplicated, corrupted, foreign atomic.Int64
 	rtt                                                       latency.Histogram
+	// up and down are the one-way delays of v2 replies (ReplyTimed).
+	up, down oneWay
 }
 
 // flow is the per-socket state of a Recorder, owned by the goroutine that
@@ -73,10 +75,13 @@ type flow struct {
 // NewRecorder returns a Recorder for probes with seq 0..count-1 received on
 // flows 0..flows-1 (at least one).
 func NewRecorder(count, flows int) *Recorder {
-	return &Recorder{
+	r := &Recorder{
 		slots: make([]int64, max(count, 0)),
 		flows: make([]flow, max(flows, 1)),
 	}
+	r.up.min.Store(math.MaxInt64)
+	r.down.min.Store(math.MaxInt64)
+	return r
 }
 
 // Sent records that probe seq was sent at offset at. It must be called
@@ -102,23 +107,46 @@ func (r *Recorder) Unsent(seq uint64) {
 // offset at, and says how it was counted. The round-trip time is at minus
 // the time given to Sent (0 if that would be negative).
 func (r *Recorder) Reply(flow int, seq uint64, at time.Duration) Outcome {
+	out, _ := r.reply(flow, seq, at)
+	return out
+}
+
+// ReplyTimed is Reply for a v2 reply, which also carries when the
+// responder received the request (rx) and sent the reply (tx), as offsets
+// from the same start as at on the responder's clock: it records the
+// one-way delays of a first reply, rx minus the send time (upstream) and
+// at minus tx (downstream). With unsynchronised clocks they can be
+// negative; see OneWay.
+func (r *Recorder) ReplyTimed(flow int, seq uint64, at, rx, tx time.Duration) Outcome {
+	out, sentAt := r.reply(flow, seq, at)
+	if out == InOrder || out == Reordered {
+		r.up.record(rx - sentAt)
+		r.down.record(at - tx)
+	}
+	return out
+}
+
+// reply records a reply and returns how it was counted and, for a first
+// reply, when its probe was sent.
+func (r *Recorder) reply(flow int, seq uint64, at time.Duration) (Outcome, time.Duration) {
 	if seq >= uint64(len(r.slots)) {
 		r.foreign.Add(1)
-		return Unexpected
+		return Unexpected, 0
 	}
 	p := &r.slots[seq]
-	var rtt time.Duration
+	var rtt, sentAt time.Duration
 	for {
 		v := atomic.LoadInt64(p)
 		if v == 0 {
 			r.foreign.Add(1)
-			return Unexpected
+			return Unexpected, 0
 		}
 		if v < 0 {
 			r.duplicated.Add(1)
-			return Duplicate
+			return Duplicate, 0
 		}
-		rtt = max(at-time.Duration(v-1), 0)
+		sentAt = time.Duration(v - 1)
+		rtt = max(at-sentAt, 0)
 		if atomic.CompareAndSwapInt64(p, v, -int64(rtt)-1) {
 			break
 		}
@@ -145,7 +173,7 @@ func (r *Recorder) Reply(flow int, seq uint64, at time.Duration) Outcome {
 	}
 	f.lastTransit = rtt
 	f.answered = true
-	return out
+	return out, sentAt
 }
 
 // Corrupted records a reply that failed its checksum.
@@ -206,6 +234,9 @@ type Stats struct {
 	// sockets it is each socket's estimate, averaged with weights by the
 	// number of replies that updated it.
 	Jitter time.Duration
+	// Up and Down are the one-way delays of the v2 replies (N = 0 when
+	// there were none).
+	Up, Down OneWay
 }
 
 // Latency returns every round-trip time recorded so far.
@@ -230,6 +261,7 @@ func (r *Recorder) Stats() Stats {
 		s.LossPercent = 100 * float64(s.Lost) / float64(s.Sent)
 	}
 	s.RTT = r.Latency().Stats()
+	s.Up, s.Down = r.up.stats(), r.down.stats()
 	var sum float64
 	var weight int64
 	for i := range r.flows {
