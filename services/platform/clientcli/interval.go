@@ -133,14 +133,15 @@ func (iv Interval) perSecond(n int64) float64 {
 
 // WriteText prints the interval as one line, in the manner of iperf3:
 //
-//	[  1.00-  2.00 s] 51234 ops 51234.0/s 3.28 MB/s lost 0 errors 0 latency p50/p90/p99/p99.9/max = 92µs/130µs/260µs/1.1ms/3.1ms
+//	[  1.00-  2.00 s] 51234 ops 51234.0/s 3.28 MB/s 26.23 Mbit/s lost 0 errors 0 latency p50/p90/p99/p99.9/max = 92µs/130µs/260µs/1.1ms/3.1ms
 //
 // The latency is left out when nothing was measured in the interval; the
 // TCP figures ("tcp retr 0 cwnd 10 rtt 52µs rate 1.20 Gbit/s") follow
 // when the run read them.
 func (iv Interval) WriteText(w io.Writer) error {
-	line := fmt.Sprintf("[%7.2f-%7.2f s] %d ops %.1f/s %.2f MB/s lost %d errors %d",
-		iv.Start.Seconds(), iv.End.Seconds(), iv.Ops, iv.perSecond(iv.Ops), iv.perSecond(iv.Bytes)/1e6, iv.Lost, iv.Errors)
+	line := fmt.Sprintf("[%7.2f-%7.2f s] %d ops %.1f/s %.2f MB/s %s lost %d errors %d",
+		iv.Start.Seconds(), iv.End.Seconds(), iv.Ops, iv.perSecond(iv.Ops), iv.perSecond(iv.Bytes)/1e6,
+		FormatBits(int64(math.Round(8*iv.perSecond(iv.Bytes)))), iv.Lost, iv.Errors)
 	if l := iv.Latency; l.N > 0 {
 		line += fmt.Sprintf(" latency p50/p90/p99/p99.9/max = %s/%s/%s/%s/%s",
 			latency.Format(l.P50), latency.Format(l.P90), latency.Format(l.P99), latency.Format(l.P999), latency.Format(l.Max))
@@ -163,6 +164,7 @@ type IntervalJSON struct {
 	OpsPerSecond   float64      `json:"ops_per_second"`
 	Bytes          int64        `json:"bytes"`
 	BytesPerSecond float64      `json:"bytes_per_second"`
+	BitsPerSecond  float64      `json:"bits_per_second"` // 8 × bytes_per_second
 	Lost           int64        `json:"lost"`
 	Errors         int64        `json:"errors"`
 	Latency        latency.JSON `json:"latency"`
@@ -178,7 +180,7 @@ func (iv Interval) JSON() IntervalJSON {
 	return IntervalJSON{
 		Type: "interval", StartSeconds: round(iv.Start.Seconds()), EndSeconds: round(iv.End.Seconds()),
 		Sent: iv.Sent, Ops: iv.Ops, OpsPerSecond: iv.perSecond(iv.Ops),
-		Bytes: iv.Bytes, BytesPerSecond: iv.perSecond(iv.Bytes),
+		Bytes: iv.Bytes, BytesPerSecond: iv.perSecond(iv.Bytes), BitsPerSecond: 8 * iv.perSecond(iv.Bytes),
 		Lost: iv.Lost, Errors: iv.Errors, Latency: iv.Latency.JSON(), TCP: iv.TCP.JSON(),
 	}
 }

@@ -152,7 +152,7 @@ func TestInterval_Write(t *testing.T) {
 	if err := clientcli.Print(&text, false, iv); err != nil {
 		t.Fatal(err)
 	}
-	want := "[   1.00-   2.00 s] 8 ops 8.0/s 2.00 MB/s lost 2 errors 1 latency p50/p90/p99/p99.9/max = 92µs/130µs/260µs/1.1ms/3.1ms\n"
+	want := "[   1.00-   2.00 s] 8 ops 8.0/s 2.00 MB/s 16.00 Mbit/s lost 2 errors 1 latency p50/p90/p99/p99.9/max = 92µs/130µs/260µs/1.1ms/3.1ms\n"
 	if text.String() != want {
 		t.Errorf("text %q\nwant %q", text.String(), want)
 	}
@@ -172,7 +172,7 @@ func TestInterval_Write(t *testing.T) {
 		t.Fatalf("not one JSON line (%v): %s", err, js.String())
 	}
 	for key, want := range map[string]any{"type": "interval", "start_s": 1.0, "end_s": 2.0, "sent": 10.0, "ops": 8.0,
-		"ops_per_second": 8.0, "bytes": 2e6, "bytes_per_second": 2e6, "lost": 2.0, "errors": 1.0} {
+		"ops_per_second": 8.0, "bytes": 2e6, "bytes_per_second": 2e6, "bits_per_second": 16e6, "lost": 2.0, "errors": 1.0} {
 		if v[key] != want {
 			t.Errorf("%s = %v, want %v", key, v[key], want)
 		}

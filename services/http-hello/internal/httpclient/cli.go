@@ -153,36 +153,24 @@ func declareFlags() cliFlags {
 
 // invocation is one checked run of the client: the mode and what it needs.
 type invocation struct {
-	mode   func(ctx context.Context, inv *invocation) int
-	cfg    Config
-	load   LoadOptions
-	raw    RawOptions
-	asJSON bool
-	quiet  bool
-	stdout io.Writer
-	stderr io.Writer
-	saved  *clientcli.Recorder // --save
-	record io.Writer           // where --save - writes
+	mode  func(ctx context.Context, inv *invocation) int
+	cfg   Config
+	load  LoadOptions
+	raw   RawOptions
+	quiet bool
+	clientcli.Output
 }
 
 // Main is http-client: it runs one invocation and returns the exit code.
 // Standard input is not read.
 func Main(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
 	f := declareFlags()
-	if code, ok := f.Parse(args, stdout, stderr); !ok {
+	inv, code, ok := clientcli.Start(f.Flags, args, stdout, stderr, func() (*invocation, error) { return f.check(getenv) })
+	if !ok {
 		return code
 	}
-	inv, err := f.check(getenv)
-	if err != nil {
-		return f.UsageError(stderr, err.Error())
-	}
-	record := stdout
-	if f.save.ToStdout() {
-		stdout = stderr // the saved run is standard output's only content
-	}
-	inv.stdout, inv.stderr = clientcli.SyncWriter(stdout), stderr
-	inv.saved, inv.load.Report = f.save.Record(prog, args, f.report.Reporting(inv.stdout, inv.asJSON))
-	inv.record = record
+	inv.Output = f.Output(args, stdout, stderr, *f.asJSON)
+	inv.load.Report = inv.Report
 	return inv.mode(ctx, inv)
 }
 
@@ -207,7 +195,7 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv := &invocation{asJSON: *f.asJSON, quiet: *f.quiet}
+	inv := &invocation{quiet: *f.quiet}
 	var body []byte
 	if f.Given("data") {
 		body = []byte(*f.data)

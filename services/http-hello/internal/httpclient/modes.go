@@ -18,19 +18,19 @@ import (
 func runOne(ctx context.Context, inv *invocation) int {
 	c, err := New(inv.cfg)
 	if err != nil {
-		return clientcli.UsageError(inv.stderr, prog, err.Error())
+		return clientcli.UsageError(inv.Stderr, prog, err.Error())
 	}
 	defer c.Close()
 	var (
 		buf     bytes.Buffer
 		printed bool
-		last    = lastByte{w: inv.stdout}
+		last    = lastByte{w: inv.Stdout}
 	)
 	onHead := func(r Response) io.Writer {
-		if inv.asJSON {
+		if inv.JSON {
 			return &buf
 		}
-		fmt.Fprintln(inv.stdout, r.StatusLine())
+		fmt.Fprintln(inv.Stdout, r.StatusLine())
 		printed = true
 		return &last
 	}
@@ -42,7 +42,7 @@ func runOne(ctx context.Context, inv *invocation) int {
 		}
 		return inv.failure(err)
 	}
-	_ = clientcli.Print(inv.stdout, inv.asJSON, oneResult{res, c, buf.Bytes(), err, &last})
+	_ = clientcli.Print(inv.Stdout, inv.JSON, oneResult{res, c, buf.Bytes(), err, &last})
 	if err != nil {
 		return inv.failure(err)
 	}
@@ -101,23 +101,23 @@ func (l *lastByte) endLine() {
 func runLoad(ctx context.Context, inv *invocation) int {
 	c, err := New(inv.cfg)
 	if err != nil {
-		return clientcli.UsageError(inv.stderr, prog, err.Error())
+		return clientcli.UsageError(inv.Stderr, prog, err.Error())
 	}
 	defer c.Close()
-	if !inv.quiet && !inv.asJSON {
-		inv.load.OnResult = func(r Result) { fmt.Fprintln(inv.stdout, r) }
+	if !inv.quiet && !inv.JSON {
+		inv.load.OnResult = func(r Result) { fmt.Fprintln(inv.Stdout, r) }
 	}
 	sum, err := c.Load(ctx, inv.load)
 	if err != nil && !sum.Interrupted {
 		return inv.failure(err)
 	}
-	_ = clientcli.Print(inv.stdout, inv.asJSON, sum)
-	if err := inv.saved.Write(inv.record, sum); err != nil {
+	_ = clientcli.Print(inv.Stdout, inv.JSON, sum)
+	if err := inv.Save(sum); err != nil {
 		return inv.failure(err)
 	}
 	switch {
 	case sum.Errors > 0:
-		fmt.Fprintf(inv.stderr, "%s: %d of %d requests failed (%s; last: %v)\n", prog, sum.Errors, sum.Requests, kinds(sum), sum.LastErr)
+		fmt.Fprintf(inv.Stderr, "%s: %d of %d requests failed (%s; last: %v)\n", prog, sum.Errors, sum.Requests, kinds(sum), sum.LastErr)
 		return clientcli.ExitFailure
 	case sum.Requests == 0 && err != nil:
 		return inv.failure(err)
@@ -136,14 +136,14 @@ func kinds(s Summary) string {
 // runRaw writes the request on a plain TCP connection and prints the bytes
 // that come back.
 func runRaw(ctx context.Context, inv *invocation) int {
-	res, err := Raw(ctx, inv.raw, inv.stdout)
+	res, err := Raw(ctx, inv.raw, inv.Stdout)
 	if err != nil {
 		return inv.failure(err)
 	}
 	if res.Truncated {
-		fmt.Fprintf(inv.stderr, "%s: stopped after %d bytes (--max-body + 64KiB); the server had more to send\n", prog, res.Bytes)
+		fmt.Fprintf(inv.Stderr, "%s: stopped after %d bytes (--max-body + 64KiB); the server had more to send\n", prog, res.Bytes)
 	}
 	return 0
 }
 
-func (inv *invocation) failure(err error) int { return clientcli.Failure(inv.stderr, prog, err) }
+func (inv *invocation) failure(err error) int { return clientcli.Failure(inv.Stderr, prog, err) }

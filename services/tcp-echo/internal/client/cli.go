@@ -115,38 +115,25 @@ func declareFlags() cliFlags {
 
 // run is one checked invocation: the mode and everything it needs.
 type run struct {
-	c      *Client
-	mode   func(ctx context.Context, r *run) int
-	msg    []byte
-	count  CountOptions
-	bulk   BulkOptions
-	load   LoadOptions
-	asJSON bool
-	stdout io.Writer
-	stderr io.Writer
-	saved  *clientcli.Recorder // --save
-	record io.Writer           // where --save - writes
+	c     *Client
+	mode  func(ctx context.Context, r *run) int
+	msg   []byte
+	count CountOptions
+	bulk  BulkOptions
+	load  LoadOptions
+	clientcli.Output
 }
 
 // Main is tcp-echo-client: it runs one invocation and returns the exit
 // code. Standard input is not read.
 func Main(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
 	f := declareFlags()
-	if code, ok := f.Parse(args, stdout, stderr); !ok {
+	r, code, ok := clientcli.Start(f.Flags, args, stdout, stderr, func() (*run, error) { return f.check(getenv) })
+	if !ok {
 		return code
 	}
-	r, err := f.check(getenv)
-	if err != nil {
-		return f.UsageError(stderr, err.Error())
-	}
-	r.record = stdout
-	if f.save.ToStdout() {
-		stdout = stderr // the saved run is standard output's only content
-	}
-	r.stdout, r.stderr = clientcli.SyncWriter(stdout), stderr
-	var report clientcli.Reporting
-	r.saved, report = f.save.Record(prog, args, f.report.Reporting(r.stdout, r.asJSON))
-	r.count.Report, r.bulk.Report, r.load.Report = report, report, report
+	r.Output = f.Output(args, stdout, stderr, *f.asJSON)
+	r.count.Report, r.bulk.Report, r.load.Report = r.Report, r.Report, r.Report
 	return r.mode(ctx, r)
 }
 
@@ -171,7 +158,7 @@ func (f cliFlags) check(getenv func(string) string) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{c: &Client{Addr: addr, Timeout: *f.timeout}, msg: []byte(*f.message), asJSON: *f.asJSON}
+	r := &run{c: &Client{Addr: addr, Timeout: *f.timeout}, msg: []byte(*f.message)}
 	switch {
 	case *f.load:
 		r.mode = runLoad

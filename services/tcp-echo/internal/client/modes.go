@@ -15,7 +15,7 @@ import (
 func runEcho(ctx context.Context, r *run) int {
 	res, err := r.c.Echo(ctx, r.msg)
 	if err == nil {
-		err = clientcli.Print(r.stdout, r.asJSON, res)
+		err = clientcli.Print(r.Stdout, r.JSON, res)
 	}
 	if err != nil {
 		return r.failure(err)
@@ -25,17 +25,17 @@ func runEcho(ctx context.Context, r *run) int {
 
 // runCount sends numbered probes and prints each one and a summary.
 func runCount(ctx context.Context, r *run) int {
-	if !r.asJSON {
-		r.count.OnProbe = func(p Probe) { fmt.Fprintln(r.stdout, p) }
+	if !r.JSON {
+		r.count.OnProbe = func(p Probe) { fmt.Fprintln(r.Stdout, p) }
 	}
 	res, err := r.c.Count(ctx, r.count)
 	if err != nil && !res.Interrupted {
 		return r.failure(err) // first dial failed: nothing to summarise
 	}
-	_ = clientcli.Print(r.stdout, r.asJSON, res)
+	_ = clientcli.Print(r.Stdout, r.JSON, res)
 	switch {
 	case res.Errors > 0:
-		fmt.Fprintf(r.stderr, "%s: %d of %d probes failed (last: %v)\n", prog, res.Errors, res.Sent, res.LastErr)
+		fmt.Fprintf(r.Stderr, "%s: %d of %d probes failed (last: %v)\n", prog, res.Errors, res.Sent, res.LastErr)
 		return clientcli.ExitFailure
 	case res.Interrupted && res.OK == 0:
 		return r.failure(err)
@@ -50,8 +50,8 @@ func runBulk(ctx context.Context, r *run) int {
 	if errors.As(err, &de) || (err != nil && res.Sent == 0) {
 		return r.failure(err) // nothing was transferred: nothing to report
 	}
-	_ = clientcli.Print(r.stdout, r.asJSON, res)
-	if serr := r.saved.Write(r.record, res); serr != nil && err == nil {
+	_ = clientcli.Print(r.Stdout, r.JSON, res)
+	if serr := r.Save(res); serr != nil && err == nil {
 		err = serr
 	}
 	if err != nil {
@@ -67,13 +67,13 @@ func runLoad(ctx context.Context, r *run) int {
 	if err != nil && !res.Interrupted {
 		return r.failure(err) // invalid options: checked before, so not reached
 	}
-	_ = clientcli.Print(r.stdout, r.asJSON, res)
-	if err := r.saved.Write(r.record, res); err != nil {
+	_ = clientcli.Print(r.Stdout, r.JSON, res)
+	if err := r.Save(res); err != nil {
 		return r.failure(err)
 	}
 	switch {
 	case res.Failed > 0:
-		fmt.Fprintf(r.stderr, "%s: %d of %d connections failed (first: %v)\n", prog, res.Failed, res.Connections, res.FirstErr)
+		fmt.Fprintf(r.Stderr, "%s: %d of %d connections failed (first: %v)\n", prog, res.Failed, res.Connections, res.FirstErr)
 		return clientcli.ExitFailure
 	case res.Ops == 0 && err != nil:
 		return r.failure(err) // interrupted before any round trip
@@ -83,4 +83,4 @@ func runLoad(ctx context.Context, r *run) int {
 	return 0 // interrupted after some good round trips is a success, as with --count
 }
 
-func (r *run) failure(err error) int { return clientcli.Failure(r.stderr, prog, err) }
+func (r *run) failure(err error) int { return clientcli.Failure(r.Stderr, prog, err) }

@@ -152,33 +152,19 @@ type invocation struct {
 	bitrate float64 // --bitrate, bits per second; 0: not given
 	maxLoss float64
 	line    *progressLine // nil: no progress line
-	asJSON  bool
-	stdout  io.Writer
-	stderr  io.Writer
-	saved   *clientcli.Recorder // --save
-	record  io.Writer           // where --save - writes
+	clientcli.Output
 }
 
 // Main is udp-client: it runs one invocation and returns the exit code.
 // Standard input is not read.
 func Main(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
 	f := declareFlags()
-	if code, ok := f.Parse(args, stdout, stderr); !ok {
+	r, code, ok := clientcli.Start(f.Flags, args, stdout, stderr, func() (*invocation, error) { return f.check(getenv, stderr) })
+	if !ok {
 		return code
 	}
-	r, err := f.check(getenv, stderr)
-	if err != nil {
-		return f.UsageError(stderr, err.Error())
-	}
-	r.record = stdout
-	if f.save.ToStdout() {
-		stdout = stderr // the saved run is standard output's only content
-	}
-	r.stdout, r.stderr = clientcli.SyncWriter(stdout), stderr
-	report := f.report.Reporting(r.stdout, r.asJSON)
-	report.Emit = bitIntervals(r.stdout, r.asJSON)
-	r.saved, report = f.save.Record(prog, args, report)
-	r.probe.Report, r.load.Report = report, report
+	r.Output = f.Output(args, stdout, stderr, *f.asJSON)
+	r.probe.Report, r.load.Report = r.Report, r.Report
 	return r.mode(ctx, r)
 }
 
@@ -205,7 +191,7 @@ func (f cliFlags) check(getenv func(string) string, stderr io.Writer) (*invocati
 	if err != nil {
 		return nil, err
 	}
-	r := &invocation{c: &Client{Addr: addr, Timeout: *f.timeout, Tries: *f.tries}, maxLoss: *f.maxLoss, asJSON: *f.asJSON}
+	r := &invocation{c: &Client{Addr: addr, Timeout: *f.timeout, Tries: *f.tries}, maxLoss: *f.maxLoss}
 	if f.Given("bitrate") {
 		if r.bitrate, err = ParseBitrate(*f.bitrate); err != nil {
 			return nil, fmt.Errorf("invalid --bitrate: %v", err)

@@ -270,7 +270,7 @@ func TestMain_Bitrate(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	// 108.8 kbit/s of 68-byte probes is 200 a second: 40 in 200ms.
-	for _, want := range []string{"40 sent, 40 received", "(asked 108.80 kbit/s)", " kbit/s\n[ ", "bitrate 108.80 kbit/s sent"} {
+	for _, want := range []string{"40 sent, 40 received", "(asked 108.80 kbit/s)", " kbit/s lost ", "bitrate 108.80 kbit/s sent"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}

@@ -239,7 +239,10 @@ func (ls loadSockets) run(ctx context.Context) (time.Duration, bool) {
 	}
 	finished := ls.plan.Duration > 0 && ran >= ls.plan.Duration ||
 		ls.plan.Count > 0 && ls.tt.Summary().Started >= ls.plan.Count
-	return ran, !stopOnCancel() && stopped.Load() && !finished
+	stopOnCancel()
+	// Asked of ctx, not of stopped: after a cancel the sockets may all be
+	// done before the AfterFunc's goroutine has set it.
+	return ran, ctx.Err() != nil && !finished
 }
 
 // totals are the run's counters so far, for the interval report: the

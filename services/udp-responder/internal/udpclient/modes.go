@@ -17,7 +17,7 @@ import (
 func runSend(ctx context.Context, r *invocation) int {
 	res, err := r.c.Send(ctx, r.msg)
 	if err == nil {
-		err = clientcli.Print(r.stdout, r.asJSON, res)
+		err = clientcli.Print(r.Stdout, r.JSON, res)
 	}
 	if err != nil {
 		return r.failure(err)
@@ -30,7 +30,7 @@ func runExit(ctx context.Context, r *invocation) int {
 	if err := r.c.Exit(ctx, r.token); err != nil {
 		return r.failure(err)
 	}
-	_ = clientcli.Print(r.stdout, r.asJSON, exitSent{r.c.Addr})
+	_ = clientcli.Print(r.Stdout, r.JSON, exitSent{r.c.Addr})
 	return 0
 }
 
@@ -58,8 +58,8 @@ func runProbe(ctx context.Context, r *invocation) int {
 	if err != nil && (!res.Interrupted || res.Sent == 0) {
 		return r.failure(err) // nothing was sent: nothing to summarise
 	}
-	_ = clientcli.Print(r.stdout, r.asJSON, res)
-	if err := r.saved.Write(r.record, res); err != nil {
+	_ = clientcli.Print(r.Stdout, r.JSON, res)
+	if err := r.Save(res); err != nil {
 		return r.failure(err)
 	}
 	switch {
@@ -78,7 +78,7 @@ func runProbe(ctx context.Context, r *invocation) int {
 		problems = append(problems, fmt.Sprintf("loss %.2f%% is above --max-loss %g%%", res.LossPercent, r.maxLoss))
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(r.stderr, "%s: %s\n", prog, strings.Join(problems, "; "))
+		fmt.Fprintf(r.Stderr, "%s: %s\n", prog, strings.Join(problems, "; "))
 		return clientcli.ExitFailure
 	}
 	return 0 // interrupted after some replies is a success, as with ping
@@ -90,15 +90,15 @@ func runLoad(ctx context.Context, r *invocation) int {
 	if err != nil && (!res.Interrupted || res.Sent == 0) {
 		return r.failure(err) // the run did not start: nothing to summarise
 	}
-	_ = clientcli.Print(r.stdout, r.asJSON, res)
-	if err := r.saved.Write(r.record, res); err != nil {
+	_ = clientcli.Print(r.Stdout, r.JSON, res)
+	if err := r.Save(res); err != nil {
 		return r.failure(err)
 	}
 	switch {
 	case res.Received == 0:
 		return r.noReplies(res.Sent, "requests", res.Errors[ErrKindRefused] > 0)
 	case res.LossPercent > r.maxLoss:
-		fmt.Fprintf(r.stderr, "%s: loss %.2f%% is above --max-loss %g%%\n", prog, res.LossPercent, r.maxLoss)
+		fmt.Fprintf(r.Stderr, "%s: loss %.2f%% is above --max-loss %g%%\n", prog, res.LossPercent, r.maxLoss)
 		return clientcli.ExitFailure
 	}
 	return 0 // interrupted after some replies is a success, as with ping
@@ -109,11 +109,11 @@ func (r *invocation) noReplies(sent int64, what string, refused bool) int {
 	if refused {
 		msg += ": connection refused (nothing listening on that port?)"
 	}
-	fmt.Fprintf(r.stderr, "%s: %s\n", prog, msg)
+	fmt.Fprintf(r.Stderr, "%s: %s\n", prog, msg)
 	return clientcli.ExitFailure
 }
 
-func (r *invocation) failure(err error) int { return clientcli.Failure(r.stderr, prog, err) }
+func (r *invocation) failure(err error) int { return clientcli.Failure(r.Stderr, prog, err) }
 
 // progressLine keeps one progress line on stderr up to date with \r.
 type progressLine struct {
