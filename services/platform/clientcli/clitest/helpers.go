@@ -65,3 +65,14 @@ func StallOnce(after, stall time.Duration) func() time.Duration {
 		return d
 	}
 }
+
+// RunJSON runs main with args (which should ask for --json), fails the
+// test unless it exits 0, and returns the objects it printed.
+func RunJSON(t testing.TB, main clientcli.MainFunc, args ...string) []map[string]any {
+	t.Helper()
+	code, out, errOut := Run(t.Context(), main, args, nil)
+	if code != 0 {
+		t.Fatalf("%q: exit %d: %s", args, code, errOut)
+	}
+	return JSONLines(t, out)
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
+	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 
 // jsonDoc is the page that lists every key the clients write.
@@ -15,12 +16,7 @@ const jsonDoc = "../../../../docs/json.md"
 func TestJSON_MatchesItsDocumentation(t *testing.T) {
 	addr := startServer(t, echo)
 	run := func(args ...string) []map[string]any {
-		t.Helper()
-		code, out, errOut := runMain(t.Context(), append([]string{"--addr", addr, "--json"}, args...), nil)
-		if code != 0 {
-			t.Fatalf("%q: exit %d: %s", args, code, errOut)
-		}
-		return clitest.JSONLines(t, out)
+		return clitest.RunJSON(t, client.Main, append([]string{"--addr", addr, "--json"}, args...)...)
 	}
 	clitest.Documented(t, jsonDoc, "tcp-echo-client echo", run()[0])
 	count := run("--count", "3", "--interval", "1ms")[0]

@@ -12,6 +12,18 @@ import (
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
+// bothIOPaths runs check against a responder on each I/O path (one
+// datagram at a time, and batches of 32), with a client socket.
+func bothIOPaths(t *testing.T, check func(t *testing.T, c *net.UDPConn)) {
+	for _, batch := range []int{1, 32} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.BatchSize = batch
+			check(t, start(t, cfg).client(t, "127.0.0.1"))
+		})
+	}
+}
+
 func newProbeV2(tb testing.TB, p probe.Probe, size int) []byte {
 	tb.Helper()
 	p.V2 = true
@@ -25,27 +37,21 @@ func newProbeV2(tb testing.TB, p probe.Probe, size int) []byte {
 // A version 1 client gets exactly what it always got: its probe back, byte
 // for byte, with the reply flag set — on both I/O paths.
 func TestServer_V1ClientsGetV1Replies(t *testing.T) {
-	for _, batch := range []int{1, 32} {
-		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
-			cfg := testConfig()
-			cfg.BatchSize = batch
-			r := start(t, cfg)
-			c := r.client(t, "127.0.0.1")
-			for _, size := range []int{probe.HeaderSize, 64, probe.HeaderSizeV2, 200} {
-				req := newProbe(t, uint64(size), size) // the version 1 encoder
-				send(t, c, req)
-				got := receive(t, c)
-				want := bytes.Clone(req)
-				want[5] |= probe.FlagReply
-				if !bytes.Equal(got, want) {
-					t.Fatalf("size %d: reply differs from the request with the reply flag set:\n got % x\nwant % x", size, got, want)
-				}
-				if p, err := probe.Parse(got); err != nil || p.V2 || p.Responder.Filled {
-					t.Fatalf("size %d: reply parses as %+v, %v", size, p, err)
-				}
+	bothIOPaths(t, func(t *testing.T, c *net.UDPConn) {
+		for _, size := range []int{probe.HeaderSize, 64, probe.HeaderSizeV2, 200} {
+			req := newProbe(t, uint64(size), size) // the version 1 encoder
+			send(t, c, req)
+			got := receive(t, c)
+			want := bytes.Clone(req)
+			want[5] |= probe.FlagReply
+			if !bytes.Equal(got, want) {
+				t.Fatalf("size %d: reply differs from the request with the reply flag set:\n got % x\nwant % x", size, got, want)
 			}
-		})
-	}
+			if p, err := probe.Parse(got); err != nil || p.V2 || p.Responder.Filled {
+				t.Fatalf("size %d: reply parses as %+v, %v", size, p, err)
+			}
+		}
+	})
 }
 
 // A version 2 run: each reply carries the run's count so far, a receive
@@ -54,39 +60,33 @@ func TestServer_V1ClientsGetV1Replies(t *testing.T) {
 // the count without adding to it; a query for another run says it is
 // unknown.
 func TestServer_V2RepliesCarryCountsAndTimes(t *testing.T) {
-	for _, batch := range []int{1, 32} {
-		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
-			cfg := testConfig()
-			cfg.BatchSize = batch
-			r := start(t, cfg)
-			c := r.client(t, "127.0.0.1")
-			for seq := range uint64(5) {
-				before := time.Now().UnixNano()
-				send(t, c, newProbeV2(t, probe.Probe{RunID: 77, Seq: seq, SentUnix: before}, 100))
-				got := receive(t, c)
-				after := time.Now().UnixNano()
-				p, err := probe.Parse(got)
-				rs := p.Responder
-				if err != nil || !p.Reply || !p.V2 || p.Seq != seq || len(got) != 100 || !rs.Filled || rs.Count != seq+1 {
-					t.Fatalf("reply %d: %+v, %v (%d bytes)", seq, p, err, len(got))
-				}
-				if rs.RecvUnix < before || rs.SendUnix < rs.RecvUnix || rs.SendUnix > after || !rs.KernelRecv || rs.NotCounted || rs.UnknownRun {
-					t.Fatalf("reply %d: sent %d, responder %+v, received %d", seq, before, rs, after)
-				}
+	bothIOPaths(t, func(t *testing.T, c *net.UDPConn) {
+		for seq := range uint64(5) {
+			before := time.Now().UnixNano()
+			send(t, c, newProbeV2(t, probe.Probe{RunID: 77, Seq: seq, SentUnix: before}, 100))
+			got := receive(t, c)
+			after := time.Now().UnixNano()
+			p, err := probe.Parse(got)
+			rs := p.Responder
+			if err != nil || !p.Reply || !p.V2 || p.Seq != seq || len(got) != 100 || !rs.Filled || rs.Count != seq+1 {
+				t.Fatalf("reply %d: %+v, %v (%d bytes)", seq, p, err, len(got))
 			}
-			for i := range 2 {
-				send(t, c, newProbeV2(t, probe.Probe{RunID: 77, Seq: 1 << 40, Query: true}, probe.HeaderSizeV2))
-				p, err := probe.Parse(receive(t, c))
-				if err != nil || !p.Query || !p.Reply || p.Responder.Count != 5 || p.Responder.UnknownRun {
-					t.Fatalf("query %d: %+v, %v; want count 5", i, p, err)
-				}
+			if rs.RecvUnix < before || rs.SendUnix < rs.RecvUnix || rs.SendUnix > after || !rs.KernelRecv || rs.NotCounted || rs.UnknownRun {
+				t.Fatalf("reply %d: sent %d, responder %+v, received %d", seq, before, rs, after)
 			}
-			send(t, c, newProbeV2(t, probe.Probe{RunID: 78, Query: true}, probe.HeaderSizeV2))
-			if p, err := probe.Parse(receive(t, c)); err != nil || !p.Responder.Filled || !p.Responder.UnknownRun || p.Responder.Count != 0 {
-				t.Fatalf("query for an unknown run: %+v, %v", p, err)
+		}
+		for i := range 2 {
+			send(t, c, newProbeV2(t, probe.Probe{RunID: 77, Seq: 1 << 40, Query: true}, probe.HeaderSizeV2))
+			p, err := probe.Parse(receive(t, c))
+			if err != nil || !p.Query || !p.Reply || p.Responder.Count != 5 || p.Responder.UnknownRun {
+				t.Fatalf("query %d: %+v, %v; want count 5", i, p, err)
 			}
-		})
-	}
+		}
+		send(t, c, newProbeV2(t, probe.Probe{RunID: 78, Query: true}, probe.HeaderSizeV2))
+		if p, err := probe.Parse(receive(t, c)); err != nil || !p.Responder.Filled || !p.Responder.UnknownRun || p.Responder.Count != 0 {
+			t.Fatalf("query for an unknown run: %+v, %v", p, err)
+		}
+	})
 }
 
 // A run is its source address and run id: the same id from another

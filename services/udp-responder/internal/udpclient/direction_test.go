@@ -3,7 +3,6 @@ package udpclient_test
 import (
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
@@ -291,15 +291,7 @@ func TestMain_Save(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "20 sent, 20 received") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := clientcli.ReadRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := clitest.ReadRecordFile(t, path)
 	s := rec.Summary
 	if rec.Client != "udp-client" || rec.Label != "twenty" || s.Mode != "probe" || s.Target != addr || s.Ops != 20 || s.Lost != 0 ||
 		s.Bytes != 20*udpclient.DefaultSize || rec.Histogram == nil || rec.Histogram.N != 20 || rec.Schedule != nil ||
@@ -311,7 +303,7 @@ func TestMain_Save(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "schedule rate 200/s asked") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	rec, err = clientcli.ReadRecord(strings.NewReader(stdout))
+	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
 	if err != nil || rec.Summary.Mode != "load" || rec.Schedule == nil || rec.Schedule.TargetRate != 200 ||
 		rec.Histogram == nil || rec.Histogram.N != rec.Summary.Ops || rec.Summary.Ops < 30 || len(rec.Intervals) == 0 {
 		t.Errorf("record from stdout %+v, %v", rec, err)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
+	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 )
 
 // jsonDoc is the page that lists every key the clients write.
@@ -13,12 +14,7 @@ const jsonDoc = "../../../../docs/json.md"
 func TestJSON_MatchesItsDocumentation(t *testing.T) {
 	addr := startResponder(t)
 	run := func(args ...string) []map[string]any {
-		t.Helper()
-		code, out, errOut := runMain(t.Context(), append([]string{"--addr", addr, "--json"}, args...), nil)
-		if code != 0 {
-			t.Fatalf("%q: exit %d: %s", args, code, errOut)
-		}
-		return clitest.JSONLines(t, out)
+		return clitest.RunJSON(t, udpclient.Main, append([]string{"--addr", addr, "--json"}, args...)...)
 	}
 	clitest.Documented(t, jsonDoc, "udp-client message", run()[0])
 	clitest.Documented(t, jsonDoc, "udp-client exit", run("--exit", "token")[0])

@@ -15,13 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
-	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/latency"
-	"github.com/netlab/netlab/services/udp-responder/internal/config"
-	"github.com/netlab/netlab/services/udp-responder/internal/responder"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
@@ -203,28 +197,9 @@ func checkLoad(t *testing.T, res udpclient.LoadResult, opts udpclient.LoadOption
 
 // TestClient_Load_Responder runs against the real responder, in process.
 func TestClient_Load_Responder(t *testing.T) {
-	cfg := config.Config{
-		Shared:     platformconfig.Shared{ShutdownTimeout: time.Second},
-		ListenAddr: "127.0.0.1:0", Mode: config.ModeGreet, Greeting: "Hello, client!",
-		MaxDatagram: 2048, MaxAmplification: 1, RateLimit: 1e6, RateBurst: 1e6, RateTableSize: 1024,
-		Sockets: 2, BatchSize: 32,
-	}
-	srv, err := responder.New(cfg, zap.NewNop(), prometheus.NewRegistry(), func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-
+	addr := startResponder(t)
 	opts := udpclient.LoadOptions{Connections: 8, Duration: 300 * time.Millisecond}
-	res, err := (&udpclient.Client{Addr: srv.Addr().String()}).Load(t.Context(), opts)
+	res, err := (&udpclient.Client{Addr: addr}).Load(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
