@@ -2,7 +2,6 @@ package compare_test
 
 import (
 	"bytes"
-	"flag"
 	"image"
 	"image/color"
 	"image/png"
@@ -14,8 +13,6 @@ import (
 
 	"gonum.org/v1/plot/plotutil"
 )
-
-var docImg = flag.String("docimg", "", "also copy the example charts into `DIR` and log the example table (the README's pictures: -docimg ../../../docs/img)")
 
 // colored counts the pixels of img that are exactly c: the middle of a
 // line drawn in c.
@@ -46,7 +43,7 @@ func decodePNG(t *testing.T, path string) image.Image {
 }
 
 func TestCompare_PlotsDrawEveryRun(t *testing.T) {
-	if testing.Short() && *docImg == "" {
+	if testing.Short() {
 		t.Skip("draws three charts of 200,000-value runs (about a second)")
 	}
 	dir := t.TempDir()
@@ -83,27 +80,7 @@ func TestCompare_PlotsDrawEveryRun(t *testing.T) {
 		if err != nil || !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("open loop 60k/s")) {
 			t.Errorf("%s.svg: %v; want an SVG with the runs' labels", name, err)
 		}
-		if *docImg != "" {
-			if err := os.WriteFile(filepath.Join(*docImg, "compare-"+name+".png"), mustRead(t, p), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
-	if *docImg != "" {
-		t.Chdir(dir)
-		args := []string{"main.json", "tuned.json", "open-loop.json"}
-		_, table, _ := netlabCompare(t, args...)
-		t.Logf("$ netlab compare %s\n%s", strings.Join(args, " "), table)
-	}
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestCompare_ChartsLeaveOutRunsWithoutTheirData(t *testing.T) {
