@@ -162,6 +162,41 @@ func TestHTTPHello_ClientContainerSavesAnOpenLoopRun(t *testing.T) {
 	}
 }
 
+// An open loop the server cannot keep: 200 requests a second on one
+// connection to /delay/20ms, which answers at most 50 a second. The client
+// says it could not keep the rate, and its count of requests is the one
+// the server answered.
+func TestHTTPHello_OpenLoopReportsTheShortfallAgainstDelay(t *testing.T) {
+	s := e2e.SharedStack(t)
+	hello := s.Service(e2e.HTTPHello)
+	const requests, route = "netlab_http_hello_requests_total", `route="GET /delay/{duration}"`
+	before := e2e.Scrape(t, hello.AdminAddr()).Sum(requests, route)
+
+	res := runHTTPClient(t, s, "--duration", "2s", "--rate", "200", "--connections", "1", "--json", httpHelloURL+"delay/20ms")
+	if res.ExitCode != 0 {
+		t.Fatalf("http-client: %s", res)
+	}
+	var sum struct {
+		Requests, OK int64
+		Schedule     *struct {
+			Scheduled, Started, Missed int64
+			KeptRate                   bool `json:"kept_rate"`
+		}
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &sum); err != nil || sum.Schedule == nil {
+		t.Fatalf("%v: %q", err, res.Stdout)
+	}
+	served := e2e.Scrape(t, hello.AdminAddr()).Value(requests, route) - before
+	sc := sum.Schedule
+	t.Logf("scheduled %d, started %d, missed %d; the server answered %v", sc.Scheduled, sc.Started, sc.Missed, served)
+	if sum.OK != sum.Requests || sc.Started != sum.Requests || float64(sum.Requests) != served {
+		t.Errorf("client: %d requests, %d ok, %d started; server answered %v", sum.Requests, sum.OK, sc.Started, served)
+	}
+	if sc.Scheduled != 400 || sc.Missed != sc.Scheduled-sc.Started || sc.Missed < 200 || sc.KeptRate {
+		t.Errorf("schedule %+v: want 400 due, over half of them missed, the rate not kept", *sc)
+	}
+}
+
 func TestHTTPHello_RawClientPrintsStatusLineAndBody(t *testing.T) {
 	s := e2e.SharedStack(t)
 
