@@ -117,7 +117,9 @@ func decodeCmp(out *Rule, last expr.Any, c *expr.Cmp) {
 		if a, ok := netip.AddrFromSlice(c.Data); ok {
 			out.Peer = a
 		}
-	case *expr.Byteorder:
+	default:
+		// The library decodes neither numgen nor byteorder: the rule's one
+		// "less than" compare is the numgen threshold.
 		if c.Op == expr.CmpOpLt && len(c.Data) == 4 {
 			out.Percent = float64(binary.BigEndian.Uint32(c.Data)) * 100 / numgenModulus
 		}

@@ -186,6 +186,8 @@ func (sh *Shaper) ResetShape(dev string) error {
 		}
 	}
 	if dev == "" { // ifb devices whose device is gone, and a probe's leftover
+		links, err = sh.k.LinkList()
+		errs = append(errs, err)
 		for _, l := range links {
 			if strings.HasPrefix(l.Attrs().Name, IFBPrefix) {
 				errs = append(errs, sh.k.LinkDel(l))

@@ -3,7 +3,6 @@ package delayer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -81,12 +80,14 @@ func (d *Delayer) Serve(ctx context.Context, beforeStop func() error) error {
 	var err error
 	select {
 	case <-ctx.Done():
-	case err = <-recvDone:
-		err = fmt.Errorf("receive: %w", err)
+		err = beforeStop()
+		_ = d.q.conn.SetReadDeadline(time.Now()) // stop the receive loop
+		<-recvDone
+	case <-recvDone:
+		err = errors.Join(errors.New("receive: the queue's socket stopped"), beforeStop())
 	}
-	err = errors.Join(err, beforeStop())
+	_ = d.q.conn.SetReadDeadline(time.Time{})
 	close(stop) // lanes release what they hold without waiting
-	_ = d.q.conn.SetReadDeadline(time.Now())
 	for i := range d.lanes {
 		close(d.lanes[i])
 	}
