@@ -223,12 +223,16 @@ func (sh *Shaper) resetLink(l netlink.Link, links []netlink.Link) error {
 	return errors.Join(errs...)
 }
 
-// redirectsTo reports whether l's ingress filters send packets to ifb:
-// only then is the ingress qdisc the shaper's.
+// redirectsTo reports whether l's ingress filters send packets to ifb, or
+// there are none (an apply failed between the qdisc and its filter): only
+// then is the ingress qdisc the shaper's.
 func (sh *Shaper) redirectsTo(l, ifb netlink.Link) bool {
 	fs, err := sh.k.FilterList(l, ingressQdisc)
 	if err != nil {
 		return false
+	}
+	if len(fs) == 0 {
+		return true
 	}
 	for _, f := range fs {
 		u, ok := f.(*netlink.U32)

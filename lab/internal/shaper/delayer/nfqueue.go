@@ -18,7 +18,7 @@ import (
 const (
 	subsysQueue = 3 << 8 // NFNL_SUBSYS_QUEUE
 
-	msgPacket  = subsysQueue | 0
+	msgPacket  = subsysQueue // | 0
 	msgVerdict = subsysQueue | 1
 	msgConfig  = subsysQueue | 2
 
