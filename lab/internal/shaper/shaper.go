@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 )
@@ -47,7 +48,11 @@ func (sh *Shaper) Plan(s Spec) (Plan, error) {
 		}
 		s.Device = dev
 	}
-	return Choose(s, sh.Caps())
+	caps := sh.Caps()
+	if strings.Contains(caps.NetemWhy, syscall.EPERM.Error()) {
+		return Plan{}, fmt.Errorf("needs CAP_NET_ADMIN in this network namespace: %s", caps.NetemWhy)
+	}
+	return Choose(s, caps)
 }
 
 // Apply carries out the kernel's share of a plan on its device, replacing
