@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -66,10 +67,35 @@ func Pair(t testing.TB) (a, b *NS) {
 		}
 		err = n.Do(func() error { return up(n) })
 	}
+	for _, n := range []*NS{a, b} {
+		if err != nil {
+			break
+		}
+		err = n.Do(func() error { return waitUp(n.Dev) })
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a, b
+}
+
+// waitUp waits for dev's carrier: a veth end is up only once both are,
+// and packets sent before are dropped.
+func waitUp(dev string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		link, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		if link.Attrs().OperState == netlink.OperUp {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not up after 5 s: %v", dev, link.Attrs().OperState)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func newNS() (netns.NsHandle, error) {
