@@ -108,9 +108,9 @@ func (s Stack) Containers(ctx context.Context) ([]Container, error) {
 
 // inspected is the part of `docker inspect` the lab reads.
 type inspected struct {
-	ID    string `json:"Id"`
-	Name  string
-	State struct{ Status string }
+	ID     string `json:"Id"`
+	Name   string
+	State  struct{ Status string }
 	Config struct {
 		Labels map[string]string
 	}
