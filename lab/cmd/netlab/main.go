@@ -5,6 +5,7 @@
 //	netlab bench [flags]   the servers beside the tools people use instead
 //	netlab soak [flags]    the servers under sustained load, with checks
 //	netlab compare FILE…   saved client runs side by side, with charts
+//	netlab chaos …         pause, kill, restart… containers of the stack, now or on a timeline
 //	netlab help            the commands
 package main
 
@@ -15,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/netlab/netlab/lab/internal/bench"
+	"github.com/netlab/netlab/lab/internal/chaos"
 	"github.com/netlab/netlab/lab/internal/cli"
 	"github.com/netlab/netlab/lab/internal/compare"
 	"github.com/netlab/netlab/lab/internal/soak"
@@ -27,6 +29,7 @@ var commands = []cli.Command{
 	{Name: "bench", Summary: "measure each server beside the tools people use instead, on loopback (make bench)", Main: bench.Main},
 	{Name: "soak", Summary: "run the servers under sustained load and check they hold (make soak)", Main: soak.Main},
 	{Name: "compare", Summary: "compare runs saved by the clients' --save side by side, with charts (--plot DIR)", Main: compare.Main},
+	{Name: "chaos", Summary: "pause, kill, restart, stop or start containers of the stack, now, later or on a timeline (run FILE)", Main: chaos.Main},
 }
 
 func main() {

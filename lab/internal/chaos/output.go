@@ -1,0 +1,82 @@
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Clock is the time the runner reads and waits on; tests give a fake one.
+type Clock interface {
+	Now() time.Time
+	// SleepUntil returns at t, or with ctx's error when ctx ends first.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// RealClock is the machine's clock.
+type RealClock struct{}
+
+// Now is time.Now.
+func (RealClock) Now() time.Time { return time.Now() }
+
+// SleepUntil waits on a timer.
+func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Schema names the JSON lines --json prints.
+const Schema = "netlab-chaos/1"
+
+// Record is one line of output: something that happened, when, and to
+// what. --json prints each as a JSON object on a line of its own.
+type Record struct {
+	Schema     string    `json:"schema"`
+	Event      string    `json:"event"` // start, plan, action, undo, interrupted, left, done
+	T          float64   `json:"t"`     // seconds since the command started
+	Time       time.Time `json:"time"`  // the wall clock then
+	Step       int       `json:"step,omitempty"`
+	At         *float64  `json:"at,omitempty"` // seconds: when the plan has it
+	Action     string    `json:"action,omitempty"`
+	Command    string    `json:"command,omitempty"` // the netlab command it amounts to
+	Containers []string  `json:"containers,omitempty"`
+	Result     string    `json:"result,omitempty"`
+	Took       float64   `json:"took,omitempty"` // seconds the action took
+	Late       float64   `json:"late,omitempty"` // seconds after its time it began
+	Error      string    `json:"error,omitempty"`
+	Message    string    `json:"message"` // the text line, without the times
+}
+
+// printer writes records as text lines (relative time, wall clock,
+// message) or JSON lines.
+type printer struct {
+	w     io.Writer
+	json  bool
+	clock Clock
+	start time.Time
+}
+
+// print stamps r with the time now and writes it.
+func (p *printer) print(r Record) {
+	now := p.clock.Now()
+	r.Schema, r.T, r.Time = Schema, now.Sub(p.start).Seconds(), now
+	if p.json {
+		b, _ := json.Marshal(r) // a Record always marshals
+		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(p.w, "%+9.3fs  %s  %s\n", r.T, now.Format("15:04:05.000"), r.Message)
+}
+
+func seconds(d time.Duration) *float64 {
+	s := d.Seconds()
+	return &s
+}
