@@ -24,7 +24,7 @@ func TestNetlab_Dispatch(t *testing.T) {
 		stderr []string // each must appear; on exit 2 stdout stays empty
 	}{
 		{"help lists the commands", []string{"help"}, 0,
-			[]string{"usage: netlab <command>", "  bench  ", "  soak  ", "  compare  ", "  help  "}, nil},
+			[]string{"usage: netlab <command>", "  bench  ", "  soak  ", "  compare  ", "  chaos  ", "  help  "}, nil},
 		{"-h is help", []string{"-h"}, 0, []string{"  bench  ", "  soak  "}, nil},
 		{"--help is help", []string{"--help"}, 0, []string{"  bench  ", "  soak  "}, nil},
 		{"help of a command is its flags", []string{"help", "soak"}, 0,
@@ -44,6 +44,8 @@ func TestNetlab_Dispatch(t *testing.T) {
 			[]string{"netlab compare: want 1 to 16 saved runs, got 0"}},
 		{"compare names a file it cannot read", []string{"compare", "no-such-run.json"}, 2, nil,
 			[]string{"netlab compare: no-such-run.json: no such file or directory"}},
+		{"chaos names a bad flag", []string{"chaos", "pause", "peer", "--for", "soon"}, 2, nil,
+			[]string{`netlab chaos pause: invalid value "soon" for flag -for`}},
 		{"bench serve wants a kind and an address", []string{"bench", "serve", "tcp-copy"}, 2, nil,
 			[]string{"netlab bench serve: want tcp-copy|udp-echo|http-hello ADDR"}},
 	}

@@ -118,12 +118,3 @@ func (e *Event) why() string {
 	}
 	return ""
 }
-
-// labels are the containers' names as the lab prints them (peer-2).
-func labels(cs []stack.Container) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = c.Label()
-	}
-	return strings.Join(names, ", ")
-}

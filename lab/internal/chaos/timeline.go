@@ -66,7 +66,7 @@ func ParseTimeline(data []byte) ([]Step, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		return nil, errors.New("empty: want a mapping with steps:")
+		return nil, errors.New("empty: want a mapping with a list of steps")
 	} else if err != nil {
 		return nil, err
 	}
@@ -85,12 +85,8 @@ func ParseTimeline(data []byte) ([]Step, error) {
 	steps := make([]Step, 0, len(seq.Content))
 	var prev *Step // the last step whose at: is known
 	for i, n := range seq.Content {
-		s, serrs := parseStep(i+1, n)
+		s, atOK, serrs := parseStep(i+1, n)
 		errs = append(errs, serrs...)
-		atOK := !slices.ContainsFunc(serrs, func(err error) bool {
-			var se *StepError
-			return errors.As(err, &se) && (se.Field == "at" || se.Field == "")
-		})
 		if atOK && prev != nil && s.At < prev.At {
 			errs = append(errs, &StepError{s.N, s.Line, "at", fmt.Errorf("%v is before step %d's %v: list the steps in time order", s.At, prev.N, prev.At)})
 		}
@@ -114,7 +110,7 @@ func stepsNode(doc *yaml.Node) (*yaml.Node, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("line %d: want a mapping with steps:", root.Line)
+		return nil, fmt.Errorf("line %d: want a mapping with a list of steps", root.Line)
 	}
 	var seq *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -126,7 +122,7 @@ func stepsNode(doc *yaml.Node) (*yaml.Node, error) {
 	}
 	switch {
 	case seq == nil:
-		return nil, fmt.Errorf("line %d: no steps:", root.Line)
+		return nil, fmt.Errorf("line %d: no list of steps", root.Line)
 	case seq.Kind != yaml.SequenceNode:
 		return nil, fmt.Errorf("line %d: steps: want a list of steps", seq.Line)
 	case len(seq.Content) == 0:
@@ -160,16 +156,25 @@ func stepFields() map[string][]Action {
 	return m
 }
 
-// parseStep reads step n; its errors name the step and the field.
-func parseStep(n int, node *yaml.Node) (Step, []error) {
+// parseStep reads step n; its errors name the step and the field. atOK
+// says whether s.At was read, for the check of the order.
+func parseStep(n int, node *yaml.Node) (s Step, atOK bool, errs []error) {
 	node = deref(node)
-	s := Step{N: n, Line: node.Line}
-	fail := func(field string, err error) []error { return []error{&StepError{n, node.Line, field, err}} }
+	s = Step{N: n, Line: node.Line}
 	if node.Kind != yaml.MappingNode {
-		return s, fail("", errors.New("want a mapping: at: and an action"))
+		return s, false, []error{&StepError{n, node.Line, "", errors.New("want a mapping: at: and an action")}}
 	}
 	fields := map[string]*yaml.Node{}
-	var errs []error
+	defer func() {
+		if at := fields["at"]; at != nil {
+			var err error
+			s.At, err = durationField(at)
+			atOK = err == nil
+			if err != nil && !slices.ContainsFunc(errs, func(e error) bool { return e.(*StepError).Field == "at" }) {
+				errs = append(errs, &StepError{n, at.Line, "at", err})
+			}
+		}
+	}()
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k := node.Content[i]
 		if _, ok := fieldsOf[k.Value]; !ok {
@@ -179,7 +184,7 @@ func parseStep(n int, node *yaml.Node) (Step, []error) {
 		fields[k.Value] = deref(node.Content[i+1])
 	}
 	if len(errs) > 0 {
-		return s, errs
+		return s, false, errs
 	}
 	var named []Action
 	for _, a := range stepActions {
@@ -188,7 +193,7 @@ func parseStep(n int, node *yaml.Node) (Step, []error) {
 		}
 	}
 	if len(named) != 1 {
-		return s, fail("", fmt.Errorf("want exactly one action (%s), got %d", actionList(), len(named)))
+		return s, false, []error{&StepError{n, node.Line, "", fmt.Errorf("want exactly one action (%s), got %d", actionList(), len(named))}}
 	}
 	s.Action = named[0]
 	for f := range fields {
@@ -197,9 +202,9 @@ func parseStep(n int, node *yaml.Node) (Step, []error) {
 		}
 	}
 	if len(errs) > 0 {
-		return s, errs
+		return s, false, errs
 	}
-	return s, fillStep(&s, fields)
+	return s, false, fillStep(&s, fields)
 }
 
 func actionList() string {
