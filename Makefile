@@ -80,7 +80,7 @@ build: bin/netlab ## compile every service and client, and the lab's netlab comm
 
 # Phony: go build decides what is out of date.
 .PHONY: bin/netlab
-bin/netlab: # compile the lab's command (netlab bench, netlab soak) into bin/netlab
+bin/netlab: # compile the lab's command (netlab bench, soak, compare, chaos) into bin/netlab
 	@mkdir -p bin
 	@echo "go build lab/cmd/netlab"
 	@go build -o bin/netlab ./lab/cmd/netlab
@@ -155,6 +155,11 @@ bench-go: ## Go benchmarks of every module, with allocations (hot paths, the 1 G
 SOAK_FLAGS ?=
 soak: build ## soak on loopback, about 4 min: tcp-echo at 10,000 connections, a UDP flood, slowloris on http-hello, a 10-node peer swarm; figures and checks. SOAK_FLAGS (-only tcp,udp -scale 0.1 -json)
 	bin/netlab soak -bin bin $(SOAK_FLAGS)
+
+.PHONY: chaos
+chaos: bin/netlab ## netlab chaos on the stack of PROJECT: ARGS='pause peer-2 --for 10s' (also unpause kill restart stop start), or ARGS='run timeline.yaml' (--check: plan only)
+	@test -n "$(ARGS)" || { echo "chaos: give ARGS='ACTION TARGET [--after D] [--for D]' or ARGS='run FILE' (bin/netlab chaos -h)" >&2; exit 2; }
+	@bin/netlab chaos $(ARGS) --project $(PROJECT)
 
 .PHONY: bench-tools
 bench-tools: ## install the anchors this machine lacks: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2

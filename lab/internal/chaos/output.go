@@ -41,7 +41,7 @@ const Schema = "netlab-chaos/1"
 type Record struct {
 	Schema     string    `json:"schema"`
 	Event      string    `json:"event"` // start, plan, action, undo, interrupted, left, done
-	T          float64   `json:"t"`     // seconds since the command started
+	T          float64   `json:"t"`     // seconds since the start; for an action, when it began
 	Time       time.Time `json:"time"`  // the wall clock then
 	Step       int       `json:"step,omitempty"`
 	At         *float64  `json:"at,omitempty"` // seconds: when the plan has it
@@ -65,8 +65,11 @@ type printer struct {
 }
 
 // print stamps r with the time now and writes it.
-func (p *printer) print(r Record) {
-	now := p.clock.Now()
+func (p *printer) print(r Record) { p.printAt(r, p.clock.Now()) }
+
+// printAt stamps r with the time now (an action: when it began) and
+// writes it.
+func (p *printer) printAt(r Record, now time.Time) {
 	r.Schema, r.T, r.Time = Schema, now.Sub(p.start).Seconds(), now
 	if p.json {
 		b, _ := json.Marshal(r) // a Record always marshals

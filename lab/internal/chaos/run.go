@@ -100,7 +100,7 @@ func (r *runner) act(ctx context.Context, e *Event, cs []stack.Container, why st
 		rec.Result = actions[e.Action].done
 	}
 	rec.Message = message(rec, why)
-	r.out.print(rec)
+	r.out.printAt(rec, began)
 }
 
 func message(rec Record, why string) string {
@@ -114,7 +114,7 @@ func message(rec Record, why string) string {
 			b.WriteString(" " + strings.Join(rec.Containers, ", "))
 		}
 	}
-	fmt.Fprintf(&b, " (%s", time.Duration(rec.Took*float64(time.Second)).Round(time.Millisecond))
+	fmt.Fprintf(&b, " (took %s", time.Duration(rec.Took*float64(time.Second)).Round(time.Millisecond))
 	if rec.Late > 0 {
 		fmt.Fprintf(&b, ", %.1fs late", rec.Late)
 	}
