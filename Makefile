@@ -22,10 +22,13 @@ STATICCHECK     ?= go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; \
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 COMPOSE_CMD = $(COMPOSE) -p $(PROJECT) -f docker-compose.yml
+# The label netlab puts on the shaper containers it starts: the project.
+SHAPER_LABEL = org.netlab.shaper.project
 
 # What docker-compose.yml reads, so compose runs the images make built.
-up down logs ps clean: export NETLAB_IMAGE_PREFIX = $(IMAGE_PREFIX)
-up down logs ps clean: export NETLAB_TAG = $(TAG)
+up down logs ps clean shape partition heal reset: export NETLAB_IMAGE_PREFIX = $(IMAGE_PREFIX)
+up down logs ps clean shape partition heal reset: export NETLAB_TAG = $(TAG)
+shape partition heal reset: export COMPOSE_PROJECT_NAME = $(PROJECT)
 
 # testcontainers on a machine without a registry, inside a container.
 export TESTCONTAINERS_RYUK_DISABLED ?= true
@@ -60,7 +63,10 @@ up: images ## build images and start the stack; wait until healthy
 .PHONY: down
 down: ## stop the stack and remove its containers and network
 	@test -n "$(COMPOSE)" || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
-	$(COMPOSE_CMD) --profile tools down --volumes --remove-orphans
+	@# Shaper sidecars (netlab shape with a delay or --for) share a target's
+	@# network namespace and carry no compose labels: compose leaves them.
+	@ids=$$(docker ps -aq --filter label=$(SHAPER_LABEL)=$(PROJECT)); [ -z "$$ids" ] || docker rm -f $$ids >/dev/null
+	$(COMPOSE_CMD) --profile tools --profile shaper down --volumes --remove-orphans
 
 .PHONY: logs
 logs: ## follow the stack's logs
@@ -69,6 +75,24 @@ logs: ## follow the stack's logs
 .PHONY: ps
 ps: ## show the stack's containers and their health
 	$(COMPOSE_CMD) ps
+
+## ---- impairments (the stack from make up) ----
+.PHONY: shape
+shape: bin/netlab ## impair a container's traffic: make shape TARGET=peer-2 ARGS="--delay 50ms --loss 2%" (--show, --reset, --for 30s)
+	@test -n "$(TARGET)" || { echo 'shape: TARGET=<service or replica> is required, e.g. make shape TARGET=peer-2 ARGS="--delay 50ms"' >&2; exit 2; }
+	bin/netlab shape $(TARGET) $(ARGS)
+
+.PHONY: partition
+partition: bin/netlab ## cut containers off each other: make partition TARGETS="peer-1 peer-2" (or ARGS="peer-1 --from-all")
+	bin/netlab partition $(TARGETS) $(ARGS)
+
+.PHONY: heal
+heal: bin/netlab ## remove partitions: make heal (every one) or make heal TARGETS=peer-1
+	bin/netlab heal $(TARGETS)
+
+.PHONY: reset
+reset: bin/netlab ## remove every impairment netlab set in the stack: qdiscs, nft tables, delayer sidecars
+	bin/netlab reset
 
 ## ---- build ----
 .PHONY: build
@@ -80,7 +104,7 @@ build: bin/netlab ## compile every service and client, and the lab's netlab comm
 
 # Phony: go build decides what is out of date.
 .PHONY: bin/netlab
-bin/netlab: # compile the lab's command (netlab bench, soak, compare, chaos) into bin/netlab
+bin/netlab: # compile the lab's command (netlab bench, soak, compare, chaos, shape...) into bin/netlab
 	@mkdir -p bin
 	@echo "go build lab/cmd/netlab"
 	@go build -o bin/netlab ./lab/cmd/netlab
@@ -200,7 +224,7 @@ fuzz: ## every Go fuzz target in turn for FUZZTIME (FUZZ_PARALLEL workers); a su
 ## ---- cleanup ----
 .PHONY: clean
 clean: ## remove the stack, test leftovers, every netlab image and ./bin
-	-$(COMPOSE_CMD) --profile tools down --volumes --remove-orphans 2>/dev/null
+	-$(COMPOSE_CMD) --profile tools --profile shaper down --volumes --remove-orphans 2>/dev/null
 	@ids=$$(docker ps -aq --filter label=org.netlab.project=netlab); [ -z "$$ids" ] || docker rm -f $$ids
 	@# -a includes the classic builder's intermediate images; children must go
 	@# before their parents, so repeat until nothing labelled is left.

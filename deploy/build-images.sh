@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds every netlab image from deploy/Dockerfile with the classic builder:
 # first the build stage (every binary of every service, compiled once), then
-# one small FROM scratch image per service on top of it. Prints a line per
-# build step with its time, so a long build is never minutes of silence.
+# one small FROM scratch image per service on top of it, then the shaper
+# (netlab-shaper from the lab module, in a build stage of its own). Prints
+# a line per build step with its time, so a long build is never minutes of
+# silence.
 #
 #   deploy/build-images.sh GO_IMAGE PREFIX TAG VERSION COMMIT DATE SERVICE...
 #
@@ -63,17 +65,25 @@ build() {
 	echo "  $image built in $(since "$start")s"
 }
 
-total=$EPOCHREALTIME
-build build "$prefix/build:$tag"
-# The service stages only copy binaries out of the cached build stage, so
-# their steps are not listed one by one.
-for s in "${services[@]}"; do
-	start=$EPOCHREALTIME
-	docker build -q "${common[@]}" --target "$s" -t "$prefix/$s:$tag" . >"$log" 2>&1 || {
-		echo "docker build --target $s failed:" >&2
+# quiet TARGET IMAGE: a stage that only copies binaries out of a cached
+# build stage, so its steps are not listed one by one.
+quiet() {
+	local target=$1 image=$2 start=$EPOCHREALTIME
+	docker build -q "${common[@]}" --target "$target" -t "$image" . >"$log" 2>&1 || {
+		echo "docker build --target $target failed:" >&2
 		tail -40 "$log" >&2
 		exit 1
 	}
-	echo "$prefix/$s:$tag built in $(since "$start")s"
+	echo "$image built in $(since "$start")s"
+}
+
+total=$EPOCHREALTIME
+build build "$prefix/build:$tag"
+for s in "${services[@]}"; do
+	quiet "$s" "$prefix/$s:$tag"
 done
+# The shaper comes last in the Dockerfile and builds from the lab module in
+# a build stage of its own (tagged too: it is that stage's layer cache).
+build shaper-build "$prefix/shaper-build:$tag"
+quiet shaper "$prefix/shaper:$tag"
 echo "images built in $(since "$total")s"

@@ -196,13 +196,19 @@ func resetMain(_ context.Context, args []string, stdout, stderr io.Writer, _ fun
 	const prog = "netlab-shaper reset"
 	fs := cli.NewFlags(prog)
 	dev := fs.String("device", "", "remove only this device's shape (default: everything, partitions too)")
-	if code, ok := cli.Parse(fs, args, "usage: "+prog+" [-device DEV]", stdout, stderr); !ok {
+	keep := fs.Bool("keep-partition", false, "remove every device's shape but keep the partition")
+	if code, ok := cli.Parse(fs, args, "usage: "+prog+" [-device DEV | -keep-partition]", stdout, stderr); !ok {
 		return code
 	}
 	sh := newShaper()
-	err := sh.Reset()
-	if *dev != "" {
+	var err error
+	switch {
+	case *dev != "":
 		err = sh.ResetShape(*dev)
+	case *keep:
+		err = sh.ResetShape("")
+	default:
+		err = sh.Reset()
 	}
 	if err != nil {
 		return cli.Failure(stderr, prog, err)

@@ -6,6 +6,10 @@
 //	netlab soak [flags]    the servers under sustained load, with checks
 //	netlab compare FILE…   saved client runs side by side, with charts
 //	netlab chaos …         pause, kill, restart… containers of the stack, now or on a timeline
+//	netlab shape TARGET …  impair a container's traffic (--show, --reset)
+//	netlab partition A B…  cut containers off each other (heal undoes it)
+//	netlab heal [A…]       remove partitions
+//	netlab reset           remove every impairment netlab set in the stack
 //	netlab help            the commands
 package main
 
@@ -19,6 +23,7 @@ import (
 	"github.com/netlab/netlab/lab/internal/chaos"
 	"github.com/netlab/netlab/lab/internal/cli"
 	"github.com/netlab/netlab/lab/internal/compare"
+	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/soak"
 )
 
@@ -30,6 +35,10 @@ var commands = []cli.Command{
 	{Name: "soak", Summary: "run the servers under sustained load and check they hold (make soak)", Main: soak.Main},
 	{Name: "compare", Summary: "compare runs saved by the clients' --save side by side, with charts (--plot DIR)", Main: compare.Main},
 	{Name: "chaos", Summary: "pause, kill, restart, stop or start containers of the stack, now, later or on a timeline (run FILE)", Main: chaos.Main},
+	{Name: "shape", Summary: "impair a container's traffic: delay, jitter, loss, rate... (--show, --reset; make shape)", Main: shape.Commands{Docker: shape.CLI{}}.Shape},
+	{Name: "partition", Summary: "drop all traffic between containers, both ways (make partition)", Main: shape.Commands{Docker: shape.CLI{}}.Partition},
+	{Name: "heal", Summary: "remove partitions, of the named containers or all (make heal)", Main: shape.Commands{Docker: shape.CLI{}}.Heal},
+	{Name: "reset", Summary: "remove every impairment netlab set in the stack (make reset)", Main: shape.Commands{Docker: shape.CLI{}}.Reset},
 }
 
 func main() {

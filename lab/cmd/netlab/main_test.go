@@ -32,7 +32,7 @@ func TestNetlab_Dispatch(t *testing.T) {
 		{"bench -h lists its flags", []string{"bench", "-h"}, 0,
 			[]string{"usage: netlab bench", "-reps", "-duration", "-containers"}, nil},
 		{"no command", nil, 2, nil, []string{"no command given", "  bench  ", "  soak  "}},
-		{"unknown command", []string{"shape"}, 2, nil, []string{`netlab: unknown command "shape"`, "usage: netlab"}},
+		{"unknown command", []string{"teleport"}, 2, nil, []string{`netlab: unknown command "teleport"`, "usage: netlab"}},
 		{"help of an unknown command", []string{"help", "dns"}, 2, nil, []string{`unknown command "dns"`}},
 		{"a bad bench flag is named", []string{"bench", "-reps", "many"}, 2, nil,
 			[]string{`netlab bench: invalid value "many" for flag -reps`, "netlab bench -h"}},

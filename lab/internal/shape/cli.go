@@ -1,0 +1,155 @@
+package shape
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/shaper"
+	"github.com/netlab/netlab/lab/internal/stack"
+)
+
+// common are the flags every command here has.
+type common struct {
+	project, image string
+	json           bool
+}
+
+func (c *common) register(fs *flag.FlagSet, getenv func(string) string) {
+	project := or(getenv("COMPOSE_PROJECT_NAME"), "netlab")
+	image := or(getenv("NETLAB_IMAGE_PREFIX"), "netlab") + "/shaper:" + or(getenv("NETLAB_TAG"), "dev")
+	fs.StringVar(&c.project, "project", project, "compose project of the stack (env COMPOSE_PROJECT_NAME)")
+	fs.StringVar(&c.image, "image", image, "the shaper image (env NETLAB_IMAGE_PREFIX, NETLAB_TAG)")
+	fs.BoolVar(&c.json, "json", false, "print JSON instead of lines")
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// env is what a command works with once its flags are parsed.
+type env struct {
+	common
+	runner Runner
+	stack  stack.Stack
+	all    []stack.Container // running ones
+}
+
+// newEnv lists the stack's running containers.
+func newEnv(ctx context.Context, c common, docker Docker) (*env, error) {
+	e := &env{common: c, runner: Runner{Docker: docker, Project: c.project, Image: c.image},
+		stack: stack.Stack{Project: c.project, Docker: docker}}
+	cs, err := e.stack.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.State == "running" {
+			e.all = append(e.all, c)
+		}
+	}
+	return e, nil
+}
+
+// resolve finds the running containers a target names; an unknown target
+// is a usage error that names the containers there are.
+func (e *env) resolve(target string) ([]stack.Container, error) {
+	cs, err := stack.Match(e.all, target)
+	if err != nil {
+		return nil, &usageErr{err}
+	}
+	return cs, nil
+}
+
+// usageErr marks bad input: exit 2.
+type usageErr struct{ error }
+
+func (u *usageErr) Unwrap() error { return u.error }
+
+// exit reports err with the code its kind asks for.
+func exit(stderr io.Writer, prog string, err error) int {
+	var u *usageErr
+	var fe *shaper.FieldError
+	if errors.As(err, &u) || (errors.As(err, &fe) && !errors.Is(err, shaper.ErrUnsupported)) {
+		return cli.UsageError(stderr, prog, err)
+	}
+	return cli.Failure(stderr, prog, err)
+}
+
+// parse parses flags and positional arguments in any order ("shape peer-2
+// --delay 50ms" as well as "shape --delay 50ms peer-2").
+func parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) ([]string, int, bool) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "%s\n\nflags:\n", usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil, cli.ExitOK, false
+		}
+		if err != nil {
+			return nil, cli.UsageError(stderr, fs.Name(), err), false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, 0, true
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), 0, true
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// print writes v as JSON, or each line of lines.
+func (e *env) print(stdout io.Writer, v any, lines []string) int {
+	if e.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return cli.ExitFailure
+		}
+		return cli.ExitOK
+	}
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	return cli.ExitOK
+}
+
+// resultLines is one line per impairment, named by its container.
+func resultLines(rs []Result) []string {
+	var out []string
+	for _, r := range rs {
+		for _, it := range r.Items {
+			out = append(out, r.Target+": "+it.String())
+		}
+		var tail []string
+		if r.Sidecar != "" {
+			tail = append(tail, "sidecar "+r.Sidecar)
+		}
+		if r.For != "" {
+			tail = append(tail, "reverts after "+r.For)
+		}
+		if r.Note != "" {
+			tail = append(tail, r.Note)
+		}
+		if len(tail) > 0 {
+			out = append(out, r.Target+": "+strings.Join(tail, "; "))
+		}
+	}
+	return out
+}
+
+// timeout bounds a whole command: docker runs that hang must not hold it.
+const timeout = 5 * time.Minute

@@ -1,0 +1,302 @@
+package shape
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/shaper"
+	"github.com/netlab/netlab/lab/internal/stack"
+)
+
+// Commands are netlab's shape, partition, heal and reset, on Docker.
+type Commands struct{ Docker Docker }
+
+const shapeUsage = `usage: netlab shape TARGET [--delay D] [--jitter D] [--loss P%] [--loss-model gilbert:P%,R%[,1-H%[,1-K%]]]
+                    [--rate R] [--burst SIZE] [--duplicate P%] [--reorder P%] [--corrupt P%]
+                    [--direction egress|ingress|both] [--to PEER] [--for D] [--json]
+       netlab shape TARGET --show
+       netlab shape TARGET --reset
+
+TARGET is a compose service (every replica) or one replica (peer-2). The
+shape replaces the target's earlier one and stays until --reset, netlab
+reset or make down (--for reverts it by itself). Every impairment is
+printed with the mechanism that carries it.`
+
+// shapeFlags registers the impairment flags, filling req.
+func shapeFlags(fs *flag.FlagSet, req *Request) {
+	s := &req.Spec
+	fs.DurationVar(&s.Delay, "delay", 0, "added delay, up to 10s")
+	fs.DurationVar(&s.Jitter, "jitter", 0, "the delay varies uniformly by ± this (at most the delay)")
+	pctFlag(fs, "loss", &s.Loss, "independent loss, like 2%")
+	fs.Func("loss-model", "bursty loss: gilbert:P%,R%[,1-H%[,1-K%]] (Gilbert–Elliott, netem's terms)", func(v string) error {
+		rest, ok := strings.CutPrefix(v, "gilbert:")
+		if !ok {
+			return fmt.Errorf("%q: the model is gilbert:P%%,R%%[,1-H%%[,1-K%%]]", v)
+		}
+		g, err := shaper.ParseGE(rest)
+		s.LossGE = g
+		return err
+	})
+	fs.Func("rate", "rate cap, like 20mbit, 500kbit, 1gbit, 2mbps", func(v string) (err error) {
+		s.Rate, err = shaper.ParseRate(v)
+		return err
+	})
+	fs.Func("burst", "rate: token bucket size, like 32kb (default 10 ms at the rate)", func(v string) (err error) {
+		s.Burst, err = shaper.ParseSize(v)
+		return err
+	})
+	fs.Func("queue", "rate: bytes that may wait, like 256kb (default 100 ms at the rate)", func(v string) (err error) {
+		s.Queue, err = shaper.ParseSize(v)
+		return err
+	})
+	pctFlag(fs, "duplicate", &s.Duplicate, "duplicated packets, like 1% (needs netem)")
+	pctFlag(fs, "reorder", &s.Reorder, "packets sent at once, ahead of delayed ones (needs --delay)")
+	pctFlag(fs, "corrupt", &s.Corrupt, "packets with one bit flipped, like 0.1%")
+	fs.Func("direction", "egress, ingress or both (default egress)", func(v string) error {
+		s.Direction = shaper.Direction(v)
+		return nil
+	})
+	fs.StringVar(&s.Device, "device", "", "the device to shape (default: the one the default route, or --to's, leaves by)")
+	fs.StringVar(&req.Peer, "to", "", "only traffic to (egress) or from (ingress) this container: a replica like peer-1")
+	fs.DurationVar(&req.For, "for", 0, "revert by itself after this long (a sidecar holds the shape)")
+}
+
+func pctFlag(fs *flag.FlagSet, name string, p *float64, usage string) {
+	fs.Func(name, usage, func(v string) (err error) {
+		*p, err = shaper.ParsePercent(v)
+		return err
+	})
+}
+
+// Shape is `netlab shape`.
+func (cmd Commands) Shape(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	const prog = "netlab shape"
+	fs := cli.NewFlags(prog)
+	var c common
+	c.register(fs, getenv)
+	var req Request
+	shapeFlags(fs, &req)
+	show := fs.Bool("show", false, "read back what the kernel and the delayer hold in TARGET")
+	reset := fs.Bool("reset", false, "remove TARGET's shape and its sidecar (partitions stay: netlab heal)")
+	pos, code, ok := parse(fs, args, shapeUsage, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return cli.UsageError(stderr, prog, fmt.Errorf("want one TARGET, got %d arguments %q", len(pos), pos))
+	}
+	if err := checkShape(&req, *show, *reset); err != nil {
+		return exit(stderr, prog, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := newEnv(ctx, c, cmd.Docker)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	targets, err := e.resolve(pos[0])
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	switch {
+	case *show:
+		res, err := e.runner.Show(ctx, targets)
+		if err != nil {
+			return exit(stderr, prog, err)
+		}
+		return e.print(stdout, map[string]any{"show": res}, showLines(res))
+	case *reset:
+		var results []Result
+		for _, t := range targets {
+			r, err := e.runner.ResetShape(ctx, t)
+			if err != nil {
+				return exit(stderr, prog, err)
+			}
+			r.Note = strings.TrimPrefix(r.Note+"; shape reset", "; ")
+			results = append(results, r)
+		}
+		return e.print(stdout, map[string]any{"reset": results}, resultLines(results))
+	}
+	if req.Peer != "" {
+		peers, err := e.resolve(req.Peer)
+		if err != nil {
+			return exit(stderr, prog, err)
+		}
+		if len(peers) != 1 {
+			return cli.UsageError(stderr, prog, fmt.Errorf("to: %q names %d containers; name one replica", req.Peer, len(peers)))
+		}
+		targets = without(targets, peers[0].ID)
+		if len(targets) == 0 {
+			return cli.UsageError(stderr, prog, fmt.Errorf("to: %s is the target itself", req.Peer))
+		}
+		if req.Spec.To, err = PeerAddr(peers[0], targets, c.project); err != nil {
+			return exit(stderr, prog, &usageErr{fmt.Errorf("to: %w", err)})
+		}
+	}
+	results, err := e.runner.Shape(ctx, targets, req)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	return e.print(stdout, map[string]any{"applied": results}, resultLines(results))
+}
+
+// checkShape validates the flags before anything runs; the error names
+// the flag.
+func checkShape(req *Request, show, reset bool) error {
+	if show || reset {
+		if !req.Spec.Empty() || req.For != 0 || req.Peer != "" || (show && reset) {
+			return &usageErr{errors.New("--show and --reset take no impairment, and not each other")}
+		}
+		return nil
+	}
+	if req.For < 0 {
+		return &usageErr{errors.New("for: must not be negative")}
+	}
+	if err := req.Spec.Validate(); err != nil {
+		return err
+	}
+	if req.Spec.Empty() {
+		return &usageErr{errors.New("no impairment given (--delay, --loss, --rate, ...; --show, --reset)")}
+	}
+	return nil
+}
+
+func showLines(rs []ShowResult) []string {
+	var out []string
+	for _, r := range rs {
+		if len(r.Items) == 0 && len(r.Sidecars) == 0 {
+			out = append(out, r.Target+": no impairment")
+		}
+		for _, it := range r.Items {
+			out = append(out, r.Target+": "+it.String())
+		}
+		for _, q := range r.Queue {
+			if q.Netlab {
+				out = append(out, fmt.Sprintf("%s: delayer queue %d bound, %d waiting, %d dropped", r.Target, q.Num, q.Waiting, q.Dropped+q.UserDropped))
+			}
+		}
+		for _, s := range r.Sidecars {
+			out = append(out, fmt.Sprintf("%s: sidecar %s %s (%s)", r.Target, s.Name, s.State, s.Status))
+		}
+	}
+	return out
+}
+
+// Reset is `netlab reset`.
+func (cmd Commands) Reset(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	const prog = "netlab reset"
+	fs := cli.NewFlags(prog)
+	var c common
+	c.register(fs, getenv)
+	if code, ok := cli.Parse(fs, args, "usage: netlab reset [--json]\n\nRemove every impairment netlab applied in the stack: sidecars, qdiscs, nft tables, partitions.", stdout, stderr); !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := newEnv(ctx, c, cmd.Docker)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	results, sidecars, err := e.runner.ResetAll(ctx, e.all)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	lines := []string{fmt.Sprintf("reset %d containers", len(results))}
+	for _, s := range sidecars {
+		lines = append(lines, "removed sidecar "+s)
+	}
+	return e.print(stdout, map[string]any{"reset": results, "sidecars_removed": sidecars}, lines)
+}
+
+func without(cs []stack.Container, id string) []stack.Container {
+	return slices.DeleteFunc(slices.Clone(cs), func(c stack.Container) bool { return c.ID == id })
+}
+
+// Partition is `netlab partition A B [C...]` and `netlab partition A --from-all`.
+func (cmd Commands) Partition(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	const prog = "netlab partition"
+	fs := cli.NewFlags(prog)
+	var c common
+	c.register(fs, getenv)
+	fromAll := fs.Bool("from-all", false, "cut A off every other container of the stack")
+	pos, code, ok := parse(fs, args, "usage: netlab partition A B [C...] | netlab partition A --from-all\n\nDrop every packet between each pair of the named containers (services or replicas),\nboth ways, established connections too; netlab heal removes it.", stdout, stderr)
+	if !ok {
+		return code
+	}
+	switch {
+	case *fromAll && len(pos) != 1:
+		return cli.UsageError(stderr, prog, fmt.Errorf("from-all: name one target, got %d", len(pos)))
+	case !*fromAll && len(pos) < 2:
+		return cli.UsageError(stderr, prog, fmt.Errorf("want two targets or more (or one and --from-all), got %d", len(pos)))
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := newEnv(ctx, c, cmd.Docker)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	var cuts []stack.Container
+	for _, p := range pos {
+		cs, err := e.resolve(p)
+		if err != nil {
+			return exit(stderr, prog, err)
+		}
+		for _, x := range cs {
+			if !slices.ContainsFunc(cuts, func(y stack.Container) bool { return y.ID == x.ID }) {
+				cuts = append(cuts, x)
+			}
+		}
+	}
+	if *fromAll && len(cuts) != 1 {
+		return cli.UsageError(stderr, prog, fmt.Errorf("from-all: %q names %d containers; name one replica", pos[0], len(cuts)))
+	}
+	if !*fromAll && len(cuts) < 2 {
+		return cli.UsageError(stderr, prog, fmt.Errorf("%q name one container: nothing to cut apart", pos))
+	}
+	results, err := e.runner.Partition(ctx, e.all, cuts, *fromAll)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	return e.print(stdout, map[string]any{"applied": results}, resultLines(results))
+}
+
+// Heal is `netlab heal [A...]`.
+func (cmd Commands) Heal(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	const prog = "netlab heal"
+	fs := cli.NewFlags(prog)
+	var c common
+	c.register(fs, getenv)
+	pos, code, ok := parse(fs, args, "usage: netlab heal [A...]\n\nRemove the partitions of the named containers, or every partition in the stack.", stdout, stderr)
+	if !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := newEnv(ctx, c, cmd.Docker)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	var named []stack.Container
+	for _, p := range pos {
+		cs, err := e.resolve(p)
+		if err != nil {
+			return exit(stderr, prog, err)
+		}
+		named = append(named, cs...)
+	}
+	results, err := e.runner.Heal(ctx, e.all, named)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	lines := resultLines(results)
+	if len(lines) == 0 {
+		lines = []string{"no partition to heal"}
+	}
+	return e.print(stdout, map[string]any{"healed": results}, lines)
+}
