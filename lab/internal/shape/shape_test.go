@@ -1,0 +1,243 @@
+package shape_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/shape"
+)
+
+// fakeDocker is a stack of three containers; docker run answers what the
+// shaper would print, or fails for the container in failOn.
+type fakeDocker struct {
+	calls  [][]string
+	failOn string // container ID whose shaper run fails
+}
+
+var containers = map[string]string{
+	"aaaa1111": ctr("aaaa1111", "netlab-peer-1", "peer", 1, "172.18.0.3"),
+	"bbbb2222": ctr("bbbb2222", "netlab-peer-2", "peer", 2, "172.18.0.4"),
+	"cccc3333": ctr("cccc3333", "netlab-udp-responder-1", "udp-responder", 1, "172.18.0.2"),
+}
+
+func ctr(id, name, service string, n int, ip string) string {
+	return fmt.Sprintf(`{"Id":%q,"Name":"/%s","State":{"Status":"running"},
+		"Config":{"Labels":{"com.docker.compose.service":%q,"com.docker.compose.container-number":"%d"}},
+		"NetworkSettings":{"Networks":{"netlab_netlab":{"IPAddress":%q}}}}`, id, name, service, n, ip)
+}
+
+const applied = `{"caps":{"netem":false,"netem_unavailable":"tc qdisc netem: no such file or directory"},"applied":{"spec":{},"items":[` +
+	`{"impairment":"loss","value":"2%","direction":"egress","mechanism":"nft numgen","note":"netem unavailable: tc qdisc netem: no such file or directory"}],"delayer":false}}`
+
+func (f *fakeDocker) Run(_ context.Context, args ...string) ([]byte, error) {
+	f.calls = append(f.calls, args)
+	switch args[0] {
+	case "ps":
+		if slices.Contains(args, "--format") { // sidecars: none
+			return nil, nil
+		}
+		return []byte("aaaa1111\nbbbb2222\ncccc3333\n"), nil
+	case "inspect":
+		var objs []string
+		for _, id := range args[1:] {
+			objs = append(objs, containers[id])
+		}
+		return []byte("[" + strings.Join(objs, ",") + "]"), nil
+	case "run":
+		if f.failOn != "" && slices.Contains(args, "container:"+f.failOn) && slices.Contains(args, "apply") {
+			return nil, errors.New("docker run: netlab-shaper apply: boom")
+		}
+		switch {
+		case slices.Contains(args, "apply"):
+			return []byte(applied + "\n"), nil
+		case slices.Contains(args, "reset"), slices.Contains(args, "heal"):
+			return []byte(`{"reset":true}` + "\n"), nil
+		}
+	}
+	return nil, errors.New("unexpected docker " + strings.Join(args, " "))
+}
+
+func (f *fakeDocker) Logs(context.Context, string) ([]byte, []byte, error) { return nil, nil, nil }
+
+// runs are the shaper runs made, as "VERB container:ID".
+func (f *fakeDocker) runs() []string {
+	var out []string
+	for _, c := range f.calls {
+		if c[0] != "run" {
+			continue
+		}
+		i := slices.Index(c, "--network")
+		verb := c[slices.Index(c, "netlab/shaper:dev")+1]
+		out = append(out, verb+" "+c[i+1])
+	}
+	return out
+}
+
+func run(t *testing.T, f *fakeDocker, args ...string) (int, string, string) {
+	t.Helper()
+	cmds := shape.Commands{Docker: f}
+	var out, errOut strings.Builder
+	getenv := func(string) string { return "" }
+	var code int
+	switch args[0] {
+	case "shape":
+		code = cmds.Shape(t.Context(), args[1:], &out, &errOut, getenv)
+	case "partition":
+		code = cmds.Partition(t.Context(), args[1:], &out, &errOut, getenv)
+	case "heal":
+		code = cmds.Heal(t.Context(), args[1:], &out, &errOut, getenv)
+	case "reset":
+		code = cmds.Reset(t.Context(), args[1:], &out, &errOut, getenv)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// Bad input exits 2 naming the flag or field, before any shaper runs.
+func TestShape_BadInputNamesTheField(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"shape", "peer", "--rate", "fast"}, `invalid value "fast" for flag -rate`},
+		{[]string{"shape", "peer", "--loss", "120%"}, "loss: 120% is outside 0..100%"},
+		{[]string{"shape", "peer", "--delay", "10ms", "--jitter", "20ms"}, "jitter: 20ms is above the delay 10ms"},
+		{[]string{"shape", "peer", "--direction", "up", "--loss", "1%"}, `direction: "up" is not egress, ingress or both`},
+		{[]string{"shape", "peer", "--loss-model", "markov:1%,2%"}, "the model is gilbert:"},
+		{[]string{"shape", "peer"}, "no impairment given"},
+		{[]string{"shape", "--loss", "1%"}, "want one TARGET, got 0"},
+		{[]string{"shape", "peer", "--show", "--loss", "1%"}, "--show and --reset take no impairment"},
+		{[]string{"shape", "peer", "--loss", "1%", "--for", "-1s"}, "for: must not be negative"},
+		{[]string{"partition", "peer-1"}, "want two targets or more"},
+		{[]string{"partition", "peer-1", "peer-2", "--from-all"}, "from-all: name one target, got 2"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f := &fakeDocker{}
+			code, stdout, stderr := run(t, f, tt.args...)
+			if code != cli.ExitUsage || stdout != "" || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, tt.want)
+			}
+			if len(f.runs()) > 0 {
+				t.Errorf("shaper runs %v for bad input", f.runs())
+			}
+		})
+	}
+}
+
+// A target that names no container lists the ones there are (exit 2);
+// so does --to.
+func TestShape_UnknownTargetNamesTheContainers(t *testing.T) {
+	for _, args := range [][]string{{"shape", "peer-9", "--loss", "1%"}, {"shape", "peer", "--to", "tcp-echo", "--loss", "1%"}, {"heal", "nope"}} {
+		code, _, stderr := run(t, &fakeDocker{}, args...)
+		if code != cli.ExitUsage || !strings.Contains(stderr, "the stack has peer-1, peer-2, udp-responder-1") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and the containers named", args, code, stderr)
+		}
+	}
+}
+
+// A service is every replica; each is shaped in its own namespace by the
+// hardened shaper image, and each impairment is printed with its mechanism.
+func TestShape_EveryReplicaWithItsMechanism(t *testing.T) {
+	f := &fakeDocker{}
+	code, stdout, stderr := run(t, f, "shape", "peer", "--loss", "2%")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, want := f.runs(), []string{"apply container:aaaa1111", "apply container:bbbb2222"}; !slices.Equal(got, want) {
+		t.Errorf("shaper runs %v, want %v", got, want)
+	}
+	for _, want := range []string{"peer-1: loss 2% egress: nft numgen (netem unavailable: tc qdisc netem: no such file or directory)", "peer-2: loss 2%"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, c := range f.calls {
+		if c[0] != "run" {
+			continue
+		}
+		joined := strings.Join(c, " ")
+		for _, want := range []string{"--user 0:0", "--cap-drop ALL", "--cap-add NET_ADMIN", "--read-only", "--security-opt no-new-privileges", "--rm"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("docker %s lacks %q", joined, want)
+			}
+		}
+	}
+}
+
+// --to is the peer's address on the shared network; the peer itself is
+// not shaped.
+func TestShape_ToIsThePeersAddress(t *testing.T) {
+	f := &fakeDocker{}
+	if code, _, stderr := run(t, f, "shape", "peer", "--to", "peer-2", "--loss", "2%"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := f.runs(); !slices.Equal(got, []string{"apply container:aaaa1111"}) {
+		t.Errorf("shaper runs %v, want peer-1 alone", got)
+	}
+	last := f.calls[len(f.calls)-1]
+	if i := slices.Index(last, "-to"); i < 0 || last[i+1] != "172.18.0.4" {
+		t.Errorf("shaper args %v, want -to 172.18.0.4", last)
+	}
+}
+
+// A failure part way resets every container already shaped (and the one
+// that failed): the rollback.
+func TestShape_FailureRollsBack(t *testing.T) {
+	f := &fakeDocker{failOn: "bbbb2222"}
+	code, _, stderr := run(t, f, "shape", "peer", "--loss", "2%")
+	if code != cli.ExitFailure || !strings.Contains(stderr, "boom") {
+		t.Fatalf("exit %d, stderr %q; want 1 and the shaper's error", code, stderr)
+	}
+	want := []string{"apply container:aaaa1111", "apply container:bbbb2222", "reset container:aaaa1111", "reset container:bbbb2222"}
+	if got := f.runs(); !slices.Equal(got, want) {
+		t.Errorf("shaper runs %v, want %v", got, want)
+	}
+}
+
+// An interrupted shape (Ctrl-C) rolls back what it applied.
+func TestShape_InterruptRollsBack(t *testing.T) {
+	f := &fakeDocker{}
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errOut strings.Builder
+	cancelAfterFirst := &cancelDocker{fakeDocker: f, cancel: cancel}
+	code := shape.Commands{Docker: cancelAfterFirst}.Shape(ctx, []string{"peer", "--loss", "2%"}, &out, &errOut, func(string) string { return "" })
+	if code != cli.ExitFailure || !strings.Contains(errOut.String(), "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want 1 and interrupted", code, errOut.String())
+	}
+	want := []string{"apply container:aaaa1111", "reset container:aaaa1111"}
+	if got := f.runs(); !slices.Equal(got, want) {
+		t.Errorf("shaper runs %v, want %v", got, want)
+	}
+}
+
+// cancelDocker cancels the command's context after the first apply.
+type cancelDocker struct {
+	*fakeDocker
+	cancel func()
+}
+
+func (c *cancelDocker) Run(ctx context.Context, args ...string) ([]byte, error) {
+	out, err := c.fakeDocker.Run(ctx, args...)
+	if slices.Contains(args, "apply") {
+		c.cancel()
+	}
+	return out, err
+}
+
+func TestSpecArgs_RoundTrip(t *testing.T) {
+	f := &fakeDocker{}
+	if code, _, stderr := run(t, f, "shape", "udp-responder", "--rate", "20mbit", "--burst", "32kb", "--loss", "1.5%", "--direction", "both"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	last := strings.Join(f.calls[len(f.calls)-1], " ")
+	for _, want := range []string{"apply -direction both -loss 1.5% -rate 20000000bit -burst 32768"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("shaper args %q lack %q", last, want)
+		}
+	}
+}
