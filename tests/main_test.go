@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	// Stacks shared between tests are torn down here, after the last test
 	// that uses them; per-test stacks clean up through t.Cleanup.
+	if err := e2e.RemoveNetlabBin(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: remove the netlab command: %v\n", err)
+	}
 	if err := e2e.TeardownSharedStacks(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: tear down shared stacks: %v\n", err)
 		if code == 0 {

@@ -141,3 +141,58 @@ func AssertNonRootReadOnly(t testing.TB, ctr *testcontainers.DockerContainer) {
 		}
 	}
 }
+
+// capNetAdmin is CAP_NET_ADMIN (12) as /proc/PID/status writes a set.
+const capNetAdmin = "0000000000001000"
+
+// AssertShaperHardened checks the one container of the lab that is not
+// hardened like the services, the shaper (netlab-shaper in a target's
+// network namespace), by name: uid 0, every capability dropped but
+// NET_ADMIN, which it holds, and nothing else (the kernel's view of its
+// main process agrees), read-only, no-new-privileges, not privileged.
+func AssertShaperHardened(t testing.TB, name string) {
+	t.Helper()
+	res, err := Docker(t).ContainerInspect(t.Context(), name, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatalf("inspect %s: %v", name, err)
+	}
+	info := res.Container
+	if info.Config.User != "0:0" {
+		t.Errorf("%s: Config.User = %q, want 0:0 (Docker gives a non-root user no effective capability)", name, info.Config.User)
+	}
+	hc := info.HostConfig
+	if !hc.ReadonlyRootfs || hc.Privileged {
+		t.Errorf("%s: read-only %v, privileged %v; want read-only and not privileged", name, hc.ReadonlyRootfs, hc.Privileged)
+	}
+	if !slices.ContainsFunc(hc.CapDrop, func(c string) bool { return strings.EqualFold(c, "ALL") }) {
+		t.Errorf("%s: CapDrop = %v, want ALL", name, hc.CapDrop)
+	}
+	if len(hc.CapAdd) != 1 || strings.TrimPrefix(strings.ToUpper(hc.CapAdd[0]), "CAP_") != "NET_ADMIN" {
+		t.Errorf("%s: CapAdd = %v, want NET_ADMIN alone", name, hc.CapAdd)
+	}
+	if !slices.ContainsFunc(hc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
+		t.Errorf("%s: SecurityOpt = %v, want no-new-privileges", name, hc.SecurityOpt)
+	}
+	if !strings.HasPrefix(string(hc.NetworkMode), "container:") {
+		t.Errorf("%s: NetworkMode = %q, want a target's namespace (container:ID)", name, hc.NetworkMode)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", info.State.Pid))
+	if err != nil {
+		t.Logf("%s: cannot read the process status from the host (%v); checked the configuration only", name, err)
+		return
+	}
+	want := map[string]string{"CapEff": capNetAdmin, "CapPrm": capNetAdmin, "CapBnd": capNetAdmin,
+		"CapInh": "0000000000000000", "CapAmb": "0000000000000000", "NoNewPrivs": "1"}
+	for line := range strings.Lines(string(status)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if w, ok := want[k]; ok {
+			if v = strings.TrimSpace(v); v != w {
+				t.Errorf("%s: main process %s = %s, want %s", name, k, v, w)
+			}
+			delete(want, k)
+		}
+	}
+	for k := range want {
+		t.Errorf("%s: /proc/%d/status has no %s", name, info.State.Pid, k)
+	}
+}
