@@ -25,20 +25,26 @@ import (
 	"github.com/netlab/netlab/lab/internal/compare"
 	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/soak"
+	"github.com/netlab/netlab/lab/internal/stack"
 )
 
 const about = "netlab drives netlab's servers from outside: it starts them, loads them over the\nnetwork, and measures and checks what they do."
+
+// shapeCmds are the shaping commands, on the docker command; chaos
+// timelines run them too.
+var shapeCmds = shape.Commands{Docker: shape.CLI{}}
 
 // commands are netlab's subcommands, in the order help lists them.
 var commands = []cli.Command{
 	{Name: "bench", Summary: "measure each server beside the tools people use instead, on loopback (make bench)", Main: bench.Main},
 	{Name: "soak", Summary: "run the servers under sustained load and check they hold (make soak)", Main: soak.Main},
 	{Name: "compare", Summary: "compare runs saved by the clients' --save side by side, with charts (--plot DIR)", Main: compare.Main},
-	{Name: "chaos", Summary: "pause, kill, restart, stop or start containers of the stack, now, later or on a timeline (run FILE)", Main: chaos.Main},
-	{Name: "shape", Summary: "impair a container's traffic: delay, jitter, loss, rate... (--show, --reset; make shape)", Main: shape.Commands{Docker: shape.CLI{}}.Shape},
-	{Name: "partition", Summary: "drop all traffic between containers, both ways (make partition)", Main: shape.Commands{Docker: shape.CLI{}}.Partition},
-	{Name: "heal", Summary: "remove partitions, of the named containers or all (make heal)", Main: shape.Commands{Docker: shape.CLI{}}.Heal},
-	{Name: "reset", Summary: "remove every impairment netlab set in the stack (make reset)", Main: shape.Commands{Docker: shape.CLI{}}.Reset},
+	{Name: "chaos", Summary: "pause, kill, restart, stop or start containers of the stack, now, later or on a timeline (run FILE)", Main: chaos.Config{Docker: stack.CLI{}, Clock: chaos.RealClock{}, Extern: chaos.Extern{
+		"shape": shapeCmds.Shape, "partition": shapeCmds.Partition, "heal": shapeCmds.Heal, "reset": shapeCmds.Reset}}.Main},
+	{Name: "shape", Summary: "impair a container's traffic: delay, jitter, loss, rate... (--show, --reset; make shape)", Main: shapeCmds.Shape},
+	{Name: "partition", Summary: "drop all traffic between containers, both ways (make partition)", Main: shapeCmds.Partition},
+	{Name: "heal", Summary: "remove partitions, of the named containers or all (make heal)", Main: shapeCmds.Heal},
+	{Name: "reset", Summary: "remove every impairment netlab set in the stack (make reset)", Main: shapeCmds.Reset},
 }
 
 func main() {

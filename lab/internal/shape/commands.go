@@ -43,6 +43,10 @@ func shapeFlags(fs *flag.FlagSet, req *Request) {
 		s.LossGE = g
 		return err
 	})
+	fs.Func("loss-ge", "the same as --loss-model gilbert:P%,R%[,...] (netlab-shaper's and chaos timelines' name)", func(v string) (err error) {
+		s.LossGE, err = shaper.ParseGE(v)
+		return err
+	})
 	fs.Func("rate", "rate cap, like 20mbit, 500kbit, 1gbit, 2mbps", func(v string) (err error) {
 		s.Rate, err = shaper.ParseRate(v)
 		return err
