@@ -54,7 +54,7 @@ help: ## show this help
 
 ## ---- stack ----
 .PHONY: up
-up: images ## build images and start the stack; wait until healthy
+up: service-images ## build the services' images and start the stack; wait until healthy
 	@test -n "$(COMPOSE)" || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
 	$(COMPOSE_CMD) up -d --no-build --remove-orphans
 	@deploy/wait-healthy.sh 90 $$($(COMPOSE_CMD) ps -q)
@@ -78,20 +78,20 @@ ps: ## show the stack's containers and their health
 
 ## ---- impairments (the stack from make up) ----
 .PHONY: shape
-shape: bin/netlab ## impair a container's traffic: make shape TARGET=peer-2 ARGS="--delay 50ms --loss 2%" (--show, --reset, --for 30s)
+shape: bin/netlab shaper-image ## impair a container's traffic: make shape TARGET=peer-2 ARGS="--delay 50ms --loss 2%" (--show, --reset, --for 30s)
 	@test -n "$(TARGET)" || { echo 'shape: TARGET=<service or replica> is required, e.g. make shape TARGET=peer-2 ARGS="--delay 50ms"' >&2; exit 2; }
 	bin/netlab shape $(TARGET) $(ARGS)
 
 .PHONY: partition
-partition: bin/netlab ## cut containers off each other: make partition TARGETS="peer-1 peer-2" (or ARGS="peer-1 --from-all")
+partition: bin/netlab shaper-image ## cut containers off each other: make partition TARGETS="peer-1 peer-2" (or ARGS="peer-1 --from-all")
 	bin/netlab partition $(TARGETS) $(ARGS)
 
 .PHONY: heal
-heal: bin/netlab ## remove partitions: make heal (every one) or make heal TARGETS=peer-1
+heal: bin/netlab shaper-image ## remove partitions: make heal (every one) or make heal TARGETS=peer-1
 	bin/netlab heal $(TARGETS)
 
 .PHONY: reset
-reset: bin/netlab ## remove every impairment netlab set in the stack: qdiscs, nft tables, delayer sidecars
+reset: bin/netlab shaper-image ## remove every impairment netlab set in the stack: qdiscs, nft tables, delayer sidecars
 	bin/netlab reset
 
 ## ---- build ----
@@ -116,8 +116,17 @@ builder-image: ## find, pull or make the Go builder image (GO_IMAGE)
 	@echo "builder image: $$(cat $(BUILDER_STAMP))"
 
 .PHONY: images
-images: builder-image ## build every image: one build stage compiles every binary once, then a FROM scratch image per service; a line per step with its time
+images: builder-image ## build every image: one build stage compiles every binary once, then a FROM scratch image per service, and the shaper; a line per step with its time
+	@deploy/build-images.sh "$(RESOLVED_GO_IMAGE)" "$(IMAGE_PREFIX)" "$(TAG)" "$(VERSION)" "$(COMMIT)" "$(DATE)" $(SERVICES) shaper
+	@$(MAKE) prune-images
+
+.PHONY: service-images shaper-image
+service-images: builder-image ## the four services' images, what make up runs (not the shaper)
 	@deploy/build-images.sh "$(RESOLVED_GO_IMAGE)" "$(IMAGE_PREFIX)" "$(TAG)" "$(VERSION)" "$(COMMIT)" "$(DATE)" $(SERVICES)
+	@$(MAKE) prune-images
+
+shaper-image: builder-image ## the shaper image netlab shape, partition, heal and reset run (built on first use)
+	@deploy/build-images.sh "$(RESOLVED_GO_IMAGE)" "$(IMAGE_PREFIX)" "$(TAG)" "$(VERSION)" "$(COMMIT)" "$(DATE)" shaper
 	@$(MAKE) prune-images
 
 ## ---- checks ----
@@ -181,7 +190,7 @@ soak: build ## soak on loopback, about 4 min: tcp-echo at 10,000 connections, a 
 	bin/netlab soak -bin bin $(SOAK_FLAGS)
 
 .PHONY: chaos
-chaos: bin/netlab ## netlab chaos on the stack of PROJECT: ARGS='pause peer-2 --for 10s' (also unpause kill restart stop start), or ARGS='run timeline.yaml' (--check: plan only)
+chaos: bin/netlab shaper-image ## netlab chaos on the stack of PROJECT: ARGS='pause peer-2 --for 10s' (also unpause kill restart stop start), or ARGS='run timeline.yaml' (--check: plan only)
 	@test -n "$(ARGS)" || { echo "chaos: give ARGS='ACTION TARGET [--after D] [--for D]' or ARGS='run FILE' (bin/netlab chaos -h)" >&2; exit 2; }
 	@bin/netlab chaos $(ARGS) --project $(PROJECT)
 

@@ -6,16 +6,23 @@
 # a line per build step with its time, so a long build is never minutes of
 # silence.
 #
-#   deploy/build-images.sh GO_IMAGE PREFIX TAG VERSION COMMIT DATE SERVICE...
+#   deploy/build-images.sh GO_IMAGE PREFIX TAG VERSION COMMIT DATE IMAGE...
+#
+# IMAGE is a service (tcp-echo, udp-responder, http-hello, peer) or shaper;
+# the build stage of the services is built only when a service is asked
+# for, the shaper's only when the shaper is.
 #
 # The build stage is tagged PREFIX/build:TAG: it is the layer cache, and a
 # tagged image is not pruned as dangling, so the next build reuses it.
 set -euo pipefail
 
-(($# >= 7)) || { echo "usage: $0 GO_IMAGE PREFIX TAG VERSION COMMIT DATE SERVICE..." >&2; exit 2; }
+(($# >= 7)) || { echo "usage: $0 GO_IMAGE PREFIX TAG VERSION COMMIT DATE IMAGE..." >&2; exit 2; }
 go_image=$1 prefix=$2 tag=$3 version=$4 commit=$5 date=$6
 shift 6
-services=("$@")
+services=() shaper=""
+for image in "$@"; do
+	if [[ $image == shaper ]]; then shaper=1; else services+=("$image"); fi
+done
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -78,12 +85,16 @@ quiet() {
 }
 
 total=$EPOCHREALTIME
-build build "$prefix/build:$tag"
-for s in "${services[@]}"; do
-	quiet "$s" "$prefix/$s:$tag"
-done
+if ((${#services[@]})); then
+	build build "$prefix/build:$tag"
+	for s in "${services[@]}"; do
+		quiet "$s" "$prefix/$s:$tag"
+	done
+fi
 # The shaper comes last in the Dockerfile and builds from the lab module in
 # a build stage of its own (tagged too: it is that stage's layer cache).
-build shaper-build "$prefix/shaper-build:$tag"
-quiet shaper "$prefix/shaper:$tag"
+if [[ -n $shaper ]]; then
+	build shaper-build "$prefix/shaper-build:$tag"
+	quiet shaper "$prefix/shaper:$tag"
+fi
 echo "images built in $(since "$total")s"
