@@ -1,6 +1,7 @@
 package shaper_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"slices"
@@ -285,6 +286,55 @@ func TestFake_FallbackPath(t *testing.T) {
 	}
 	if c := p.DelayerConfig(); c.Delay != 50*time.Millisecond {
 		t.Errorf("delayer config %+v", c)
+	}
+}
+
+// Show reads the delayer's settings back from its queue rule and writes
+// them as the plan does, one line per impairment, not as the rule's JSON.
+func TestFake_ShowsDelayerLikeThePlan(t *testing.T) {
+	k := newFake(false)
+	spec := shaper.Spec{Direction: shaper.Both, Delay: 50 * time.Millisecond, Jitter: 10 * time.Millisecond, Reorder: 5, Corrupt: 0.1}
+	sh, p, err := applyFake(t, k, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment, err := json.Marshal(p.DelayerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.AttachDelayer(p, string(comment)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sh.Show()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range st.Items {
+		got = append(got, it.String())
+	}
+	var want []string
+	for _, dir := range []string{"egress", "ingress"} {
+		for _, it := range p.Items {
+			want = append(want, it.Impairment+" "+it.Value+" "+dir+": nfqueue delayer (0 packets queued on eth0)")
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("show:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A queue rule whose comment is not the delayer's still shows, as is.
+	k2 := newFake(false)
+	sh2, p2, err := applyFake(t, k2, shaper.Spec{Delay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh2.AttachDelayer(p2, "foreign"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := sh2.Show(); err != nil || len(st.Items) != 1 || st.Items[0].Impairment != "delayer" || st.Items[0].Value != "foreign" {
+		t.Errorf("foreign comment: %+v, %v", st.Items, err)
 	}
 }
 

@@ -85,11 +85,7 @@ func Choose(s Spec, caps Caps) (Plan, error) {
 		kernel("rate", FormatRate(s.Rate)+" burst "+strconv.Itoa(int(s.BurstOrDefault()))+"B queue "+strconv.Itoa(int(s.QueueOrDefault()))+"B", mech, "")
 	}
 	if s.Delay > 0 {
-		v := s.Delay.String()
-		if s.Jitter > 0 {
-			v += " ± " + s.Jitter.String()
-		}
-		emu("delay", v)
+		emu("delay", delayValue(s.Delay, s.Jitter))
 	}
 	switch {
 	case s.Loss > 0 && caps.Netem:
@@ -99,8 +95,7 @@ func Choose(s Spec, caps Caps) (Plan, error) {
 		kernel("loss", pct(s.Loss), MechNumgen, fallback)
 	case s.LossGE != nil:
 		p.Delayer = true
-		kernel("loss", fmt.Sprintf("gemodel p=%s r=%s 1-h=%s 1-k=%s", pct(s.LossGE.P), pct(s.LossGE.R), pct(s.LossGE.H1), pct(s.LossGE.K1)),
-			MechDelayer, "a Gilbert–Elliott state machine per direction in user space")
+		kernel("loss", geValue(s.LossGE), MechDelayer, geNote)
 	}
 	if s.Reorder > 0 {
 		emu("reorder", pct(s.Reorder))
@@ -125,6 +120,21 @@ func Choose(s Spec, caps Caps) (Plan, error) {
 
 func pct(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "%" }
 
+// The values of the delayer's impairments, written the same way when
+// planned and when read back.
+func delayValue(d, jitter time.Duration) string {
+	if jitter > 0 {
+		return d.String() + " ± " + jitter.String()
+	}
+	return d.String()
+}
+
+func geValue(g *GE) string {
+	return fmt.Sprintf("gemodel p=%s r=%s 1-h=%s 1-k=%s", pct(g.P), pct(g.R), pct(g.H1), pct(g.K1))
+}
+
+const geNote = "a Gilbert–Elliott state machine per direction in user space"
+
 // DelayerConfig is what the delayer applies to every queued packet.
 type DelayerConfig struct {
 	Delay   time.Duration `json:"delay"`
@@ -132,6 +142,28 @@ type DelayerConfig struct {
 	Reorder float64       `json:"reorder,omitempty"` // percent sent at once, ahead of the delayed
 	Corrupt float64       `json:"corrupt,omitempty"` // percent with one bit flipped
 	LossGE  *GE           `json:"loss_ge,omitempty"`
+}
+
+// Items are the impairments the delayer carries, one each, as the plan
+// names them; note goes on every one.
+func (c DelayerConfig) Items(dir Direction, note string) []Item {
+	var items []Item
+	add := func(name, value string) {
+		items = append(items, Item{Impairment: name, Value: value, Direction: dir, Mechanism: MechDelayer, Note: note})
+	}
+	if c.Delay > 0 {
+		add("delay", delayValue(c.Delay, c.Jitter))
+	}
+	if c.LossGE != nil {
+		add("loss", geValue(c.LossGE))
+	}
+	if c.Reorder > 0 {
+		add("reorder", pct(c.Reorder))
+	}
+	if c.Corrupt > 0 {
+		add("corrupt", pct(c.Corrupt))
+	}
+	return items
 }
 
 // DelayerConfig is the delayer's share of the plan (zero when it has none).

@@ -1,6 +1,7 @@
 package shaper
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -133,8 +134,12 @@ func chainItems(c Chain) []Item {
 			it.Impairment, it.Value, it.Mechanism = "partition", r.Peer.String(), MechDrop
 			it.Note = fmt.Sprintf("%d packets dropped", r.Packets)
 		case r.Verdict == VerdictQueue:
-			it.Impairment, it.Value, it.Mechanism = "delayer", r.Comment, MechDelayer
-			it.Note = fmt.Sprintf("%d packets queued%s", r.Packets, where)
+			note := fmt.Sprintf("%d packets queued%s", r.Packets, where)
+			if ds := delayerItems(r.Comment, dir, note); len(ds) > 0 {
+				items = append(items, ds...)
+				continue
+			}
+			it.Impairment, it.Value, it.Mechanism, it.Note = "delayer", r.Comment, MechDelayer, note
 		default:
 			it.Impairment, it.Value, it.Mechanism = "loss", pct(r.Percent), MechNumgen
 			it.Note = fmt.Sprintf("%d packets dropped%s", r.Packets, where)
@@ -142,4 +147,15 @@ func chainItems(c Chain) []Item {
 		items = append(items, it)
 	}
 	return items
+}
+
+// delayerItems reads the delayer's settings back from the comment of its
+// queue rule (the JSON of its DelayerConfig), one item per impairment as
+// the plan names them; none when the comment is not one.
+func delayerItems(comment string, dir Direction, note string) []Item {
+	var c DelayerConfig
+	if err := json.Unmarshal([]byte(comment), &c); err != nil {
+		return nil
+	}
+	return c.Items(dir, note)
 }
