@@ -127,6 +127,32 @@ func (e *env) print(stdout io.Writer, v any, lines []string) int {
 	return cli.ExitOK
 }
 
+// nameAddrs names the container behind each address a partition or a
+// --to item holds (peer-2 beside 172.18.0.4), for lines and JSON alike.
+func (e *env) nameAddrs(items []shaper.Item) {
+	byAddr := map[string]string{}
+	for _, c := range e.all {
+		for _, ip := range c.IPs {
+			byAddr[ip] = c.Label()
+		}
+	}
+	for i, it := range items {
+		if it.Impairment != "partition" && it.Impairment != "to" {
+			continue
+		}
+		var names []string
+		known := false
+		for a := range strings.SplitSeq(it.Value, ",") {
+			n := byAddr[a]
+			known = known || n != ""
+			names = append(names, n)
+		}
+		if known {
+			items[i].Names = names
+		}
+	}
+}
+
 // resultLines is one line per impairment, named by its container.
 func resultLines(rs []Result) []string {
 	var out []string

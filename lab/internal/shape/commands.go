@@ -114,6 +114,9 @@ func (cmd Commands) Shape(ctx context.Context, args []string, stdout, stderr io.
 		if err != nil {
 			return exit(stderr, prog, err)
 		}
+		for _, r := range res {
+			e.nameAddrs(r.Items)
+		}
 		return e.print(stdout, map[string]any{"show": res}, showLines(res))
 	case *reset:
 		var results []Result
@@ -186,7 +189,11 @@ func showLines(rs []ShowResult) []string {
 			}
 		}
 		for _, s := range r.Sidecars {
-			out = append(out, fmt.Sprintf("%s: sidecar %s %s (%s)", r.Target, s.Name, s.State, s.Status))
+			line := fmt.Sprintf("%s: sidecar %s %s (%s)", r.Target, s.Name, s.State, s.Status)
+			if s.Until != "" {
+				line += "; reverts by itself at " + s.Until
+			}
+			out = append(out, line)
 		}
 	}
 	return out
@@ -266,6 +273,9 @@ func (cmd Commands) Partition(ctx context.Context, args []string, stdout, stderr
 	results, err := e.runner.Partition(ctx, e.all, cuts, *fromAll)
 	if err != nil {
 		return exit(stderr, prog, err)
+	}
+	for _, r := range results {
+		e.nameAddrs(r.Items)
 	}
 	return e.print(stdout, map[string]any{"applied": results}, resultLines(results))
 }

@@ -1,6 +1,7 @@
 package shape
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,29 +15,60 @@ import (
 )
 
 // Docker is the docker command: Run for what a command prints on standard
-// output, Logs for a container's two streams apart (a sidecar's error is
-// on its standard error).
+// output, FirstLine for a container that runs on after its first line.
 type Docker interface {
 	stack.Docker
-	Logs(ctx context.Context, container string) (stdout, stderr []byte, err error)
+	// FirstLine runs docker with args (a `docker run` in the foreground)
+	// until it has printed its first line on standard output, returns that
+	// line and lets go of the container, which runs on. When docker ends
+	// first, the error carries what it said on standard error.
+	FirstLine(ctx context.Context, args ...string) ([]byte, error)
 }
 
 // CLI is Docker through the docker binary.
 type CLI struct{ stack.CLI }
 
-// Logs runs docker logs.
-func (c CLI) Logs(ctx context.Context, name string) (stdout, stderr []byte, err error) {
+// FirstLine runs docker until its first line. Letting go is killing the
+// client: a container started without -i outlives it, and SIGKILL is not
+// a signal the client could pass on to the container.
+func (c CLI) FirstLine(ctx context.Context, args ...string) ([]byte, error) {
 	bin := c.Bin
 	if bin == "" {
 		bin = "docker"
 	}
-	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "logs", name)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("docker logs %s: %s", name, strings.TrimSpace(errOut.String()))
+	var errOut bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = &errOut
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	return out.Bytes(), errOut.Bytes(), nil
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("docker %s: %w", args[0], err)
+	}
+	line := make(chan []byte, 1)
+	go func() {
+		b, _ := bufio.NewReader(stdout).ReadBytes('\n')
+		line <- b
+	}()
+	select {
+	case b := <-line:
+		if bytes.HasSuffix(b, []byte("\n")) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return b, nil
+		}
+		err := cmd.Wait() // the output ended: docker has exited
+		msg := strings.TrimSpace(errOut.String())
+		if msg == "" {
+			msg = fmt.Sprintf("%v, after printing %q", err, b)
+		}
+		return nil, fmt.Errorf("docker %s: %s", args[0], msg)
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, ctx.Err()
+	}
 }
 
 // Labels on every container the lab starts from the shaper image: the
@@ -47,6 +79,8 @@ const (
 	LabelProject = "org.netlab.shaper.project"
 	LabelTarget  = "org.netlab.shaper.target"
 	LabelRole    = "org.netlab.shaper.role" // oneshot or sidecar
+	// LabelUntil is when a --for sidecar reverts its shape (RFC 3339).
+	LabelUntil = "org.netlab.shaper.until"
 )
 
 // Runner runs the shaper image in the network namespace of a stack's
@@ -99,40 +133,33 @@ func (r Runner) SidecarName(c stack.Container) string {
 
 // StartSidecar runs `netlab-shaper run args` as a long-lived container in
 // c's network namespace and waits until it printed its first JSON line
-// (the shape is applied) into out. A sidecar that exits first is removed
-// and its error returned.
-func (r Runner) StartSidecar(ctx context.Context, c stack.Container, out any, args ...string) (string, error) {
+// (the shape is applied) into out. With forD it reverts the shape by
+// itself after that long and is removed once it has (--rm): nothing is
+// left of it. A sidecar that exits first is removed and its error
+// returned.
+func (r Runner) StartSidecar(ctx context.Context, c stack.Container, out any, forD time.Duration, args ...string) (string, error) {
 	name := r.SidecarName(c)
-	cmd := append([]string{"run", "-d", "--name", name}, r.hardening(c, "sidecar")...)
-	cmd = append(append(cmd, r.Image, "run"), args...)
-	if _, err := r.Docker.Run(ctx, cmd...); err != nil {
-		return name, fmt.Errorf("%s: start the shaper sidecar: %w", c.Label(), err)
+	cmd := append([]string{"run", "--name", name}, r.hardening(c, "sidecar")...)
+	if forD > 0 {
+		until := time.Now().Add(forD).UTC().Format(time.RFC3339)
+		cmd = append(cmd, "--rm", "--label", LabelUntil+"="+until)
+		args = append(args, "-for", forD.String())
 	}
+	cmd = append(append(cmd, r.Image, "run"), args...)
 	wait := r.Wait
 	if wait == 0 {
 		wait = 30 * time.Second
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		stdout, stderr, err := r.Docker.Logs(ctx, name)
-		if err == nil && len(bytes.TrimSpace(stdout)) > 0 {
-			first, _, _ := bytes.Cut(stdout, []byte("\n"))
-			return name, json.Unmarshal(first, out)
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	first, err := r.Docker.FirstLine(wctx, cmd...)
+	if err != nil {
+		if ctx.Err() == nil && wctx.Err() != nil {
+			err = fmt.Errorf("applied nothing in %v", wait)
 		}
-		state, serr := r.Docker.Run(ctx, "inspect", "-f", "{{.State.Status}}", name)
-		if serr == nil && strings.TrimSpace(string(state)) == "exited" {
-			msg := strings.TrimSpace(string(stderr))
-			return name, errors.Join(fmt.Errorf("%s: the shaper sidecar exited: %s", c.Label(), msg), r.Remove(context.WithoutCancel(ctx), name))
-		}
-		if time.Now().After(deadline) {
-			return name, fmt.Errorf("%s: the shaper sidecar applied nothing in %v", c.Label(), wait)
-		}
-		select {
-		case <-ctx.Done():
-			return name, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		return name, errors.Join(fmt.Errorf("%s: the shaper sidecar: %w", c.Label(), err), r.Remove(context.WithoutCancel(ctx), name))
 	}
+	return name, json.Unmarshal(first, out)
 }
 
 // Sidecar is one shaper sidecar container.
@@ -141,13 +168,15 @@ type Sidecar struct {
 	Target string `json:"target_id"`
 	State  string `json:"state"`  // running, exited
 	Status string `json:"status"` // as docker ps says it: "Up 5 seconds"
+	// Until is when it reverts the shape by itself (--for), RFC 3339.
+	Until string `json:"until,omitempty"`
 }
 
 // Sidecars lists the project's sidecars (of target, when not empty),
 // running or not.
 func (r Runner) Sidecars(ctx context.Context, target string) ([]Sidecar, error) {
 	args := []string{"ps", "-a", "--filter", "label=" + LabelProject + "=" + r.Project,
-		"--filter", "label=" + LabelRole + "=sidecar", "--format", `{{.Names}}	{{.Label "` + LabelTarget + `"}}	{{.State}}	{{.Status}}`}
+		"--filter", "label=" + LabelRole + "=sidecar", "--format", `{{.Names}}	{{.Label "` + LabelTarget + `"}}	{{.State}}	{{.Status}}	{{.Label "` + LabelUntil + `"}}`}
 	if target != "" {
 		args = append(args, "--filter", "label="+LabelTarget+"="+target)
 	}
@@ -158,8 +187,8 @@ func (r Runner) Sidecars(ctx context.Context, target string) ([]Sidecar, error) 
 	var list []Sidecar
 	for line := range strings.Lines(string(out)) {
 		f := strings.Split(strings.TrimRight(line, "\n"), "\t")
-		if len(f) == 4 {
-			list = append(list, Sidecar{Name: f[0], Target: f[1], State: f[2], Status: f[3]})
+		if len(f) == 5 {
+			list = append(list, Sidecar{Name: f[0], Target: f[1], State: f[2], Status: f[3], Until: f[4]})
 		}
 	}
 	return list, nil
@@ -167,13 +196,35 @@ func (r Runner) Sidecars(ctx context.Context, target string) ([]Sidecar, error) 
 
 // Remove stops a sidecar (its SIGTERM resets the shape it set: the
 // delayer lets its held packets go and its rules are removed) and removes
-// the container.
+// the container; one started with --rm may be on its way out already.
 func (r Runner) Remove(ctx context.Context, name string) error {
 	_, err := r.Docker.Run(ctx, "stop", "-t", "10", name)
-	if _, rerr := r.Docker.Run(ctx, "rm", "-f", name); rerr != nil {
-		return errors.Join(err, rerr)
+	_, rerr := r.Docker.Run(ctx, "rm", "-f", name)
+	switch {
+	case rerr == nil:
+		return nil
+	case strings.Contains(rerr.Error(), "already in progress"):
+		return r.waitGone(ctx, name)
 	}
-	return nil
+	return errors.Join(err, rerr)
+}
+
+// waitGone waits until Docker no longer knows the container.
+func (r Runner) waitGone(ctx context.Context, name string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := r.Docker.Run(ctx, "inspect", "-f", "{{.State.Status}}", name); err != nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sidecar %s: still there 30s after its removal began", name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // RemoveSidecars removes every sidecar of target (every one of the

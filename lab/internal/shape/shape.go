@@ -101,10 +101,9 @@ func (r Runner) shapeOne(ctx context.Context, c stack.Container, req Request, si
 		}
 	} else {
 		if req.For > 0 {
-			args = append(args, "-for", req.For.String())
 			res.For = req.For.String()
 		}
-		name, err := r.StartSidecar(ctx, c, &p, args...)
+		name, err := r.StartSidecar(ctx, c, &p, req.For, args...)
 		res.Sidecar = name
 		if err != nil {
 			return res, err

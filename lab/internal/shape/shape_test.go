@@ -4,19 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/lab/internal/cli"
 	"github.com/netlab/netlab/lab/internal/shape"
+	"github.com/netlab/netlab/lab/internal/stack"
 )
 
 // fakeDocker is a stack of three containers; docker run answers what the
 // shaper would print, or fails for the container in failOn.
 type fakeDocker struct {
-	calls  [][]string
-	failOn string // container ID whose shaper run fails
+	calls    [][]string
+	failOn   string // container ID whose shaper run fails
+	sidecars string // what docker ps lists as sidecars
 }
 
 var containers = map[string]string{
@@ -38,8 +43,8 @@ func (f *fakeDocker) Run(_ context.Context, args ...string) ([]byte, error) {
 	f.calls = append(f.calls, args)
 	switch args[0] {
 	case "ps":
-		if slices.Contains(args, "--format") { // sidecars: none
-			return nil, nil
+		if slices.Contains(args, "--format") {
+			return []byte(f.sidecars), nil
 		}
 		return []byte("aaaa1111\nbbbb2222\ncccc3333\n"), nil
 	case "inspect":
@@ -57,12 +62,29 @@ func (f *fakeDocker) Run(_ context.Context, args ...string) ([]byte, error) {
 			return []byte(applied + "\n"), nil
 		case slices.Contains(args, "reset"), slices.Contains(args, "heal"):
 			return []byte(`{"reset":true}` + "\n"), nil
+		case slices.Contains(args, "plan"): // the kernel has no netem
+			return []byte(`{"plan":{"spec":{},"items":[],"delayer":true}}` + "\n"), nil
+		case slices.Contains(args, "show"):
+			return []byte(`{"caps":{},"items":[{"impairment":"partition","value":"172.18.0.2","direction":"egress","mechanism":"nft drop","note":"3 packets dropped"}],"queue":[]}` + "\n"), nil
+		case slices.Contains(args, "partition"):
+			i := slices.Index(args, "partition")
+			return []byte(`{"applied":[{"impairment":"partition","value":"` + strings.Join(args[i+1:], ",") + `","direction":"both","mechanism":"nft drop + conntrack flush"}]}` + "\n"), nil
 		}
+	case "stop", "rm":
+		return nil, nil
 	}
 	return nil, errors.New("unexpected docker " + strings.Join(args, " "))
 }
 
-func (f *fakeDocker) Logs(context.Context, string) ([]byte, []byte, error) { return nil, nil, nil }
+// FirstLine is a sidecar's docker run: it prints what it applied, or
+// fails for the container in failOn.
+func (f *fakeDocker) FirstLine(_ context.Context, args ...string) ([]byte, error) {
+	f.calls = append(f.calls, args)
+	if f.failOn != "" && slices.Contains(args, "container:"+f.failOn) {
+		return nil, errors.New("docker run: netlab-shaper run: no queue")
+	}
+	return []byte(applied + "\n"), nil
+}
 
 // runs are the shaper runs made, as "VERB container:ID".
 func (f *fakeDocker) runs() []string {
@@ -239,5 +261,111 @@ func TestSpecArgs_RoundTrip(t *testing.T) {
 		if !strings.Contains(last, want) {
 			t.Errorf("shaper args %q lack %q", last, want)
 		}
+	}
+}
+
+// A --for sidecar reverts by itself and is removed once it has (--rm),
+// labelled with the time it reverts; a sidecar without --for stays until
+// a reset, and is not removed by Docker when it exits.
+func TestShape_ForSidecarRemovesItself(t *testing.T) {
+	f := &fakeDocker{}
+	code, stdout, stderr := run(t, f, "shape", "peer-1", "--loss", "2%", "--for", "30s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	last := strings.Join(f.calls[len(f.calls)-1], " ")
+	for _, want := range []string{"run --name netlab-shaper-peer-1 ", " --rm ", " --label org.netlab.shaper.until=", "netlab/shaper:dev run -direction egress -loss 2% -for 30s", "--cap-add NET_ADMIN"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("sidecar run %q lacks %q", last, want)
+		}
+	}
+	if strings.Contains(last, " -d ") {
+		t.Errorf("sidecar run %q is detached: its error would be lost with --rm", last)
+	}
+	if !strings.Contains(stdout, "peer-1: sidecar netlab-shaper-peer-1; reverts after 30s") {
+		t.Errorf("output:\n%s", stdout)
+	}
+
+	f = &fakeDocker{}
+	if code, _, stderr := run(t, f, "shape", "peer-1", "--delay", "50ms"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if last := strings.Join(f.calls[len(f.calls)-1], " "); !strings.Contains(last, "run -direction egress -delay 50ms") || strings.Contains(last, "--rm") {
+		t.Errorf("delayer sidecar run %q: want it kept (no --rm) until a reset", last)
+	}
+}
+
+// A sidecar that fails to apply is removed, and its error is the command's.
+func TestShape_SidecarFailureIsReported(t *testing.T) {
+	f := &fakeDocker{failOn: "aaaa1111"}
+	code, _, stderr := run(t, f, "shape", "peer-1", "--loss", "2%", "--for", "5s")
+	if code != cli.ExitFailure || !strings.Contains(stderr, "peer-1: the shaper sidecar: docker run: netlab-shaper run: no queue") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var removed bool
+	for _, c := range f.calls {
+		removed = removed || (c[0] == "rm" && slices.Contains(c, "netlab-shaper-peer-1"))
+	}
+	if !removed {
+		t.Errorf("the failed sidecar was not removed: %v", f.calls)
+	}
+}
+
+// --show writes when a --for sidecar reverts, and names the replica
+// behind each partitioned address.
+func TestShape_ShowNamesReplicasAndRevertTime(t *testing.T) {
+	f := &fakeDocker{sidecars: "netlab-shaper-peer-1\taaaa1111\trunning\tUp 2 seconds\t2026-12-08T10:00:30Z\n"}
+	code, stdout, stderr := run(t, f, "shape", "peer-1", "--show")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"peer-1: partition 172.18.0.2 (udp-responder-1) egress: nft drop (3 packets dropped)",
+		"peer-1: sidecar netlab-shaper-peer-1 running (Up 2 seconds); reverts by itself at 2026-12-08T10:00:30Z",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("show lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// partition prints each cut address with its replica.
+func TestPartition_NamesReplicas(t *testing.T) {
+	f := &fakeDocker{}
+	code, stdout, stderr := run(t, f, "partition", "peer-1", "peer-2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"peer-1: partition 172.18.0.2 (udp-responder-1), 172.18.0.4 (peer-2) both", "peer-2: partition 172.18.0.2 (udp-responder-1), 172.18.0.3 (peer-1) both"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("partition output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// CLI.FirstLine returns a foreground docker run's first line without
+// waiting for it to end, and what docker said when it ends first.
+func TestCLI_FirstLine(t *testing.T) {
+	dir := t.TempDir()
+	script := func(name, body string) shape.CLI {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return shape.CLI{CLI: stack.CLI{Bin: p}}
+	}
+	start := time.Now()
+	got, err := script("runs-on", `echo '{"applied":1}'; exec sleep 30`).FirstLine(t.Context(), "run")
+	if err != nil || string(got) != "{\"applied\":1}\n" || time.Since(start) > 10*time.Second {
+		t.Errorf("runs on: %q, %v after %v", got, err, time.Since(start))
+	}
+	_, err = script("fails", `echo 'netlab-shaper run: no queue' >&2; exit 1`).FirstLine(t.Context(), "run")
+	if err == nil || err.Error() != "docker run: netlab-shaper run: no queue" {
+		t.Errorf("fails: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := script("silent", `exec sleep 30`).FirstLine(ctx, "run"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("silent: %v, want the deadline", err)
 	}
 }

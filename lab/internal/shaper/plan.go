@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,10 +33,13 @@ type Item struct {
 	Direction  Direction `json:"direction,omitempty"`
 	Mechanism  string    `json:"mechanism"`
 	Note       string    `json:"note,omitempty"` // why this mechanism, or what it counted
+	// Names are the containers the addresses of Value (comma-separated)
+	// belong to, one per address, "" for one unknown; the lab fills them in.
+	Names []string `json:"names,omitempty"`
 }
 
 func (it Item) String() string {
-	s := it.Impairment + " " + it.Value
+	s := it.Impairment + " " + it.value()
 	if it.Direction != "" {
 		s += " " + string(it.Direction)
 	}
@@ -44,6 +48,20 @@ func (it Item) String() string {
 		s += " (" + it.Note + ")"
 	}
 	return s
+}
+
+// value is Value, each address followed by its container's name.
+func (it Item) value() string {
+	addrs := strings.Split(it.Value, ",")
+	if len(it.Names) != len(addrs) {
+		return it.Value
+	}
+	for i, n := range it.Names {
+		if n != "" {
+			addrs[i] += " (" + n + ")"
+		}
+	}
+	return strings.Join(addrs, ", ")
 }
 
 // Plan is how a Spec will be carried out on this kernel.
