@@ -26,6 +26,17 @@ func AssertHardened(t testing.TB, ctr *testcontainers.DockerContainer) {
 	t.Helper()
 	info := Inspect(t, ctr)
 	name := strings.TrimPrefix(info.Name, "/")
+	assertUnprivilegedConfig(t, name, info)
+	assertLoopbackOnly(t, name, info)
+	assertProcessUnprivileged(t, name, info.State.Pid)
+	AssertNonRootReadOnly(t, ctr)
+}
+
+// assertUnprivilegedConfig checks how Docker was asked to run a container:
+// a numeric non-root user, a read-only root filesystem, every capability
+// dropped and none added, no-new-privileges, not privileged.
+func assertUnprivilegedConfig(t testing.TB, name string, info *container.InspectResponse) {
+	t.Helper()
 	uid, gid, ok := strings.Cut(info.Config.User, ":")
 	u, uerr := strconv.Atoi(uid)
 	g, gerr := strconv.Atoi(gid)
@@ -48,9 +59,48 @@ func AssertHardened(t testing.TB, ctr *testcontainers.DockerContainer) {
 	if !slices.ContainsFunc(hc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
 		t.Errorf("%s: SecurityOpt = %v, want no-new-privileges", name, hc.SecurityOpt)
 	}
-	assertLoopbackOnly(t, name, info)
-	assertProcessUnprivileged(t, name, info.State.Pid)
-	AssertNonRootReadOnly(t, ctr)
+}
+
+// shaperLabel marks the containers netlab starts from the shaper image,
+// with the compose project they act on.
+const shaperLabel = "org.netlab.shaper.project"
+
+// AssertOnlyShaperPrivileged checks every container of the compose
+// project and every shaper container acting on it, running now: the
+// shaper containers (found by their label, wantShapers of them) hold
+// NET_ADMIN alone (AssertShaperHardened); every other one is configured
+// and runs with no capability as a non-root user. Exactly the shaper is
+// exempt, and only from the capability and the user.
+func AssertOnlyShaperPrivileged(t testing.TB, project string, wantShapers int) {
+	t.Helper()
+	cli := Docker(t)
+	var shapers, others int
+	for _, label := range []string{shaperLabel + "=" + project, "com.docker.compose.project=" + project} {
+		list, err := cli.ContainerList(t.Context(), client.ContainerListOptions{Filters: make(client.Filters).Add("label", label)})
+		if err != nil {
+			t.Fatalf("list the containers of %s: %v", project, err)
+		}
+		for _, c := range list.Items {
+			res, err := cli.ContainerInspect(t.Context(), c.ID, client.ContainerInspectOptions{})
+			if err != nil {
+				t.Fatalf("inspect %s: %v", c.ID, err)
+			}
+			info := res.Container
+			name := strings.TrimPrefix(info.Name, "/")
+			if _, ok := info.Config.Labels[shaperLabel]; ok {
+				shapers++
+				AssertShaperHardened(t, name)
+				continue
+			}
+			others++
+			assertUnprivilegedConfig(t, name, &info)
+			assertProcessUnprivileged(t, name, info.State.Pid)
+		}
+	}
+	if shapers != wantShapers || others == 0 {
+		t.Errorf("%s: %d shaper containers running (want %d), %d others (want some)", project, shapers, wantShapers, others)
+	}
+	t.Logf("%s: %d shaper container(s) with NET_ADMIN alone, %d others with no capability", project, shapers, others)
 }
 
 // assertLoopbackOnly checks that every port compose asked to publish, and

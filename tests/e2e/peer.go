@@ -219,7 +219,9 @@ type PeerDownload struct {
 	Resumed  int    `json:"pieces_resumed"`
 	Verified int    `json:"pieces_verified"`
 	Failed   int    `json:"pieces_failed"`
-	Sources  map[string]struct {
+	// Elapsed is from the download's start to its end (or now), seconds.
+	Elapsed float64 `json:"elapsed_seconds"`
+	Sources map[string]struct {
 		Pieces int   `json:"pieces"`
 		Bytes  int64 `json:"bytes"`
 		Bad    int   `json:"bad_pieces"`

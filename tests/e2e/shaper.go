@@ -169,3 +169,23 @@ func RemoveShaperContainers(project string) {
 		_ = exec.Command("docker", slices.Concat([]string{"rm", "-f"}, ids)...).Run()
 	}
 }
+
+// ResetOnCleanup runs `netlab reset` on the stack when t ends, whatever
+// happened (a shape left on a stack that other tests share would skew
+// them), then removes any shaper container that is still there.
+func (s *Stack) ResetOnCleanup(t testing.TB) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		bin, err := netlabBin()
+		if err == nil {
+			cmd := exec.CommandContext(ctx, bin, "reset")
+			img := images()
+			cmd.Env = append(os.Environ(), "COMPOSE_PROJECT_NAME="+s.Name, "NETLAB_IMAGE_PREFIX="+img.prefix, "NETLAB_TAG="+img.tag)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("netlab reset: %v\n%s", err, out)
+			}
+		}
+		RemoveShaperContainers(s.Name)
+	})
+}
