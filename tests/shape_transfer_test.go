@@ -104,6 +104,9 @@ func TestShape_TCPUnderLossRetransmits(t *testing.T) {
 			} else {
 				t.Logf("cannot read the client namespace's counters (%v): checked the client's figures only", statErr)
 			}
+			// The drop rule's counter, for the record: ingress sees the
+			// packets GRO merged, so one drop may cost many segments.
+			netlabOK(t, s, "shape", "tcp-echo", "--show")
 			t.Logf("FIGURE shape-tcp-loss loss=%g%% bulk=%s match=%v retransmits=%d netns_retranssegs=%d mbit=%.1f took=%s",
 				tc.loss, tc.size, got.Match, got.TCP.Retransmits, kernel, got.Mbit, took.Round(100*time.Millisecond))
 		})
