@@ -10,6 +10,7 @@
 //	netlab partition A B…  cut containers off each other (heal undoes it)
 //	netlab heal [A…]       remove partitions
 //	netlab reset           remove every impairment netlab set in the stack
+//	netlab exp …           experiments: list, run NAME|FILE.yaml, report DIR
 //	netlab help            the commands
 package main
 
@@ -23,6 +24,7 @@ import (
 	"github.com/netlab/netlab/lab/internal/chaos"
 	"github.com/netlab/netlab/lab/internal/cli"
 	"github.com/netlab/netlab/lab/internal/compare"
+	"github.com/netlab/netlab/lab/internal/exp"
 	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/soak"
 	"github.com/netlab/netlab/lab/internal/stack"
@@ -45,6 +47,7 @@ var commands = []cli.Command{
 	{Name: "partition", Summary: "drop all traffic between containers, both ways (make partition)", Main: shapeCmds.Partition},
 	{Name: "heal", Summary: "remove partitions, of the named containers or all (make heal)", Main: shapeCmds.Heal},
 	{Name: "reset", Summary: "remove every impairment netlab set in the stack (make reset)", Main: shapeCmds.Reset},
+	{Name: "exp", Summary: "run an experiment in a stack of its own: table, series, plots, report (list, run NAME, report DIR)", Main: exp.Command{Docker: shape.CLI{}}.Main},
 }
 
 func main() {

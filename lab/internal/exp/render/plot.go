@@ -1,0 +1,231 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/netlab/netlab/lab/internal/exp/result"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// The plot's size: 960×576 pixels in the PNG, the legend inside.
+const (
+	plotW = 10 * vg.Inch
+	plotH = 6 * vg.Inch
+	dpi   = 96
+)
+
+// Colours of the figures: workload i in plotutil.Color(i); theory black.
+var (
+	theoryColor = plotutil.Color(6)
+	bandColor   = plotutil.Color(5)
+)
+
+// Plot is the measured figures of every workload against the swept
+// parameter, with error bars (95 % interval) when there are repetitions,
+// the theory line where there is one and the 4σ band of a loss.
+func Plot(r *result.Result) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = r.Title
+	p.X.Label.Text = r.Parameter + " set (" + r.Unit + ")"
+	p.Y.Label.Text = "measured (" + yUnit(r) + ")"
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Add(plotter.NewGrid())
+	if err := addTheory(p, r); err != nil {
+		return nil, err
+	}
+	for i, name := range workloads(r) {
+		pts, errs := measured(r, name)
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		sc.Color = plotutil.Color(i)
+		sc.Shape = plotutil.Shape(i)
+		sc.Radius = vg.Points(4)
+		p.Add(sc)
+		label := name
+		if m := firstMeasure(r, name); m != nil {
+			label = name + " (" + m.Client + "): " + m.Metric
+		}
+		p.Legend.Add(label, sc)
+		if hasBars(errs) {
+			bars, err := plotter.NewYErrorBars(errs)
+			if err != nil {
+				return nil, err
+			}
+			bars.Color, bars.LineStyle.Width, bars.CapWidth = plotutil.Color(i), vg.Points(1.5), vg.Points(8)
+			p.Add(bars)
+		}
+	}
+	p.X.Min = math.Min(0, p.X.Min)
+	p.Y.Min = math.Min(0, p.Y.Min)
+	return p, nil
+}
+
+// errPoints are the means with their 95 % half-widths.
+type errPoints struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+func measured(r *result.Result, workload string) (plotter.XYs, errPoints) {
+	var pts plotter.XYs
+	var e errPoints
+	for _, pt := range r.Points {
+		for _, m := range pt.Measures {
+			if m.Workload != workload || m.Summary.N == 0 {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: pt.Value, Y: m.Summary.Mean})
+			e.XYs = append(e.XYs, plotter.XY{X: pt.Value, Y: m.Summary.Mean})
+			e.YErrors = append(e.YErrors, struct{ Low, High float64 }{m.Summary.CI95, m.Summary.CI95})
+		}
+	}
+	return pts, e
+}
+
+func hasBars(e errPoints) bool {
+	return slices.ContainsFunc(e.YErrors, func(v struct{ Low, High float64 }) bool { return v.Low > 0 })
+}
+
+// addTheory draws y = theory(x) over the swept values and, for a loss,
+// the band of ± 4σ around it.
+func addTheory(p *plot.Plot, r *result.Result) error {
+	var line, lo, hi plotter.XYs
+	for _, pt := range r.Points {
+		for _, m := range pt.Measures {
+			if m.Theory == nil {
+				continue
+			}
+			line = append(line, plotter.XY{X: pt.Value, Y: *m.Theory})
+			if m.BandLow != nil && m.BandHigh != nil {
+				lo = append(lo, plotter.XY{X: pt.Value, Y: *m.BandLow})
+				hi = append(hi, plotter.XY{X: pt.Value, Y: *m.BandHigh})
+			}
+			break
+		}
+	}
+	if len(line) == 0 {
+		return nil
+	}
+	if len(lo) > 1 {
+		poly := append(slices.Clone(lo), reversed(hi)...)
+		band, err := plotter.NewPolygon(poly)
+		if err != nil {
+			return err
+		}
+		band.Color = withAlpha(bandColor, 60)
+		band.LineStyle.Width = 0
+		p.Add(band)
+		p.Legend.Add("theory ± 4σ (binomial, one repetition's probes)", band)
+	}
+	l, err := plotter.NewLine(line)
+	if err != nil {
+		return err
+	}
+	l.Color, l.Width, l.Dashes = theoryColor, vg.Points(1.5), []vg.Length{vg.Points(6), vg.Points(4)}
+	p.Add(l)
+	p.Legend.Add(theoryLabel(r), l)
+	return nil
+}
+
+func theoryLabel(r *result.Result) string {
+	switch r.Parameter {
+	case "loss":
+		return "theory: measured loss = p"
+	case "rate":
+		return "theory: throughput = the cap"
+	}
+	return "theory"
+}
+
+func reversed(xs plotter.XYs) plotter.XYs {
+	out := slices.Clone(xs)
+	slices.Reverse(out)
+	return out
+}
+
+// workloads are the workload names, in the order of the first point.
+func workloads(r *result.Result) []string {
+	var names []string
+	for _, pt := range r.Points {
+		for _, m := range pt.Measures {
+			if !slices.Contains(names, m.Workload) {
+				names = append(names, m.Workload)
+			}
+		}
+	}
+	return names
+}
+
+func firstMeasure(r *result.Result, workload string) *result.Measure {
+	for _, pt := range r.Points {
+		for i := range pt.Measures {
+			if pt.Measures[i].Workload == workload {
+				return &pt.Measures[i]
+			}
+		}
+	}
+	return nil
+}
+
+func yUnit(r *result.Result) string {
+	for _, pt := range r.Points {
+		for _, m := range pt.Measures {
+			return m.Unit
+		}
+	}
+	return ""
+}
+
+// WritePlot writes p as dir/name.png and dir/name.svg and returns the two
+// paths.
+func WritePlot(dir, name string, p *plot.Plot) ([]string, error) {
+	var files []string
+	for _, ext := range []string{".png", ".svg"} {
+		path := filepath.Join(dir, name+ext)
+		if err := save(p, path); err != nil {
+			return files, fmt.Errorf("%s: %w", path, err)
+		}
+		files = append(files, path)
+	}
+	return files, nil
+}
+
+func save(p *plot.Plot, path string) error {
+	var c interface {
+		vg.CanvasSizer
+		io.WriterTo
+	}
+	if filepath.Ext(path) == ".svg" {
+		c = vgsvg.New(plotW, plotH)
+	} else {
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(dpi))}
+	}
+	p.Draw(draw.New(c))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	_, err = c.WriteTo(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,272 @@
+// Package runner runs one experiment: its own compose project with every
+// published port on a free host port, the spec's services and replicas,
+// the impairment of each sweep point applied through the lab's shape
+// package, the workloads run as client containers on the project's
+// network, /metrics of every container scraped each interval, and
+// everything torn down at the end, on failure and on Ctrl-C.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/exp/result"
+	"github.com/netlab/netlab/lab/internal/exp/spec"
+	"github.com/netlab/netlab/lab/internal/shape"
+	"github.com/netlab/netlab/lab/internal/shaper"
+	"github.com/netlab/netlab/lab/internal/stack"
+)
+
+// Config is one run.
+type Config struct {
+	Spec         *spec.Spec // as it runs (spec.Effective)
+	Quick        bool
+	Seed         int64
+	Project      *Project
+	Docker       shape.Docker
+	Progress     io.Writer
+	HealthWithin time.Duration
+}
+
+// Run runs the experiment and returns its result (analyzed) and series.
+// The project is torn down before it returns, whatever happened; a
+// teardown that leaves something behind is an error too.
+func Run(ctx context.Context, cfg Config) (res *result.Result, rows []result.Row, err error) {
+	p := cfg.Project
+	defer func() {
+		fmt.Fprintf(cfg.Progress, "exp %s: tearing down compose project %s\n", cfg.Spec.Name, p.Name)
+		if terr := p.Teardown(cfg.Docker); terr != nil {
+			err = errors.Join(err, fmt.Errorf("teardown: %w", terr))
+		}
+	}()
+	r := &run{cfg: cfg, s: cfg.Spec, res: newResult(cfg)}
+	if err := r.start(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := r.sweep(ctx); err != nil {
+		return nil, nil, err
+	}
+	r.res.Finished = time.Now().UTC()
+	r.res.Analyze()
+	return r.res, r.rows, nil
+}
+
+func newResult(cfg Config) *result.Result {
+	s := cfg.Spec
+	res := &result.Result{Schema: result.Schema, Name: s.Name, Title: s.Title, Parameter: s.Sweep.Parameter,
+		Unit: spec.Parameters[s.Sweep.Parameter], Quick: cfg.Quick, Seed: cfg.Seed, Project: cfg.Project.Name,
+		Started: time.Now().UTC(), Environment: map[string]string{}, Mechanisms: []string{}}
+	for _, v := range s.Sweep.Values {
+		pt := result.Point{Value: v}
+		for _, w := range s.Workloads {
+			pt.Measures = append(pt.Measures, result.Measure{Workload: w.Name, Client: w.Client, Metric: metricOf(w), Unit: result.Units[metricOf(w)],
+				Reps: make([]float64, 0, s.Repetitions)})
+		}
+		res.Points = append(res.Points, pt)
+	}
+	return res
+}
+
+func metricOf(w spec.Workload) string {
+	return map[string]string{spec.UDPProbe: result.MetricLoss, spec.TCPBulk: result.MetricTCPMbit, spec.UDPBitrate: result.MetricUDPMbit}[w.Client]
+}
+
+// run is the state of one run.
+type run struct {
+	cfg     Config
+	s       *spec.Spec
+	res     *result.Result
+	t0      time.Time
+	cs      []stack.Container
+	admin   map[string]string
+	network string
+	targets []stack.Container
+	shaper  shape.Runner
+	mechs   map[string]bool
+
+	mu   sync.Mutex
+	rows []result.Row
+}
+
+func (r *run) start(ctx context.Context) error {
+	p := r.cfg.Project
+	fmt.Fprintf(r.cfg.Progress, "exp %s: starting compose project %s (about %v in all)\n", r.s.Name, p.Name, r.s.Estimate(false).Round(time.Second))
+	if err := p.Up(ctx, r.s); err != nil {
+		return err
+	}
+	within := r.cfg.HealthWithin
+	if within == 0 {
+		within = 90 * time.Second
+	}
+	cs, err := p.WaitHealthy(ctx, r.cfg.Docker, within)
+	if err != nil {
+		return err
+	}
+	r.cs = cs
+	if r.admin, err = AdminPorts(ctx, r.cfg.Docker, cs); err != nil {
+		return err
+	}
+	for net := range cs[0].IPs {
+		if r.network == "" || net == p.Name+"_netlab" {
+			r.network = net
+		}
+	}
+	for _, t := range r.s.Impairment.Targets {
+		m, err := stack.Match(cs, t)
+		if err != nil {
+			return err
+		}
+		r.targets = append(r.targets, m...)
+	}
+	r.shaper = shape.Runner{Docker: r.cfg.Docker, Project: p.Name, Image: p.Prefix + "/shaper:" + p.Tag}
+	r.mechs = map[string]bool{}
+	r.t0 = time.Now()
+	return nil
+}
+
+// step is one point of one repetition.
+type step struct{ point, rep int }
+
+// steps are every point of every repetition, each repetition's points in
+// an order drawn from the seed (so drift over the run is spread over the
+// points rather than tilting the curve).
+func steps(npoints, reps int, seed int64) []step {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6e65746c6162))
+	var out []step
+	for rep := range reps {
+		for _, i := range rng.Perm(npoints) {
+			out = append(out, step{point: i, rep: rep})
+		}
+	}
+	return out
+}
+
+func (r *run) sweep(ctx context.Context) error {
+	all := steps(len(r.s.Sweep.Values), r.s.Repetitions, r.cfg.Seed)
+	// The repetitions of a point must land in their order in Reps.
+	reps := make([][]float64, len(r.s.Sweep.Values)*len(r.s.Workloads))
+	for i := range reps {
+		reps[i] = make([]float64, r.s.Repetitions)
+	}
+	begun := time.Now()
+	for n, st := range all {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted at point %d of %d: %w", n+1, len(all), err)
+		}
+		r.progress(n, len(all), st, begun)
+		figs, err := r.point(ctx, st)
+		if err != nil {
+			return fmt.Errorf("%s %v %s, repetition %d: %w", r.s.Sweep.Parameter, r.s.Sweep.Values[st.point], r.res.Unit, st.rep+1, err)
+		}
+		for w, f := range figs {
+			reps[st.point*len(r.s.Workloads)+w][st.rep] = f.Value
+			m := &r.res.Points[st.point].Measures[w]
+			m.Samples = max(m.Samples, f.Samples)
+		}
+	}
+	for i := range r.res.Points {
+		for w := range r.res.Points[i].Measures {
+			r.res.Points[i].Measures[w].Reps = reps[i*len(r.s.Workloads)+w]
+		}
+	}
+	r.res.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
+	fmt.Fprintf(r.cfg.Progress, "exp %s: %d points done in %v\n", r.s.Name, len(all), time.Since(begun).Round(time.Second))
+	return nil
+}
+
+func (r *run) progress(n, total int, st step, begun time.Time) {
+	el := time.Since(begun)
+	left := "unknown"
+	if n > 0 {
+		left = (el / time.Duration(n) * time.Duration(total-n)).Round(time.Second).String()
+	} else {
+		left = "about " + (r.s.Estimate(false) - 30*time.Second).Round(time.Second).String()
+	}
+	fmt.Fprintf(r.cfg.Progress, "exp %s: step %d/%d: %s %v %s, repetition %d/%d; elapsed %v, left %s\n", r.s.Name, n+1, total,
+		r.s.Sweep.Parameter, r.s.Sweep.Values[st.point], r.res.Unit, st.rep+1, r.s.Repetitions, el.Round(time.Second), left)
+}
+
+// point applies the point's impairment, waits the warm-up, and runs every
+// workload while the containers' /metrics are scraped.
+func (r *run) point(ctx context.Context, st step) ([]Figure, error) {
+	v := r.s.Sweep.Values[st.point]
+	if err := r.impair(ctx, v); err != nil {
+		return nil, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(r.s.Warmup.D()):
+	}
+	sctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.scrape(sctx, st, v) })
+	defer func() { stop(); wg.Wait() }()
+	var figs []Figure
+	for _, w := range r.s.Workloads {
+		inv := Invoke(r.s, w, v, r.s.Interval.D())
+		began := time.Since(r.t0).Seconds()
+		rec, err := RunClient(ctx, r.cfg.Project.Name, r.cfg.Project.Prefix+"/"+inv.Service+":"+r.cfg.Project.Tag, r.network, inv)
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		f, err := Measure(w, rec)
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		r.record(st, v, w.Name, began, f, rec)
+		figs = append(figs, f)
+	}
+	return figs, nil
+}
+
+// impair applies the point's shape to every target; a point with nothing
+// to apply resets them.
+func (r *run) impair(ctx context.Context, v float64) error {
+	im := r.s.Impairment
+	sp := shaper.Spec{Direction: shaper.Direction(im.Direction), Delay: im.Delay.D(), Loss: im.Loss, Rate: uint64(im.RateMbit * 1e6)}
+	switch r.s.Sweep.Parameter {
+	case "loss":
+		sp.Loss = v
+	case "rate":
+		sp.Rate = uint64(v * 1e6)
+	case "delay":
+		sp.Delay = time.Duration(v * float64(time.Millisecond))
+	}
+	if sp.Empty() {
+		for _, t := range r.targets {
+			if _, err := r.shaper.ResetShape(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := sp.Validate(); err != nil {
+		return err
+	}
+	results, err := r.shaper.Shape(ctx, r.targets, shape.Request{Spec: sp})
+	if err != nil {
+		return err
+	}
+	for _, res := range results {
+		for _, it := range res.Items {
+			m := res.Target + ": " + it.Impairment + " " + string(it.Direction) + ": " + it.Mechanism
+			if it.Note != "" && !strings.Contains(it.Note, "counted") {
+				m += " (" + it.Note + ")"
+			}
+			r.mechs[m] = true
+		}
+		if res.Caps != nil && !res.Caps.Netem {
+			r.mechs[res.Target+": netem unavailable ("+res.Caps.NetemWhy+")"] = true
+		}
+	}
+	return nil
+}
