@@ -3,6 +3,7 @@ package render
 import (
 	"bufio"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -28,8 +29,8 @@ const (
 
 // Colours of the figures: workload i in plotutil.Color(i); theory black.
 var (
-	theoryColor = plotutil.Color(6)
-	bandColor   = plotutil.Color(5)
+	theoryColor = color.Black
+	bandColor   = color.NRGBA{R: 70, G: 130, B: 180, A: 255}
 )
 
 // Plot is the measured figures of every workload against the swept
@@ -52,7 +53,7 @@ func Plot(r *result.Result) (*plot.Plot, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		sc.Color = plotutil.Color(i)
-		sc.Shape = plotutil.Shape(i)
+		sc.Shape = filled(i)
 		sc.Radius = vg.Points(4)
 		p.Add(sc)
 		label := name
@@ -71,6 +72,7 @@ func Plot(r *result.Result) (*plot.Plot, error) {
 	}
 	p.X.Min = math.Min(0, p.X.Min)
 	p.Y.Min = math.Min(0, p.Y.Min)
+	p.Y.Max *= 1.15 // room for the legend above the highest point
 	return p, nil
 }
 
@@ -119,6 +121,10 @@ func addTheory(p *plot.Plot, r *result.Result) error {
 	}
 	if len(line) == 0 {
 		return nil
+	}
+	// Both theories here are lines through the origin: draw them from 0.
+	if th, ok := result.Theory(r.Parameter, firstMetric(r), 0); ok && line[0].X > 0 {
+		line = append(plotter.XYs{{X: 0, Y: th}}, line...)
 	}
 	if len(lo) > 1 {
 		poly := append(slices.Clone(lo), reversed(hi)...)
@@ -214,7 +220,8 @@ func save(p *plot.Plot, path string) error {
 	} else {
 		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(dpi))}
 	}
-	p.Draw(draw.New(c))
+	m := vg.Points(10) // keeps the title and the outer tick labels off the edge
+	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -228,4 +235,21 @@ func save(p *plot.Plot, path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// filled are solid markers, one per workload.
+func filled(i int) draw.GlyphDrawer {
+	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}}
+	return shapes[i%len(shapes)]
+}
+
+func firstMetric(r *result.Result) string {
+	for _, pt := range r.Points {
+		for _, m := range pt.Measures {
+			if m.Theory != nil {
+				return m.Metric
+			}
+		}
+	}
+	return ""
 }

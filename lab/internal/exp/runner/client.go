@@ -130,10 +130,29 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 		if r.SendNs <= 0 || r.Sent == 0 {
 			return Figure{}, errors.New("udp-client sent nothing")
 		}
-		// Replies over the sending time: the wait for the last replies
-		// after the last send (its --timeout) is not part of the rate.
-		mbit := float64(r.Received) * float64(r.Size) * 8 / (float64(r.SendNs) / 1e9) / 1e6
+		mbit := steadyMbit(rec.Intervals, float64(r.SendNs)/1e9)
+		if mbit < 0 {
+			mbit = float64(r.Received) * float64(r.Size) * 8 / (float64(r.SendNs) / 1e9) / 1e6
+		}
 		return Figure{Metric: result.MetricUDPMbit, Value: mbit, Samples: r.Sent,
 			Extra: map[string]float64{"sent_mbit_per_s": float64(r.Sent) * float64(r.Size) * 8 / (float64(r.SendNs) / 1e9) / 1e6}}, nil
 	}
+}
+
+// steadyMbit is the reply rate over the intervals that ended while the
+// client was still sending (sendS seconds): the replies still queued
+// after the last send, and the wait for the lost ones (--timeout), are
+// not part of the rate the cap lets through. -1 when no interval did.
+func steadyMbit(ivs []clientcli.IntervalJSON, sendS float64) float64 {
+	var bits, secs float64
+	for _, iv := range ivs {
+		if d := iv.EndSeconds - iv.StartSeconds; d > 0 && iv.EndSeconds <= sendS*1.02+0.01 {
+			bits += iv.BitsPerSecond * d
+			secs += d
+		}
+	}
+	if secs == 0 {
+		return -1
+	}
+	return bits / secs / 1e6
 }

@@ -14,7 +14,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -258,11 +257,9 @@ func (r *run) impair(ctx context.Context, v float64) error {
 	}
 	for _, res := range results {
 		for _, it := range res.Items {
-			m := res.Target + ": " + it.Impairment + " " + string(it.Direction) + ": " + it.Mechanism
-			if it.Note != "" && !strings.Contains(it.Note, "counted") {
-				m += " (" + it.Note + ")"
-			}
-			r.mechs[m] = true
+			// One line per target, impairment and mechanism: the value
+			// changes from point to point, the mechanism does not.
+			r.mechs[res.Target+": "+it.Impairment+" "+string(it.Direction)+": "+it.Mechanism] = true
 		}
 		if res.Caps != nil && !res.Caps.Netem {
 			r.mechs[res.Target+": netem unavailable ("+res.Caps.NetemWhy+")"] = true
