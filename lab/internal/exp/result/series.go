@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -140,6 +139,3 @@ func (r *Result) FromSeries(rows []Row) error {
 	r.Analyze()
 	return nil
 }
-
-// NaN-safe formatting for tables.
-func isNum(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

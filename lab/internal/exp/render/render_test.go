@@ -1,0 +1,174 @@
+package render_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"html"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/exp/render"
+	"github.com/netlab/netlab/lab/internal/exp/result"
+	"gonum.org/v1/plot/plotutil"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// rateResult is a small rate run: two caps, two workloads, three
+// repetitions each.
+func rateResult() *result.Result {
+	r := &result.Result{Schema: result.Schema, Name: "rate", Title: "Throughput against the cap", Parameter: "rate", Unit: "Mbit/s",
+		Seed: 7, Project: "netlab-exp-rate-00000000", Started: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC),
+		Finished: time.Date(2026, 12, 7, 10, 1, 30, 0, time.UTC), Environment: map[string]string{"kernel": "6.18", "cpus": "2"},
+		Mechanisms: []string{"tcp-echo-1: rate egress: tbf"}, Notes: []string{"a note"}}
+	for _, v := range []float64{10, 40} {
+		r.Points = append(r.Points, result.Point{Value: v, Measures: []result.Measure{
+			{Workload: "tcp", Client: "tcp-bulk", Metric: result.MetricTCPMbit, Unit: "Mbit/s", Reps: []float64{0.95 * v, 0.96 * v, 0.94 * v}},
+			{Workload: "udp", Client: "udp-bitrate", Metric: result.MetricUDPMbit, Unit: "Mbit/s", Reps: []float64{0.97 * v, 0.975 * v, 0.965 * v}},
+		}})
+	}
+	r.Analyze()
+	return r
+}
+
+func lossResult() *result.Result {
+	r := &result.Result{Schema: result.Schema, Name: "loss", Title: "Loss against p", Parameter: "loss", Unit: "%", Seed: 1,
+		Started: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), Finished: time.Date(2026, 12, 7, 10, 0, 30, 0, time.UTC)}
+	for _, c := range []struct{ p, got float64 }{{0, 0}, {2, 1.9}, {10, 14}} {
+		r.Points = append(r.Points, result.Point{Value: c.p, Measures: []result.Measure{
+			{Workload: "udp", Client: "udp-probe", Metric: result.MetricLoss, Unit: "%", Samples: 2000, Reps: []float64{c.got}}}})
+	}
+	r.Analyze()
+	return r
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestWriteTable_Golden(t *testing.T) {
+	for name, r := range map[string]*result.Result{"rate.md": rateResult(), "loss.md": lossResult()} {
+		var b bytes.Buffer
+		if err := render.WriteTable(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, b.Bytes())
+	}
+}
+
+// colored counts the pixels of img that are exactly c.
+func colored(img image.Image, c color.Color) int {
+	want := color.RGBAModel.Convert(c)
+	n := 0
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == want {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: rate\ntitle: <the spec>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := render.All(dir, rateResult())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 4 {
+		t.Errorf("wrote %v, want table, PNG, SVG and report", files)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "rate.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 960 || b.Dy() != 576 {
+		t.Errorf("PNG is %v, want 960×576", b)
+	}
+	for i, w := range []string{"tcp", "udp"} {
+		if n := colored(img, plotutil.Color(i)); n < 50 {
+			t.Errorf("%s's colour on %d pixels: its points are missing", w, n)
+		}
+	}
+	if n := colored(img, color.Black); n < 200 {
+		t.Errorf("black (theory line, axes) on %d pixels", n)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "rate.svg"))
+	if err != nil || !bytes.Contains(svg, []byte("<svg")) {
+		t.Fatalf("SVG: %v", err)
+	}
+	for _, want := range []string{"rate set (Mbit/s)", "measured (Mbit/s)", "theory: throughput = the cap", "tcp (tcp-bulk): echoed_mbit_per_s"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("SVG lacks %q (axes with units, legend)", want)
+		}
+	}
+	report, err := os.ReadFile(filepath.Join(dir, render.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(report)
+	for _, want := range []string{"&lt;the spec&gt;", "tcp-echo-1: rate egress: tbf", "<th>kernel</th>", "a note", "<td>38.000</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if regexp.MustCompile(`(?i)(src|href)="(https?:)?//`).MatchString(page) {
+		t.Error("report loads something from the network")
+	}
+	m := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("report has no inline PNG")
+	}
+	// The attribute is HTML-escaped (+ is &#43;), as a browser reads it.
+	inline, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[1]))
+	if err != nil || !bytes.Equal(inline, data) {
+		t.Errorf("the inline PNG is not rate.png (%v)", err)
+	}
+}
+
+func TestPlot_LossBandAndErrorBars(t *testing.T) {
+	dir := t.TempDir()
+	p, err := render.Plot(lossResult())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := render.WritePlot(dir, "loss", p); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "loss.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("theory ± 4σ")) || !bytes.Contains(svg, []byte("measured loss = p")) {
+		t.Error("the loss plot lacks its band or theory in the legend")
+	}
+}
