@@ -1,0 +1,332 @@
+package tests_test
+
+// netlab exp: each built-in experiment in its quick form, end to end on
+// freshly built images, in a compose project of its own; then the
+// outputs, the figures against theory, and the teardown.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/tests/e2e"
+)
+
+// expResult is the part of result.json the checks read.
+type expResult struct {
+	Schema     string   `json:"schema"`
+	Name       string   `json:"name"`
+	Parameter  string   `json:"parameter"`
+	Project    string   `json:"compose_project"`
+	Mechanisms []string `json:"mechanisms"`
+	Points     []struct {
+		Value    float64 `json:"value"`
+		Measures []struct {
+			Workload string    `json:"workload"`
+			Metric   string    `json:"metric"`
+			Reps     []float64 `json:"repetitions"`
+			Samples  int       `json:"samples"`
+			Summary  struct {
+				N    int     `json:"n"`
+				Mean float64 `json:"mean"`
+			} `json:"summary"`
+			Within *bool `json:"within_band"`
+		} `json:"measures"`
+	} `json:"points"`
+}
+
+// expCmd runs the netlab command on the tests' images, from the
+// repository root (where it finds docker-compose.yml).
+func expCmd(ctx context.Context, t *testing.T, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	root, err := e2e.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoTag := e2e.Image(e2e.TCPEcho) // PREFIX/tcp-echo:TAG
+	prefix, tag := strings.TrimSuffix(repoTag[:strings.LastIndex(repoTag, ":")], "/"+e2e.TCPEcho), repoTag[strings.LastIndex(repoTag, ":")+1:]
+	cmd := exec.CommandContext(ctx, bin, append([]string{"exp"}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "NETLAB_IMAGE_PREFIX="+prefix, "NETLAB_TAG="+tag)
+	return cmd
+}
+
+var projectRE = regexp.MustCompile(`starting compose project (netlab-exp-[a-z0-9-]+)`)
+
+func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
+	e2e.RequireShaper(t)
+	bin := e2e.NetlabBinary(t)
+	for _, name := range []string{"loss", "rate"} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			defer cancel()
+			cmd := expCmd(ctx, t, bin, "run", name, "--quick", "--out", out, "--seed", "16")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			start := time.Now()
+			err := cmd.Run()
+			took := time.Since(start)
+			m := projectRE.FindStringSubmatch(stderr.String())
+			if m != nil {
+				assertExpLeftNothing(t, m[1])
+			}
+			if err != nil {
+				t.Fatalf("netlab exp run %s --quick: %v\n%s\n%s", name, err, stderr.String(), stdout.String())
+			}
+			t.Logf("netlab exp run %s --quick took %v:\n%s", name, took.Round(time.Second), stderr.String())
+			if m == nil {
+				t.Fatalf("progress does not name the compose project:\n%s", stderr.String())
+			}
+			if took > time.Minute {
+				t.Errorf("the quick form took %v, want under a minute", took)
+			}
+			if !strings.Contains(stderr.String(), "step 1/") || !strings.Contains(stderr.String(), "left ") {
+				t.Errorf("no progress (step, time left) on stderr:\n%s", stderr.String())
+			}
+			res := checkOutputs(t, out, name)
+			if res.Project != m[1] {
+				t.Errorf("result.json names project %q, progress %q", res.Project, m[1])
+			}
+			switch name {
+			case "loss":
+				checkLoss(t, res)
+			case "rate":
+				checkRate(t, res)
+			}
+		})
+	}
+}
+
+// checkOutputs asserts every file is there and well formed, and that the
+// table's figures are the series'.
+func checkOutputs(t *testing.T, dir, name string) expResult {
+	t.Helper()
+	read := func(f string) []byte {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		return data
+	}
+	specYAML := string(read("spec.yaml"))
+	for _, want := range []string{"# netlab exp run " + name + ", quick true, seed 16", "# kernel: ", "# docker: ", "# image ", "name: " + name} {
+		if !strings.Contains(specYAML, want) {
+			t.Errorf("spec.yaml lacks %q:\n%s", want, specYAML)
+		}
+	}
+	var res expResult
+	if err := json.Unmarshal(read("result.json"), &res); err != nil || res.Schema != "netlab-exp/1" || res.Name != name || len(res.Points) == 0 {
+		t.Fatalf("result.json: %v, %+v", err, res)
+	}
+	if len(res.Mechanisms) == 0 {
+		t.Error("result.json names no impairment mechanism")
+	}
+	if _, err := png.Decode(bytes.NewReader(read(name + ".png"))); err != nil {
+		t.Errorf("%s.png: %v", name, err)
+	}
+	if svg := read(name + ".svg"); !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("theory")) {
+		t.Errorf("%s.svg is not an SVG with its theory line", name)
+	}
+	html := string(read("report.html"))
+	if !strings.Contains(html, `src="data:image/png;base64,`) || strings.Contains(html, "http://") || strings.Contains(html, "https://") {
+		t.Error("report.html: want the plot inline and nothing from the network")
+	}
+	series := summaries(t, read("series.csv"))
+	table := string(read("table.md"))
+	for i, p := range res.Points {
+		for _, m := range p.Measures {
+			reps := series[fmt.Sprintf("%d/%s/%s", i, m.Workload, m.Metric)]
+			if len(reps) != len(m.Reps) || len(reps) == 0 {
+				t.Errorf("point %d %s: series has %d repetitions, result.json %d", i, m.Workload, len(reps), len(m.Reps))
+				continue
+			}
+			mean := 0.0
+			for _, v := range reps {
+				mean += v
+			}
+			mean /= float64(len(reps))
+			if math.Abs(mean-m.Summary.Mean) > 1e-9*math.Max(1, math.Abs(mean)) {
+				t.Errorf("point %d %s: result.json mean %v, series mean %v", i, m.Workload, m.Summary.Mean, mean)
+			}
+			row := tableRow(table, p.Value, m.Workload)
+			if row == nil {
+				t.Errorf("table.md has no row for %v %s:\n%s", p.Value, m.Workload, table)
+				continue
+			}
+			got, err := strconv.ParseFloat(row[3], 64)
+			if err != nil || math.Abs(got-mean) > 0.0005*math.Max(1, math.Abs(mean)) {
+				t.Errorf("table.md's mean %q for %v %s, the series' %v", row[3], p.Value, m.Workload, mean)
+			}
+		}
+	}
+	return res
+}
+
+// summaries are series.csv's per-repetition figures by point/workload/metric.
+func summaries(t *testing.T, data []byte) map[string][]float64 {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != "point,value,repetition,source,t_s,metric,value_of_metric" {
+		t.Fatalf("series.csv: %v, %d rows", err, len(recs))
+	}
+	out := map[string][]float64{}
+	sources := map[string]bool{}
+	for _, r := range recs[1:] {
+		sources[r[3]] = true
+		if w, ok := strings.CutPrefix(r[3], "summary:"); ok {
+			v, err := strconv.ParseFloat(r[6], 64)
+			if err != nil {
+				t.Fatalf("series.csv row %v: %v", r, err)
+			}
+			out[r[0]+"/"+w+"/"+r[5]] = append(out[r[0]+"/"+w+"/"+r[5]], v)
+		}
+	}
+	// The clients' intervals and every container's /metrics are there.
+	var clients, containers int
+	for s := range sources {
+		switch {
+		case strings.HasPrefix(s, "workload:"):
+			clients++
+		case strings.HasSuffix(s, "-1"):
+			containers++
+		}
+	}
+	if clients == 0 || containers == 0 {
+		t.Errorf("series.csv sources %v: want client intervals and container scrapes", sources)
+	}
+	return out
+}
+
+// tableRow is table.md's row of a point and workload, split in cells.
+func tableRow(table string, value float64, workload string) []string {
+	sc := bufio.NewScanner(strings.NewReader(table))
+	for sc.Scan() {
+		cells := strings.Split(strings.Trim(sc.Text(), "| "), " | ")
+		if len(cells) < 4 || !strings.HasPrefix(cells[1], workload+" (") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(cells[0], 64); err == nil && v == value {
+			return cells
+		}
+	}
+	return nil
+}
+
+// checkLoss: every repetition's measured loss within 4σ of the p set.
+func checkLoss(t *testing.T, res expResult) {
+	t.Helper()
+	for _, p := range res.Points {
+		m := p.Measures[0]
+		q := p.Value / 100
+		sigma := 100 * math.Sqrt(q*(1-q)/float64(m.Samples))
+		slack := 100 / float64(m.Samples) // one probe
+		for _, v := range m.Reps {
+			within(t, fmt.Sprintf("loss %% at p = %v %% (n %d)", p.Value, m.Samples), v, p.Value-4*sigma-slack, p.Value+4*sigma+slack)
+		}
+		if m.Within == nil || !*m.Within {
+			t.Errorf("p = %v: result.json says the loss is not within its band", p.Value)
+		}
+	}
+}
+
+// checkRate: TCP and UDP throughput at most the cap and at least 80 % of
+// it (tbf here passes about 0.95 of the rate; headers take some more).
+func checkRate(t *testing.T, res expResult) {
+	t.Helper()
+	for _, p := range res.Points {
+		for _, m := range p.Measures {
+			within(t, fmt.Sprintf("%s Mbit/s under a %v Mbit/s cap", m.Workload, p.Value), m.Summary.Mean, 0.8*p.Value, 1.02*p.Value)
+		}
+	}
+}
+
+// assertExpLeftNothing checks that no container (the stack's, the clients',
+// the shaper's) and no network of the project is left.
+func assertExpLeftNothing(t *testing.T, project string) {
+	t.Helper()
+	for _, q := range [][]string{
+		{"ps", "-aq", "--filter", "label=com.docker.compose.project=" + project},
+		{"ps", "-aq", "--filter", "label=org.netlab.exp.project=" + project},
+		{"ps", "-aq", "--filter", "label=org.netlab.shaper.project=" + project},
+		{"ps", "-aq", "--filter", "name=" + project},
+		{"network", "ls", "-q", "--filter", "name=" + project},
+		{"volume", "ls", "-q", "--filter", "label=com.docker.compose.project=" + project},
+	} {
+		out, err := exec.Command("docker", q...).Output()
+		if err != nil {
+			t.Errorf("docker %v: %v", q, err)
+			continue
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("left behind (docker %s): %s", strings.Join(q, " "), s)
+		}
+	}
+}
+
+// TestExp_InterruptLeavesNothing sends Ctrl-C (SIGINT) in the middle of
+// a sweep: the run stops, says so, and removes everything it started.
+func TestExp_InterruptLeavesNothing(t *testing.T) {
+	e2e.RequireShaper(t)
+	bin := e2e.NetlabBinary(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := expCmd(ctx, t, bin, "run", "loss", "--quick", "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var project string
+	var log strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		log.WriteString(line + "\n")
+		if m := projectRE.FindStringSubmatch(line); m != nil {
+			project = m[1]
+		}
+		// In the middle of the sweep: a shape applied, a client running.
+		if strings.Contains(line, "step 2/") {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	t.Logf("netlab exp run loss --quick, interrupted:\n%s", log.String())
+	if project == "" {
+		t.Fatal("the run never named its project")
+	}
+	assertExpLeftNothing(t, project)
+	if err == nil {
+		t.Error("an interrupted run exited 0")
+	}
+	if !strings.Contains(log.String(), "interrupted") && !strings.Contains(log.String(), "context canceled") {
+		t.Error("the run does not say it was interrupted")
+	}
+	if _, err := os.Stat(filepath.Join(out, "result.json")); err == nil {
+		t.Error("an interrupted run wrote result.json as if complete")
+	}
+}
