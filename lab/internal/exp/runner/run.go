@@ -14,6 +14,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type Config struct {
 func Run(ctx context.Context, cfg Config) (res *result.Result, rows []result.Row, err error) {
 	p := cfg.Project
 	defer func() {
+		if err != nil && ctx.Err() != nil && !strings.Contains(err.Error(), "interrupted") {
+			err = fmt.Errorf("interrupted: %w", err)
+		}
 		fmt.Fprintf(cfg.Progress, "exp %s: tearing down compose project %s\n", cfg.Spec.Name, p.Name)
 		if terr := p.Teardown(cfg.Docker); terr != nil {
 			err = errors.Join(err, fmt.Errorf("teardown: %w", terr))
@@ -187,7 +191,7 @@ func (r *run) progress(n, total int, st step, begun time.Time) {
 	if n > 0 {
 		left = (el / time.Duration(n) * time.Duration(total-n)).Round(time.Second).String()
 	} else {
-		left = "about " + (r.s.Estimate(false) - 30*time.Second).Round(time.Second).String()
+		left = "about " + (r.s.Estimate(false) - spec.StackTime).Round(time.Second).String()
 	}
 	fmt.Fprintf(r.cfg.Progress, "exp %s: step %d/%d: %s %v %s, repetition %d/%d; elapsed %v, left %s\n", r.s.Name, n+1, total,
 		r.s.Sweep.Parameter, r.s.Sweep.Values[st.point], r.res.Unit, st.rep+1, r.s.Repetitions, el.Round(time.Second), left)

@@ -233,6 +233,9 @@ func (s *Spec) validateQuick() error {
 	return nil
 }
 
+// StackTime is about how long starting and removing a stack takes.
+const StackTime = 10 * time.Second
+
 // DefaultInterval is the series' interval when the spec sets none.
 const DefaultInterval = time.Second
 
@@ -274,7 +277,7 @@ func (s *Spec) Estimate(quick bool) time.Duration {
 		per += e.WorkloadTime(w, 0) + time.Second
 	}
 	points := time.Duration(len(e.Sweep.Values) * e.Repetitions)
-	return 30*time.Second + e.Warmup.D() + points*per
+	return StackTime + points*(per+e.Warmup.D())
 }
 
 // WorkloadTime is how long w sends for at a point whose parameter is v
