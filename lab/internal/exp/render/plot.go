@@ -73,6 +73,7 @@ func Plot(r *result.Result) (*plot.Plot, error) {
 	p.X.Min = math.Min(0, p.X.Min)
 	p.Y.Min = math.Min(0, p.Y.Min)
 	p.Y.Max *= 1.15 // room for the legend above the highest point
+	p.X.Max *= 1.03 // the last point's marker and error bar whole
 	return p, nil
 }
 
