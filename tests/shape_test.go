@@ -188,10 +188,15 @@ func TestShape_AppliedVersusMeasured(t *testing.T) {
 		for _, svc := range []string{e2e.TCPEcho, e2e.UDPResponder} {
 			assertNothingLeft(t, s, svc)
 		}
+		// A shape left behind can only make RTT longer and throughput
+		// lower, so each figure must come back to within 20 % on that
+		// side; beyond it on the other side is the machine's noise
+		// (container-to-container throughput here moves by ±30 % between
+		// runs seconds apart), not a sign of an impairment.
 		rtt := udpProbe(t, s, "--count", "1000", "--rate", "500").Latency.P50
 		bulk := bestBulk(t, s)
-		within(t, "udp RTT p50 after reset", rtt, time.Duration(float64(baseRTT)*0.8), time.Duration(float64(baseRTT)*1.2))
-		within(t, "tcp-echo bulk Mbit/s after reset", bulk, baseBulk*0.8, baseBulk*1.2)
+		within(t, "udp RTT p50 after reset", rtt, 0, time.Duration(float64(baseRTT)*1.2))
+		within(t, "tcp-echo bulk Mbit/s after reset", bulk, baseBulk*0.8, math.Inf(1))
 	})
 }
 
