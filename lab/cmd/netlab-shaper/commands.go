@@ -29,35 +29,7 @@ func specFlags(fs *flag.FlagSet, s *shaper.Spec) {
 		s.To, err = netip.ParseAddr(v)
 		return err
 	})
-	fs.DurationVar(&s.Delay, "delay", 0, "added delay, up to 10s")
-	fs.DurationVar(&s.Jitter, "jitter", 0, "delay varies uniformly by ± this (at most the delay)")
-	pctFlag(fs, "loss", &s.Loss, "independent loss, percent")
-	fs.Func("loss-ge", "bursty loss, Gilbert–Elliott: p,r[,1-h[,1-k]] in percent (like 5%,50%)", func(v string) (err error) {
-		s.LossGE, err = shaper.ParseGE(v)
-		return err
-	})
-	fs.Func("rate", "rate cap, like 20mbit, 500kbit, 1gbit, 2mbps", func(v string) (err error) {
-		s.Rate, err = shaper.ParseRate(v)
-		return err
-	})
-	fs.Func("burst", "rate: token bucket size, like 32kb (default 10 ms at the rate)", func(v string) (err error) {
-		s.Burst, err = shaper.ParseSize(v)
-		return err
-	})
-	fs.Func("queue", "rate: bytes that may wait, like 256kb (default 100 ms at the rate)", func(v string) (err error) {
-		s.Queue, err = shaper.ParseSize(v)
-		return err
-	})
-	pctFlag(fs, "duplicate", &s.Duplicate, "duplicated packets, percent (netem only)")
-	pctFlag(fs, "reorder", &s.Reorder, "packets sent at once, ahead of delayed ones, percent (needs -delay)")
-	pctFlag(fs, "corrupt", &s.Corrupt, "packets with one bit flipped, percent")
-}
-
-func pctFlag(fs *flag.FlagSet, name string, p *float64, usage string) {
-	fs.Func(name, usage, func(v string) (err error) {
-		*p, err = shaper.ParsePercent(v)
-		return err
-	})
+	shaper.ImpairmentFlags(fs, s)
 }
 
 // planFrom parses the flags and plans the spec; a bad spec is a usage error.

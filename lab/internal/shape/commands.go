@@ -31,9 +31,7 @@ printed with the mechanism that carries it.`
 // shapeFlags registers the impairment flags, filling req.
 func shapeFlags(fs *flag.FlagSet, req *Request) {
 	s := &req.Spec
-	fs.DurationVar(&s.Delay, "delay", 0, "added delay, up to 10s")
-	fs.DurationVar(&s.Jitter, "jitter", 0, "the delay varies uniformly by ± this (at most the delay)")
-	pctFlag(fs, "loss", &s.Loss, "independent loss, like 2%")
+	shaper.ImpairmentFlags(fs, s)
 	fs.Func("loss-model", "bursty loss: gilbert:P%,R%[,1-H%[,1-K%]] (Gilbert–Elliott, netem's terms)", func(v string) error {
 		rest, ok := strings.CutPrefix(v, "gilbert:")
 		if !ok {
@@ -43,25 +41,6 @@ func shapeFlags(fs *flag.FlagSet, req *Request) {
 		s.LossGE = g
 		return err
 	})
-	fs.Func("loss-ge", "the same as --loss-model gilbert:P%,R%[,...] (netlab-shaper's and chaos timelines' name)", func(v string) (err error) {
-		s.LossGE, err = shaper.ParseGE(v)
-		return err
-	})
-	fs.Func("rate", "rate cap, like 20mbit, 500kbit, 1gbit, 2mbps", func(v string) (err error) {
-		s.Rate, err = shaper.ParseRate(v)
-		return err
-	})
-	fs.Func("burst", "rate: token bucket size, like 32kb (default 10 ms at the rate)", func(v string) (err error) {
-		s.Burst, err = shaper.ParseSize(v)
-		return err
-	})
-	fs.Func("queue", "rate: bytes that may wait, like 256kb (default 100 ms at the rate)", func(v string) (err error) {
-		s.Queue, err = shaper.ParseSize(v)
-		return err
-	})
-	pctFlag(fs, "duplicate", &s.Duplicate, "duplicated packets, like 1% (needs netem)")
-	pctFlag(fs, "reorder", &s.Reorder, "packets sent at once, ahead of delayed ones (needs --delay)")
-	pctFlag(fs, "corrupt", &s.Corrupt, "packets with one bit flipped, like 0.1%")
 	fs.Func("direction", "egress, ingress or both (default egress)", func(v string) error {
 		s.Direction = shaper.Direction(v)
 		return nil
@@ -69,13 +48,6 @@ func shapeFlags(fs *flag.FlagSet, req *Request) {
 	fs.StringVar(&s.Device, "device", "", "the device to shape (default: the one the default route, or --to's, leaves by)")
 	fs.StringVar(&req.Peer, "to", "", "only traffic to (egress) or from (ingress) this container: a replica like peer-1")
 	fs.DurationVar(&req.For, "for", 0, "revert by itself after this long (a sidecar holds the shape)")
-}
-
-func pctFlag(fs *flag.FlagSet, name string, p *float64, usage string) {
-	fs.Func(name, usage, func(v string) (err error) {
-		*p, err = shaper.ParsePercent(v)
-		return err
-	})
 }
 
 // Shape is `netlab shape`.
