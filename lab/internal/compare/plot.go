@@ -1,27 +1,23 @@
 package compare
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 
+	"github.com/netlab/netlab/lab/internal/chartfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // The charts' size without the legend: 960×528 pixels in the PNG.
 const (
 	chartW = 10 * vg.Inch
 	chartH = 5.5 * vg.Inch
-	dpi    = 96
 )
 
 // maxLegend bounds a label in a legend; the table has it whole.
@@ -88,31 +84,11 @@ func save(p *plot.Plot, legend plot.Legend, path string) error {
 	r := legend.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: chartW, Y: chartH}}})
 	legH := r.Max.Y - r.Min.Y
 	h := chartH + legH
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	if filepath.Ext(path) == ".svg" {
-		c = vgsvg.New(chartW, h)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(chartW, h), vgimg.UseDPI(dpi))}
-	}
-	dc := draw.New(c)
+	c := chartfile.New(path, chartW, h)
+	dc := chartfile.Draw(c)
 	p.Draw(draw.Crop(dc, m, -2*m, legH+m, -m))
 	legend.Draw(draw.Crop(dc, m, -2*m, m/2, -(chartH - m/2)))
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	_, err = c.WriteTo(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return chartfile.Write(c, path)
 }
 
 // addLines draws one line per run, in the run's colour and dash, with its

@@ -1,30 +1,25 @@
 package render
 
 import (
-	"bufio"
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/netlab/netlab/lab/internal/chartfile"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // The plot's size: 960×576 pixels in the PNG, the legend inside.
 const (
 	plotW = 10 * vg.Inch
 	plotH = 6 * vg.Inch
-	dpi   = 96
 )
 
 // Colours of the figures: workload i in plotutil.Color(i); theory black.
@@ -212,30 +207,10 @@ func WritePlot(dir, name string, p *plot.Plot) ([]string, error) {
 }
 
 func save(p *plot.Plot, path string) error {
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	if filepath.Ext(path) == ".svg" {
-		c = vgsvg.New(plotW, plotH)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(dpi))}
-	}
+	c := chartfile.New(path, plotW, plotH)
 	m := vg.Points(10) // keeps the title and the outer tick labels off the edge
-	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	_, err = c.WriteTo(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	p.Draw(draw.Crop(chartfile.Draw(c), m, -m, m, -m))
+	return chartfile.Write(c, path)
 }
 
 // filled are solid markers, one per workload.
