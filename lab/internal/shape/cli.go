@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +69,24 @@ func (e *env) resolve(target string) ([]stack.Container, error) {
 		return nil, &usageErr{err}
 	}
 	return cs, nil
+}
+
+// resolveAll is the containers targets name, each once, in the order
+// first named.
+func (e *env) resolveAll(targets []string) ([]stack.Container, error) {
+	var out []stack.Container
+	for _, t := range targets {
+		cs, err := e.resolve(t)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if !slices.ContainsFunc(out, func(o stack.Container) bool { return o.ID == c.ID }) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
 }
 
 // usageErr marks bad input: exit 2.

@@ -224,17 +224,9 @@ func (cmd Commands) Partition(ctx context.Context, args []string, stdout, stderr
 	if err != nil {
 		return exit(stderr, prog, err)
 	}
-	var cuts []stack.Container
-	for _, p := range pos {
-		cs, err := e.resolve(p)
-		if err != nil {
-			return exit(stderr, prog, err)
-		}
-		for _, x := range cs {
-			if !slices.ContainsFunc(cuts, func(y stack.Container) bool { return y.ID == x.ID }) {
-				cuts = append(cuts, x)
-			}
-		}
+	cuts, err := e.resolveAll(pos)
+	if err != nil {
+		return exit(stderr, prog, err)
 	}
 	if *fromAll && len(cuts) != 1 {
 		return cli.UsageError(stderr, prog, fmt.Errorf("from-all: %q names %d containers; name one replica", pos[0], len(cuts)))
@@ -268,13 +260,9 @@ func (cmd Commands) Heal(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return exit(stderr, prog, err)
 	}
-	var named []stack.Container
-	for _, p := range pos {
-		cs, err := e.resolve(p)
-		if err != nil {
-			return exit(stderr, prog, err)
-		}
-		named = append(named, cs...)
+	named, err := e.resolveAll(pos)
+	if err != nil {
+		return exit(stderr, prog, err)
 	}
 	results, err := e.runner.Heal(ctx, e.all, named)
 	if err != nil {
