@@ -104,7 +104,7 @@ func (cfg Config) actionMain(ctx context.Context, a Action, args []string, stdou
 	after := fs.Duration("after", 0, "wait this long before acting")
 	undoAfter := fs.Duration("for", 0, "undo the change after this long: unpause a pause, start a kill or stop")
 	sig := fs.String("signal", "", "kill only: the `signal` to send (KILL, TERM, HUP, a number; default docker's, SIGKILL)")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.Interleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, "usage: %s TARGET [flags]\n\nflags:\n", prog)
 		fs.SetOutput(stdout)
@@ -155,7 +155,7 @@ func (cfg Config) runMain(ctx context.Context, args []string, stdout, stderr io.
 	var o options
 	o.register(fs, getenv)
 	fs.BoolVar(&o.check, "check", false, "validate the timeline and print its plan; change nothing")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.Interleaved(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintf(stdout, "usage: %s [flags] TIMELINE.yaml\n\n%s\n\nflags:\n", prog, timelineHelp)
@@ -194,24 +194,6 @@ func readTimeline(path string) ([]Step, error) {
 		return nil, err
 	}
 	return ParseTimeline(data)
-}
-
-// parseInterleaved parses flags wherever they stand among the positional
-// arguments; after "--" every argument is positional.
-func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, err error) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
 }
 
 // unavailable are the steps whose shaping command this build lacks.

@@ -83,6 +83,22 @@ func NewFlags(prog string) *flag.FlagSet {
 // flag named and returns ExitUsage, false. Otherwise it returns 0, true.
 func Parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (code int, ok bool) {
 	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return parsed(fs, err, usage, stdout, stderr)
+}
+
+// ParseInterleaved is Parse for a command that takes positional arguments
+// (Interleaved): it returns them.
+func ParseInterleaved(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (pos []string, code int, ok bool) {
+	pos, err := Interleaved(fs, args)
+	code, ok = parsed(fs, err, usage, stdout, stderr)
+	return pos, code, ok
+}
+
+// parsed answers a parse's error: the usage on -h, a usage error, or ok.
+func parsed(fs *flag.FlagSet, err error, usage string, stdout, stderr io.Writer) (code int, ok bool) {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintf(stdout, "%s\n\nflags:\n", usage)
@@ -92,10 +108,27 @@ func Parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writ
 		return ExitOK, false
 	case err != nil:
 		return UsageError(stderr, fs.Name(), err), false
-	case fs.NArg() > 0:
-		return UsageError(stderr, fs.Name(), fmt.Errorf("unexpected argument %q", fs.Arg(0))), false
 	}
 	return 0, true
+}
+
+// Interleaved parses args into fs with the flags before, between or after
+// the positional arguments, which it returns in order; "--" ends the
+// flags, and everything after it is positional.
+func Interleaved(fs *flag.FlagSet, args []string) (pos []string, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
 }
 
 // UsageError reports a bad invocation of prog and returns ExitUsage.

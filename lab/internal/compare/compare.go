@@ -27,7 +27,7 @@ func Main(_ context.Context, args []string, stdout, stderr io.Writer, _ func(str
 	fs := cli.NewFlags(prog)
 	asJSON := fs.Bool("json", false, "print the comparison as one JSON object")
 	plotDir := fs.String("plot", "", "write charts into `DIR` (latency CDF, latency by percentile, throughput over time; PNG and SVG)")
-	files, err := parse(fs, args)
+	files, err := cli.Interleaved(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintf(stdout, "%s\n\nflags:\n", usage)
@@ -61,22 +61,4 @@ func Main(_ context.Context, args []string, stdout, stderr io.Writer, _ func(str
 		return cli.Failure(stderr, prog, err)
 	}
 	return cli.ExitOK
-}
-
-// parse parses the flags wherever they stand among the files, as the
-// clients do; after "--" every argument is a file.
-func parse(fs *flag.FlagSet, args []string) (files []string, err error) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return files, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(files, rest...), nil
-		}
-		files, args = append(files, rest[0]), rest[1:]
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,7 +48,7 @@ func (c Command) run(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&f.prefix, "image-prefix", or(getenv("NETLAB_IMAGE_PREFIX"), "netlab"), "image repository prefix (env NETLAB_IMAGE_PREFIX)")
 	fs.StringVar(&f.tag, "tag", or(getenv("NETLAB_TAG"), "dev"), "image tag (env NETLAB_TAG)")
 	fs.DurationVar(&f.healthWithin, "health-timeout", 90*time.Second, "how long the stack may take to become healthy")
-	pos, code, ok := parseAnyOrder(fs, args, runUsage, stdout, stderr)
+	pos, code, ok := cli.ParseInterleaved(fs, args, runUsage, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -92,27 +91,6 @@ func exit(stderr io.Writer, prog string, err error) int {
 		return cli.UsageError(stderr, prog, err)
 	}
 	return cli.Failure(stderr, prog, err)
-}
-
-// parseAnyOrder parses flags and positional arguments in any order.
-func parseAnyOrder(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) ([]string, int, bool) {
-	var pos []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "%s\n\nflags:\n", usage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil, cli.ExitOK, false
-		}
-		if err != nil {
-			return nil, cli.UsageError(stderr, fs.Name(), err), false
-		}
-		if fs.NArg() == 0 {
-			return pos, 0, true
-		}
-		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
-	}
 }
 
 // emptyDir makes dir, or accepts it when it exists and is empty: a run

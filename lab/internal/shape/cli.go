@@ -104,32 +104,6 @@ func exit(stderr io.Writer, prog string, err error) int {
 	return cli.Failure(stderr, prog, err)
 }
 
-// parse parses flags and positional arguments in any order ("shape peer-2
-// --delay 50ms" as well as "shape --delay 50ms peer-2").
-func parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) ([]string, int, bool) {
-	var pos []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "%s\n\nflags:\n", usage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil, cli.ExitOK, false
-		}
-		if err != nil {
-			return nil, cli.UsageError(stderr, fs.Name(), err), false
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, 0, true
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), 0, true
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-}
-
 // print writes v as JSON, or each line of lines.
 func (e *env) print(stdout io.Writer, v any, lines []string) int {
 	if e.json {

@@ -60,7 +60,7 @@ func (cmd Commands) Shape(ctx context.Context, args []string, stdout, stderr io.
 	shapeFlags(fs, &req)
 	show := fs.Bool("show", false, "read back what the kernel and the delayer hold in TARGET")
 	reset := fs.Bool("reset", false, "remove TARGET's shape and its sidecar (partitions stay: netlab heal)")
-	pos, code, ok := parse(fs, args, shapeUsage, stdout, stderr)
+	pos, code, ok := cli.ParseInterleaved(fs, args, shapeUsage, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -208,7 +208,7 @@ func (cmd Commands) Partition(ctx context.Context, args []string, stdout, stderr
 	var c common
 	c.register(fs, getenv)
 	fromAll := fs.Bool("from-all", false, "cut A off every other container of the stack")
-	pos, code, ok := parse(fs, args, "usage: netlab partition A B [C...] | netlab partition A --from-all\n\nDrop every packet between each pair of the named containers (services or replicas),\nboth ways, established connections too; netlab heal removes it.", stdout, stderr)
+	pos, code, ok := cli.ParseInterleaved(fs, args, "usage: netlab partition A B [C...] | netlab partition A --from-all\n\nDrop every packet between each pair of the named containers (services or replicas),\nboth ways, established connections too; netlab heal removes it.", stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -250,7 +250,7 @@ func (cmd Commands) Heal(ctx context.Context, args []string, stdout, stderr io.W
 	fs := cli.NewFlags(prog)
 	var c common
 	c.register(fs, getenv)
-	pos, code, ok := parse(fs, args, "usage: netlab heal [A...]\n\nRemove the partitions of the named containers, or every partition in the stack.", stdout, stderr)
+	pos, code, ok := cli.ParseInterleaved(fs, args, "usage: netlab heal [A...]\n\nRemove the partitions of the named containers, or every partition in the stack.", stdout, stderr)
 	if !ok {
 		return code
 	}
