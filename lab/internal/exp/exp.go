@@ -165,5 +165,5 @@ func Rerender(dir string) ([]string, error) {
 	if err := r.FromSeries(rows); err != nil {
 		return nil, err
 	}
-	return render.All(dir, r)
+	return render.All(dir, r, rows)
 }

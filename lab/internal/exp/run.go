@@ -186,6 +186,6 @@ func writeOutputs(dir string, res *result.Result, rows []result.Row) ([]string, 
 	if err := write(render.SeriesFile, func(w io.Writer) error { return result.WriteCSV(w, rows) }); err != nil {
 		return files, err
 	}
-	more, err := render.All(dir, res)
+	more, err := render.All(dir, res, rows)
 	return append(files, more...), err
 }

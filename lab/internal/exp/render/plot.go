@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/netlab/netlab/lab/internal/chartfile"
 	"github.com/netlab/netlab/lab/internal/exp/result"
@@ -30,32 +31,29 @@ var (
 
 // Plot is the measured figures of every workload against the swept
 // parameter, with error bars (95 % interval) when there are repetitions,
-// the theory line where there is one and the 4σ band of a loss.
+// the theory line of each figure where there is one, and its band (4σ of
+// a loss, the tolerance of a bound).
 func Plot(r *result.Result) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = r.Title
-	p.X.Label.Text = r.Parameter + " set (" + r.Unit + ")"
+	p.X.Label.Text = xLabel(r)
 	p.Y.Label.Text = "measured (" + yUnit(r) + ")"
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	if err := addTheory(p, r); err != nil {
 		return nil, err
 	}
-	for i, name := range workloads(r) {
-		pts, errs := measured(r, name)
+	for i, k := range seriesKeys(r) {
+		pts, errs := measured(r, k)
 		sc, err := plotter.NewScatter(pts)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", k.workload, err)
 		}
 		sc.Color = plotutil.Color(i)
 		sc.Shape = filled(i)
 		sc.Radius = vg.Points(4)
 		p.Add(sc)
-		label := name
-		if m := firstMeasure(r, name); m != nil {
-			label = name + " (" + m.Client + "): " + m.Metric
-		}
-		p.Legend.Add(label, sc)
+		p.Legend.Add(k.workload+" ("+k.client+"): "+k.metric, sc)
 		if hasBars(errs) {
 			bars, err := plotter.NewYErrorBars(errs)
 			if err != nil {
@@ -72,18 +70,41 @@ func Plot(r *result.Result) (*plot.Plot, error) {
 	return p, nil
 }
 
+func xLabel(r *result.Result) string {
+	if r.Parameter == "nodes" {
+		return "N, peer nodes downloading"
+	}
+	return r.Parameter + " set (" + r.Unit + ")"
+}
+
+// seriesKey is one plotted figure: a workload's metric.
+type seriesKey struct{ workload, client, metric string }
+
+// seriesKeys are the figures, in the order they first appear.
+func seriesKeys(r *result.Result) []seriesKey {
+	var keys []seriesKey
+	for _, pt := range r.Points {
+		for _, m := range pt.Measures {
+			if k := (seriesKey{m.Workload, m.Client, m.Metric}); !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
 // errPoints are the means with their 95 % half-widths.
 type errPoints struct {
 	plotter.XYs
 	plotter.YErrors
 }
 
-func measured(r *result.Result, workload string) (plotter.XYs, errPoints) {
+func measured(r *result.Result, k seriesKey) (plotter.XYs, errPoints) {
 	var pts plotter.XYs
 	var e errPoints
 	for _, pt := range r.Points {
 		for _, m := range pt.Measures {
-			if m.Workload != workload || m.Summary.N == 0 {
+			if m.Workload != k.workload || m.Metric != k.metric || m.Summary.N == 0 {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: pt.Value, Y: m.Summary.Mean})
@@ -98,13 +119,51 @@ func hasBars(e errPoints) bool {
 	return slices.ContainsFunc(e.YErrors, func(v struct{ Low, High float64 }) bool { return v.Low > 0 })
 }
 
-// addTheory draws y = theory(x) over the swept values and, for a loss,
-// the band of ± 4σ around it.
+// addTheory draws each figure's theory over the swept values (one line
+// per distinct theory) and its band where it has one.
 func addTheory(p *plot.Plot, r *result.Result) error {
-	var line, lo, hi plotter.XYs
+	drawn := map[string]bool{}
+	for _, k := range seriesKeys(r) {
+		line, lo, hi, label := theoryOf(r, k)
+		if len(line) == 0 || drawn[label] {
+			continue
+		}
+		drawn[label] = true
+		// The theories of loss and rate are lines through the origin:
+		// draw them from 0.
+		if th, ok := result.Theory(r.Parameter, k.metric, 0); ok && line[0].X > 0 {
+			line = append(plotter.XYs{{X: 0, Y: th}}, line...)
+		}
+		if len(lo) > 1 {
+			poly := append(slices.Clone(lo), reversed(hi)...)
+			band, err := plotter.NewPolygon(poly)
+			if err != nil {
+				return err
+			}
+			band.Color = withAlpha(bandColor, 60)
+			band.LineStyle.Width = 0
+			p.Add(band)
+			p.Legend.Add(bandLabel(r, label), band)
+		}
+		l, err := plotter.NewLine(line)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width, l.Dashes = theoryColor, vg.Points(1.5), []vg.Length{vg.Points(6), vg.Points(4)}
+		if len(drawn) > 1 {
+			l.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
+		}
+		p.Add(l)
+		p.Legend.Add(label, l)
+	}
+	return nil
+}
+
+// theoryOf is figure k's theory line, its band, and its label.
+func theoryOf(r *result.Result, k seriesKey) (line, lo, hi plotter.XYs, label string) {
 	for _, pt := range r.Points {
 		for _, m := range pt.Measures {
-			if m.Theory == nil {
+			if m.Workload != k.workload || m.Metric != k.metric || m.Theory == nil {
 				continue
 			}
 			line = append(line, plotter.XY{X: pt.Value, Y: *m.Theory})
@@ -112,75 +171,28 @@ func addTheory(p *plot.Plot, r *result.Result) error {
 				lo = append(lo, plotter.XY{X: pt.Value, Y: *m.BandLow})
 				hi = append(hi, plotter.XY{X: pt.Value, Y: *m.BandHigh})
 			}
-			break
+			if m.TheoryLabel != "" {
+				label = "theory: " + m.TheoryLabel
+			}
 		}
 	}
-	if len(line) == 0 {
-		return nil
+	if label == "" {
+		label = theoryLabel(r)
 	}
-	// Both theories here are lines through the origin: draw them from 0.
-	if th, ok := result.Theory(r.Parameter, firstMetric(r), 0); ok && line[0].X > 0 {
-		line = append(plotter.XYs{{X: 0, Y: th}}, line...)
-	}
-	if len(lo) > 1 {
-		poly := append(slices.Clone(lo), reversed(hi)...)
-		band, err := plotter.NewPolygon(poly)
-		if err != nil {
-			return err
-		}
-		band.Color = withAlpha(bandColor, 60)
-		band.LineStyle.Width = 0
-		p.Add(band)
-		p.Legend.Add("theory ± 4σ (binomial, one repetition's probes)", band)
-	}
-	l, err := plotter.NewLine(line)
-	if err != nil {
-		return err
-	}
-	l.Color, l.Width, l.Dashes = theoryColor, vg.Points(1.5), []vg.Length{vg.Points(6), vg.Points(4)}
-	p.Add(l)
-	p.Legend.Add(theoryLabel(r), l)
-	return nil
+	return line, lo, hi, label
 }
 
-func theoryLabel(r *result.Result) string {
-	switch r.Parameter {
-	case "loss":
-		return "theory: measured loss = p"
-	case "rate":
-		return "theory: throughput = the cap"
+func bandLabel(r *result.Result, theory string) string {
+	if r.Parameter == "loss" {
+		return "theory ± 4σ (binomial, one repetition's probes)"
 	}
-	return "theory"
+	return "tolerance of " + strings.TrimPrefix(theory, "theory: ")
 }
 
 func reversed(xs plotter.XYs) plotter.XYs {
 	out := slices.Clone(xs)
 	slices.Reverse(out)
 	return out
-}
-
-// workloads are the workload names, in the order of the first point.
-func workloads(r *result.Result) []string {
-	var names []string
-	for _, pt := range r.Points {
-		for _, m := range pt.Measures {
-			if !slices.Contains(names, m.Workload) {
-				names = append(names, m.Workload)
-			}
-		}
-	}
-	return names
-}
-
-func firstMeasure(r *result.Result, workload string) *result.Measure {
-	for _, pt := range r.Points {
-		for i := range pt.Measures {
-			if pt.Measures[i].Workload == workload {
-				return &pt.Measures[i]
-			}
-		}
-	}
-	return nil
 }
 
 func yUnit(r *result.Result) string {
@@ -219,13 +231,12 @@ func filled(i int) draw.GlyphDrawer {
 	return shapes[i%len(shapes)]
 }
 
-func firstMetric(r *result.Result) string {
-	for _, pt := range r.Points {
-		for _, m := range pt.Measures {
-			if m.Theory != nil {
-				return m.Metric
-			}
-		}
+func theoryLabel(r *result.Result) string {
+	switch r.Parameter {
+	case "loss":
+		return "theory: measured loss = p"
+	case "rate":
+		return "theory: throughput = the cap"
 	}
-	return ""
+	return "theory"
 }

@@ -70,7 +70,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestWriteTable_Golden(t *testing.T) {
 	for name, r := range map[string]*result.Result{"rate.md": rateResult(), "loss.md": lossResult()} {
 		var b bytes.Buffer
-		if err := render.WriteTable(&b, r); err != nil {
+		if err := render.WriteTable(&b, r, nil); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, name, b.Bytes())
@@ -96,7 +96,7 @@ func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: rate\ntitle: <the spec>\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	files, err := render.All(dir, rateResult())
+	files, err := render.All(dir, rateResult(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

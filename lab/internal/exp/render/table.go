@@ -63,8 +63,9 @@ func TableRows(r *result.Result) [][]string {
 	return rows
 }
 
-// WriteTable writes the Markdown table of r with a heading and the notes.
-func WriteTable(w io.Writer, r *result.Result) error {
+// WriteTable writes the Markdown table of r with a heading, the clients'
+// sections and the notes.
+func WriteTable(w io.Writer, r *result.Result, sections []Section) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", r.Title)
 	quick := ""
@@ -73,11 +74,15 @@ func WriteTable(w io.Writer, r *result.Result) error {
 	}
 	fmt.Fprintf(&b, "Experiment `%s`%s, seed %d, %s to %s.\n\n", r.Name, quick, r.Seed,
 		r.Started.UTC().Format("2006-01-02 15:04:05Z"), r.Finished.UTC().Format("15:04:05Z"))
-	rows := TableRows(r)
-	for i, row := range rows {
-		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
-		if i == 0 {
-			b.WriteString("|" + strings.Repeat("---|", len(row)) + "\n")
+	markdownTable(&b, TableRows(r))
+	for _, sec := range sections {
+		fmt.Fprintf(&b, "\n## %s\n\n", sec.Heading)
+		if sec.Text != "" {
+			b.WriteString(sec.Text + "\n\n")
+		}
+		markdownTable(&b, sec.Table)
+		for _, p := range sec.Plots {
+			fmt.Fprintf(&b, "\n![%s](%s.png)\n", sec.Heading, p)
 		}
 	}
 	if len(r.Mechanisms) > 0 {
@@ -94,4 +99,13 @@ func WriteTable(w io.Writer, r *result.Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func markdownTable(b *strings.Builder, rows [][]string) {
+	for i, row := range rows {
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+		if i == 0 {
+			b.WriteString("|" + strings.Repeat("---|", len(row)) + "\n")
+		}
+	}
 }

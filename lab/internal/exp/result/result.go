@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/exp/stats"
@@ -57,9 +58,12 @@ type Measure struct {
 	// sent, for a loss): the band's n.
 	Samples int `json:"samples,omitempty"`
 	// Theory is the figure theory gives at this point; absent when none.
-	Theory *float64 `json:"theory,omitempty"`
+	// TheoryLabel names it in the plot's legend ("D_cs = max(NF/us, F/dmin)").
+	Theory      *float64 `json:"theory,omitempty"`
+	TheoryLabel string   `json:"theory_label,omitempty"`
 	// BandLow and BandHigh bound each repetition's figure (theory ± 4σ
-	// for a loss); Within says whether every repetition is inside.
+	// for a loss, the tolerance around a bound); Within says whether
+	// every repetition is inside.
 	BandLow  *float64 `json:"band_low,omitempty"`
 	BandHigh *float64 `json:"band_high,omitempty"`
 	Within   *bool    `json:"within_band,omitempty"`
@@ -79,25 +83,27 @@ func (r *Result) Analyze() {
 }
 
 func analyze(param string, v float64, m *Measure) {
+	// A repetition without a figure (NaN) has no place in result.json.
+	m.Reps = slices.DeleteFunc(m.Reps, math.IsNaN)
 	m.Summary = stats.Summarize(m.Reps)
-	m.Theory, m.BandLow, m.BandHigh, m.Within, m.Ratio = nil, nil, nil, nil, nil
-	th, ok := Theory(param, m.Metric, v)
-	if !ok {
-		return
+	m.Ratio, m.Within = nil, nil
+	slack := 0.0
+	if th, ok := Theory(param, m.Metric, v); ok {
+		m.Theory, m.BandLow, m.BandHigh = &th, nil, nil
+		if param == "loss" && m.Samples > 0 {
+			k := 4 * stats.LossSigma(v, m.Samples)
+			m.BandLow, m.BandHigh = ptr(math.Max(0, v-k)), ptr(math.Min(100, v+k))
+			// A measured count is whole probes: allow one probe either way.
+			slack = 100 / float64(m.Samples)
+		}
 	}
-	m.Theory = &th
-	if th != 0 {
-		m.Ratio = ptr(m.Summary.Mean / th)
+	if m.Theory != nil && *m.Theory != 0 {
+		m.Ratio = ptr(m.Summary.Mean / *m.Theory)
 	}
-	if param == "loss" && m.Samples > 0 {
-		k := 4 * stats.LossSigma(v, m.Samples)
-		lo, hi := math.Max(0, v-k), math.Min(100, v+k)
-		// A measured count is whole probes: allow one probe either way.
-		slack := 100 / float64(m.Samples)
-		m.BandLow, m.BandHigh = ptr(lo), ptr(hi)
+	if m.BandLow != nil && m.BandHigh != nil {
 		in := len(m.Reps) > 0
 		for _, x := range m.Reps {
-			in = in && x >= lo-slack && x <= hi+slack
+			in = in && x >= *m.BandLow-slack && x <= *m.BandHigh+slack
 		}
 		m.Within = &in
 	}
@@ -116,6 +122,44 @@ func Theory(param, metric string, v float64) (float64, bool) {
 		return v, true
 	}
 	return 0, false
+}
+
+// Figure is one repetition's figure of a workload, as a client measured
+// it, with the theory it is compared against when the client knows it.
+type Figure struct {
+	Metric, Unit      string
+	Value             float64
+	Samples           int
+	Theory            *float64
+	TheoryLabel       string
+	BandLow, BandHigh *float64
+}
+
+// Add puts repetition rep (of reps) of a workload's figure into the
+// point's measure of that workload and metric, made on first use.
+func (p *Point) Add(workload, client string, f Figure, rep, reps int) {
+	i := slices.IndexFunc(p.Measures, func(m Measure) bool { return m.Workload == workload && m.Metric == f.Metric })
+	if i < 0 {
+		p.Measures = append(p.Measures, Measure{Workload: workload, Client: client, Metric: f.Metric, Unit: f.Unit, Reps: nanSlice(reps)})
+		i = len(p.Measures) - 1
+	}
+	m := &p.Measures[i]
+	if rep >= 0 && rep < len(m.Reps) {
+		m.Reps[rep] = f.Value
+	}
+	m.Samples = max(m.Samples, f.Samples)
+	if f.Theory != nil {
+		m.Theory, m.TheoryLabel, m.BandLow, m.BandHigh = f.Theory, f.TheoryLabel, f.BandLow, f.BandHigh
+	}
+}
+
+// nanSlice is n repetitions not run yet (NaN is left out of a summary).
+func nanSlice(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	return out
 }
 
 // The per-repetition figures of the clients.

@@ -73,12 +73,19 @@ func RunClient(ctx context.Context, project, image, network string, inv Invocati
 }
 
 // Figure is one repetition's measured figure of a workload, and what it
-// was measured over.
+// was measured over. A workload gives one or more.
 type Figure struct {
 	Metric  string
+	Unit    string // result.Units[Metric] when empty
 	Value   float64
 	Samples int
 	Extra   map[string]float64 // more per-repetition figures for the series
+	// Theory is what theory gives at this point, with its label for the
+	// plot's legend, and BandLow/BandHigh what a repetition may measure
+	// (nil: no theory, or result.Theory's for loss and rate).
+	Theory            *float64
+	TheoryLabel       string
+	BandLow, BandHigh *float64
 }
 
 // Measure reads a workload's figure from its saved run.

@@ -68,18 +68,9 @@ func newResult(cfg Config) *result.Result {
 		Unit: spec.Parameters[s.Sweep.Parameter], Quick: cfg.Quick, Seed: cfg.Seed, Project: cfg.Project.Name,
 		Started: time.Now().UTC(), Environment: map[string]string{}, Mechanisms: []string{}}
 	for _, v := range s.Sweep.Values {
-		pt := result.Point{Value: v}
-		for _, w := range s.Workloads {
-			pt.Measures = append(pt.Measures, result.Measure{Workload: w.Name, Client: w.Client, Metric: metricOf(w), Unit: result.Units[metricOf(w)],
-				Reps: make([]float64, 0, s.Repetitions)})
-		}
-		res.Points = append(res.Points, pt)
+		res.Points = append(res.Points, result.Point{Value: v})
 	}
 	return res
-}
-
-func metricOf(w spec.Workload) string {
-	return map[string]string{spec.UDPProbe: result.MetricLoss, spec.TCPBulk: result.MetricTCPMbit, spec.UDPBitrate: result.MetricUDPMbit}[w.Client]
 }
 
 // run is the state of one run.
@@ -94,6 +85,7 @@ type run struct {
 	targets []stack.Container
 	shaper  shape.Runner
 	mechs   map[string]bool
+	rng     *rand.Rand
 
 	mu   sync.Mutex
 	rows []result.Row
@@ -131,6 +123,7 @@ func (r *run) start(ctx context.Context) error {
 	}
 	r.shaper = shape.Runner{Docker: r.cfg.Docker, Project: p.Name, Image: p.Prefix + "/shaper:" + p.Tag}
 	r.mechs = map[string]bool{}
+	r.rng = rand.New(rand.NewPCG(uint64(r.cfg.Seed), 0x776f726b6c6f6164))
 	r.t0 = time.Now()
 	return nil
 }
@@ -154,11 +147,6 @@ func steps(npoints, reps int, seed int64) []step {
 
 func (r *run) sweep(ctx context.Context) error {
 	all := steps(len(r.s.Sweep.Values), r.s.Repetitions, r.cfg.Seed)
-	// The repetitions of a point must land in their order in Reps.
-	reps := make([][]float64, len(r.s.Sweep.Values)*len(r.s.Workloads))
-	for i := range reps {
-		reps[i] = make([]float64, r.s.Repetitions)
-	}
 	begun := time.Now()
 	for n, st := range all {
 		if err := ctx.Err(); err != nil {
@@ -169,15 +157,8 @@ func (r *run) sweep(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s %v %s, repetition %d: %w", r.s.Sweep.Parameter, r.s.Sweep.Values[st.point], r.res.Unit, st.rep+1, err)
 		}
-		for w, f := range figs {
-			reps[st.point*len(r.s.Workloads)+w][st.rep] = f.Value
-			m := &r.res.Points[st.point].Measures[w]
-			m.Samples = max(m.Samples, f.Samples)
-		}
-	}
-	for i := range r.res.Points {
-		for w := range r.res.Points[i].Measures {
-			r.res.Points[i].Measures[w].Reps = reps[i*len(r.s.Workloads)+w]
+		for _, f := range figs {
+			r.res.Points[st.point].Add(f.workload, f.client, f.Measure(), st.rep, r.s.Repetitions)
 		}
 	}
 	r.res.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
@@ -197,9 +178,16 @@ func (r *run) progress(n, total int, st step, begun time.Time) {
 		r.s.Sweep.Parameter, r.s.Sweep.Values[st.point], r.res.Unit, st.rep+1, r.s.Repetitions, el.Round(time.Second), left)
 }
 
+// workloadFigure is a figure with the workload that gave it.
+type workloadFigure struct {
+	Figure
+	workload, client string
+}
+
 // point applies the point's impairment, waits the warm-up, and runs every
-// workload while the containers' /metrics are scraped.
-func (r *run) point(ctx context.Context, st step) ([]Figure, error) {
+// workload while the containers' /metrics are scraped; each figure goes
+// into the series as a summary row.
+func (r *run) point(ctx context.Context, st step) ([]workloadFigure, error) {
 	v := r.s.Sweep.Values[st.point]
 	if err := r.impair(ctx, v); err != nil {
 		return nil, err
@@ -213,22 +201,25 @@ func (r *run) point(ctx context.Context, st step) ([]Figure, error) {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.scrape(sctx, st, v) })
 	defer func() { stop(); wg.Wait() }()
-	var figs []Figure
+	env := r.env(st)
+	var figs []workloadFigure
 	for _, w := range r.s.Workloads {
-		inv := Invoke(r.s, w, v, r.s.Interval.D())
-		began := time.Since(r.t0).Seconds()
-		rec, err := RunClient(ctx, r.cfg.Project.Name, r.cfg.Project.Prefix+"/"+inv.Service+":"+r.cfg.Project.Tag, r.network, inv)
+		fs, err := Clients[w.Client].Run(ctx, env, w)
 		if err != nil {
 			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		f, err := Measure(w, rec)
-		if err != nil {
-			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		for _, f := range fs {
+			env.Add(f.rows(w.Name, env.Since())...)
+			figs = append(figs, workloadFigure{f, w.Name, w.Client})
 		}
-		r.record(st, v, w.Name, began, f, rec)
-		figs = append(figs, f)
 	}
 	return figs, nil
+}
+
+func (r *run) env(st step) *Env {
+	return &Env{Spec: r.s, Project: r.cfg.Project, Docker: r.cfg.Docker, Network: r.network, Stack: r.cs, Admin: r.admin,
+		Shaper: r.shaper, Rand: r.rng, Progress: r.cfg.Progress, Point: st.point, Rep: st.rep, Value: r.s.Sweep.Values[st.point],
+		t0: r.t0, run: r}
 }
 
 // impair applies the point's shape to every target; a point with nothing
@@ -243,6 +234,9 @@ func (r *run) impair(ctx context.Context, v float64) error {
 		sp.Rate = uint64(v * 1e6)
 	case "delay":
 		sp.Delay = time.Duration(v * float64(time.Millisecond))
+	}
+	if len(r.targets) == 0 {
+		return nil
 	}
 	if sp.Empty() {
 		for _, t := range r.targets {

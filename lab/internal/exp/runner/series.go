@@ -8,37 +8,26 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
 	"github.com/netlab/netlab/lab/internal/prom"
-	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
-// record adds a workload's repetition to the series: its figure (the
-// summary row result.json is computed from), its other figures, and
-// every interval of its saved run.
-func (r *run) record(st step, v float64, workload string, began float64, f Figure, rec clientcli.Record) {
-	end := time.Since(r.t0).Seconds()
-	src := "workload:" + workload
-	rows := []result.Row{result.SummaryRow(st.point, v, st.rep, workload, end, f.Metric, f.Value)}
+// rows are a figure's summary rows: the figure itself (from which
+// result.json's repetitions are computed) and its other figures.
+func (f Figure) rows(workload string, t float64) []result.Row {
+	rows := []result.Row{result.SummaryRow(0, 0, 0, workload, t, f.Metric, f.Value)}
 	for _, k := range sortedKeys(f.Extra) {
-		rows = append(rows, result.SummaryRow(st.point, v, st.rep, workload, end, k, f.Extra[k]))
+		rows = append(rows, result.SummaryRow(0, 0, 0, workload, t, k, f.Extra[k]))
 	}
-	for _, iv := range rec.Intervals {
-		t := began + iv.EndSeconds
-		add := func(metric string, x float64) {
-			rows = append(rows, result.Row{Point: st.point, Value: v, Rep: st.rep, Source: src, T: t, Metric: metric, V: x})
-		}
-		add("ops_per_second", iv.OpsPerSecond)
-		add("bits_per_second", iv.BitsPerSecond)
-		add("lost", float64(iv.Lost))
-		add("errors", float64(iv.Errors))
-		add("latency_p50_ns", float64(iv.Latency.P50Ns))
-		add("latency_p99_ns", float64(iv.Latency.P99Ns))
-		if iv.TCP != nil {
-			add("tcp_retransmits", float64(iv.TCP.Retransmits))
-		}
+	return rows
+}
+
+// Measure is the figure as result.json keeps it.
+func (f Figure) Measure() result.Figure {
+	unit := f.Unit
+	if unit == "" {
+		unit = result.Units[f.Metric]
 	}
-	r.mu.Lock()
-	r.rows = append(r.rows, rows...)
-	r.mu.Unlock()
+	return result.Figure{Metric: f.Metric, Unit: unit, Value: f.Value, Samples: f.Samples,
+		Theory: f.Theory, TheoryLabel: f.TheoryLabel, BandLow: f.BandLow, BandHigh: f.BandHigh}
 }
 
 func sortedKeys(m map[string]float64) []string {

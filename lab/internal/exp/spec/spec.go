@@ -45,7 +45,11 @@ var Parameters = map[string]string{
 	"loss":  "%",      // independent loss on the targets' links
 	"rate":  "Mbit/s", // bandwidth cap
 	"delay": "ms",     // added delay
+	"nodes": "nodes",  // peer nodes started (the workload's topology)
 }
+
+// Single is the parameter of a spec without a sweep: one point, value 0.
+const Single = "none"
 
 // Clients a workload may run.
 const (
@@ -60,8 +64,8 @@ type Spec struct {
 	Title       string     `yaml:"title"`
 	Description string     `yaml:"description,omitempty"`
 	Services    []Service  `yaml:"services"`
-	Impairment  Impairment `yaml:"impairment"`
-	Sweep       Sweep      `yaml:"sweep"`
+	Impairment  Impairment `yaml:"impairment,omitempty"`
+	Sweep       Sweep      `yaml:"sweep,omitempty"`
 	Workloads   []Workload `yaml:"workloads"`
 	Repetitions int        `yaml:"repetitions"`
 	Warmup      Duration   `yaml:"warmup,omitempty"`
@@ -82,7 +86,7 @@ type Service struct {
 // Impairment is what is applied to the targets at every sweep point: the
 // swept parameter's value, plus fixed parts.
 type Impairment struct {
-	Targets   []string `yaml:"targets"`
+	Targets   []string `yaml:"targets,omitempty"`
 	Direction string   `yaml:"direction,omitempty"` // egress (default), ingress, both
 	Delay     Duration `yaml:"delay,omitempty"`     // fixed, unless delay is swept
 	Loss      float64  `yaml:"loss,omitempty"`      // fixed percent, unless loss is swept
@@ -90,7 +94,7 @@ type Impairment struct {
 }
 
 // Sweep is the parameter varied and its values, in the unit Parameters
-// gives.
+// gives. A spec without one runs one point (parameter Single).
 type Sweep struct {
 	Parameter string    `yaml:"parameter"`
 	Values    []float64 `yaml:"values"`

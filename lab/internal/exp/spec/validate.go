@@ -24,11 +24,8 @@ func (s *Spec) Validate() error {
 	if err := s.validateImpairment(); err != nil {
 		return err
 	}
-	if err := validateValues("sweep.values", s.Sweep.Parameter, s.Sweep.Values); err != nil {
+	if err := s.validateSweep(); err != nil {
 		return err
-	}
-	if _, ok := Parameters[s.Sweep.Parameter]; !ok {
-		return bad("sweep.parameter", "%q: want loss, rate or delay", s.Sweep.Parameter)
 	}
 	if len(s.Workloads) == 0 || len(s.Workloads) > MaxWorkloads {
 		return bad("workloads", "want 1 to %d, got %d", MaxWorkloads, len(s.Workloads))
@@ -94,8 +91,12 @@ func (s *Spec) validateServices() error {
 
 func (s *Spec) validateImpairment() error {
 	im := s.Impairment
-	if len(im.Targets) == 0 || len(im.Targets) > len(Services) {
-		return bad("impairment.targets", "want 1 to %d services", len(Services))
+	shaped := im.Delay > 0 || im.Loss > 0 || im.RateMbit > 0 || slices.Contains([]string{"loss", "rate", "delay"}, s.Sweep.Parameter)
+	if len(im.Targets) == 0 && shaped {
+		return bad("impairment.targets", "name the services to impair")
+	}
+	if len(im.Targets) > len(Services) {
+		return bad("impairment.targets", "want up to %d services", len(Services))
 	}
 	for i, t := range im.Targets {
 		if !slices.ContainsFunc(s.Services, func(sv Service) bool { return sv.Name == t }) {
@@ -119,6 +120,16 @@ func (s *Spec) validateImpairment() error {
 	return nil
 }
 
+func (s *Spec) validateSweep() error {
+	if s.Sweep.Parameter == "" && len(s.Sweep.Values) == 0 {
+		return nil // one point
+	}
+	if _, ok := Parameters[s.Sweep.Parameter]; !ok {
+		return bad("sweep.parameter", "%q: want loss, rate, delay or nodes", s.Sweep.Parameter)
+	}
+	return validateValues("sweep.values", s.Sweep.Parameter, s.Sweep.Values)
+}
+
 // validateValues checks a sweep's values against the parameter's range.
 func validateValues(field, param string, vs []float64) error {
 	if len(vs) == 0 || len(vs) > MaxValues {
@@ -130,10 +141,15 @@ func validateValues(field, param string, vs []float64) error {
 		lo, hi = 0.008, 100_000
 	case "delay":
 		hi = 10_000
+	case "nodes":
+		lo, hi = 1, MaxPeers
 	}
 	for i, v := range vs {
 		if !finite(v) || v < lo || v > hi {
 			return bad(fmt.Sprintf("%s[%d]", field, i), "%v: want %v to %v %s", v, lo, hi, Parameters[param])
+		}
+		if param == "nodes" && v != math.Trunc(v) {
+			return bad(fmt.Sprintf("%s[%d]", field, i), "%v: want a whole number of nodes", v)
 		}
 	}
 	return nil
@@ -143,59 +159,14 @@ func (s *Spec) validateWorkload(f string, w Workload) error {
 	if !nameRE.MatchString(w.Name) {
 		return bad(f+".name", "%q: want 1 to 40 lowercase letters, digits and dashes", w.Name)
 	}
-	need := map[string]string{UDPProbe: "udp-responder", UDPBitrate: "udp-responder", TCPBulk: "tcp-echo"}[w.Client]
-	if need == "" {
-		return bad(f+".client", "%q: want %s, %s or %s", w.Client, UDPProbe, TCPBulk, UDPBitrate)
+	c, ok := Clients[w.Client]
+	if !ok {
+		return bad(f+".client", "%q: want one of %v", w.Client, ClientNames())
 	}
-	if !slices.ContainsFunc(s.Services, func(sv Service) bool { return sv.Name == need }) {
-		return bad(f+".client", "%s talks to %s: add it to services", w.Client, need)
+	if c.Needs != "" && !slices.ContainsFunc(s.Services, func(sv Service) bool { return sv.Name == c.Needs }) {
+		return bad(f+".client", "%s talks to %s: add it to services", w.Client, c.Needs)
 	}
-	swept := s.Sweep.Parameter == "rate"
-	switch w.Client {
-	case UDPProbe:
-		return checkProbe(f, w)
-	case TCPBulk:
-		switch {
-		case (w.Seconds > 0) == (w.Bytes > 0):
-			return bad(f+".seconds", "give seconds (with the rate swept) or bytes, one of them")
-		case w.Seconds > 0 && !swept:
-			return bad(f+".seconds", "seconds sizes the transfer from the cap: sweep the rate, or give bytes")
-		case w.Seconds < 0 || w.Seconds > MaxSeconds:
-			return bad(f+".seconds", "want up to %d", MaxSeconds)
-		case w.Bytes < 0 || w.Bytes > MaxBytes:
-			return bad(f+".bytes", "want up to %d", int64(MaxBytes))
-		}
-	case UDPBitrate:
-		switch {
-		case w.Seconds <= 0 || w.Seconds > MaxSeconds:
-			return bad(f+".seconds", "want above 0, up to %d", MaxSeconds)
-		case (w.Over > 0) == (w.BitrateMbit > 0):
-			return bad(f+".over", "give over (a multiple of the swept cap) or bitrate_mbit, one of them")
-		case w.Over > 0 && !swept:
-			return bad(f+".over", "over multiplies the cap: sweep the rate, or give bitrate_mbit")
-		case !finite(w.Over) || w.Over > 4:
-			return bad(f+".over", "want up to 4")
-		case !finite(w.BitrateMbit) || w.BitrateMbit > 10_000:
-			return bad(f+".bitrate_mbit", "want up to 10000")
-		case w.Size < 68 || w.Size > 1472:
-			return bad(f+".size", "%d: want 68 to 1472 bytes", w.Size)
-		}
-	}
-	return nil
-}
-
-func checkProbe(f string, w Workload) error {
-	switch {
-	case w.Count < 1 || w.Count > MaxCount:
-		return bad(f+".count", "%d: want 1 to %d", w.Count, MaxCount)
-	case !finite(w.Rate) || w.Rate < 1 || w.Rate > MaxProbeRate:
-		return bad(f+".rate", "%v: want 1 to %d probes per second", w.Rate, MaxProbeRate)
-	case w.Size < 68 || w.Size > 1472:
-		return bad(f+".size", "%d: want 68 to 1472 bytes", w.Size)
-	case float64(w.Count)/w.Rate > MaxSeconds:
-		return bad(f+".count", "%d probes at %v/s take more than %ds", w.Count, w.Rate, MaxSeconds)
-	}
-	return nil
+	return c.Check(f, s, w)
 }
 
 func (s *Spec) validateRun() error {
@@ -219,7 +190,11 @@ func (s *Spec) validateRun() error {
 
 func (s *Spec) validateQuick() error {
 	q := s.Quick
-	if err := validateValues("quick.values", s.Sweep.Parameter, q.Values); err != nil {
+	if s.Sweep.Parameter == "" {
+		if len(q.Values) > 0 {
+			return bad("quick.values", "the spec has no sweep")
+		}
+	} else if err := validateValues("quick.values", s.Sweep.Parameter, q.Values); err != nil {
 		return err
 	}
 	switch {
@@ -251,10 +226,15 @@ func (s *Spec) Effective(quick bool) *Spec {
 	if e.Impairment.Direction == "" {
 		e.Impairment.Direction = "egress"
 	}
+	if e.Sweep.Parameter == "" {
+		e.Sweep = Sweep{Parameter: Single, Values: []float64{0}}
+	}
 	if !quick {
 		return &e
 	}
-	e.Sweep.Values = slices.Clone(s.Quick.Values)
+	if len(s.Quick.Values) > 0 {
+		e.Sweep.Values = slices.Clone(s.Quick.Values)
+	}
 	e.Repetitions = s.Quick.Repetitions
 	k := s.Quick.Scale
 	for i := range e.Workloads {
@@ -280,16 +260,10 @@ func (s *Spec) Estimate(quick bool) time.Duration {
 	return StackTime + points*(per+e.Warmup.D())
 }
 
-// WorkloadTime is how long w sends for at a point whose parameter is v
-// (the cap in Mbit/s when the rate is swept).
+// WorkloadTime is how long w runs at a point whose parameter is v.
 func (s *Spec) WorkloadTime(w Workload, v float64) time.Duration {
-	switch {
-	case w.Client == UDPProbe:
-		return time.Duration(float64(w.Count) / w.Rate * float64(time.Second))
-	case w.Seconds > 0:
-		return time.Duration(w.Seconds * float64(time.Second))
-	case w.Bytes > 0 && v > 0 && s.Sweep.Parameter == "rate":
-		return time.Duration(float64(w.Bytes*8) / (v * 1e6) * float64(time.Second))
+	if c, ok := Clients[w.Client]; ok && c.Time != nil {
+		return c.Time(s, w, v)
 	}
 	return 5 * time.Second
 }
