@@ -29,21 +29,34 @@ var (
 	bandColor   = color.NRGBA{R: 70, G: 130, B: 180, A: 255}
 )
 
-// Plot is the measured figures of every workload against the swept
-// parameter, with error bars (95 % interval) when there are repetitions,
-// the theory line of each figure where there is one, and its band (4σ of
-// a loss, the tolerance of a bound).
-func Plot(r *result.Result) (*plot.Plot, error) {
+// Units are the units of r's figures, in the order they first appear:
+// one plot each.
+func Units(r *result.Result) []string {
+	var units []string
+	for _, k := range seriesKeys(r) {
+		if !slices.Contains(units, k.unit) {
+			units = append(units, k.unit)
+		}
+	}
+	return units
+}
+
+// Plot is the measured figures in unit of every workload against the
+// swept parameter, with error bars (95 % interval) when there are
+// repetitions, the theory line of each figure where there is one, and
+// its band (4σ of a loss, the tolerance of a bound).
+func Plot(r *result.Result, unit string) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = r.Title
 	p.X.Label.Text = xLabel(r)
-	p.Y.Label.Text = "measured (" + yUnit(r) + ")"
+	p.Y.Label.Text = "measured (" + unit + ")"
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
-	if err := addTheory(p, r); err != nil {
+	keys := slices.DeleteFunc(seriesKeys(r), func(k seriesKey) bool { return k.unit != unit })
+	if err := addTheory(p, r, keys); err != nil {
 		return nil, err
 	}
-	for i, k := range seriesKeys(r) {
+	for i, k := range keys {
 		pts, errs := measured(r, k)
 		sc, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -78,14 +91,14 @@ func xLabel(r *result.Result) string {
 }
 
 // seriesKey is one plotted figure: a workload's metric.
-type seriesKey struct{ workload, client, metric string }
+type seriesKey struct{ workload, client, metric, unit string }
 
 // seriesKeys are the figures, in the order they first appear.
 func seriesKeys(r *result.Result) []seriesKey {
 	var keys []seriesKey
 	for _, pt := range r.Points {
 		for _, m := range pt.Measures {
-			if k := (seriesKey{m.Workload, m.Client, m.Metric}); !slices.Contains(keys, k) {
+			if k := (seriesKey{m.Workload, m.Client, m.Metric, m.Unit}); !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}
 		}
@@ -121,9 +134,9 @@ func hasBars(e errPoints) bool {
 
 // addTheory draws each figure's theory over the swept values (one line
 // per distinct theory) and its band where it has one.
-func addTheory(p *plot.Plot, r *result.Result) error {
+func addTheory(p *plot.Plot, r *result.Result, keys []seriesKey) error {
 	drawn := map[string]bool{}
-	for _, k := range seriesKeys(r) {
+	for _, k := range keys {
 		line, lo, hi, label := theoryOf(r, k)
 		if len(line) == 0 || drawn[label] {
 			continue
@@ -195,14 +208,6 @@ func reversed(xs plotter.XYs) plotter.XYs {
 	return out
 }
 
-func yUnit(r *result.Result) string {
-	for _, pt := range r.Points {
-		for _, m := range pt.Measures {
-			return m.Unit
-		}
-	}
-	return ""
-}
 
 // WritePlot writes p as dir/name.png and dir/name.svg and returns the two
 // paths.

@@ -157,7 +157,7 @@ func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 
 func TestPlot_LossBandAndErrorBars(t *testing.T) {
 	dir := t.TempDir()
-	p, err := render.Plot(lossResult())
+	p, err := render.Plot(lossResult(), "%")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,12 +53,15 @@ var Extras = map[string]Extra{}
 func All(dir string, r *result.Result, rows []result.Row) ([]string, error) {
 	var files []string
 	var pngs []string
-	if r.Parameter != spec.Single {
-		p, err := Plot(r)
+	for i, unit := range Units(r) {
+		if r.Parameter == spec.Single {
+			break
+		}
+		p, err := Plot(r, unit)
 		if err != nil {
 			return files, fmt.Errorf("plot: %w", err)
 		}
-		plots, err := WritePlot(dir, r.Name, p)
+		plots, err := WritePlot(dir, PlotName(r.Name, i, unit), p)
 		files = append(files, plots...)
 		if err != nil {
 			return files, err
@@ -87,6 +90,25 @@ func All(dir string, r *result.Result, rows []result.Row) ([]string, error) {
 		return files, err
 	}
 	return append(files, path), nil
+}
+
+// PlotName is the file name (without extension) of the plot of the i-th
+// unit of experiment name: the name itself for the first, then the name
+// and the unit ("loss-mbit-s").
+func PlotName(name string, i int, unit string) string {
+	if i == 0 {
+		return name
+	}
+	slug := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, strings.ReplaceAll(unit, "%", "percent"))
+	return name + "-" + strings.Trim(slug, "-")
 }
 
 // extras are the sections of every client of r that has an Extra.

@@ -1,0 +1,62 @@
+package spec_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/lab/internal/exp/spec"
+)
+
+func TestParse_NoSweepIsOnePoint(t *testing.T) {
+	doc := strings.Replace(good, "sweep:\n  parameter: loss\n  values: [0, 1, 5]\n", "", 1)
+	doc = strings.Replace(doc, "  values: [0, 5]\n", "", 1)
+	doc = strings.Replace(doc, "impairment:\n  targets: [udp-responder]\n  direction: ingress\n", "", 1)
+	s, err := spec.Parse(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, quick := range []bool{false, true} {
+		e := s.Effective(quick)
+		if e.Sweep.Parameter != spec.Single || len(e.Sweep.Values) != 1 || e.Sweep.Values[0] != 0 {
+			t.Errorf("quick %v: sweep %+v, want one point of %q", quick, e.Sweep, spec.Single)
+		}
+	}
+}
+
+func TestParse_SweepAndClientErrorsNameTheField(t *testing.T) {
+	cases := []struct{ from, to, field string }{
+		{"parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [1, 2.5]", "sweep.values[1]"},
+		{"parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [0]", "sweep.values[0]"},
+		{"parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [31]", "sweep.values[0]"},
+		{"impairment:\n  targets: [udp-responder]\n", "impairment:\n", "impairment.targets"},
+		{"client: udp-probe", "client: carrier-pigeon", "workloads[0].client"},
+		{"  values: [0, 5]\n", "", "quick.values"},
+	}
+	for _, c := range cases {
+		_, err := spec.Parse(strings.NewReader(strings.Replace(good, c.from, c.to, 1)))
+		var fe *spec.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%q → %q: error %v, want one naming %s", c.from, c.to, err, c.field)
+		}
+	}
+	_, err := spec.Parse(strings.NewReader(strings.Replace(good, "client: udp-probe", "client: carrier-pigeon", 1)))
+	for _, name := range spec.ClientNames() {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("unknown client's error %q does not list %s", err, name)
+		}
+	}
+}
+
+func TestParse_NodesSweep(t *testing.T) {
+	doc := strings.Replace(good, "parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [1, 2, 30]", 1)
+	doc = strings.Replace(doc, "  values: [0, 5]\n", "  values: [1, 2]\n", 1)
+	doc = strings.Replace(doc, "impairment:\n  targets: [udp-responder]\n  direction: ingress\n", "", 1)
+	s, err := spec.Parse(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Parameters[s.Sweep.Parameter] != "nodes" || s.Sweep.Values[2] != 30 {
+		t.Errorf("sweep %+v", s.Sweep)
+	}
+}
