@@ -208,7 +208,6 @@ func reversed(xs plotter.XYs) plotter.XYs {
 	return out
 }
 
-
 // WritePlot writes p as dir/name.png and dir/name.svg and returns the two
 // paths.
 func WritePlot(dir, name string, p *plot.Plot) ([]string, error) {
