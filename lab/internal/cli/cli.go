@@ -142,3 +142,10 @@ func Failure(stderr io.Writer, prog string, err error) int {
 	fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 	return ExitFailure
 }
+
+// Given says whether the flag name was set on the command line.
+func Given(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

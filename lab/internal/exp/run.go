@@ -24,10 +24,13 @@ import (
 type Command struct{ Docker shape.Docker }
 
 const runUsage = `usage: netlab exp run NAME|FILE.yaml [--quick] [--out DIR] [--seed N]
+       netlab exp run --resume DIR
 
 Runs a built-in experiment (netlab exp list) or a spec file in a compose
 project of its own, and writes its outputs into DIR. Progress goes to
-standard error; the files written to standard output.`
+standard error; the files written to standard output. After every point
+DIR holds partial.json and series.csv: a run that was interrupted or
+failed goes on from the points it finished with --resume DIR.`
 
 type runFlags struct {
 	quick            bool
@@ -35,6 +38,7 @@ type runFlags struct {
 	prefix, tag      string
 	seed             int64
 	healthWithin     time.Duration
+	resume           string
 }
 
 func (c Command) run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -48,9 +52,13 @@ func (c Command) run(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&f.prefix, "image-prefix", or(getenv("NETLAB_IMAGE_PREFIX"), "netlab"), "image repository prefix (env NETLAB_IMAGE_PREFIX)")
 	fs.StringVar(&f.tag, "tag", or(getenv("NETLAB_TAG"), "dev"), "image tag (env NETLAB_TAG)")
 	fs.DurationVar(&f.healthWithin, "health-timeout", 90*time.Second, "how long the stack may take to become healthy")
+	fs.StringVar(&f.resume, "resume", "", "go on with the interrupted run in `DIR` (its spec, seed and quick form)")
 	pos, code, ok := cli.ParseInterleaved(fs, args, runUsage, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if f.resume != "" {
+		return c.resumeRun(ctx, fs, pos, f, stdout, stderr)
 	}
 	if len(pos) != 1 {
 		return cli.UsageError(stderr, prog, fmt.Errorf("want one NAME or FILE.yaml, got %d arguments", len(pos)))
@@ -68,11 +76,21 @@ func (c Command) run(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := emptyDir(f.out); err != nil {
 		return cli.UsageError(stderr, prog, fmt.Errorf("out: %w", err))
 	}
-	files, err := c.execute(ctx, s, f, stderr)
+	return c.finish(ctx, s.Effective(f.quick), f, nil, stdout, stderr)
+}
+
+// finish runs s (as it runs: the quick form applied) into f.out, from
+// the checkpoint when resuming, and reports the files written.
+func (c Command) finish(ctx context.Context, s *spec.Spec, f runFlags, from *resumeState, stdout, stderr io.Writer) int {
+	const prog = "netlab exp run"
+	files, err := c.execute(ctx, s, f, from, stderr)
 	for _, file := range files {
 		fmt.Fprintln(stdout, "wrote "+file)
 	}
 	if err != nil {
+		if _, serr := os.Stat(filepath.Join(f.out, CheckpointFile)); serr == nil {
+			fmt.Fprintf(stderr, "%s: the points done are kept: go on with netlab exp run --resume %s\n", prog, f.out)
+		}
 		return cli.Failure(stderr, prog, err)
 	}
 	return cli.ExitOK
@@ -108,8 +126,9 @@ func emptyDir(dir string) error {
 	return nil
 }
 
-// execute runs s and writes every output; it returns the files written.
-func (c Command) execute(ctx context.Context, s *spec.Spec, f runFlags, progress io.Writer) ([]string, error) {
+// execute runs s (as it runs) and writes every output; it returns the
+// files written.
+func (c Command) execute(ctx context.Context, eff *spec.Spec, f runFlags, from *resumeState, progress io.Writer) ([]string, error) {
 	composeFile := f.composeFile
 	if composeFile == "" {
 		wd, err := os.Getwd()
@@ -124,25 +143,30 @@ func (c Command) execute(ctx context.Context, s *spec.Spec, f runFlags, progress
 	if err != nil {
 		return nil, err
 	}
-	eff := s.Effective(f.quick)
-	p := &runner.Project{Name: runner.ProjectName(s.Name), ComposeFile: composeFile, Compose: compose, Prefix: f.prefix, Tag: f.tag}
+	p := &runner.Project{Name: runner.ProjectName(eff.Name), ComposeFile: composeFile, Compose: compose, Prefix: f.prefix, Tag: f.tag}
 	var services []string
 	for _, sv := range eff.Services {
 		services = append(services, sv.Name)
 	}
 	env := environment(ctx, c.Docker, p, services)
 	specPath := filepath.Join(f.out, render.SpecFile)
-	if err := writeSpec(specPath, eff, f, env); err != nil {
+	cfg := runner.Config{Spec: eff, Quick: f.quick, Seed: f.seed, Project: p, Docker: c.Docker, Progress: progress,
+		HealthWithin: f.healthWithin, Saved: func(cp *runner.Checkpoint, rows []result.Row) error { return saveCheckpoint(f.out, cp, rows) }}
+	if from != nil {
+		cfg.Resume, cfg.Prior = from.checkpoint, from.rows
+	} else if err := writeSpec(specPath, eff, f, env); err != nil {
 		return nil, err
 	}
 	files := []string{specPath}
-	res, rows, err := runner.Run(ctx, runner.Config{Spec: eff, Quick: f.quick, Seed: f.seed, Project: p,
-		Docker: c.Docker, Progress: progress, HealthWithin: f.healthWithin})
+	res, rows, err := runner.Run(ctx, cfg)
 	if err != nil {
 		return files, err
 	}
 	res.Environment = env
 	more, err := writeOutputs(f.out, res, rows)
+	if err == nil {
+		err = os.Remove(filepath.Join(f.out, CheckpointFile))
+	}
 	return append(files, more...), err
 }
 

@@ -127,12 +127,14 @@ func Theory(param, metric string, v float64) (float64, bool) {
 // Figure is one repetition's figure of a workload, as a client measured
 // it, with the theory it is compared against when the client knows it.
 type Figure struct {
-	Metric, Unit      string
-	Value             float64
-	Samples           int
-	Theory            *float64
-	TheoryLabel       string
-	BandLow, BandHigh *float64
+	Metric      string   `json:"metric"`
+	Unit        string   `json:"unit"`
+	Value       float64  `json:"value"`
+	Samples     int      `json:"samples,omitempty"`
+	Theory      *float64 `json:"theory,omitempty"`
+	TheoryLabel string   `json:"theory_label,omitempty"`
+	BandLow     *float64 `json:"band_low,omitempty"`
+	BandHigh    *float64 `json:"band_high,omitempty"`
 }
 
 // Add puts repetition rep (of reps) of a workload's figure into the

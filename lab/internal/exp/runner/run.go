@@ -34,6 +34,14 @@ type Config struct {
 	Docker       shape.Docker
 	Progress     io.Writer
 	HealthWithin time.Duration
+	// Resume, when set, holds the steps an earlier run finished: they
+	// are not run again, and their figures start the result.
+	Resume *Checkpoint
+	// Prior are the series rows of that earlier run.
+	Prior []result.Row
+	// Saved is called after every step with the checkpoint and the
+	// series so far, so that an interrupted run can be resumed.
+	Saved func(*Checkpoint, []result.Row) error
 }
 
 // Run runs the experiment and returns its result (analyzed) and series.
@@ -50,7 +58,11 @@ func Run(ctx context.Context, cfg Config) (res *result.Result, rows []result.Row
 			err = errors.Join(err, fmt.Errorf("teardown: %w", terr))
 		}
 	}()
-	r := &run{cfg: cfg, s: cfg.Spec, res: newResult(cfg)}
+	r := &run{cfg: cfg, s: cfg.Spec, res: newResult(cfg), rows: slices.Clone(cfg.Prior),
+		done: &Checkpoint{Schema: CheckpointSchema, Seed: cfg.Seed, Quick: cfg.Quick}}
+	if err := r.resume(cfg.Resume); err != nil {
+		return nil, nil, err
+	}
 	if err := r.start(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -86,6 +98,7 @@ type run struct {
 	shaper  shape.Runner
 	mechs   map[string]bool
 	rng     *rand.Rand
+	done    *Checkpoint
 
 	mu   sync.Mutex
 	rows []result.Row
@@ -122,7 +135,6 @@ func (r *run) start(ctx context.Context) error {
 		r.targets = append(r.targets, m...)
 	}
 	r.shaper = shape.Runner{Docker: r.cfg.Docker, Project: p.Name, Image: p.Prefix + "/shaper:" + p.Tag}
-	r.mechs = map[string]bool{}
 	r.rng = rand.New(rand.NewPCG(uint64(r.cfg.Seed), 0x776f726b6c6f6164))
 	r.t0 = time.Now()
 	return nil
@@ -146,7 +158,7 @@ func steps(npoints, reps int, seed int64) []step {
 }
 
 func (r *run) sweep(ctx context.Context) error {
-	all := steps(len(r.s.Sweep.Values), r.s.Repetitions, r.cfg.Seed)
+	all := slices.DeleteFunc(steps(len(r.s.Sweep.Values), r.s.Repetitions, r.cfg.Seed), r.done.has)
 	begun := time.Now()
 	for n, st := range all {
 		if err := ctx.Err(); err != nil {
@@ -157,12 +169,57 @@ func (r *run) sweep(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s %v %s, repetition %d: %w", r.s.Sweep.Parameter, r.s.Sweep.Values[st.point], r.res.Unit, st.rep+1, err)
 		}
-		for _, f := range figs {
-			r.res.Points[st.point].Add(f.workload, f.client, f.Measure(), st.rep, r.s.Repetitions)
+		if err := r.finished(st, figs); err != nil {
+			return err
 		}
 	}
 	r.res.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
 	fmt.Fprintf(r.cfg.Progress, "exp %s: %d points done in %v\n", r.s.Name, len(all), time.Since(begun).Round(time.Second))
+	return nil
+}
+
+// resume starts the result from the steps c finished.
+func (r *run) resume(c *Checkpoint) error {
+	r.mechs = map[string]bool{}
+	if c == nil {
+		return nil
+	}
+	if err := c.check(len(r.s.Sweep.Values), r.s.Repetitions); err != nil {
+		return err
+	}
+	for _, d := range c.Done {
+		for _, f := range d.Figures {
+			r.res.Points[d.Point].Add(f.Workload, f.Client, f.Figure, d.Rep, r.s.Repetitions)
+		}
+		r.done.Done = append(r.done.Done, d)
+	}
+	for _, m := range c.Mechanisms {
+		r.mechs[m] = true
+	}
+	fmt.Fprintf(r.cfg.Progress, "exp %s: resuming: %d steps done before\n", r.s.Name, len(c.Done))
+	return nil
+}
+
+// finished puts a step's figures into the result and the checkpoint,
+// and saves the checkpoint.
+func (r *run) finished(st step, figs []workloadFigure) error {
+	d := Done{Point: st.point, Rep: st.rep}
+	for _, f := range figs {
+		m := f.Measure()
+		r.res.Points[st.point].Add(f.workload, f.client, m, st.rep, r.s.Repetitions)
+		d.Figures = append(d.Figures, DoneFigure{Workload: f.workload, Client: f.client, Figure: m})
+	}
+	r.done.Done = append(r.done.Done, d)
+	r.done.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
+	if r.cfg.Saved == nil {
+		return nil
+	}
+	r.mu.Lock()
+	rows := slices.Clone(r.rows)
+	r.mu.Unlock()
+	if err := r.cfg.Saved(r.done, rows); err != nil {
+		return fmt.Errorf("saving the checkpoint: %w", err)
+	}
 	return nil
 }
 

@@ -92,3 +92,17 @@ func TestMeasure_FiguresFromSavedRuns(t *testing.T) {
 		t.Error("a probe run that sent nothing was measured")
 	}
 }
+
+func TestCheckpoint_SkipsDoneStepsAndRefusesForeignOnes(t *testing.T) {
+	c := &Checkpoint{Done: []Done{{Point: 2, Rep: 1}, {Point: 0, Rep: 0}}}
+	left := slices.DeleteFunc(steps(3, 2, 5), c.has)
+	if len(left) != 4 || slices.Contains(left, step{2, 1}) || slices.Contains(left, step{0, 0}) {
+		t.Errorf("steps left %v: want the 4 not done", left)
+	}
+	if err := c.check(3, 2); err != nil {
+		t.Error(err)
+	}
+	if err := c.check(2, 2); err == nil || !strings.Contains(err.Error(), "point 2") {
+		t.Errorf("a checkpoint of 3 points taken for a spec of 2: %v", err)
+	}
+}

@@ -124,6 +124,12 @@ func (s *Spec) validateSweep() error {
 	if s.Sweep.Parameter == "" && len(s.Sweep.Values) == 0 {
 		return nil // one point
 	}
+	if s.Sweep.Parameter == Single { // as Effective writes a spec of one point
+		if len(s.Sweep.Values) != 1 || s.Sweep.Values[0] != 0 {
+			return bad("sweep.values", "%s has one value, 0", Single)
+		}
+		return nil
+	}
 	if _, ok := Parameters[s.Sweep.Parameter]; !ok {
 		return bad("sweep.parameter", "%q: want loss, rate, delay or nodes", s.Sweep.Parameter)
 	}
@@ -190,7 +196,7 @@ func (s *Spec) validateRun() error {
 
 func (s *Spec) validateQuick() error {
 	q := s.Quick
-	if s.Sweep.Parameter == "" {
+	if s.Sweep.Parameter == "" || s.Sweep.Parameter == Single {
 		if len(q.Values) > 0 {
 			return bad("quick.values", "the spec has no sweep")
 		}
