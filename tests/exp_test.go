@@ -160,7 +160,7 @@ func checkOutputs(t *testing.T, dir, name string) expResult {
 			if math.Abs(mean-m.Summary.Mean) > 1e-9*math.Max(1, math.Abs(mean)) {
 				t.Errorf("point %d %s: result.json mean %v, series mean %v", i, m.Workload, m.Summary.Mean, mean)
 			}
-			row := tableRow(table, p.Value, m.Workload)
+			row := tableRow(table, p.Value, m.Workload, m.Metric)
 			if row == nil {
 				t.Errorf("table.md has no row for %v %s:\n%s", p.Value, m.Workload, table)
 				continue
@@ -209,12 +209,13 @@ func summaries(t *testing.T, data []byte) map[string][]float64 {
 	return out
 }
 
-// tableRow is table.md's row of a point and workload, split in cells.
-func tableRow(table string, value float64, workload string) []string {
+// tableRow is table.md's row of a point, workload and metric, split in
+// cells.
+func tableRow(table string, value float64, workload, metric string) []string {
 	sc := bufio.NewScanner(strings.NewReader(table))
 	for sc.Scan() {
 		cells := strings.Split(strings.Trim(sc.Text(), "| "), " | ")
-		if len(cells) < 4 || !strings.HasPrefix(cells[1], workload+" (") {
+		if len(cells) < 4 || !strings.HasPrefix(cells[1], workload+" (") || !strings.HasPrefix(cells[2], metric+" (") {
 			continue
 		}
 		if v, err := strconv.ParseFloat(cells[0], 64); err == nil && v == value {
@@ -224,9 +225,11 @@ func tableRow(table string, value float64, workload string) []string {
 	return nil
 }
 
-// checkLoss: every repetition's measured loss within 4σ of the p set.
+// checkLoss: every repetition's measured loss within 4σ of the p set;
+// TCP retransmits under the highest loss, and moves less than without.
 func checkLoss(t *testing.T, res expResult) {
 	t.Helper()
+	checkTCPUnderLoss(t, res)
 	for _, p := range res.Points {
 		m := p.Measures[0]
 		q := p.Value / 100
@@ -241,12 +244,42 @@ func checkLoss(t *testing.T, res expResult) {
 	}
 }
 
+// checkTCPUnderLoss: the bulk echo under the highest loss retransmitted
+// segments, and its goodput is below the one without loss.
+func checkTCPUnderLoss(t *testing.T, res expResult) {
+	t.Helper()
+	figure := func(value float64, metric string) float64 {
+		for _, p := range res.Points {
+			for _, m := range p.Measures {
+				if p.Value == value && m.Workload == "tcp" && m.Metric == metric {
+					return m.Summary.Mean
+				}
+			}
+		}
+		t.Fatalf("no tcp %s at loss %v", metric, value)
+		return 0
+	}
+	lo, hi := res.Points[0].Value, res.Points[0].Value
+	for _, p := range res.Points {
+		lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
+	}
+	if n := figure(hi, "tcp_retransmits"); n == 0 {
+		t.Errorf("no TCP retransmission under %v %% loss", hi)
+	}
+	if a, b := figure(lo, "echoed_mbit_per_s"), figure(hi, "echoed_mbit_per_s"); b >= a {
+		t.Errorf("TCP goodput %v Mbit/s under %v %% loss, %v Mbit/s under %v %%: loss cost nothing", b, hi, a, lo)
+	}
+}
+
 // checkRate: TCP and UDP throughput at most the cap and at least 80 % of
 // it (tbf here passes about 0.95 of the rate; headers take some more).
 func checkRate(t *testing.T, res expResult) {
 	t.Helper()
 	for _, p := range res.Points {
 		for _, m := range p.Measures {
+			if m.Metric == "tcp_retransmits" {
+				continue
+			}
 			within(t, fmt.Sprintf("%s Mbit/s under a %v Mbit/s cap", m.Workload, p.Value), m.Summary.Mean, 0.8*p.Value, 1.02*p.Value)
 		}
 	}

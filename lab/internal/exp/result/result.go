@@ -169,10 +169,12 @@ const (
 	MetricLoss    = "loss_percent"      // udp-probe: probes without a reply, %
 	MetricTCPMbit = "echoed_mbit_per_s" // tcp-bulk: echoed rate
 	MetricUDPMbit = "received_mbit_per_s"
+	// tcp-bulk: segments the sender retransmitted (TCP_INFO)
+	MetricRetransmits = "tcp_retransmits"
 )
 
 // Units of the metrics.
-var Units = map[string]string{MetricLoss: "%", MetricTCPMbit: "Mbit/s", MetricUDPMbit: "Mbit/s"}
+var Units = map[string]string{MetricLoss: "%", MetricTCPMbit: "Mbit/s", MetricUDPMbit: "Mbit/s", MetricRetransmits: "segments"}
 
 // WriteJSON writes r indented.
 func (r *Result) WriteJSON(w io.Writer) error {

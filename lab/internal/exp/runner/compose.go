@@ -109,22 +109,7 @@ func tail(s string, n int) string {
 // Up writes the override (each service's settings) and starts the spec's
 // services with their replicas, without building.
 func (p *Project) Up(ctx context.Context, s *spec.Spec) error {
-	dir, err := os.MkdirTemp("", "netlab-exp-")
-	if err != nil {
-		return err
-	}
-	p.dir = dir
-	override := map[string]any{}
-	for _, sv := range s.Services {
-		if len(sv.Env) > 0 {
-			override[sv.Name] = map[string]any{"environment": sv.Env}
-		}
-	}
-	data, err := yaml.Marshal(map[string]any{"services": override})
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "override.yml"), data, 0o644); err != nil {
+	if err := p.writeOverride(s); err != nil {
 		return err
 	}
 	args := []string{"up", "-d", "--no-build"}
@@ -133,8 +118,33 @@ func (p *Project) Up(ctx context.Context, s *spec.Spec) error {
 		args = append(args, "--scale", fmt.Sprintf("%s=%d", sv.Name, sv.Replicas))
 		names = append(names, sv.Name)
 	}
-	_, err = p.compose(ctx, append(args, names...)...)
+	_, err := p.compose(ctx, append(args, names...)...)
 	return err
+}
+
+// writeOverride writes the services' settings into an override file, when
+// the spec has any (compose v1 reads an override without services as a
+// version 1 file, which it refuses beside a version 3 one).
+func (p *Project) writeOverride(s *spec.Spec) error {
+	override := map[string]any{}
+	for _, sv := range s.Services {
+		if len(sv.Env) > 0 {
+			override[sv.Name] = map[string]any{"environment": sv.Env}
+		}
+	}
+	if len(override) == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "netlab-exp-")
+	if err != nil {
+		return err
+	}
+	p.dir = dir
+	data, err := yaml.Marshal(map[string]any{"services": override})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "override.yml"), data, 0o644)
 }
 
 // WaitHealthy waits until every container of the project is healthy.
