@@ -271,8 +271,9 @@ func checkTCPUnderLoss(t *testing.T, res expResult) {
 	}
 }
 
-// checkRate: TCP and UDP throughput at most the cap and at least 80 % of
-// it (tbf here passes about 0.95 of the rate; headers take some more).
+// checkRate: TCP, UDP and peer throughput at most the cap and at least
+// 80 % of it, 70 % for the peer transfer (tbf here passes about 0.95 of
+// the rate; headers take some more).
 func checkRate(t *testing.T, res expResult) {
 	t.Helper()
 	for _, p := range res.Points {
@@ -280,7 +281,14 @@ func checkRate(t *testing.T, res expResult) {
 			if m.Metric == "tcp_retransmits" {
 				continue
 			}
-			within(t, fmt.Sprintf("%s Mbit/s under a %v Mbit/s cap", m.Workload, p.Value), m.Summary.Mean, 0.8*p.Value, 1.02*p.Value)
+			// A peer transfer's time runs from the request to the last
+			// piece verified: the first piece's request and the hashing
+			// are in it besides the bytes, so it keeps less of the cap.
+			low := 0.8
+			if m.Metric == "peer_mbit_per_s" {
+				low = 0.7
+			}
+			within(t, fmt.Sprintf("%s Mbit/s under a %v Mbit/s cap", m.Workload, p.Value), m.Summary.Mean, low*p.Value, 1.02*p.Value)
 		}
 	}
 }

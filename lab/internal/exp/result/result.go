@@ -118,7 +118,7 @@ func Theory(param, metric string, v float64) (float64, bool) {
 	switch {
 	case param == "loss" && metric == MetricLoss:
 		return v, true
-	case param == "rate" && (metric == MetricTCPMbit || metric == MetricUDPMbit):
+	case param == "rate" && (metric == MetricTCPMbit || metric == MetricUDPMbit || metric == MetricPeerMbit):
 		return v, true
 	}
 	return 0, false
@@ -171,10 +171,12 @@ const (
 	MetricUDPMbit = "received_mbit_per_s"
 	// tcp-bulk: segments the sender retransmitted (TCP_INFO)
 	MetricRetransmits = "tcp_retransmits"
+	// peer-transfer: one file from one node to another, verified
+	MetricPeerMbit = "peer_mbit_per_s"
 )
 
 // Units of the metrics.
-var Units = map[string]string{MetricLoss: "%", MetricTCPMbit: "Mbit/s", MetricUDPMbit: "Mbit/s", MetricRetransmits: "segments"}
+var Units = map[string]string{MetricLoss: "%", MetricTCPMbit: "Mbit/s", MetricUDPMbit: "Mbit/s", MetricRetransmits: "segments", MetricPeerMbit: "Mbit/s"}
 
 // WriteJSON writes r indented.
 func (r *Result) WriteJSON(w io.Writer) error {

@@ -21,9 +21,10 @@ type Client interface {
 
 // Clients are the workload clients, by the name a spec gives.
 var Clients = map[string]Client{
-	spec.UDPProbe:   savedRunClient{},
-	spec.TCPBulk:    savedRunClient{},
-	spec.UDPBitrate: savedRunClient{},
+	spec.UDPProbe:     savedRunClient{},
+	spec.TCPBulk:      savedRunClient{},
+	spec.UDPBitrate:   savedRunClient{},
+	spec.PeerTransfer: peerTransfer{},
 }
 
 // Env is what a client may use at one point of one repetition: the

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -25,6 +26,9 @@ var Clients = map[string]ClientInfo{
 	UDPProbe:   {Needs: "udp-responder", Check: checkProbe, Time: probeTime},
 	TCPBulk:    {Needs: "tcp-echo", Check: checkBulk, Time: sendTime},
 	UDPBitrate: {Needs: "udp-responder", Check: checkBitrate, Time: sendTime},
+	PeerTransfer: {Needs: "peer", Check: checkPeerTransfer, Time: func(s *Spec, w Workload, v float64) time.Duration {
+		return sendTime(s, w, v) + 5*time.Second // the file shows in the swarm at the nodes' refresh
+	}},
 }
 
 // ClientNames are the clients' names, sorted.
@@ -98,4 +102,15 @@ func sendTime(s *Spec, w Workload, v float64) time.Duration {
 		return time.Duration(float64(w.Bytes*8) / (v * 1e6) * float64(time.Second))
 	}
 	return 5 * time.Second
+}
+
+// checkPeerTransfer: the bulk transfer's sizes, and two nodes to move
+// the file between.
+func checkPeerTransfer(f string, s *Spec, w Workload) error {
+	for i, sv := range s.Services {
+		if sv.Name == "peer" && sv.Replicas < 2 {
+			return bad(fmt.Sprintf("services[%d].replicas", i), "%s needs 2 peer nodes, a sender and a receiver", PeerTransfer)
+		}
+	}
+	return checkBulk(f, s, w)
 }

@@ -56,6 +56,9 @@ const (
 	UDPProbe   = "udp-probe"   // udp-client --count at --rate: loss, RTT
 	TCPBulk    = "tcp-bulk"    // tcp-echo-client --bulk: echoed throughput
 	UDPBitrate = "udp-bitrate" // udp-client --duration at --bitrate: received throughput
+	// PeerTransfer is one file from the first peer node to the second:
+	// the verified download's rate.
+	PeerTransfer = "peer-transfer"
 )
 
 // Spec is one experiment.
@@ -109,8 +112,9 @@ type Workload struct {
 	Rate  float64 `yaml:"rate,omitempty"`
 	// udp-probe, udp-bitrate: datagram size in bytes.
 	Size int `yaml:"size,omitempty"`
-	// tcp-bulk, udp-bitrate: how long to send. tcp-bulk moves
-	// cap × Seconds bytes (the rate must be swept) or Bytes.
+	// tcp-bulk, udp-bitrate, peer-transfer: how long to send. tcp-bulk
+	// and peer-transfer move cap × Seconds bytes (the rate must be
+	// swept) or Bytes.
 	Seconds float64 `yaml:"seconds,omitempty"`
 	Bytes   int64   `yaml:"bytes,omitempty"`
 	// udp-bitrate: send at Over × the cap (rate swept) or at BitrateMbit.

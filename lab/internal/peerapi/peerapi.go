@@ -1,0 +1,173 @@
+// Package peerapi is the lab's client of a peer node's admin JSON API
+// (the records are services/peer/api's): add a file to a node's share,
+// see the swarm, start a download and wait for it. The experiments, the
+// soak and the benchmarks drive swarms through it.
+package peerapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/services/peer/api"
+)
+
+// MaxAnswer bounds an answer the client reads.
+const MaxAnswer = 4 << 20
+
+// Client talks to one node's admin listener, http://HOST:PORT.
+type Client struct {
+	Base string
+	HTTP *http.Client // nil: a client with a 10 s timeout per request
+}
+
+// New is a client of the node whose admin listener is at addr
+// (HOST:PORT).
+func New(addr string) *Client { return &Client{Base: "http://" + addr} }
+
+var defaultHTTP = &http.Client{Timeout: 10 * time.Second}
+
+// StatusError is an answer that is not a success.
+type StatusError struct {
+	Code int
+	Msg  string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Msg) }
+
+// do sends a request and decodes a 2xx answer into out (when not nil).
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader, size int64, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
+	if err != nil {
+		return err
+	}
+	if size >= 0 {
+		req.ContentLength = size
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxAnswer {
+		return fmt.Errorf("%s %s: answer larger than %d MiB", method, path, MaxAnswer>>20)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e api.Error
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
+		}
+		return &StatusError{Code: resp.StatusCode, Msg: e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, out)
+}
+
+// Put adds size bytes from body to the node's share as name and offers
+// the file to the swarm.
+func (c *Client) Put(ctx context.Context, name string, body io.Reader, size int64) error {
+	return c.do(ctx, http.MethodPut, "/api/files/"+name+"?offer=1", body, size, nil)
+}
+
+// Status is the node's summary.
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	var s api.Status
+	err := c.do(ctx, http.MethodGet, "/api/status", nil, -1, &s)
+	return s, err
+}
+
+// Swarm is every file the node can see.
+func (c *Client) Swarm(ctx context.Context) ([]api.SwarmFile, error) {
+	var fs []api.SwarmFile
+	err := c.do(ctx, http.MethodGet, "/api/swarm", nil, -1, &fs)
+	return fs, err
+}
+
+// Download is one download's progress.
+func (c *Client) Download(ctx context.Context, id string) (api.Download, error) {
+	var d api.Download
+	err := c.do(ctx, http.MethodGet, "/api/downloads/"+id, nil, -1, &d)
+	return d, err
+}
+
+// Start asks the node to download ref (a file id or name).
+func (c *Client) Start(ctx context.Context, ref string) (api.Download, error) {
+	body, err := json.Marshal(api.DownloadRequest{Ref: ref})
+	if err != nil {
+		return api.Download{}, err
+	}
+	var d api.Download
+	err = c.do(ctx, http.MethodPost, "/api/downloads", bytes.NewReader(body), int64(len(body)), &d)
+	return d, err
+}
+
+// WaitSwarm waits until the node sees name in the swarm held by at least
+// holders connected peers, polling every poll.
+func (c *Client) WaitSwarm(ctx context.Context, name string, holders int, poll time.Duration) (api.SwarmFile, error) {
+	for {
+		fs, err := c.Swarm(ctx)
+		if err == nil {
+			for _, f := range fs {
+				if f.Name == name && len(f.Holders) >= holders {
+					return f, nil
+				}
+			}
+		}
+		if err := sleep(ctx, poll); err != nil {
+			return api.SwarmFile{}, fmt.Errorf("%s: %s not in the swarm with %d holders: %w", c.Base, name, holders, err)
+		}
+	}
+}
+
+// Wait polls download id every poll until it is complete; a failed
+// download, or one not complete when ctx ends, is an error saying how
+// far it got.
+func (c *Client) Wait(ctx context.Context, id string, poll time.Duration) (api.Download, error) {
+	for {
+		d, err := c.Download(ctx, id)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			return d, err
+		case d.State == api.StateComplete:
+			return d, nil
+		case d.State == api.StateFailed:
+			return d, fmt.Errorf("download %s failed: %s", id, d.Error)
+		}
+		if err := sleep(ctx, poll); err != nil {
+			return d, fmt.Errorf("download %s: %s, %d of %d bytes (%s): %w", id, d.State, d.Bytes, d.Size, d.Stalled, err)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// IsNotFound says whether err is a 404 answer (a name not in the swarm).
+func IsNotFound(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusNotFound
+}
