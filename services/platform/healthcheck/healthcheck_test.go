@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/admin"
 	"github.com/netlab/netlab/services/platform/healthcheck"
 )
@@ -78,26 +79,12 @@ func startAdmin(t *testing.T, ready bool) string {
 	return srv.Addr().String()
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	readyAddr := startAdmin(t, true)
 	_, readyPort, _ := net.SplitHostPort(readyAddr)
 	notReadyAddr := startAdmin(t, false)
-	absentAddr := closedAddr(t)
+	absentAddr := addrtest.ClosedTCP(t)
 
 	tests := []struct {
 		name    string
@@ -170,7 +157,7 @@ func TestMain_ExitCodeAndOutput(t *testing.T) {
 	t.Parallel()
 	readyAddr := startAdmin(t, true)
 	notReadyAddr := startAdmin(t, false)
-	absentAddr := closedAddr(t)
+	absentAddr := addrtest.ClosedTCP(t)
 
 	tests := []struct {
 		name       string

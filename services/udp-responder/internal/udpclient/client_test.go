@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
@@ -68,7 +69,7 @@ func TestClient_Send(t *testing.T) {
 }
 
 func TestClient_Send_ClosedPort(t *testing.T) {
-	addr := closedAddr(t)
+	addr := addrtest.ClosedUDP(t)
 	c := &udpclient.Client{Addr: addr, Timeout: shortTimeout, Tries: 2}
 	_, err := c.Send(t.Context(), []byte("Hello, server!"))
 	var nr *udpclient.NoReplyError
@@ -215,7 +216,7 @@ func TestClient_Probe_Unpaced(t *testing.T) {
 }
 
 func TestClient_Probe_ClosedPort(t *testing.T) {
-	c := &udpclient.Client{Addr: closedAddr(t), Timeout: shortTimeout}
+	c := &udpclient.Client{Addr: addrtest.ClosedUDP(t), Timeout: shortTimeout}
 	res, err := c.Probe(t.Context(), udpclient.ProbeOptions{Count: 10, Rate: 1000})
 	if err != nil {
 		t.Fatal(err)
