@@ -3,6 +3,7 @@ package healthcheck_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/admin"
 	"github.com/netlab/netlab/services/platform/healthcheck"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestURL(t *testing.T) {
@@ -22,7 +24,7 @@ func TestURL(t *testing.T) {
 	tests := []struct {
 		addr    string
 		want    string
-		wantErr bool
+		wantErr string
 	}{
 		{addr: ":9090", want: "http://127.0.0.1:9090/readyz"},
 		{addr: "0.0.0.0:9090", want: "http://127.0.0.1:9090/readyz"},
@@ -31,30 +33,17 @@ func TestURL(t *testing.T) {
 		{addr: "127.0.0.1:9090", want: "http://127.0.0.1:9090/readyz"},
 		{addr: "[::1]:9090", want: "http://[::1]:9090/readyz"},
 		{addr: "localhost:9090", want: "http://localhost:9090/readyz"},
-		{addr: "9090", wantErr: true},
-		{addr: "", wantErr: true},
-		{addr: "::1:9090", wantErr: true},
-		{addr: "[::1", wantErr: true},
+		// The error says which address was bad.
+		{addr: "9090", wantErr: "admin address"},
+		{addr: "", wantErr: "admin address"},
+		{addr: "::1:9090", wantErr: "admin address"},
+		{addr: "[::1", wantErr: "admin address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			t.Parallel()
 			got, err := healthcheck.URL(tt.addr)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("URL(%q) = %q, want an error", tt.addr, got)
-				}
-				if !strings.Contains(err.Error(), "admin address") {
-					t.Errorf("error %q does not say which address was bad", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("URL(%q): %v", tt.addr, err)
-			}
-			if got != tt.want {
-				t.Errorf("URL(%q) = %q, want %q", tt.addr, got, tt.want)
-			}
+			tabletest.Result(t, fmt.Sprintf("URL(%q)", tt.addr), got, err, tt.want, tt.wantErr)
 		})
 	}
 }

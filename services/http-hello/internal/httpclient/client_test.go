@@ -19,6 +19,7 @@ import (
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
 	"github.com/netlab/netlab/services/platform/addrtest"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 // hello answers like http-hello: "Hello, World!" on /, a status on
@@ -148,13 +149,7 @@ func TestClient_Do(t *testing.T) {
 			var body bytes.Buffer
 			var head httpclient.Response
 			res, err := c.Do(t.Context(), func(r httpclient.Response) io.Writer { head = r; return &body })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatalf("err = %v", err)
-			}
+			tabletest.Err(t, "Do", err, tt.wantErr)
 			if tt.wantCode == 0 {
 				return
 			}

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
@@ -203,15 +205,7 @@ func TestSeedAddr(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			got, err := config.SeedAddr(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("SeedAddr(%q) = %q, %v; want an error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("SeedAddr(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
+			tabletest.Result(t, fmt.Sprintf("SeedAddr(%q)", tt.in), got, err, tt.want, tt.wantErr)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/tabletest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 )
 
@@ -85,15 +87,7 @@ func TestParseNetworks(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			nets, err := config.ParseNetworks(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseNetworks(%q) = %v, %v; want an error containing %q", tt.in, nets, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || nets.String() != tt.want {
-				t.Fatalf("ParseNetworks(%q) = %q, %v; want %q", tt.in, nets, err, tt.want)
-			}
+			tabletest.Result(t, fmt.Sprintf("ParseNetworks(%q)", tt.in), nets.String(), err, tt.want, tt.wantErr)
 		})
 	}
 }

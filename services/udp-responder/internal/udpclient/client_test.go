@@ -12,6 +12,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/latency"
+	"github.com/netlab/netlab/services/platform/tabletest"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
@@ -51,13 +52,7 @@ func TestClient_Send(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &udpclient.Client{Addr: tt.addr, Timeout: shortTimeout, Tries: tt.tries}
 			res, err := c.Send(t.Context(), []byte(tt.msg))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			tabletest.Err(t, "Send", err, tt.wantErr)
 			if string(res.Received) != tt.wantReply || res.Tries != tt.wantTries {
 				t.Errorf("reply %q after %d tries, want %q after %d", res.Received, res.Tries, tt.wantReply, tt.wantTries)
 			}
