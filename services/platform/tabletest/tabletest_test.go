@@ -2,64 +2,39 @@ package tabletest_test
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/tabletest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
-// recorder keeps what a check reports instead of stopping the test.
-type recorder struct {
-	testing.TB
-	msgs []string
-}
-
-func (r *recorder) Helper() {}
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func TestErr(t *testing.T) {
+func TestErrAndResult(t *testing.T) {
 	boom := errors.New("boom: bad port")
 	for _, tt := range []struct {
-		name       string
-		err        error
-		wantErr    string
-		wantWanted bool
-		wantFail   bool
+		name     string
+		check    func(tb testing.TB)
+		wantFail bool
 	}{
-		{"no error wanted, none", nil, "", false, false},
-		{"no error wanted, one", boom, "", false, true},
-		{"error wanted, it came", boom, "bad port", true, false},
-		{"error wanted, another came", boom, "no host", true, true},
-		{"error wanted, none came", nil, "bad port", true, true},
+		{"Err: no error wanted, none", func(tb testing.TB) { wantErrWanted(tb, tabletest.Err(tb, "F()", nil, ""), false) }, false},
+		{"Err: no error wanted, one", func(tb testing.TB) { tabletest.Err(tb, "F()", boom, "") }, true},
+		{"Err: error wanted, it came", func(tb testing.TB) { wantErrWanted(tb, tabletest.Err(tb, "F()", boom, "bad port"), true) }, false},
+		{"Err: error wanted, another came", func(tb testing.TB) { tabletest.Err(tb, "F()", boom, "no host") }, true},
+		{"Err: error wanted, none came", func(tb testing.TB) { tabletest.Err(tb, "F()", nil, "bad port") }, true},
+		{"Result: value as wanted", func(tb testing.TB) { tabletest.Result(tb, "F()", "a", nil, "a", "") }, false},
+		{"Result: other value", func(tb testing.TB) { tabletest.Result(tb, "F()", "b", nil, "a", "") }, true},
+		{"Result: error as wanted, value ignored", func(tb testing.TB) { tabletest.Result(tb, "F()", "b", boom, "a", "boom") }, false},
+		{"Result: error instead of a value", func(tb testing.TB) { tabletest.Result(tb, "F()", "a", boom, "a", "") }, true},
+		{"Result: value instead of an error", func(tb testing.TB) { tabletest.Result(tb, "F()", "a", nil, "a", "boom") }, true},
 	} {
-		r := &recorder{TB: t}
-		if wanted := tabletest.Err(r, "Parse(x)", tt.err, tt.wantErr); wanted != tt.wantWanted || (len(r.msgs) > 0) != tt.wantFail {
-			t.Errorf("%s: Err = %v, reported %q", tt.name, wanted, r.msgs)
+		if msgs := tbtest.Report(t, tt.check); (len(msgs) > 0) != tt.wantFail {
+			t.Errorf("%s: reported %q, want a failure: %v", tt.name, msgs, tt.wantFail)
 		}
 	}
 }
 
-func TestResult(t *testing.T) {
-	boom := errors.New("boom")
-	for _, tt := range []struct {
-		name     string
-		got      string
-		err      error
-		want     string
-		wantErr  string
-		wantFail bool
-	}{
-		{"value as wanted", "a", nil, "a", "", false},
-		{"other value", "b", nil, "a", "", true},
-		{"error as wanted, value ignored", "b", boom, "a", "boom", false},
-		{"error instead of a value", "a", boom, "a", "", true},
-		{"value instead of an error", "a", nil, "a", "boom", true},
-	} {
-		r := &recorder{TB: t}
-		if tabletest.Result(r, "F()", tt.got, tt.err, tt.want, tt.wantErr); (len(r.msgs) > 0) != tt.wantFail {
-			t.Errorf("%s: reported %q", tt.name, r.msgs)
-		}
+// wantErrWanted reports Err's result when it is not want.
+func wantErrWanted(tb testing.TB, got, want bool) {
+	if got != want {
+		tb.Errorf("Err = %v, want %v", got, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 // echoMain is a client that prints its arguments and GREETING, reports
@@ -57,8 +58,7 @@ func TestMustRun(t *testing.T) {
 	if _, stderr := clitest.MustRun(t, echoMain, 1, "fail"); stderr != "echo: it failed\n" {
 		t.Errorf("MustRun of a failure = stderr %q", stderr)
 	}
-	r := &recorder{TB: t}
-	if clitest.MustRun(r, echoMain, 0, "fail"); !r.failed {
+	if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.MustRun(tb, echoMain, 0, "fail") }); len(msgs) == 0 {
 		t.Error("MustRun passed exit 1 where 0 was wanted")
 	}
 }
@@ -69,8 +69,7 @@ func TestRunObject(t *testing.T) {
 		t.Errorf("RunObject = %q, decoded %+v", line, v)
 	}
 	for _, args := range [][]string{{"fail"}, {"not json"}, {"{}\n{}"}} {
-		r := &recorder{TB: t}
-		if clitest.RunObject(r, echoMain, 0, &v, args...); !r.failed {
+		if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.RunObject(tb, echoMain, 0, &v, args...) }); len(msgs) == 0 {
 			t.Errorf("RunObject(%q) passed", args)
 		}
 	}
@@ -82,9 +81,8 @@ func TestReport_EveryOpTimed(t *testing.T) {
 {}
 `)
 	r.EveryOpTimed(t)
-	rec := &recorder{TB: t}
 	r.Intervals[1].Ops = 1
-	if r.EveryOpTimed(rec); !rec.failed {
+	if msgs := tbtest.Report(t, r.EveryOpTimed); len(msgs) != 1 {
 		t.Error("an interval with an op and no latency passed")
 	}
 }
@@ -98,8 +96,7 @@ func TestRunSaved(t *testing.T) {
 		t.Errorf("RunSaved = %+v, %q", rec, stderr)
 	}
 	for _, args := range [][]string{{"fail"}, {"{}"}, {string(line) + "\n" + string(line)}} {
-		r := &recorder{TB: t}
-		if clitest.RunSaved(r, echoMain, args...); !r.failed {
+		if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.RunSaved(tb, echoMain, args...) }); len(msgs) == 0 {
 			t.Errorf("RunSaved(%q) passed", args)
 		}
 	}

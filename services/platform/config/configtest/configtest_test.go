@@ -9,6 +9,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 func TestVars_FindsEveryConfigErrorInJoinsAndWraps(t *testing.T) {
@@ -34,22 +35,11 @@ func loadShared(environ map[string]string) (sharedOnly, error) {
 	return c, err
 }
 
-// failures records what a helper reports instead of failing the test.
-type failures struct {
-	testing.TB
-	msgs []string
-}
-
-func (f *failures) Helper() {}
-func (f *failures) Errorf(format string, args ...any) {
-	f.msgs = append(f.msgs, fmt.Sprintf(format, args...))
-}
-
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	f := &failures{TB: t}
-	if cfg := configtest.Defaults(f, loadShared); cfg.AdminAddr != ":9090" || len(f.msgs) != 0 {
-		t.Errorf("Defaults = %+v, reported %q; want the defaults and no failure", cfg, f.msgs)
+	var cfg sharedOnly
+	if msgs := tbtest.Report(t, func(tb testing.TB) { cfg = configtest.Defaults(tb, loadShared) }); cfg.AdminAddr != ":9090" || len(msgs) != 0 {
+		t.Errorf("Defaults = %+v, reported %q; want the defaults and no failure", cfg, msgs)
 	}
 
 	changed := func(environ map[string]string) (sharedOnly, error) {
@@ -57,9 +47,8 @@ func TestDefaults(t *testing.T) {
 		c.ShutdownTimeout = time.Second
 		return c, err
 	}
-	f = &failures{TB: t}
-	if configtest.Defaults(f, changed); len(f.msgs) != 1 {
-		t.Errorf("Defaults with SHUTDOWN_TIMEOUT changed reported %q, want one failure", f.msgs)
+	if msgs := tbtest.Report(t, func(tb testing.TB) { configtest.Defaults(tb, changed) }); len(msgs) != 1 {
+		t.Errorf("Defaults with SHUTDOWN_TIMEOUT changed reported %q, want one failure", msgs)
 	}
 }
 
