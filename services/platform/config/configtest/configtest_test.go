@@ -35,20 +35,31 @@ func loadShared(environ map[string]string) (sharedOnly, error) {
 	return c, err
 }
 
-func TestDefaults(t *testing.T) {
+func TestLoads(t *testing.T) {
 	t.Parallel()
-	var cfg sharedOnly
-	if msgs := tbtest.Report(t, func(tb testing.TB) { cfg = configtest.Defaults(tb, loadShared) }); cfg.AdminAddr != ":9090" || len(msgs) != 0 {
-		t.Errorf("Defaults = %+v, reported %q; want the defaults and no failure", cfg, msgs)
+	empty := map[string]string{}
+	// The shared keys default to what every service documents.
+	if got := configtest.Loads(t, loadShared, empty, sharedOnly{configtest.SharedDefaults()}); got.AdminAddr != ":9090" {
+		t.Errorf("Loads returned %+v, not what it loaded", got)
 	}
+	debug := configtest.SharedDefaults()
+	debug.LogLevel = "debug"
+	configtest.Loads(t, loadShared, map[string]string{"LOG_LEVEL": "debug"}, sharedOnly{debug})
 
-	changed := func(environ map[string]string) (sharedOnly, error) {
-		c, err := loadShared(environ)
-		c.ShutdownTimeout = time.Second
-		return c, err
-	}
-	if msgs := tbtest.Report(t, func(tb testing.TB) { configtest.Defaults(tb, changed) }); len(msgs) != 1 {
-		t.Errorf("Defaults with SHUTDOWN_TIMEOUT changed reported %q, want one failure", msgs)
+	other := configtest.SharedDefaults()
+	other.ShutdownTimeout = time.Second
+	for _, tt := range []struct {
+		name    string
+		environ map[string]string
+		want    sharedOnly
+	}{
+		{"a field differs", empty, sharedOnly{other}},
+		{"the environment does not load", map[string]string{"LOG_LEVEL": "loud"}, sharedOnly{configtest.SharedDefaults()}},
+	} {
+		msgs := tbtest.Report(t, func(tb testing.TB) { configtest.Loads(tb, loadShared, tt.environ, tt.want) })
+		if len(msgs) != 1 {
+			t.Errorf("%s: Loads reported %q, want one failure", tt.name, msgs)
+		}
 	}
 }
 
