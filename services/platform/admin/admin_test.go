@@ -373,14 +373,8 @@ func TestServer_HandleAddsServiceEndpoint(t *testing.T) {
 	srv.Handle("GET /api/thing", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "thing")
 	}))
-	resp, err := http.Get(serveAdmin(t, srv) + "/api/thing")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || string(body) != "thing" {
-		t.Fatalf("GET /api/thing = %d %q, want 200 thing", resp.StatusCode, body)
+	if r := do(t, client(t), http.MethodGet, serveAdmin(t, srv)+"/api/thing"); r.code != 200 || r.body != "thing" {
+		t.Fatalf("GET /api/thing = %d %q, want 200 thing", r.code, r.body)
 	}
 }
 

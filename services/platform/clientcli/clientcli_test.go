@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestResolveAddr(t *testing.T) {
@@ -30,15 +31,7 @@ func TestResolveAddr(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := clientcli.ResolveAddr(tt.flag, tt.flagGiven, env(tt.envValue), "ADDR_ENV", "127.0.0.1:9")
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ResolveAddr = %q, %v; want %q", got, err, tt.want)
-			}
+			tabletest.Result(t, "ResolveAddr", got, err, tt.want, tt.wantErr)
 		})
 	}
 }

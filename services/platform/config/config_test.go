@@ -65,12 +65,7 @@ func TestLoad_ReadsEnvironOverDefaults(t *testing.T) {
 			name:    "defaults",
 			environ: map[string]string{},
 			want: testConfig{
-				Shared: config.Shared{
-					AdminAddr:       ":9090",
-					LogLevel:        "info",
-					LogFormat:       "auto",
-					ShutdownTimeout: 10 * time.Second,
-				},
+				Shared:      configtest.SharedDefaults(),
 				ListenAddr:  ":8000",
 				MaxConns:    100,
 				IdleTimeout: 5 * time.Minute,
@@ -113,13 +108,7 @@ func TestLoad_ReadsEnvironOverDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var c testConfig
-			if err := config.Load(&c, tt.environ); err != nil {
-				t.Fatalf("Load: %v", err)
-			}
-			if c != tt.want {
-				t.Errorf("Load() = %+v, want %+v", c, tt.want)
-			}
+			configtest.Loads(t, config.LoadAs[testConfig], tt.environ, tt.want)
 		})
 	}
 }

@@ -10,10 +10,6 @@ import (
 	"github.com/netlab/netlab/services/platform/config/configtest"
 )
 
-func validShared() config.Shared {
-	return config.Shared{AdminAddr: ":9090", LogLevel: "info", LogFormat: "auto", ShutdownTimeout: 10 * time.Second}
-}
-
 func TestShared_Validate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -53,7 +49,7 @@ func TestShared_Validate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := validShared()
+			s := configtest.SharedDefaults()
 			tt.modify(&s)
 			err := s.Validate()
 			if got := configtest.Vars(err); !slices.Equal(got, tt.wantVars) {

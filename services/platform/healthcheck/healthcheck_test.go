@@ -3,6 +3,7 @@ package healthcheck_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +13,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/admin"
 	"github.com/netlab/netlab/services/platform/healthcheck"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestURL(t *testing.T) {
@@ -21,7 +24,7 @@ func TestURL(t *testing.T) {
 	tests := []struct {
 		addr    string
 		want    string
-		wantErr bool
+		wantErr string
 	}{
 		{addr: ":9090", want: "http://127.0.0.1:9090/readyz"},
 		{addr: "0.0.0.0:9090", want: "http://127.0.0.1:9090/readyz"},
@@ -30,30 +33,17 @@ func TestURL(t *testing.T) {
 		{addr: "127.0.0.1:9090", want: "http://127.0.0.1:9090/readyz"},
 		{addr: "[::1]:9090", want: "http://[::1]:9090/readyz"},
 		{addr: "localhost:9090", want: "http://localhost:9090/readyz"},
-		{addr: "9090", wantErr: true},
-		{addr: "", wantErr: true},
-		{addr: "::1:9090", wantErr: true},
-		{addr: "[::1", wantErr: true},
+		// The error says which address was bad.
+		{addr: "9090", wantErr: "admin address"},
+		{addr: "", wantErr: "admin address"},
+		{addr: "::1:9090", wantErr: "admin address"},
+		{addr: "[::1", wantErr: "admin address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			t.Parallel()
 			got, err := healthcheck.URL(tt.addr)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("URL(%q) = %q, want an error", tt.addr, got)
-				}
-				if !strings.Contains(err.Error(), "admin address") {
-					t.Errorf("error %q does not say which address was bad", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("URL(%q): %v", tt.addr, err)
-			}
-			if got != tt.want {
-				t.Errorf("URL(%q) = %q, want %q", tt.addr, got, tt.want)
-			}
+			tabletest.Result(t, fmt.Sprintf("URL(%q)", tt.addr), got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -78,26 +68,12 @@ func startAdmin(t *testing.T, ready bool) string {
 	return srv.Addr().String()
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	readyAddr := startAdmin(t, true)
 	_, readyPort, _ := net.SplitHostPort(readyAddr)
 	notReadyAddr := startAdmin(t, false)
-	absentAddr := closedAddr(t)
+	absentAddr := addrtest.ClosedTCP(t)
 
 	tests := []struct {
 		name    string
@@ -170,7 +146,7 @@ func TestMain_ExitCodeAndOutput(t *testing.T) {
 	t.Parallel()
 	readyAddr := startAdmin(t, true)
 	notReadyAddr := startAdmin(t, false)
-	absentAddr := closedAddr(t)
+	absentAddr := addrtest.ClosedTCP(t)
 
 	tests := []struct {
 		name       string

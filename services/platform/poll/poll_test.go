@@ -1,13 +1,13 @@
 package poll_test
 
 import (
-	"fmt"
-	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/netlab/netlab/services/platform/poll"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 func TestUntil_ReturnsOnceTheConditionHolds(t *testing.T) {
@@ -19,33 +19,16 @@ func TestUntil_ReturnsOnceTheConditionHolds(t *testing.T) {
 	}
 }
 
-// fatal records a failure the way testing.T does: the message, then the
-// end of the goroutine.
-type fatal struct {
-	testing.TB
-	msg string
-}
-
-func (f *fatal) Helper() {}
-func (f *fatal) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 func TestUntil_FailsAfterTheTimeout(t *testing.T) {
 	t.Parallel()
-	f := &fatal{TB: t}
 	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		poll.Until(f, "never", 50*time.Millisecond, func() bool { return false })
-	}()
-	<-done
+	msgs := tbtest.Report(t, func(tb testing.TB) {
+		poll.Until(tb, "never", 50*time.Millisecond, func() bool { return false })
+	})
 	if elapsed := time.Since(start); elapsed < 50*time.Millisecond {
 		t.Errorf("gave up after %v, before the timeout", elapsed)
 	}
-	if want := "timed out after 50ms waiting for never"; f.msg != want {
-		t.Errorf("failure %q, want %q", f.msg, want)
+	if want := []string{"timed out after 50ms waiting for never"}; !slices.Equal(msgs, want) {
+		t.Errorf("failures %q, want %q", msgs, want)
 	}
 }

@@ -9,13 +9,23 @@ import (
 )
 
 func TestLoad_Defaults(t *testing.T) {
-	cfg := configtest.Defaults(t, config.Load)
-	if cfg.ListenAddr != ":8000" || cfg.Greeting != "Hello, World!" || cfg.MaxDelay != 10*time.Second ||
-		cfg.MaxBytes != 100<<20 || cfg.MaxBody != 1<<20 || cfg.MaxHeaderBytes != 16<<10 ||
-		cfg.MaxConcurrent != 1000 || cfg.ReadHeaderTimeout != 5*time.Second || cfg.WriteTimeout != time.Minute ||
-		!cfg.AccessLog || cfg.TLSCertFile != "" {
-		t.Fatalf("defaults: %+v", cfg)
-	}
+	configtest.Loads(t, config.Load, map[string]string{}, config.Config{
+		Shared:            configtest.SharedDefaults(),
+		ListenAddr:        ":8000",
+		Greeting:          "Hello, World!",
+		MaxDelay:          10 * time.Second,
+		MaxBytes:          100 << 20,
+		MaxBody:           1 << 20,
+		MaxHeaderBytes:    16 << 10,
+		MaxConcurrent:     1000,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		TLSCertFile:       "",
+		TLSKeyFile:        "",
+		AccessLog:         true,
+	})
 }
 
 func TestLoad_ErrorsNameTheVariable(t *testing.T) {

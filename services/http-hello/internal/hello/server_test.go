@@ -60,7 +60,13 @@ func newRequest(tb testing.TB, method, url, body string) *http.Request {
 // do sends req and returns the response with its whole body.
 func do(tb testing.TB, req *http.Request) (*http.Response, string) {
 	tb.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	return doWith(tb, http.DefaultClient, req)
+}
+
+// doWith is do with client c.
+func doWith(tb testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	tb.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -112,13 +118,8 @@ func TestServer_SpeaksCleartextHTTP2(t *testing.T) {
 	var protocols http.Protocols
 	protocols.SetUnencryptedHTTP2(true)
 	client := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
-	resp, err := client.Get(r.base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.ProtoMajor != 2 || string(body) != "Hello, World!" {
+	resp, body := doWith(t, client, newRequest(t, "GET", r.base+"/", ""))
+	if resp.ProtoMajor != 2 || body != "Hello, World!" {
 		t.Fatalf("h2c GET / = %s %q", resp.Proto, body)
 	}
 }

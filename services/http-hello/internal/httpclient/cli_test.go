@@ -3,23 +3,14 @@ package httpclient_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
-	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 )
-
-// runMain runs http-client with args and the environment env.
-func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
-	return clitest.Run(ctx, httpclient.Main, args, env)
-}
 
 // startServer runs the test server twice: plain HTTP/1.1, and with h2c.
 func startServer(t *testing.T) (plain, h2c string) {
@@ -32,7 +23,7 @@ const rawReply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n
 func TestMain_Modes(t *testing.T) {
 	srv, h2c := startServer(t)
 	raw, _ := rawServer(t, rawReply, false)
-	refused := refusedAddr(t)
+	refused := addrtest.ClosedTCP(t)
 	clitest.RunCases(t, httpclient.Main, []clitest.Case{
 		{Name: "default via env", Env: map[string]string{"HTTP_HELLO_URL": srv + "/"},
 			Stdout: []string{"HTTP/1.1 200 OK\nHello, World!\ndns - connect ", " tls - first-byte ", " total "}},
@@ -154,17 +145,8 @@ func TestMain_JSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runMain(t.Context(), tt.args, nil)
-			if code != tt.wantCode {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			if strings.Count(stdout, "\n") != 1 {
-				t.Errorf("want one line, got %q", stdout)
-			}
 			var got map[string]any
-			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-				t.Fatalf("%v: %s", err, stdout)
-			}
+			clitest.RunObject(t, httpclient.Main, tt.wantCode, &got, tt.args...)
 			for k, v := range tt.want {
 				if got[k] != v {
 					t.Errorf("%s = %v, want %v", k, got[k], v)
@@ -199,17 +181,7 @@ func TestMain_JSON(t *testing.T) {
 func TestMain_Interrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var served atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if served.Add(1) > 3 {
-			cancel()
-			<-r.Context().Done()
-			return
-		}
-		_, _ = io.WriteString(w, "ok")
-	}))
-	t.Cleanup(srv.Close)
-	code, stdout, stderr := runMain(ctx, []string{"--count", "100", "--quiet", srv.URL}, nil)
+	code, stdout, stderr := clitest.Run(ctx, httpclient.Main, []string{"--count", "100", "--quiet", interruptingServer(t, 3, cancel)}, nil)
 	if code != 0 {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
@@ -223,11 +195,9 @@ func TestMain_Interrupted(t *testing.T) {
 // requests, bytes and errors add up to the summary.
 func TestMain_ReportInterval(t *testing.T) {
 	srv, _ := startServer(t)
-	code, stdout, stderr := runMain(t.Context(), []string{srv + "/status/503", "--count", "300", "--rate", "1500",
-		"--connections", "2", "--report-interval", "50ms", "--json"}, nil)
-	if code != 1 {
-		t.Fatalf("exit %d, want 1 (every request fails): %s", code, stderr)
-	}
+	// Every request fails: exit 1.
+	stdout, _ := clitest.MustRun(t, httpclient.Main, 1, srv+"/status/503", "--count", "300", "--rate", "1500",
+		"--connections", "2", "--report-interval", "50ms", "--json")
 	r := clitest.ParseReport(t, stdout)
 	var summary struct {
 		Requests, Errors, Bytes int64
@@ -242,9 +212,9 @@ func TestMain_ReportInterval(t *testing.T) {
 		t.Errorf("%d intervals adding up to %+v; summary %s", len(r.Intervals), sum, r.Summary)
 	}
 
-	code, stdout, _ = runMain(t.Context(), []string{"--report-interval", "20ms", "--count", "50", "--rate", "1000", "--quiet", srv}, nil)
-	if code != 0 || !strings.HasPrefix(stdout, "[   0.00-   0.0") || !strings.Contains(stdout, "\n--- GET "+srv+"/: 50 requests, 1 connections") {
-		t.Errorf("text report, exit %d:\n%s", code, stdout)
+	stdout, _ = clitest.MustRun(t, httpclient.Main, 0, "--report-interval", "20ms", "--count", "50", "--rate", "1000", "--quiet", srv)
+	if !strings.HasPrefix(stdout, "[   0.00-   0.0") || !strings.Contains(stdout, "\n--- GET "+srv+"/: 50 requests, 1 connections") {
+		t.Errorf("text report:\n%s", stdout)
 	}
 }
 
@@ -253,9 +223,9 @@ func TestMain_ReportInterval(t *testing.T) {
 func TestMain_Save(t *testing.T) {
 	srv, _ := startServer(t)
 	path := filepath.Join(t.TempDir(), "run.json")
-	code, stdout, stderr := runMain(t.Context(), []string{"--count", "5", "--quiet", "--save", path, "--label", "five", srv}, nil)
-	if code != 0 || !strings.Contains(stdout, "5 requests, 5 ok") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	stdout, _ := clitest.MustRun(t, httpclient.Main, 0, "--count", "5", "--quiet", "--save", path, "--label", "five", srv)
+	if !strings.Contains(stdout, "5 requests, 5 ok") {
+		t.Fatalf("stdout %q", stdout)
 	}
 	rec := clitest.ReadRecordFile(t, path)
 	if rec.Client != "http-client" || rec.Label != "five" || rec.Summary.Ops != 5 || rec.Summary.Target != srv+"/" ||
@@ -263,12 +233,8 @@ func TestMain_Save(t *testing.T) {
 		t.Errorf("record %+v", rec)
 	}
 
-	code, stdout, stderr = runMain(t.Context(), []string{"--duration", "50ms", "--rate", "200", "--save", "-", srv}, nil)
-	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "schedule   rate 200/s asked") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
-	if err != nil || rec.Schedule == nil || rec.Schedule.TargetRate != 200 || len(rec.Intervals) == 0 {
-		t.Errorf("record from stdout %+v, %v", rec, err)
+	rec, stderr := clitest.RunSaved(t, httpclient.Main, "--duration", "50ms", "--rate", "200", "--save", "-", srv)
+	if !strings.Contains(stderr, "schedule   rate 200/s asked") || rec.Schedule == nil || rec.Schedule.TargetRate != 200 || len(rec.Intervals) == 0 {
+		t.Errorf("record from stdout %+v, report %q", rec, stderr)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
+	"github.com/netlab/netlab/services/platform/addrtest"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 // hello answers like http-hello: "Hello, World!" on /, a status on
@@ -63,16 +65,22 @@ func newServer(t *testing.T, h2c bool) *httptest.Server {
 	return srv
 }
 
-// refusedAddr returns an address on which nothing listens.
-func refusedAddr(t *testing.T) string {
+// interruptingServer answers "ok" to n requests; then, like Ctrl-C while
+// the next request is in flight, it calls cancel and holds that request
+// until the client gives up. It returns the server's URL.
+func interruptingServer(t *testing.T, n int64, cancel context.CancelFunc) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > n {
+			cancel()
+			<-r.Context().Done()
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func newClient(t *testing.T, cfg httpclient.Config, rawURL string) *httpclient.Client {
@@ -101,7 +109,7 @@ func TestClient_Do(t *testing.T) {
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the unverified-certificate case fails a handshake
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
-	refused := refusedAddr(t)
+	refused := addrtest.ClosedTCP(t)
 
 	tests := []struct {
 		name      string
@@ -141,13 +149,7 @@ func TestClient_Do(t *testing.T) {
 			var body bytes.Buffer
 			var head httpclient.Response
 			res, err := c.Do(t.Context(), func(r httpclient.Response) io.Writer { head = r; return &body })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatalf("err = %v", err)
-			}
+			tabletest.Err(t, "Do", err, tt.wantErr)
 			if tt.wantCode == 0 {
 				return
 			}
@@ -206,7 +208,7 @@ func TestClient_DoCancelled(t *testing.T) {
 func TestClient_Load(t *testing.T) {
 	srv := newServer(t, false)
 	h2c := newServer(t, true)
-	refused := refusedAddr(t)
+	refused := addrtest.ClosedTCP(t)
 	tests := []struct {
 		name        string
 		url         string
@@ -279,17 +281,7 @@ func TestClient_Load(t *testing.T) {
 func TestClient_LoadInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var served atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if served.Add(1) > 5 {
-			cancel() // like Ctrl-C while the sixth request is in flight
-			<-r.Context().Done()
-			return
-		}
-		_, _ = io.WriteString(w, "ok")
-	}))
-	t.Cleanup(srv.Close)
-	c := newClient(t, httpclient.Config{}, srv.URL)
+	c := newClient(t, httpclient.Config{}, interruptingServer(t, 5, cancel))
 	sum, err := c.Load(ctx, httpclient.LoadOptions{Count: 1000, Connections: 1})
 	if !errors.Is(err, context.Canceled) || !sum.Interrupted {
 		t.Fatalf("err %v interrupted %v", err, sum.Interrupted)
@@ -383,7 +375,7 @@ func TestRaw(t *testing.T) {
 }
 
 func TestRaw_Failures(t *testing.T) {
-	refused := refusedAddr(t)
+	refused := addrtest.ClosedTCP(t)
 	silent, _ := rawServer(t, "", true)
 	partial, _ := rawServer(t, "HTTP/1.1 200 OK\r\n", true)
 	empty, _ := rawServer(t, "", false)

@@ -3,6 +3,7 @@ package httpclient_test
 import (
 	"testing"
 
+	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 )
 
@@ -13,13 +14,14 @@ const jsonDoc = "../../../../docs/json.md"
 func TestJSON_MatchesItsDocumentation(t *testing.T) {
 	srv, _ := startServer(t)
 
-	_, out, _ := runMain(t.Context(), []string{"--json", srv}, nil)
-	req := clitest.JSONLines(t, out)[0]
+	run := func(args ...string) []map[string]any {
+		return clitest.RunJSON(t, httpclient.Main, append(args, srv)...)
+	}
+	req := run("--json")[0]
 	clitest.Documented(t, jsonDoc, "http-client request", req)
 	clitest.Documented(t, jsonDoc, "http-client timings", clitest.Object(t, req, "timings"))
 
-	_, out, _ = runMain(t.Context(), []string{"--json", "--count", "40", "--rate", "1000", "--report-interval", "10ms", srv}, nil)
-	objs := clitest.JSONLines(t, out)
+	objs := run("--json", "--count", "40", "--rate", "1000", "--report-interval", "10ms")
 	load := objs[len(objs)-1]
 	clitest.Documented(t, jsonDoc, "http-client load", load)
 	clitest.Documented(t, jsonDoc, "schedule", clitest.Object(t, load, "schedule"))
@@ -27,12 +29,11 @@ func TestJSON_MatchesItsDocumentation(t *testing.T) {
 		clitest.Documented(t, jsonDoc, "latency", clitest.Object(t, load, key))
 	}
 	if len(objs) < 2 {
-		t.Fatalf("no interval object in %q", out)
+		t.Fatalf("no interval object in %v", objs)
 	}
 	clitest.Documented(t, jsonDoc, "interval", objs[0])
 
-	_, out, _ = runMain(t.Context(), []string{"--count", "5", "--rate", "1000", "--save", "-", srv}, nil)
-	rec := clitest.JSONLines(t, out)[0]
+	rec := run("--count", "5", "--rate", "1000", "--save", "-")[0]
 	clitest.Documented(t, jsonDoc, "saved run", rec)
 	clitest.Documented(t, jsonDoc, "saved run summary", clitest.Object(t, rec, "summary"))
 	clitest.Documented(t, jsonDoc, "latency_histogram", clitest.Object(t, rec, "latency_histogram"))

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/netlab/netlab/services/http-hello/internal/httpclient"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestFormatDuration(t *testing.T) {
@@ -52,16 +52,12 @@ func TestParseURL(t *testing.T) {
 		{in: "http://h:x/", wantErr: "invalid URL"},
 	}
 	for _, tt := range tests {
-		u, err := httpclient.ParseURL(tt.in)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseURL(%q) err = %v, want %q", tt.in, err, tt.wantErr)
+		t.Run(tt.in, func(t *testing.T) {
+			u, err := httpclient.ParseURL(tt.in)
+			if !tabletest.Err(t, fmt.Sprintf("ParseURL(%q)", tt.in), err, tt.wantErr) && u.String() != tt.want {
+				t.Errorf("ParseURL(%q) = %v, want %q", tt.in, u, tt.want)
 			}
-			continue
-		}
-		if err != nil || u.String() != tt.want {
-			t.Errorf("ParseURL(%q) = %v, %v; want %q", tt.in, u, err, tt.want)
-		}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -8,43 +9,36 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 	t.Parallel()
-	c := configtest.Defaults(t, config.Load)
-	checks := []struct {
-		name string
-		got  any
-		want any
-	}{
-		{"ListenAddr", c.ListenAddr, ":8001"},
-		{"ShareDir", c.ShareDir, "/share"},
-		{"PieceSize", int64(c.PieceSize), int64(1 << 20)},
-		{"Peers", len(c.Peers), 0},
-		{"AdvertiseAddr", c.AdvertiseAddr, ""},
-		{"Secret", c.Secret, ""},
-		{"Sync", c.Sync, false},
-		{"UploadRate", int64(c.UploadRate), int64(0)},
-		{"MaxPeers", c.MaxPeers, 50},
-		{"MaxConns", c.MaxConns, 64},
-		{"MaxDownloads", c.MaxDownloads, 4},
-		{"RequestsPerPeer", c.RequestsPerPeer, 8},
-		{"MaxFileSize", int64(c.MaxFileSize), int64(16 << 30)},
-		{"MinFreeSpace", int64(c.MinFreeSpace), int64(64 << 20)},
-		{"MaxBadPieces", c.MaxBadPieces, 3},
-		{"IOTimeout", c.IOTimeout, 10 * time.Second},
-		{"IdleTimeout", c.IdleTimeout, 2 * time.Minute},
-		{"DialTimeout", c.DialTimeout, 3 * time.Second},
-		{"RefreshInterval", c.RefreshInterval, 3 * time.Second},
-		{"ScanInterval", c.ScanInterval, 2 * time.Second},
-		{"CorruptUploads", c.CorruptUploads, 0.0},
-	}
-	for _, tt := range checks {
-		if tt.got != tt.want {
-			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
-		}
-	}
+	configtest.Loads(t, config.Load, map[string]string{}, config.Config{
+		Shared:          configtest.SharedDefaults(),
+		ListenAddr:      ":8001",
+		ShareDir:        "/share",
+		PieceSize:       1 << 20,
+		Peers:           nil,
+		AdvertiseAddr:   "",
+		Secret:          "",
+		Sync:            false,
+		UploadRate:      0,
+		MaxPeers:        50,
+		MaxConns:        64,
+		MaxDownloads:    4,
+		RequestsPerPeer: 8,
+		MaxFileSize:     16 << 30,
+		MinFreeSpace:    64 << 20,
+		MaxBadPieces:    3,
+		IOTimeout:       10 * time.Second,
+		IdleTimeout:     2 * time.Minute,
+		DialTimeout:     3 * time.Second,
+		RefreshInterval: 3 * time.Second,
+		ScanInterval:    2 * time.Second,
+		ScanSettle:      time.Second,
+		CorruptUploads:  0,
+	})
 }
 
 func TestLoad_AcceptsValidSettings(t *testing.T) {
@@ -203,15 +197,7 @@ func TestSeedAddr(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			got, err := config.SeedAddr(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("SeedAddr(%q) = %q, %v; want an error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("SeedAddr(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
+			tabletest.Result(t, fmt.Sprintf("SeedAddr(%q)", tt.in), got, err, tt.want, tt.wantErr)
 		})
 	}
 }

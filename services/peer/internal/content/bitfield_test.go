@@ -2,10 +2,10 @@ package content_test
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 func TestBitfield_Ops(t *testing.T) {
@@ -68,14 +68,8 @@ func TestBitfieldFrom(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := content.BitfieldFrom(tt.bits, tt.n)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
-				}
+			if tabletest.Err(t, "BitfieldFrom", err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("BitfieldFrom: %v", err)
 			}
 			if !bytes.Equal(b, tt.bits) {
 				t.Fatalf("bits = %x, want %x", []byte(b), tt.bits)

@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/platform/tabletest"
 )
 
 // pattern returns n deterministic, non-repeating-looking bytes.
@@ -91,15 +92,7 @@ func TestParseID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := content.ParseID(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseID = %s, %v; want %s", got, err, tt.want)
-			}
+			tabletest.Result(t, "ParseID", got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -128,16 +121,7 @@ func TestManifest_Validate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.m.Validate()
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("Validate = %v, want error containing %q", err, tt.wantErr)
-			}
+			tabletest.Err(t, "Validate", tt.m.Validate(), tt.wantErr)
 		})
 	}
 }

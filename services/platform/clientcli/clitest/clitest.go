@@ -111,6 +111,18 @@ func ParseReport(t testing.TB, stdout string) Report {
 	return r
 }
 
+// EveryOpTimed fails the test for each interval whose number of latencies
+// is not its number of ops: every round trip, reply or request counted
+// has its time.
+func (r Report) EveryOpTimed(t testing.TB) {
+	t.Helper()
+	for _, iv := range r.Intervals {
+		if iv.Latency.N != iv.Ops {
+			t.Errorf("interval %+v: %d ops, %d latencies", iv, iv.Ops, iv.Latency.N)
+		}
+	}
+}
+
 // Sum adds the intervals up: sent, ops, bytes, lost, errors and the
 // number of latencies.
 func (r Report) Sum() clientcli.IntervalJSON {

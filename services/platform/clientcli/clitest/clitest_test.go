@@ -2,6 +2,7 @@ package clitest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 // echoMain is a client that prints its arguments and GREETING, reports
@@ -46,5 +48,56 @@ func TestParseReport(t *testing.T) {
 	if len(r.Intervals) != 2 || string(r.Summary) != `{"mode":"load","ops":4}` ||
 		s.Sent != 4 || s.Ops != 4 || s.Bytes != 40 || s.Lost != 0 || s.Errors != 1 || s.Latency.N != 4 {
 		t.Errorf("report %+v, sum %+v", r, s)
+	}
+}
+
+func TestMustRun(t *testing.T) {
+	if stdout, stderr := clitest.MustRun(t, echoMain, 0, "a"); stdout != " a\n" || stderr != "" {
+		t.Errorf("MustRun = %q, %q", stdout, stderr)
+	}
+	if _, stderr := clitest.MustRun(t, echoMain, 1, "fail"); stderr != "echo: it failed\n" {
+		t.Errorf("MustRun of a failure = stderr %q", stderr)
+	}
+	if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.MustRun(tb, echoMain, 0, "fail") }); len(msgs) == 0 {
+		t.Error("MustRun passed exit 1 where 0 was wanted")
+	}
+}
+
+func TestRunObject(t *testing.T) {
+	var v struct{ A int }
+	if line := clitest.RunObject(t, echoMain, 0, &v, `{"a":7}`); v.A != 7 || line != " {\"a\":7}\n" {
+		t.Errorf("RunObject = %q, decoded %+v", line, v)
+	}
+	for _, args := range [][]string{{"fail"}, {"not json"}, {"{}\n{}"}} {
+		if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.RunObject(tb, echoMain, 0, &v, args...) }); len(msgs) == 0 {
+			t.Errorf("RunObject(%q) passed", args)
+		}
+	}
+}
+
+func TestReport_EveryOpTimed(t *testing.T) {
+	r := clitest.ParseReport(t, `{"type":"interval","ops":2,"latency":{"n":2}}
+{"type":"interval","ops":0,"latency":{"n":0}}
+{}
+`)
+	r.EveryOpTimed(t)
+	r.Intervals[1].Ops = 1
+	if msgs := tbtest.Report(t, r.EveryOpTimed); len(msgs) != 1 {
+		t.Error("an interval with an op and no latency passed")
+	}
+}
+
+func TestRunSaved(t *testing.T) {
+	line, err := json.Marshal(clientcli.Record{Schema: clientcli.RecordSchema, Label: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, stderr := clitest.RunSaved(t, echoMain, string(line)); rec.Label != "x" || stderr != "" {
+		t.Errorf("RunSaved = %+v, %q", rec, stderr)
+	}
+	for _, args := range [][]string{{"fail"}, {"{}"}, {string(line) + "\n" + string(line)}} {
+		if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.RunSaved(tb, echoMain, args...) }); len(msgs) == 0 {
+			t.Errorf("RunSaved(%q) passed", args)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 const doc = `# Output
@@ -26,16 +27,6 @@ Text before the table.
 | ` + "`z`" + ` | number | |
 `
 
-// recorder is a testing.TB that keeps failures instead of failing.
-type recorder struct {
-	testing.TB
-	failed bool
-}
-
-func (r *recorder) Helper()               {}
-func (r *recorder) Errorf(string, ...any) { r.failed = true }
-func (r *recorder) Fatalf(string, ...any) { r.failed = true }
-
 func TestDocumented(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "doc.md")
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
@@ -52,15 +43,12 @@ func TestDocumented(t *testing.T) {
 		{"undocumented key", map[string]any{"a": 1, "c": 2}, true},
 		{"key of the next section", map[string]any{"a": 1, "z": 2}, true},
 	} {
-		r := &recorder{TB: t}
-		clitest.Documented(r, path, "Thing", c.obj)
-		if r.failed != c.wantBad {
-			t.Errorf("%s: failed %v, want %v", c.name, r.failed, c.wantBad)
+		msgs := tbtest.Report(t, func(tb testing.TB) { clitest.Documented(tb, path, "Thing", c.obj) })
+		if failed := len(msgs) > 0; failed != c.wantBad {
+			t.Errorf("%s: failed %v (%q), want %v", c.name, failed, msgs, c.wantBad)
 		}
 	}
-	r := &recorder{TB: t}
-	clitest.Documented(r, path, "Missing", map[string]any{})
-	if !r.failed {
+	if msgs := tbtest.Report(t, func(tb testing.TB) { clitest.Documented(tb, path, "Missing", map[string]any{}) }); len(msgs) == 0 {
 		t.Error("a heading the document lacks passed")
 	}
 }

@@ -50,6 +50,22 @@ func ReadRecordFile(t testing.TB, path string) clientcli.Record {
 	return rec
 }
 
+// RunSaved runs main with args, which should end in --save -, fails the
+// test unless it exits 0 with one line on standard output, and returns the
+// record that line holds and standard error, where the report went.
+func RunSaved(t testing.TB, main clientcli.MainFunc, args ...string) (rec clientcli.Record, stderr string) {
+	t.Helper()
+	stdout, stderr := MustRun(t, main, 0, args...)
+	if strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("%q: want the record alone on one line, got %q", args, stdout)
+	}
+	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatalf("%q: %v: %s", args, err, stdout)
+	}
+	return rec, stderr
+}
+
 // StallOnce is a test server's delay before each answer: none, except for
 // the first answer once after has passed since StallOnce was called,
 // which waits stall — the server that stalls in the middle of a run of the
@@ -66,13 +82,37 @@ func StallOnce(after, stall time.Duration) func() time.Duration {
 	}
 }
 
+// MustRun runs main with args, no environment and the test's context,
+// fails the test at once unless it exits with code, and returns what it
+// printed.
+func MustRun(t testing.TB, main clientcli.MainFunc, code int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	got, stdout, stderr := Run(t.Context(), main, args, nil)
+	if got != code {
+		t.Fatalf("%q: exit %d, want %d; stderr: %s", args, got, code, stderr)
+	}
+	return stdout, stderr
+}
+
 // RunJSON runs main with args (which should ask for --json), fails the
 // test unless it exits 0, and returns the objects it printed.
 func RunJSON(t testing.TB, main clientcli.MainFunc, args ...string) []map[string]any {
 	t.Helper()
-	code, out, errOut := Run(t.Context(), main, args, nil)
-	if code != 0 {
-		t.Fatalf("%q: exit %d: %s", args, code, errOut)
-	}
+	out, _ := MustRun(t, main, 0, args...)
 	return JSONLines(t, out)
+}
+
+// RunObject runs main as MustRun does, fails the test unless it printed
+// exactly one line, and decodes that line, a JSON object, into v. It
+// returns the line for the test's messages.
+func RunObject(t testing.TB, main clientcli.MainFunc, code int, v any, args ...string) (stdout string) {
+	t.Helper()
+	stdout, _ = MustRun(t, main, code, args...)
+	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
+		t.Fatalf("%q: want one line of JSON, got %q", args, stdout)
+	}
+	if err := json.Unmarshal([]byte(stdout), v); err != nil {
+		t.Fatalf("%q: %v: %s", args, err, stdout)
+	}
+	return stdout
 }

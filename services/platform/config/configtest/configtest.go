@@ -1,5 +1,6 @@
-// Package configtest tests a service's configuration loading: the shared
-// keys' defaults (Defaults), which variables an error names (Vars), and a
+// Package configtest tests a service's configuration loading: what an
+// environment loads as (Loads, with the shared keys' defaults in
+// SharedDefaults), which variables an error names (Refuses, Vars), and a
 // fuzz target (Fuzz) checking that whatever the environment holds, Load
 // returns a configuration or errors that each name one of the service's
 // variables — it never panics.
@@ -18,20 +19,25 @@ import (
 	"github.com/netlab/netlab/services/platform/config"
 )
 
-// Defaults loads a configuration from an empty environment with load,
-// checks that the shared keys hold the defaults the README documents for
-// every service, and returns it for the service's own checks.
-func Defaults[C interface{ SharedConfig() config.Shared }](tb testing.TB, load func(environ map[string]string) (C, error)) C {
+// SharedDefaults are the shared keys' defaults, which the README documents
+// for every service.
+func SharedDefaults() config.Shared {
+	return config.Shared{AdminAddr: ":9090", LogLevel: "info", LogFormat: "auto", ShutdownTimeout: 10 * time.Second}
+}
+
+// Loads loads environ with load and fails the test unless that gives want,
+// field for field; it returns what it loaded. A test of the defaults
+// passes an empty environ and SharedDefaults in want.
+func Loads[C any](tb testing.TB, load func(environ map[string]string) (C, error), environ map[string]string, want C) C {
 	tb.Helper()
-	cfg, err := load(map[string]string{})
+	got, err := load(environ)
 	if err != nil {
-		tb.Fatalf("Load with an empty environment: %v", err)
+		tb.Fatalf("Load(%v): %v", environ, err)
 	}
-	want := config.Shared{AdminAddr: ":9090", LogLevel: "info", LogFormat: "auto", ShutdownTimeout: 10 * time.Second}
-	if got := cfg.SharedConfig(); got != want {
-		tb.Errorf("shared defaults:\n got %+v\nwant %+v", got, want)
+	if !reflect.DeepEqual(got, want) {
+		tb.Errorf("Load(%v):\n got %+v\nwant %+v", environ, got, want)
 	}
-	return cfg
+	return got
 }
 
 // Bad is an environment Load must refuse: the error names Var and no

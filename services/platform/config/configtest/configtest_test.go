@@ -9,6 +9,7 @@ import (
 
 	"github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 func TestVars_FindsEveryConfigErrorInJoinsAndWraps(t *testing.T) {
@@ -34,32 +35,31 @@ func loadShared(environ map[string]string) (sharedOnly, error) {
 	return c, err
 }
 
-// failures records what a helper reports instead of failing the test.
-type failures struct {
-	testing.TB
-	msgs []string
-}
-
-func (f *failures) Helper() {}
-func (f *failures) Errorf(format string, args ...any) {
-	f.msgs = append(f.msgs, fmt.Sprintf(format, args...))
-}
-
-func TestDefaults(t *testing.T) {
+func TestLoads(t *testing.T) {
 	t.Parallel()
-	f := &failures{TB: t}
-	if cfg := configtest.Defaults(f, loadShared); cfg.AdminAddr != ":9090" || len(f.msgs) != 0 {
-		t.Errorf("Defaults = %+v, reported %q; want the defaults and no failure", cfg, f.msgs)
+	empty := map[string]string{}
+	// The shared keys default to what every service documents.
+	if got := configtest.Loads(t, loadShared, empty, sharedOnly{configtest.SharedDefaults()}); got.AdminAddr != ":9090" {
+		t.Errorf("Loads returned %+v, not what it loaded", got)
 	}
+	debug := configtest.SharedDefaults()
+	debug.LogLevel = "debug"
+	configtest.Loads(t, loadShared, map[string]string{"LOG_LEVEL": "debug"}, sharedOnly{debug})
 
-	changed := func(environ map[string]string) (sharedOnly, error) {
-		c, err := loadShared(environ)
-		c.ShutdownTimeout = time.Second
-		return c, err
-	}
-	f = &failures{TB: t}
-	if configtest.Defaults(f, changed); len(f.msgs) != 1 {
-		t.Errorf("Defaults with SHUTDOWN_TIMEOUT changed reported %q, want one failure", f.msgs)
+	other := configtest.SharedDefaults()
+	other.ShutdownTimeout = time.Second
+	for _, tt := range []struct {
+		name    string
+		environ map[string]string
+		want    sharedOnly
+	}{
+		{"a field differs", empty, sharedOnly{other}},
+		{"the environment does not load", map[string]string{"LOG_LEVEL": "loud"}, sharedOnly{configtest.SharedDefaults()}},
+	} {
+		msgs := tbtest.Report(t, func(tb testing.TB) { configtest.Loads(tb, loadShared, tt.environ, tt.want) })
+		if len(msgs) != 1 {
+			t.Errorf("%s: Loads reported %q, want one failure", tt.name, msgs)
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package lifecycletest_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 // server serves until canceled, then returns err after delay.
@@ -41,7 +41,7 @@ func TestServing_StopAndWait(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := lifecycletest.Serve(&fakeTB{TB: t}, tt.srv, 5*time.Second)
+			s := lifecycletest.Serve(tbtest.New(t), tt.srv, 5*time.Second)
 			select {
 			case <-s.Done():
 				t.Fatal("Serve returned before Stop")
@@ -59,16 +59,16 @@ func TestServing_StopAndWait(t *testing.T) {
 // The end of the test stops the server and reports what Serve returned.
 func TestServe_CleanupStopsTheServer(t *testing.T) {
 	t.Parallel()
-	tb := &fakeTB{TB: t}
+	tb := tbtest.New(t)
 	s := lifecycletest.Serve(tb, server{err: errors.New("boom")}, 5*time.Second)
-	tb.cleanup()
+	tb.RunCleanups()
 	select {
 	case <-s.Done():
 	default:
 		t.Fatal("Serve still running after the cleanup")
 	}
-	if want := []string{"at the end of the test: serve: boom"}; !slices.Equal(tb.errors, want) {
-		t.Errorf("cleanup reported %q, want %q", tb.errors, want)
+	if want := []string{"at the end of the test: serve: boom"}; !slices.Equal(tb.Messages(), want) {
+		t.Errorf("cleanup reported %q, want %q", tb.Messages(), want)
 	}
 }
 
@@ -97,25 +97,6 @@ func TestStart_BuildsAndServes(t *testing.T) {
 	}
 	if _, _, err := lifecycletest.Build(newCounting, -time.Second); err == nil {
 		t.Error("Build with a config New refuses = nil error")
-	}
-}
-
-// fakeTB keeps cleanups and errors, for the test to run and read.
-type fakeTB struct {
-	testing.TB
-	cleanups []func()
-	errors   []string
-}
-
-func (f *fakeTB) Helper()           {}
-func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
-func (f *fakeTB) Errorf(format string, args ...any) {
-	f.errors = append(f.errors, fmt.Sprintf(format, args...))
-}
-
-func (f *fakeTB) cleanup() {
-	for _, fn := range slices.Backward(f.cleanups) {
-		fn()
 	}
 }
 

@@ -1,13 +1,14 @@
 package promsettest_test
 
 import (
-	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netlab/netlab/services/platform/promset"
 	"github.com/netlab/netlab/services/platform/promset/promsettest"
+	"github.com/netlab/netlab/services/platform/tbtest"
 )
 
 func TestValue(t *testing.T) {
@@ -42,22 +43,12 @@ func TestValue(t *testing.T) {
 	}
 }
 
-// panicking fails by panicking with the message, so a test can catch it.
-type panicking struct{ testing.TB }
-
-func (panicking) Helper() {}
-func (panicking) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
-}
-
 // A name that is not gathered (a typo, or a vector without children yet)
 // fails the test instead of reading as zero.
 func TestValue_FailsOnAnUnknownName(t *testing.T) {
 	t.Parallel()
-	defer func() {
-		if msg := recover(); msg != "no metric netlab_svc_nope" {
-			t.Errorf("failure %v, want it to name the metric", msg)
-		}
-	}()
-	promsettest.Value(panicking{t}, prometheus.NewRegistry(), "netlab_svc_nope")
+	msgs := tbtest.Report(t, func(tb testing.TB) { promsettest.Value(tb, prometheus.NewRegistry(), "netlab_svc_nope") })
+	if want := []string{"no metric netlab_svc_nope"}; !slices.Equal(msgs, want) {
+		t.Errorf("failures %q, want %q: the metric named", msgs, want)
+	}
 }

@@ -3,28 +3,21 @@ package client_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"math"
 	"net"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
-
-// runMain runs tcp-echo-client with args and the environment env.
-func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
-	return clitest.Run(ctx, client.Main, args, env)
-}
 
 func TestMain_Modes(t *testing.T) {
 	echoAddr := startServer(t, echo)
 	closing := startServer(t, closeAfter(5*64))
 	corrupt := startServer(t, corruptAt(100))
-	dead := unreachable(t)
+	dead := addrtest.ClosedTCP(t)
 	clitest.RunCases(t, client.Main, []clitest.Case{
 		{Name: "default hello via env", Env: map[string]string{"TCP_ECHO_ADDR": echoAddr},
 			Stdout: []string{"Received b'Hello, world'\n"}, Exact: true},
@@ -104,6 +97,8 @@ func TestMain_Modes(t *testing.T) {
 		{Name: "bad address", Args: []string{"--addr", "localhost"}, Code: 2, Stderr: `invalid address "localhost" from --addr`},
 		{Name: "bad env address", Env: map[string]string{"TCP_ECHO_ADDR": "nohost"}, Code: 2, Stderr: "from TCP_ECHO_ADDR"},
 		{Name: "positional argument", Args: []string{"x"}, Code: 2, Stderr: `unexpected argument "x"`},
+		{Name: "report interval without a mode", Args: []string{"--report-interval", "1s"}, Code: 2, Stderr: "--report-interval"},
+		{Name: "report interval too short", Args: []string{"--count", "1", "--report-interval", "1ms"}, Code: 2, Stderr: "--report-interval"},
 	})
 }
 
@@ -117,14 +112,8 @@ func TestMain_JSON(t *testing.T) {
 		{"--addr", addr, "--json", "--load", "--connections", "2", "--count", "20", "--rate", "1000"},
 		{"--addr", addr, "--json", "--bulk", "64KiB", "--parallel", "4"},
 	} {
-		code, stdout, stderr := runMain(t.Context(), args, nil)
-		if code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
-		}
 		var v map[string]any
-		if err := json.Unmarshal([]byte(stdout), &v); err != nil || strings.Count(stdout, "\n") != 1 {
-			t.Errorf("%v: not one JSON object (%v): %q", args, err, stdout)
-		}
+		clitest.RunObject(t, client.Main, 0, &v, args...)
 	}
 }
 
@@ -133,62 +122,27 @@ func TestMain_LoadJSON(t *testing.T) {
 		name       string
 		handle     func(net.Conn)
 		wantCode   int
-		wantOps    float64 // -1: some
-		wantErrors map[string]float64
-		wantFailed float64
+		wantOps    int // -1: some
+		wantErrors map[string]int
+		wantFailed int
 	}{
-		{"echo", echo, 0, -1, map[string]float64{}, 0},
-		{"server closes mid-run", closeAfter(3 * 64), 1, 6, map[string]float64{"short_read": 2}, 2},
-		{"server echoes wrong bytes", corruptAt(64 + 5), 1, 2, map[string]float64{"mismatch": 2}, 2},
+		{"echo", echo, 0, -1, map[string]int{}, 0},
+		{"server closes mid-run", closeAfter(3 * 64), 1, 6, map[string]int{"short_read": 2}, 2},
+		{"server echoes wrong bytes", corruptAt(64 + 5), 1, 2, map[string]int{"mismatch": 2}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := startServer(t, tt.handle)
-			args := []string{"--addr", addr, "--load", "--json", "--connections", "2", "--size", "64", "--duration", "200ms"}
-			code, stdout, stderr := runMain(t.Context(), args, nil)
-			if code != tt.wantCode {
-				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr)
-			}
-			var v struct {
-				Mode              string             `json:"mode"`
-				Connections       float64            `json:"connections"`
-				Size              float64            `json:"size"`
-				DurationSeconds   float64            `json:"duration_seconds"`
-				Ops               float64            `json:"ops"`
-				OpsPerSecond      float64            `json:"ops_per_second"`
-				BytesPerSecond    float64            `json:"bytes_per_second"`
-				Latency           map[string]float64 `json:"latency"`
-				Errors            map[string]float64 `json:"errors"`
-				FailedConnections *float64           `json:"failed_connections"`
-			}
-			if err := json.Unmarshal([]byte(stdout), &v); err != nil {
-				t.Fatalf("%v: %s", err, stdout)
-			}
-			if v.Mode != "load" || v.Connections != 2 || v.Size != 64 || v.DurationSeconds <= 0 || v.FailedConnections == nil || *v.FailedConnections != tt.wantFailed {
+			var v loadJSON
+			stdout := clitest.RunObject(t, client.Main, tt.wantCode, &v,
+				"--addr", addr, "--load", "--json", "--connections", "2", "--size", "64", "--duration", "200ms")
+			if v.Connections != 2 || v.DurationSeconds <= 0 {
 				t.Errorf("JSON %s", stdout)
 			}
-			if tt.wantOps < 0 && v.Ops <= 0 || tt.wantOps >= 0 && v.Ops != tt.wantOps {
+			if tt.wantOps < 0 && v.Ops <= 0 || tt.wantOps >= 0 && v.Ops != int64(tt.wantOps) {
 				t.Errorf("ops %v, want %v", v.Ops, tt.wantOps)
 			}
-			if want := v.Ops / v.DurationSeconds; math.Abs(v.OpsPerSecond-want) > 1e-9*want {
-				t.Errorf("ops_per_second %v, want ops/duration_seconds %v", v.OpsPerSecond, want)
-			}
-			if want := v.OpsPerSecond * 64; math.Abs(v.BytesPerSecond-want) > 1e-9*want {
-				t.Errorf("bytes_per_second %v, want %v", v.BytesPerSecond, want)
-			}
-			if len(v.Latency) != 8 || v.Latency["n"] != v.Ops {
-				t.Errorf("latency %v, want the 8 keys and n = ops %v", v.Latency, v.Ops)
-			}
-			for _, k := range []string{"min_ns", "avg_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"} {
-				if _, ok := v.Latency[k]; !ok {
-					t.Errorf("latency.%s missing", k)
-				}
-			}
-			for _, k := range []string{"dial", "timeout", "short_read", "mismatch", "reset", "other"} {
-				if got, ok := v.Errors[k]; !ok || got != tt.wantErrors[k] {
-					t.Errorf("errors.%s = %v (present %v), want %v", k, got, ok, tt.wantErrors[k])
-				}
-			}
+			v.check(t, 64, tt.wantFailed, tt.wantErrors)
 		})
 	}
 }
@@ -198,22 +152,8 @@ func TestMain_LoadJSON(t *testing.T) {
 func TestMain_LoadInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var n atomic.Int64
-	addr := startServer(t, func(c net.Conn) {
-		buf := make([]byte, 64)
-		for {
-			if _, err := io.ReadFull(c, buf); err != nil {
-				return
-			}
-			if n.Add(1) == 50 {
-				cancel() // what SIGINT does
-			}
-			if _, err := c.Write(buf); err != nil {
-				return
-			}
-		}
-	})
-	code, stdout, stderr := runMain(ctx, []string{"--addr", addr, "--load", "--connections", "2", "--duration", "1h"}, nil)
+	addr := startServer(t, cancelAfter(50, cancel)) // cancel is what SIGINT does
+	code, stdout, stderr := clitest.Run(ctx, client.Main, []string{"--addr", addr, "--load", "--connections", "2", "--duration", "1h"}, nil)
 	if code != 0 || stderr != "" {
 		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, stderr)
 	}
@@ -245,19 +185,11 @@ func TestMain_ReportInterval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"--addr", addr, "--json"}, tt.args...)
-			code, stdout, stderr := runMain(t.Context(), args, nil)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
+			stdout, _ := clitest.MustRun(t, client.Main, 0, append([]string{"--addr", addr, "--json"}, tt.args...)...)
 			r := clitest.ParseReport(t, stdout)
 			var summary map[string]float64
 			_ = json.Unmarshal(r.Summary, &summary) // the strings and objects do not fit: numbers are what counts
-			for _, iv := range r.Intervals {
-				if iv.Latency.N != iv.Ops {
-					t.Errorf("interval %+v: %d round trips, %d latencies", iv, iv.Ops, iv.Latency.N)
-				}
-			}
+			r.EveryOpTimed(t)
 			sum := r.Sum()
 			if len(r.Intervals) < 2 || float64(sum.Ops) != tt.wantOps(summary) ||
 				float64(sum.Bytes) != tt.wantBytes(summary) || sum.Bytes == 0 {
@@ -266,23 +198,12 @@ func TestMain_ReportInterval(t *testing.T) {
 		})
 	}
 }
+
 func TestMain_ReportIntervalText(t *testing.T) {
 	addr := startServer(t, echo)
-	code, stdout, stderr := runMain(t.Context(), []string{"--load", "--duration", "250ms", "--report-interval", "100ms", "--addr", addr}, nil)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	stdout, _ := clitest.MustRun(t, client.Main, 0, "--load", "--duration", "250ms", "--report-interval", "100ms", "--addr", addr)
 	if !regexp.MustCompile(`^\[   0\.00-   0\.\d\d s\] \d+ ops `).MatchString(stdout) ||
 		!strings.Contains(stdout, " latency p50/p90/p99/p99.9/max = ") || !strings.Contains(stdout, "--- "+addr+" tcp-echo load ---") {
 		t.Errorf("stdout:\n%s", stdout)
-	}
-	for _, tt := range []struct{ args []string }{
-		{[]string{"--report-interval", "1s"}},
-		{[]string{"--count", "1", "--report-interval", "1ms"}},
-	} {
-		code, _, stderr := runMain(t.Context(), tt.args, nil)
-		if code != 2 || !strings.Contains(stderr, "--report-interval") {
-			t.Errorf("%q: exit %d, %q; want a usage error naming --report-interval", tt.args, code, stderr)
-		}
 	}
 }

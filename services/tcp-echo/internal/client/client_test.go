@@ -12,11 +12,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 
 const shortTimeout = 200 * time.Millisecond
+
+// written is what write, a result's WriteText or WriteJSON, writes; an
+// error fails the test.
+func written(t *testing.T, write func(io.Writer) error) *bytes.Buffer {
+	t.Helper()
+	var out bytes.Buffer
+	if err := write(&out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}
 
 func TestPyRepr(t *testing.T) {
 	tests := []struct {
@@ -47,10 +59,7 @@ func TestClient_EchoDefaultHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := res.WriteText(&out); err != nil {
-		t.Fatal(err)
-	}
+	out := written(t, res.WriteText)
 	if got, want := out.String(), "Received b'Hello, world'\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
@@ -99,7 +108,7 @@ func TestClient_EchoErrors(t *testing.T) {
 		},
 		{
 			name:    "unreachable",
-			addr:    func(t *testing.T) string { return unreachable(t) },
+			addr:    func(t *testing.T) string { return addrtest.ClosedTCP(t) },
 			wantMsg: "cannot reach {addr}: connection refused",
 			wantAs:  func(err error) bool { var e *client.DialError; return errors.As(err, &e) },
 		},
@@ -236,17 +245,14 @@ func TestClient_CountInterrupted(t *testing.T) {
 	if !res.Interrupted || res.Sent != 3 || res.OK != 3 || res.RTT.N != 3 {
 		t.Errorf("result %+v, want interrupted after 3 good probes", res)
 	}
-	var out bytes.Buffer
-	if err := res.WriteText(&out); err != nil {
-		t.Fatal(err)
-	}
+	out := written(t, res.WriteText)
 	if !strings.Contains(out.String(), "3 sent, 3 ok, 0 errors (interrupted after 3 of 1000)") {
 		t.Errorf("summary:\n%s", out.String())
 	}
 }
 
 func TestClient_CountUnreachable(t *testing.T) {
-	addr := unreachable(t)
+	addr := addrtest.ClosedTCP(t)
 	_, err := (&client.Client{Addr: addr}).Count(t.Context(), client.CountOptions{Message: []byte("x"), Count: 3})
 	var de *client.DialError
 	if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), "cannot reach "+addr) {
@@ -260,10 +266,7 @@ func TestCountResult_WriteJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := res.WriteJSON(&out); err != nil {
-		t.Fatal(err)
-	}
+	out := written(t, res.WriteJSON)
 	var got map[string]any
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v: %s", err, out.Bytes())
@@ -294,10 +297,7 @@ func TestClient_Bulk(t *testing.T) {
 		if !res.Match || res.Sent != size || res.Echoed != size || res.MismatchOffset != -1 || res.Duration <= 0 {
 			t.Errorf("size %d: result %+v", size, res)
 		}
-		var out bytes.Buffer
-		if err := res.WriteText(&out); err != nil {
-			t.Fatal(err)
-		}
+		out := written(t, res.WriteText)
 		if !strings.Contains(out.String(), "match: yes\n") || !strings.Contains(out.String(), " MB/s (") {
 			t.Errorf("report:\n%s", out.String())
 		}
@@ -359,7 +359,7 @@ func TestClient_BulkErrors(t *testing.T) {
 		},
 		{
 			name: "unreachable",
-			addr: func(t *testing.T) string { return unreachable(t) },
+			addr: func(t *testing.T) string { return addrtest.ClosedTCP(t) },
 			check: func(t *testing.T, res client.BulkResult, err error) {
 				var de *client.DialError
 				if !errors.As(err, &de) || !strings.HasSuffix(err.Error(), ": connection refused") {
@@ -376,10 +376,7 @@ func TestClient_BulkErrors(t *testing.T) {
 			if tt.wantReport == "" {
 				return
 			}
-			var out bytes.Buffer
-			if err := res.WriteText(&out); err != nil {
-				t.Fatal(err)
-			}
+			out := written(t, res.WriteText)
 			if !strings.HasSuffix(out.String(), tt.wantReport) {
 				t.Errorf("report:\n%s\nwant suffix %q", out.String(), tt.wantReport)
 			}
@@ -392,10 +389,7 @@ func TestBulkResult_WriteJSON(t *testing.T) {
 		Err: &client.MismatchError{Offset: 1e6, At: 1e6}, TCP: &clientcli.TCPConn{Retransmits: 2, Cwnd: 10, RTT: time.Millisecond, DeliveryRate: 8e6}}
 	res := client.BulkResult{Addr: "a:1", Size: 2e6, Parallel: 1, Sent: 2e6, Echoed: 1e6, Duration: time.Second, MismatchOffset: 1e6,
 		Streams: []client.BulkStream{st}}
-	var out bytes.Buffer
-	if err := res.WriteJSON(&out); err != nil {
-		t.Fatal(err)
-	}
+	out := written(t, res.WriteJSON)
 	want := `{"mode":"bulk","addr":"a:1","bytes":2000000,"stream_bytes":2000000,"parallel":1,"sent":2000000,"echoed":1000000,` +
 		`"duration_ns":1000000000,"mb_per_s":1,"mbit_per_s":8,"match":false,"mismatch_offset":1000000,` +
 		`"streams":[{"sent":2000000,"echoed":1000000,"duration_ns":1000000000,"mbit_per_s":8,"match":false,"mismatch_offset":1000000,` +

@@ -5,37 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
-	platformconfig "github.com/netlab/netlab/services/platform/config"
-	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/platform/poll"
 	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
-	"github.com/netlab/netlab/services/tcp-echo/internal/config"
-	echoserver "github.com/netlab/netlab/services/tcp-echo/internal/echo"
+	"github.com/netlab/netlab/services/tcp-echo/internal/echo/echotest"
 )
-
-// startEchoServer runs the real tcp-echo server on a free loopback port and
-// returns its address and metrics registry.
-func startEchoServer(t *testing.T) (string, *prometheus.Registry) {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	srv, err := echoserver.New(config.Config{
-		Shared:       platformconfig.Shared{ShutdownTimeout: 5 * time.Second},
-		ListenAddr:   "127.0.0.1:0",
-		MaxConns:     1000,
-		IdleTimeout:  time.Minute,
-		WriteTimeout: 10 * time.Second,
-		BufferSize:   32 << 10,
-	}, zap.NewNop(), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lifecycletest.Serve(t, srv, 10*time.Second)
-	return srv.Addr().String(), reg
-}
 
 // TestClient_LoadClosesGracefully runs Load against the real server and
 // checks that every connection ended as a client close: the client
@@ -58,7 +32,8 @@ func TestClient_LoadClosesGracefully(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr, reg := startEchoServer(t)
+			srv := echotest.Start(t, echotest.Config())
+			addr, reg := srv.Server.Addr().String(), srv.Registry
 			ctx := t.Context()
 			duration := 300 * time.Millisecond
 			if tt.interrupt {

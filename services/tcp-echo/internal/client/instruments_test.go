@@ -43,7 +43,6 @@ func TestBulk_ParallelFiguresAddUp(t *testing.T) {
 		t.Errorf("tcp %+v, want the %d streams' %d retransmits summed", res.TCP, streams, retr)
 	}
 
-	code, stdout, stderr := runMain(t.Context(), []string{"--addr", c.Addr, "--json", "--bulk", "1MiB", "--parallel", "4"}, nil)
 	var v struct {
 		Bytes       int64 `json:"bytes"`
 		StreamBytes int64 `json:"stream_bytes"`
@@ -53,9 +52,7 @@ func TestBulk_ParallelFiguresAddUp(t *testing.T) {
 			Echoed int64 `json:"echoed"`
 		} `json:"streams"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &v); err != nil || code != 0 {
-		t.Fatalf("exit %d, %v: %s%s", code, err, stdout, stderr)
-	}
+	stdout := clitest.RunObject(t, client.Main, 0, &v, "--addr", c.Addr, "--json", "--bulk", "1MiB", "--parallel", "4")
 	if v.Bytes != 4<<20 || v.StreamBytes != 1<<20 || v.Echoed != 4<<20 || v.Parallel != 4 || len(v.Streams) != 4 || v.Streams[3].Echoed != 1<<20 {
 		t.Errorf("JSON %s", stdout)
 	}
@@ -91,9 +88,9 @@ func TestClient_ReadsTCPInfo(t *testing.T) {
 		}
 	}
 
-	code, stdout, _ := runMain(t.Context(), []string{"--addr", c.Addr, "--load", "--count", "50", "--connections", "2"}, nil)
-	if code != 0 || !strings.Contains(stdout, "\ntcp retr 0 cwnd ") || !strings.Contains(stdout, " (2 conns: cwnd, rtt mean; retr, rate sum)\n0 errors") {
-		t.Errorf("exit %d, text summary:\n%s", code, stdout)
+	stdout, _ := clitest.MustRun(t, client.Main, 0, "--addr", c.Addr, "--load", "--count", "50", "--connections", "2")
+	if !strings.Contains(stdout, "\ntcp retr 0 cwnd ") || !strings.Contains(stdout, " (2 conns: cwnd, rtt mean; retr, rate sum)\n0 errors") {
+		t.Errorf("text summary:\n%s", stdout)
 	}
 }
 
@@ -108,10 +105,7 @@ func TestMain_ReportIntervalTCP(t *testing.T) {
 		{"--bulk", "32MiB", "--parallel", "3", "--report-interval", "10ms"},
 		{"--load", "--connections", "3", "--duration", "300ms", "--report-interval", "50ms"},
 	} {
-		code, stdout, stderr := runMain(t.Context(), append([]string{"--addr", addr, "--json"}, args...), nil)
-		if code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
-		}
+		stdout, _ := clitest.MustRun(t, client.Main, 0, append([]string{"--addr", addr, "--json"}, args...)...)
 		r := clitest.ParseReport(t, stdout)
 		var summary struct {
 			TCP    *clientcli.TCPJSON `json:"tcp"`
@@ -141,10 +135,10 @@ func TestMain_ReportIntervalTCP(t *testing.T) {
 func TestMain_Save(t *testing.T) {
 	addr := startServer(t, echo)
 	path := filepath.Join(t.TempDir(), "run.json")
-	code, stdout, stderr := runMain(t.Context(), []string{"--addr", addr, "--load", "--count", "40", "--connections", "2",
-		"--save", path, "--label", "forty"}, nil)
-	if code != 0 || !strings.Contains(stdout, "\n40 round trips, ") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	stdout, _ := clitest.MustRun(t, client.Main, 0, "--addr", addr, "--load", "--count", "40", "--connections", "2",
+		"--save", path, "--label", "forty")
+	if !strings.Contains(stdout, "\n40 round trips, ") {
+		t.Fatalf("stdout %q", stdout)
 	}
 	rec := clitest.ReadRecordFile(t, path)
 	if rec.Client != "tcp-echo-client" || rec.Label != "forty" || rec.Summary.Mode != "load" || rec.Summary.Target != addr ||
@@ -153,23 +147,15 @@ func TestMain_Save(t *testing.T) {
 		t.Errorf("record %+v", rec)
 	}
 
-	code, stdout, stderr = runMain(t.Context(), []string{"--addr", addr, "--load", "--rate", "400", "--duration", "200ms", "--save", "-"}, nil)
-	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "\nschedule rate 400/s asked") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
-	if err != nil || rec.Schedule == nil || rec.Schedule.TargetRate != 400 || rec.Schedule.Started != rec.Summary.Ops ||
-		len(rec.Intervals) == 0 || rec.Summary.Latency.N != rec.Summary.Ops {
-		t.Errorf("open-loop record from stdout %+v, %v", rec, err)
+	rec, stderr := clitest.RunSaved(t, client.Main, "--addr", addr, "--load", "--rate", "400", "--duration", "200ms", "--save", "-")
+	if !strings.Contains(stderr, "\nschedule rate 400/s asked") || rec.Schedule == nil || rec.Schedule.TargetRate != 400 ||
+		rec.Schedule.Started != rec.Summary.Ops || len(rec.Intervals) == 0 || rec.Summary.Latency.N != rec.Summary.Ops {
+		t.Errorf("open-loop record from stdout %+v, report %q", rec, stderr)
 	}
 
-	code, stdout, stderr = runMain(t.Context(), []string{"--addr", addr, "--bulk", "1MiB", "--parallel", "2", "--save", "-", "--json"}, nil)
-	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, `"mode":"bulk"`) {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-	rec, err = clientcli.ReadRecord(strings.NewReader(stdout))
-	if err != nil || rec.Summary.Mode != "bulk" || rec.Summary.Ops != 0 || rec.Summary.Bytes != 2<<20 || rec.Histogram != nil ||
-		rec.Summary.BitsPerSecond <= 0 || !strings.Contains(string(rec.Result), `"parallel":2`) {
-		t.Errorf("bulk record %+v, %v", rec, err)
+	rec, stderr = clitest.RunSaved(t, client.Main, "--addr", addr, "--bulk", "1MiB", "--parallel", "2", "--save", "-", "--json")
+	if !strings.Contains(stderr, `"mode":"bulk"`) || rec.Summary.Mode != "bulk" || rec.Summary.Ops != 0 || rec.Summary.Bytes != 2<<20 ||
+		rec.Histogram != nil || rec.Summary.BitsPerSecond <= 0 || !strings.Contains(string(rec.Result), `"parallel":2`) {
+		t.Errorf("bulk record %+v, report %q", rec, stderr)
 	}
 }

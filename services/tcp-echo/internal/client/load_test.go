@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 
@@ -106,7 +107,7 @@ func TestClient_Load(t *testing.T) {
 			conns: 3, size: 64, duration: time.Hour, wantOps: 12, wantErrors: client.LoadErrors{Mismatch: 3}},
 		{name: "server never answers", addr: func(t *testing.T) string { return startServer(t, silent(t.Context())) },
 			conns: 2, size: 64, duration: time.Hour, wantOps: 0, wantErrors: client.LoadErrors{Timeout: 2}},
-		{name: "unreachable", addr: func(t *testing.T) string { return unreachable(t) },
+		{name: "unreachable", addr: func(t *testing.T) string { return addrtest.ClosedTCP(t) },
 			conns: 5, size: 64, duration: time.Hour, wantOps: 0, wantErrors: client.LoadErrors{Dial: 5}},
 		{name: "failed connections stop, the others go on", addr: func(t *testing.T) string { return startServer(t, everyOther(echo, closeAfter(64))) },
 			conns: 4, size: 64, duration: shortRun, wantOps: -1, wantErrors: client.LoadErrors{ShortRead: 2}, wantFullRun: true},
@@ -155,10 +156,7 @@ func TestClient_LoadErrorText(t *testing.T) {
 	if !errors.As(res.FirstErr, &me) || me.Offset != 3 {
 		t.Fatalf("first error %v, want a mismatch at offset 3", res.FirstErr)
 	}
-	var out bytes.Buffer
-	if err := res.WriteText(&out); err != nil {
-		t.Fatal(err)
-	}
+	out := written(t, res.WriteText)
 	if !strings.HasSuffix(out.String(), "\n1 errors (mismatch 1), 1 of 2 connections failed\n") {
 		t.Errorf("summary:\n%s", out.String())
 	}
@@ -175,10 +173,7 @@ func TestClient_LoadInterrupted(t *testing.T) {
 	if !res.Interrupted || res.Ops <= 0 || res.Failed != 0 || res.Duration >= time.Minute {
 		t.Errorf("result %+v, want interrupted with some ops and no errors", res)
 	}
-	var out bytes.Buffer
-	if err := res.WriteText(&out); err != nil {
-		t.Fatal(err)
-	}
+	out := written(t, res.WriteText)
 	if !strings.Contains(out.String(), "s (interrupted)\n") || !strings.Contains(out.String(), "\n0 errors, 0 of 4 connections failed\n") {
 		t.Errorf("summary:\n%s", out.String())
 	}
@@ -195,7 +190,7 @@ func TestClient_LoadInterruptedWhileDialing(t *testing.T) {
 }
 
 func TestClient_LoadInvalidOptions(t *testing.T) {
-	c := &client.Client{Addr: unreachable(t)}
+	c := &client.Client{Addr: addrtest.ClosedTCP(t)}
 	for _, opts := range []client.LoadOptions{
 		{Connections: 0, Size: 64, Duration: time.Second},
 		{Connections: client.MaxLoadConnections + 1, Size: 64, Duration: time.Second},
@@ -216,46 +211,59 @@ func TestLoadResult_WriteJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := res.WriteJSON(&out); err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Mode              string             `json:"mode"`
-		Connections       int                `json:"connections"`
-		Size              int                `json:"size"`
-		DurationSeconds   float64            `json:"duration_seconds"`
-		Ops               int64              `json:"ops"`
-		OpsPerSecond      float64            `json:"ops_per_second"`
-		BytesPerSecond    float64            `json:"bytes_per_second"`
-		Latency           map[string]float64 `json:"latency"`
-		Errors            map[string]int     `json:"errors"`
-		FailedConnections *int               `json:"failed_connections"`
-	}
+	out := written(t, res.WriteJSON)
+	var got loadJSON
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || bytes.Count(out.Bytes(), []byte("\n")) != 1 {
 		t.Fatalf("not one JSON object (%v): %s", err, out.Bytes())
 	}
-	if got.Mode != "load" || got.Connections != 3 || got.Size != 64 || got.Ops <= 0 || got.FailedConnections == nil || *got.FailedConnections != 0 {
+	if got.Connections != 3 || got.Ops <= 0 {
 		t.Errorf("JSON %s", out.Bytes())
 	}
 	if got.DurationSeconds < client.MinLoadDuration.Seconds() {
 		t.Errorf("duration_seconds %g, want >= 0.1", got.DurationSeconds)
 	}
+	got.check(t, 64, 0, nil)
+}
+
+// loadJSON is the object LoadResult.WriteJSON writes (and --load --json
+// prints).
+type loadJSON struct {
+	Mode              string             `json:"mode"`
+	Connections       int                `json:"connections"`
+	Size              int                `json:"size"`
+	DurationSeconds   float64            `json:"duration_seconds"`
+	Ops               int64              `json:"ops"`
+	OpsPerSecond      float64            `json:"ops_per_second"`
+	BytesPerSecond    float64            `json:"bytes_per_second"`
+	Latency           map[string]float64 `json:"latency"`
+	Errors            map[string]int     `json:"errors"`
+	FailedConnections *int               `json:"failed_connections"`
+}
+
+// check fails the test unless v is a load run of size-byte messages with
+// wantFailed failed connections and wantErrors (zero when missing) by
+// kind, whose rates follow from its ops and duration and whose latency
+// summary is ordered and counts every op.
+func (v loadJSON) check(t *testing.T, size, wantFailed int, wantErrors map[string]int) {
+	t.Helper()
+	if v.Mode != "load" || v.Size != size || v.FailedConnections == nil || *v.FailedConnections != wantFailed {
+		t.Errorf("load JSON %+v, want mode load, size %d, %d failed connections", v, size, wantFailed)
+	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
-	if want := float64(got.Ops) / got.DurationSeconds; !near(got.OpsPerSecond, want) {
-		t.Errorf("ops_per_second %g, want ops/duration_seconds = %g", got.OpsPerSecond, want)
+	if want := float64(v.Ops) / v.DurationSeconds; !near(v.OpsPerSecond, want) {
+		t.Errorf("ops_per_second %g, want ops/duration_seconds = %g", v.OpsPerSecond, want)
 	}
-	if want := got.OpsPerSecond * 64; !near(got.BytesPerSecond, want) {
-		t.Errorf("bytes_per_second %g, want %g", got.BytesPerSecond, want)
+	if want := v.OpsPerSecond * float64(size); !near(v.BytesPerSecond, want) {
+		t.Errorf("bytes_per_second %g, want %g", v.BytesPerSecond, want)
 	}
-	l := got.Latency
-	if len(l) != 8 || l["n"] != float64(got.Ops) || !(0 < l["min_ns"] && l["min_ns"] <= l["p50_ns"] && l["p50_ns"] <= l["p90_ns"] &&
+	l := v.Latency
+	if len(l) != 8 || l["n"] != float64(v.Ops) || !(0 < l["min_ns"] && l["min_ns"] <= l["p50_ns"] && l["p50_ns"] <= l["p90_ns"] &&
 		l["p90_ns"] <= l["p99_ns"] && l["p99_ns"] <= l["p999_ns"] && l["p999_ns"] <= l["max_ns"] && l["avg_ns"] <= l["max_ns"]) {
-		t.Errorf("latency %v for %d ops", l, got.Ops)
+		t.Errorf("latency %v for %d ops", l, v.Ops)
 	}
 	for _, k := range []string{"dial", "timeout", "short_read", "mismatch", "reset", "other"} {
-		if n, ok := got.Errors[k]; !ok || n != 0 {
-			t.Errorf("errors[%s] = %d, %v; want 0", k, n, ok)
+		if n, ok := v.Errors[k]; !ok || n != wantErrors[k] {
+			t.Errorf("errors[%s] = %d, %v; want %d", k, n, ok, wantErrors[k])
 		}
 	}
 }

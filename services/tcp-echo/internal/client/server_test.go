@@ -109,15 +109,3 @@ func reply(want int, answer string) func(net.Conn) {
 		_, _ = io.Copy(io.Discard, c)
 	}
 }
-
-// unreachable returns an address nothing listens on.
-func unreachable(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}

@@ -5,39 +5,35 @@ import (
 	"testing"
 	"time"
 
+	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/config/configtest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 )
 
 func TestLoad_Defaults(t *testing.T) {
-	cfg := configtest.Defaults(t, config.Load)
-	want := config.Config{
-		Shared:       cfg.Shared, // checked by configtest.Defaults
+	configtest.Loads(t, config.Load, map[string]string{}, config.Config{
+		Shared:       configtest.SharedDefaults(),
 		ListenAddr:   ":65432",
 		MaxConns:     10000,
 		IdleTimeout:  5 * time.Minute,
 		WriteTimeout: 30 * time.Second,
 		BufferSize:   32768,
-	}
-	if cfg != want {
-		t.Fatalf("defaults:\n got %+v\nwant %+v", cfg, want)
-	}
+	})
 }
 
 func TestLoad_ReadsEveryVariable(t *testing.T) {
-	cfg, err := config.Load(map[string]string{
+	configtest.Loads(t, config.Load, map[string]string{
 		"LISTEN_ADDR": "127.0.0.1:7000", "ADMIN_ADDR": "127.0.0.1:7001", "LOG_LEVEL": "debug",
 		"LOG_FORMAT": "console", "SHUTDOWN_TIMEOUT": "3s", "MAX_CONNS": "5", "IDLE_TIMEOUT": "1m",
 		"WRITE_TIMEOUT": "2s", "BUFFER_SIZE": "4096",
+	}, config.Config{
+		Shared:       platformconfig.Shared{AdminAddr: "127.0.0.1:7001", LogLevel: "debug", LogFormat: "console", ShutdownTimeout: 3 * time.Second},
+		ListenAddr:   "127.0.0.1:7000",
+		MaxConns:     5,
+		IdleTimeout:  time.Minute,
+		WriteTimeout: 2 * time.Second,
+		BufferSize:   4096,
 	})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	if cfg.ListenAddr != "127.0.0.1:7000" || cfg.AdminAddr != "127.0.0.1:7001" || cfg.LogLevel != "debug" ||
-		cfg.LogFormat != "console" || cfg.ShutdownTimeout != 3*time.Second || cfg.MaxConns != 5 ||
-		cfg.IdleTimeout != time.Minute || cfg.WriteTimeout != 2*time.Second || cfg.BufferSize != 4096 {
-		t.Fatalf("not every variable was read: %+v", cfg)
-	}
 }
 
 func TestLoad_ErrorsNameTheVariable(t *testing.T) {

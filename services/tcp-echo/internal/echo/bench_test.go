@@ -5,12 +5,14 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/services/tcp-echo/internal/echo/echotest"
 )
 
 // BenchmarkServer_Bulk streams 64 KiB writes through one connection and
 // reads the echo concurrently: the server's bulk throughput on loopback.
 func BenchmarkServer_Bulk(b *testing.B) {
-	cfg := testConfig()
+	cfg := echotest.Config()
 	cfg.IdleTimeout = time.Hour
 	r := start(b, cfg)
 	benchmarkBulk(b, r.Server.Addr().String())
@@ -77,7 +79,7 @@ func benchmarkBulk(b *testing.B, addr string) {
 // BenchmarkServer_PingPong measures one 64-byte request/response round trip
 // on one connection: the server's per-message latency cost.
 func BenchmarkServer_PingPong(b *testing.B) {
-	c := start(b, testConfig()).dial(b)
+	c := start(b, echotest.Config()).dial(b)
 	msg := make([]byte, 64)
 	buf := make([]byte, 64)
 	b.ResetTimer()

@@ -13,25 +13,13 @@ import (
 	"testing"
 	"time"
 
-	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
 	"github.com/netlab/netlab/services/platform/poll"
 	"github.com/netlab/netlab/services/platform/promset/promsettest"
 	"github.com/netlab/netlab/services/tcp-echo/internal/config"
 	"github.com/netlab/netlab/services/tcp-echo/internal/echo"
+	"github.com/netlab/netlab/services/tcp-echo/internal/echo/echotest"
 )
-
-// testConfig is a configuration for a server on a free loopback port.
-func testConfig() config.Config {
-	return config.Config{
-		Shared:       platformconfig.Shared{ShutdownTimeout: 5 * time.Second},
-		ListenAddr:   "127.0.0.1:0",
-		MaxConns:     1000,
-		IdleTimeout:  time.Minute,
-		WriteTimeout: 10 * time.Second,
-		BufferSize:   32 << 10,
-	}
-}
 
 // running is a server under test.
 type running struct {
@@ -40,7 +28,7 @@ type running struct {
 
 func start(tb testing.TB, cfg config.Config) *running {
 	tb.Helper()
-	return &running{lifecycletest.Start(tb, echo.New, cfg, cfg.ShutdownTimeout+5*time.Second)}
+	return &running{echotest.Start(tb, cfg)}
 }
 
 func (r *running) dial(tb testing.TB) *net.TCPConn {
@@ -142,7 +130,7 @@ func randomBytes(tb testing.TB, n int) []byte {
 }
 
 func TestServer_EchoesPayload(t *testing.T) {
-	r := start(t, testConfig())
+	r := start(t, echotest.Config())
 	tests := []struct {
 		name    string
 		payload []byte
@@ -163,7 +151,7 @@ func TestServer_EchoesPayload(t *testing.T) {
 }
 
 func TestServer_EchoesManyMessagesOnOneConnection(t *testing.T) {
-	r := start(t, testConfig())
+	r := start(t, echotest.Config())
 	c := r.dial(t)
 	for i := range 100 {
 		msg := fmt.Appendf(nil, "message %d", i)
@@ -174,7 +162,7 @@ func TestServer_EchoesManyMessagesOnOneConnection(t *testing.T) {
 }
 
 func TestServer_ServesConcurrentClientsTheirOwnBytes(t *testing.T) {
-	r := start(t, testConfig())
+	r := start(t, echotest.Config())
 	inParallel(t, 300, func(i int) error {
 		c, err := net.Dial("tcp", r.Server.Addr().String())
 		if err != nil {
@@ -195,7 +183,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err == nil && limit.Cur < 2*clients+100 {
 		t.Skipf("open-files limit %d is too low for %d connections", limit.Cur, clients)
 	}
-	cfg := testConfig()
+	cfg := echotest.Config()
 	cfg.MaxConns = clients
 	r := start(t, cfg)
 	conns := make([]net.Conn, clients)
@@ -212,7 +200,7 @@ func TestServer_ServesThousandsOfOpenConnections(t *testing.T) {
 }
 
 func TestServer_CountsConnectionsAndBytes(t *testing.T) {
-	r := start(t, testConfig())
+	r := start(t, echotest.Config())
 	c := r.served(t, "Hello, world")
 	if got := promsettest.Value(t, r.Registry, "netlab_tcp_echo_connections_active"); got != 1 {
 		t.Errorf("active = %v, want 1", got)
@@ -234,7 +222,7 @@ func TestServer_CountsConnectionsAndBytes(t *testing.T) {
 }
 
 func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
-	cfg := testConfig()
+	cfg := echotest.Config()
 	cfg.MaxConns = 2
 	r := start(t, cfg)
 	first, second := r.served(t, "one"), r.served(t, "two")
@@ -253,7 +241,7 @@ func TestServer_RefusesConnectionsBeyondMaxConns(t *testing.T) {
 }
 
 func TestServer_ClosesIdleConnections(t *testing.T) {
-	cfg := testConfig()
+	cfg := echotest.Config()
 	cfg.IdleTimeout = 200 * time.Millisecond
 	r := start(t, cfg)
 	c := r.served(t, "hi")
@@ -264,7 +252,7 @@ func TestServer_ClosesIdleConnections(t *testing.T) {
 }
 
 func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
-	r := start(t, testConfig())
+	r := start(t, echotest.Config())
 	c := r.served(t, "before")
 
 	r.Stop()
@@ -293,7 +281,7 @@ func TestServer_DrainsOpenConnectionsOnShutdown(t *testing.T) {
 }
 
 func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
-	cfg := testConfig()
+	cfg := echotest.Config()
 	cfg.ShutdownTimeout = 300 * time.Millisecond
 	r := start(t, cfg)
 	c := r.served(t, "hello")
@@ -309,7 +297,7 @@ func TestServer_ClosesCleanlyWhenShutdownTimeoutPasses(t *testing.T) {
 }
 
 func TestServer_IdleConnectionsHoldNoEchoBuffer(t *testing.T) {
-	cfg := testConfig()
+	cfg := echotest.Config()
 	cfg.BufferSize = 1 << 20 // 1 MiB each, so holding them would be obvious
 	r := start(t, cfg)
 	const conns = 100
@@ -334,8 +322,8 @@ func heapInUse() uint64 {
 }
 
 func TestNew_FailsOnBusyAddress(t *testing.T) {
-	r := start(t, testConfig())
-	cfg := testConfig()
+	r := start(t, echotest.Config())
+	cfg := echotest.Config()
 	cfg.ListenAddr = r.Server.Addr().String()
 	if _, _, err := lifecycletest.Build(echo.New, cfg); err == nil {
 		t.Fatal("New on an address in use: want an error")

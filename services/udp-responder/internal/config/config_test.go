@@ -1,20 +1,24 @@
 package config_test
 
 import (
+	"fmt"
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netlab/netlab/services/platform/config/configtest"
+	"github.com/netlab/netlab/services/platform/tabletest"
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 )
 
 func TestLoad_Defaults(t *testing.T) {
-	cfg := configtest.Defaults(t, config.Load)
-	want := config.Config{
-		Shared:           cfg.Shared, // checked by configtest.Defaults
+	loopback, err := config.ParseNetworks("127.0.0.0/8,::1/128")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configtest.Loads(t, config.Load, map[string]string{}, config.Config{
+		Shared:           configtest.SharedDefaults(),
 		ListenAddr:       ":12345",
 		Mode:             "greet",
 		Greeting:         "Hello, client!",
@@ -28,11 +32,8 @@ func TestLoad_Defaults(t *testing.T) {
 		ProbeRuns:        16384,
 		ProbeRunTTL:      2 * time.Minute,
 		ShutdownToken:    "",
-		ShutdownAllow:    cfg.ShutdownAllow, // below
-	}
-	if !reflect.DeepEqual(cfg, want) {
-		t.Fatalf("defaults:\n got %+v\nwant %+v", cfg, want)
-	}
+		ShutdownAllow:    loopback,
+	})
 	if got := cfg.ShutdownAllow.String(); got != "127.0.0.0/8,::1/128" {
 		t.Errorf("SHUTDOWN_ALLOW defaults to %q, want loopback", got)
 	}
@@ -85,15 +86,7 @@ func TestParseNetworks(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			nets, err := config.ParseNetworks(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseNetworks(%q) = %v, %v; want an error containing %q", tt.in, nets, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || nets.String() != tt.want {
-				t.Fatalf("ParseNetworks(%q) = %q, %v; want %q", tt.in, nets, err, tt.want)
-			}
+			tabletest.Result(t, fmt.Sprintf("ParseNetworks(%q)", tt.in), nets.String(), err, tt.want, tt.wantErr)
 		})
 	}
 }

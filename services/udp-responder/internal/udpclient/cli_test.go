@@ -9,16 +9,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
-
-// runMain runs udp-client with args and the environment env.
-func runMain(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
-	return clitest.Run(ctx, udpclient.Main, args, env)
-}
 
 func TestMain_Modes(t *testing.T) {
 	server := startUDP(t, respond)
@@ -126,7 +122,7 @@ func TestMain_Modes(t *testing.T) {
 func TestMain_ExitSendsToken(t *testing.T) {
 	got := make(chan string, 1)
 	addr := startUDP(t, func(b []byte, _ func([]byte)) { got <- string(b) })
-	if code, _, stderr := runMain(t.Context(), []string{"--exit", "s3cr3t-token"}, map[string]string{udpclient.AddrEnv: addr}); code != 0 {
+	if code, _, stderr := clitest.Run(t.Context(), udpclient.Main, []string{"--exit", "s3cr3t-token"}, map[string]string{udpclient.AddrEnv: addr}); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if msg := <-got; msg != "exit s3cr3t-token" {
@@ -148,14 +144,8 @@ func TestMain_JSON(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		code, stdout, stderr := runMain(t.Context(), tt.args, nil)
-		if code != 0 {
-			t.Fatalf("%v: exit %d: %s", tt.args, code, stderr)
-		}
 		var v map[string]any
-		if err := json.Unmarshal([]byte(stdout), &v); err != nil || strings.Count(stdout, "\n") != 1 {
-			t.Errorf("%v: not one JSON object (%v): %q", tt.args, err, stdout)
-		}
+		stdout := clitest.RunObject(t, udpclient.Main, 0, &v, tt.args...)
 		for _, k := range tt.wantKeys {
 			if _, ok := v[k]; !ok {
 				t.Errorf("%v: no key %q in %s", tt.args, k, stdout)
@@ -164,20 +154,32 @@ func TestMain_JSON(t *testing.T) {
 	}
 }
 
-// TestMain_Interrupted stops a long probe run the way Ctrl-C does: the
-// summary is printed and, with replies, the exit code is 0.
+// TestMain_Interrupted stops a long probe run and an hour-long load the
+// way Ctrl-C does: the summary is printed and, with replies, the exit code
+// is 0.
 func TestMain_Interrupted(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var seen atomic.Int64
-	addr := startUDP(t, func(b []byte, reply func([]byte)) {
-		if seen.Add(1) == 20 {
-			cancel()
-		}
-		respond(b, reply)
-	})
-	code, stdout, stderr := runMain(ctx, []string{"--addr", addr, "--count", "1000000", "--rate", "2000"}, nil)
-	if code != 0 || !strings.Contains(stdout, "(interrupted after ") || !strings.Contains(stdout, "rtt min/avg") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		cancelAt int64 // requests seen by the server
+	}{
+		{"probe", []string{"--count", "1000000", "--rate", "2000"}, 20},
+		{"load", []string{"--load", "--connections", "2", "--duration", "1h"}, 100},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			var seen atomic.Int64
+			addr := startUDP(t, func(b []byte, reply func([]byte)) {
+				if seen.Add(1) == tt.cancelAt {
+					cancel()
+				}
+				respond(b, reply)
+			})
+			code, stdout, stderr := clitest.Run(ctx, udpclient.Main, append([]string{"--addr", addr}, tt.args...), nil)
+			if code != 0 || !strings.Contains(stdout, "(interrupted after ") || !strings.Contains(stdout, "rtt min/avg") || stderr != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+		})
 	}
 }
 
@@ -187,7 +189,7 @@ func TestMain_InterruptedBeforeSending(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	for _, args := range [][]string{{"--addr", addr}, {"--addr", addr, "--count", "5"}} {
-		code, stdout, stderr := runMain(ctx, args, nil)
+		code, stdout, stderr := clitest.Run(ctx, udpclient.Main, args, nil)
 		if code != 1 || stderr != "udp-client: interrupted\n" || stdout != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
@@ -228,16 +230,13 @@ func TestMain_Progress(t *testing.T) {
 		t.Skip("takes over a second")
 	}
 	addr := startUDP(t, respond)
-	code, _, stderr := runMain(t.Context(), []string{"--addr", addr, "--count", "1200", "--rate", "1000", "--progress"}, nil)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	_, stderr := clitest.MustRun(t, udpclient.Main, 0, "--addr", addr, "--count", "1200", "--rate", "1000", "--progress")
 	if !strings.HasPrefix(stderr, "\rsent ") || !strings.HasSuffix(stderr, "\rsent 1200/1200 received 1200 unanswered 0 reordered 0 duplicated 0 corrupted 0\n") {
 		t.Errorf("stderr %q", stderr)
 	}
 	// A short run prints no progress, even when asked.
-	if code, _, stderr := runMain(t.Context(), []string{"--addr", addr, "--count", "5", "--progress"}, nil); code != 0 || stderr != "" {
-		t.Errorf("exit %d, stderr %q", code, stderr)
+	if _, stderr := clitest.MustRun(t, udpclient.Main, 0, "--addr", addr, "--count", "5", "--progress"); stderr != "" {
+		t.Errorf("stderr %q", stderr)
 	}
 }
 
@@ -250,7 +249,7 @@ func TestMain_Load(t *testing.T) {
 			respond(b, reply)
 		}
 	})
-	closed := closedAddr(t)
+	closed := addrtest.ClosedUDP(t)
 	fast := []string{"--duration", "200ms"}
 	cases := []clitest.Case{
 		{Name: "text", Args: []string{"--addr", server, "--load", "--connections", "4"},
@@ -320,11 +319,6 @@ func TestMain_LoadJSON(t *testing.T) {
 			respond(b, reply)
 		}
 	})
-	args := []string{"--addr", everyOther, "--load", "--connections", "3", "--size", "100", "--duration", "300ms", "--timeout", "10ms", "--json"}
-	code, stdout, stderr := runMain(t.Context(), args, nil)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
 	var v struct {
 		Mode             string             `json:"mode"`
 		Connections      int                `json:"connections"`
@@ -339,9 +333,8 @@ func TestMain_LoadJSON(t *testing.T) {
 		Latency          map[string]float64 `json:"latency"`
 		Errors           map[string]int64   `json:"errors"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &v); err != nil || strings.Count(stdout, "\n") != 1 {
-		t.Fatalf("not one JSON object (%v): %q", err, stdout)
-	}
+	stdout := clitest.RunObject(t, udpclient.Main, 0, &v,
+		"--addr", everyOther, "--load", "--connections", "3", "--size", "100", "--duration", "300ms", "--timeout", "10ms", "--json")
 	if v.Mode != "load" || v.Connections != 3 || v.Size != 100 || v.DurationSeconds != 0.3 || v.Errors == nil {
 		t.Errorf("JSON %s", stdout)
 	}
@@ -361,23 +354,6 @@ func TestMain_LoadJSON(t *testing.T) {
 	}
 }
 
-// TestMain_LoadInterrupted stops an hour-long load the way Ctrl-C does: the
-// summary is printed and, with replies, the exit code is 0.
-func TestMain_LoadInterrupted(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var seen atomic.Int64
-	addr := startUDP(t, func(b []byte, reply func([]byte)) {
-		if seen.Add(1) == 100 {
-			cancel()
-		}
-		respond(b, reply)
-	})
-	code, stdout, stderr := runMain(ctx, []string{"--addr", addr, "--load", "--connections", "2", "--duration", "1h"}, nil)
-	if code != 0 || !strings.Contains(stdout, "(interrupted after ") || !strings.Contains(stdout, "rtt min/avg") || stderr != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-}
-
 // TestMain_ReportInterval runs the probe and load modes with
 // --report-interval and --json through a server that drops every tenth
 // probe: interval objects come first, then the summary, and the intervals'
@@ -393,11 +369,7 @@ func TestMain_ReportInterval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"--addr", addr, "--json", "--report-interval", "50ms"}, tt.args...)
-			code, stdout, stderr := runMain(t.Context(), args, nil)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
+			stdout, _ := clitest.MustRun(t, udpclient.Main, 0, append([]string{"--addr", addr, "--json", "--report-interval", "50ms"}, tt.args...)...)
 			r := clitest.ParseReport(t, stdout)
 			var summary struct {
 				Sent, Received, Lost int64
@@ -406,11 +378,7 @@ func TestMain_ReportInterval(t *testing.T) {
 			if err := json.Unmarshal(r.Summary, &summary); err != nil {
 				t.Fatal(err)
 			}
-			for _, iv := range r.Intervals {
-				if iv.Latency.N != iv.Ops {
-					t.Errorf("interval %+v: %d replies, %d latencies", iv, iv.Ops, iv.Latency.N)
-				}
-			}
+			r.EveryOpTimed(t)
 			sum := r.Sum()
 			if len(r.Intervals) < 3 || sum.Sent != summary.Sent || sum.Ops != summary.Received || sum.Lost != summary.Lost ||
 				sum.Latency.N != summary.Latency.N || summary.Lost == 0 {

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/latency"
+	"github.com/netlab/netlab/services/platform/tabletest"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
@@ -50,13 +52,7 @@ func TestClient_Send(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &udpclient.Client{Addr: tt.addr, Timeout: shortTimeout, Tries: tt.tries}
 			res, err := c.Send(t.Context(), []byte(tt.msg))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			tabletest.Err(t, "Send", err, tt.wantErr)
 			if string(res.Received) != tt.wantReply || res.Tries != tt.wantTries {
 				t.Errorf("reply %q after %d tries, want %q after %d", res.Received, res.Tries, tt.wantReply, tt.wantTries)
 			}
@@ -68,7 +64,7 @@ func TestClient_Send(t *testing.T) {
 }
 
 func TestClient_Send_ClosedPort(t *testing.T) {
-	addr := closedAddr(t)
+	addr := addrtest.ClosedUDP(t)
 	c := &udpclient.Client{Addr: addr, Timeout: shortTimeout, Tries: 2}
 	_, err := c.Send(t.Context(), []byte("Hello, server!"))
 	var nr *udpclient.NoReplyError
@@ -215,7 +211,7 @@ func TestClient_Probe_Unpaced(t *testing.T) {
 }
 
 func TestClient_Probe_ClosedPort(t *testing.T) {
-	c := &udpclient.Client{Addr: closedAddr(t), Timeout: shortTimeout}
+	c := &udpclient.Client{Addr: addrtest.ClosedUDP(t), Timeout: shortTimeout}
 	res, err := c.Probe(t.Context(), udpclient.ProbeOptions{Count: 10, Rate: 1000})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 	"github.com/netlab/netlab/services/platform/lifecycle/lifecycletest"
@@ -264,20 +263,16 @@ func TestParseBitrate(t *testing.T) {
 // --bitrate sets the probe rate from the size; every report gives bit/s.
 func TestMain_Bitrate(t *testing.T) {
 	addr := startResponder(t)
-	code, stdout, stderr := runMain(t.Context(), []string{"--addr", addr, "--duration", "200ms", "--bitrate", "108.8k",
-		"--report-interval", "100ms"}, nil)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr %q", code, stderr)
-	}
+	stdout, _ := clitest.MustRun(t, udpclient.Main, 0, "--addr", addr, "--duration", "200ms", "--bitrate", "108.8k", "--report-interval", "100ms")
 	// 108.8 kbit/s of 68-byte probes is 200 a second: 40 in 200ms.
 	for _, want := range []string{"40 sent, 40 received", "(asked 108.80 kbit/s)", " kbit/s lost ", "bitrate 108.80 kbit/s sent"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	code, stdout, _ = runMain(t.Context(), []string{"--addr", addr, "--count", "10", "--report-interval", "20ms", "--json"}, nil)
-	if code != 0 || !strings.Contains(stdout, `"type":"interval"`) || !strings.Contains(stdout, `"bits_per_second":`) {
-		t.Errorf("exit %d, JSON intervals without bits_per_second:\n%s", code, stdout)
+	stdout, _ = clitest.MustRun(t, udpclient.Main, 0, "--addr", addr, "--count", "10", "--report-interval", "20ms", "--json")
+	if !strings.Contains(stdout, `"type":"interval"`) || !strings.Contains(stdout, `"bits_per_second":`) {
+		t.Errorf("JSON intervals without bits_per_second:\n%s", stdout)
 	}
 }
 
@@ -287,9 +282,9 @@ func TestMain_Bitrate(t *testing.T) {
 func TestMain_Save(t *testing.T) {
 	addr := startResponder(t)
 	path := filepath.Join(t.TempDir(), "run.json")
-	code, stdout, stderr := runMain(t.Context(), []string{"--addr", addr, "--count", "20", "--rate", "2000", "--save", path, "--label", "twenty"}, nil)
-	if code != 0 || !strings.Contains(stdout, "20 sent, 20 received") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	stdout, _ := clitest.MustRun(t, udpclient.Main, 0, "--addr", addr, "--count", "20", "--rate", "2000", "--save", path, "--label", "twenty")
+	if !strings.Contains(stdout, "20 sent, 20 received") {
+		t.Fatalf("stdout %q", stdout)
 	}
 	rec := clitest.ReadRecordFile(t, path)
 	s := rec.Summary
@@ -299,14 +294,10 @@ func TestMain_Save(t *testing.T) {
 		t.Errorf("record %+v", rec)
 	}
 
-	code, stdout, stderr = runMain(t.Context(), []string{"--addr", addr, "--load", "--duration", "200ms", "--rate", "200", "--save", "-"}, nil)
-	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stderr, "schedule rate 200/s asked") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-	rec, err := clientcli.ReadRecord(strings.NewReader(stdout))
-	if err != nil || rec.Summary.Mode != "load" || rec.Schedule == nil || rec.Schedule.TargetRate != 200 ||
+	rec, stderr := clitest.RunSaved(t, udpclient.Main, "--addr", addr, "--load", "--duration", "200ms", "--rate", "200", "--save", "-")
+	if !strings.Contains(stderr, "schedule rate 200/s asked") || rec.Summary.Mode != "load" || rec.Schedule == nil || rec.Schedule.TargetRate != 200 ||
 		rec.Histogram == nil || rec.Histogram.N != rec.Summary.Ops || rec.Summary.Ops < 30 || len(rec.Intervals) == 0 {
-		t.Errorf("record from stdout %+v, %v", rec, err)
+		t.Errorf("record from stdout %+v, report %q", rec, stderr)
 	}
 }
 

@@ -10,50 +10,15 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/addrtest"
 	"github.com/netlab/netlab/services/platform/latency"
 	"github.com/netlab/netlab/services/udp-responder/internal/udpclient"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
-
-// startUDPFrom is startUDP with the source of each datagram, for servers
-// that keep state per client socket. A nil handle echoes every datagram
-// without allocating.
-func startUDPFrom(tb testing.TB, handle func(b []byte, from netip.AddrPort, reply func([]byte))) string {
-	tb.Helper()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	_ = conn.SetReadBuffer(4 << 20)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		buf := make([]byte, 1<<16)
-		for {
-			n, from, err := conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if !errors.Is(err, net.ErrClosed) {
-					tb.Errorf("read: %v", err)
-				}
-				return
-			}
-			if handle == nil {
-				_, _ = conn.WriteToUDPAddrPort(buf[:n], from)
-				continue
-			}
-			handle(buf[:n], from, func(b []byte) { _, _ = conn.WriteToUDPAddrPort(b, from) })
-		}
-	})
-	tb.Cleanup(func() {
-		_ = conn.Close()
-		wg.Wait()
-	})
-	return conn.LocalAddr().String()
-}
 
 // startEcho is a plain echo server (what a ReadFromUDP/WriteToUDP loop or
 // fortio udp-echo does) that allocates nothing per datagram, so that
@@ -211,7 +176,7 @@ func TestClient_Load_Responder(t *testing.T) {
 
 func TestClient_Load_ClosedPort(t *testing.T) {
 	opts := udpclient.LoadOptions{Connections: 2, Duration: 200 * time.Millisecond, Timeout: 20 * time.Millisecond}
-	res, err := (&udpclient.Client{Addr: closedAddr(t)}).Load(t.Context(), opts)
+	res, err := (&udpclient.Client{Addr: addrtest.ClosedUDP(t)}).Load(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 
@@ -17,42 +18,42 @@ const greeting = "Hello, client!"
 // It returns the address. Cleanup closes the socket and waits.
 func startUDP(tb testing.TB, handle func(b []byte, reply func([]byte))) string {
 	tb.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	return startUDPFrom(tb, func(b []byte, _ netip.AddrPort, reply func([]byte)) { handle(b, reply) })
+}
+
+// startUDPFrom is startUDP with the source of each datagram, for servers
+// that keep state per client socket. A nil handle echoes every datagram
+// without allocating.
+func startUDPFrom(tb testing.TB, handle func(b []byte, from netip.AddrPort, reply func([]byte))) string {
+	tb.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	_ = pc.(*net.UDPConn).SetReadBuffer(4 << 20)
+	_ = conn.SetReadBuffer(4 << 20)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		buf := make([]byte, 1<<16)
 		for {
-			n, from, err := pc.ReadFrom(buf)
+			n, from, err := conn.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				if !errors.Is(err, net.ErrClosed) {
 					tb.Errorf("read: %v", err)
 				}
 				return
 			}
-			handle(buf[:n], func(b []byte) { _, _ = pc.WriteTo(b, from) })
+			if handle == nil {
+				_, _ = conn.WriteToUDPAddrPort(buf[:n], from)
+				continue
+			}
+			handle(buf[:n], from, func(b []byte) { _, _ = conn.WriteToUDPAddrPort(b, from) })
 		}
 	})
 	tb.Cleanup(func() {
-		_ = pc.Close()
+		_ = conn.Close()
 		wg.Wait()
 	})
-	return pc.LocalAddr().String()
-}
-
-// closedAddr is a UDP address where nothing listens.
-func closedAddr(tb testing.TB) string {
-	tb.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	_ = pc.Close()
-	return addr
+	return conn.LocalAddr().String()
 }
 
 func seqOf(b []byte) uint64 { return binary.BigEndian.Uint64(b[16:24]) }
