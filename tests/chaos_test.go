@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 
 	"github.com/netlab/netlab/tests/e2e"
@@ -145,15 +144,10 @@ func requireRecovered(t *testing.T, s *e2e.Stack) {
 		start := time.Now()
 		err := e2e.Poll(t.Context(), 60*time.Second, 200*time.Millisecond, func() error {
 			info, err := ctr.Inspect(t.Context())
-			switch {
-			case err != nil:
+			if err != nil {
 				return err
-			case !info.State.Running:
-				return fmt.Errorf("status %q", info.State.Status)
-			case info.State.Health == nil || info.State.Health.Status != container.Healthy:
-				return fmt.Errorf("health %+v", info.State.Health)
 			}
-			return nil
+			return e2e.Unhealthy(info.State)
 		})
 		if err != nil {
 			t.Fatalf("%s did not recover: %v", name, err)

@@ -21,14 +21,16 @@ import (
 	"github.com/netlab/netlab/tests/e2e"
 )
 
-// testCrashRecovers kills the service's process as a crash would, waits
-// until its restart policy has it healthy again, and then requires that it
-// serves (the host port may change with the new start; the container's
-// address does not).
-func testCrashRecovers(t *testing.T, svc *e2e.Service, serves func(t *testing.T)) {
-	took := e2e.CrashAndRecover(t, svc.Container())
-	serves(t)
-	t.Logf("FIGURE restart %s healthy_after=%s", svc.Name, took.Round(10*time.Millisecond))
+// runCrashRecovers runs the subtest "crash is restarted and serves again":
+// it kills the service's process as a crash would, waits until its restart
+// policy has it healthy again, and then requires that it serves (the host
+// port may change with the new start; the container's address does not).
+func runCrashRecovers(t *testing.T, svc *e2e.Service, serves func(t *testing.T)) {
+	t.Run("crash is restarted and serves again", func(t *testing.T) {
+		took := e2e.CrashAndRecover(t, svc.Container())
+		serves(t)
+		t.Logf("FIGURE restart %s healthy_after=%s", svc.Name, took.Round(10*time.Millisecond))
+	})
 }
 
 // exitWithin bounds how long a service may take to exit after SIGTERM.

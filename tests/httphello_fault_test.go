@@ -23,15 +23,13 @@ import (
 // crash, then SIGTERM under load (which stops it). Its subtests run in
 // order.
 func TestHTTPHello_Faults(t *testing.T) {
-	hello := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.HTTPHello}}).Service(e2e.HTTPHello)
+	hello := e2e.NewService(t, e2e.HTTPHello)
 
-	t.Run("crash is restarted and serves again", func(t *testing.T) {
-		testCrashRecovers(t, hello, func(t *testing.T) {
-			resp, err := e2e.HTTPDo(t.Context(), http.MethodGet, "http://"+e2e.ContainerAddr(t, hello.Container(), httpPort)+"/", 5*time.Second)
-			if err != nil || resp.Code != http.StatusOK || string(resp.Body) != greeting {
-				t.Fatalf("GET / after the crash = %d %q, %v", resp.Code, resp.Body, err)
-			}
-		})
+	runCrashRecovers(t, hello, func(t *testing.T) {
+		resp, err := e2e.HTTPDo(t.Context(), http.MethodGet, "http://"+e2e.ContainerAddr(t, hello.Container(), httpPort)+"/", 5*time.Second)
+		if err != nil || resp.Code != http.StatusOK || string(resp.Body) != greeting {
+			t.Fatalf("GET / after the crash = %d %q, %v", resp.Code, resp.Body, err)
+		}
 	})
 
 	t.Run("SIGTERM under load loses no request", func(t *testing.T) {

@@ -428,7 +428,7 @@ func expectServedAtOnce(t *testing.T, addr string) {
 // TestHTTPHello_SIGTERMLetsDelayedRequestFinish stops the service, so it runs
 // on a stack of its own.
 func TestHTTPHello_SIGTERMLetsDelayedRequestFinish(t *testing.T) {
-	hello := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.HTTPHello}}).Service(e2e.HTTPHello)
+	hello := e2e.NewService(t, e2e.HTTPHello)
 	ctx := t.Context()
 
 	type result struct {

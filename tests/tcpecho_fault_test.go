@@ -26,12 +26,10 @@ import (
 // a bandwidth cap, then SIGTERM under load (which stops it). Its subtests
 // run in order.
 func TestTCPEcho_Faults(t *testing.T) {
-	echo := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.TCPEcho}}).Service(e2e.TCPEcho)
+	echo := e2e.NewService(t, e2e.TCPEcho)
 
-	t.Run("crash is restarted and serves again", func(t *testing.T) {
-		testCrashRecovers(t, echo, func(t *testing.T) {
-			e2e.ExpectEcho(t, e2e.Dial(t, e2e.ContainerAddr(t, echo.Container(), tcpEchoPort)), []byte("after the crash"))
-		})
+	runCrashRecovers(t, echo, func(t *testing.T) {
+		e2e.ExpectEcho(t, e2e.Dial(t, e2e.ContainerAddr(t, echo.Container(), tcpEchoPort)), []byte("after the crash"))
 	})
 
 	t.Run("bulk echo under a tbf cap stays within the cap and intact", func(t *testing.T) {

@@ -151,7 +151,7 @@ func TestTCPEcho_BadConfigExitsTwoNamingTheVariable(t *testing.T) {
 // TestTCPEcho_GracefulShutdownOnSIGTERM stops the service, so it runs on a
 // stack of its own.
 func TestTCPEcho_GracefulShutdownOnSIGTERM(t *testing.T) {
-	echo := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.TCPEcho}}).Service(e2e.TCPEcho)
+	echo := e2e.NewService(t, e2e.TCPEcho)
 	ctx := t.Context()
 
 	conn := e2e.Dial(t, echo.Addr(tcpEchoPort))

@@ -183,13 +183,11 @@ func CrashAndRecover(t testing.TB, ctr *testcontainers.DockerContainer) time.Dur
 			return err
 		}
 		last = i
-		switch {
-		case i.RestartCount <= restarts:
+		if i.RestartCount <= restarts {
 			return fmt.Errorf("not restarted yet (status %q, restart count %d)", i.State.Status, i.RestartCount)
-		case !i.State.Running:
-			return fmt.Errorf("status %q", i.State.Status)
-		case i.State.Health == nil || i.State.Health.Status != container.Healthy:
-			return fmt.Errorf("restarted, health %+v", i.State.Health)
+		}
+		if err := Unhealthy(i.State); err != nil {
+			return fmt.Errorf("restarted, %w", err)
 		}
 		return nil
 	})
@@ -199,6 +197,18 @@ func CrashAndRecover(t testing.TB, ctr *testcontainers.DockerContainer) time.Dur
 	took := time.Since(killed)
 	t.Logf("restarted (restart count %d) and healthy %s after kill -9", last.RestartCount, took.Round(10*time.Millisecond))
 	return took
+}
+
+// Unhealthy says why a container in state s is not running with its
+// health check passing, or is nil when it is.
+func Unhealthy(s *container.State) error {
+	switch {
+	case !s.Running:
+		return fmt.Errorf("status %q", s.Status)
+	case s.Health == nil || s.Health.Status != container.Healthy:
+		return fmt.Errorf("health %+v", s.Health)
+	}
+	return nil
 }
 
 // RequireHealthy fails t unless the container has a health check (the

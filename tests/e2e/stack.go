@@ -126,6 +126,13 @@ type StackConfig struct {
 	Replicas map[string]int
 }
 
+// NewService starts a stack of the one service name (NewStack) and
+// returns that service.
+func NewService(t *testing.T, name string) *Service {
+	t.Helper()
+	return NewStack(t, StackConfig{Services: []string{name}}).Service(name)
+}
+
 // NewStack starts a stack that belongs to t alone and is taken down when t
 // ends. Use it for tests that stop or break a service.
 func NewStack(t *testing.T, cfg StackConfig) *Stack {

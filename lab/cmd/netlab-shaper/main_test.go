@@ -5,13 +5,12 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
 
 func shaperCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut strings.Builder
-	code = cli.Main(t.Context(), "netlab-shaper", about, commands, args, &out, &errOut, func(string) string { return "" })
-	return code, out.String(), errOut.String()
+	return clitest.Main(t, "netlab-shaper", about, commands, args...)
 }
 
 // Bad specs exit 2 with the field named, before anything touches the kernel.

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
-
-// netlab runs the command as main does, with no environment.
-func netlab(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut strings.Builder
-	code = cli.Main(t.Context(), "netlab", about, commands, args, &out, &errOut, func(string) string { return "" })
-	return code, out.String(), errOut.String()
-}
 
 func TestNetlab_Dispatch(t *testing.T) {
 	tests := []struct {
@@ -51,20 +42,12 @@ func TestNetlab_Dispatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := netlab(t, tt.args...)
+			code, stdout, stderr := clitest.Main(t, "netlab", about, commands, tt.args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
 			}
-			for _, want := range tt.stdout {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout)
-				}
-			}
-			for _, want := range tt.stderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			clitest.Contains(t, "stdout", stdout, tt.stdout...)
+			clitest.Contains(t, "stderr", stderr, tt.stderr...)
 			if tt.code == 0 && stderr != "" {
 				t.Errorf("stderr = %q, want nothing", stderr)
 			}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
 
 func TestChaos_PauseForUndoesItselfAfterTheWait(t *testing.T) {
@@ -17,7 +19,7 @@ func TestChaos_PauseForUndoesItselfAfterTheWait(t *testing.T) {
 	wantCalls(t, l.docker.actions(),
 		call{5 * time.Second, "pause " + id("peer-2")},
 		call{15 * time.Second, "unpause " + id("peer-2")})
-	mustContain(t, "stdout", out,
+	clitest.Contains(t, "stdout", out,
 		"plan: at +5s pause peer-2 → peer-2 (--after 5s)",
 		"plan: at +15s unpause peer-2 (--for 10s)",
 		"   +5.000s  14:00:05.000  pause peer-2: paused peer-2",
@@ -35,7 +37,7 @@ func TestChaos_PauseWithoutForStaysAndSaysHowToUndo(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	wantCalls(t, l.docker.actions(), call{0, "pause " + id("peer-2")})
-	mustContain(t, "stdout", out, "peer-2 stays paused until `netlab chaos unpause peer-2 --project lab2`")
+	clitest.Contains(t, "stdout", out, "peer-2 stays paused until `netlab chaos unpause peer-2 --project lab2`")
 	if strings.Contains(out, "plan:") {
 		t.Errorf("an immediate action prints no plan:\n%s", out)
 	}
@@ -50,7 +52,7 @@ func TestChaos_InterruptDuringForUndoesAtOnce(t *testing.T) {
 	wantCalls(t, l.docker.actions(),
 		call{5 * time.Second, "stop " + id("peer-1")}, call{5 * time.Second, "stop " + id("peer-2")}, call{5 * time.Second, "stop " + id("peer-3")},
 		call{7 * time.Second, "start " + id("peer-1")}, call{7 * time.Second, "start " + id("peer-2")}, call{7 * time.Second, "start " + id("peer-3")})
-	mustContain(t, "stdout", out, "+7.000s  14:00:07.000  interrupted", "start peer: running peer-1, peer-2, peer-3", "done: interrupted")
+	clitest.Contains(t, "stdout", out, "+7.000s  14:00:07.000  interrupted", "start peer: running peer-1, peer-2, peer-3", "done: interrupted")
 }
 
 func TestChaos_InterruptBeforeActingChangesNothing(t *testing.T) {
@@ -60,7 +62,7 @@ func TestChaos_InterruptBeforeActingChangesNothing(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	wantCalls(t, l.docker.actions())
-	mustContain(t, "stdout", out, "interrupted")
+	clitest.Contains(t, "stdout", out, "interrupted")
 }
 
 func TestChaos_KillSendsTheSignalToEveryReplica(t *testing.T) {
@@ -71,7 +73,7 @@ func TestChaos_KillSendsTheSignalToEveryReplica(t *testing.T) {
 	}
 	wantCalls(t, l.docker.actions(),
 		call{0, "kill --signal SIGTERM " + id("peer-1")}, call{0, "kill --signal SIGTERM " + id("peer-2")}, call{0, "kill --signal SIGTERM " + id("peer-3")})
-	mustContain(t, "stdout", out, "kill -s SIGTERM peer: signalled peer-1, peer-2, peer-3",
+	clitest.Contains(t, "stdout", out, "kill -s SIGTERM peer: signalled peer-1, peer-2, peer-3",
 		"peer-1 stays stopped until `netlab chaos start peer-1`")
 }
 
@@ -86,7 +88,7 @@ func TestChaos_AFailedActionExitsOneAndItsUndoHasNothingToDo(t *testing.T) {
 	wantCalls(t, l.docker.actions(),
 		call{0, "pause " + id("peer-1")}, call{0, "pause " + id("peer-2")}, call{0, "pause " + id("peer-3")},
 		call{3 * time.Second, "unpause " + id("peer-1")}, call{3 * time.Second, "unpause " + id("peer-3")})
-	mustContain(t, "stdout", out, "pause peer: FAILED: peer-2: docker pause: container is not running", "done: 1 of 2 event(s) failed")
+	clitest.Contains(t, "stdout", out, "pause peer: FAILED: peer-2: docker pause: container is not running", "done: 1 of 2 event(s) failed")
 }
 
 func TestChaos_BadInputExitsTwoNamingIt(t *testing.T) {
@@ -120,7 +122,7 @@ func TestChaos_BadInputExitsTwoNamingIt(t *testing.T) {
 			if code != 2 {
 				t.Errorf("exit %d, want 2; stderr: %s", code, errOut)
 			}
-			mustContain(t, "stderr", errOut, tt.want)
+			clitest.Contains(t, "stderr", errOut, tt.want)
 			if out != "" {
 				t.Errorf("stdout = %q, want nothing", out)
 			}
@@ -141,7 +143,7 @@ func TestChaos_HelpListsFormsAndFlags(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%s: exit %d", args, code)
 		}
-		mustContain(t, args, out, wants...)
+		clitest.Contains(t, args, out, wants...)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/chaos"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
 
 // t0 is the fake clock's start.
@@ -153,10 +154,7 @@ func (l *lab) run(t *testing.T, interruptAt time.Duration, args ...string) (code
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	l.clock.interruptAt, l.clock.cancel = interruptAt, cancel
-	cfg := chaos.Config{Docker: l.docker, Clock: l.clock, Extern: l.extern}
-	var out, errOut strings.Builder
-	code = cfg.Main(ctx, args, &out, &errOut, func(string) string { return "" })
-	return code, out.String(), errOut.String()
+	return clitest.Run(ctx, chaos.Config{Docker: l.docker, Clock: l.clock, Extern: l.extern}.Main, args...)
 }
 
 // timeline writes a timeline file and returns its path.
@@ -173,15 +171,6 @@ func wantCalls(t *testing.T, got []call, want ...call) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Errorf("docker commands:\n got %v\nwant %v", got, want)
-	}
-}
-
-func mustContain(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, text)
-		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/netlab/netlab/services/platform/lifecycle"
 )
 
 // Clock is the time the runner reads and waits on; tests give a fake one.
@@ -23,14 +25,7 @@ func (RealClock) Now() time.Time { return time.Now() }
 
 // SleepUntil waits on a timer.
 func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Sleep(ctx, time.Until(t))
 }
 
 // Schema names the JSON lines --json prints.

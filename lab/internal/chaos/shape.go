@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 
@@ -20,6 +21,8 @@ var shapeFields = []string{"delay", "jitter", "loss", "loss-ge", "rate", "burst"
 // would refuse.
 func shapeFlags(s *Step, fields map[string]*yaml.Node) []error {
 	var spec shaper.Spec
+	impairments := flag.NewFlagSet("shape", flag.ContinueOnError)
+	shaper.ImpairmentFlags(impairments, &spec)
 	var errs []error
 	fail := func(field string, err error) { errs = append(errs, &StepError{s.N, fields[field].Line, field, err}) }
 	for _, name := range shapeFields {
@@ -29,7 +32,7 @@ func shapeFlags(s *Step, fields map[string]*yaml.Node) []error {
 		}
 		v, err := scalar(n)
 		if err == nil {
-			err = setSpec(&spec, name, v)
+			err = setSpec(impairments, &spec, name, v)
 		}
 		if err != nil {
 			fail(name, err)
@@ -54,79 +57,53 @@ func shapeFlags(s *Step, fields map[string]*yaml.Node) []error {
 	return nil
 }
 
-// setSpec parses one shape field into spec.
-func setSpec(spec *shaper.Spec, name, v string) error {
-	var err error
+// setSpec parses one shape field into spec: an impairment as netlab
+// shape's flag of that name reads it (impairments: shaper.ImpairmentFlags
+// filling spec).
+func setSpec(impairments *flag.FlagSet, spec *shaper.Spec, name, v string) error {
 	switch name {
 	case "delay", "jitter":
-		var d time.Duration
-		if d, err = time.ParseDuration(v); err != nil {
+		if _, err := time.ParseDuration(v); err != nil {
 			return fmt.Errorf("%q is not a duration (like 50ms)", v)
 		}
-		if name == "delay" {
-			spec.Delay = d
-		} else {
-			spec.Jitter = d
-		}
-	case "loss":
-		spec.Loss, err = shaper.ParsePercent(v)
-	case "loss-ge":
-		spec.LossGE, err = shaper.ParseGE(v)
-	case "rate":
-		spec.Rate, err = shaper.ParseRate(v)
-	case "burst":
-		spec.Burst, err = shaper.ParseSize(v)
-	case "queue":
-		spec.Queue, err = shaper.ParseSize(v)
-	case "duplicate":
-		spec.Duplicate, err = shaper.ParsePercent(v)
-	case "reorder":
-		spec.Reorder, err = shaper.ParsePercent(v)
-	case "corrupt":
-		spec.Corrupt, err = shaper.ParsePercent(v)
 	case "direction":
 		spec.Direction = shaper.Direction(v)
+		return nil
 	case "to":
 		if !validTarget(v) {
-			err = fmt.Errorf("%q is not a service, replica or container name", v)
+			return fmt.Errorf("%q is not a service, replica or container name", v)
 		}
+		return nil
 	}
-	return err
+	return impairments.Set(name, v)
 }
 
 // externArgs is the netlab command line (without "netlab") that does
 // step's action, or undoes it when undo is set.
 func externArgs(s *Step, undo bool) [][]string {
-	if undo {
-		switch s.Action {
-		case Shape:
-			return [][]string{{"shape", s.Targets[0], "--reset"}}
-		case Partition:
-			var out [][]string
-			for _, t := range s.Targets {
-				out = append(out, []string{"heal", t})
-			}
-			return out
-		}
-	}
-	switch s.Action {
-	case Shape:
+	switch {
+	case s.Action == Shape && !undo:
 		args := []string{"shape", s.Targets[0]}
 		for _, f := range s.Shape {
 			args = append(args, "--"+f.Name, f.Value)
 		}
 		return [][]string{args}
-	case Partition:
+	case s.Action == Shape, s.Action == Reset && len(s.Targets) > 0:
+		return [][]string{{"shape", s.Targets[0], "--reset"}}
+	case s.Action == Reset:
+		return [][]string{{"reset"}}
+	case s.Action == Partition && undo:
+		var out [][]string
+		for _, t := range s.Targets {
+			out = append(out, []string{"heal", t})
+		}
+		return out
+	case s.Action == Partition:
 		args := append([]string{"partition"}, s.Targets...)
 		if s.FromAll {
 			args = append(args, "--from-all")
 		}
 		return [][]string{args}
-	case Reset:
-		if len(s.Targets) == 0 {
-			return [][]string{{"reset"}}
-		}
-		return [][]string{{"shape", s.Targets[0], "--reset"}}
 	}
 	return [][]string{append([]string{"heal"}, s.Targets...)}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/chaos"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
 
 func TestRun_EventsHappenAtTheirTimesInOrder(t *testing.T) {
@@ -37,7 +38,7 @@ steps:
 		call{5 * time.Second, "pause " + id("peer-2")},
 		call{7 * time.Second, "unpause " + id("peer-2")},
 		call{7 * time.Second, "stop " + id("peer-2")})
-	mustContain(t, "stdout", out,
+	clitest.Contains(t, "stdout", out,
 		"6 events over 7s",
 		"plan: at +7s unpause peer-2 (step 4's for: 2s)",
 		"   +1.000s  14:00:01.000  kill tcp-echo: signalled tcp-echo-1",
@@ -68,7 +69,7 @@ steps:
 		// in the order the changes were made
 		call{6 * time.Second, "unpause " + id("peer-1")},
 		call{6 * time.Second, "start " + id("peer-2")})
-	mustContain(t, "stdout", out, "interrupted: undoing now",
+	clitest.Contains(t, "stdout", out, "interrupted: undoing now",
 		"tcp-echo-1 stays stopped until `netlab chaos start tcp-echo-1`", "done: interrupted")
 	if strings.Contains(out, "peer-1 stays") || strings.Contains(out, "peer-2 stays") {
 		t.Errorf("an undone change is reported as staying:\n%s", out)
@@ -88,14 +89,14 @@ steps:
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	mustContain(t, "stderr", errOut, "step 2 (netlab shape), step 3 (netlab partition) and step 4 (netlab heal): not available in this build")
+	clitest.Contains(t, "stderr", errOut, "step 2 (netlab shape), step 3 (netlab partition) and step 4 (netlab heal): not available in this build")
 	wantCalls(t, l.docker.actions()) // refused before anything happened
 
 	code, out, _ := l.run(t, 0, "run", "--check", file)
 	if code != 0 {
 		t.Errorf("--check: exit %d, want 0", code)
 	}
-	mustContain(t, "--check", out,
+	clitest.Contains(t, "--check", out,
 		"plan: at +2s shape peer-1 --delay 50ms --loss 2% --to peer-2 → peer-1 (step 2): not available in this build",
 		"plan: at +7s shape peer-1 --reset (step 2's for: 5s): not available in this build",
 		"check: the timeline is valid; nothing was done")
@@ -134,7 +135,7 @@ func TestRun_CheckChangesNothingAndNamesUnknownTargets(t *testing.T) {
 	if code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}
-	mustContain(t, "stderr", errOut, `step 2 (line 3), pause: unknown target "dns": the stack has http-hello-1, peer-1`)
+	clitest.Contains(t, "stderr", errOut, `step 2 (line 3), pause: unknown target "dns": the stack has http-hello-1, peer-1`)
 	wantCalls(t, l.docker.actions())
 }
 

@@ -19,13 +19,15 @@ const (
 	ExitUsage   = 2 // bad subcommand, flag or setting
 )
 
+// MainFunc runs a subcommand with the arguments after its name and
+// returns the exit code.
+type MainFunc func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int
+
 // Command is one subcommand.
 type Command struct {
 	Name    string
 	Summary string // one line for the command's help
-	// Main runs the subcommand with the arguments after its name and
-	// returns the exit code.
-	Main func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int
+	Main    MainFunc
 }
 
 // Main runs the subcommand args[0] names. "help", -h and --help print the

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 	"github.com/netlab/netlab/lab/internal/compare"
 	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/latency"
@@ -17,10 +18,7 @@ import (
 
 // netlabCompare runs the command as netlab does.
 func netlabCompare(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut strings.Builder
-	code = compare.Main(t.Context(), args, &out, &errOut, func(string) string { return "" })
-	return code, out.String(), errOut.String()
+	return clitest.Run(t.Context(), compare.Main, args...)
 }
 
 // plain is a record with round figures, for checking differences by hand.
@@ -229,11 +227,7 @@ func TestCompare_RefusesWhatIsNotASavedRun(t *testing.T) {
 			if code != 2 || stdout != "" {
 				t.Errorf("exit %d, stdout %q: want 2 and nothing", code, stdout)
 			}
-			for _, w := range append(tt.want, "netlab compare: ") {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q lacks %q", stderr, w)
-				}
-			}
+			clitest.Contains(t, "stderr", stderr, append(tt.want, "netlab compare: ")...)
 		})
 	}
 }
@@ -243,9 +237,5 @@ func TestCompare_HelpListsTheFlags(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	for _, w := range []string{"usage: netlab compare", "-json", "-plot DIR", "--save"} {
-		if !strings.Contains(stdout, w) {
-			t.Errorf("help lacks %q:\n%s", w, stdout)
-		}
-	}
+	clitest.Contains(t, "help", stdout, "usage: netlab compare", "-json", "-plot DIR", "--save")
 }

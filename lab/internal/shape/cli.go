@@ -30,6 +30,15 @@ func (c *common) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of lines")
 }
 
+// newFlags is the flag set of the command prog, with the common flags
+// registered into c.
+func newFlags(prog string, getenv func(string) string) (*flag.FlagSet, *common) {
+	fs := cli.NewFlags(prog)
+	c := &common{}
+	c.register(fs, getenv)
+	return fs, c
+}
+
 func or(v, def string) string {
 	if v == "" {
 		return def
@@ -59,6 +68,28 @@ func newEnv(ctx context.Context, c common, docker Docker) (*env, error) {
 		}
 	}
 	return e, nil
+}
+
+// run does a command's work once its flags are parsed, within timeout: it
+// lists the stack, resolves names (each container once), and prints what
+// f returns, or reports f's error with the exit code its kind asks for.
+func (cmd Commands) run(ctx context.Context, c *common, prog string, names []string, stdout, stderr io.Writer,
+	f func(ctx context.Context, e *env, named []stack.Container) (v any, lines []string, err error)) int {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := newEnv(ctx, *c, cmd.Docker)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	named, err := e.resolveAll(names)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	v, lines, err := f(ctx, e, named)
+	if err != nil {
+		return exit(stderr, prog, err)
+	}
+	return e.print(stdout, v, lines)
 }
 
 // resolve finds the running containers a target names; an unknown target

@@ -53,9 +53,7 @@ func shapeFlags(fs *flag.FlagSet, req *Request) {
 // Shape is `netlab shape`.
 func (cmd Commands) Shape(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	const prog = "netlab shape"
-	fs := cli.NewFlags(prog)
-	var c common
-	c.register(fs, getenv)
+	fs, c := newFlags(prog, getenv)
 	var req Request
 	shapeFlags(fs, &req)
 	show := fs.Bool("show", false, "read back what the kernel and the delayer hold in TARGET")
@@ -70,59 +68,59 @@ func (cmd Commands) Shape(ctx context.Context, args []string, stdout, stderr io.
 	if err := checkShape(&req, *show, *reset); err != nil {
 		return exit(stderr, prog, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	e, err := newEnv(ctx, c, cmd.Docker)
-	if err != nil {
-		return exit(stderr, prog, err)
+	return cmd.run(ctx, c, prog, pos, stdout, stderr, func(ctx context.Context, e *env, targets []stack.Container) (any, []string, error) {
+		switch {
+		case *show:
+			return e.show(ctx, targets)
+		case *reset:
+			return e.resetShapes(ctx, targets)
+		}
+		return e.shape(ctx, targets, req)
+	})
+}
+
+func (e *env) show(ctx context.Context, targets []stack.Container) (any, []string, error) {
+	res, err := e.runner.Show(ctx, targets)
+	for _, r := range res {
+		e.nameAddrs(r.Items)
 	}
-	targets, err := e.resolve(pos[0])
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	switch {
-	case *show:
-		res, err := e.runner.Show(ctx, targets)
+	return map[string]any{"show": res}, showLines(res), err
+}
+
+func (e *env) resetShapes(ctx context.Context, targets []stack.Container) (any, []string, error) {
+	var results []Result
+	for _, t := range targets {
+		r, err := e.runner.ResetShape(ctx, t)
 		if err != nil {
-			return exit(stderr, prog, err)
+			return nil, nil, err
 		}
-		for _, r := range res {
-			e.nameAddrs(r.Items)
-		}
-		return e.print(stdout, map[string]any{"show": res}, showLines(res))
-	case *reset:
-		var results []Result
-		for _, t := range targets {
-			r, err := e.runner.ResetShape(ctx, t)
-			if err != nil {
-				return exit(stderr, prog, err)
-			}
-			r.Note = strings.TrimPrefix(r.Note+"; shape reset", "; ")
-			results = append(results, r)
-		}
-		return e.print(stdout, map[string]any{"reset": results}, resultLines(results))
+		r.Note = strings.TrimPrefix(r.Note+"; shape reset", "; ")
+		results = append(results, r)
 	}
+	return map[string]any{"reset": results}, resultLines(results), nil
+}
+
+// shape applies req to targets; with --to, to their traffic with that
+// peer alone.
+func (e *env) shape(ctx context.Context, targets []stack.Container, req Request) (any, []string, error) {
 	if req.Peer != "" {
 		peers, err := e.resolve(req.Peer)
 		if err != nil {
-			return exit(stderr, prog, err)
+			return nil, nil, err
 		}
 		if len(peers) != 1 {
-			return cli.UsageError(stderr, prog, fmt.Errorf("to: %q names %d containers; name one replica", req.Peer, len(peers)))
+			return nil, nil, &usageErr{fmt.Errorf("to: %q names %d containers; name one replica", req.Peer, len(peers))}
 		}
 		targets = without(targets, peers[0].ID)
 		if len(targets) == 0 {
-			return cli.UsageError(stderr, prog, fmt.Errorf("to: %s is the target itself", req.Peer))
+			return nil, nil, &usageErr{fmt.Errorf("to: %s is the target itself", req.Peer)}
 		}
-		if req.Spec.To, err = PeerAddr(peers[0], targets, c.project); err != nil {
-			return exit(stderr, prog, &usageErr{fmt.Errorf("to: %w", err)})
+		if req.Spec.To, err = PeerAddr(peers[0], targets, e.project); err != nil {
+			return nil, nil, &usageErr{fmt.Errorf("to: %w", err)}
 		}
 	}
 	results, err := e.runner.Shape(ctx, targets, req)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	return e.print(stdout, map[string]any{"applied": results}, resultLines(results))
+	return map[string]any{"applied": results}, resultLines(results), err
 }
 
 // checkShape validates the flags before anything runs; the error names
@@ -174,27 +172,18 @@ func showLines(rs []ShowResult) []string {
 // Reset is `netlab reset`.
 func (cmd Commands) Reset(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	const prog = "netlab reset"
-	fs := cli.NewFlags(prog)
-	var c common
-	c.register(fs, getenv)
+	fs, c := newFlags(prog, getenv)
 	if code, ok := cli.Parse(fs, args, "usage: netlab reset [--json]\n\nRemove every impairment netlab applied in the stack: sidecars, qdiscs, nft tables, partitions.", stdout, stderr); !ok {
 		return code
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	e, err := newEnv(ctx, c, cmd.Docker)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	results, sidecars, err := e.runner.ResetAll(ctx, e.all)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	lines := []string{fmt.Sprintf("reset %d containers", len(results))}
-	for _, s := range sidecars {
-		lines = append(lines, "removed sidecar "+s)
-	}
-	return e.print(stdout, map[string]any{"reset": results, "sidecars_removed": sidecars}, lines)
+	return cmd.run(ctx, c, prog, nil, stdout, stderr, func(ctx context.Context, e *env, _ []stack.Container) (any, []string, error) {
+		results, sidecars, err := e.runner.ResetAll(ctx, e.all)
+		lines := []string{fmt.Sprintf("reset %d containers", len(results))}
+		for _, s := range sidecars {
+			lines = append(lines, "removed sidecar "+s)
+		}
+		return map[string]any{"reset": results, "sidecars_removed": sidecars}, lines, err
+	})
 }
 
 func without(cs []stack.Container, id string) []stack.Container {
@@ -204,9 +193,7 @@ func without(cs []stack.Container, id string) []stack.Container {
 // Partition is `netlab partition A B [C...]` and `netlab partition A --from-all`.
 func (cmd Commands) Partition(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	const prog = "netlab partition"
-	fs := cli.NewFlags(prog)
-	var c common
-	c.register(fs, getenv)
+	fs, c := newFlags(prog, getenv)
 	fromAll := fs.Bool("from-all", false, "cut A off every other container of the stack")
 	pos, code, ok := cli.ParseInterleaved(fs, args, "usage: netlab partition A B [C...] | netlab partition A --from-all\n\nDrop every packet between each pair of the named containers (services or replicas),\nboth ways, established connections too; netlab heal removes it.", stdout, stderr)
 	if !ok {
@@ -218,59 +205,35 @@ func (cmd Commands) Partition(ctx context.Context, args []string, stdout, stderr
 	case !*fromAll && len(pos) < 2:
 		return cli.UsageError(stderr, prog, fmt.Errorf("want two targets or more (or one and --from-all), got %d", len(pos)))
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	e, err := newEnv(ctx, c, cmd.Docker)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	cuts, err := e.resolveAll(pos)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	if *fromAll && len(cuts) != 1 {
-		return cli.UsageError(stderr, prog, fmt.Errorf("from-all: %q names %d containers; name one replica", pos[0], len(cuts)))
-	}
-	if !*fromAll && len(cuts) < 2 {
-		return cli.UsageError(stderr, prog, fmt.Errorf("%q name one container: nothing to cut apart", pos))
-	}
-	results, err := e.runner.Partition(ctx, e.all, cuts, *fromAll)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	for _, r := range results {
-		e.nameAddrs(r.Items)
-	}
-	return e.print(stdout, map[string]any{"applied": results}, resultLines(results))
+	return cmd.run(ctx, c, prog, pos, stdout, stderr, func(ctx context.Context, e *env, cuts []stack.Container) (any, []string, error) {
+		if *fromAll && len(cuts) != 1 {
+			return nil, nil, &usageErr{fmt.Errorf("from-all: %q names %d containers; name one replica", pos[0], len(cuts))}
+		}
+		if !*fromAll && len(cuts) < 2 {
+			return nil, nil, &usageErr{fmt.Errorf("%q name one container: nothing to cut apart", pos)}
+		}
+		results, err := e.runner.Partition(ctx, e.all, cuts, *fromAll)
+		for _, r := range results {
+			e.nameAddrs(r.Items)
+		}
+		return map[string]any{"applied": results}, resultLines(results), err
+	})
 }
 
 // Heal is `netlab heal [A...]`.
 func (cmd Commands) Heal(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	const prog = "netlab heal"
-	fs := cli.NewFlags(prog)
-	var c common
-	c.register(fs, getenv)
+	fs, c := newFlags(prog, getenv)
 	pos, code, ok := cli.ParseInterleaved(fs, args, "usage: netlab heal [A...]\n\nRemove the partitions of the named containers, or every partition in the stack.", stdout, stderr)
 	if !ok {
 		return code
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	e, err := newEnv(ctx, c, cmd.Docker)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	named, err := e.resolveAll(pos)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	results, err := e.runner.Heal(ctx, e.all, named)
-	if err != nil {
-		return exit(stderr, prog, err)
-	}
-	lines := resultLines(results)
-	if len(lines) == 0 {
-		lines = []string{"no partition to heal"}
-	}
-	return e.print(stdout, map[string]any{"healed": results}, lines)
+	return cmd.run(ctx, c, prog, pos, stdout, stderr, func(ctx context.Context, e *env, named []stack.Container) (any, []string, error) {
+		results, err := e.runner.Heal(ctx, e.all, named)
+		lines := resultLines(results)
+		if len(lines) == 0 {
+			lines = []string{"no partition to heal"}
+		}
+		return map[string]any{"healed": results}, lines, err
+	})
 }

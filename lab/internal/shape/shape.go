@@ -215,12 +215,9 @@ func SpecArgs(s shaper.Spec) []string {
 	if s.Jitter > 0 {
 		add("jitter", s.Jitter.String())
 	}
-	for _, p := range []struct {
-		name string
-		v    float64
-	}{{"loss", s.Loss}, {"duplicate", s.Duplicate}, {"reorder", s.Reorder}, {"corrupt", s.Corrupt}} {
-		if p.v > 0 {
-			add(p.name, pct(p.v))
+	for _, p := range s.Percents() {
+		if p.Value > 0 {
+			add(p.Name, pct(p.Value))
 		}
 	}
 	if g := s.LossGE; g != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/cli"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/stack"
 )
@@ -103,20 +104,8 @@ func (f *fakeDocker) runs() []string {
 func run(t *testing.T, f *fakeDocker, args ...string) (int, string, string) {
 	t.Helper()
 	cmds := shape.Commands{Docker: f}
-	var out, errOut strings.Builder
-	getenv := func(string) string { return "" }
-	var code int
-	switch args[0] {
-	case "shape":
-		code = cmds.Shape(t.Context(), args[1:], &out, &errOut, getenv)
-	case "partition":
-		code = cmds.Partition(t.Context(), args[1:], &out, &errOut, getenv)
-	case "heal":
-		code = cmds.Heal(t.Context(), args[1:], &out, &errOut, getenv)
-	case "reset":
-		code = cmds.Reset(t.Context(), args[1:], &out, &errOut, getenv)
-	}
-	return code, out.String(), errOut.String()
+	main := map[string]cli.MainFunc{"shape": cmds.Shape, "partition": cmds.Partition, "heal": cmds.Heal, "reset": cmds.Reset}[args[0]]
+	return clitest.Run(t.Context(), main, args[1:]...)
 }
 
 // Bad input exits 2 naming the flag or field, before any shaper runs.
@@ -173,21 +162,13 @@ func TestShape_EveryReplicaWithItsMechanism(t *testing.T) {
 	if got, want := f.runs(), []string{"apply container:aaaa1111", "apply container:bbbb2222"}; !slices.Equal(got, want) {
 		t.Errorf("shaper runs %v, want %v", got, want)
 	}
-	for _, want := range []string{"peer-1: loss 2% egress: nft numgen (netem unavailable: tc qdisc netem: no such file or directory)", "peer-2: loss 2%"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, stdout)
-		}
-	}
+	clitest.Contains(t, "output", stdout, "peer-1: loss 2% egress: nft numgen (netem unavailable: tc qdisc netem: no such file or directory)", "peer-2: loss 2%")
 	for _, c := range f.calls {
 		if c[0] != "run" {
 			continue
 		}
 		joined := strings.Join(c, " ")
-		for _, want := range []string{"--user 0:0", "--cap-drop ALL", "--cap-add NET_ADMIN", "--read-only", "--security-opt no-new-privileges", "--rm"} {
-			if !strings.Contains(joined, want) {
-				t.Errorf("docker %s lacks %q", joined, want)
-			}
-		}
+		clitest.Contains(t, "docker", joined, "--user 0:0", "--cap-drop ALL", "--cap-add NET_ADMIN", "--read-only", "--security-opt no-new-privileges", "--rm")
 	}
 }
 
@@ -225,11 +206,10 @@ func TestShape_FailureRollsBack(t *testing.T) {
 func TestShape_InterruptRollsBack(t *testing.T) {
 	f := &fakeDocker{}
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut strings.Builder
 	cancelAfterFirst := &cancelDocker{fakeDocker: f, cancel: cancel}
-	code := shape.Commands{Docker: cancelAfterFirst}.Shape(ctx, []string{"peer", "--loss", "2%"}, &out, &errOut, func(string) string { return "" })
-	if code != cli.ExitFailure || !strings.Contains(errOut.String(), "interrupted") {
-		t.Fatalf("exit %d, stderr %q; want 1 and interrupted", code, errOut.String())
+	code, _, stderr := clitest.Run(ctx, shape.Commands{Docker: cancelAfterFirst}.Shape, "peer", "--loss", "2%")
+	if code != cli.ExitFailure || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want 1 and interrupted", code, stderr)
 	}
 	want := []string{"apply container:aaaa1111", "reset container:aaaa1111"}
 	if got := f.runs(); !slices.Equal(got, want) {
@@ -257,11 +237,7 @@ func TestSpecArgs_RoundTrip(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	last := strings.Join(f.calls[len(f.calls)-1], " ")
-	for _, want := range []string{"apply -direction both -loss 1.5% -rate 20000000bit -burst 32768"} {
-		if !strings.Contains(last, want) {
-			t.Errorf("shaper args %q lack %q", last, want)
-		}
-	}
+	clitest.Contains(t, "shaper args", last, "apply -direction both -loss 1.5% -rate 20000000bit -burst 32768")
 }
 
 // A --for sidecar reverts by itself and is removed once it has (--rm),
@@ -274,11 +250,7 @@ func TestShape_ForSidecarRemovesItself(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	last := strings.Join(f.calls[len(f.calls)-1], " ")
-	for _, want := range []string{"run --name netlab-shaper-peer-1 ", " --rm ", " --label org.netlab.shaper.until=", "netlab/shaper:dev run -direction egress -loss 2% -for 30s", "--cap-add NET_ADMIN"} {
-		if !strings.Contains(last, want) {
-			t.Errorf("sidecar run %q lacks %q", last, want)
-		}
-	}
+	clitest.Contains(t, "sidecar run", last, "run --name netlab-shaper-peer-1 ", " --rm ", " --label org.netlab.shaper.until=", "netlab/shaper:dev run -direction egress -loss 2% -for 30s", "--cap-add NET_ADMIN")
 	if strings.Contains(last, " -d ") {
 		t.Errorf("sidecar run %q is detached: its error would be lost with --rm", last)
 	}
@@ -319,14 +291,9 @@ func TestShape_ShowNamesReplicasAndRevertTime(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{
+	clitest.Contains(t, "show", stdout,
 		"peer-1: partition 172.18.0.2 (udp-responder-1) egress: nft drop (3 packets dropped)",
-		"peer-1: sidecar netlab-shaper-peer-1 running (Up 2 seconds); reverts by itself at 2026-12-08T10:00:30Z",
-	} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("show lacks %q:\n%s", want, stdout)
-		}
-	}
+		"peer-1: sidecar netlab-shaper-peer-1 running (Up 2 seconds); reverts by itself at 2026-12-08T10:00:30Z")
 }
 
 // partition prints each cut address with its replica.
@@ -336,11 +303,7 @@ func TestPartition_NamesReplicas(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"peer-1: partition 172.18.0.2 (udp-responder-1), 172.18.0.4 (peer-2) both", "peer-2: partition 172.18.0.2 (udp-responder-1), 172.18.0.3 (peer-1) both"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("partition output lacks %q:\n%s", want, stdout)
-		}
-	}
+	clitest.Contains(t, "partition output", stdout, "peer-1: partition 172.18.0.2 (udp-responder-1), 172.18.0.4 (peer-2) both", "peer-2: partition 172.18.0.2 (udp-responder-1), 172.18.0.3 (peer-1) both")
 }
 
 // CLI.FirstLine returns a foreground docker run's first line without

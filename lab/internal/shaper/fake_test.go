@@ -38,6 +38,15 @@ func (f *fakeKernel) fail(call string) error {
 	return nil
 }
 
+// add appends v to list, unless the call is the one to fail.
+func add[T any](f *fakeKernel, call string, list *[]T, v T) error {
+	if err := f.fail(call); err != nil {
+		return err
+	}
+	*list = append(*list, v)
+	return nil
+}
+
 func (f *fakeKernel) ProbeNetem() error {
 	if f.netem {
 		return nil
@@ -101,22 +110,12 @@ func (f *fakeKernel) QdiscList(l netlink.Link) ([]netlink.Qdisc, error) {
 	return out, nil
 }
 func (f *fakeKernel) ClassReplace(c netlink.Class) error {
-	if err := f.fail("ClassReplace"); err != nil {
-		return err
-	}
-	f.classes = append(f.classes, c)
-	return nil
+	return add(f, "ClassReplace", &f.classes, c)
 }
 func (f *fakeKernel) ClassList(l netlink.Link, parent uint32) ([]netlink.Class, error) {
 	return f.classes, nil
 }
-func (f *fakeKernel) FilterAdd(x netlink.Filter) error {
-	if err := f.fail("FilterAdd"); err != nil {
-		return err
-	}
-	f.filters = append(f.filters, x)
-	return nil
-}
+func (f *fakeKernel) FilterAdd(x netlink.Filter) error { return add(f, "FilterAdd", &f.filters, x) }
 func (f *fakeKernel) FilterList(l netlink.Link, parent uint32) ([]netlink.Filter, error) {
 	var out []netlink.Filter
 	for _, x := range f.filters {

@@ -54,15 +54,29 @@ func mechanisms(p shaper.Plan) map[string]string {
 	return m
 }
 
-// listen opens a listener inside ns.
-func listenTCP(t *testing.T, ns *netnstest.NS) net.Listener {
+// in returns what f makes inside ns, or fails the test.
+func in[T any](t *testing.T, ns *netnstest.NS, f func() (T, error)) T {
 	t.Helper()
-	var ln net.Listener
-	if err := ns.Do(func() (err error) { ln, err = net.Listen("tcp", ns.Addr.String()+":0"); return err }); err != nil {
+	var v T
+	if err := ns.Do(func() (err error) { v, err = f(); return err }); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
+	return v
+}
+
+// openIn is in for a socket or a listener: it is closed when the test
+// ends.
+func openIn[T io.Closer](t *testing.T, ns *netnstest.NS, f func() (T, error)) T {
+	t.Helper()
+	v := in(t, ns, f)
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// listenTCP opens a listener inside ns.
+func listenTCP(t *testing.T, ns *netnstest.NS) net.Listener {
+	t.Helper()
+	return openIn(t, ns, func() (net.Listener, error) { return net.Listen("tcp", ns.Addr.String()+":0") })
 }
 
 func dialTCP(ns *netnstest.NS, addr string, timeout time.Duration) (net.Conn, error) {
@@ -119,11 +133,7 @@ func TestNetns_RateCapsTCP(t *testing.T) {
 // udpEcho answers every datagram inside ns until the test ends.
 func udpEcho(t *testing.T, ns *netnstest.NS) net.PacketConn {
 	t.Helper()
-	var pc net.PacketConn
-	if err := ns.Do(func() (err error) { pc, err = net.ListenPacket("udp", ns.Addr.String()+":0"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
+	pc := openIn(t, ns, func() (net.PacketConn, error) { return net.ListenPacket("udp", ns.Addr.String()+":0") })
 	go func() {
 		buf := make([]byte, 2048)
 		for {
@@ -146,20 +156,12 @@ func TestNetns_LossDropsUDP(t *testing.T) {
 	// Only towards B: the rule then counts the test's datagrams alone, not
 	// the IPv6 neighbour discovery the device sends on its own.
 	sh, plan := shapeIn(t, a, shaper.Spec{Device: a.Dev, To: b.Addr, Loss: p * 100})
-	var sink net.PacketConn
-	if err := b.Do(func() (err error) { sink, err = net.ListenPacket("udp", b.Addr.String()+":0"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := openIn(t, b, func() (net.PacketConn, error) { return net.ListenPacket("udp", b.Addr.String()+":0") })
 	// A full receive buffer would add losses that are not the rule's.
 	if err := sink.(*net.UDPConn).SetReadBuffer(4 << 20); err != nil {
 		t.Fatal(err)
 	}
-	var c net.Conn
-	if err := a.Do(func() (err error) { c, err = net.Dial("udp", sink.LocalAddr().String()); return err }); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openIn(t, a, func() (net.Conn, error) { return net.Dial("udp", sink.LocalAddr().String()) })
 	recv := make(chan int, 1)
 	go func() {
 		got, buf := 0, make([]byte, 64)
@@ -187,10 +189,7 @@ func TestNetns_LossDropsUDP(t *testing.T) {
 	if mechanisms(plan)["loss"] != shaper.MechNumgen {
 		return // netem's counters are not the rule's
 	}
-	var st shaper.State
-	if err := a.Do(func() (err error) { st, err = sh.Show(); return err }); err != nil {
-		t.Fatal(err)
-	}
+	st := in(t, a, sh.Show)
 	want := itemWith(st, "loss", "10%")
 	t.Logf("show: %+v", want)
 	if want == nil || !strings.HasPrefix(want.Note, strconv.Itoa(lost)+" packets dropped") {
@@ -247,10 +246,7 @@ func runDelayer(t *testing.T, ns *netnstest.NS, s shaper.Spec) (sh *shaper.Shape
 // each round trip, sorted.
 func rtts(t *testing.T, a *netnstest.NS, echo net.PacketConn, n int) []time.Duration {
 	t.Helper()
-	var c net.Conn
-	if err := a.Do(func() (err error) { c, err = net.Dial("udp", echo.LocalAddr().String()); return err }); err != nil {
-		t.Fatal(err)
-	}
+	c := in(t, a, func() (net.Conn, error) { return net.Dial("udp", echo.LocalAddr().String()) })
 	defer c.Close()
 	var out []time.Duration
 	buf := make([]byte, 64)
@@ -316,10 +312,7 @@ func TestNetns_PartitionAndHeal(t *testing.T) {
 		t.Fatalf("before the partition: %v", err)
 	}
 	sh := shaper.New(shaper.NewLinux())
-	var it shaper.Item
-	if err := a.Do(func() (err error) { it, err = sh.Partition([]netip.Addr{b.Addr}); return err }); err != nil {
-		t.Fatal(err)
-	}
+	it := in(t, a, func() (shaper.Item, error) { return sh.Partition([]netip.Addr{b.Addr}) })
 	t.Cleanup(func() { a.Do(sh.Reset) })
 	t.Logf("partition: %v", it)
 	if !strings.Contains(it.Note, "1 flows flushed") {
@@ -392,14 +385,9 @@ func echoOnce(c net.Conn, timeout time.Duration) error {
 func TestNetns_ResetRemovesEverything(t *testing.T) {
 	a, b := netnstest.Pair(t)
 	sh, _, stopDelayer := runDelayer(t, a, shaper.Spec{Device: a.Dev, Direction: shaper.Both, Rate: 50_000_000, Loss: 1, Delay: 5 * time.Millisecond})
-	if err := a.Do(func() error { _, err := sh.Partition([]netip.Addr{netip.MustParseAddr("10.199.0.9")}); return err }); err != nil {
-		t.Fatal(err)
-	}
+	in(t, a, func() (shaper.Item, error) { return sh.Partition([]netip.Addr{netip.MustParseAddr("10.199.0.9")}) })
 	udpEcho(t, b)
-	var before shaper.State
-	if err := a.Do(func() (err error) { before, err = sh.Show(); return err }); err != nil {
-		t.Fatal(err)
-	}
+	before := in(t, a, sh.Show)
 	for _, want := range []string{"rate", "loss", "delayer", "partition"} {
 		if !slices.ContainsFunc(before.Items, func(it shaper.Item) bool { return it.Impairment == want }) {
 			t.Errorf("show before reset lacks %s: %+v", want, before.Items)

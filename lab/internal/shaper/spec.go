@@ -86,6 +86,18 @@ func (s *Spec) Empty() bool {
 		s.Duplicate == 0 && s.Reorder == 0 && s.Corrupt == 0
 }
 
+// Percent is one of a Spec's percentages, named as its flag.
+type Percent struct {
+	Name  string
+	Value float64
+}
+
+// Percents are the spec's independent percentages (loss, duplicate,
+// reorder, corrupt), in the order of their flags.
+func (s *Spec) Percents() []Percent {
+	return []Percent{{"loss", s.Loss}, {"duplicate", s.Duplicate}, {"reorder", s.Reorder}, {"corrupt", s.Corrupt}}
+}
+
 // Validate checks every value against its limit and the combinations that
 // mean nothing; the error names the field. It fills the default direction.
 func (s *Spec) Validate() error {
@@ -111,11 +123,8 @@ func (s *Spec) Validate() error {
 	if s.Jitter > s.Delay {
 		add(fieldErr("jitter", "%v is above the delay %v", s.Jitter, s.Delay))
 	}
-	for _, p := range []struct {
-		name string
-		v    float64
-	}{{"loss", s.Loss}, {"duplicate", s.Duplicate}, {"reorder", s.Reorder}, {"corrupt", s.Corrupt}} {
-		add(checkPercent(p.name, p.v))
+	for _, p := range s.Percents() {
+		add(checkPercent(p.Name, p.Value))
 	}
 	if s.LossGE != nil {
 		add(s.LossGE.validate())

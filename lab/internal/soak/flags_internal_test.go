@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -79,11 +81,7 @@ func TestParseFlags_HelpListsEveryFlagWithItsDefault(t *testing.T) {
 			t.Errorf("-h lacks -%s:\n%s", r.name, stdout)
 		}
 	}
-	for _, want := range []string{"SOAK_<FLAG>", "(default 10000)", "(default 4m10s)", "(default 6m0s)"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("-h lacks %q:\n%s", want, stdout)
-		}
-	}
+	clitest.Contains(t, "-h", stdout, "SOAK_<FLAG>", "(default 10000)", "(default 4m10s)", "(default 6m0s)")
 }
 
 func TestOptions_PhasesInTheOrderGiven(t *testing.T) {

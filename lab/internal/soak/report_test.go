@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 	"github.com/netlab/netlab/lab/internal/soak"
 )
 
@@ -82,11 +82,7 @@ func TestWrite_TablesSummaryAndJSON(t *testing.T) {
 	var out bytes.Buffer
 	soak.WritePhase(&out, ph)
 	soak.WriteSummary(&out, &r)
-	for _, want := range []string{"== udp: flood ==", "note: RATE_LIMIT=2000", "99.50 %", "6000000", "sha256 abcd", "98.50 %", ">= 99 %", "FAIL", "0/1 checks", "soak FAIL in 40s"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
-	}
+	clitest.Contains(t, "output", out.String(), "== udp: flood ==", "note: RATE_LIMIT=2000", "99.50 %", "6000000", "sha256 abcd", "98.50 %", ">= 99 %", "FAIL", "0/1 checks", "soak FAIL in 40s")
 
 	out.Reset()
 	if err := r.WriteJSON(&out); err != nil {
