@@ -93,13 +93,20 @@ func probeTime(_ *Spec, w Workload, _ float64) time.Duration {
 	return time.Duration(float64(w.Count) / w.Rate * float64(time.Second))
 }
 
-// sendTime is a sender's time: its seconds, or its bytes at the swept cap.
+// uncappedMbit is what an estimate takes a transfer without a cap to
+// move at: below a container link's rate, for loss and delay slow it.
+const uncappedMbit = 100
+
+// sendTime is a sender's time: its seconds, or its bytes at the swept cap
+// (at uncappedMbit without one).
 func sendTime(s *Spec, w Workload, v float64) time.Duration {
 	switch {
 	case w.Seconds > 0:
 		return time.Duration(w.Seconds * float64(time.Second))
 	case w.Bytes > 0 && v > 0 && s.Sweep.Parameter == "rate":
 		return time.Duration(float64(w.Bytes*8) / (v * 1e6) * float64(time.Second))
+	case w.Bytes > 0:
+		return time.Duration(float64(w.Bytes*8) / (uncappedMbit * 1e6) * float64(time.Second))
 	}
 	return 5 * time.Second
 }
