@@ -375,7 +375,7 @@ func TestExp_InterruptLeavesNothingAndResumes(t *testing.T) {
 }
 
 // resumeInterrupted resumes the interrupted quick loss run in out (one
-// of its four points done) and checks it ran the other three only.
+// of its three points done) and checks it ran the other two only.
 func resumeInterrupted(ctx context.Context, t *testing.T, bin, out string) {
 	t.Helper()
 	cmd := expCmd(ctx, t, bin, "run", "--resume", out)
@@ -389,17 +389,17 @@ func resumeInterrupted(ctx context.Context, t *testing.T, bin, out string) {
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	for _, want := range []string{"resuming: 1 steps done before", "step 1/3", "step 3/3"} {
+	for _, want := range []string{"resuming: 1 steps done before", "step 1/2", "step 2/2"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("resume's progress lacks %q", want)
 		}
 	}
-	if strings.Contains(stderr.String(), "step 4/") {
+	if strings.Contains(stderr.String(), "step 3/") {
 		t.Error("the resumed run ran a point again")
 	}
 	res := checkOutputs(t, out, "loss")
-	if len(res.Points) != 4 {
-		t.Fatalf("%d points after resuming, want the quick form's 4", len(res.Points))
+	if len(res.Points) != 3 {
+		t.Fatalf("%d points after resuming, want the quick form's 3", len(res.Points))
 	}
 	checkLoss(t, res)
 	if _, err := os.Stat(filepath.Join(out, "partial.json")); err == nil {
