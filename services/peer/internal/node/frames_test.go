@@ -32,11 +32,11 @@ func TestNode_BadFramesCloseOnlyThatConnection(t *testing.T) {
 		frame  []byte
 		reason string
 	}{
-		{"oversized length", header(wire.Version, byte(wire.TypeHello), wire.MaxPayload+1), "too_large"},
-		{"4 GiB length", header(wire.Version, byte(wire.TypeHello), 0xffffffff), "too_large"},
+		{"oversized length", header(wire.Version1, byte(wire.TypeHello), wire.MaxPayload+1), "too_large"},
+		{"4 GiB length", header(wire.Version1, byte(wire.TypeHello), 0xffffffff), "too_large"},
 		{"wrong version", header(7, byte(wire.TypeHello), 0), "version"},
-		{"unknown type", header(wire.Version, 200, 0), "unknown_type"},
-		{"truncated hello", append(header(wire.Version, byte(wire.TypeHello), 3), 1, 2, 3), "malformed"},
+		{"unknown type", header(wire.Version1, 200, 0), "unknown_type"},
+		{"truncated hello", append(header(wire.Version1, byte(wire.TypeHello), 3), 1, 2, 3), "malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	// An oversized frame after the handshake.
 	c2, wc2 := dialWire(t, a)
 	handshake(t, wc2, own)
-	big := []byte{wire.Version, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
+	big := []byte{wire.Version1, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
 	if _, err := c2.Write(big); err != nil {
 		t.Fatal(err)
 	}
