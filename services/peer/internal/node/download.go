@@ -375,6 +375,20 @@ func (dl *download) announced(addr string, idx []uint32) error {
 	return nil
 }
 
+// mergeFreshLocked adds to a have answer of addr the pieces it announced:
+// they may have been verified after it built the answer. Those the answer
+// lists need no record of their announcement any more.
+func (dl *download) mergeFreshLocked(addr string, have content.Bitfield) {
+	fresh := dl.fresh[addr]
+	if len(fresh) != len(have) {
+		return
+	}
+	for k := range have {
+		fresh[k] &^= have[k]
+		have[k] |= fresh[k]
+	}
+}
+
 // refreshHave asks the peer which pieces it holds; false ends the worker.
 func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) bool {
 	r := pc.do(ctx, &wire.GetHave{ID: [32]byte(dl.id)})
@@ -395,14 +409,7 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 		}
 		bits = b
 	}
-	// Pieces announced since the peer built its answer still count; those
-	// it lists need no record of their announcement any more.
-	if fresh := dl.fresh[addr]; fresh != nil {
-		for k := range bits {
-			fresh[k] &^= bits[k]
-			bits[k] |= fresh[k]
-		}
-	}
+	dl.mergeFreshLocked(addr, bits)
 	dl.picker.UpdatePeer(dl.holders[addr], bits)
 	dl.holders[addr] = bits
 	return true
