@@ -215,11 +215,9 @@ func TestPeer_RefusesOversizedFrameAndCountsIt(t *testing.T) {
 	conn := e2e.Dial(t, n.PeerAddr())
 	_ = conn.SetDeadline(time.Now().Add(e2e.IOTimeout))
 
-	// The node speaks first: its hello (type 1).
-	if v, typ, _, err := peerFrame(conn); err != nil || v != 1 || typ != 1 {
-		t.Fatalf("first frame: version %d type %d, %v; want the node's hello (1, 1)", v, typ, err)
-	}
-	// A hello header claiming a 4 GiB payload, and no payload.
+	// The node waits for the dialer's hello (docs/peer-protocol.md,
+	// Handshake): send a hello header claiming a 4 GiB payload, and no
+	// payload.
 	if _, err := conn.Write([]byte{1, 1, 0xff, 0xff, 0xff, 0xff}); err != nil {
 		t.Fatal(err)
 	}

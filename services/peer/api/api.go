@@ -25,17 +25,26 @@ const (
 
 // Status is the node summary: GET /api/status.
 type Status struct {
-	NodeID          string  `json:"node_id"`
-	Listen          string  `json:"listen"`
-	Advertise       string  `json:"advertise,omitempty"`
-	Files           int     `json:"files"`
-	PeersKnown      int     `json:"peers_known"`
-	PeersConnected  int     `json:"peers_connected"`
-	DownloadsActive int     `json:"downloads_active"`
-	UploadRate      int64   `json:"upload_rate,omitempty"` // bytes/s; 0: no cap
-	Secret          bool    `json:"secret"`
-	Sync            bool    `json:"sync"`
-	UptimeSecs      float64 `json:"uptime_seconds"`
+	NodeID          string `json:"node_id"`
+	Listen          string `json:"listen"`
+	Advertise       string `json:"advertise,omitempty"`
+	Files           int    `json:"files"`
+	PeersKnown      int    `json:"peers_known"`
+	PeersConnected  int    `json:"peers_connected"`
+	DownloadsActive int    `json:"downloads_active"`
+	UploadRate      int64  `json:"upload_rate,omitempty"` // bytes/s; 0: no cap
+	// ServePieces is false when the node sends no piece data to anyone
+	// (SERVE_PIECES=false).
+	ServePieces bool `json:"serve_pieces"`
+	// ProtocolVersion is the highest peer protocol version the node speaks.
+	ProtocolVersion int `json:"protocol_version"`
+	// BytesUploaded and PiecesUploaded count the piece data the node sent
+	// since it started, all peers together.
+	BytesUploaded  int64   `json:"bytes_uploaded"`
+	PiecesUploaded int64   `json:"pieces_uploaded"`
+	Secret         bool    `json:"secret"`
+	Sync           bool    `json:"sync"`
+	UptimeSecs     float64 `json:"uptime_seconds"`
 }
 
 // LocalFile is one file of the node's own share: GET /api/catalog, and
@@ -63,10 +72,13 @@ type SwarmFile struct {
 
 // Peer is one address the node knows: GET /api/peers.
 type Peer struct {
-	Addr      string    `json:"addr"`
-	NodeID    string    `json:"node_id,omitempty"` // while connected
-	Source    string    `json:"source"`            // PeerSeed, PeerExchange or PeerInbound
-	Connected bool      `json:"connected"`
+	Addr      string `json:"addr"`
+	NodeID    string `json:"node_id,omitempty"` // while connected
+	Source    string `json:"source"`            // PeerSeed, PeerExchange or PeerInbound
+	Connected bool   `json:"connected"`
+	// Version is the protocol version of the node's connection to it,
+	// while connected.
+	Version   int       `json:"version,omitempty"`
 	Self      bool      `json:"self,omitempty"` // the address leads back to this node
 	Files     int       `json:"files"`
 	Failures  int       `json:"failures,omitempty"` // failed dials in a row
@@ -98,9 +110,12 @@ type Download struct {
 	Verified    int               `json:"pieces_verified"` // fetched and verified in this run
 	Failed      int               `json:"pieces_failed"`   // failed verification
 	Sources     map[string]Source `json:"sources"`         // by peer address
-	Started     time.Time         `json:"started"`
-	Finished    time.Time         `json:"finished,omitzero"`
-	ElapsedSecs float64           `json:"elapsed_seconds"`
+	// Started is when the download was asked for (or resumed at start);
+	// Finished, when it completed (every piece verified, the file in the
+	// share) or failed. Both are RFC 3339 with nanoseconds in JSON.
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished,omitzero"`
+	ElapsedSecs float64   `json:"elapsed_seconds"` // Finished (or now) − Started
 	// PeersWorking counts the connected peers the download is polling
 	// for pieces, whether they hold any or not; 0 before it starts and
 	// after it ends. The peers pieces came from are in Sources.

@@ -46,6 +46,11 @@ type Config struct {
 	// Sync makes the node download every file it sees in the swarm.
 	Sync bool `env:"SYNC" envDefault:"false"`
 
+	// ServePieces false makes the node send no piece data to anyone: it
+	// still downloads and answers the other requests, but its have lists
+	// are empty and get_piece is rejected (not_serving). For the
+	// client-server arm of experiments, where only the seed uploads.
+	ServePieces bool `env:"SERVE_PIECES" envDefault:"true"`
 	// UploadRate caps the bytes per second this node uploads (0: no cap).
 	UploadRate config.ByteSize `env:"UPLOAD_RATE" envDefault:"0"`
 	// MaxPeers bounds the peers this node keeps connections to.

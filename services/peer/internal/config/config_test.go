@@ -23,6 +23,7 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 		AdvertiseAddr:   "",
 		Secret:          "",
 		Sync:            false,
+		ServePieces:     true,
 		UploadRate:      0,
 		MaxPeers:        50,
 		MaxConns:        64,
@@ -47,11 +48,12 @@ func TestLoad_AcceptsValidSettings(t *testing.T) {
 		"LISTEN_ADDR": "127.0.0.1:0", "SHARE_DIR": "/tmp/x", "PIECE_SIZE": "64KiB",
 		"UPLOAD_RATE": "2MiB", "ADVERTISE_ADDR": "node1:8001", "SYNC": "true",
 		"CORRUPT_UPLOADS": "0.25", "IO_TIMEOUT": "100ms", "REQUESTS_PER_PEER": "64",
+		"SERVE_PIECES": "false",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.PieceSize != 64<<10 || c.UploadRate != 2<<20 || !c.Sync || c.CorruptUploads != 0.25 ||
+	if c.PieceSize != 64<<10 || c.UploadRate != 2<<20 || !c.Sync || c.ServePieces || c.CorruptUploads != 0.25 ||
 		c.IOTimeout != 100*time.Millisecond || c.RequestsPerPeer != 64 || c.AdvertiseAddr != "node1:8001" {
 		t.Errorf("Load() = %+v", c)
 	}
@@ -90,6 +92,8 @@ func TestLoad_ErrorsNameTheirVariable(t *testing.T) {
 		{Name: "listen addr without port", Env: map[string]string{"LISTEN_ADDR": "nohost"}, Var: "LISTEN_ADDR"},
 		{Name: "shared key", Env: map[string]string{"LOG_LEVEL": "loud"}, Var: "LOG_LEVEL"},
 		{Name: "sync not a boolean", Env: map[string]string{"SYNC": "maybe"}, Var: "SYNC", Msg: "not a valid boolean"},
+		{Name: "serve pieces not a boolean", Env: map[string]string{"SERVE_PIECES": "off"}, Var: "SERVE_PIECES", Msg: `SERVE_PIECES="off": not a valid boolean`},
+		{Name: "serve pieces empty", Env: map[string]string{"SERVE_PIECES": " "}, Var: "SERVE_PIECES", Msg: "not a valid boolean"},
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/share"
+	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
 func hexID(id [16]byte) string { return hex.EncodeToString(id[:]) }
@@ -117,6 +118,8 @@ func (n *Node) status() api.Status {
 	s := api.Status{
 		NodeID: hexID(n.id), Listen: n.ln.Addr().String(), Advertise: n.cfg.AdvertiseAddr,
 		Files: len(n.share.Catalog()), PeersKnown: len(peers), UploadRate: n.limiter.Rate(),
+		ServePieces: n.cfg.ServePieces, ProtocolVersion: wire.Version,
+		BytesUploaded: n.uploaded.bytes.Load(), PiecesUploaded: n.uploaded.pieces.Load(),
 		Secret: n.cfg.Secret != "", Sync: n.cfg.Sync, UptimeSecs: time.Since(n.started).Seconds(),
 	}
 	for _, p := range peers {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
@@ -20,6 +22,12 @@ type peerConn struct {
 	addr  string
 	hello wire.Hello
 	wc    *wire.Conn
+	// onAnnounce takes the pieces the peer announces (version 2); an
+	// error is the peer's fault and closes the connection.
+	onAnnounce func(addr string, m *wire.Announce) error
+	// idleWait is how long the read loop waits for a frame at a time
+	// while no request is waiting for its answer.
+	idleWait time.Duration
 
 	sendMu  sync.Mutex
 	pending chan *call
@@ -52,21 +60,32 @@ func (r reply) release() {
 	}
 }
 
-// dial connects to addr and runs the handshake.
+// dial connects to addr and runs the handshake in the latest protocol
+// version, or again in version 1 when the peer speaks only that.
 func (n *Node) dial(ctx context.Context, addr string) (*peerConn, error) {
+	pc, err := n.dialVersion(ctx, addr, wire.Version)
+	if errors.Is(err, errVersion1) {
+		n.metrics.dialsVersion1.Inc()
+		pc, err = n.dialVersion(ctx, addr, wire.Version1)
+	}
+	return pc, err
+}
+
+func (n *Node) dialVersion(ctx context.Context, addr string, v uint8) (*peerConn, error) {
 	d := net.Dialer{Timeout: n.cfg.DialTimeout}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	wc := wire.NewConn(c, n.cfg.IOTimeout)
-	hello, err := n.handshake(wc)
+	hello, err := n.greet(wc, v)
 	if err != nil {
 		wc.Close()
 		return nil, err
 	}
 	pc := &peerConn{
-		addr: addr, hello: *hello, wc: wc,
+		addr: addr, hello: *hello, wc: wc, onAnnounce: n.downloads.announced,
+		idleWait: min(time.Second, n.cfg.IOTimeout),
 		// Enough for every download's requests plus the periodic polls.
 		pending: make(chan *call, n.cfg.RequestsPerPeer*n.cfg.MaxDownloads+16),
 		closed:  make(chan struct{}),
@@ -111,33 +130,89 @@ func (pc *peerConn) do(ctx context.Context, req wire.Message) reply {
 	}
 }
 
-// readLoop reads one reply per waiting request, in order.
+// readLoop reads the peer's frames until the connection ends: each answer
+// goes to the oldest request still waiting (the peer answers in order),
+// and announcements go to onAnnounce whenever they come.
 func (pc *peerConn) readLoop() {
+	var waiting *call // the oldest request not answered yet
 	for {
-		var c *call
-		select {
-		case c = <-pc.pending:
-		case <-pc.closed:
-			pc.failPending()
-			return
+		if waiting == nil {
+			waiting = pc.nextCall()
+		}
+		if waiting == nil {
+			// Nothing asked: wait for a frame the peer sends unasked.
+			err := pc.wc.Wait(pc.idleWait)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			if err != nil {
+				pc.fail(nil, fmt.Errorf("receive: %w", err))
+				return
+			}
+			waiting = pc.nextCall() // a request sent while it waited
 		}
 		msg, err := pc.wc.Receive(0)
+		if err == nil {
+			err = pc.unasked(msg, waiting)
+		}
 		if err != nil {
-			pc.close(fmt.Errorf("receive: %w", err))
-			c.done <- reply{err: pc.closeErr()}
-			pc.failPending()
+			pc.fail(waiting, err)
 			return
 		}
-		r := pc.detach(msg)
-		if e, ok := msg.(*wire.Error); ok {
-			err := fmt.Errorf("peer error %s: %s", e.Code, e.Message)
-			pc.close(err)
-			c.done <- reply{err: err}
-			pc.failPending()
-			return
+		if _, ok := msg.(*wire.Announce); !ok {
+			waiting.done <- pc.detach(msg)
+			waiting = nil
 		}
-		c.done <- r
 	}
+}
+
+// nextCall returns the oldest request waiting for its answer, or nil.
+func (pc *peerConn) nextCall() *call {
+	select {
+	case c := <-pc.pending:
+		return c
+	default:
+		return nil
+	}
+}
+
+// unasked handles a frame that answers no request: an announcement, an
+// error, or an answer when none is due (a protocol error).
+func (pc *peerConn) unasked(msg wire.Message, waiting *call) error {
+	switch m := msg.(type) {
+	case *wire.Announce:
+		if err := pc.onAnnounce(pc.addr, m); err != nil {
+			pc.tellProtocolError(err)
+			return err
+		}
+	case *wire.Error:
+		return fmt.Errorf("peer error %s: %s", m.Code, m.Message)
+	default:
+		if waiting == nil {
+			err := fmt.Errorf("unexpected %s: no request is waiting for an answer", msg.Type())
+			pc.tellProtocolError(err)
+			return err
+		}
+	}
+	return nil
+}
+
+// tellProtocolError sends the peer an error before the connection closes,
+// unless a request is being sent (best effort: it is closing anyway).
+func (pc *peerConn) tellProtocolError(err error) {
+	if pc.sendMu.TryLock() {
+		_ = pc.wc.Send(&wire.Error{Code: wire.ErrorProtocol, Message: err.Error()})
+		pc.sendMu.Unlock()
+	}
+}
+
+// fail closes the connection with err and fails every request waiting.
+func (pc *peerConn) fail(waiting *call, err error) {
+	pc.close(err)
+	if waiting != nil {
+		waiting.done <- reply{err: pc.closeErr()}
+	}
+	pc.failPending()
 }
 
 // pieceBuffer hands Receive a pooled buffer to read piece data into, so

@@ -36,6 +36,10 @@ type download struct {
 	partial  *share.Partial
 	picker   *picker.Picker
 	holders  map[string]content.Bitfield // what each working peer holds
+	// fresh holds, per peer, the pieces it announced that its last have
+	// answer did not list (they are in holders too once it answered one).
+	fresh    map[string]content.Bitfield
+	kicks    map[string]chan struct{} // wake a peer's worker: it announced pieces
 	workers  map[string]bool
 	sources  map[string]*api.Source
 	resumed  int // pieces held from a previous run
@@ -259,10 +263,16 @@ func (dl *download) nameFor(offered string) string {
 
 // worker fetches pieces from one peer, keeping up to REQUESTS_PER_PEER
 // requests in flight, until the download ends, the peer is lost or avoided.
+// It asks the peer for its have list about once a second, and requests
+// announced pieces as soon as they are announced.
 func (dl *download) worker(ctx context.Context, addr string, pc *peerConn) {
 	d := dl.d
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	kick := make(chan struct{}, 1)
+	dl.mu.Lock()
+	dl.kicks[addr] = kick
+	dl.mu.Unlock()
 	var fetches sync.WaitGroup
 	defer func() {
 		cancel()
@@ -270,6 +280,8 @@ func (dl *download) worker(ctx context.Context, addr string, pc *peerConn) {
 		dl.mu.Lock()
 		dl.picker.UpdatePeer(dl.holders[addr], nil)
 		delete(dl.holders, addr)
+		delete(dl.fresh, addr)
+		delete(dl.kicks, addr)
 		delete(dl.workers, addr)
 		dl.mu.Unlock()
 		dl.signal()
@@ -277,37 +289,103 @@ func (dl *download) worker(ctx context.Context, addr string, pc *peerConn) {
 	slots := make(chan struct{}, d.requestsPerPeer)
 	idle := time.NewTicker(min(d.refreshInterval, time.Second))
 	defer idle.Stop()
+	poll := true
 	for ctx.Err() == nil {
-		if !dl.refreshHave(ctx, addr, pc) {
+		if poll && !dl.refreshHave(ctx, addr, pc) {
 			return
 		}
-		for ctx.Err() == nil {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			dl.mu.Lock()
-			piece, ok := dl.picker.Pick(addr, dl.holders[addr])
-			dl.mu.Unlock()
-			if !ok {
-				<-slots
-				break
-			}
-			fetches.Go(func() {
-				defer func() { <-slots }()
-				if !dl.fetch(ctx, addr, pc, piece) {
-					cancel()
-				}
-			})
+		if !dl.requestAll(ctx, addr, pc, slots, &fetches, cancel) {
+			return
 		}
 		// Nothing to ask this peer for now: look again when its pieces
-		// may have changed.
+		// may have changed, or at once when it announces some.
 		select {
 		case <-ctx.Done():
 			return
 		case <-idle.C:
+			poll = true
+		case <-kick:
+			poll = false
 		}
+	}
+}
+
+// requestAll requests every piece the peer can send now, as slots free
+// up; false means the worker must stop.
+func (dl *download) requestAll(ctx context.Context, addr string, pc *peerConn, slots chan struct{}, fetches *sync.WaitGroup, stop func()) bool {
+	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+		dl.mu.Lock()
+		piece, ok := dl.picker.Pick(addr, dl.holders[addr])
+		announced := ok && dl.fresh[addr].Has(piece)
+		dl.mu.Unlock()
+		if !ok {
+			<-slots
+			return true
+		}
+		if announced {
+			dl.d.metrics.announcedRequests.Inc()
+		}
+		fetches.Go(func() {
+			defer func() { <-slots }()
+			if !dl.fetch(ctx, addr, pc, piece) {
+				stop()
+			}
+		})
+	}
+	return false
+}
+
+// announced records pieces addr announced: they count as held by addr
+// from now on, and its worker is woken to request them.
+func (dl *download) announced(addr string, idx []uint32) error {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if dl.picker == nil {
+		return nil // no manifest yet: the first have answer covers them
+	}
+	np := dl.manifest.NumPieces()
+	if last := idx[len(idx)-1]; int64(last) >= int64(np) { // indexes increase
+		return fmt.Errorf("announced piece %d of a file of %d pieces", last, np)
+	}
+	fresh := dl.fresh[addr]
+	if fresh == nil {
+		fresh = content.NewBitfield(np)
+		dl.fresh[addr] = fresh
+	}
+	held := dl.holders[addr]
+	for _, i := range idx {
+		if held.Has(int(i)) || fresh.Has(int(i)) {
+			continue
+		}
+		fresh.Set(int(i))
+		if held != nil {
+			held.Set(int(i))
+			dl.picker.Gained(int(i))
+		}
+	}
+	select {
+	case dl.kicks[addr] <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// mergeFreshLocked adds to a have answer of addr the pieces it announced:
+// they may have been verified after it built the answer. Those the answer
+// lists need no record of their announcement any more.
+func (dl *download) mergeFreshLocked(addr string, have content.Bitfield) {
+	fresh := dl.fresh[addr]
+	if len(fresh) != len(have) {
+		return
+	}
+	for k := range have {
+		fresh[k] &^= have[k]
+		have[k] |= fresh[k]
 	}
 }
 
@@ -331,6 +409,7 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 		}
 		bits = b
 	}
+	dl.mergeFreshLocked(addr, bits)
 	dl.picker.UpdatePeer(dl.holders[addr], bits)
 	dl.holders[addr] = bits
 	return true
@@ -347,12 +426,16 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 		dl.mu.Lock()
 		dl.picker.Cancel(i, addr)
 		if old, held := dl.holders[addr]; held && !ok && r.err == nil {
-			// Rejected: the peer no longer holds it (or never did); do
-			// not ask it again before its next have.
+			// Rejected: the peer no longer holds it (or never did, or
+			// serves nothing); do not ask it again before its next have.
 			now := old.Clone()
 			now.Clear(i)
+			if rj, ok := r.msg.(*wire.Reject); ok && rj.Code == wire.RejectNotServing {
+				now = content.NewBitfield(dl.manifest.NumPieces())
+			}
 			dl.picker.UpdatePeer(old, now)
 			dl.holders[addr] = now
+			dl.fresh[addr].Clear(i)
 		}
 		dl.mu.Unlock()
 		return r.err == nil
@@ -402,6 +485,8 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 	if fresh {
 		d.metrics.piecesVerified.Inc()
 		d.metrics.bytesDown.WithLabelValues(addr).Add(float64(size))
+		_, dropped := d.hub.Publish(dl.id, i)
+		d.metrics.announcedDropped.Add(float64(dropped))
 	}
 	dl.signal()
 	return true
@@ -430,6 +515,7 @@ func (dl *download) complete() {
 		dl.fail(fmt.Errorf("complete: %w", err))
 		return
 	}
+	d.hub.Forget(dl.id) // every piece is verified: none will be announced again
 	d.metrics.downloadsDone.Inc()
 	d.metrics.catalogFiles.Set(float64(len(d.share.Catalog())))
 	dl.mu.Lock()

@@ -9,8 +9,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/peer/api"
+	"github.com/netlab/netlab/services/peer/internal/announce"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/share"
+	"github.com/netlab/netlab/services/peer/internal/wire"
 	platformconfig "github.com/netlab/netlab/services/platform/config"
 )
 
@@ -30,7 +32,10 @@ type downloadDeps struct {
 	resolve func(ref string) (content.ID, string, error)
 	swarm   func() []api.SwarmFile
 	// work is canceled when the node stops; every download runs under it.
-	work            context.Context
+	work context.Context
+	// hub takes every piece verified, to announce it to the peers
+	// downloading the same file.
+	hub             *announce.Hub
 	maxDownloads    int                     // MAX_DOWNLOADS
 	requestsPerPeer int                     // REQUESTS_PER_PEER
 	maxFileSize     platformconfig.ByteSize // MAX_FILE_SIZE
@@ -92,6 +97,7 @@ func (d *downloads) addLocked(id content.ID, name string) *download {
 		d: d, id: id, name: name, state: api.StateQueued, started: time.Now(),
 		done: make(chan struct{}), wake: make(chan struct{}, 1),
 		holders: make(map[string]content.Bitfield), workers: make(map[string]bool),
+		fresh: make(map[string]content.Bitfield), kicks: make(map[string]chan struct{}),
 		sources: make(map[string]*api.Source),
 	}
 	d.byID[id] = dl
@@ -171,6 +177,17 @@ func (d *downloads) running() int {
 		}
 	}
 	return count
+}
+
+// announced takes the pieces a peer announced (an announce message); an
+// error means the message does not fit the file and the connection closes.
+func (d *downloads) announced(addr string, m *wire.Announce) error {
+	d.metrics.announcedReceived.Add(float64(len(m.Indexes)))
+	dl, ok := d.get(content.ID(m.ID))
+	if !ok {
+		return nil // not downloading it (any more)
+	}
+	return dl.announced(addr, m.Indexes)
 }
 
 func (d *downloads) get(id content.ID) (*download, bool) {

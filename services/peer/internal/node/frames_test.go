@@ -32,20 +32,20 @@ func TestNode_BadFramesCloseOnlyThatConnection(t *testing.T) {
 		frame  []byte
 		reason string
 	}{
-		{"oversized length", header(wire.Version, byte(wire.TypeHello), wire.MaxPayload+1), "too_large"},
-		{"4 GiB length", header(wire.Version, byte(wire.TypeHello), 0xffffffff), "too_large"},
-		{"wrong version", header(7, byte(wire.TypeHello), 0), "version"},
-		{"unknown type", header(wire.Version, 200, 0), "unknown_type"},
-		{"truncated hello", append(header(wire.Version, byte(wire.TypeHello), 3), 1, 2, 3), "malformed"},
+		{"oversized length", header(wire.Version1, byte(wire.TypeHello), wire.MaxPayload+1), "too_large"},
+		{"4 GiB length", header(wire.Version1, byte(wire.TypeHello), 0xffffffff), "too_large"},
+		// A first frame may carry any later version (its hello says what
+		// the dialer speaks), never 0.
+		{"version 0", header(0, byte(wire.TypeHello), 0), "version"},
+		{"unknown type", header(wire.Version1, 200, 0), "unknown_type"},
+		{"truncated hello", append(header(wire.Version1, byte(wire.TypeHello), 3), 1, 2, 3), "malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, wc := dialWire(t, a)
 			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-			// The node speaks first (hello); read it, then send the bad frame.
-			if _, err := wc.Receive(0); err != nil {
-				t.Fatalf("node hello: %v", err)
-			}
+			// The node waits for the dialer's hello: send the bad frame
+			// instead.
 			if _, err := c.Write(tt.frame); err != nil {
 				t.Fatal(err)
 			}
@@ -91,9 +91,13 @@ func dialWire(t testing.TB, tn *testNode) (net.Conn, *wire.Conn) {
 }
 
 // handshake completes the handshake on wc as the node own describes,
-// without a secret: the node's hello, own hello and auth, the node's auth.
+// without a secret, in wc's version: own hello, the node's hello, own
+// auth, the node's auth.
 func handshake(t testing.TB, wc *wire.Conn, own *wire.Hello) {
 	t.Helper()
+	if err := wc.Send(own); err != nil {
+		t.Fatal(err)
+	}
 	msg, err := wc.Receive(0)
 	if err != nil {
 		t.Fatalf("node hello: %v", err)
@@ -101,9 +105,6 @@ func handshake(t testing.TB, wc *wire.Conn, own *wire.Hello) {
 	h, ok := msg.(*wire.Hello)
 	if !ok {
 		t.Fatalf("the node's first frame is %T, want a hello", msg)
-	}
-	if err := wc.Send(own); err != nil {
-		t.Fatal(err)
 	}
 	if err := wc.Send(&wire.Auth{MAC: node.TestMAC("", h.Nonce, own.NodeID, own.Nonce)}); err != nil {
 		t.Fatal(err)
@@ -138,7 +139,7 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	// An oversized frame after the handshake.
 	c2, wc2 := dialWire(t, a)
 	handshake(t, wc2, own)
-	big := []byte{wire.Version, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
+	big := []byte{wire.Version1, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
 	if _, err := c2.Write(big); err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +149,19 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	}
 	poll.Until(t, "frames_invalid_total{reason=too_large}", 5*time.Second, func() bool {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "too_large")) == 1
+	})
+	// A frame of another version than the handshake settled on (1 here).
+	c3, wc3 := dialWire(t, a)
+	handshake(t, wc3, own)
+	if _, err := c3.Write([]byte{wire.Version2, byte(wire.TypeGetCatalog), 0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err = wc3.Receive(0)
+	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorVersion {
+		t.Fatalf("answer to a version-2 frame on a version-1 connection: %v, %v; want a version error", msg, err)
+	}
+	poll.Until(t, "frames_invalid_total{reason=version}", 5*time.Second, func() bool {
+		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "version")) == 1
 	})
 }
 
@@ -163,6 +177,9 @@ func TestNode_RefusesConnectionsOverMaxConns(t *testing.T) {
 	_, held := dialWire(t, a)
 	// The node's hello means it is serving this connection: the one slot
 	// is taken until the handshake ends.
+	if err := held.Send(&wire.Hello{NodeID: [16]byte{1}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := held.Receive(0); err != nil {
 		t.Fatalf("node hello: %v", err)
 	}

@@ -15,20 +15,58 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/wire/wiretest"
 )
 
-// scriptedPeer is the other side of a handshake. In honest mode it sends a
-// well-formed Hello, then an Auth computed with its own secret over the
-// node's nonce, then the rest of the script; otherwise it sends the script
-// as is — bytes fixed before the node chose its nonce, like a replay.
+// scriptedPeer is the other side of a handshake. In honest mode it is a
+// node speaking protocol version version: as the acceptor (the node
+// dialed it) it answers the node's hello with its own, in the lower of
+// the two versions (a version-1 acceptor sends its version-1 hello at
+// once); as the initiator it opens with its hello. Then it sends an Auth
+// computed with its own secret over the node's nonce, then the rest of
+// the script. Otherwise it sends the script as is — bytes fixed before
+// the node chose its nonce, like a replay.
 type scriptedPeer struct {
 	wiretest.NopConn
-	honest  bool
-	hello   wire.Hello
-	secret  string
-	script  []byte
-	out     bytes.Buffer // what the node wrote
-	in      bytes.Buffer // what is left to read
-	stage   int
-	nodeErr error
+	honest   bool
+	acceptor bool
+	version  uint8
+	hello    wire.Hello
+	secret   string
+	script   []byte
+	out      bytes.Buffer // what the node wrote
+	in       bytes.Buffer // what is left to read
+	stage    int
+	nodeErr  error
+}
+
+// helloVersion is the version of the honest peer's hello; as the
+// acceptor it needs the node's hello, written by then.
+func (p *scriptedPeer) helloVersion() uint8 {
+	if !p.acceptor || p.version == wire.Version1 {
+		return p.version // an initiator, or an old acceptor, speaks at once
+	}
+	return p.laterVersion()
+}
+
+// laterVersion is the version of the honest peer's frames after its
+// hello: the lower of its own and the node's hello's.
+func (p *scriptedPeer) laterVersion() uint8 {
+	_, v, err := readHello(p.out.Bytes())
+	if err != nil {
+		p.nodeErr = err
+		return p.version
+	}
+	return min(v, p.version)
+}
+
+// frame encodes m for the honest peer in version v, which may be a
+// version later than this package's (the layout of hello and auth is the
+// same in every version).
+func frame(v uint8, m wire.Message) []byte {
+	b, err := wire.AppendFrameVersion(nil, min(v, wire.Version), m)
+	if err != nil {
+		return nil
+	}
+	b[0] = v
+	return b
 }
 
 func (p *scriptedPeer) Read(b []byte) (int, error) {
@@ -37,20 +75,15 @@ func (p *scriptedPeer) Read(b []byte) (int, error) {
 		case !p.honest && p.stage == 0:
 			p.in.Write(p.script)
 		case p.honest && p.stage == 0:
-			frame, err := wire.AppendFrame(nil, &p.hello)
-			if err != nil {
-				return 0, err
-			}
-			p.in.Write(frame)
+			p.in.Write(frame(p.helloVersion(), &p.hello))
 		case p.honest && p.stage == 1:
 			// The node's Hello and Auth are written by now.
-			h, err := readHello(p.out.Bytes())
+			h, _, err := readHello(p.out.Bytes())
 			if err != nil {
 				p.nodeErr = err
 				return 0, err
 			}
-			frame, _ := wire.AppendFrame(nil, &wire.Auth{MAC: authMAC(p.secret, h.Nonce, p.hello.NodeID, p.hello.Nonce)})
-			p.in.Write(frame)
+			p.in.Write(frame(p.laterVersion(), &wire.Auth{MAC: authMAC(p.secret, h.Nonce, p.hello.NodeID, p.hello.Nonce)}))
 			p.in.Write(p.script)
 		default:
 			return 0, io.EOF
@@ -62,28 +95,32 @@ func (p *scriptedPeer) Read(b []byte) (int, error) {
 
 func (p *scriptedPeer) Write(b []byte) (int, error) { return p.out.Write(b) }
 
-// readHello decodes the first frame of stream, which must be a Hello.
-func readHello(stream []byte) (*wire.Hello, error) {
-	typ, payload, err := wire.ReadFrame(bytes.NewReader(stream), nil)
+// readHello decodes the first frame of stream, which must be a Hello, and
+// returns it with its frame's version.
+func readHello(stream []byte) (*wire.Hello, uint8, error) {
+	typ, v, payload, err := wire.ReadFrameVersion(bytes.NewReader(stream), nil, wire.AnyVersion)
 	if err != nil {
-		return nil, err
+		return nil, v, err
 	}
 	m, err := wire.Decode(typ, payload)
 	if err != nil {
-		return nil, err
+		return nil, v, err
 	}
 	h, ok := m.(*wire.Hello)
 	if !ok {
-		return nil, errors.New("first frame is not a hello")
+		return nil, v, errors.New("first frame is not a hello")
 	}
-	return h, nil
+	return h, v, nil
 }
 
-// FuzzHandshake: the node always opens with its own Hello; an honest peer
-// is accepted exactly when it is another node with the same secret, and its
-// Hello comes back unchanged; a scripted byte stream (a replayed handshake
-// included) is never accepted, because the node's Auth check covers the
-// nonce it just chose.
+// FuzzHandshake: as the initiator the node always opens with its own
+// Hello in the latest version; as the acceptor it answers an honest
+// peer's hello in the lower of the two versions. An honest peer is
+// accepted exactly when it is another node with the same secret (and,
+// when the node dialed, speaks a version the node can go on in), its
+// Hello comes back unchanged and the connection speaks the lower version;
+// a scripted byte stream (a replayed handshake included) is never
+// accepted, because the node's Auth check covers the nonce it just chose.
 func FuzzHandshake(f *testing.F) {
 	own := [16]byte{1, 2, 3}
 	other := [16]byte{9, 8, 7}
@@ -92,20 +129,25 @@ func FuzzHandshake(f *testing.F) {
 	var replay []byte
 	replay, _ = wire.AppendFrame(replay, &rec.hello)
 	replay, _ = wire.AppendFrame(replay, &wire.Auth{MAC: authMAC("s3cret", [16]byte{}, other, [16]byte{})})
-	f.Add(false, replay, other[:], []byte{}, uint16(8001), "peer:8001", "s3cret", "s3cret")
-	f.Add(true, []byte{}, other[:], []byte{5}, uint16(8001), "peer:8001", "s3cret", "s3cret")
-	f.Add(true, []byte{}, other[:], []byte{5}, uint16(0), "", "", "")
-	f.Add(true, []byte{}, other[:], []byte{5}, uint16(8001), "", "s3cret", "wrong")
-	f.Add(true, []byte{}, own[:], []byte{}, uint16(1), "x:1", "", "")
+	f.Add(false, false, uint8(2), replay, other[:], []byte{}, uint16(8001), "peer:8001", "s3cret", "s3cret")
+	f.Add(true, false, uint8(2), replay, other[:], []byte{}, uint16(8001), "peer:8001", "s3cret", "s3cret")
+	f.Add(false, true, uint8(2), []byte{}, other[:], []byte{5}, uint16(8001), "peer:8001", "s3cret", "s3cret")
+	f.Add(true, true, uint8(2), []byte{}, other[:], []byte{5}, uint16(8001), "peer:8001", "s3cret", "s3cret")
+	f.Add(true, true, uint8(1), []byte{}, other[:], []byte{5}, uint16(8001), "peer:8001", "", "")
+	f.Add(false, true, uint8(1), []byte{}, other[:], []byte{5}, uint16(0), "", "", "")
+	f.Add(false, true, uint8(3), []byte{}, other[:], []byte{5}, uint16(8001), "", "s3cret", "wrong")
+	f.Add(true, true, uint8(2), []byte{}, own[:], []byte{}, uint16(1), "x:1", "", "")
+	f.Add(false, true, uint8(2), []byte{}, own[:], []byte{}, uint16(1), "x:1", "", "")
 	errFrame, _ := wire.AppendFrame(nil, &wire.Error{Code: wire.ErrorAuth, Message: "no"})
-	f.Add(false, append(append([]byte{}, replay[:len(replay)/2]...), errFrame...), other[:], []byte{}, uint16(0), "", "", "")
-	f.Add(false, errFrame, other[:], []byte{}, uint16(0), "", "", "")
-	f.Fuzz(func(t *testing.T, honest bool, script, peerID, peerNonce []byte, port uint16, addr, secret, peerSecret string) {
+	f.Add(true, false, uint8(2), append(append([]byte{}, replay[:len(replay)/2]...), errFrame...), other[:], []byte{}, uint16(0), "", "", "")
+	f.Add(false, false, uint8(2), errFrame, other[:], []byte{}, uint16(0), "", "", "")
+	f.Fuzz(func(t *testing.T, dialed, honest bool, version uint8, script, peerID, peerNonce []byte, port uint16, addr, secret, peerSecret string) {
 		if len(addr) > wire.MaxNameLen || len(secret) > 1024 || len(peerSecret) > 1024 ||
 			strings.ContainsRune(secret, 0) || strings.ContainsRune(peerSecret, 0) {
 			return // PEER_SECRET is at most 1024 bytes without NUL (HMAC pads keys with zeros)
 		}
-		p := &scriptedPeer{honest: honest, secret: peerSecret, script: script,
+		version = wire.Version1 + version%(wire.Version+1) // 1 … one past the latest
+		p := &scriptedPeer{honest: honest, acceptor: dialed, version: version, secret: peerSecret, script: script,
 			hello: wire.Hello{ListenPort: port, Addr: addr}}
 		copy(p.hello.NodeID[:], peerID)
 		copy(p.hello.Nonce[:], peerNonce)
@@ -113,32 +155,55 @@ func FuzzHandshake(f *testing.F) {
 			return // not a hello an honest peer can send
 		}
 		n := &Node{id: own, port: 8001, cfg: config.Config{DialTimeout: time.Second, Secret: secret}}
-		got, err := n.handshake(wire.NewConn(p, time.Second))
-
-		h, herr := readHello(p.out.Bytes())
-		if herr != nil || h.NodeID != own || h.ListenPort != 8001 {
-			t.Fatalf("the node did not open with its hello: %+v, %v", h, herr)
+		c := wire.NewConn(p, time.Second)
+		var got *wire.Hello
+		var err error
+		if dialed {
+			got, err = n.greet(c, wire.Version)
+		} else {
+			got, err = n.answerHello(c)
 		}
-		if p.nodeErr != nil {
-			t.Fatal(p.nodeErr)
-		}
-		if !honest {
-			if err == nil {
-				t.Fatalf("a scripted stream was accepted as %+v", got)
-			}
-			return
-		}
-		want := p.hello.NodeID != own && peerSecret == secret
-		if (err == nil) != want {
-			t.Fatalf("honest peer (same node %v, same secret %v): handshake error %v", p.hello.NodeID == own, peerSecret == secret, err)
-		}
-		if err == nil && *got != p.hello {
-			t.Fatalf("handshake returned %+v; the peer sent %+v", got, p.hello)
-		}
-		if p.hello.NodeID == own && !errors.Is(err, errSelf) {
-			t.Fatalf("connected to itself: %v", err)
-		}
+		checkHandshake(t, n, p, c, got, err)
 	})
+}
+
+// checkHandshake checks FuzzHandshake's claims about one handshake.
+func checkHandshake(t *testing.T, n *Node, p *scriptedPeer, c *wire.Conn, got *wire.Hello, err error) {
+	t.Helper()
+	h, v, herr := readHello(p.out.Bytes())
+	switch {
+	case p.acceptor && (herr != nil || v != wire.Version):
+		t.Fatalf("the node did not open with its hello of version %d: %+v, %d, %v", wire.Version, h, v, herr)
+	case p.honest && !p.acceptor && (herr != nil || v != min(p.version, wire.Version)):
+		t.Fatalf("the node did not answer a hello of version %d in kind: %+v, %d, %v", p.version, h, v, herr)
+	case herr == nil && (h.NodeID != n.id || h.ListenPort != 8001):
+		t.Fatalf("the node's hello is not its own: %+v", h)
+	}
+	if p.nodeErr != nil {
+		t.Fatal(p.nodeErr)
+	}
+	if !p.honest {
+		if err == nil {
+			t.Fatalf("a scripted stream was accepted as %+v", got)
+		}
+		return
+	}
+	self := p.hello.NodeID == n.id
+	old := p.acceptor && p.version < wire.Version
+	want := !self && !old && p.secret == n.cfg.Secret
+	if (err == nil) != want {
+		t.Fatalf("honest peer (same node %v, version %d, same secret %v): handshake error %v", self, p.version, p.secret == n.cfg.Secret, err)
+	}
+	switch {
+	case self && !errors.Is(err, errSelf):
+		t.Fatalf("connected to itself: %v", err)
+	case !self && old && !errors.Is(err, errVersion1):
+		t.Fatalf("a version-%d acceptor: %v, want errVersion1", p.version, err)
+	case err == nil && *got != p.hello:
+		t.Fatalf("handshake returned %+v; the peer sent %+v", got, p.hello)
+	case err == nil && c.Version() != min(p.version, wire.Version):
+		t.Fatalf("connection speaks version %d with a peer of version %d", c.Version(), p.version)
+	}
 }
 
 // FuzzPeerAddress: the address a node records for a peer that said hello is

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
@@ -13,6 +14,9 @@ import (
 var (
 	errSelf = errors.New("connected to itself")
 	errAuth = errors.New("peer secret does not match")
+	// errVersion1 is a version-1 acceptor's answer to a later version's
+	// hello: dial again speaking 1.
+	errVersion1 = errors.New("peer speaks protocol version 1 only")
 )
 
 const authLabel = "netlab-peer-auth-v1"
@@ -30,33 +34,97 @@ func authMAC(secret string, theirNonce, ownID, ownNonce [16]byte) [32]byte {
 	return out
 }
 
-// handshake exchanges Hello and Auth with the other side of c (both sides
-// run the same steps) and returns the peer's Hello. A peer whose MAC does
-// not match this node's secret gets an auth error and is refused.
-func (n *Node) handshake(c *wire.Conn) (*wire.Hello, error) {
-	own := &wire.Hello{NodeID: n.id, ListenPort: n.port, Addr: n.advertised()}
-	if _, err := rand.Read(own.Nonce[:]); err != nil {
+// greet runs the initiator's side of the handshake on c, speaking
+// version v: its hello goes first, in a frame of version v, and the
+// acceptor's hello says which version the connection speaks. A version-1
+// acceptor refuses a later version's hello, so when it answers in version
+// 1 to a later one greet returns errVersion1 and the caller dials again
+// speaking 1.
+func (n *Node) greet(c *wire.Conn, v uint8) (*wire.Hello, error) {
+	own, err := n.ownHello()
+	if err != nil {
+		return nil, err
+	}
+	c.SetVersion(v)
+	if err := c.Send(own); err != nil {
+		return nil, fmt.Errorf("send hello: %w", err)
+	}
+	theirs, tv, err := receiveHello(c, n.cfg.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if theirs.NodeID == n.id {
+		return nil, errSelf
+	}
+	switch {
+	case tv > v:
+		_ = c.Send(&wire.Error{Code: wire.ErrorVersion, Message: fmt.Sprintf("hello of version %d answered in version %d", v, tv)})
+		return nil, fmt.Errorf("peer answered a hello of version %d in version %d", v, tv)
+	case tv < v && tv == wire.Version1:
+		return nil, errVersion1
+	}
+	c.SetVersion(tv)
+	return n.authenticate(c, own, theirs)
+}
+
+// answerHello runs the acceptor's side of the handshake on c: it reads
+// the initiator's hello first and answers in the lower of the two
+// versions, which the connection speaks from then on.
+func (n *Node) answerHello(c *wire.Conn) (*wire.Hello, error) {
+	theirs, tv, err := receiveHello(c, n.cfg.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.SetVersion(min(tv, wire.Version))
+	own, err := n.ownHello()
+	if err != nil {
 		return nil, err
 	}
 	if err := c.Send(own); err != nil {
 		return nil, fmt.Errorf("send hello: %w", err)
 	}
-	msg, err := c.Receive(n.cfg.DialTimeout)
+	// Checked after sending the hello, so a node that dialed itself sees
+	// its own id too and never dials that address again.
+	if theirs.NodeID == n.id {
+		return nil, errSelf
+	}
+	return n.authenticate(c, own, theirs)
+}
+
+func (n *Node) ownHello() (*wire.Hello, error) {
+	own := &wire.Hello{NodeID: n.id, ListenPort: n.port, Addr: n.advertised()}
+	if _, err := rand.Read(own.Nonce[:]); err != nil {
+		return nil, err
+	}
+	return own, nil
+}
+
+// receiveHello reads the peer's hello, of any version, and that version.
+func receiveHello(c *wire.Conn, timeout time.Duration) (*wire.Hello, uint8, error) {
+	msg, v, err := c.ReceiveFirst(timeout)
 	if err != nil {
-		return nil, fmt.Errorf("read hello: %w", err)
+		return nil, v, fmt.Errorf("read hello: %w", err)
+	}
+	if e, ok := msg.(*wire.Error); ok {
+		return nil, v, fmt.Errorf("peer refused: %s: %s", e.Code, e.Message)
 	}
 	theirs, ok := msg.(*wire.Hello)
 	if !ok {
 		_ = c.Send(&wire.Error{Code: wire.ErrorProtocol, Message: "expected hello"})
-		return nil, fmt.Errorf("expected hello, got %s", msg.Type())
+		return nil, v, fmt.Errorf("expected hello, got %s", msg.Type())
 	}
-	if theirs.NodeID == n.id {
-		return nil, errSelf
-	}
+	h := *theirs
+	return &h, v, nil
+}
+
+// authenticate exchanges Auth with the other side of c (both sides run
+// the same steps) and returns the peer's Hello. A peer whose MAC does not
+// match this node's secret gets an auth error and is refused.
+func (n *Node) authenticate(c *wire.Conn, own, theirs *wire.Hello) (*wire.Hello, error) {
 	if err := c.Send(&wire.Auth{MAC: authMAC(n.cfg.Secret, theirs.Nonce, n.id, own.Nonce)}); err != nil {
 		return nil, fmt.Errorf("send auth: %w", err)
 	}
-	msg, err = c.Receive(n.cfg.DialTimeout)
+	msg, err := c.Receive(n.cfg.DialTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("read auth: %w", err)
 	}
@@ -73,6 +141,5 @@ func (n *Node) handshake(c *wire.Conn) (*wire.Hello, error) {
 		_ = c.Send(&wire.Error{Code: wire.ErrorAuth, Message: "peer secret does not match"})
 		return nil, errAuth
 	}
-	h := *theirs
-	return &h, nil
+	return theirs, nil
 }

@@ -27,6 +27,12 @@ type metrics struct {
 	framesInvalid   *prometheus.CounterVec // by reason
 	requests        *prometheus.CounterVec // served, by type
 	rejects         *prometheus.CounterVec // answers refused, by code
+
+	announcedSent     prometheus.Counter
+	announcedDropped  prometheus.Counter
+	announcedReceived prometheus.Counter
+	announcedRequests prometheus.Counter
+	dialsVersion1     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -50,6 +56,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		framesInvalid:   counterVec("frames_invalid_total", "Connections closed for a bad frame, by reason (version, too_large, unknown_type, malformed, unexpected).", "reason"),
 		requests:        counterVec("requests_served_total", "Requests answered, by message type.", "type"),
 		rejects:         counterVec("requests_rejected_total", "Requests answered with a reject, by code.", "code"),
+
+		announcedSent:     counter("announced_pieces_sent_total", "Verified pieces announced to peers downloading the file (announce messages, protocol version 2)."),
+		announcedDropped:  counter("announced_pieces_dropped_total", "Pieces not announced because a connection's queue was full; the peer learns of them from its next have."),
+		announcedReceived: counter("announced_pieces_received_total", "Pieces peers announced to this node."),
+		announcedRequests: counter("announced_requests_total", "Piece requests sent for pieces known only from an announcement, before the peer's next have."),
+		dialsVersion1:     counter("dials_version1_total", "Handshakes repeated in protocol version 1 with a peer that speaks only version 1."),
 	}
 	return m, s.Err()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/peer/internal/announce"
 	"github.com/netlab/netlab/services/peer/internal/config"
 	"github.com/netlab/netlab/services/peer/internal/ratelimit"
 	"github.com/netlab/netlab/services/peer/internal/share"
@@ -38,6 +39,10 @@ type Node struct {
 
 	peers     *peerTable
 	downloads *downloads
+	// hub routes verified pieces to the served connections to announce
+	// them on (protocol version 2).
+	hub      *announce.Hub
+	uploaded uploadTotals
 
 	accept  *netserve.Loop // one slot per served connection (MAX_CONNS)
 	inbound sync.Map       // *wire.Conn -> *atomic.Bool (answering a request)
@@ -48,6 +53,24 @@ type Node struct {
 	// API before Serve runs use it too.
 	work     context.Context
 	stopWork context.CancelFunc
+}
+
+// Bounds of the announcements to one served connection: the files its
+// peer may be told about (a downloader asks about one file per download,
+// and MAX_DOWNLOADS is at most 64), and the pieces waiting to be sent.
+const (
+	maxAnnounceFiles  = 64
+	maxAnnounceQueued = 4096
+)
+
+// uploadTotals counts the piece data this node sent, all peers together.
+type uploadTotals struct {
+	bytes, pieces atomic.Int64
+}
+
+func (u *uploadTotals) add(size int) {
+	u.bytes.Add(int64(size))
+	u.pieces.Add(1)
 }
 
 // New opens the share directory, listens on cfg.ListenAddr and registers
@@ -82,13 +105,14 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 		go refuse(c, cfg.IOTimeout)
 	})
 	n.work, n.stopWork = context.WithCancel(context.Background())
+	n.hub = announce.New(maxAnnounceFiles, maxAnnounceQueued)
 	n.peers = newPeerTable(peerDeps{
 		log: log, metrics: m, dial: n.dial, seeds: cfg.Peers,
 		maxPeers: cfg.MaxPeers, maxBadPieces: cfg.MaxBadPieces, refreshInterval: cfg.RefreshInterval,
 		dialTimeout: cfg.DialTimeout, ioTimeout: cfg.IOTimeout,
 	})
 	n.downloads = newDownloads(downloadDeps{
-		log: log, metrics: m, share: sh, peers: n.peers, resolve: n.resolve, swarm: n.swarm, work: n.work,
+		log: log, metrics: m, share: sh, peers: n.peers, resolve: n.resolve, swarm: n.swarm, work: n.work, hub: n.hub,
 		maxDownloads: cfg.MaxDownloads, requestsPerPeer: cfg.RequestsPerPeer,
 		maxFileSize: cfg.MaxFileSize, minFreeSpace: cfg.MinFreeSpace, refreshInterval: cfg.RefreshInterval,
 	})

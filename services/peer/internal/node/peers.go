@@ -372,6 +372,7 @@ func (t *peerTable) status() []api.Peer {
 		}
 		if p.conn != nil {
 			s.NodeID = hexID(p.conn.hello.NodeID)
+			s.Version = int(p.conn.wc.Version())
 		}
 		out = append(out, s)
 	}

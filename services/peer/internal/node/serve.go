@@ -5,12 +5,14 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/peer/api"
+	"github.com/netlab/netlab/services/peer/internal/announce"
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
@@ -31,21 +33,66 @@ func refuse(c net.Conn, timeout time.Duration) {
 	wc.Close()
 }
 
+// servedConn is a connection this node answers: the peer dialed it.
+type servedConn struct {
+	wc   *wire.Conn
+	peer string // its address, or its remote address when it cannot be dialed
+	// mu keeps frames whole: answers and announcements share the stream.
+	mu sync.Mutex
+	// ann queues the pieces to announce to the peer; nil on a version-1
+	// connection and when this node serves no pieces.
+	ann *announce.Queue
+}
+
+func (sc *servedConn) send(m wire.Message) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.wc.Send(m)
+}
+
 // serveConn answers one peer's requests in order until it leaves, idles
 // out, breaks the protocol, or the node shuts down.
 func (n *Node) serveConn(ctx context.Context, c net.Conn) {
-	wc := wire.NewConn(c, n.cfg.IOTimeout)
-	defer wc.Close()
+	sc := &servedConn{wc: wire.NewConn(c, n.cfg.IOTimeout)}
+	defer sc.wc.Close()
 	busy := new(atomic.Bool)
-	n.inbound.Store(wc, busy)
-	defer n.inbound.Delete(wc)
+	n.inbound.Store(sc.wc, busy)
+	defer n.inbound.Delete(sc.wc)
 	log := n.log.With(zap.String("remote", c.RemoteAddr().String()), zap.String("dir", "in"))
 
-	hello, err := n.handshake(wc)
+	label, ok := n.admit(sc, log)
+	if !ok {
+		return
+	}
+	log = log.With(zap.String("peer", sc.peer))
+	if sc.wc.Version() >= wire.Version2 && n.cfg.ServePieces {
+		sc.ann = n.hub.Queue()
+		stop := make(chan struct{})
+		var announcing sync.WaitGroup
+		announcing.Go(func() { n.announceLoop(sc, stop) })
+		defer func() {
+			sc.wc.Close() // a Send under way fails at once
+			close(stop)
+			announcing.Wait()
+			sc.ann.Close()
+		}()
+	}
+	n.metrics.uploadsActive.Inc()
+	defer n.metrics.uploadsActive.Dec()
+	sc.wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
+	log.Debug("peer connected", zap.Uint8("version", sc.wc.Version()))
+	n.answerRequests(ctx, sc, busy, label, log)
+}
+
+// admit runs the handshake and learns the peer's address; label is the
+// peer's metrics label. ok is false when the connection is refused.
+func (n *Node) admit(sc *servedConn, log *zap.Logger) (label string, ok bool) {
+	c := sc.wc.NetConn()
+	hello, err := n.answerHello(sc.wc)
 	if err != nil {
-		if n.badFrame(wc, log, err) {
+		if n.badFrame(sc, log, err) {
 			n.metrics.connsRejected.WithLabelValues("handshake").Inc()
-			return
+			return "", false
 		}
 		reason := "handshake"
 		switch {
@@ -56,25 +103,24 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 		}
 		n.metrics.connsRejected.WithLabelValues(reason).Inc()
 		log.Info("connection refused", zap.String("reason", reason), zap.Error(err))
-		return
+		return "", false
 	}
-	peer := peerAddress(hello, c.RemoteAddr())
-	log = log.With(zap.String("peer", peer))
-	label := peer
-	if peer == "" {
+	sc.peer = peerAddress(hello, c.RemoteAddr())
+	label = sc.peer
+	if sc.peer == "" {
 		// It cannot be dialed back (no listen port): serve it, do not
 		// remember it.
-		peer, label = c.RemoteAddr().String(), "other"
-	} else if !n.peers.learn(peer, api.PeerInbound) {
+		sc.peer, label = c.RemoteAddr().String(), "other"
+	} else if !n.peers.learn(sc.peer, api.PeerInbound) {
 		// Not in the (full) peer table: its series would never be
 		// deleted, so it shares one.
 		label = "other"
 	}
-	n.metrics.uploadsActive.Inc()
-	defer n.metrics.uploadsActive.Dec()
-	wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
-	log.Debug("peer connected")
+	return label, true
+}
 
+// answerRequests is serveConn's loop: one request, one answer.
+func (n *Node) answerRequests(ctx context.Context, sc *servedConn, busy *atomic.Bool, label string, log *zap.Logger) {
 	for {
 		busy.Store(false)
 		// Checked after clearing busy: a shutdown either sees this
@@ -82,16 +128,16 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 		if ctx.Err() != nil {
 			break
 		}
-		msg, err := wc.Receive(n.cfg.IdleTimeout)
+		msg, err := sc.wc.Receive(n.cfg.IdleTimeout)
 		busy.Store(true)
 		if err != nil {
-			if !n.badFrame(wc, log, err) {
+			if !n.badFrame(sc, log, err) {
 				log.Debug("connection ended", zap.Error(err))
 			}
 			return
 		}
 		n.metrics.requests.WithLabelValues(msg.Type().String()).Inc()
-		pieceBytes, fatal, err := n.reply(wc, peer, msg)
+		pieceBytes, fatal, err := n.reply(sc, msg)
 		if err != nil {
 			log.Debug("send", zap.Error(err))
 			return
@@ -104,14 +150,35 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 		if pieceBytes >= 0 {
 			n.metrics.bytesUp.WithLabelValues(label).Add(float64(pieceBytes))
 			n.metrics.piecesUp.WithLabelValues(label).Inc()
+			n.uploaded.add(pieceBytes)
 		}
 	}
-	_ = wc.Send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})
+	_ = sc.send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})
+}
+
+// announceLoop sends the pieces queued for sc as announce messages until
+// stop. Pieces verified while it waits for the stream (a piece upload
+// holds it) leave together in the next message.
+func (n *Node) announceLoop(sc *servedConn, stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-sc.ann.Ready():
+		}
+		for _, a := range sc.ann.Take() {
+			if err := sc.send(&a); err != nil {
+				sc.wc.Close() // the stream may be out of step; serveConn's Receive ends it
+				return
+			}
+			n.metrics.announcedSent.Add(float64(len(a.Indexes)))
+		}
+	}
 }
 
 // badFrame reports whether err is the peer's bad frame; if so it counts
 // it, logs the reason and tells the peer before the connection closes.
-func (n *Node) badFrame(wc *wire.Conn, log *zap.Logger, err error) bool {
+func (n *Node) badFrame(sc *servedConn, log *zap.Logger, err error) bool {
 	var decodeErr *wire.DecodeError
 	reason, code := "", wire.ErrorProtocol
 	switch {
@@ -128,7 +195,7 @@ func (n *Node) badFrame(wc *wire.Conn, log *zap.Logger, err error) bool {
 	}
 	n.metrics.framesInvalid.WithLabelValues(reason).Inc()
 	log.Warn("bad frame: connection closed", zap.String("reason", reason), zap.Error(err))
-	_ = wc.Send(&wire.Error{Code: code, Message: err.Error()})
+	_ = sc.send(&wire.Error{Code: code, Message: err.Error()})
 	return true
 }
 
@@ -138,14 +205,28 @@ func reject(code wire.RejectCode, msg string) *wire.Reject {
 
 // reply answers one request. pieceBytes is the size of the piece sent, or
 // -1 when the reply was not a piece.
-func (n *Node) reply(wc *wire.Conn, peer string, msg wire.Message) (pieceBytes int, fatal bool, err error) {
-	if m, ok := msg.(*wire.GetPiece); ok {
-		if size, sent, err := n.sendSharedPiece(wc, m); sent {
+func (n *Node) reply(sc *servedConn, msg wire.Message) (pieceBytes int, fatal bool, err error) {
+	switch m := msg.(type) {
+	case *wire.GetPiece:
+		if !n.cfg.ServePieces {
+			n.metrics.rejects.WithLabelValues(wire.RejectNotServing.String()).Inc()
+			return -1, false, sc.send(reject(wire.RejectNotServing, "this node serves no pieces (SERVE_PIECES=false)"))
+		}
+		sc.mu.Lock()
+		size, sent, err := n.sendSharedPiece(sc.wc, m)
+		sc.mu.Unlock()
+		if sent {
 			return size, false, err
 		}
+	case *wire.GetHave:
+		// Before the have list is built: a piece verified after it is
+		// announced.
+		if _, complete := n.share.Lookup(content.ID(m.ID)); sc.ann != nil && !complete {
+			sc.ann.Subscribe(content.ID(m.ID))
+		}
 	}
-	reply, buf, fatal := n.answer(peer, msg)
-	err = wc.Send(reply)
+	reply, buf, fatal := n.answer(sc.peer, msg)
+	err = sc.send(reply)
 	if buf != nil {
 		putBuffer(buf)
 	}
@@ -209,10 +290,10 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 			for i := range np {
 				all.Set(i)
 			}
-			return &wire.Have{ID: m.ID, Pieces: uint32(np), Bits: all}, false
+			return n.haveMessage(m.ID, np, all), false
 		}
 		if p, ok := n.share.Partial(id); ok {
-			return &wire.Have{ID: m.ID, Pieces: uint32(p.Manifest().NumPieces()), Bits: p.Have()}, false
+			return n.haveMessage(m.ID, p.Manifest().NumPieces(), p.Have()), false
 		}
 		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
 		return reject(wire.RejectNotFound, "no such file"), false
@@ -256,6 +337,15 @@ func (n *Node) piece(m *wire.GetPiece) (wire.Message, *[]byte, bool) {
 		n.log.Info("corrupted a served piece (CORRUPT_UPLOADS)", zap.String("id", id.Short()), zap.Int("piece", i))
 	}
 	return &wire.Piece{ID: m.ID, Index: m.Index, Data: data}, bufp, false
+}
+
+// haveMessage lists the pieces held of a file of np pieces; none when this
+// node serves no pieces, so nobody asks it for one.
+func (n *Node) haveMessage(id [32]byte, np int, held content.Bitfield) *wire.Have {
+	if !n.cfg.ServePieces {
+		held = content.NewBitfield(np)
+	}
+	return &wire.Have{ID: id, Pieces: uint32(np), Bits: held}
 }
 
 func (n *Node) catalogMessage() *wire.Catalog {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -217,6 +218,10 @@ func (r *runner) status(ctx context.Context) error {
 	fmt.Fprintf(r.stdout, "node %s listening on %s, up %s\n", s.NodeID, s.Listen, (time.Duration(s.UptimeSecs) * time.Second).String())
 	fmt.Fprintf(r.stdout, "files shared: %d; peers: %d connected of %d known; downloads active: %d\n",
 		s.Files, s.PeersConnected, s.PeersKnown, s.DownloadsActive)
+	fmt.Fprintf(r.stdout, "protocol version %d; uploaded %s in %d pieces\n", s.ProtocolVersion, humanBytes(s.BytesUploaded), s.PiecesUploaded)
+	if !s.ServePieces {
+		fmt.Fprintln(r.stdout, "serving pieces: off (SERVE_PIECES=false): downloads only")
+	}
 	if s.UploadRate > 0 {
 		fmt.Fprintf(r.stdout, "upload rate cap: %s/s\n", humanBytes(s.UploadRate))
 	}
@@ -242,7 +247,7 @@ func (r *runner) peers(ctx context.Context) error {
 		return r.printJSON(ps)
 	}
 	tw := tabwriter.NewWriter(r.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tSTATE\tSOURCE\tFILES\tBAD PIECES")
+	fmt.Fprintln(tw, "ADDRESS\tSTATE\tVERSION\tSOURCE\tFILES\tBAD PIECES")
 	for _, p := range ps {
 		state := "known"
 		switch {
@@ -255,7 +260,11 @@ func (r *runner) peers(ctx context.Context) error {
 		case p.Failures > 0:
 			state = fmt.Sprintf("unreachable (%d tries)", p.Failures)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", p.Addr, state, p.Source, p.Files, p.BadPieces)
+		version := "-"
+		if p.Version > 0 {
+			version = strconv.Itoa(p.Version)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", p.Addr, state, version, p.Source, p.Files, p.BadPieces)
 	}
 	return tw.Flush()
 }

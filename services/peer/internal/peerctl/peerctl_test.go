@@ -377,6 +377,7 @@ func TestPeerctl_ListsFilesPeersAndStatus(t *testing.T) {
 	a := startNode(t, "", nil)
 	writeFile(t, filepath.Join(a.dir, "listed.txt"), []byte("some bytes to list\n"))
 	b := startNode(t, "", map[string]string{"PEERS": a.addr()})
+	quiet := startNode(t, "", map[string]string{"SERVE_PIECES": "false"})
 
 	if out := mustCtl(t, "--node", b.api, "ls"); !strings.Contains(out, "no files in the swarm") &&
 		!strings.Contains(out, "listed.txt") {
@@ -399,12 +400,16 @@ func TestPeerctl_ListsFilesPeersAndStatus(t *testing.T) {
 		}},
 		{"ls here", a, []string{"ls"}, [][]string{{f.ID[:12], "listed.txt", "yes"}}},
 		{"peers", b, []string{"peers"}, [][]string{
-			{"ADDRESS", "STATE", "SOURCE", "FILES"},
-			{a.addr(), "connected"},
+			{"ADDRESS", "STATE", "VERSION", "SOURCE", "FILES"},
+			{a.addr(), "connected", " 2 "},
 		}},
 		{"status", b, []string{"status"}, [][]string{
 			{"node", "listening on " + b.addr()},
 			{"files shared: 0", "connected"},
+			{"protocol version 2", "uploaded 0 B in 0 pieces"},
+		}},
+		{"status of a node serving no pieces", quiet, []string{"status"}, [][]string{
+			{"serving pieces: off"},
 		}},
 		{"status with files", a, []string{"status"}, [][]string{{"files shared: 1"}}},
 	}

@@ -54,6 +54,13 @@ func (p *Picker) UpdatePeer(old, now content.Bitfield) {
 	}
 }
 
+// Gained records that one more peer holds piece i (it announced it).
+func (p *Picker) Gained(i int) {
+	if i >= 0 && i < len(p.avail) {
+		p.avail[i]++
+	}
+}
+
 // Pick returns the piece to request from peer, which holds peerHas. It
 // prefers the rarest needed piece nobody was asked for (ties broken at
 // random so parallel peers spread out). When every needed piece is already

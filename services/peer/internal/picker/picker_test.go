@@ -36,6 +36,23 @@ func TestPicker_RarestFirst(t *testing.T) {
 	}
 }
 
+// A piece a peer announces counts toward its availability like one in a
+// have list: it stops being the rarest.
+func TestPicker_GainedCountsTowardRarity(t *testing.T) {
+	const n = 2
+	p := picker.New(n, nil)
+	p.UpdatePeer(nil, bits(n, 0))
+	p.UpdatePeer(nil, all(n)) // piece 0 held twice, piece 1 once
+	p.Gained(1)
+	p.Gained(1) // piece 1 announced by two more peers
+	p.Gained(-1)
+	p.Gained(n) // out of range: ignored
+	got, ok := p.Pick("c", all(n))
+	if !ok || got != 0 {
+		t.Fatalf("Pick = %d, %v; want piece 0, now the rarest", got, ok)
+	}
+}
+
 func TestPicker_SkipsHeldAndRequestedPieces(t *testing.T) {
 	const n = 4
 	p := picker.New(n, bits(n, 0))

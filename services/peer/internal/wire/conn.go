@@ -20,6 +20,7 @@ const keepWriteBuf = 256 << 10
 // Send, the stream is out of step: close the connection.
 type Conn struct {
 	nc       net.Conn
+	version  uint8 // of every frame sent and received
 	timeout  time.Duration
 	br       *bufio.Reader
 	rbuf     []byte
@@ -35,10 +36,18 @@ type Conn struct {
 func NewConn(c net.Conn, timeout time.Duration) *Conn {
 	return &Conn{
 		nc:      c,
+		version: Version1,
 		timeout: timeout,
 		br:      bufio.NewReaderSize(c, chunkSize),
 	}
 }
+
+// SetVersion sets the protocol version of the frames Send writes and
+// Receive accepts (Version1 until called); the handshake settles it.
+func (c *Conn) SetVersion(v uint8) { c.version = v }
+
+// Version is the protocol version the connection speaks.
+func (c *Conn) Version() uint8 { return c.version }
 
 // NetConn returns the underlying connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
@@ -72,7 +81,7 @@ func (c *Conn) Send(m Message) error {
 	case Piece:
 		return c.sendPiece(&p)
 	}
-	buf, err := AppendFrame(c.wbuf[:0], m)
+	buf, err := AppendFrameVersion(c.wbuf[:0], c.version, m)
 	if err != nil {
 		return err
 	}
@@ -98,7 +107,7 @@ func (c *Conn) sendPiece(p *Piece) error {
 		return tooLarge(pieceFixed + len(p.Data))
 	}
 	first := min(len(p.Data), chunkSize-pieceFixed)
-	b := append(c.wbuf[:0], Version, uint8(TypePiece))
+	b := append(c.wbuf[:0], c.version, uint8(TypePiece))
 	b = binary.BigEndian.AppendUint32(b, uint32(pieceFixed+len(p.Data)))
 	b = append(b, p.ID[:]...)
 	b = binary.BigEndian.AppendUint32(b, p.Index)
@@ -160,6 +169,36 @@ func (c *Conn) setWriteDeadline() {
 // so Receive may be called again; after a *DecodeError the stream is still
 // in step; after any other error it is not.
 func (c *Conn) Receive(wait time.Duration) (Message, error) {
+	m, _, err := c.receive(wait, c.version)
+	return m, err
+}
+
+// Wait blocks until the next frame's header has arrived, or for at most
+// wait (wait <= 0 means use timeout), and consumes nothing: after a
+// timeout (errors.Is(err, os.ErrDeadlineExceeded)) the stream is in step
+// and Wait or Receive may be called again. A reader that must take frames
+// its peer sends unasked waits with it while no answer is due.
+func (c *Conn) Wait(wait time.Duration) error {
+	if wait <= 0 {
+		wait = c.timeout
+	}
+	c.setReadDeadline(wait)
+	h, err := c.br.Peek(HeaderSize)
+	if err == io.EOF && len(h) > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// ReceiveFirst is Receive for the first frame of a connection, which may
+// carry any version from 1 on (the peer's hello says which it speaks); it
+// also returns the frame's version. The connection's own version is left
+// as it is.
+func (c *Conn) ReceiveFirst(wait time.Duration) (Message, uint8, error) {
+	return c.receive(wait, AnyVersion)
+}
+
+func (c *Conn) receive(wait time.Duration, want uint8) (Message, uint8, error) {
 	if wait <= 0 {
 		wait = c.timeout
 	}
@@ -171,14 +210,14 @@ func (c *Conn) Receive(wait time.Duration) (Message, error) {
 		if err == io.EOF && len(h) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, 0, err
 	}
-	t, n, err := parseHeader(h)
+	t, v, n, err := parseHeader(h, want)
 	if _, derr := c.br.Discard(HeaderSize); derr != nil {
-		return nil, derr
+		return nil, v, derr
 	}
 	if err != nil {
-		return nil, err
+		return nil, v, err
 	}
 	var before func()
 	if c.timeout > 0 {
@@ -188,14 +227,18 @@ func (c *Conn) Receive(wait time.Duration) (Message, error) {
 	}
 	if t == TypePiece && c.pieceBuf != nil && n > pieceFixed {
 		if p, ok, err := c.receivePiece(n, before); ok {
-			return p, err
+			if err != nil {
+				return nil, v, err
+			}
+			return p, v, nil
 		}
 	}
 	c.rbuf, err = readPayload(payloadReader{c}, c.rbuf, n, before)
 	if err != nil {
-		return nil, err
+		return nil, v, err
 	}
-	return Decode(t, c.rbuf)
+	m, err := Decode(t, c.rbuf)
+	return m, v, err
 }
 
 // receivePiece reads a Piece payload of n bytes with its data in a buffer

@@ -67,6 +67,8 @@ func rawPipe(t *testing.T, timeout time.Duration) (net.Conn, *wire.Conn) {
 
 func TestConn_PipeBothWays(t *testing.T) {
 	a, b := pipe(t, 5*time.Second)
+	a.SetVersion(wire.Version2)
+	b.SetVersion(wire.Version2)
 	msgs := samples()
 	var wg sync.WaitGroup
 	send := func(c *wire.Conn, name string) {
@@ -167,7 +169,7 @@ func TestConn_StalledPayloadTimesOut(t *testing.T) {
 	raw, c := rawPipe(t, 100*time.Millisecond)
 	go func() {
 		// A header and part of the payload, then silence.
-		raw.Write(append(header(wire.Version, wire.TypePiece, 100000), make([]byte, 1000)...))
+		raw.Write(append(header(wire.Version1, wire.TypePiece, 100000), make([]byte, 1000)...))
 	}()
 	assertReceiveTimesOut(t, c, time.Minute)
 }
@@ -370,12 +372,12 @@ func TestConn_ReceiveErrors(t *testing.T) {
 		timeout time.Duration
 	}{
 		{"wrong version", header(7, wire.TypeGetPeers, 0), wire.ErrVersion, false, time.Second},
-		{"too large", header(wire.Version, wire.TypePiece, wire.MaxPayload+1), wire.ErrFrameTooLarge, false, time.Second},
-		{"unknown type", header(wire.Version, 99, 0), wire.ErrUnknownType, false, time.Second},
-		{"partial header", []byte{wire.Version, 1}, io.ErrUnexpectedEOF, false, time.Second},
-		{"partial payload", append(header(wire.Version, wire.TypeAuth, 32), 1, 2), io.ErrUnexpectedEOF, false, time.Second},
-		{"bad payload", append(header(wire.Version, wire.TypeAuth, 3), 1, 2, 3), &wire.DecodeError{}, true, time.Second},
-		{"bad payload without deadlines", append(header(wire.Version, wire.TypeAuth, 3), 1, 2, 3), &wire.DecodeError{}, true, 0},
+		{"too large", header(wire.Version1, wire.TypePiece, wire.MaxPayload+1), wire.ErrFrameTooLarge, false, time.Second},
+		{"unknown type", header(wire.Version1, 99, 0), wire.ErrUnknownType, false, time.Second},
+		{"partial header", []byte{wire.Version1, 1}, io.ErrUnexpectedEOF, false, time.Second},
+		{"partial payload", append(header(wire.Version1, wire.TypeAuth, 32), 1, 2), io.ErrUnexpectedEOF, false, time.Second},
+		{"bad payload", append(header(wire.Version1, wire.TypeAuth, 3), 1, 2, 3), &wire.DecodeError{}, true, time.Second},
+		{"bad payload without deadlines", append(header(wire.Version1, wire.TypeAuth, 3), 1, 2, 3), &wire.DecodeError{}, true, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -540,4 +542,88 @@ func within(p, buf []byte) bool {
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
 	at := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
 	return at >= start && at+uintptr(len(p)) <= start+uintptr(len(buf))
+}
+
+// A connection sends and accepts frames of its own version only; the first
+// frame, read with ReceiveFirst, may carry any version from 1 on.
+func TestConn_Versions(t *testing.T) {
+	var stream []byte
+	for _, v := range []uint8{wire.Version1, wire.Version2, 3, 0} {
+		frame := encode(t, wire.GetCatalog{})
+		frame[0] = v
+		stream = append(stream, frame...)
+	}
+	c := wire.NewConn(&fakeConn{r: bytes.NewReader(stream)}, time.Second)
+	if c.Version() != wire.Version1 {
+		t.Fatalf("new connection speaks %d, want 1", c.Version())
+	}
+	for _, want := range []uint8{wire.Version1, wire.Version2, 3} {
+		m, v, err := c.ReceiveFirst(0)
+		if err != nil || v != want || m.Type() != wire.TypeGetCatalog {
+			t.Fatalf("ReceiveFirst = %v, %d, %v; want get_catalog of version %d", m, v, err, want)
+		}
+	}
+	if _, _, err := c.ReceiveFirst(0); !errors.Is(err, wire.ErrVersion) {
+		t.Fatalf("ReceiveFirst of version 0: %v, want ErrVersion", err)
+	}
+
+	frame := encode(t, wire.Announce{Indexes: []uint32{1}})
+	c = wire.NewConn(&fakeConn{r: bytes.NewReader(frame)}, time.Second)
+	if _, err := c.Receive(0); !errors.Is(err, wire.ErrVersion) {
+		t.Fatalf("version-1 connection received a version-2 frame: %v", err)
+	}
+	frame[0] = wire.Version1
+	c = wire.NewConn(&fakeConn{r: bytes.NewReader(frame)}, time.Second)
+	if _, _, err := c.ReceiveFirst(0); !errors.Is(err, wire.ErrUnknownType) {
+		t.Fatalf("announce in a version-1 frame: %v, want ErrUnknownType", err)
+	}
+
+	fc := &fakeConn{}
+	c = wire.NewConn(fc, time.Second)
+	if err := c.Send(wire.Announce{Indexes: []uint32{1}}); !errors.Is(err, wire.ErrUnknownType) || len(fc.writes) != 0 {
+		t.Fatalf("version-1 connection sent an announce: %v, %d writes", err, len(fc.writes))
+	}
+	c.SetVersion(wire.Version2)
+	for _, m := range []wire.Message{wire.Announce{Indexes: []uint32{1}}, wire.Piece{Data: []byte("x")}} {
+		if err := c.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range fc.writes {
+		if w[0] != wire.Version2 {
+			t.Fatalf("version-2 connection wrote a frame of version %d", w[0])
+		}
+	}
+}
+
+// Wait returns once a header is in, consumes nothing, and after a timeout
+// leaves the stream in step.
+func TestConn_WaitConsumesNothing(t *testing.T) {
+	raw, c := rawPipe(t, 5*time.Second)
+	start := time.Now()
+	if err := c.Wait(20 * time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Wait on a silent peer: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("Wait ignored its wait")
+	}
+	frame := encode(t, wire.GetPiece{Index: 7})
+	go func() {
+		_, _ = raw.Write(frame[:3])
+		time.Sleep(50 * time.Millisecond)
+		_, _ = raw.Write(frame[3:])
+	}()
+	for {
+		err := c.Wait(10 * time.Millisecond)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Wait: %v", err)
+		}
+	}
+	m, err := c.Receive(0)
+	if g, ok := m.(*wire.GetPiece); err != nil || !ok || g.Index != 7 {
+		t.Fatalf("Receive after Wait = %+v, %v", m, err)
+	}
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // Decode parses payload as a message of type t and returns it as a pointer
-// (*Hello, *Catalog, ...).
+// (*Hello, *Catalog, ...). It knows the messages of every version; which
+// types a frame may carry is checked with its header (Type.In).
 //
 // It never panics, checks every count against the bytes actually present
 // before allocating (so it allocates at most a small constant plus
@@ -57,6 +58,8 @@ func Decode(t Type, payload []byte) (Message, error) {
 		m = &GetPeers{}
 	case TypePeers:
 		m = d.peers()
+	case TypeAnnounce:
+		m = d.announce()
 	default:
 		return nil, &DecodeError{Type: t, Reason: "unknown message type"}
 	}
@@ -290,6 +293,28 @@ func (d *decoder) peers() *Peers {
 		v.Addrs[i] = d.name(int(d.u8()), "addr")
 		if d.reason != "" {
 			return v
+		}
+	}
+	return v
+}
+
+func (d *decoder) announce() *Announce {
+	v := &Announce{}
+	d.fixed(v.ID[:])
+	n := d.u16()
+	if d.reason == "" && (n == 0 || n > MaxAnnounce) {
+		d.fail("announce count not 1 … MaxAnnounce")
+	}
+	if !d.room(uint64(n), 4) {
+		return v
+	}
+	v.Indexes = make([]uint32, n)
+	for k := range v.Indexes {
+		v.Indexes[k] = d.u32()
+	}
+	if d.reason == "" {
+		if reason := checkIndexes(v.Indexes); reason != "" {
+			d.fail(reason)
 		}
 	}
 	return v

@@ -7,14 +7,20 @@ import (
 	"slices"
 )
 
-// AppendFrame appends m's header and payload to dst. It returns dst
-// unchanged and ErrFrameTooLarge if the payload would exceed MaxPayload,
-// or an error wrapping ErrInvalidMessage if the peer would have to reject
-// the message.
+// AppendFrame appends m's header and payload to dst, as a frame of the
+// first version that has m's type (Type.Since). It returns dst unchanged
+// and ErrFrameTooLarge if the payload would exceed MaxPayload, or an error
+// wrapping ErrInvalidMessage if the peer would have to reject the message.
 func AppendFrame(dst []byte, m Message) ([]byte, error) {
+	return AppendFrameVersion(dst, m.Type().Since(), m)
+}
+
+// AppendFrameVersion is AppendFrame with the header's version v; a type
+// that version does not have is refused with ErrUnknownType.
+func AppendFrameVersion(dst []byte, v uint8, m Message) ([]byte, error) {
 	t := m.Type()
-	if !t.known() {
-		return dst, fmt.Errorf("%w: %s", ErrUnknownType, t)
+	if !t.In(v) || v > Version {
+		return dst, fmt.Errorf("%w: %s in version %d", ErrUnknownType, t, v)
 	}
 	start := len(dst)
 	if c, ok := m.(checked); ok {
@@ -27,7 +33,7 @@ func AppendFrame(dst []byte, m Message) ([]byte, error) {
 		}
 		dst = slices.Grow(dst, HeaderSize+n)
 	}
-	dst = append(dst, Version, uint8(t), 0, 0, 0, 0)
+	dst = append(dst, v, uint8(t), 0, 0, 0, 0)
 	dst = m.AppendPayload(dst)
 	n := len(dst) - start - HeaderSize
 	if n > MaxPayload {
@@ -37,41 +43,55 @@ func AppendFrame(dst []byte, m Message) ([]byte, error) {
 	return dst, nil
 }
 
-// ReadFrame reads one frame from r into buf (grown if needed, never beyond
-// MaxPayload) and returns its type and payload, which aliases the returned
-// buffer. Errors: ErrVersion, ErrFrameTooLarge (the payload is neither read
-// nor allocated), ErrUnknownType, io.EOF at a frame boundary,
+// ReadFrame reads one version-1 frame from r into buf (grown if needed,
+// never beyond MaxPayload) and returns its type and payload, which aliases
+// the returned buffer. Errors: ErrVersion, ErrFrameTooLarge (the payload is
+// neither read nor allocated), ErrUnknownType, io.EOF at a frame boundary,
 // io.ErrUnexpectedEOF inside a frame, or r's error. After an error the
 // stream is out of step and must be abandoned.
 func ReadFrame(r io.Reader, buf []byte) (Type, []byte, error) {
+	t, _, payload, err := ReadFrameVersion(r, buf, Version1)
+	return t, payload, err
+}
+
+// ReadFrameVersion is ReadFrame for a frame of version want, or of any
+// version from 1 on with AnyVersion; it also returns the header's version.
+// A frame of a version above Version is read by Version's rules.
+func ReadFrameVersion(r io.Reader, buf []byte, want uint8) (Type, uint8, []byte, error) {
 	var h [HeaderSize]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	t, n, err := parseHeader(h[:])
+	t, v, n, err := parseHeader(h[:], want)
 	if err != nil {
-		return t, nil, err
+		return t, v, nil, err
 	}
 	payload, err := readPayload(r, buf, n, nil)
 	if err != nil {
-		return t, nil, err
+		return t, v, nil, err
 	}
-	return t, payload, nil
+	return t, v, payload, nil
 }
 
-func parseHeader(h []byte) (Type, int, error) {
-	if h[0] != Version {
-		return 0, 0, fmt.Errorf("%w %d (want %d)", ErrVersion, h[0], Version)
+// parseHeader checks a frame header against the version wanted (or any
+// with AnyVersion) and returns the type, version and payload length.
+func parseHeader(h []byte, want uint8) (Type, uint8, int, error) {
+	v := h[0]
+	switch {
+	case want == AnyVersion && v < Version1:
+		return 0, v, 0, fmt.Errorf("%w %d (want %d or later)", ErrVersion, v, Version1)
+	case want != AnyVersion && v != want:
+		return 0, v, 0, fmt.Errorf("%w %d (want %d)", ErrVersion, v, want)
 	}
 	t := Type(h[1])
 	n := binary.BigEndian.Uint32(h[2:])
 	if n > MaxPayload {
-		return t, 0, tooLarge(int64(n))
+		return t, v, 0, tooLarge(int64(n))
 	}
-	if !t.known() {
-		return t, 0, fmt.Errorf("%w 0x%02x", ErrUnknownType, uint8(t))
+	if !t.In(min(v, Version)) {
+		return t, v, 0, fmt.Errorf("%w 0x%02x in version %d", ErrUnknownType, uint8(t), v)
 	}
-	return t, int(n), nil
+	return t, v, int(n), nil
 }
 
 func tooLarge[N int | int64](n N) error {

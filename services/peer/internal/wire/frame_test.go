@@ -24,15 +24,16 @@ func TestReadFrame_Errors(t *testing.T) {
 		want   error
 	}{
 		{"empty stream", nil, io.EOF},
-		{"partial header", []byte{wire.Version, 3, 0}, io.ErrUnexpectedEOF},
+		{"partial header", []byte{wire.Version1, 3, 0}, io.ErrUnexpectedEOF},
 		{"version 0", header(0, wire.TypeGetCatalog, 0), wire.ErrVersion},
 		{"version 2", header(2, wire.TypeGetCatalog, 0), wire.ErrVersion},
-		{"length over max", header(wire.Version, wire.TypePiece, wire.MaxPayload+1), wire.ErrFrameTooLarge},
-		{"length 4 GiB", header(wire.Version, wire.TypePiece, 1<<32-1), wire.ErrFrameTooLarge},
-		{"unknown type 0", header(wire.Version, 0, 0), wire.ErrUnknownType},
-		{"unknown type 15", header(wire.Version, 15, 0), wire.ErrUnknownType},
-		{"payload cut short", append(header(wire.Version, wire.TypeAuth, 32), make([]byte, 31)...), io.ErrUnexpectedEOF},
-		{"payload missing", header(wire.Version, wire.TypeAuth, 32), io.ErrUnexpectedEOF},
+		{"length over max", header(wire.Version1, wire.TypePiece, wire.MaxPayload+1), wire.ErrFrameTooLarge},
+		{"length 4 GiB", header(wire.Version1, wire.TypePiece, 1<<32-1), wire.ErrFrameTooLarge},
+		{"unknown type 0", header(wire.Version1, 0, 0), wire.ErrUnknownType},
+		{"unknown type 15", header(wire.Version1, 15, 0), wire.ErrUnknownType},
+		{"payload cut short", append(header(wire.Version1, wire.TypeAuth, 32), make([]byte, 31)...), io.ErrUnexpectedEOF},
+		{"payload missing", header(wire.Version1, wire.TypeAuth, 32), io.ErrUnexpectedEOF},
+		{"announce in version 1", header(wire.Version1, wire.TypeAnnounce, 0), wire.ErrUnknownType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,6 +43,34 @@ func TestReadFrame_Errors(t *testing.T) {
 			}
 			if p != nil {
 				t.Fatalf("payload returned with error: %d bytes", len(p))
+			}
+		})
+	}
+}
+
+func TestReadFrameVersion(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream []byte
+		want   uint8
+		err    error
+	}{
+		{"announce in version 2", header(wire.Version2, wire.TypeAnnounce, 0), wire.Version2, nil},
+		{"version 1 on a version-2 stream", header(wire.Version1, wire.TypeGetCatalog, 0), wire.Version2, wire.ErrVersion},
+		{"type 16 in version 2", header(wire.Version2, 16, 0), wire.Version2, wire.ErrUnknownType},
+		{"any: version 1", header(wire.Version1, wire.TypeGetCatalog, 0), wire.AnyVersion, nil},
+		{"any: a later version, read as the latest", header(7, wire.TypeAnnounce, 0), wire.AnyVersion, nil},
+		{"any: version 0", header(0, wire.TypeGetCatalog, 0), wire.AnyVersion, wire.ErrVersion},
+		{"any: announce in version 1", header(wire.Version1, wire.TypeAnnounce, 0), wire.AnyVersion, wire.ErrUnknownType},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			typ, v, _, err := wire.ReadFrameVersion(bytes.NewReader(tc.stream), nil, tc.want)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if v != tc.stream[0] || (err == nil && typ != wire.Type(tc.stream[1])) {
+				t.Fatalf("read type %v version %d from header % x", typ, v, tc.stream)
 			}
 		})
 	}
@@ -62,7 +91,7 @@ func (h *headerOnly) Read(p []byte) (int, error) {
 }
 
 func TestReadFrame_TooLargeReadsAndAllocatesNothing(t *testing.T) {
-	h := header(wire.Version, wire.TypePiece, wire.MaxPayload+1)
+	h := header(wire.Version1, wire.TypePiece, wire.MaxPayload+1)
 	run := func() {
 		_, _, err := wire.ReadFrame(&headerOnly{t: t, r: bytes.NewReader(h)}, nil)
 		if !errors.Is(err, wire.ErrFrameTooLarge) {
@@ -80,7 +109,7 @@ func TestReadFrame_TooLargeReadsAndAllocatesNothing(t *testing.T) {
 // TestReadFrame_StalledPayloadGrowsSlowly: a header announcing a big payload
 // costs memory only for bytes that actually arrive.
 func TestReadFrame_StalledPayloadGrowsSlowly(t *testing.T) {
-	stream := append(header(wire.Version, wire.TypePiece, wire.MaxPayload), make([]byte, 100)...)
+	stream := append(header(wire.Version1, wire.TypePiece, wire.MaxPayload), make([]byte, 100)...)
 	run := func() {
 		_, _, err := wire.ReadFrame(bytes.NewReader(stream), nil)
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -107,7 +136,11 @@ func TestReadFrame_Stream(t *testing.T) {
 	var stream []byte
 	var want []wire.Message
 	for _, s := range samples() {
-		stream = append(stream, encode(t, s.msg)...)
+		frame, err := wire.AppendFrameVersion(nil, wire.Version2, s.msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, frame...)
 		want = append(want, s.msg)
 	}
 	readers := []struct {
@@ -123,7 +156,7 @@ func TestReadFrame_Stream(t *testing.T) {
 			r := rc.r()
 			var buf []byte
 			for i, w := range want {
-				typ, p, err := wire.ReadFrame(r, buf)
+				typ, _, p, err := wire.ReadFrameVersion(r, buf, wire.Version2)
 				if err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
@@ -136,7 +169,7 @@ func TestReadFrame_Stream(t *testing.T) {
 					t.Fatalf("frame %d: got %+v, want %+v", i, m, w)
 				}
 			}
-			if _, _, err := wire.ReadFrame(r, buf); err != io.EOF {
+			if _, _, _, err := wire.ReadFrameVersion(r, buf, wire.Version2); err != io.EOF {
 				t.Fatalf("after the last frame: %v, want io.EOF", err)
 			}
 		})

@@ -21,6 +21,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(byte(0), []byte{})
 	f.Add(byte(wire.TypeCatalog), []byte{0xff, 0xff, 0xff, 0xff})
 	f.Add(byte(wire.TypeHave), append(make([]byte, 32), 0, 0, 0, 3, 0xf0))
+	f.Add(byte(wire.TypeAnnounce), append(make([]byte, 32), 0, 2, 0, 0, 0, 9, 0, 0, 0, 9))
 	f.Fuzz(func(t *testing.T, typ byte, payload []byte) {
 		m, err := wire.Decode(wire.Type(typ), payload)
 		if err != nil {
@@ -37,7 +38,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("AppendFrame refused a decoded %v: %v", m.Type(), err)
 		}
-		t2, p2, err := wire.ReadFrame(bytes.NewReader(frame), nil)
+		t2, _, p2, err := wire.ReadFrameVersion(bytes.NewReader(frame), nil, m.Type().Since())
 		if err != nil {
 			t.Fatalf("ReadFrame of a re-encoded %v: %v", m.Type(), err)
 		}
@@ -54,9 +55,10 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzReadFrame: ReadFrame and Conn.Receive read an arbitrary byte stream
-// the same way, never panic, never return a payload over MaxPayload, and
-// end with one of the documented errors.
+// FuzzReadFrame: ReadFrameVersion and Conn.Receive (Conn.ReceiveFirst for
+// AnyVersion) read an arbitrary byte stream the same way, never panic,
+// never return a payload over MaxPayload or a type the frame's version does
+// not have, and end with one of the documented errors.
 func FuzzReadFrame(f *testing.F) {
 	var all []byte
 	for _, s := range samples() {
@@ -64,47 +66,64 @@ func FuzzReadFrame(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(frame)
+		f.Add(s.msg.Type().Since(), frame)
 		all = append(all, frame...)
 	}
-	f.Add(all)
-	f.Add(header(wire.Version, wire.TypePiece, wire.MaxPayload+1))
-	f.Add(header(2, wire.TypePiece, 0))
-	f.Add(append(header(wire.Version, wire.TypeAuth, 3), 1, 2, 3))
-	f.Fuzz(func(t *testing.T, stream []byte) {
+	f.Add(uint8(wire.Version1), all)
+	f.Add(uint8(wire.AnyVersion), all)
+	f.Add(uint8(wire.Version1), header(wire.Version1, wire.TypePiece, wire.MaxPayload+1))
+	f.Add(uint8(wire.Version1), header(2, wire.TypePiece, 0))
+	f.Add(uint8(wire.Version2), header(wire.Version1, wire.TypePiece, 0))
+	f.Add(uint8(wire.AnyVersion), header(9, wire.TypeAnnounce, 0))
+	f.Add(uint8(wire.Version1), append(header(wire.Version1, wire.TypeAuth, 3), 1, 2, 3))
+	f.Fuzz(func(t *testing.T, want uint8, stream []byte) {
+		want %= wire.Version + 1
 		r := bytes.NewReader(stream)
 		c := wire.NewConn(&fakeConn{r: bytes.NewReader(stream)}, time.Second)
+		receive := func() (wire.Message, error) {
+			if want == wire.AnyVersion {
+				m, _, err := c.ReceiveFirst(0)
+				return m, err
+			}
+			return c.Receive(0)
+		}
+		if want != wire.AnyVersion {
+			c.SetVersion(want)
+		}
 		var buf []byte
 		for {
-			typ, p, err := wire.ReadFrame(r, buf)
-			m2, err2 := c.Receive(0)
+			typ, v, p, err := wire.ReadFrameVersion(r, buf, want)
+			m2, err2 := receive()
 			if err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
 					!errors.Is(err, wire.ErrVersion) && !errors.Is(err, wire.ErrFrameTooLarge) &&
 					!errors.Is(err, wire.ErrUnknownType) {
-					t.Fatalf("ReadFrame: unexpected error %v", err)
+					t.Fatalf("ReadFrameVersion: unexpected error %v", err)
 				}
 				if err2 == nil || err.Error() != err2.Error() {
-					t.Fatalf("ReadFrame failed with %v, Receive with %v", err, err2)
+					t.Fatalf("ReadFrameVersion failed with %v, Receive with %v", err, err2)
 				}
 				return
 			}
 			if len(p) > wire.MaxPayload || cap(p) > wire.MaxPayload {
 				t.Fatalf("payload len %d cap %d", len(p), cap(p))
 			}
+			if !typ.In(min(v, wire.Version)) || (want != wire.AnyVersion && v != want) {
+				t.Fatalf("read a %v frame of version %d, wanting %d", typ, v, want)
+			}
 			buf = p
 			m, err := wire.Decode(typ, p)
 			if (err == nil) != (err2 == nil) || !reflect.DeepEqual(m, m2) {
-				t.Fatalf("ReadFrame+Decode gave %+v, %v; Receive gave %+v, %v", m, err, m2, err2)
+				t.Fatalf("ReadFrameVersion+Decode gave %+v, %v; Receive gave %+v, %v", m, err, m2, err2)
 			}
 			if err != nil {
 				continue // the stream is still in step after a bad payload
 			}
-			frame, err := wire.AppendFrame(nil, m)
+			frame, err := wire.AppendFrameVersion(nil, min(v, wire.Version), m)
 			if err != nil {
-				t.Fatalf("AppendFrame refused a decoded %v: %v", m.Type(), err)
+				t.Fatalf("AppendFrameVersion refused a decoded %v: %v", m.Type(), err)
 			}
-			t3, p3, err := wire.ReadFrame(bytes.NewReader(frame), nil)
+			t3, _, p3, err := wire.ReadFrameVersion(bytes.NewReader(frame), nil, min(v, wire.Version))
 			if err != nil || t3 != typ {
 				t.Fatalf("re-read: %v %v", t3, err)
 			}

@@ -120,6 +120,14 @@ type Peers struct {
 	Addrs []string // host:port, each 1..MaxNameLen bytes of UTF-8; at most MaxPeers
 }
 
+// Announce is sent unasked by the acceptor of a version-2 connection: the
+// pieces of a file it verified since the initiator asked for its have
+// list (get_have), so the initiator can request them at once.
+type Announce struct {
+	ID      [32]byte
+	Indexes []uint32 // 1..MaxAnnounce piece indexes, strictly increasing, each < MaxPieces
+}
+
 func (Hello) Type() Type       { return TypeHello }
 func (Auth) Type() Type        { return TypeAuth }
 func (GetCatalog) Type() Type  { return TypeGetCatalog }
@@ -134,6 +142,7 @@ func (Reject) Type() Type      { return TypeReject }
 func (Error) Type() Type       { return TypeError }
 func (GetPeers) Type() Type    { return TypeGetPeers }
 func (Peers) Type() Type       { return TypePeers }
+func (Announce) Type() Type    { return TypeAnnounce }
 
 // Fixed parts of the encodings.
 const (
@@ -143,6 +152,7 @@ const (
 	haveFixed     = 32 + 4
 	pieceFixed    = 32 + 4
 	textFixed     = 2 + 2
+	announceFixed = 32 + 2
 )
 
 func (m Hello) AppendPayload(b []byte) []byte {
@@ -316,6 +326,43 @@ func (m Peers) check() error {
 		}
 	}
 	return nil
+}
+
+func (m Announce) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Indexes)))
+	for _, i := range m.Indexes {
+		b = binary.BigEndian.AppendUint32(b, i)
+	}
+	return b
+}
+
+func (m Announce) payloadLen() int { return announceFixed + 4*len(m.Indexes) }
+
+func (m Announce) check() error {
+	if reason := checkIndexes(m.Indexes); reason != "" {
+		return invalid(TypeAnnounce, reason)
+	}
+	return nil
+}
+
+// checkIndexes returns why idx is not a valid announce list, or "".
+func checkIndexes(idx []uint32) string {
+	switch {
+	case len(idx) == 0:
+		return "no piece indexes"
+	case len(idx) > MaxAnnounce:
+		return "over MaxAnnounce piece indexes"
+	}
+	for k, i := range idx {
+		if i >= MaxPieces {
+			return "piece index over MaxPieces"
+		}
+		if k > 0 && i <= idx[k-1] {
+			return "piece indexes not strictly increasing"
+		}
+	}
+	return ""
 }
 
 func appendText(b []byte, code uint16, msg string) []byte {

@@ -20,7 +20,7 @@ func TestMessages_RoundTrip(t *testing.T) {
 			if !bytes.Equal(frame[wire.HeaderSize:], payload) {
 				t.Fatalf("frame payload differs from AppendPayload")
 			}
-			if frame[0] != wire.Version || wire.Type(frame[1]) != tc.msg.Type() ||
+			if frame[0] != tc.msg.Type().Since() || wire.Type(frame[1]) != tc.msg.Type() ||
 				int(binary.BigEndian.Uint32(frame[2:])) != len(payload) {
 				t.Fatalf("bad header % x for %d-byte payload", frame[:wire.HeaderSize], len(payload))
 			}
@@ -144,7 +144,7 @@ func TestDecode_RejectsInvalid(t *testing.T) {
 		reason  string
 	}{
 		{"unknown type 0", 0, nil, "unknown message type"},
-		{"unknown type 15", 15, nil, "unknown message type"},
+		{"unknown type 16", 16, nil, "unknown message type"},
 		{"unknown type 255", 255, []byte{1}, "unknown message type"},
 		{"hello addr not utf8", wire.TypeHello, payload(make([]byte, 34), uint8(1), "\xff"), "not UTF-8"},
 		{"hello addr longer than data", wire.TypeHello, payload(make([]byte, 34), uint8(5), "a:1"), "truncated"},
@@ -180,6 +180,14 @@ func TestDecode_RejectsInvalid(t *testing.T) {
 		{"peers addr longer than data", wire.TypePeers, payload(uint16(1), uint8(9), "a:1"), "truncated"},
 		{"peers addr empty", wire.TypePeers, payload(uint16(2), uint8(0), uint8(3), "a:1"), "empty"},
 		{"peers addr not utf8", wire.TypePeers, payload(uint16(1), uint8(2), "\xff\xfe"), "not UTF-8"},
+		{"announce no indexes", wire.TypeAnnounce, payload(id, uint16(0)), "count not 1"},
+		{"announce over max", wire.TypeAnnounce, payload(id, uint16(wire.MaxAnnounce+1), make([]byte, 4*(wire.MaxAnnounce+1))), "count not 1"},
+		{"announce count exceeds data", wire.TypeAnnounce, payload(id, uint16(2), uint32(1)), "count exceeds payload"},
+		{"announce index cut short", wire.TypeAnnounce, payload(id, uint16(1), uint16(0)), "count exceeds payload"},
+		{"announce index over max pieces", wire.TypeAnnounce, payload(id, uint16(1), uint32(wire.MaxPieces)), "over MaxPieces"},
+		{"announce duplicate index", wire.TypeAnnounce, payload(id, uint16(2), uint32(3), uint32(3)), "not strictly increasing"},
+		{"announce decreasing", wire.TypeAnnounce, payload(id, uint16(2), uint32(4), uint32(3)), "not strictly increasing"},
+		{"announce trailing", wire.TypeAnnounce, payload(id, uint16(1), uint32(4), uint8(0)), "trailing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,6 +210,7 @@ func TestDecode_CountsDoNotAllocate(t *testing.T) {
 		{"manifest", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces))},
 		{"have", wire.TypeHave, payload(id, uint32(wire.MaxPieces))},
 		{"peers", wire.TypePeers, payload(uint16(wire.MaxPeers))},
+		{"announce", wire.TypeAnnounce, payload(id, uint16(wire.MaxAnnounce))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,6 +283,10 @@ func TestAppendFrame_RejectsInvalid(t *testing.T) {
 		{"peers too many", wire.Peers{Addrs: make([]string, wire.MaxPeers+1)}, wire.ErrInvalidMessage},
 		{"peers addr empty", wire.Peers{Addrs: []string{""}}, wire.ErrInvalidMessage},
 		{"peers addr too long", wire.Peers{Addrs: []string{long}}, wire.ErrInvalidMessage},
+		{"announce empty", wire.Announce{}, wire.ErrInvalidMessage},
+		{"announce too many", wire.Announce{Indexes: make([]uint32, wire.MaxAnnounce+1)}, wire.ErrInvalidMessage},
+		{"announce unsorted", wire.Announce{Indexes: []uint32{2, 1}}, wire.ErrInvalidMessage},
+		{"announce index too large", wire.Announce{Indexes: []uint32{wire.MaxPieces}}, wire.ErrInvalidMessage},
 		{"foreign type", foreign{}, wire.ErrUnknownType},
 	}
 	for _, tc := range tests {
@@ -367,12 +380,14 @@ func TestStrings(t *testing.T) {
 		{wire.TypeError, "error"},
 		{wire.TypeGetPeers, "get_peers"},
 		{wire.TypePeers, "peers"},
+		{wire.TypeAnnounce, "announce"},
 		{wire.Type(0), "type(0x00)"},
 		{wire.Type(0xab), "type(0xab)"},
 		{wire.RejectNotFound, "not_found"},
 		{wire.RejectNoPiece, "no_piece"},
 		{wire.RejectBusy, "busy"},
 		{wire.RejectBadRequest, "bad_request"},
+		{wire.RejectNotServing, "not_serving"},
 		{wire.RejectCode(9), "reject_code(9)"},
 		{wire.ErrorProtocol, "protocol"},
 		{wire.ErrorVersion, "version"},
@@ -386,6 +401,43 @@ func TestStrings(t *testing.T) {
 		if got := tc.got.String(); got != tc.want {
 			t.Errorf("%#v.String() = %q, want %q", tc.got, got, tc.want)
 		}
+	}
+}
+
+func TestAppendFrameVersion_TypesOfEachVersion(t *testing.T) {
+	ann := wire.Announce{Indexes: []uint32{1}}
+	if _, err := wire.AppendFrameVersion(nil, wire.Version1, ann); !errors.Is(err, wire.ErrUnknownType) {
+		t.Fatalf("announce in a version-1 frame: %v, want ErrUnknownType", err)
+	}
+	if _, err := wire.AppendFrameVersion(nil, wire.Version+1, wire.GetCatalog{}); !errors.Is(err, wire.ErrUnknownType) {
+		t.Fatalf("a frame of an unknown version: %v, want ErrUnknownType", err)
+	}
+	for _, tc := range samples() {
+		frame, err := wire.AppendFrameVersion(nil, wire.Version2, tc.msg)
+		if err != nil {
+			t.Fatalf("%s in a version-2 frame: %v", tc.name, err)
+		}
+		typ, v, p, err := wire.ReadFrameVersion(bytes.NewReader(frame), nil, wire.Version2)
+		if err != nil || v != wire.Version2 || typ != tc.msg.Type() || !bytes.Equal(p, tc.msg.AppendPayload(nil)) {
+			t.Fatalf("%s: read back %v, %d, %v", tc.name, typ, v, err)
+		}
+	}
+}
+
+// The worked example of docs/peer-protocol.md: pieces 5 and 9 of the file
+// 00 01 … 1f announced.
+func TestAppendFrame_AnnounceExample(t *testing.T) {
+	var id [32]byte
+	for i := range id {
+		id[i] = byte(i)
+	}
+	got, err := wire.AppendFrameVersion(nil, wire.Version2, wire.Announce{ID: id, Indexes: []uint32{5, 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := hex.DecodeString("020f0000002a000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00020000000500000009")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got  %x\nwant %x", got, want)
 	}
 }
 

@@ -76,7 +76,18 @@ func samples() []sample {
 		{"peers", &wire.Peers{Addrs: []string{"10.0.0.2:8001", "[fd00::1]:8001", "peer-3:8001", "пир:8001"}}},
 		{"peers_max_count", &wire.Peers{Addrs: maxPeers}},
 		{"peers_max_addr", &wire.Peers{Addrs: []string{strings.Repeat("p", wire.MaxNameLen-5) + ":8001", maxName}}},
+		{"announce_one", &wire.Announce{ID: id32("f1"), Indexes: []uint32{0}}},
+		{"announce", &wire.Announce{ID: id32("f1"), Indexes: []uint32{3, 4, 70000, wire.MaxPieces - 1}}},
+		{"announce_max", &wire.Announce{ID: id32("f1"), Indexes: increasing(wire.MaxAnnounce)}},
 	}
+}
+
+func increasing(n int) []uint32 {
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = uint32(3 * i)
+	}
+	return out
 }
 
 // encode returns m's frame or fails the test.

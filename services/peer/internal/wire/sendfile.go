@@ -21,7 +21,7 @@ func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, s
 	if size < 0 || pieceFixed+size > MaxPayload {
 		return tooLarge(pieceFixed + size)
 	}
-	b := append(c.wbuf[:0], Version, uint8(TypePiece))
+	b := append(c.wbuf[:0], c.version, uint8(TypePiece))
 	b = binary.BigEndian.AppendUint32(b, uint32(pieceFixed+size))
 	b = append(b, id[:]...)
 	b = binary.BigEndian.AppendUint32(b, index)

@@ -11,8 +11,17 @@ import (
 	"fmt"
 )
 
-// Version is the protocol version carried in every frame header.
-const Version = 1
+// Protocol versions. Every frame header carries the version its connection
+// speaks, which the handshake settles (docs/peer-protocol.md, Versions).
+const (
+	Version1 = 1 // the first version
+	Version2 = 2 // adds announce: pieces announced as soon as they are verified
+	// Version is the highest version this package speaks.
+	Version = Version2
+	// AnyVersion, given to ReadFrameVersion, accepts a frame of any
+	// version from 1 on, as the first frame of a connection must be read.
+	AnyVersion = 0
+)
 
 // HeaderSize is the frame header: version u8 | type u8 | length u32 big-endian.
 const HeaderSize = 6
@@ -25,6 +34,7 @@ const (
 	MaxNameLen        = 255
 	MaxMessageLen     = 1024 // Reject/Error message text
 	MaxPieces         = 1 << 20
+	MaxAnnounce       = 1024 // piece indexes in one announce
 )
 
 // chunkSize bounds each read and write of a payload, so every chunk gets
@@ -50,6 +60,7 @@ const (
 	TypeError       Type = 12
 	TypeGetPeers    Type = 13
 	TypePeers       Type = 14
+	TypeAnnounce    Type = 15 // version 2 on
 )
 
 var typeNames = [...]string{
@@ -67,9 +78,21 @@ var typeNames = [...]string{
 	TypeError:       "error",
 	TypeGetPeers:    "get_peers",
 	TypePeers:       "peers",
+	TypeAnnounce:    "announce",
 }
 
-func (t Type) known() bool { return t >= TypeHello && t <= TypePeers }
+func (t Type) known() bool { return t >= TypeHello && t <= TypeAnnounce }
+
+// Since is the first protocol version that has message type t.
+func (t Type) Since() uint8 {
+	if t == TypeAnnounce {
+		return Version2
+	}
+	return Version1
+}
+
+// In reports whether message type t exists in protocol version v.
+func (t Type) In(v uint8) bool { return t.known() && v >= t.Since() }
 
 // String returns the type's name as used in logs and metric labels.
 func (t Type) String() string {
@@ -88,6 +111,9 @@ const (
 	RejectNoPiece    RejectCode = 2 // the file is known but this piece is not held
 	RejectBusy       RejectCode = 3 // cannot serve now; try later or elsewhere
 	RejectBadRequest RejectCode = 4 // well-formed but invalid, e.g. index out of range
+	// RejectNotServing: the node serves no pieces to anyone (SERVE_PIECES=false).
+	// Added with version 2; version-1 receivers treat it like busy.
+	RejectNotServing RejectCode = 5
 )
 
 var rejectNames = [...]string{
@@ -95,6 +121,7 @@ var rejectNames = [...]string{
 	RejectNoPiece:    "no_piece",
 	RejectBusy:       "busy",
 	RejectBadRequest: "bad_request",
+	RejectNotServing: "not_serving",
 }
 
 func (c RejectCode) String() string { return codeName(rejectNames[:], uint16(c), "reject_code") }
