@@ -172,3 +172,23 @@ func TestPlot_LossBandAndErrorBars(t *testing.T) {
 		t.Error("the loss plot lacks its band or theory in the legend")
 	}
 }
+
+// TestPlot_GoldenSVG pins the whole drawing of the rate plot (axes and
+// their units, legend, points, error bars, the theory line): gonum/plot's
+// SVG is the same bytes for the same figures. go test -update rewrites it
+// after a change meant to alter the plot.
+func TestPlot_GoldenSVG(t *testing.T) {
+	dir := t.TempDir()
+	p, err := render.Plot(rateResult(), "Mbit/s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := render.WritePlot(dir, "rate", p); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "rate.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "rate.svg", svg)
+}
