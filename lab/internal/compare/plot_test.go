@@ -2,9 +2,6 @@ package compare_test
 
 import (
 	"bytes"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,36 +10,9 @@ import (
 
 	"gonum.org/v1/plot/plotutil"
 
+	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
 	"github.com/netlab/netlab/lab/internal/cli/clitest"
 )
-
-// colored counts the pixels of img that are exactly c: the middle of a
-// line drawn in c.
-func colored(img image.Image, c color.Color) int {
-	want := color.RGBAModel.Convert(c)
-	n := 0
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
-			if color.RGBAModel.Convert(img.At(x, y)) == want {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func decodePNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
 
 func TestCompare_PlotsDrawEveryRun(t *testing.T) {
 	if testing.Short() {
@@ -66,16 +36,16 @@ func TestCompare_PlotsDrawEveryRun(t *testing.T) {
 		if !strings.Contains(stdout, "plot: "+p+"\n") {
 			t.Errorf("the table does not name %s:\n%s", p, stdout)
 		}
-		img := decodePNG(t, p)
+		img := charttest.DecodePNG(t, p)
 		if b := img.Bounds(); b.Dx() != 960 || b.Dy() < 528+3*12 {
 			t.Errorf("%s is %v, want 960 wide and 528 high plus a legend of three lines", p, b)
 		}
 		for i := range files {
-			if n := colored(img, plotutil.Color(i)); n < 100 {
+			if n := charttest.Colored(img, plotutil.Color(i)); n < 100 {
 				t.Errorf("%s: run %d's colour on %d pixels: its line is missing", p, i, n)
 			}
 		}
-		if n := colored(img, plotutil.Color(len(files))); n > 0 {
+		if n := charttest.Colored(img, plotutil.Color(len(files))); n > 0 {
 			t.Errorf("%s: %d pixels of a colour no run has", p, n)
 		}
 		svg, err := os.ReadFile(filepath.Join(out, name+".svg"))
@@ -103,8 +73,8 @@ func TestCompare_ChartsLeaveOutRunsWithoutTheirData(t *testing.T) {
 		"note: no intervals: no intervals: left out of the throughput chart\n")
 	// Two runs in each chart: the first two colours, not the third.
 	for _, name := range []string{"latency-cdf", "throughput"} {
-		img := decodePNG(t, filepath.Join(out, name+".png"))
-		if colored(img, plotutil.Color(1)) < 50 || colored(img, plotutil.Color(2)) > 0 {
+		img := charttest.DecodePNG(t, filepath.Join(out, name+".png"))
+		if charttest.Colored(img, plotutil.Color(1)) < 50 || charttest.Colored(img, plotutil.Color(2)) > 0 {
 			t.Errorf("%s: want two runs drawn", name)
 		}
 	}

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"html"
-	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"gonum.org/v1/plot/plotutil"
@@ -77,20 +76,6 @@ func TestWriteTable_Golden(t *testing.T) {
 	}
 }
 
-// colored counts the pixels of img that are exactly c.
-func colored(img image.Image, c color.Color) int {
-	want := color.RGBAModel.Convert(c)
-	n := 0
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
-			if color.RGBAModel.Convert(img.At(x, y)) == want {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: rate\ntitle: <the spec>\n"), 0o644); err != nil {
@@ -103,23 +88,16 @@ func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 	if len(files) != 4 {
 		t.Errorf("wrote %v, want table, PNG, SVG and report", files)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "rate.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := charttest.DecodePNG(t, filepath.Join(dir, "rate.png"))
 	if b := img.Bounds(); b.Dx() != 960 || b.Dy() != 576 {
 		t.Errorf("PNG is %v, want 960×576", b)
 	}
 	for i, w := range []string{"tcp", "udp"} {
-		if n := colored(img, plotutil.Color(i)); n < 50 {
+		if n := charttest.Colored(img, plotutil.Color(i)); n < 50 {
 			t.Errorf("%s's colour on %d pixels: its points are missing", w, n)
 		}
 	}
-	if n := colored(img, color.Black); n < 200 {
+	if n := charttest.Colored(img, color.Black); n < 200 {
 		t.Errorf("black (theory line, axes) on %d pixels", n)
 	}
 	svg, err := os.ReadFile(filepath.Join(dir, "rate.svg"))
@@ -150,24 +128,32 @@ func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 	}
 	// The attribute is HTML-escaped (+ is &#43;), as a browser reads it.
 	inline, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[1]))
-	if err != nil || !bytes.Equal(inline, data) {
-		t.Errorf("the inline PNG is not rate.png (%v)", err)
+	data, rerr := os.ReadFile(filepath.Join(dir, "rate.png"))
+	if err != nil || rerr != nil || !bytes.Equal(inline, data) {
+		t.Errorf("the inline PNG is not rate.png (%v, %v)", err, rerr)
 	}
 }
 
-func TestPlot_LossBandAndErrorBars(t *testing.T) {
+// plotSVG draws r's plot of unit and returns its SVG.
+func plotSVG(t *testing.T, r *result.Result, unit string) []byte {
+	t.Helper()
 	dir := t.TempDir()
-	p, err := render.Plot(lossResult(), "%")
+	p, err := render.Plot(r, unit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := render.WritePlot(dir, "loss", p); err != nil {
+	if _, err := render.WritePlot(dir, "plot", p); err != nil {
 		t.Fatal(err)
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, "loss.svg"))
+	svg, err := os.ReadFile(filepath.Join(dir, "plot.svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svg
+}
+
+func TestPlot_LossBandAndErrorBars(t *testing.T) {
+	svg := plotSVG(t, lossResult(), "%")
 	if !bytes.Contains(svg, []byte("theory ± 4σ")) || !bytes.Contains(svg, []byte("measured loss = p")) {
 		t.Error("the loss plot lacks its band or theory in the legend")
 	}
@@ -178,17 +164,5 @@ func TestPlot_LossBandAndErrorBars(t *testing.T) {
 // SVG is the same bytes for the same figures. go test -update rewrites it
 // after a change meant to alter the plot.
 func TestPlot_GoldenSVG(t *testing.T) {
-	dir := t.TempDir()
-	p, err := render.Plot(rateResult(), "Mbit/s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := render.WritePlot(dir, "rate", p); err != nil {
-		t.Fatal(err)
-	}
-	svg, err := os.ReadFile(filepath.Join(dir, "rate.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "rate.svg", svg)
+	golden(t, "rate.svg", plotSVG(t, rateResult(), "Mbit/s"))
 }

@@ -190,24 +190,33 @@ const MaxResultSize = 16 << 20
 
 // ReadFile reads a result.json.
 func ReadFile(path string) (*Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxResultSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxResultSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxResultSize>>20)
-	}
 	var r Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := ReadJSONFile(path, MaxResultSize, &r); err != nil {
+		return nil, err
 	}
 	if r.Schema != Schema {
 		return nil, fmt.Errorf("%s: schema %q, want %q", path, r.Schema, Schema)
 	}
 	return &r, nil
+}
+
+// ReadJSONFile decodes the JSON file at path into v, refusing one larger
+// than limit bytes; errors name the file.
+func ReadJSONFile(path string, limit int64, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("%s: larger than %d MiB", path, limit>>20)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

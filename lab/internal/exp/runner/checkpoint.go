@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/netlab/netlab/lab/internal/exp/result"
 )
@@ -59,21 +58,9 @@ func (c *Checkpoint) WriteJSON(w io.Writer) error {
 
 // ReadCheckpoint reads a partial.json.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxCheckpointSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxCheckpointSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxCheckpointSize>>20)
-	}
 	var c Checkpoint
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := result.ReadJSONFile(path, MaxCheckpointSize, &c); err != nil {
+		return nil, err
 	}
 	if c.Schema != CheckpointSchema {
 		return nil, fmt.Errorf("%s: schema %q, want %q", path, c.Schema, CheckpointSchema)

@@ -8,14 +8,23 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/spec"
 )
 
-func TestParse_NoSweepIsOnePoint(t *testing.T) {
-	doc := strings.Replace(good, "sweep:\n  parameter: loss\n  values: [0, 1, 5]\n", "", 1)
-	doc = strings.Replace(doc, "  values: [0, 5]\n", "", 1)
-	doc = strings.Replace(doc, "impairment:\n  targets: [udp-responder]\n  direction: ingress\n", "", 1)
+// parseEdited parses good with each pair of from, to replaced once, and
+// no impairment.
+func parseEdited(t *testing.T, pairs ...string) *spec.Spec {
+	t.Helper()
+	doc := strings.Replace(good, "impairment:\n  targets: [udp-responder]\n  direction: ingress\n", "", 1)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		doc = strings.Replace(doc, pairs[i], pairs[i+1], 1)
+	}
 	s, err := spec.Parse(strings.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestParse_NoSweepIsOnePoint(t *testing.T) {
+	s := parseEdited(t, "sweep:\n  parameter: loss\n  values: [0, 1, 5]\n", "", "  values: [0, 5]\n", "")
 	for _, quick := range []bool{false, true} {
 		e := s.Effective(quick)
 		if e.Sweep.Parameter != spec.Single || len(e.Sweep.Values) != 1 || e.Sweep.Values[0] != 0 {
@@ -49,13 +58,7 @@ func TestParse_SweepAndClientErrorsNameTheField(t *testing.T) {
 }
 
 func TestParse_NodesSweep(t *testing.T) {
-	doc := strings.Replace(good, "parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [1, 2, 30]", 1)
-	doc = strings.Replace(doc, "  values: [0, 5]\n", "  values: [1, 2]\n", 1)
-	doc = strings.Replace(doc, "impairment:\n  targets: [udp-responder]\n  direction: ingress\n", "", 1)
-	s, err := spec.Parse(strings.NewReader(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseEdited(t, "parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [1, 2, 30]", "  values: [0, 5]\n", "  values: [1, 2]\n")
 	if spec.Parameters[s.Sweep.Parameter] != "nodes" || s.Sweep.Values[2] != 30 {
 		t.Errorf("sweep %+v", s.Sweep)
 	}
