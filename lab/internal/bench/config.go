@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,23 +165,6 @@ func runJSON(ctx context.Context, out any, argv ...string) error {
 		return fmt.Errorf("%s: bad JSON: %w", filepath.Base(argv[0]), err)
 	}
 	return nil
-}
-
-// getJSON decodes the JSON answer to a GET of url (a peer node's API).
-func getJSON(ctx context.Context, url string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out)
 }
 
 // poll calls cond every 5 ms (the clock is running for the transfer case)

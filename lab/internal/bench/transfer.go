@@ -3,17 +3,15 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/proc"
-	"github.com/netlab/netlab/services/peer/api"
 )
 
 // transferSize is the file of the bulk transfer workload.
@@ -157,7 +155,7 @@ func (f *transferFile) prepare() error {
 	if err := os.MkdirAll(filepath.Join(f.dir, "src"), 0o755); err != nil {
 		return err
 	}
-	f.path = filepath.Join(f.dir, "src", "bench.bin")
+	f.path = filepath.Join(f.dir, "src", transferName)
 	return writeRandom(f.path, transferSize)
 }
 
@@ -244,16 +242,15 @@ func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) 
 	}
 	defer dst.Stop()
 	// Connected and seeing the file before the clock starts.
-	if err := poll(ctx, time.Minute, func() (bool, error) {
-		var files []api.SwarmFile
-		err := getJSON(ctx, dstAdmin+"/api/swarm", &files)
-		return err == nil && len(files) == 1, nil
-	}); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	dstAPI := &peerapi.Client{Base: dstAdmin}
+	if _, err := dstAPI.WaitSwarm(sctx, transferName, 1, 100*time.Millisecond); err != nil {
 		return Sample{}, fmt.Errorf("destination never saw the file: %w", err)
 	}
 	cpuBefore, _ := dst.CPU()
 	start := time.Now()
-	if err := download(ctx, dstAdmin, id); err != nil {
+	if err := download(ctx, dstAPI, id); err != nil {
 		return Sample{}, err
 	}
 	elapsed := time.Since(start)
@@ -261,13 +258,17 @@ func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) 
 	return Sample{Rate: transferSize / 1e6 / elapsed.Seconds(), Ops: transferSize / 1e6, CPU: cpuAfter - cpuBefore}, nil
 }
 
+// transferName is the file a peer transfer moves.
+const transferName = "bench.bin"
+
 // catalogID waits until the node at admin offers one file, and returns
 // its id.
 func catalogID(ctx context.Context, admin string) (string, error) {
 	var id string
+	c := &peerapi.Client{Base: admin}
 	err := poll(ctx, 2*time.Minute, func() (bool, error) {
-		var files []api.LocalFile
-		if err := getJSON(ctx, admin+"/api/catalog", &files); err != nil || len(files) != 1 {
+		files, err := c.Catalog(ctx)
+		if err != nil || len(files) != 1 {
 			return false, nil
 		}
 		id = files[0].ID
@@ -276,40 +277,15 @@ func catalogID(ctx context.Context, admin string) (string, error) {
 	return id, err
 }
 
-// download asks the node at admin to download file id and waits until it
-// is complete.
-func download(ctx context.Context, admin, id string) error {
-	body, err := json.Marshal(api.DownloadRequest{Ref: id})
+// download asks the node to download file id and waits until it is
+// complete.
+func download(ctx context.Context, c *peerapi.Client, id string) error {
+	d, err := c.Start(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("POST %s/api/downloads: %w", c.Base, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/api/downloads", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s/api/downloads: %s", admin, resp.Status)
-	}
-	var state string
-	err = poll(ctx, 5*time.Minute, func() (bool, error) {
-		var d api.Download
-		if err := getJSON(ctx, admin+"/api/downloads/"+id, &d); err != nil {
-			return false, nil
-		}
-		state = d.State
-		if d.State == api.StateFailed {
-			return false, fmt.Errorf("download failed: %s", d.Error)
-		}
-		return d.State == api.StateComplete, nil
-	})
-	if err != nil {
-		return fmt.Errorf("download (%s): %w", state, err)
-	}
-	return nil
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	_, err = c.Wait(wctx, d.ID, 100*time.Millisecond)
+	return err
 }

@@ -50,6 +50,12 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, si
 	if size >= 0 {
 		req.ContentLength = size
 	}
+	switch method {
+	case http.MethodPost:
+		req.Header.Set("Content-Type", "application/json")
+	case http.MethodPut:
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP
@@ -92,6 +98,13 @@ func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	return s, err
 }
 
+// Catalog is the node's own files.
+func (c *Client) Catalog(ctx context.Context) ([]api.LocalFile, error) {
+	var fs []api.LocalFile
+	err := c.do(ctx, http.MethodGet, "/api/catalog", nil, -1, &fs)
+	return fs, err
+}
+
 // Swarm is every file the node can see.
 func (c *Client) Swarm(ctx context.Context) ([]api.SwarmFile, error) {
 	var fs []api.SwarmFile
@@ -104,6 +117,20 @@ func (c *Client) Download(ctx context.Context, id string) (api.Download, error) 
 	var d api.Download
 	err := c.do(ctx, http.MethodGet, "/api/downloads/"+id, nil, -1, &d)
 	return d, err
+}
+
+// StartWhenSeen asks the node to download ref, asking again every poll
+// while the node has not heard of it yet (404).
+func (c *Client) StartWhenSeen(ctx context.Context, ref string, poll time.Duration) (api.Download, error) {
+	for {
+		d, err := c.Start(ctx, ref)
+		if !IsNotFound(err) {
+			return d, err
+		}
+		if err := sleep(ctx, poll); err != nil {
+			return d, fmt.Errorf("%s: %s never appeared in the swarm: %w", c.Base, ref, err)
+		}
+	}
 }
 
 // Start asks the node to download ref (a file id or name).

@@ -5,26 +5,22 @@ package soak
 // then checks that every node's copy has the source's SHA-256.
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/proc"
 	"github.com/netlab/netlab/lab/internal/prom"
-	"github.com/netlab/netlab/services/peer/api"
 )
 
 // peerSoak is the peer phase.
@@ -219,19 +215,8 @@ func seed(ctx context.Context, admin string, size int64) ([32]byte, error) {
 	}
 	h := sha256.New()
 	body := io.TeeReader(io.LimitReader(rand.NewChaCha8(key), size), h)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, admin+"/api/files/"+fileName+"?offer=1", body)
-	if err != nil {
+	if err := (&peerapi.Client{Base: admin}).Put(ctx, fileName, body, size); err != nil {
 		return [32]byte{}, err
-	}
-	req.ContentLength = size
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return [32]byte{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return [32]byte{}, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 	return [32]byte(h.Sum(nil)), nil
 }
@@ -242,57 +227,18 @@ type dlResult struct {
 	err     error
 }
 
-// download asks the node to fetch the file — retrying while the node has
-// not yet heard of it — and waits until it is complete.
+// download asks the node to fetch the file — asking again while the node
+// has not yet heard of it — and waits until it is complete.
 func download(ctx context.Context, admin string, since time.Time) dlResult {
-	body, err := json.Marshal(api.DownloadRequest{Ref: fileName})
+	c := (&peerapi.Client{Base: admin})
+	d, err := c.StartWhenSeen(ctx, fileName, 250*time.Millisecond)
 	if err != nil {
+		return dlResult{err: fmt.Errorf("start download: %w", err)}
+	}
+	if d, err = c.Wait(ctx, d.ID, 200*time.Millisecond); err != nil {
 		return dlResult{err: err}
 	}
-	var st api.Download
-	for {
-		code, err := call(ctx, http.MethodPost, admin+"/api/downloads", string(body), &st)
-		if err == nil && code == http.StatusAccepted {
-			break
-		}
-		if err == nil && code != http.StatusNotFound {
-			return dlResult{err: fmt.Errorf("start download: HTTP %d", code)}
-		}
-		if !proc.Sleep(ctx, 250*time.Millisecond) {
-			return dlResult{err: fmt.Errorf("file never appeared in the swarm (%v)", ctx.Err())}
-		}
-	}
-	for st.State != api.StateComplete {
-		if st.State == api.StateFailed {
-			return dlResult{err: fmt.Errorf("failed: %s", st.Error)}
-		}
-		if !proc.Sleep(ctx, 200*time.Millisecond) {
-			return dlResult{err: fmt.Errorf("%s at %d MiB (%s)", st.State, st.Bytes>>20, st.Stalled)}
-		}
-		if _, err := call(ctx, http.MethodGet, admin+"/api/downloads/"+st.ID, "", &st); err != nil && ctx.Err() == nil {
-			return dlResult{err: err}
-		}
-	}
-	return dlResult{took: time.Since(since), sources: len(st.Sources)}
-}
-
-var apiClient = &http.Client{Timeout: 5 * time.Second}
-
-// call sends a JSON API request and decodes a 2xx answer into out.
-func call(ctx context.Context, method, url, body string, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	resp, err := apiClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, nil
-	}
-	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(out)
+	return dlResult{took: time.Since(since), sources: len(d.Sources)}
 }
 
 // hashFile is the file's SHA-256 in hex, or why it has none.
