@@ -1,7 +1,8 @@
 // Package clientcli is the toolkit every netlab command-line client is
 // built on: one signal-handling main (Run) over a testable entry point
-// (MainFunc), one way to declare and check flags (Flags), one text and JSON
-// output path (Print, WriteJSON), one per-interval report for long runs
+// (MainFunc), one way from flags to a running mode (Launch), one way to
+// declare and check flags (Flags), one text and JSON output path (Output:
+// Print, Answer, Summary, WriteJSON), one per-interval report for long runs
 // (Reporting), where the server address comes from (ResolveAddr), and how
 // failures and usage errors are reported (one line on stderr, exit 1 or 2).
 package clientcli

@@ -27,6 +27,7 @@ type Flags struct {
 	args        []string          // positional arguments
 	report      *ReportFlag       // --report-interval, once declared
 	save        *SaveFlag         // --save, once declared
+	json        *bool             // --json, once declared
 }
 
 // NewFlags returns the flags of prog, whose help text is usage.
@@ -229,6 +230,13 @@ func (f *Flags) Excludes(name string, others ...string) error {
 // UsageError reports a bad invocation of the client and returns ExitUsage.
 func (f *Flags) UsageError(stderr io.Writer, msg string) int {
 	return UsageError(stderr, f.prog, msg)
+}
+
+// JSON declares --json (print the result as JSON) on f; the Output of a
+// run follows it.
+func (f *Flags) JSON() *bool {
+	f.json = f.Bool("json", false, "")
+	return f.json
 }
 
 // The range --report-interval accepts.

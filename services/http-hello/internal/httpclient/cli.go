@@ -119,7 +119,7 @@ type cliFlags struct {
 	expect, count, conns, streams *int
 	rate                          *float64
 	duration                      *time.Duration
-	http1, h2c, insecure, asJSON  *bool
+	http1, h2c, insecure          *bool
 	quiet, raw, newConn           *bool
 	save                          *clientcli.SaveFlag
 }
@@ -136,7 +136,7 @@ func declareFlags() cliFlags {
 	f.http1 = f.Bool("http1", false, "")
 	f.h2c = f.Bool("h2c", false, "")
 	f.insecure = f.Bool("insecure", false, "")
-	f.asJSON = f.Bool("json", false, "")
+	f.JSON()
 	f.count = f.Int("count", 0, "")
 	f.conns = f.Int("connections", 1, "")
 	f.rate = f.Float64("rate", 0, "")
@@ -165,12 +165,13 @@ type invocation struct {
 // Standard input is not read.
 func Main(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
 	f := declareFlags()
-	inv, code, ok := clientcli.Start(f.Flags, args, stdout, stderr, func() (*invocation, error) { return f.check(getenv) })
-	if !ok {
-		return code
-	}
-	inv.Output = f.Output(args, stdout, stderr, *f.asJSON)
-	inv.load.Report = inv.Report
+	return clientcli.Launch(ctx, f.Flags, args, stdout, stderr, func() (*invocation, error) { return f.check(getenv) })
+}
+
+// Run runs the mode; a load run reports on out.
+func (inv *invocation) Run(ctx context.Context, out clientcli.Output) int {
+	inv.Output = out
+	inv.load.Report = out.Report
 	return inv.mode(ctx, inv)
 }
 

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 // The modes of http-client: each runs, prints its result and returns the
@@ -18,7 +16,7 @@ import (
 func runOne(ctx context.Context, inv *invocation) int {
 	c, err := New(inv.cfg)
 	if err != nil {
-		return clientcli.UsageError(inv.Stderr, prog, err.Error())
+		return inv.UsageError(err.Error())
 	}
 	defer c.Close()
 	var (
@@ -40,11 +38,11 @@ func runOne(ctx context.Context, inv *invocation) int {
 		if printed {
 			last.endLine()
 		}
-		return inv.failure(err)
+		return inv.Fail(err)
 	}
-	_ = clientcli.Print(inv.Stdout, inv.JSON, oneResult{res, c, buf.Bytes(), err, &last})
+	_ = inv.Print(oneResult{res, c, buf.Bytes(), err, &last})
 	if err != nil {
-		return inv.failure(err)
+		return inv.Fail(err)
 	}
 	return 0
 }
@@ -101,26 +99,21 @@ func (l *lastByte) endLine() {
 func runLoad(ctx context.Context, inv *invocation) int {
 	c, err := New(inv.cfg)
 	if err != nil {
-		return clientcli.UsageError(inv.Stderr, prog, err.Error())
+		return inv.UsageError(err.Error())
 	}
 	defer c.Close()
 	if !inv.quiet && !inv.JSON {
 		inv.load.OnResult = func(r Result) { fmt.Fprintln(inv.Stdout, r) }
 	}
 	sum, err := c.Load(ctx, inv.load)
-	if err != nil && !sum.Interrupted {
-		return inv.failure(err)
-	}
-	_ = clientcli.Print(inv.Stdout, inv.JSON, sum)
-	if err := inv.Save(sum); err != nil {
-		return inv.failure(err)
+	if code, ok := inv.Summary(sum, err, sum.Interrupted); !ok {
+		return code
 	}
 	switch {
 	case sum.Errors > 0:
-		fmt.Fprintf(inv.Stderr, "%s: %d of %d requests failed (%s; last: %v)\n", prog, sum.Errors, sum.Requests, kinds(sum), sum.LastErr)
-		return clientcli.ExitFailure
+		return inv.Failf("%d of %d requests failed (%s; last: %v)", sum.Errors, sum.Requests, kinds(sum), sum.LastErr)
 	case sum.Requests == 0 && err != nil:
-		return inv.failure(err)
+		return inv.Fail(err)
 	}
 	return 0 // interrupted after some good requests is a success, as with ping
 }
@@ -138,12 +131,10 @@ func kinds(s Summary) string {
 func runRaw(ctx context.Context, inv *invocation) int {
 	res, err := Raw(ctx, inv.raw, inv.Stdout)
 	if err != nil {
-		return inv.failure(err)
+		return inv.Fail(err)
 	}
 	if res.Truncated {
-		fmt.Fprintf(inv.Stderr, "%s: stopped after %d bytes (--max-body + 64KiB); the server had more to send\n", prog, res.Bytes)
+		inv.Notef("stopped after %d bytes (--max-body + 64KiB); the server had more to send", res.Bytes)
 	}
 	return 0
 }
-
-func (inv *invocation) failure(err error) int { return clientcli.Failure(inv.Stderr, prog, err) }

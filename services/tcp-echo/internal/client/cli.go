@@ -90,7 +90,7 @@ type cliFlags struct {
 	interval, timeout, duration *time.Duration
 	report                      *clientcli.ReportFlag
 	save                        *clientcli.SaveFlag
-	asJSON, load                *bool
+	load                        *bool
 }
 
 func declareFlags() cliFlags {
@@ -101,7 +101,7 @@ func declareFlags() cliFlags {
 	f.interval = f.Duration("interval", DefaultInterval, "")
 	f.bulk = f.String("bulk", "", "")
 	f.timeout = f.Duration("timeout", DefaultTimeout, "")
-	f.asJSON = f.Bool("json", false, "")
+	f.JSON()
 	f.load = f.Bool("load", false, "")
 	f.conns = f.Int("connections", DefaultLoadConnections, "")
 	f.size = f.String("size", strconv.Itoa(DefaultLoadSize), "")
@@ -128,12 +128,13 @@ type run struct {
 // code. Standard input is not read.
 func Main(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
 	f := declareFlags()
-	r, code, ok := clientcli.Start(f.Flags, args, stdout, stderr, func() (*run, error) { return f.check(getenv) })
-	if !ok {
-		return code
-	}
-	r.Output = f.Output(args, stdout, stderr, *f.asJSON)
-	r.count.Report, r.bulk.Report, r.load.Report = r.Report, r.Report, r.Report
+	return clientcli.Launch(ctx, f.Flags, args, stdout, stderr, func() (*run, error) { return f.check(getenv) })
+}
+
+// Run runs the mode, every one of them reporting on out.
+func (r *run) Run(ctx context.Context, out clientcli.Output) int {
+	r.Output = out
+	r.count.Report, r.bulk.Report, r.load.Report = out.Report, out.Report, out.Report
 	return r.mode(ctx, r)
 }
 

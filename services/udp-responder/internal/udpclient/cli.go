@@ -114,7 +114,7 @@ type cliFlags struct {
 	report                            *clientcli.ReportFlag
 	save                              *clientcli.SaveFlag
 	rate, maxLoss                     *float64
-	asJSON, progress, load            *bool
+	progress, load                    *bool
 }
 
 func declareFlags() cliFlags {
@@ -124,7 +124,7 @@ func declareFlags() cliFlags {
 	f.tries = f.Int("tries", DefaultTries, "")
 	f.timeout = f.Duration("timeout", DefaultTimeout, "")
 	f.exitToken = f.String("exit", "", "")
-	f.asJSON = f.Bool("json", false, "")
+	f.JSON()
 	f.count = f.Int("count", 0, "")
 	f.rate = f.Float64("rate", DefaultRate, "")
 	f.bitrate = f.String("bitrate", "", "")
@@ -159,12 +159,13 @@ type invocation struct {
 // Standard input is not read.
 func Main(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
 	f := declareFlags()
-	r, code, ok := clientcli.Start(f.Flags, args, stdout, stderr, func() (*invocation, error) { return f.check(getenv, stderr) })
-	if !ok {
-		return code
-	}
-	r.Output = f.Output(args, stdout, stderr, *f.asJSON)
-	r.probe.Report, r.load.Report = r.Report, r.Report
+	return clientcli.Launch(ctx, f.Flags, args, stdout, stderr, func() (*invocation, error) { return f.check(getenv, stderr) })
+}
+
+// Run runs the mode; the probe and load runs report on out.
+func (r *invocation) Run(ctx context.Context, out clientcli.Output) int {
+	r.Output = out
+	r.probe.Report, r.load.Report = out.Report, out.Report
 	return r.mode(ctx, r)
 }
 

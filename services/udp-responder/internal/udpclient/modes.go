@@ -14,23 +14,14 @@ import (
 // exit code.
 
 // runSend is the tutorial's exchange: one message, one reply, with retries.
-func runSend(ctx context.Context, r *invocation) int {
-	res, err := r.c.Send(ctx, r.msg)
-	if err == nil {
-		err = clientcli.Print(r.Stdout, r.JSON, res)
-	}
-	if err != nil {
-		return r.failure(err)
-	}
-	return 0
-}
+func runSend(ctx context.Context, r *invocation) int { return r.Answer(r.c.Send(ctx, r.msg)) }
 
 // runExit sends the tutorial's "exit" with the server's token.
 func runExit(ctx context.Context, r *invocation) int {
 	if err := r.c.Exit(ctx, r.token); err != nil {
-		return r.failure(err)
+		return r.Fail(err)
 	}
-	_ = clientcli.Print(r.Stdout, r.JSON, exitSent{r.c.Addr})
+	_ = r.Print(exitSent{r.c.Addr})
 	return 0
 }
 
@@ -55,18 +46,15 @@ func runProbe(ctx context.Context, r *invocation) int {
 	res, err := r.c.Probe(ctx, r.probe)
 	res.Bitrate = r.bitrate
 	r.line.finish(res)
-	if err != nil && (!res.Interrupted || res.Sent == 0) {
-		return r.failure(err) // nothing was sent: nothing to summarise
-	}
-	_ = clientcli.Print(r.Stdout, r.JSON, res)
-	if err := r.Save(res); err != nil {
-		return r.failure(err)
+	// Nothing sent: nothing to summarise.
+	if code, ok := r.Summary(res, err, res.Interrupted && res.Sent > 0); !ok {
+		return code
 	}
 	switch {
 	case res.Sent == 0 && res.SendErrors > 0:
-		return r.failure(fmt.Errorf("no probe could be sent (%v)", res.LastErr))
+		return r.Fail(fmt.Errorf("no probe could be sent (%v)", res.LastErr))
 	case res.Sent == 0:
-		return r.failure(errors.New("no probe was sent"))
+		return r.Fail(errors.New("no probe was sent"))
 	case res.Received == 0:
 		return r.noReplies(res.Sent, "probes", res.Unreachable > 0)
 	}
@@ -78,8 +66,7 @@ func runProbe(ctx context.Context, r *invocation) int {
 		problems = append(problems, fmt.Sprintf("loss %.2f%% is above --max-loss %g%%", res.LossPercent, r.maxLoss))
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(r.Stderr, "%s: %s\n", prog, strings.Join(problems, "; "))
-		return clientcli.ExitFailure
+		return r.Failf("%s", strings.Join(problems, "; "))
 	}
 	return 0 // interrupted after some replies is a success, as with ping
 }
@@ -87,19 +74,15 @@ func runProbe(ctx context.Context, r *invocation) int {
 // runLoad keeps one request outstanding per socket and prints the summary.
 func runLoad(ctx context.Context, r *invocation) int {
 	res, err := r.c.Load(ctx, r.load)
-	if err != nil && (!res.Interrupted || res.Sent == 0) {
-		return r.failure(err) // the run did not start: nothing to summarise
-	}
-	_ = clientcli.Print(r.Stdout, r.JSON, res)
-	if err := r.Save(res); err != nil {
-		return r.failure(err)
+	// The run did not start: nothing to summarise.
+	if code, ok := r.Summary(res, err, res.Interrupted && res.Sent > 0); !ok {
+		return code
 	}
 	switch {
 	case res.Received == 0:
 		return r.noReplies(res.Sent, "requests", res.Errors[ErrKindRefused] > 0)
 	case res.LossPercent > r.maxLoss:
-		fmt.Fprintf(r.Stderr, "%s: loss %.2f%% is above --max-loss %g%%\n", prog, res.LossPercent, r.maxLoss)
-		return clientcli.ExitFailure
+		return r.Failf("loss %.2f%% is above --max-loss %g%%", res.LossPercent, r.maxLoss)
 	}
 	return 0 // interrupted after some replies is a success, as with ping
 }
@@ -109,11 +92,8 @@ func (r *invocation) noReplies(sent int64, what string, refused bool) int {
 	if refused {
 		msg += ": connection refused (nothing listening on that port?)"
 	}
-	fmt.Fprintf(r.Stderr, "%s: %s\n", prog, msg)
-	return clientcli.ExitFailure
+	return r.Failf("%s", msg)
 }
-
-func (r *invocation) failure(err error) int { return clientcli.Failure(r.Stderr, prog, err) }
 
 // progressLine keeps one progress line on stderr up to date with \r.
 type progressLine struct {
