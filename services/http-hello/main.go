@@ -9,8 +9,6 @@
 package main
 
 import (
-	"os"
-
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
@@ -22,8 +20,7 @@ const service = "http-hello"
 
 // main serves the hello server until a signal stops it.
 func main() {
-	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: program.Serve(hello.New, listening)}
-	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+	program.Run(program.Program[config.Config]{Name: service, Load: config.Load, Run: program.Serve(hello.New, listening)})
 }
 
 // listening is what the "listening" line says of the server's settings.

@@ -7,8 +7,6 @@
 package main
 
 import (
-	"os"
-
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/platform/program"
@@ -20,8 +18,7 @@ const service = "tcp-echo"
 
 // main serves the echo server until a signal stops it.
 func main() {
-	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: program.Serve(echo.New, listening)}
-	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+	program.Run(program.Program[config.Config]{Name: service, Load: config.Load, Run: program.Serve(echo.New, listening)})
 }
 
 // listening is what the "listening" line says of the server's settings.

@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,8 +23,7 @@ import (
 const service = "udp-responder"
 
 func main() {
-	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: run, Healthcheck: healthcheck}
-	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+	program.Run(program.Program[config.Config]{Name: service, Load: config.Load, Run: run, Healthcheck: healthcheck})
 }
 
 // healthcheck proves what ready alone does not for a UDP service: that a

@@ -56,6 +56,10 @@ type Program[C Config] struct {
 	Healthcheck func(ctx context.Context, cfg C, out io.Writer) error
 }
 
+// Run runs p as the process: Main with the command line's arguments and
+// the standard streams, then exit with its code.
+func Run[C Config](p Program[C]) { os.Exit(Main(p, os.Args[1:], os.Stdout, os.Stderr)) }
+
 // Main runs the program with args (without the binary's name) and returns
 // the process exit code:
 //
