@@ -1,15 +1,19 @@
-// Package netserve is the accept loop of netlab's TCP servers: it waits
-// and retries when accepting fails, stops when the listener closes or the
-// server stops, and serves at most MAX_CONNS connections at once, handing
-// each one over the limit to the server to refuse.
+// Package netserve is the listener and accept loop of netlab's TCP
+// servers: Listen opens the listener once the server's metrics are made,
+// and Loop waits and retries when accepting fails, stops when the
+// listener closes or the server stops, and serves at most MAX_CONNS
+// connections at once, handing each one over the limit to the server to
+// refuse.
 package netserve
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/platform/lifecycle"
@@ -26,6 +30,26 @@ const (
 	minBackoff = 5 * time.Millisecond
 	maxBackoff = time.Second
 )
+
+// Listen is the start of a TCP server's New: it makes the server's
+// metrics with newMetrics (registering them with reg), then opens the
+// server's listener on addr, so a server that cannot register its metrics
+// holds no port. Errors start with "metrics:" or "listen tcp:".
+func Listen[M any](addr string, reg prometheus.Registerer, newMetrics func(prometheus.Registerer) (M, error)) (M, *net.TCPListener, error) {
+	m, err := newMetrics(reg)
+	if err != nil {
+		return m, nil, fmt.Errorf("metrics: %w", err)
+	}
+	tcpAddr, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return m, nil, fmt.Errorf("listen tcp: %w", err)
+	}
+	ln, err := net.ListenTCP("tcp", tcpAddr)
+	if err != nil {
+		return m, nil, fmt.Errorf("listen tcp: %w", err)
+	}
+	return m, ln, nil
+}
 
 // Loop accepts connections from one listener, at most maxConns open at
 // once.

@@ -6,11 +6,13 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -199,5 +201,49 @@ func TestLoop_Returns(t *testing.T) {
 				t.Errorf("dial after Run returned: %v, want connection refused", err)
 			}
 		})
+	}
+}
+
+// Listen makes the metrics first, and opens no port when they fail.
+func TestListen(t *testing.T) {
+	errDup := errors.New("duplicate metrics collector registration attempted")
+	metrics := func(err error) func(prometheus.Registerer) (string, error) {
+		return func(prometheus.Registerer) (string, error) { return "m", err }
+	}
+	tests := []struct {
+		name, addr, wantErr string
+		metricsErr          error
+	}{
+		{name: "listens", addr: "127.0.0.1:0"},
+		{name: "metrics fail", addr: "127.0.0.1:0", metricsErr: errDup, wantErr: "metrics: " + errDup.Error()},
+		{name: "bad address", addr: "127.0.0.1", wantErr: "listen tcp: address 127.0.0.1: missing port in address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ln, err := netserve.Listen(tt.addr, prometheus.NewRegistry(), metrics(tt.metricsErr))
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr || ln != nil {
+					t.Fatalf("Listen = %v, %v; want no listener and %q", ln, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			if m != "m" || ln.Addr().(*net.TCPAddr).Port == 0 {
+				t.Errorf("metrics %q, listening on %s", m, ln.Addr())
+			}
+		})
+	}
+	// A port in use is named.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if _, _, err := netserve.Listen(ln.Addr().String(), prometheus.NewRegistry(), metrics(nil)); err == nil ||
+		!strings.HasPrefix(err.Error(), "listen tcp: ") || !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("Listen on a port in use: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
+	"github.com/netlab/netlab/services/platform/netserve"
 )
 
 // Server is the hello HTTP server. Create it with New, run it with Serve.
@@ -35,13 +36,9 @@ type Server struct {
 
 // New listens on cfg.ListenAddr and registers the metrics with reg.
 func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Server, error) {
-	m, err := newMetrics(reg)
+	m, ln, err := netserve.Listen(cfg.ListenAddr, reg, newMetrics)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
-	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen tcp: %w", err)
+		return nil, err
 	}
 	s := &Server{
 		cfg: cfg, log: log, metrics: m, ln: ln,

@@ -5,7 +5,6 @@ package echo
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -46,17 +45,9 @@ type Server struct {
 
 // New listens on cfg.ListenAddr and registers the server's metrics with reg.
 func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Server, error) {
-	m, err := newMetrics(reg)
+	m, ln, err := netserve.Listen(cfg.ListenAddr, reg, newMetrics)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
-	}
-	addr, err := net.ResolveTCPAddr("tcp", cfg.ListenAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen tcp: %w", err)
-	}
-	ln, err := net.ListenTCP("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen tcp: %w", err)
+		return nil, err
 	}
 	s := &Server{
 		cfg:     cfg,
