@@ -1,6 +1,7 @@
 package udpclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -77,12 +78,7 @@ type LoadOptions struct {
 }
 
 func (o LoadOptions) normalize() (LoadOptions, error) {
-	if o.Connections == 0 {
-		o.Connections = DefaultConnections
-	}
-	if o.Size == 0 {
-		o.Size = DefaultSize
-	}
+	o.Size, o.Connections = cmp.Or(o.Size, DefaultSize), cmp.Or(o.Connections, DefaultConnections)
 	if o.Duration == 0 && o.Count == 0 {
 		o.Duration = DefaultLoadDuration
 	}
@@ -160,21 +156,12 @@ type LoadResult struct {
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	opts, err := opts.normalize()
 	res := LoadResult{Addr: c.Addr, Connections: opts.Connections, Size: opts.Size, Timeout: opts.Timeout}
+	conns, interrupted, err := c.dialRun(ctx, err, opts.Connections)
 	if err != nil {
+		res.Interrupted = interrupted
 		return res, err
 	}
-	conns, err := c.dialN(ctx, opts.Connections)
-	if err != nil {
-		if ctx.Err() != nil {
-			res.Interrupted = true
-		}
-		return res, err
-	}
-	defer func() {
-		for _, conn := range conns {
-			_ = conn.Close()
-		}
-	}()
+	defer conns.close()
 	runID := rand.Uint64()
 	plan := loadgen.Plan{Rate: opts.Rate, Count: int64(opts.Count), Duration: opts.Duration}
 	tt := loadgen.New(loadgen.Wall, plan)
@@ -184,7 +171,6 @@ func (c *Client) Load(ctx context.Context, opts LoadOptions) (LoadResult, error)
 	}
 	res.Count, res.Period, res.Rate = opts.Count, opts.Duration, opts.Rate
 	stopReport := opts.Report.Start(sockets.totals)
-	var interrupted bool
 	res.Duration, interrupted = sockets.run(ctx)
 	stopReport()
 	sockets.summarize(&res)

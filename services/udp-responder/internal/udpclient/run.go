@@ -1,6 +1,7 @@
 package udpclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,12 +39,7 @@ type ProbeOptions struct {
 }
 
 func (o ProbeOptions) normalize() (ProbeOptions, error) {
-	if o.Size == 0 {
-		o.Size = DefaultSize
-	}
-	if o.Connections == 0 {
-		o.Connections = DefaultConnections
-	}
+	o.Size, o.Connections = cmp.Or(o.Size, DefaultSize), cmp.Or(o.Connections, DefaultConnections)
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = time.Second
 	}
@@ -136,21 +132,12 @@ type Result struct {
 func (c *Client) Probe(ctx context.Context, opts ProbeOptions) (Result, error) {
 	opts, err := opts.normalize()
 	res := Result{Addr: c.Addr, Count: opts.Count, Size: opts.Size, Connections: opts.Connections, Rate: opts.Rate}
+	conns, interrupted, err := c.dialRun(ctx, err, opts.Connections)
 	if err != nil {
+		res.Interrupted = interrupted
 		return res, err
 	}
-	conns, err := c.dialN(ctx, opts.Connections)
-	if err != nil {
-		if ctx.Err() != nil {
-			res.Interrupted = true
-		}
-		return res, err
-	}
-	defer func() {
-		for _, conn := range conns {
-			_ = conn.Close()
-		}
-	}()
+	defer conns.close()
 
 	r := &run{
 		opts:  opts,
@@ -235,21 +222,39 @@ func (r *run) totals() clientcli.Totals {
 		Lost: p.Sent - received, Errors: p.Corrupted + r.sendErrors.Load(), Latency: lat}
 }
 
+// dialRun opens the n sockets of a Probe or Load run once its options
+// are checked (optsErr: what their normalize said). The run was
+// interrupted when ctx ended before the sockets were open.
+func (c *Client) dialRun(ctx context.Context, optsErr error, n int) (conns udpConns, interrupted bool, err error) {
+	if optsErr != nil {
+		return nil, false, optsErr
+	}
+	conns, err = c.dialN(ctx, n)
+	return conns, err != nil && ctx.Err() != nil, err
+}
+
+// udpConns are the sockets of one run.
+type udpConns []*net.UDPConn
+
+func (cs udpConns) close() {
+	for _, c := range cs {
+		_ = c.Close()
+	}
+}
+
 // dialN opens n sockets connected to the same resolved address, so a name
 // with several addresses cannot spread one run over several servers.
-func (c *Client) dialN(ctx context.Context, n int) ([]*net.UDPConn, error) {
+func (c *Client) dialN(ctx context.Context, n int) (udpConns, error) {
 	first, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	conns := []*net.UDPConn{first}
+	conns := udpConns{first}
 	raddr := first.RemoteAddr().(*net.UDPAddr)
 	for len(conns) < n {
 		conn, err := net.DialUDP("udp", nil, raddr)
 		if err != nil {
-			for _, c := range conns {
-				_ = c.Close()
-			}
+			conns.close()
 			return nil, &DialError{Addr: c.Addr, Err: err}
 		}
 		_ = conn.SetReadBuffer(socketBuffer)

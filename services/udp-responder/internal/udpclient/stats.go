@@ -248,14 +248,9 @@ func (r *Recorder) Latency() *latency.Snapshot {
 
 // Stats computes the statistics; call it once recording has stopped.
 func (r *Recorder) Stats() Stats {
-	s := Stats{
-		Sent:       r.sent.Load(),
-		Received:   r.received.Load(),
-		Reordered:  r.reordered.Load(),
-		Duplicated: r.duplicated.Load(),
-		Corrupted:  r.corrupted.Load(),
-		Foreign:    r.foreign.Load(),
-	}
+	p := r.Progress() // the counters, read once
+	s := Stats{Sent: p.Sent, Received: p.Received, Reordered: p.Reordered, Duplicated: p.Duplicated,
+		Corrupted: p.Corrupted, Foreign: p.Foreign}
 	s.Lost = s.Sent - s.Received
 	if s.Sent > 0 {
 		s.LossPercent = 100 * float64(s.Lost) / float64(s.Sent)
