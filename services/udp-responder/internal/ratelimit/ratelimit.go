@@ -5,9 +5,10 @@ package ratelimit
 
 import (
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netlab/netlab/services/udp-responder/internal/shardmap"
 )
 
 // shardCount spreads the table over independent locks so that sockets
@@ -23,14 +24,10 @@ type Table struct {
 	perShard  int
 	now       func() int64
 	evictions atomic.Uint64
-	shards    [shardCount]shard
+	buckets   *shardmap.Map[netip.Addr, bucket]
 }
 
-type shard struct {
-	mu      sync.Mutex
-	buckets map[netip.Addr]bucket
-	_       [40]byte // keep neighbouring shards' locks off one cache line
-}
+type shard = shardmap.Shard[netip.Addr, bucket]
 
 type bucket struct {
 	tokens float64
@@ -52,11 +49,9 @@ func NewWithClock(rate float64, burst, size int, now func() int64) *Table {
 		burst:    float64(burst),
 		perShard: max(1, size/shardCount),
 		now:      now,
+		buckets:  shardmap.New[netip.Addr, bucket](shardCount),
 	}
 	t.fullAfter = int64(t.burst / t.perNano)
-	for i := range t.shards {
-		t.shards[i].buckets = make(map[netip.Addr]bucket)
-	}
 	return t
 }
 
@@ -64,12 +59,12 @@ func NewWithClock(rate float64, burst, size int, now func() int64) *Table {
 // one. A new address starts with a full bucket.
 func (t *Table) Allow(addr netip.Addr) bool {
 	now := t.now()
-	s := &t.shards[shardOf(addr)]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.buckets[addr]
+	s := t.buckets.Shard(shardOf(addr))
+	s.Lock()
+	defer s.Unlock()
+	b, ok := s.M[addr]
 	if !ok {
-		if len(s.buckets) >= t.perShard {
+		if len(s.M) >= t.perShard {
 			t.makeRoom(s, now)
 		}
 		b = bucket{tokens: t.burst, last: now}
@@ -81,7 +76,7 @@ func (t *Table) Allow(addr netip.Addr) bool {
 	if allowed {
 		b.tokens--
 	}
-	s.buckets[addr] = b
+	s.M[addr] = b
 	return allowed
 }
 
@@ -91,16 +86,12 @@ func (t *Table) Allow(addr netip.Addr) bool {
 // with a full bucket), which keeps the table bounded under a flood of
 // spoofed sources.
 func (t *Table) makeRoom(s *shard, now int64) {
-	for a, b := range s.buckets {
-		if now-b.last >= t.fullAfter {
-			delete(s.buckets, a)
-		}
-	}
-	if len(s.buckets) < t.perShard {
+	s.DeleteFunc(func(_ netip.Addr, b bucket) bool { return t.refilled(b, now) })
+	if len(s.M) < t.perShard {
 		return
 	}
-	for a := range s.buckets { // map order is random: a random victim
-		delete(s.buckets, a)
+	for a := range s.M { // map order is random: a random victim
+		delete(s.M, a)
 		t.evictions.Add(1)
 		return
 	}
@@ -111,32 +102,14 @@ func (t *Table) makeRoom(s *shard, now int64) {
 // it removed.
 func (t *Table) Sweep() int {
 	now := t.now()
-	removed := 0
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for a, b := range s.buckets {
-			if now-b.last >= t.fullAfter {
-				delete(s.buckets, a)
-				removed++
-			}
-		}
-		s.mu.Unlock()
-	}
-	return removed
+	return t.buckets.DeleteFunc(func(_ netip.Addr, b bucket) bool { return t.refilled(b, now) })
 }
 
+// refilled reports whether b has had time to fill up again by now.
+func (t *Table) refilled(b bucket, now int64) bool { return now-b.last >= t.fullAfter }
+
 // Len is the number of addresses tracked.
-func (t *Table) Len() int {
-	n := 0
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		n += len(s.buckets)
-		s.mu.Unlock()
-	}
-	return n
-}
+func (t *Table) Len() int { return t.buckets.Len() }
 
 // Evictions counts buckets dropped while still in use because the table was
 // full.

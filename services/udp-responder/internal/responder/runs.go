@@ -2,9 +2,10 @@ package responder
 
 import (
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netlab/netlab/services/udp-responder/internal/shardmap"
 )
 
 // runShards spreads the run table over locks, so that sockets serving
@@ -22,15 +23,9 @@ const runShards = 16
 type runTable struct {
 	perShard int
 	ttl      time.Duration
-	shards   [runShards]runShard
+	runs     *shardmap.Map[runKey, runState]
 
 	refused, expired atomic.Int64
-}
-
-type runShard struct {
-	mu   sync.Mutex
-	runs map[runKey]runState
-	_    [40]byte // keep shards on separate cache lines
 }
 
 type runKey struct {
@@ -44,11 +39,8 @@ type runState struct {
 }
 
 func newRunTable(size int, ttl time.Duration) *runTable {
-	t := &runTable{perShard: max(1, (size+runShards-1)/runShards), ttl: ttl}
-	for i := range t.shards {
-		t.shards[i].runs = map[runKey]runState{}
-	}
-	return t
+	return &runTable{perShard: max(1, (size+runShards-1)/runShards), ttl: ttl,
+		runs: shardmap.New[runKey, runState](runShards)}
 }
 
 // runCount is what the table says of one request.
@@ -62,14 +54,14 @@ type runCount struct {
 // a count query (which is not counted).
 func (t *runTable) record(src netip.Addr, id uint64, query bool, now int64) runCount {
 	k := runKey{src.Unmap(), id}
-	sh := &t.shards[id%runShards]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	st, ok := sh.runs[k]
+	sh := t.runs.Shard(int(id % runShards))
+	sh.Lock()
+	defer sh.Unlock()
+	st, ok := sh.M[k]
 	switch {
 	case !ok && query:
 		return runCount{unknown: true}
-	case !ok && len(sh.runs) >= t.perShard:
+	case !ok && len(sh.M) >= t.perShard:
 		t.refused.Add(1)
 		return runCount{notCounted: true}
 	}
@@ -77,37 +69,17 @@ func (t *runTable) record(src netip.Addr, id uint64, query bool, now int64) runC
 		st.count++
 	}
 	st.lastSeen = now
-	sh.runs[k] = st
+	sh.M[k] = st
 	return runCount{count: st.count}
 }
 
 // sweep forgets the runs not seen for ttl before now and returns how many.
 func (t *runTable) sweep(now time.Time) int {
 	cutoff := now.Add(-t.ttl).UnixNano()
-	n := 0
-	for i := range t.shards {
-		sh := &t.shards[i]
-		sh.mu.Lock()
-		for k, st := range sh.runs {
-			if st.lastSeen < cutoff {
-				delete(sh.runs, k)
-				n++
-			}
-		}
-		sh.mu.Unlock()
-	}
+	n := t.runs.DeleteFunc(func(_ runKey, st runState) bool { return st.lastSeen < cutoff })
 	t.expired.Add(int64(n))
 	return n
 }
 
 // len is the number of runs tracked now.
-func (t *runTable) len() int {
-	n := 0
-	for i := range t.shards {
-		sh := &t.shards[i]
-		sh.mu.Lock()
-		n += len(sh.runs)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (t *runTable) len() int { return t.runs.Len() }
