@@ -23,6 +23,7 @@ import (
 
 	"github.com/netlab/netlab/services/udp-responder/internal/config"
 	"github.com/netlab/netlab/services/udp-responder/internal/rxstamp"
+	"github.com/netlab/netlab/services/udp-responder/internal/sockopt"
 	"github.com/netlab/netlab/services/udp-responder/probe"
 )
 
@@ -85,13 +86,7 @@ const (
 // carry the time the datagram was read and say so.
 func listen(addr string, n int) ([]*net.UDPConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		}); err != nil {
-			return err
-		}
-		return serr
+		return sockopt.SetInt(c, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
 	}}
 	var conns []*net.UDPConn
 	for i := range n {

@@ -3,6 +3,8 @@ package rxstamp
 import (
 	"syscall"
 	"unsafe"
+
+	"github.com/netlab/netlab/services/udp-responder/internal/sockopt"
 )
 
 // ControlSize is the room a receive timestamp needs in the control
@@ -11,13 +13,7 @@ var ControlSize = syscall.CmsgSpace(int(unsafe.Sizeof(syscall.Timespec{})))
 
 // Enable asks the kernel to timestamp every datagram received on raw.
 func Enable(raw syscall.RawConn) error {
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
-	}); err != nil {
-		return err
-	}
-	return serr
+	return sockopt.SetInt(raw, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 }
 
 // Parse returns the receive timestamp, in Unix nanoseconds, from the
