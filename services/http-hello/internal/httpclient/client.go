@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/netlab/netlab/services/platform/clientcli"
 )
 
 // Defaults and limits of the client.
@@ -97,9 +99,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Proto == ProtoH2C && cfg.URL.Scheme != "http" {
 		return nil, errors.New("h2c (cleartext HTTP/2) needs an http:// URL")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	cfg.Timeout = clientcli.OrDefault(cfg.Timeout, DefaultTimeout)
 	if cfg.MaxBody < 0 || cfg.MaxBody > MaxMaxBody {
 		return nil, fmt.Errorf("max body %d is not between 0 and %d", cfg.MaxBody, MaxMaxBody)
 	}

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/neterr"
 )
 
@@ -49,13 +51,8 @@ func Raw(ctx context.Context, opts RawOptions, w io.Writer) (RawResult, error) {
 	if opts.URL == nil || opts.URL.Scheme != "http" {
 		return RawResult{}, errors.New("raw mode needs an http:// URL")
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Max <= 0 {
-		opts.Max = DefaultMaxBody + RawSlack
-	}
-	method := cmpOr(opts.Method, http.MethodGet)
+	opts.Timeout, opts.Max = clientcli.OrDefault(opts.Timeout, DefaultTimeout), clientcli.OrDefault(opts.Max, DefaultMaxBody+RawSlack)
+	method := cmp.Or(opts.Method, http.MethodGet)
 	res := RawResult{Addr: HostPort(opts.URL), Request: RawRequest(opts.URL, method, opts.Header, opts.Body)}
 	rerr := func(p Phase, timedOut bool, err error) error {
 		if ctx.Err() != nil {
@@ -114,13 +111,6 @@ func Raw(ctx context.Context, opts RawOptions, w io.Writer) (RawResult, error) {
 	return res, nil
 }
 
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // RawRequest builds the HTTP/1.1 request Raw writes:
 //
 //	GET /path?query HTTP/1.1\r\n
@@ -142,7 +132,7 @@ func RawRequest(u *url.URL, method string, header http.Header, body []byte) []by
 	if !strings.HasPrefix(target, "/") && target != "*" {
 		target = "/" + target
 	}
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", cmpOr(method, http.MethodGet), target)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", cmp.Or(method, http.MethodGet), target)
 	host, ua := u.Host, UserAgent
 	keys := make([]string, 0, len(header))
 	for k, vs := range header {

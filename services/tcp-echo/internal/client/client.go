@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/neterr"
 )
 
@@ -41,12 +42,7 @@ type Client struct {
 	Timeout time.Duration // bounds dialing and each read/write wait
 }
 
-func (c *Client) timeout() time.Duration {
-	if c.Timeout <= 0 {
-		return DefaultTimeout
-	}
-	return c.Timeout
-}
+func (c *Client) timeout() time.Duration { return clientcli.OrDefault(c.Timeout, DefaultTimeout) }
 
 // EchoResult is the outcome of one Echo.
 type EchoResult struct {
@@ -61,7 +57,7 @@ type EchoResult struct {
 // *MismatchError, *ShortEchoError, the context's error, or an I/O error.
 func (c *Client) Echo(ctx context.Context, msg []byte) (EchoResult, error) {
 	res := EchoResult{Addr: c.Addr, Sent: msg}
-	if err := checkMessage(msg); err != nil {
+	if err := clientcli.CheckMessage(msg, MaxMessageSize); err != nil {
 		return res, err
 	}
 	conn, err := c.dial(ctx)
@@ -80,16 +76,6 @@ func (c *Client) Echo(ctx context.Context, msg []byte) (EchoResult, error) {
 	}
 	res.RTT = rtt
 	return res, nil
-}
-
-func checkMessage(msg []byte) error {
-	switch {
-	case len(msg) == 0:
-		return errors.New("message is empty")
-	case len(msg) > MaxMessageSize:
-		return fmt.Errorf("message is %d bytes, more than the limit of %d", len(msg), MaxMessageSize)
-	}
-	return nil
 }
 
 // conn is a connection that is closed when the context of its dial ends.

@@ -109,7 +109,7 @@ func (c *Client) Count(ctx context.Context, opts CountOptions) (CountResult, err
 }
 
 func (o CountOptions) validate() error {
-	if err := checkMessage(o.Message); err != nil {
+	if err := clientcli.CheckMessage(o.Message, MaxMessageSize); err != nil {
 		return err
 	}
 	if o.Count < 1 || o.Count > MaxCount {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/netlab/netlab/services/udp-responder/probe"
 
+	"github.com/netlab/netlab/services/platform/clientcli"
 	"github.com/netlab/netlab/services/platform/neterr"
 )
 
@@ -54,19 +55,9 @@ type Client struct {
 	Tries   int // how many times Send sends before giving up
 }
 
-func (c *Client) timeout() time.Duration {
-	if c.Timeout <= 0 {
-		return DefaultTimeout
-	}
-	return c.Timeout
-}
+func (c *Client) timeout() time.Duration { return clientcli.OrDefault(c.Timeout, DefaultTimeout) }
 
-func (c *Client) tries() int {
-	if c.Tries <= 0 {
-		return DefaultTries
-	}
-	return c.Tries
-}
+func (c *Client) tries() int { return clientcli.OrDefault(c.Tries, DefaultTries) }
 
 // Reply is the outcome of Send.
 type Reply struct {
@@ -83,10 +74,7 @@ type Reply struct {
 // I/O error.
 func (c *Client) Send(ctx context.Context, msg []byte) (Reply, error) {
 	res := Reply{Addr: c.Addr, Sent: msg}
-	if err := checkMessage(msg); err != nil {
-		return res, err
-	}
-	conn, err := c.dial(ctx)
+	conn, err := c.dialFor(ctx, msg)
 	if err != nil {
 		return res, err
 	}
@@ -140,10 +128,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) (Reply, error) {
 // ("exit TOKEN") and waits for nothing: the server sends no reply.
 func (c *Client) Exit(ctx context.Context, token string) error {
 	msg := []byte("exit " + token)
-	if err := checkMessage(msg); err != nil {
-		return err
-	}
-	conn, err := c.dial(ctx)
+	conn, err := c.dialFor(ctx, msg)
 	if err != nil {
 		return err
 	}
@@ -154,14 +139,12 @@ func (c *Client) Exit(ctx context.Context, token string) error {
 	return nil
 }
 
-func checkMessage(msg []byte) error {
-	switch {
-	case len(msg) == 0:
-		return errors.New("message is empty")
-	case len(msg) > MaxMessageSize:
-		return fmt.Errorf("message is %d bytes, more than the limit of %d", len(msg), MaxMessageSize)
+// dialFor checks msg, then dials the socket to send it on.
+func (c *Client) dialFor(ctx context.Context, msg []byte) (*net.UDPConn, error) {
+	if err := clientcli.CheckMessage(msg, MaxMessageSize); err != nil {
+		return nil, err
 	}
-	return nil
+	return c.dial(ctx)
 }
 
 // dial resolves c.Addr and returns a socket connected to it: the kernel then
