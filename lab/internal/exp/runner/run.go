@@ -173,7 +173,9 @@ func (r *run) sweep(ctx context.Context) error {
 			return err
 		}
 	}
+	r.mu.Lock()
 	r.res.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
+	r.mu.Unlock()
 	fmt.Fprintf(r.cfg.Progress, "exp %s: %d points done in %v\n", r.s.Name, len(all), time.Since(begun).Round(time.Second))
 	return nil
 }
@@ -310,15 +312,27 @@ func (r *run) impair(ctx context.Context, v float64) error {
 	if err != nil {
 		return err
 	}
+	r.record(results)
+	return nil
+}
+
+// record adds what carried each shape of results to the result's
+// mechanisms: one line per target, impairment and mechanism (the value
+// changes from point to point, the mechanism does not), with the peer
+// the shape is limited to.
+func (r *run) record(results []shape.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, res := range results {
 		for _, it := range res.Items {
-			// One line per target, impairment and mechanism: the value
-			// changes from point to point, the mechanism does not.
-			r.mechs[res.Target+": "+it.Impairment+" "+string(it.Direction)+": "+it.Mechanism] = true
+			line := res.Target + ": " + it.Impairment + " " + string(it.Direction) + ": " + it.Mechanism
+			if res.Note != "" {
+				line += " (" + res.Note + ")"
+			}
+			r.mechs[line] = true
 		}
 		if res.Caps != nil && !res.Caps.Netem {
 			r.mechs[res.Target+": netem unavailable ("+res.Caps.NetemWhy+")"] = true
 		}
 	}
-	return nil
 }
