@@ -173,9 +173,7 @@ func (r *run) sweep(ctx context.Context) error {
 			return err
 		}
 	}
-	r.mu.Lock()
-	r.res.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
-	r.mu.Unlock()
+	r.res.Mechanisms = r.mechanisms()
 	fmt.Fprintf(r.cfg.Progress, "exp %s: %d points done in %v\n", r.s.Name, len(all), time.Since(begun).Round(time.Second))
 	return nil
 }
@@ -212,7 +210,7 @@ func (r *run) finished(st step, figs []workloadFigure) error {
 		d.Figures = append(d.Figures, DoneFigure{Workload: f.workload, Client: f.client, Figure: m})
 	}
 	r.done.Done = append(r.done.Done, d)
-	r.done.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
+	r.done.Mechanisms = r.mechanisms()
 	if r.cfg.Saved == nil {
 		return nil
 	}
@@ -314,6 +312,13 @@ func (r *run) impair(ctx context.Context, v float64) error {
 	}
 	r.record(results)
 	return nil
+}
+
+// mechanisms are the lines record added, sorted.
+func (r *run) mechanisms() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.mechs))
 }
 
 // record adds what carried each shape of results to the result's
