@@ -40,6 +40,7 @@ type expResult struct {
 			Metric   string    `json:"metric"`
 			Reps     []float64 `json:"repetitions"`
 			Samples  int       `json:"samples"`
+			Theory   *float64  `json:"theory"`
 			Summary  struct {
 				N    int     `json:"n"`
 				Mean float64 `json:"mean"`
@@ -70,7 +71,7 @@ var projectRE = regexp.MustCompile(`starting compose project (netlab-exp-[a-z0-9
 func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 	e2e.RequireShaper(t)
 	bin := e2e.NetlabBinary(t)
-	for _, name := range []string{"loss", "rate"} {
+	for _, name := range []string{"loss", "rate", "latency-matrix"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
@@ -104,6 +105,8 @@ func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 				checkLoss(t, res)
 			case "rate":
 				checkRate(t, res)
+			case "latency-matrix":
+				checkMatrix(t, res, out)
 			}
 		})
 	}
@@ -133,11 +136,13 @@ func checkOutputs(t *testing.T, dir, name string) expResult {
 	if len(res.Mechanisms) == 0 {
 		t.Error("result.json names no impairment mechanism")
 	}
-	if _, err := png.Decode(bytes.NewReader(read(name + ".png"))); err != nil {
-		t.Errorf("%s.png: %v", name, err)
-	}
-	if svg := read(name + ".svg"); !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("theory")) {
-		t.Errorf("%s.svg is not an SVG with its theory line", name)
+	if res.Parameter != "none" { // a spec of one point has no sweep plot
+		if _, err := png.Decode(bytes.NewReader(read(name + ".png"))); err != nil {
+			t.Errorf("%s.png: %v", name, err)
+		}
+		if svg := read(name + ".svg"); !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("theory")) {
+			t.Errorf("%s.svg is not an SVG with its theory line", name)
+		}
 	}
 	html := string(read("report.html"))
 	if !strings.Contains(html, `src="data:image/png;base64,`) || strings.Contains(html, "http://") || strings.Contains(html, "https://") {
@@ -289,6 +294,102 @@ func checkRate(t *testing.T, res expResult) {
 				low = 0.7
 			}
 			within(t, fmt.Sprintf("%s Mbit/s under a %v Mbit/s cap", m.Workload, p.Value), m.Summary.Mean, low*p.Value, 1.02*p.Value)
+		}
+	}
+}
+
+// checkMatrix: the quick latency matrix (udp-responder-1 … -3; 1 → 2
+// delayed 20 ms on 1's way out, 2 ↔ 3 losing 5 % each way) has every
+// ordered pair with every figure; the delayed pair shows the delay in
+// both RTTs and in the one-way delay of its direction alone, the lossy
+// pair its loss, the pair between 1 and 3 neither; the losses lie in
+// their binomial bands (the delays' tolerance is left to the report: a
+// user-space delayer on a loaded machine runs late); the heat maps and
+// the matrix tables are there.
+func checkMatrix(t *testing.T, res expResult, dir string) {
+	t.Helper()
+	fig := map[string]float64{}
+	theory := map[string]float64{}
+	for _, m := range res.Points[0].Measures {
+		if m.Summary.N != 1 {
+			t.Errorf("%s: %d repetitions, want the quick form's 1", m.Metric, m.Summary.N)
+		}
+		fig[m.Metric] = m.Summary.Mean
+		if m.Theory != nil {
+			theory[m.Metric] = *m.Theory
+		}
+		if strings.Contains(m.Metric, "loss_percent[") && (m.Within == nil || !*m.Within) {
+			t.Errorf("%s: %v %%, not within its band around %v %%", m.Metric, m.Summary.Mean, theory[m.Metric])
+		}
+	}
+	node := func(i int) string { return "udp-responder-" + strconv.Itoa(i) }
+	cell := func(kind string, a, b int) float64 {
+		t.Helper()
+		k := kind + "[" + node(a) + "→" + node(b) + "]"
+		v, ok := fig[k]
+		if !ok {
+			t.Errorf("result.json has no %s", k)
+		}
+		return v
+	}
+	for a := 1; a <= 3; a++ {
+		for b := 1; b <= 3; b++ {
+			for _, kind := range []string{"rtt_p50_ms", "rtt_p99_ms", "loss_percent", "one_way_p50_ms", "one_way_loss_percent"} {
+				if a != b {
+					cell(kind, a, b)
+				}
+			}
+		}
+	}
+	if _, ok := fig[fmt.Sprintf("rtt_p50_ms[%s→%s]", node(1), node(4))]; ok {
+		t.Error("the quick form measured a fourth replica")
+	}
+	base, ok := fig["base_rtt_p50_ms"]
+	if !ok || base <= 0 || base > 5 {
+		t.Fatalf("base RTT %v ms (%v), want a measured one under 5 ms", base, ok)
+	}
+	for _, p := range [][2]int{{1, 2}, {2, 1}} {
+		within(t, fmt.Sprintf("RTT p50 %d → %d, 20 ms on the path, base %.2f ms", p[0], p[1], base), cell("rtt_p50_ms", p[0], p[1]), base+19, base+40)
+	}
+	within(t, "one-way 1 → 2 (delayed)", cell("one_way_p50_ms", 1, 2), 19, 40)
+	within(t, "one-way 2 → 1 (not delayed)", cell("one_way_p50_ms", 2, 1), 0, 5)
+	for _, p := range [][2]int{{2, 3}, {3, 2}} {
+		th := theory[fmt.Sprintf("loss_percent[%s→%s]", node(p[0]), node(p[1]))]
+		if l := cell("loss_percent", p[0], p[1]); l <= 0 || math.Abs(th-100*(1-0.95*0.95)) > 1e-6 {
+			t.Errorf("loss %d → %d: %v %%, want some, against theory 9.75 %% (result.json: %v)", p[0], p[1], l, th)
+		}
+		within(t, fmt.Sprintf("RTT p50 %d → %d (loss only)", p[0], p[1]), cell("rtt_p50_ms", p[0], p[1]), 0, 5)
+	}
+	for _, p := range [][2]int{{1, 3}, {3, 1}} {
+		within(t, fmt.Sprintf("RTT p50 %d → %d (unimpaired)", p[0], p[1]), cell("rtt_p50_ms", p[0], p[1]), 0, 5)
+		within(t, fmt.Sprintf("loss %d → %d (unimpaired)", p[0], p[1]), cell("loss_percent", p[0], p[1]), 0, 3)
+	}
+	mechs := strings.Join(res.Mechanisms, "\n")
+	for _, want := range []string{"udp-responder-1: delay egress: ", "(only traffic to udp-responder-2", "udp-responder-3: loss ingress: ", "(only traffic from udp-responder-2"} {
+		if !strings.Contains(mechs, want) {
+			t.Errorf("mechanisms lack %q:\n%s", want, mechs)
+		}
+	}
+	for _, name := range []string{"latency-matrix-pairs-rtt", "latency-matrix-pairs-oneway"} {
+		data, err := os.ReadFile(filepath.Join(dir, name+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+			t.Errorf("%s.png: %v", name, err)
+		}
+		svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
+		if err != nil || !bytes.Contains(svg, []byte(node(3))) || !bytes.Contains(svg, []byte("p50 (ms)")) {
+			t.Errorf("%s.svg: %v; want the containers and the colour scale's unit", name, err)
+		}
+	}
+	table, err := os.ReadFile(filepath.Join(dir, "table.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Latency matrix (pairs)", "| from \\ to | udp-responder-1 | udp-responder-2 | udp-responder-3 |", "## Theory per cell (pairs)", "## One-way delay and loss (pairs)"} {
+		if !strings.Contains(string(table), want) {
+			t.Errorf("table.md lacks %q", want)
 		}
 	}
 }

@@ -45,7 +45,9 @@ type Section struct {
 type Extra func(dir string, r *result.Result, rows []result.Row) ([]Section, error)
 
 // Extras are the clients' extra sections, by client name.
-var Extras = map[string]Extra{}
+var Extras = map[string]Extra{
+	spec.LatencyMatrix: matrixSections,
+}
 
 // All writes table.md, the plot (NAME.png, NAME.svg; none for a spec
 // without a sweep), the clients' extra sections and report.html of r

@@ -21,10 +21,11 @@ type Client interface {
 
 // Clients are the workload clients, by the name a spec gives.
 var Clients = map[string]Client{
-	spec.UDPProbe:     savedRunClient{},
-	spec.TCPBulk:      savedRunClient{},
-	spec.UDPBitrate:   savedRunClient{},
-	spec.PeerTransfer: peerTransfer{},
+	spec.UDPProbe:      savedRunClient{},
+	spec.TCPBulk:       savedRunClient{},
+	spec.UDPBitrate:    savedRunClient{},
+	spec.PeerTransfer:  peerTransfer{},
+	spec.LatencyMatrix: matrixClient{},
 }
 
 // Env is what a client may use at one point of one repetition: the
@@ -95,6 +96,11 @@ func (e *Env) RecordRun(workload string, began float64, rec clientcli.Record) {
 	}
 	e.Add(rows...)
 }
+
+// RecordShapes adds what carried a client's own shapes (Shaper.Shape's
+// results) to the result's mechanisms, as the runner records the spec's
+// impairment.
+func (e *Env) RecordShapes(results []shape.Result) { e.run.record(results) }
 
 // savedRunClient is a project client run once in a container with
 // --save -: udp-probe, tcp-bulk, udp-bitrate.

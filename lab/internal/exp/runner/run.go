@@ -173,7 +173,7 @@ func (r *run) sweep(ctx context.Context) error {
 			return err
 		}
 	}
-	r.res.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
+	r.res.Mechanisms = r.mechanisms()
 	fmt.Fprintf(r.cfg.Progress, "exp %s: %d points done in %v\n", r.s.Name, len(all), time.Since(begun).Round(time.Second))
 	return nil
 }
@@ -210,7 +210,7 @@ func (r *run) finished(st step, figs []workloadFigure) error {
 		d.Figures = append(d.Figures, DoneFigure{Workload: f.workload, Client: f.client, Figure: m})
 	}
 	r.done.Done = append(r.done.Done, d)
-	r.done.Mechanisms = slices.Sorted(maps.Keys(r.mechs))
+	r.done.Mechanisms = r.mechanisms()
 	if r.cfg.Saved == nil {
 		return nil
 	}
@@ -310,15 +310,34 @@ func (r *run) impair(ctx context.Context, v float64) error {
 	if err != nil {
 		return err
 	}
+	r.record(results)
+	return nil
+}
+
+// mechanisms are the lines record added, sorted.
+func (r *run) mechanisms() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.mechs))
+}
+
+// record adds what carried each shape of results to the result's
+// mechanisms: one line per target, impairment and mechanism (the value
+// changes from point to point, the mechanism does not), with the peer
+// the shape is limited to.
+func (r *run) record(results []shape.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, res := range results {
 		for _, it := range res.Items {
-			// One line per target, impairment and mechanism: the value
-			// changes from point to point, the mechanism does not.
-			r.mechs[res.Target+": "+it.Impairment+" "+string(it.Direction)+": "+it.Mechanism] = true
+			line := res.Target + ": " + it.Impairment + " " + string(it.Direction) + ": " + it.Mechanism
+			if res.Note != "" {
+				line += " (" + res.Note + ")"
+			}
+			r.mechs[line] = true
 		}
 		if res.Caps != nil && !res.Caps.Netem {
 			r.mechs[res.Target+": netem unavailable ("+res.Caps.NetemWhy+")"] = true
 		}
 	}
-	return nil
 }

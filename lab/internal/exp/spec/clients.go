@@ -19,6 +19,9 @@ type ClientInfo struct {
 	// Time is about how long one run of w takes at a point whose
 	// parameter is v.
 	Time func(s *Spec, w Workload, v float64) time.Duration
+	// Quick is what the quick form changes in w besides the scale of its
+	// counts and times (nil: nothing).
+	Quick func(w Workload) Workload
 }
 
 // Clients are the workload clients a spec may name.
@@ -29,6 +32,7 @@ var Clients = map[string]ClientInfo{
 	PeerTransfer: {Needs: "peer", Check: checkPeerTransfer, Time: func(s *Spec, w Workload, v float64) time.Duration {
 		return sendTime(s, w, v) + 5*time.Second // the file shows in the swarm at the nodes' refresh
 	}},
+	LatencyMatrix: {Needs: MatrixService, Check: checkMatrix, Time: matrixTime, Quick: quickMatrix},
 }
 
 // ClientNames are the clients' names, sorted.

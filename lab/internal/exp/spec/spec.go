@@ -59,6 +59,10 @@ const (
 	// PeerTransfer is one file from the first peer node to the second:
 	// the verified download's rate.
 	PeerTransfer = "peer-transfer"
+	// LatencyMatrix probes every ordered pair of udp-responder's replicas
+	// from inside the first's network namespace, under per-link
+	// impairments: RTT p50/p99, loss and one-way delay per pair.
+	LatencyMatrix = "latency-matrix"
 )
 
 // Spec is one experiment.
@@ -120,6 +124,15 @@ type Workload struct {
 	// udp-bitrate: send at Over × the cap (rate swept) or at BitrateMbit.
 	Over        float64 `yaml:"over,omitempty"`
 	BitrateMbit float64 `yaml:"bitrate_mbit,omitempty"`
+	// latency-matrix: the first Nodes replicas of udp-responder span the
+	// matrix (0: every replica; QuickNodes in the quick form, whose
+	// links between those alone are kept); Links are the per-link
+	// impairments; Tolerance is how far a cell's RTT and one-way p50 may
+	// lie from theory. Count, Rate and Size are each pair's probes.
+	Nodes      int      `yaml:"nodes,omitempty"`
+	QuickNodes int      `yaml:"quick_nodes,omitempty"`
+	Links      []Link   `yaml:"links,omitempty"`
+	Tolerance  Duration `yaml:"tolerance,omitempty"`
 }
 
 // Quick is the short form of a spec (--quick): fewer values, fewer

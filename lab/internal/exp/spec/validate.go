@@ -120,6 +120,10 @@ func (s *Spec) validateImpairment() error {
 	return nil
 }
 
+// Swept reports whether the spec varies a parameter; a spec without a
+// sweep does not, nor does it as it runs (parameter none, one value 0).
+func (s *Spec) Swept() bool { return s.Sweep.Parameter != "" && s.Sweep.Parameter != Single }
+
 func (s *Spec) validateSweep() error {
 	if s.Sweep.Parameter == "" && len(s.Sweep.Values) == 0 {
 		return nil // one point
@@ -196,7 +200,7 @@ func (s *Spec) validateRun() error {
 
 func (s *Spec) validateQuick() error {
 	q := s.Quick
-	if s.Sweep.Parameter == "" || s.Sweep.Parameter == Single {
+	if !s.Swept() {
 		if len(q.Values) > 0 {
 			return bad("quick.values", "the spec has no sweep")
 		}
@@ -250,6 +254,9 @@ func (s *Spec) Effective(quick bool) *Spec {
 		}
 		w.Seconds *= k
 		w.Bytes = int64(float64(w.Bytes) * k)
+		if c, ok := Clients[w.Client]; ok && c.Quick != nil {
+			*w = c.Quick(*w)
+		}
 	}
 	return &e
 }
