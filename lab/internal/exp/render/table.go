@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/lab/internal/exp/result"
+	"github.com/netlab/netlab/lab/internal/exp/spec"
 )
 
 // Cell texts of the table.
@@ -41,7 +42,11 @@ func opt(p *float64) string {
 // TableRows are the table's cells, header first: one row per point and
 // workload.
 func TableRows(r *result.Result) [][]string {
-	rows := [][]string{{r.Parameter + " (" + r.Unit + ")", "workload", "figure", "mean", "± 95 % CI", "repetitions", "min … max", "theory", "mean / theory", "band", "in band"}}
+	param := r.Parameter + " (" + r.Unit + ")"
+	if r.Parameter == spec.Single {
+		param = "point"
+	}
+	rows := [][]string{{param, "workload", "figure", "mean", "± 95 % CI", "repetitions", "min … max", "theory", "mean / theory", "band", "in band"}}
 	for _, p := range r.Points {
 		for _, m := range p.Measures {
 			ci := "—"
