@@ -33,6 +33,10 @@ func New(addr string) *Client { return &Client{Base: "http://" + addr} }
 
 var defaultHTTP = &http.Client{Timeout: 10 * time.Second}
 
+// uploadHTTP has no overall timeout: a file's upload takes as long as
+// its size needs, bounded by the caller's context.
+var uploadHTTP = &http.Client{}
+
 // StatusError is an answer that is not a success.
 type StatusError struct {
 	Code int
@@ -57,7 +61,10 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, si
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
 	hc := c.HTTP
-	if hc == nil {
+	switch {
+	case hc == nil && method == http.MethodPut:
+		hc = uploadHTTP
+	case hc == nil:
 		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
@@ -86,7 +93,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, si
 }
 
 // Put adds size bytes from body to the node's share as name and offers
-// the file to the swarm.
+// the file to the swarm; ctx bounds how long the upload may take.
 func (c *Client) Put(ctx context.Context, name string, body io.Reader, size int64) error {
 	return c.do(ctx, http.MethodPut, "/api/files/"+name+"?offer=1", body, size, nil)
 }

@@ -35,7 +35,11 @@ func (peerTransfer) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figure,
 	}
 	size = max(size, 1)
 	name := fmt.Sprintf("exp-%s-p%d-r%d-%08x.bin", w.Name, e.Point, e.Rep, e.Rand.Uint32())
-	if err := putRandom(ctx, seed, name, size, e.Rand); err != nil {
+	// The admin port is behind the same impaired link: give the upload
+	// the time of its size at 1 Mbit/s, and more.
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second+time.Duration(float64(size*8)/1e6*float64(time.Second)))
+	defer cancel()
+	if err := putRandom(pctx, seed, name, size, e.Rand); err != nil {
 		return nil, fmt.Errorf("adding %s to the first node: %w", name, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
