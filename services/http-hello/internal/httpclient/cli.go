@@ -57,6 +57,11 @@ Load mode (--count, --duration or both):
                      (HTTP/2 streams; 1..1000, default 1; C × S at most 10000)
   --new-conn         a new connection for every request (no keep-alive), so
                      each request shows its connect time
+  --pages P          with --count N: P pages (1..10000) of N requests each,
+                     one after another, each on new connections (a browser's
+                     first visit); the summary adds each page's time, from
+                     its first request's start to its last response's end,
+                     and its new connections (closed loop, no --duration)
   --rate R           open loop: R requests per second over all workers on a
                      fixed timetable; latency is then measured from each
                      request's scheduled start (corrected for coordinated
@@ -117,6 +122,7 @@ type cliFlags struct {
 	timeout                       *time.Duration
 	report                        *clientcli.ReportFlag
 	expect, count, conns, streams *int
+	pages                         *int
 	rate                          *float64
 	duration                      *time.Duration
 	http1, h2c, insecure          *bool
@@ -143,6 +149,7 @@ func declareFlags() cliFlags {
 	f.duration = f.Duration("duration", 0, "")
 	f.streams = f.Int("streams", 1, "")
 	f.newConn = f.Bool("new-conn", false, "")
+	f.pages = f.Int("pages", 0, "")
 	f.save = f.Save()
 	f.quiet = f.Bool("quiet", false, "")
 	f.raw = f.Bool("raw", false, "")
@@ -188,6 +195,7 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 	err = cmp.Or(
 		f.Needs("connections", "count", "duration"), f.Needs("rate", "count", "duration"),
 		f.Needs("quiet", "count", "duration"), f.Needs("streams", "h2c"),
+		f.Needs("pages", "count"), f.Excludes("pages", "duration", "rate"),
 		f.report.Check("count", "duration"), f.save.Check("count", "duration"),
 		f.Excludes("raw", "count", "duration", "json", "h2c", "http1", "insecure", "expect", "new-conn"),
 		f.Excludes("http1", "h2c"),
@@ -212,7 +220,7 @@ func (f cliFlags) check(getenv func(string) string) (*invocation, error) {
 		}
 	case f.Given("count") || f.Given("duration"):
 		inv.mode = runLoad
-		inv.load = LoadOptions{Count: *f.count, Duration: *f.duration, Connections: *f.conns, Streams: *f.streams, Rate: *f.rate}
+		inv.load = LoadOptions{Count: *f.count, Duration: *f.duration, Connections: *f.conns, Streams: *f.streams, Rate: *f.rate, Pages: *f.pages}
 		err = f.checkLoad()
 	default:
 		inv.mode = runOne
@@ -284,6 +292,10 @@ func (f cliFlags) checkLoad() error {
 		return fmt.Errorf("invalid --%s %d: must be between 1 and %d", f.As("connections"), *f.conns, MaxConnections)
 	case math.IsNaN(*f.rate) || *f.rate < 0 || *f.rate > MaxRate:
 		return fmt.Errorf("invalid --rate %g: must be between 0 and %d", *f.rate, MaxRate)
+	case f.Given("pages") && (*f.pages < 1 || *f.pages > MaxPages):
+		return fmt.Errorf("invalid --pages %d: must be between 1 and %d", *f.pages, MaxPages)
+	case int64(*f.count)*int64(max(*f.pages, 1)) > MaxCount:
+		return fmt.Errorf("invalid --count %d × --pages %d: at most %d requests", *f.count, *f.pages, MaxCount)
 	}
 	return nil
 }

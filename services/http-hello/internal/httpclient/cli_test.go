@@ -85,7 +85,12 @@ func TestMain_Modes(t *testing.T) {
 			Stdout: []string{"connections: 3 new, 0 reused\n", "connect    min/avg/p50/p90/p99/p99.9/max = "}},
 		{Name: "h2c streams", Args: []string{"--count", "20", "--h2c", "--connections", "2", "--streams", "4", "--quiet", h2c},
 			Stdout: []string{"20 requests, 2 connections × 4 streams ---\n20 requests, 20 ok", "connections: 2 new, 18 reused\n"}},
-		{Name: "help", Args: []string{"--help"}, Stdout: []string{"Usage: http-client [flags] [URL]"}},
+		{Name: "pages", Args: []string{"--count", "3", "--pages", "2", "--quiet", srv},
+			Stdout: []string{"--- GET " + srv + "/: 2 pages of 3 requests, 1 connections ---\n6 requests, 6 ok, 0 errors",
+				"connections: 2 new, 4 reused\npages      2 of 3 requests: time min/p50/max = "}},
+		{Name: "pages h2c", Args: []string{"--count", "4", "--pages", "2", "--h2c", "--streams", "4", "--quiet", h2c},
+			Stdout: []string{"2 pages of 4 requests, 1 connections × 4 streams ---\n8 requests, 8 ok", "connections: 2 new, 6 reused\npages      2 of 4 requests"}},
+		{Name: "help", Args: []string{"--help"}, Stdout: []string{"Usage: http-client [flags] [URL]", "--pages P"}},
 
 		{Name: "unknown flag", Args: []string{"--bogus"}, Code: 2, Stderr: "flag provided but not defined: -bogus"},
 		{Name: "two arguments", Args: []string{"a", "b"}, Code: 2, Stderr: `unexpected argument "b"`},
@@ -123,6 +128,12 @@ func TestMain_Modes(t *testing.T) {
 		{Name: "label without save", Args: []string{"--count", "1", "--label", "x"}, Code: 2, Stderr: "--label is only for --save"},
 		{Name: "raw with duration", Args: []string{"--raw", "--duration", "1s"}, Code: 2, Stderr: "--raw cannot be combined with --duration"},
 		{Name: "raw with new-conn", Args: []string{"--raw", "--new-conn"}, Code: 2, Stderr: "--raw cannot be combined with --new-conn"},
+		{Name: "pages without count", Args: []string{"--pages", "2"}, Code: 2, Stderr: "--pages needs --count"},
+		{Name: "pages with duration", Args: []string{"--count", "2", "--duration", "1s", "--pages", "2"}, Code: 2, Stderr: "--pages cannot be combined with --duration"},
+		{Name: "pages with rate", Args: []string{"--count", "2", "--rate", "10", "--pages", "2"}, Code: 2, Stderr: "--pages cannot be combined with --rate"},
+		{Name: "pages zero", Args: []string{"--count", "2", "--pages", "0"}, Code: 2, Stderr: "invalid --pages 0"},
+		{Name: "pages over cap", Args: []string{"--count", "2", "--pages", "10001"}, Code: 2, Stderr: "invalid --pages 10001"},
+		{Name: "pages times count over cap", Args: []string{"--count", "10000000", "--pages", "2"}, Code: 2, Stderr: "invalid --count 10000000 × --pages 2"},
 	})
 }
 

@@ -41,6 +41,7 @@ const (
 	MaxConnections = 10_000     // workers in one load run
 	MaxRate        = 1_000_000  // requests per second
 	MaxStreams     = 1_000      // requests in flight on one h2c connection
+	MaxPages       = 10_000     // pages in one paged load run
 	MaxDuration    = 24 * time.Hour
 )
 
@@ -110,11 +111,18 @@ func New(cfg Config) (*Client, error) {
 		cfg.Method = http.MethodGet
 	}
 	var protos http.Protocols
+	maxConns := 0 // no limit
 	switch cfg.Proto {
 	case ProtoHTTP1:
 		protos.SetHTTP1(true)
 	case ProtoH2C:
 		protos.SetUnencryptedHTTP2(true)
+		// One connection per client: requests that find none wait for
+		// its one dial, where the transport would dial one for each and
+		// then close all but the first (--new-conn asks for one each).
+		if !cfg.NewConn {
+			maxConns = 1
+		}
 	default:
 		protos.SetHTTP1(true)
 		protos.SetHTTP2(true)
@@ -132,6 +140,7 @@ func New(cfg Config) (*Client, error) {
 		ResponseHeaderTimeout: 0, // the request's context bounds everything
 		Protocols:             &protos,
 		DisableKeepAlives:     cfg.NewConn,
+		MaxConnsPerHost:       maxConns,
 	}
 	return &Client{
 		cfg:    cfg,

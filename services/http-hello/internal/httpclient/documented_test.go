@@ -33,6 +33,20 @@ func TestJSON_MatchesItsDocumentation(t *testing.T) {
 	}
 	clitest.Documented(t, jsonDoc, "interval", objs[0])
 
+	paged := run("--json", "--count", "3", "--pages", "2")[0]
+	clitest.Documented(t, jsonDoc, "http-client load", paged)
+	pages, _ := paged["pages"].([]any)
+	if len(pages) != 2 {
+		t.Fatalf("pages = %v, want 2", paged["pages"])
+	}
+	for _, p := range pages {
+		page, _ := p.(map[string]any)
+		clitest.Documented(t, jsonDoc, "http-client page", page)
+		if page["requests"] != 3.0 || page["new_conns"] != 1.0 || page["duration_ns"].(float64) <= 0 {
+			t.Errorf("page %v", page)
+		}
+	}
+
 	rec := run("--count", "5", "--rate", "1000", "--save", "-")[0]
 	clitest.Documented(t, jsonDoc, "saved run", rec)
 	clitest.Documented(t, jsonDoc, "saved run summary", clitest.Object(t, rec, "summary"))

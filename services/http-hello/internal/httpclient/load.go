@@ -29,6 +29,11 @@ type LoadOptions struct {
 	// timetable (open loop): latency is then measured from each request's
 	// scheduled start. 0 sends as fast as the workers go (closed loop).
 	Rate float64
+	// Pages, when above 0, makes the run Pages pages of Count requests
+	// each (1..MaxPages), one after another, closed loop and bounded by
+	// count only: each page opens its connections anew, as a browser's
+	// first visit does, and the summary gives each page's time.
+	Pages int
 	// OnResult, if set, is called after each request, one call at a time,
 	// in the order the requests finish; never after Load returns.
 	OnResult func(Result)
@@ -74,6 +79,11 @@ type Summary struct {
 	Connections int
 	Streams     int // per h2c connection
 	Rate        float64
+	// PagesAsked is --pages (0: not paged); Pages are the pages done,
+	// each Count requests (a page cut short by the end of ctx is not
+	// there).
+	PagesAsked int
+	Pages      []Page
 
 	Requests    int64 // finished (OK + Errors); requests cut short by the end of ctx are not counted
 	OK          int64 // the expected status and a complete body
@@ -99,6 +109,13 @@ type Summary struct {
 	Duration    time.Duration
 	Interrupted bool  // ctx ended before every request was sent
 	LastErr     error // the last request error, if any
+}
+
+// Page is one page of a paged run: its time, from the start of its first
+// request to the end of its last response, and its requests.
+type Page struct {
+	Duration              time.Duration
+	Requests, Errors, New int64 // New: requests that opened a connection
 }
 
 // KindCount is the number of failures of one kind.
@@ -138,6 +155,12 @@ func (o LoadOptions) normalize(proto Proto) (LoadOptions, error) {
 		return o, fmt.Errorf("connections × streams %d is over %d requests in flight", o.Connections*o.Streams, MaxConnections)
 	case math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > MaxRate:
 		return o, fmt.Errorf("rate %g is not between 0 and %d", o.Rate, MaxRate)
+	case o.Pages < 0 || o.Pages > MaxPages:
+		return o, fmt.Errorf("pages %d is not between 0 (not paged) and %d", o.Pages, MaxPages)
+	case o.Pages > 0 && (o.Count == 0 || o.Duration > 0 || o.Rate > 0):
+		return o, errors.New("pages need a count, and neither a duration nor a rate")
+	case o.Pages > 0 && int64(o.Count)*int64(o.Pages) > MaxCount:
+		return o, fmt.Errorf("count %d × pages %d is over %d requests", o.Count, o.Pages, MaxCount)
 	}
 	if o.Count > 0 && o.Streams == 1 {
 		o.Connections = min(o.Connections, o.Count)
@@ -148,7 +171,8 @@ func (o LoadOptions) normalize(proto Proto) (LoadOptions, error) {
 // Load sends the request from opts.Connections × opts.Streams workers, each
 // sending its next request when the previous one is done — and, with
 // opts.Rate, not before that request's slot on the timetable — until
-// opts.Count requests were sent or opts.Duration has passed.
+// opts.Count requests were sent or opts.Duration has passed. With
+// opts.Pages it does that Pages times, each page on new connections.
 //
 // A failed request is counted and the run goes on. When ctx ends, no new
 // request starts, requests in flight are cancelled and not counted, and Load
@@ -160,28 +184,62 @@ func (o LoadOptions) normalize(proto Proto) (LoadOptions, error) {
 func (c *Client) Load(ctx context.Context, opts LoadOptions) (Summary, error) {
 	opts, err := opts.normalize(c.cfg.Proto)
 	sum := Summary{Method: c.method, URL: c.url, Count: opts.Count, Period: opts.Duration,
-		Connections: opts.Connections, Streams: opts.Streams, Rate: opts.Rate}
+		Connections: opts.Connections, Streams: opts.Streams, Rate: opts.Rate, PagesAsked: opts.Pages}
 	if err != nil {
 		return sum, err
 	}
-	clients, err := c.perConnection(opts)
-	if err != nil {
-		return sum, err
-	}
-	rec := &recorder{tt: loadgen.New(loadgen.Wall, loadgen.Plan{Rate: opts.Rate, Count: int64(opts.Count), Duration: opts.Duration})}
+	asked := int64(opts.Count) * int64(max(opts.Pages, 1))
+	rec := &recorder{tt: loadgen.New(loadgen.Wall, loadgen.Plan{Rate: opts.Rate, Count: asked, Duration: opts.Duration})}
 	stopReport := opts.Report.Start(rec.totals)
-	work(ctx, clients, opts, rec)
+	if opts.Pages > 0 {
+		sum.Pages, err = c.pages(ctx, opts, rec)
+	} else {
+		var clients []*Client
+		if clients, err = c.perConnection(opts); err == nil {
+			work(ctx, clients, opts, round{tt: rec.tt}, rec)
+		}
+	}
 	sum.Duration = time.Since(rec.tt.Started())
 	if ctx.Err() != nil {
 		rec.tt.Stop()
 	}
 	stopReport()
 	rec.fill(&sum)
-	if ctx.Err() != nil && (opts.Count == 0 || sum.Requests < int64(opts.Count)) && (opts.Duration == 0 || sum.Duration < opts.Duration) {
+	if err != nil {
+		return sum, err
+	}
+	if ctx.Err() != nil && (opts.Count == 0 || sum.Requests < asked) && (opts.Duration == 0 || sum.Duration < opts.Duration) {
 		sum.Interrupted = true
 		return sum, ctx.Err()
 	}
 	return sum, nil
+}
+
+// pages runs opts.Pages pages one after another, each of opts.Count
+// requests from clients of its own, so that each opens its connections
+// anew; a page cut short by the end of ctx is left out.
+func (c *Client) pages(ctx context.Context, opts LoadOptions, rec *recorder) ([]Page, error) {
+	var out []Page
+	for i := range opts.Pages {
+		pc, err := New(c.cfg)
+		if err != nil {
+			return out, err
+		}
+		clients, err := pc.perConnection(opts)
+		if err != nil {
+			return out, err
+		}
+		before := rec.page()
+		r := round{tt: loadgen.New(loadgen.Wall, loadgen.Plan{Count: int64(opts.Count)}), first: i * opts.Count}
+		work(ctx, clients, opts, r, rec)
+		pc.Close()
+		p := rec.page().since(before, r.tt.Started())
+		if ctx.Err() != nil || p.Requests < int64(opts.Count) {
+			return out, nil
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // perConnection gives each worker its client: c for every worker over
@@ -207,8 +265,16 @@ func (c *Client) perConnection(opts LoadOptions) ([]*Client, error) {
 	return clients, nil
 }
 
-// work runs one worker per client until the timetable is done or ctx ends.
-func work(ctx context.Context, clients []*Client, opts LoadOptions, rec *recorder) {
+// round is one timetable the workers follow: the whole run, or a page
+// whose requests are numbered from first.
+type round struct {
+	tt    *loadgen.Timetable
+	first int
+}
+
+// work runs one worker per client until the round's timetable is done or
+// ctx ends; the requests are recorded in rec.
+func work(ctx context.Context, clients []*Client, opts LoadOptions, r round, rec *recorder) {
 	var (
 		outMu sync.Mutex // serialises OnResult
 		wg    sync.WaitGroup
@@ -216,7 +282,7 @@ func work(ctx context.Context, clients []*Client, opts LoadOptions, rec *recorde
 	for w, c := range clients {
 		wg.Go(func() {
 			for {
-				slot, ok := rec.tt.Next(ctx)
+				slot, ok := r.tt.Next(ctx)
 				if !ok {
 					return
 				}
@@ -227,7 +293,7 @@ func work(ctx context.Context, clients []*Client, opts LoadOptions, rec *recorde
 				rec.add(w, slot, resp, err)
 				if opts.OnResult != nil {
 					outMu.Lock()
-					opts.OnResult(Result{Seq: int(slot.Seq) + 1, Response: resp, Err: err})
+					opts.OnResult(Result{Seq: r.first + int(slot.Seq) + 1, Response: resp, Err: err})
 					outMu.Unlock()
 				}
 			}
@@ -259,8 +325,26 @@ type recorder struct {
 	kinds                                            [numKinds]atomic.Int64
 	codes                                            [maxStatus]atomic.Int64
 
+	// lastEnd is when the latest request so far ended (Unix ns): a
+	// page's end.
+	lastEnd atomic.Int64
+
 	mu      sync.Mutex
 	lastErr error
+}
+
+// pageMark is what a page reads of the recorder before and after it.
+type pageMark struct{ requests, errors, newConns, lastEnd int64 }
+
+func (r *recorder) page() pageMark {
+	n := r.requests.Load()
+	return pageMark{requests: n, errors: n - r.ok.Load(), newConns: r.newConns.Load(), lastEnd: r.lastEnd.Load()}
+}
+
+// since is the page between mark b and m that began at start.
+func (m pageMark) since(b pageMark, start time.Time) Page {
+	return Page{Duration: max(time.Unix(0, m.lastEnd).Sub(start), 0), Requests: m.requests - b.requests,
+		Errors: m.errors - b.errors, New: m.newConns - b.newConns}
 }
 
 func (r *recorder) add(worker int, slot loadgen.Slot, resp Response, err error) {
@@ -291,8 +375,11 @@ func (r *recorder) add(worker int, slot loadgen.Slot, resp Response, err error) 
 	if resp.Truncated {
 		r.truncated.Add(1)
 	}
+	end := slot.Start.Add(resp.Timings.Total)
 	if complete {
-		r.tt.Record(worker, slot, slot.Start.Add(resp.Timings.Total))
+		r.tt.Record(worker, slot, end)
+	}
+	for e := r.lastEnd.Load(); end.UnixNano() > e && !r.lastEnd.CompareAndSwap(e, end.UnixNano()); e = r.lastEnd.Load() {
 	}
 
 	if resp.Timings.FirstByte != NotMeasured && resp.StatusCode > 0 {

@@ -3,6 +3,7 @@ package httpclient
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	s.writeHead(&b)
 	fmt.Fprintf(&b, "connections: %d new, %d reused\n", s.NewConns, s.ReusedConns)
+	if s.PagesAsked > 0 {
+		b.WriteString(s.pagesLine())
+	}
 	if s.Rate > 0 {
 		fmt.Fprintf(&b, "schedule   %s\n", s.Schedule)
 		if l := s.Schedule.Latency; l.N > 0 {
@@ -87,9 +91,39 @@ func (s Summary) writeHead(b *strings.Builder) {
 	}
 }
 
-// asked is what the run was asked for: "10 requests", "for 5s", or both.
+// pagesLine is "pages      5 of 10 requests: time min/p50/max = 1.2ms/1.3ms/2ms".
+func (s Summary) pagesLine() string {
+	if len(s.Pages) == 0 {
+		return "pages      none complete\n"
+	}
+	ds := make([]time.Duration, len(s.Pages))
+	for i, p := range s.Pages {
+		ds[i] = p.Duration
+	}
+	slices.Sort(ds)
+	return fmt.Sprintf("pages      %d of %d requests: time min/p50/max = %s/%s/%s\n", len(ds), s.Count,
+		FormatDuration(ds[0]), FormatDuration(medianDuration(ds)), FormatDuration(ds[len(ds)-1]))
+}
+
+// medianDuration is the median of sorted ds: the middle one, or the mean
+// of the two middle ones; 0 for none.
+func medianDuration(ds []time.Duration) time.Duration {
+	n := len(ds)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return ds[n/2]
+	}
+	return (ds[n/2-1] + ds[n/2]) / 2
+}
+
+// asked is what the run was asked for: "10 requests", "for 5s", both, or
+// "5 pages of 10 requests".
 func (s Summary) asked() string {
 	switch {
+	case s.PagesAsked > 0:
+		return fmt.Sprintf("%d pages of %d requests", s.PagesAsked, s.Count)
 	case s.Period == 0:
 		return fmt.Sprintf("%d requests", s.Count)
 	case s.Count == 0:
@@ -126,8 +160,17 @@ type SummaryJSON struct {
 	FirstByte         latency.JSON     `json:"first_byte"` // time to the first byte, from the actual start
 	Connect           latency.JSON     `json:"connect"`    // time to open each new connection
 	Schedule          *loadgen.JSON    `json:"schedule,omitempty"`
+	Pages             []PageJSON       `json:"pages,omitempty"` // --pages only
 	Interrupted       bool             `json:"interrupted"`
 	LastError         string           `json:"last_error,omitempty"`
+}
+
+// PageJSON is one page of a paged run.
+type PageJSON struct {
+	DurationNs int64 `json:"duration_ns"` // first request's start to last response's end
+	Requests   int64 `json:"requests"`
+	Errors     int64 `json:"errors"`
+	NewConns   int64 `json:"new_conns"`
 }
 
 // WriteJSON prints the summary as one JSON object on one line.
@@ -145,6 +188,9 @@ func (s Summary) WriteJSON(w io.Writer) error {
 	}
 	if s.Rate > 0 {
 		v.Latency = s.Schedule.Latency.JSON()
+	}
+	for _, p := range s.Pages {
+		v.Pages = append(v.Pages, PageJSON{DurationNs: int64(p.Duration), Requests: p.Requests, Errors: p.Errors, NewConns: p.New})
 	}
 	for _, k := range s.ErrorKinds {
 		v.ErrorKinds[k.Kind.String()] = k.N
