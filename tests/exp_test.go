@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,9 +46,12 @@ type expResult struct {
 				N    int     `json:"n"`
 				Mean float64 `json:"mean"`
 			} `json:"summary"`
-			Within *bool `json:"within_band"`
+			BandLow  *float64 `json:"band_low"`
+			BandHigh *float64 `json:"band_high"`
+			Within   *bool    `json:"within_band"`
 		} `json:"measures"`
 	} `json:"points"`
+	Notes []string `json:"notes"`
 }
 
 // expCmd runs the netlab command on the tests' images, from the
@@ -71,7 +75,7 @@ var projectRE = regexp.MustCompile(`starting compose project (netlab-exp-[a-z0-9
 func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 	e2e.RequireShaper(t)
 	bin := e2e.NetlabBinary(t)
-	for _, name := range []string{"loss", "rate", "latency-matrix"} {
+	for _, name := range []string{"loss", "rate", "latency-matrix", "http-rtt"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
@@ -107,6 +111,8 @@ func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 				checkRate(t, res)
 			case "latency-matrix":
 				checkMatrix(t, res, out)
+			case "http-rtt":
+				checkHTTPRTT(t, res, out)
 			}
 		})
 	}
@@ -391,6 +397,75 @@ func checkMatrix(t *testing.T, res expResult, dir string) {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("table.md lacks %q", want)
 		}
+	}
+}
+
+// checkHTTPRTT: at each delay the three ways of fetching a page, each a
+// median over its pages with a theory and a band. At 50 ms the theory is
+// the textbook count of round trips (12, 7 and 2 for 6 objects) of about
+// 50 ms; no page beats it; counted in the round trip measured there (the
+// TCP connect time, which a delayer running late on a busy machine
+// stretches as it stretches the page) each page is within a quarter of
+// its count, at most a round trip over; and the pages order as their
+// counts do. The round-trip section and its plot are written.
+func checkHTTPRTT(t *testing.T, res expResult, dir string) {
+	t.Helper()
+	counts := map[string]float64{"non-persistent": 12, "persistent": 7, "multiplexed": 2}
+	data, err := os.ReadFile(filepath.Join(dir, "series.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := summaries(t, data)
+	for i, p := range res.Points {
+		if len(p.Measures) != len(counts) {
+			t.Errorf("d = %v ms: %d measures, want one per way of fetching", p.Value, len(p.Measures))
+			continue
+		}
+		var connects []float64
+		means := map[string]float64{}
+		for _, m := range p.Measures {
+			n, ok := counts[m.Workload]
+			if !ok || m.Metric != "page_ms" || m.Samples < 3 || m.Theory == nil || m.BandLow == nil || m.BandHigh == nil || m.Within == nil {
+				t.Errorf("d = %v ms, %s: metric %s over %d pages, theory %v, band %v … %v", p.Value, m.Workload, m.Metric, m.Samples, m.Theory, m.BandLow, m.BandHigh)
+				continue
+			}
+			means[m.Workload] = m.Summary.Mean
+			connects = append(connects, series[fmt.Sprintf("%d/%s/connect_ms", i, m.Workload)]...)
+			t.Logf("d = %v ms, %s: page %v ms, theory %.1f ms, band %.1f … %.1f, within %v", p.Value, m.Workload, m.Reps, *m.Theory, *m.BandLow, *m.BandHigh, *m.Within)
+			if p.Value == 0 {
+				continue
+			}
+			// RTT(d) = RTT₀ + d, RTT₀ well under a millisecond on a bridge.
+			within(t, fmt.Sprintf("%s: theory / its %v round trips at d = %v ms", m.Workload, n, p.Value), *m.Theory/n, p.Value, p.Value+2)
+			if m.Summary.Mean < *m.Theory {
+				t.Errorf("d = %v ms, %s: page %v ms beats the theory's %v round trips (%v ms)", p.Value, m.Workload, m.Summary.Mean, n, *m.Theory)
+			}
+		}
+		if p.Value == 0 || len(connects) == 0 {
+			continue
+		}
+		slices.Sort(connects)
+		rtt := connects[len(connects)/2]
+		for w, n := range counts {
+			within(t, fmt.Sprintf("%s at d = %v ms, in round trips of the %.1f ms connect", w, p.Value, rtt), means[w]/rtt, 0.75*n, 1.25*n+1)
+		}
+		if !(means["non-persistent"] > means["persistent"] && means["persistent"] > means["multiplexed"]) {
+			t.Errorf("d = %v ms: pages %v, want non-persistent > persistent > multiplexed", p.Value, means)
+		}
+	}
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "RTT₀ = ") }) {
+		t.Errorf("notes %q do not give the base RTT", res.Notes)
+	}
+	table, err := os.ReadFile(filepath.Join(dir, "table.md"))
+	if err != nil || !strings.Contains(string(table), "## Pages in round trips") || !strings.Contains(string(table), "](http-rtt-rtts.png)") {
+		t.Errorf("table.md lacks the round-trip section (%v)", err)
+	}
+	img, err := os.ReadFile(filepath.Join(dir, "http-rtt-rtts.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
+		t.Errorf("http-rtt-rtts.png: %v", err)
 	}
 }
 

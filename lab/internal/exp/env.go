@@ -29,6 +29,9 @@ func environment(ctx context.Context, d stack.Docker, p *runner.Project, service
 		"kernel":  readTrim("/proc/sys/kernel/osrelease"),
 		"compose": strings.Join(p.Compose, " "),
 	}
+	// A busy machine makes timings noisy (a userspace delayer runs late):
+	// the load at the start says how busy it was.
+	env["load average"] = loadAverage()
 	if out, err := d.Run(ctx, "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"); err == nil {
 		env["docker"] = strings.TrimSpace(string(out))
 	}
@@ -64,4 +67,13 @@ func procField(path, key string) string {
 		}
 	}
 	return "unknown"
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	f := strings.Fields(readTrim("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -133,15 +133,26 @@ func hasBars(e errPoints) bool {
 }
 
 // addTheory draws each figure's theory over the swept values (one line
-// per distinct theory) and its band where it has one.
+// per distinct theory) and its band where it has one. Several theories
+// each take their figure's colour; one is black.
 func addTheory(p *plot.Plot, r *result.Result, keys []seriesKey) error {
-	drawn := map[string]bool{}
+	labels := map[string]bool{}
 	for _, k := range keys {
+		if line, _, _, label := theoryOf(r, k); len(line) > 0 {
+			labels[label] = true
+		}
+	}
+	drawn := map[string]bool{}
+	for i, k := range keys {
 		line, lo, hi, label := theoryOf(r, k)
 		if len(line) == 0 || drawn[label] {
 			continue
 		}
 		drawn[label] = true
+		lineColor, fill := color.Color(theoryColor), withAlpha(bandColor, 60)
+		if len(labels) > 1 {
+			lineColor, fill = plotutil.Color(i), withAlpha(plotutil.Color(i), 40)
+		}
 		// The theories of loss and rate are lines through the origin:
 		// draw them from 0.
 		if th, ok := result.Theory(r.Parameter, k.metric, 0); ok && line[0].X > 0 {
@@ -153,7 +164,7 @@ func addTheory(p *plot.Plot, r *result.Result, keys []seriesKey) error {
 			if err != nil {
 				return err
 			}
-			band.Color = withAlpha(bandColor, 60)
+			band.Color = fill
 			band.LineStyle.Width = 0
 			p.Add(band)
 			p.Legend.Add(bandLabel(r, label), band)
@@ -162,10 +173,7 @@ func addTheory(p *plot.Plot, r *result.Result, keys []seriesKey) error {
 		if err != nil {
 			return err
 		}
-		l.Color, l.Width, l.Dashes = theoryColor, vg.Points(1.5), []vg.Length{vg.Points(6), vg.Points(4)}
-		if len(drawn) > 1 {
-			l.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
-		}
+		l.Color, l.Width, l.Dashes = lineColor, vg.Points(1.5), []vg.Length{vg.Points(6), vg.Points(4)}
 		p.Add(l)
 		p.Legend.Add(label, l)
 	}

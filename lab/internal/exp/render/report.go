@@ -47,6 +47,7 @@ type Extra func(dir string, r *result.Result, rows []result.Row) ([]Section, err
 // Extras are the clients' extra sections, by client name.
 var Extras = map[string]Extra{
 	spec.LatencyMatrix: matrixSections,
+	spec.HTTPPage:      pageSections,
 }
 
 // All writes table.md, the plot (NAME.png, NAME.svg; none for a spec

@@ -26,6 +26,15 @@ var Clients = map[string]Client{
 	spec.UDPBitrate:    savedRunClient{},
 	spec.PeerTransfer:  peerTransfer{},
 	spec.LatencyMatrix: matrixClient{},
+	spec.HTTPPage:      pageClient{},
+}
+
+// A Finisher is a client whose theory needs what the whole sweep
+// measured (a baseline taken at another point): Finish sets its
+// measures' theory and band once every point has run, before the result
+// is analyzed.
+type Finisher interface {
+	Finish(s *spec.Spec, res *result.Result, rows []result.Row) error
 }
 
 // Env is what a client may use at one point of one repetition: the

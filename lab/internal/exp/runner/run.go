@@ -69,6 +69,9 @@ func Run(ctx context.Context, cfg Config) (res *result.Result, rows []result.Row
 	if err := r.sweep(ctx); err != nil {
 		return nil, nil, err
 	}
+	if err := r.finish(); err != nil {
+		return nil, nil, err
+	}
 	r.res.Finished = time.Now().UTC()
 	r.res.Analyze()
 	return r.res, r.rows, nil
@@ -219,6 +222,23 @@ func (r *run) finished(st step, figs []workloadFigure) error {
 	r.mu.Unlock()
 	if err := r.cfg.Saved(r.done, rows); err != nil {
 		return fmt.Errorf("saving the checkpoint: %w", err)
+	}
+	return nil
+}
+
+// finish lets each client of the spec that is a Finisher complete its
+// theory, once.
+func (r *run) finish() error {
+	done := map[string]bool{}
+	for _, w := range r.s.Workloads {
+		f, ok := Clients[w.Client].(Finisher)
+		if !ok || done[w.Client] {
+			continue
+		}
+		done[w.Client] = true
+		if err := f.Finish(r.s, r.res, r.rows); err != nil {
+			return fmt.Errorf("%s: %w", w.Client, err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/netlab/netlab/lab/internal/exp/pagetime"
 )
 
 // ClientInfo is what a spec knows of one workload client: the service it
@@ -33,6 +35,7 @@ var Clients = map[string]ClientInfo{
 		return sendTime(s, w, v) + 5*time.Second // the file shows in the swarm at the nodes' refresh
 	}},
 	LatencyMatrix: {Needs: MatrixService, Check: checkMatrix, Time: matrixTime, Quick: quickMatrix},
+	HTTPPage:      {Needs: "http-hello", Check: checkPage, Time: pageTime},
 }
 
 // ClientNames are the clients' names, sorted.
@@ -124,4 +127,59 @@ func checkPeerTransfer(f string, s *Spec, w Workload) error {
 		}
 	}
 	return checkBulk(f, s, w)
+}
+
+// Limits of an http-page workload.
+const (
+	MaxPages   = 100 // pages per repetition
+	MaxObjects = 100 // objects per page: each in a stream of its own at once (RFC 9113 asks servers to allow at least 100)
+	// MaxObjectBytes keeps a page within a server's initial congestion
+	// window (10 segments, RFC 6928), which the round-trip count assumes.
+	MaxObjectBytes = 10_000
+)
+
+func checkPage(f string, s *Spec, w Workload) error {
+	switch {
+	case w.Count < 1 || w.Count > MaxPages:
+		return bad(f+".count", "%d: want 1 to %d pages", w.Count, MaxPages)
+	case w.Objects < 1 || w.Objects > MaxObjects:
+		return bad(f+".objects", "%d: want 1 to %d", w.Objects, MaxObjects)
+	case !slices.Contains(pagetime.Connections, w.Connection):
+		return bad(f+".connection", "%q: want one of %v", w.Connection, pagetime.Connections)
+	case w.ObjectBytes < 0 || w.ObjectBytes > MaxObjectBytes:
+		return bad(f+".object_bytes", "%d: want 0 (GET /) to %d", w.ObjectBytes, MaxObjectBytes)
+	case s.Sweep.Parameter != "delay":
+		return bad("sweep.parameter", "%q: %s counts round trips against the added delay: sweep delay", s.Sweep.Parameter, HTTPPage)
+	case !slices.Contains(s.Sweep.Values, 0):
+		return bad("sweep.values", "%s measures the base round-trip time at delay 0: include 0", HTTPPage)
+	case len(s.Quick.Values) > 0 && !slices.Contains(s.Quick.Values, 0):
+		return bad("quick.values", "%s measures the base round-trip time at delay 0: include 0", HTTPPage)
+	case s.Impairment.Loss > 0:
+		return bad("impairment.loss", "%s counts round trips without loss (a lost segment waits for a retransmission)", HTTPPage)
+	}
+	return nil
+}
+
+// pageTime is count pages of their round trips at delay v (ms), with a
+// millisecond of the client's and server's work per round trip and per
+// object, and the client container's start.
+func pageTime(s *Spec, w Workload, v float64) time.Duration {
+	ways := 1.0
+	if s.Impairment.Direction == "both" {
+		ways = 2
+	}
+	rtts := pagetime.RTTs(w.Connection, w.Objects)
+	ms := float64(w.Count) * (rtts*(ways*v+1) + float64(w.Objects))
+	return time.Duration(ms*float64(time.Millisecond)) + time.Second
+}
+
+// WorkloadNames are the names of s's workloads that run client.
+func (s *Spec) WorkloadNames(client string) []string {
+	var names []string
+	for _, w := range s.Workloads {
+		if w.Client == client {
+			names = append(names, w.Name)
+		}
+	}
+	return names
 }

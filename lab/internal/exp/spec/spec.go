@@ -63,6 +63,7 @@ const (
 	// from inside the first's network namespace, under per-link
 	// impairments: RTT p50/p99, loss and one-way delay per pair.
 	LatencyMatrix = "latency-matrix"
+	HTTPPage      = "http-page" // http-client --pages: page load time against round trips
 )
 
 // Spec is one experiment.
@@ -133,6 +134,12 @@ type Workload struct {
 	QuickNodes int      `yaml:"quick_nodes,omitempty"`
 	Links      []Link   `yaml:"links,omitempty"`
 	Tolerance  Duration `yaml:"tolerance,omitempty"`
+	// http-page: Count pages per repetition, each of Objects objects of
+	// ObjectBytes bytes (0: GET /, the greeting) fetched the Connection
+	// way: non-persistent, persistent or multiplexed (pagetime).
+	Objects     int    `yaml:"objects,omitempty"`
+	Connection  string `yaml:"connection,omitempty"`
+	ObjectBytes int    `yaml:"object_bytes,omitempty"`
 }
 
 // Quick is the short form of a spec (--quick): fewer values, fewer

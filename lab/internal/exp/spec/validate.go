@@ -265,12 +265,14 @@ func (s *Spec) Effective(quick bool) *Spec {
 // and repetition, plus the shaping and the stack's start and stop.
 func (s *Spec) Estimate(quick bool) time.Duration {
 	e := s.Effective(quick)
-	per := 2 * time.Second // one shape, the clients' start
-	for _, w := range e.Workloads {
-		per += e.WorkloadTime(w, 0) + time.Second
+	var sweep time.Duration // every point once
+	for _, v := range e.Sweep.Values {
+		sweep += 2*time.Second + e.Warmup.D() // one shape, the clients' start
+		for _, w := range e.Workloads {
+			sweep += e.WorkloadTime(w, v) + time.Second
+		}
 	}
-	points := time.Duration(len(e.Sweep.Values) * e.Repetitions)
-	return StackTime + points*(per+e.Warmup.D())
+	return StackTime + time.Duration(e.Repetitions)*sweep
 }
 
 // WorkloadTime is how long w runs at a point whose parameter is v.

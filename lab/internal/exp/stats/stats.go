@@ -3,7 +3,10 @@
 // spread of a measured loss.
 package stats
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Summary is the repetitions of one figure.
 type Summary struct {
@@ -84,4 +87,24 @@ func LossSigma(pPct float64, n int) float64 {
 	}
 	p := pPct / 100
 	return 100 * math.Sqrt(p*(1-p)/float64(n))
+}
+
+// Median is the middle of xs (the mean of the middle two for an even
+// count), NaN values left out; NaN when there is none.
+func Median(xs []float64) float64 {
+	v := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }

@@ -59,3 +59,28 @@ func TestLossSigma_Binomial(t *testing.T) {
 		t.Error("edges: 0 at p 0 and 100, NaN without probes")
 	}
 }
+
+func TestMedian(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{nan, 5, nan}, 5},
+		{[]float64{7}, 7},
+	} {
+		if got := stats.Median(c.xs); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+	if got := stats.Median([]float64{nan}); !math.IsNaN(got) {
+		t.Errorf("Median of nothing = %v, want NaN", got)
+	}
+	xs := []float64{3, 1, 2}
+	stats.Median(xs)
+	if xs[0] != 3 {
+		t.Errorf("Median sorted its argument: %v", xs)
+	}
+}
