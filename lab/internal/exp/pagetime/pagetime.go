@@ -1,9 +1,9 @@
 // Package pagetime is the theory of the http-rtt experiment: the round
 // trips a page of K small objects takes over HTTP/1.1 without and with
 // persistent connections and over multiplexed HTTP/2 (Kurose and Ross,
-// Computer Networking: A Top-Down Approach, 8th ed., §2.2.2 and §2.2.5),
-// the round-trip time under an added delay, and the tolerance a measured
-// page time is held to.
+// Computer Networking: A Top-Down Approach, 8th ed., §2.2.2 and the
+// section on HTTP/2 after it), the round-trip time under an added delay,
+// and the tolerance a measured page time is held to.
 package pagetime
 
 import (

@@ -9,8 +9,8 @@ import (
 )
 
 // The counts of Kurose and Ross: one object without a persistent
-// connection is 2 RTT (Figure 2.7: the handshake, then the request); a
-// base file and eight small objects (chapter 2, problem P8, transmission
+// connection is 2 RTT (§2.2.2: the handshake, then the request); a base
+// file and eight very small objects (a chapter 2 problem, transmission
 // neglected) are 18 RTT non-persistent and serial, 10 RTT persistent
 // without pipelining; multiplexed, all requests share one round trip
 // after the handshake whatever K is.
@@ -55,7 +55,7 @@ func TestModel_RTTTransmissionAndPage(t *testing.T) {
 	if got := capped.Page(pagetime.Persistent, 10, 1250, 50); math.Abs(got-560) > 1e-9 {
 		t.Errorf("page = %v ms, want 11 × 50 + 10 = 560", got)
 	}
-	// One object non-persistent: 2 RTT + its transmission (Figure 2.7).
+	// One object non-persistent: 2 RTT + its transmission (§2.2.2).
 	if got := capped.Page(pagetime.NonPersistent, 1, 1250, 20); math.Abs(got-41) > 1e-9 {
 		t.Errorf("one object = %v ms, want 2 × 20 + 1 = 41", got)
 	}
