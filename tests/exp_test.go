@@ -402,7 +402,7 @@ func checkMatrix(t *testing.T, res expResult, dir string) {
 
 // checkHTTPRTT: at each delay the three ways of fetching a page, each a
 // median over its pages with a theory and a band. At 50 ms the theory is
-// the textbook count of round trips (12, 7 and 2 for 6 objects) of about
+// the textbook count of round trips (8, 5 and 2 for 4 objects) of about
 // 50 ms; no page beats it; counted in the round trip measured there (the
 // TCP connect time, which a delayer running late on a busy machine
 // stretches as it stretches the page) each page is within a quarter of
@@ -410,7 +410,7 @@ func checkMatrix(t *testing.T, res expResult, dir string) {
 // counts do. The round-trip section and its plot are written.
 func checkHTTPRTT(t *testing.T, res expResult, dir string) {
 	t.Helper()
-	counts := map[string]float64{"non-persistent": 12, "persistent": 7, "multiplexed": 2}
+	counts := map[string]float64{"non-persistent": 8, "persistent": 5, "multiplexed": 2}
 	data, err := os.ReadFile(filepath.Join(dir, "series.csv"))
 	if err != nil {
 		t.Fatal(err)

@@ -133,8 +133,9 @@ func checkPeerTransfer(f string, s *Spec, w Workload) error {
 const (
 	MaxPages   = 100 // pages per repetition
 	MaxObjects = 100 // objects per page: each in a stream of its own at once (RFC 9113 asks servers to allow at least 100)
-	// MaxObjectBytes keeps a page within a server's initial congestion
-	// window (10 segments, RFC 6928), which the round-trip count assumes.
+	// MaxObjectBytes bounds an object. The round-trip count holds while
+	// a page's segments fit the initial congestion window (10 segments,
+	// RFC 6928); larger pages measure the slow start too.
 	MaxObjectBytes = 10_000
 )
 
