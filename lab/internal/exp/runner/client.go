@@ -37,8 +37,10 @@ func Invoke(s *spec.Spec, w spec.Workload, v float64, interval time.Duration) In
 		if w.Seconds > 0 {
 			bytes = int64(v * 1e6 / 8 * w.Seconds)
 		}
+		// Under heavy loss TCP's retransmission timer backs off past
+		// the client's 5 s wait for each read: allow it.
 		return Invocation{"tcp-echo", "/tcp-echo-client", append([]string{"--addr", "tcp-echo:65432",
-			"--bulk", strconv.FormatInt(max(bytes, 1), 10)}, common...)}
+			"--bulk", strconv.FormatInt(max(bytes, 1), 10), "--timeout", "30s"}, common...)}
 	default: // udp-bitrate
 		bitrate := w.BitrateMbit * 1e6
 		if w.Over > 0 {
@@ -109,9 +111,13 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 			Extra: map[string]float64{"sent": float64(r.Sent), "received": float64(r.Received), "rtt_p50_ms": float64(r.Latency.P50) / 1e6}}, nil
 	case spec.TCPBulk:
 		var r struct {
-			Mbit  float64 `json:"mbit_per_s"`
-			Match bool
-			TCP   *struct {
+			Mbit     float64 `json:"mbit_per_s"`
+			Match    bool
+			Bytes    int64
+			Echoed   int64
+			Mismatch *int64 `json:"mismatch_offset"`
+			Streams  []struct{ Error string }
+			TCP      *struct {
 				Retransmits int64
 			}
 		}
@@ -119,7 +125,7 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 			return Figure{}, err
 		}
 		if !r.Match {
-			return Figure{}, errors.New("tcp-echo-client: the echoed bytes did not match")
+			return Figure{}, bulkFailure(r.Bytes, r.Echoed, r.Mismatch, r.Streams)
 		}
 		f := Figure{Metric: result.MetricTCPMbit, Value: r.Mbit, Extra: map[string]float64{}}
 		if r.TCP != nil {
@@ -144,6 +150,20 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 		return Figure{Metric: result.MetricUDPMbit, Value: mbit, Samples: r.Sent,
 			Extra: map[string]float64{"sent_mbit_per_s": float64(r.Sent) * float64(r.Size) * 8 / (float64(r.SendNs) / 1e9) / 1e6}}, nil
 	}
+}
+
+// bulkFailure says why a bulk echo did not come back whole: a wrong
+// byte, or the transfer cut short and by what.
+func bulkFailure(size, echoed int64, mismatch *int64, streams []struct{ Error string }) error {
+	for _, s := range streams {
+		if s.Error != "" {
+			return fmt.Errorf("tcp-echo-client: %d of %d bytes echoed, then: %s", echoed, size, s.Error)
+		}
+	}
+	if mismatch != nil && *mismatch >= 0 {
+		return fmt.Errorf("tcp-echo-client: the echoed bytes differ from byte %d on (%d of %d echoed)", *mismatch, echoed, size)
+	}
+	return fmt.Errorf("tcp-echo-client: %d of %d bytes echoed", echoed, size)
 }
 
 // steadyMbit is the reply rate over the intervals that ended while the

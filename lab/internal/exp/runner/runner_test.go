@@ -46,7 +46,7 @@ func TestInvoke_ClientArguments(t *testing.T) {
 			"/udp-client --addr udp-responder:12345 --count 2000 --rate 2000 --size 68 --timeout 1s --progress=false --report-interval 1s --save - --label udp"},
 		// 4 s at 10 Mbit/s: 5,000,000 bytes.
 		{spec.Workload{Name: "tcp", Client: spec.TCPBulk, Seconds: 4}, 10,
-			"/tcp-echo-client --addr tcp-echo:65432 --bulk 5000000 --report-interval 1s --save - --label tcp"},
+			"/tcp-echo-client --addr tcp-echo:65432 --bulk 5000000 --timeout 30s --report-interval 1s --save - --label tcp"},
 		{spec.Workload{Name: "udp", Client: spec.UDPBitrate, Seconds: 2, Size: 1200, Over: 1.5}, 10,
 			"/udp-client --addr udp-responder:12345 --duration 2s --bitrate 15000000 --size 1200 --timeout 500ms --progress=false --report-interval 1s --save - --label udp"},
 	}
@@ -104,5 +104,17 @@ func TestCheckpoint_SkipsDoneStepsAndRefusesForeignOnes(t *testing.T) {
 	}
 	if err := c.check(2, 2); err == nil || !strings.Contains(err.Error(), "point 2") {
 		t.Errorf("a checkpoint of 3 points taken for a spec of 2: %v", err)
+	}
+}
+
+func TestMeasure_BulkCutShortSaysWhy(t *testing.T) {
+	_, err := Measure(spec.Workload{Client: spec.TCPBulk}, record(t, map[string]any{"mbit_per_s": 1.0, "match": false,
+		"bytes": 1000, "echoed": 400, "mismatch_offset": 400, "streams": []map[string]any{{"error": "read: i/o timeout"}}}))
+	if err == nil || !strings.Contains(err.Error(), "400 of 1000 bytes echoed, then: read: i/o timeout") {
+		t.Errorf("a bulk echo cut short: %v", err)
+	}
+	_, err = Measure(spec.Workload{Client: spec.TCPBulk}, record(t, map[string]any{"match": false, "bytes": 1000, "echoed": 1000, "mismatch_offset": 17}))
+	if err == nil || !strings.Contains(err.Error(), "differ from byte 17") {
+		t.Errorf("a wrong byte: %v", err)
 	}
 }
