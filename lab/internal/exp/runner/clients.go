@@ -27,6 +27,8 @@ var Clients = map[string]Client{
 	spec.PeerTransfer:  peerTransfer{},
 	spec.LatencyMatrix: matrixClient{},
 	spec.HTTPPage:      pageClient{},
+
+	spec.PartitionHeal: partitionClient{},
 }
 
 // A Finisher is a client whose theory needs what the whole sweep
@@ -136,3 +138,7 @@ func (savedRunClient) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figur
 	}
 	return figs, nil
 }
+
+// AddMechanism records what carried an impairment the client applied
+// itself (a partition), for the report's list of mechanisms.
+func (e *Env) AddMechanism(m string) { e.run.mechs[m] = true }

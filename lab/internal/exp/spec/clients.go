@@ -36,6 +36,8 @@ var Clients = map[string]ClientInfo{
 	}},
 	LatencyMatrix: {Needs: MatrixService, Check: checkMatrix, Time: matrixTime, Quick: quickMatrix},
 	HTTPPage:      {Needs: "http-hello", Check: checkPage, Time: pageTime},
+
+	PartitionHeal: {Needs: "peer", Check: checkPartition, Time: partitionTime},
 }
 
 // ClientNames are the clients' names, sorted.

@@ -120,6 +120,8 @@ type Workload struct {
 	// tcp-bulk, udp-bitrate, peer-transfer: how long to send. tcp-bulk
 	// and peer-transfer move cap × Seconds bytes (the rate must be
 	// swept) or Bytes.
+	// partition-heal: Bytes is the file's size, Seconds the longest the
+	// downloads may take from their start.
 	Seconds float64 `yaml:"seconds,omitempty"`
 	Bytes   int64   `yaml:"bytes,omitempty"`
 	// udp-bitrate: send at Over × the cap (rate swept) or at BitrateMbit.
@@ -140,6 +142,14 @@ type Workload struct {
 	Objects     int    `yaml:"objects,omitempty"`
 	Connection  string `yaml:"connection,omitempty"`
 	ObjectBytes int    `yaml:"object_bytes,omitempty"`
+	// partition-heal: the first Seeds peer nodes hold the file; of the
+	// others (the downloaders), the first Cut are cut off from every
+	// other node at PartitionAt after the downloads start, and healed at
+	// HealAt. The quick form scales both times with the size.
+	Seeds       int      `yaml:"seeds,omitempty"`
+	Cut         int      `yaml:"cut,omitempty"`
+	PartitionAt Duration `yaml:"partition_at,omitempty"`
+	HealAt      Duration `yaml:"heal_at,omitempty"`
 }
 
 // Quick is the short form of a spec (--quick): fewer values, fewer

@@ -249,16 +249,24 @@ func (s *Spec) Effective(quick bool) *Spec {
 	k := s.Quick.Scale
 	for i := range e.Workloads {
 		w := &e.Workloads[i]
-		if w.Count > 0 {
-			w.Count = max(1, int(math.Round(float64(w.Count)*k)))
-		}
-		w.Seconds *= k
-		w.Bytes = int64(float64(w.Bytes) * k)
+		*w = w.scaled(k)
 		if c, ok := Clients[w.Client]; ok && c.Quick != nil {
 			*w = c.Quick(*w)
 		}
 	}
 	return &e
+}
+
+// scaled is w with its counts, bytes and times × k, as in the quick form.
+func (w Workload) scaled(k float64) Workload {
+	if w.Count > 0 {
+		w.Count = max(1, int(math.Round(float64(w.Count)*k)))
+	}
+	w.Seconds *= k
+	w.Bytes = int64(float64(w.Bytes) * k)
+	w.PartitionAt = Duration(float64(w.PartitionAt) * k)
+	w.HealAt = Duration(float64(w.HealAt) * k)
+	return w
 }
 
 // Estimate is about how long a run takes: every workload at every point

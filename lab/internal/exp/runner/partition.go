@@ -1,0 +1,396 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/exp/recovery"
+	"github.com/netlab/netlab/lab/internal/exp/result"
+	"github.com/netlab/netlab/lab/internal/exp/spec"
+	"github.com/netlab/netlab/lab/internal/stack"
+	"github.com/netlab/netlab/services/peer/api"
+)
+
+// The partition-heal client's series: its events under "workload:NAME"
+// (the value is the moment on the series' clock, or the figure), each
+// downloader's polls under "workload:NAME/LABEL".
+const (
+	EventStart          = "start_s"
+	EventPartitionBegin = "partition_begin_s"
+	EventPartition      = "partition_s"
+	EventHealBegin      = "heal_begin_s"
+	EventHeal           = "heal_s"
+	EventBound          = "recovery_bound_s"
+	EventBoundFailures  = "bound_failures"
+	EventBoundBackoff   = "bound_backoff_s"
+	EventFileBytes      = "file_bytes"
+	NodeBytes           = "bytes_done"
+	NodeAcross          = "across_bytes" // from nodes across the cut
+	NodeCut             = "cut"          // 1: cut off from the sources
+	NodeComplete        = "complete_s"
+	NodeVerified        = "verified" // 1: the file read back matches
+)
+
+// The partition-heal client's figures.
+const (
+	MetricRecovery     = "recovery_s"
+	MetricAcrossDuring = "across_during_partition_bytes"
+	MetricComplete     = "complete_after_heal_s"
+	MetricRulesLeft    = "partition_rules_left"
+)
+
+// Grace is how long after the partition bytes already on their way may
+// still land: at most one poll interval, and at least a second.
+func Grace(interval float64) float64 { return math.Max(interval, 1) }
+
+// partitionClient is a swarm download among peer nodes whose downloaders
+// (the first Cut of them) are cut off from every other node mid-way and
+// healed, with the throughput polled from each node's API.
+type partitionClient struct{}
+
+func (partitionClient) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figure, error) {
+	sw, err := newSwarmRun(e, w)
+	if err != nil {
+		return nil, err
+	}
+	return sw.run(ctx)
+}
+
+// swarmRun is one repetition of a partition-heal workload.
+type swarmRun struct {
+	e      *Env
+	w      spec.Workload
+	bound  recovery.Bound
+	seeds  []stack.Container
+	down   []stack.Container // the downloaders, the cut ones first
+	cut    []stack.Container
+	far    []stack.Container // the other side of the cut: where its rules go
+	client peerAPIs
+	src    string // the series' source of the events
+	name   string // the file
+	seed   uint64 // of its content
+	id     string
+	tl     recovery.Timeline
+
+	mu     sync.Mutex
+	nodes  map[string]*recovery.Node // by container ID
+	failed string                    // a download that failed
+}
+
+// peerAPIs are the nodes' admin APIs, by container ID.
+type peerAPIs map[string]peerAPI
+
+func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
+	peers, err := stack.Match(e.Stack, "peer")
+	if err != nil {
+		return nil, err
+	}
+	if len(peers) < w.Seeds+w.Cut {
+		return nil, fmt.Errorf("%d peer nodes, the workload needs %d seeds and %d to cut off", len(peers), w.Seeds, w.Cut)
+	}
+	params, err := spec.PartitionParams(e.Spec, w)
+	if err != nil {
+		return nil, err
+	}
+	sw := &swarmRun{e: e, w: w, bound: recovery.RecoveryBound(params), seeds: peers[:w.Seeds], down: peers[w.Seeds:],
+		client: peerAPIs{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
+		seed: e.Rand.Uint64(), nodes: map[string]*recovery.Node{}}
+	sw.cut = sw.down[:w.Cut]
+	sw.far = append(slices.Clone(sw.seeds), sw.down[w.Cut:]...)
+	hc := newPeerClient()
+	for _, c := range peers {
+		addr, ok := e.Admin[c.ID]
+		if !ok {
+			return nil, fmt.Errorf("%s publishes no admin port", c.Label())
+		}
+		sw.client[c.ID] = peerAPI{addr: addr, client: hc}
+	}
+	for i, c := range sw.down {
+		sw.nodes[c.ID] = &recovery.Node{Label: c.Label(), Cut: i < w.Cut, Complete: math.NaN()}
+	}
+	return sw, nil
+}
+
+func (sw *swarmRun) say(format string, a ...any) {
+	fmt.Fprintf(sw.e.Progress, "exp %s: %s: %s\n", sw.e.Spec.Name, sw.w.Name, fmt.Sprintf(format, a...))
+}
+
+func labels(cs []stack.Container) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Label())
+	}
+	return strings.Join(out, ", ")
+}
+
+// run seeds the file, starts the downloads, cuts and heals on the
+// timeline while polling, then checks the files and that no partition
+// rule is left.
+func (sw *swarmRun) run(ctx context.Context) (figs []Figure, err error) {
+	if err := sw.seedFile(ctx); err != nil {
+		return nil, err
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	if err := sw.start(ctx); err != nil {
+		return nil, err
+	}
+	wg.Go(func() { sw.poll(pctx, done) })
+	if err := sw.timeline(ctx); err != nil {
+		return nil, err
+	}
+	deadline := sw.tl.Start + sw.w.Seconds
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(time.Duration((deadline - sw.e.Since()) * float64(time.Second))):
+		return nil, fmt.Errorf("the downloads were not complete %gs after they started: %s", sw.w.Seconds, sw.progress())
+	}
+	stop()
+	wg.Wait()
+	if sw.failed != "" {
+		return nil, errors.New(sw.failed)
+	}
+	verified, err := sw.verify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	left, err := sw.rulesLeft(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sw.record()
+	return sw.figures(verified, left)
+}
+
+// seedFile puts the file on every seed (each hashes its own copy, to the
+// same id) and waits until every downloader sees it in the swarm.
+func (sw *swarmRun) seedFile(ctx context.Context) error {
+	for _, c := range sw.seeds {
+		f, err := sw.client[c.ID].put(ctx, sw.name, seededFile(sw.seed, sw.w.Bytes), sw.w.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Label(), err)
+		}
+		if sw.id != "" && f.ID != sw.id {
+			return fmt.Errorf("%s hashed the file to %s, %s to %s", c.Label(), f.ID, sw.seeds[0].Label(), sw.id)
+		}
+		sw.id = f.ID
+	}
+	sw.say("%s (%d bytes, id %.12s) on %s", sw.name, sw.w.Bytes, sw.id, labels(sw.seeds))
+	deadline := time.Now().Add(30 * time.Second)
+	for _, c := range sw.down {
+		for {
+			ok, err := sw.client[c.ID].sees(ctx, sw.id)
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s does not see the file in the swarm after 30s (%v)", c.Label(), err)
+			}
+			if err := sleep(ctx, 200*time.Millisecond); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// start asks every downloader for the file.
+func (sw *swarmRun) start(ctx context.Context) error {
+	sw.tl.Start = sw.e.Since()
+	for _, c := range sw.down {
+		if err := sw.client[c.ID].fetch(ctx, sw.id); err != nil {
+			return fmt.Errorf("%s: %w", c.Label(), err)
+		}
+	}
+	sw.say("downloads started on %s; %s cut off at +%v, healed at +%v", labels(sw.down), labels(sw.cut), sw.w.PartitionAt.D(), sw.w.HealAt.D())
+	return nil
+}
+
+// timeline cuts at PartitionAt and heals at HealAt after the start. A
+// partition it set is healed whatever happens (a failure, Ctrl-C), with
+// a context of its own.
+func (sw *swarmRun) timeline(ctx context.Context) (err error) {
+	if err := sleep(ctx, sw.until(sw.w.PartitionAt.D())); err != nil {
+		return err
+	}
+	healed := false
+	defer func() {
+		if healed {
+			return
+		}
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if herr := sw.heal(hctx); herr != nil {
+			err = errors.Join(err, fmt.Errorf("heal after the failure: %w", herr))
+		}
+	}()
+	sw.tl.PartitionBegin = sw.e.Since()
+	if err := sw.cutOff(ctx); err != nil {
+		return err
+	}
+	sw.tl.Partition = sw.e.Since()
+	sw.say("partition in place at +%.1fs (took %.1fs)", sw.tl.Partition-sw.tl.Start, sw.tl.Partition-sw.tl.PartitionBegin)
+	if err := sleep(ctx, sw.until(sw.w.HealAt.D())); err != nil {
+		return err
+	}
+	sw.tl.HealBegin = sw.e.Since()
+	if err := sw.heal(ctx); err != nil {
+		return err
+	}
+	healed = true
+	sw.tl.Heal = sw.e.Since()
+	sw.say("healed at +%.1fs (took %.1fs); recovery bound %s", sw.tl.Heal-sw.tl.Start, sw.tl.Heal-sw.tl.HealBegin, sw.bound)
+	return nil
+}
+
+// until is how long from now to d after the start.
+func (sw *swarmRun) until(d time.Duration) time.Duration {
+	return time.Duration((sw.tl.Start + d.Seconds() - sw.e.Since()) * float64(time.Second))
+}
+
+// each runs fn on every container at once: the cut (or the heal) is in
+// place within one shaper run, not one per container.
+func each(cs []stack.Container, fn func(stack.Container) error) error {
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() { errs[i] = fn(c) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// cutOff makes every node on the far side drop the cut downloaders, both
+// ways: their SYNs then go unanswered, as across a real partition.
+func (sw *swarmRun) cutOff(ctx context.Context) error {
+	mechs := make([]string, len(sw.far))
+	err := each(sw.far, func(c stack.Container) error {
+		res, err := sw.e.Shaper.Partition(ctx, append([]stack.Container{c}, sw.cut...), []stack.Container{c}, true)
+		for _, r := range res {
+			for _, it := range r.Items {
+				mechs[slices.IndexFunc(sw.far, func(x stack.Container) bool { return x.ID == c.ID })] = r.Target + ": partition " + string(it.Direction) + " from " + labels(sw.cut) + ": " + it.Mechanism
+			}
+		}
+		return err
+	})
+	for _, m := range mechs {
+		if m != "" {
+			sw.e.AddMechanism(m)
+		}
+	}
+	return err
+}
+
+// heal removes the partition rules of every far-side node.
+func (sw *swarmRun) heal(ctx context.Context) error {
+	return each(sw.far, func(c stack.Container) error {
+		_, err := sw.e.Shaper.Heal(ctx, []stack.Container{c}, []stack.Container{c})
+		return err
+	})
+}
+
+// rulesLeft counts the partition rules still in any peer node's network
+// namespace, read back from the kernel.
+func (sw *swarmRun) rulesLeft(ctx context.Context) (int, error) {
+	all := append(slices.Clone(sw.seeds), sw.down...)
+	counts := make([]int, len(all))
+	err := each(all, func(c stack.Container) error {
+		shown, err := sw.e.Shaper.Show(ctx, []stack.Container{c})
+		for _, s := range shown {
+			for _, it := range s.Items {
+				if it.Impairment == "partition" {
+					counts[slices.IndexFunc(all, func(x stack.Container) bool { return x.ID == c.ID })]++
+				}
+			}
+		}
+		return err
+	})
+	n := 0
+	for _, k := range counts {
+		n += k
+	}
+	return n, err
+}
+
+// verify reads the file back from every downloader and compares it with
+// the seeded content; it returns how many matched.
+func (sw *swarmRun) verify(ctx context.Context) (int, error) {
+	want, err := seededSum(sw.seed, sw.w.Bytes)
+	if err != nil {
+		return 0, err
+	}
+	ok := 0
+	for _, c := range sw.down {
+		sum, n, err := sw.client[c.ID].fileSum(ctx, sw.name)
+		match := err == nil && n == sw.w.Bytes && sum == want
+		if match {
+			ok++
+		} else {
+			sw.say("%s: the file read back does not match (%d bytes, %v)", c.Label(), n, err)
+		}
+		sw.e.Add(result.Row{Source: sw.src + "/" + c.Label(), T: sw.e.Since(), Metric: NodeVerified, V: b2f(match)})
+	}
+	return ok, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// hostOf is the IP of a peer address host:port.
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
+
+// acrossIPs are the addresses of the nodes across the cut from c.
+func (sw *swarmRun) acrossIPs(c stack.Container) map[string]bool {
+	other := sw.cut
+	if sw.nodes[c.ID].Cut {
+		other = sw.far
+	}
+	ips := map[string]bool{}
+	for _, o := range other {
+		for _, ip := range o.IPs {
+			ips[ip] = true
+		}
+	}
+	return ips
+}
+
+// across is what d received from the nodes across the cut.
+func across(d api.Download, ips map[string]bool) float64 {
+	var n int64
+	for addr, s := range d.Sources {
+		if ips[hostOf(addr)] {
+			n += s.Bytes
+		}
+	}
+	return float64(n)
+}

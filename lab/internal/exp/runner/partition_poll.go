@@ -1,0 +1,139 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/lab/internal/exp/recovery"
+	"github.com/netlab/netlab/lab/internal/exp/result"
+	"github.com/netlab/netlab/services/peer/api"
+)
+
+// poll reads every downloader's progress each interval into the series
+// until every download is complete (then it closes done) or ctx ends.
+func (sw *swarmRun) poll(ctx context.Context, done chan<- struct{}) {
+	tick := time.NewTicker(sw.e.Spec.Interval.D())
+	defer tick.Stop()
+	for {
+		if sw.pollOnce(ctx) {
+			close(done)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// pollOnce polls every downloader once; true when every download is
+// over (complete, or failed: run reports which).
+func (sw *swarmRun) pollOnce(ctx context.Context) bool {
+	over := true
+	for _, c := range sw.down {
+		d, err := sw.client[c.ID].download(ctx, sw.id)
+		if err != nil {
+			over = false // a poll that failed shows as a gap
+			continue
+		}
+		t := sw.e.Since()
+		s := recovery.Sample{T: t, Bytes: float64(d.Bytes), Across: across(d, sw.acrossIPs(c))}
+		src := sw.src + "/" + c.Label()
+		sw.e.Add(result.Row{Source: src, T: t, Metric: NodeBytes, V: s.Bytes}, result.Row{Source: src, T: t, Metric: NodeAcross, V: s.Across})
+		sw.mu.Lock()
+		n := sw.nodes[c.ID]
+		n.Samples = append(n.Samples, s)
+		if d.State == api.StateComplete && math.IsNaN(n.Complete) {
+			// The node's own finishing time, on the series' clock.
+			n.Complete = t
+			if !d.Finished.IsZero() {
+				n.Complete = t - time.Since(d.Finished).Seconds()
+			}
+		}
+		if d.State == api.StateFailed {
+			sw.failed = fmt.Sprintf("%s: the download failed: %s", c.Label(), d.Error)
+		}
+		over = over && (d.State == api.StateComplete || d.State == api.StateFailed)
+		sw.mu.Unlock()
+	}
+	return over
+}
+
+// progress is where each download stands, for an error.
+func (sw *swarmRun) progress() string {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	var out []string
+	for _, c := range sw.down {
+		n := sw.nodes[c.ID]
+		held := 0.0
+		if len(n.Samples) > 0 {
+			held = n.Samples[len(n.Samples)-1].Bytes
+		}
+		out = append(out, fmt.Sprintf("%s %.0f of %d bytes", c.Label(), held, sw.w.Bytes))
+	}
+	return strings.Join(out, ", ")
+}
+
+// record adds the timeline, the bound and each node's side and
+// completion to the series: the report draws from them.
+func (sw *swarmRun) record() {
+	ev := func(metric string, t, v float64) result.Row {
+		return result.Row{Source: sw.src, T: t, Metric: metric, V: v}
+	}
+	tl, now := sw.tl, sw.e.Since()
+	sw.e.Add(ev(EventStart, tl.Start, tl.Start), ev(EventPartitionBegin, tl.PartitionBegin, tl.PartitionBegin),
+		ev(EventPartition, tl.Partition, tl.Partition), ev(EventHealBegin, tl.HealBegin, tl.HealBegin), ev(EventHeal, tl.Heal, tl.Heal),
+		ev(EventBound, now, sw.bound.Total), ev(EventBoundFailures, now, float64(sw.bound.Failures)),
+		ev(EventBoundBackoff, now, sw.bound.Backoff), ev(EventFileBytes, now, float64(sw.w.Bytes)))
+	for _, c := range sw.down {
+		n := sw.nodes[c.ID]
+		src := sw.src + "/" + c.Label()
+		sw.e.Add(result.Row{Source: src, T: now, Metric: NodeCut, V: b2f(n.Cut)})
+		if !math.IsNaN(n.Complete) {
+			sw.e.Add(result.Row{Source: src, T: n.Complete, Metric: NodeComplete, V: n.Complete})
+		}
+	}
+}
+
+// RecoveryLabel names the bound in a legend.
+const RecoveryLabel = "recovery ≤ DIAL_TIMEOUT + backoff + REFRESH_INTERVAL + pick-up + first piece + poll"
+
+// figures are the repetition's measures: the worst recovery of the cut
+// downloaders against the bound, what came across the cut while it held
+// (theory 0), the worst completion after the heal, and the partition
+// rules left (0).
+func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
+	grace := Grace(sw.e.Spec.Interval.D().Seconds())
+	worst, acrossDuring, complete, stalled := 0.0, 0.0, math.Inf(-1), math.Inf(1)
+	for _, c := range sw.cut {
+		o := recovery.Analyze(sw.tl, *sw.nodes[c.ID], grace)
+		if math.IsNaN(o.Resume) {
+			return nil, fmt.Errorf("%s received nothing from across the cut after the heal", c.Label())
+		}
+		worst, acrossDuring = math.Max(worst, o.Resume), acrossDuring+o.AcrossDuring
+		complete, stalled = math.Max(complete, o.Complete), math.Min(stalled, o.StalledAtHeal)
+		sw.say("%s: %.0f bytes across the cut while it held, stalled %.1fs at the heal, new bytes %.1fs after it, complete %.1fs after it",
+			c.Label(), o.AcrossDuring, o.StalledAtHeal, o.Resume, o.Complete)
+	}
+	zero := 0.0
+	bound := sw.bound.Total
+	extra := map[string]float64{"downloaders": float64(len(sw.down)), "cut": float64(len(sw.cut)), "verified": float64(verified),
+		EventBound: bound, EventBoundFailures: float64(sw.bound.Failures), "stalled_at_heal_min_s": stalled}
+	if verified != len(sw.down) {
+		return nil, fmt.Errorf("%d of %d downloaded files match the seeded content", verified, len(sw.down))
+	}
+	return []Figure{
+		{Metric: MetricRecovery, Unit: "s", Value: worst, Samples: len(sw.cut), Extra: extra,
+			Theory: &bound, TheoryLabel: RecoveryLabel, BandLow: &zero, BandHigh: &bound},
+		{Metric: MetricAcrossDuring, Unit: "bytes", Value: acrossDuring, Samples: len(sw.cut),
+			Theory: &zero, TheoryLabel: "nothing crosses the cut", BandLow: &zero, BandHigh: &zero},
+		{Metric: MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut)},
+		{Metric: MetricRulesLeft, Unit: "rules", Value: float64(left),
+			Theory: &zero, TheoryLabel: "every partition healed", BandLow: &zero, BandHigh: &zero},
+	}, nil
+}
