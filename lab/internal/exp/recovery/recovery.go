@@ -107,22 +107,3 @@ func stalledSince(ss []Sample, from, end float64) float64 {
 	}
 	return math.Max(0, end-since)
 }
-
-// Rate is a node's download throughput over time: one point per poll
-// interval, at its end, in bytes per second, of the held bytes (across
-// false) or of those from across the cut (across true).
-func Rate(ss []Sample, across bool) (t, bps []float64) {
-	for i := 1; i < len(ss); i++ {
-		dt := ss[i].T - ss[i-1].T
-		if dt <= 0 {
-			continue
-		}
-		d := ss[i].Bytes - ss[i-1].Bytes
-		if across {
-			d = ss[i].Across - ss[i-1].Across
-		}
-		t = append(t, ss[i].T)
-		bps = append(bps, math.Max(0, d)/dt)
-	}
-	return t, bps
-}

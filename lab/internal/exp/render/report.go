@@ -48,6 +48,7 @@ type Extra func(dir string, r *result.Result, rows []result.Row) ([]Section, err
 var Extras = map[string]Extra{
 	spec.LatencyMatrix: matrixSections,
 	spec.HTTPPage:      pageSections,
+	spec.PartitionHeal: partitionSections,
 }
 
 // All writes table.md, the plot (NAME.png, NAME.svg; none for a spec

@@ -18,38 +18,6 @@ import (
 	"github.com/netlab/netlab/services/peer/api"
 )
 
-// The partition-heal client's series: its events under "workload:NAME"
-// (the value is the moment on the series' clock, or the figure), each
-// downloader's polls under "workload:NAME/LABEL".
-const (
-	EventStart          = "start_s"
-	EventPartitionBegin = "partition_begin_s"
-	EventPartition      = "partition_s"
-	EventHealBegin      = "heal_begin_s"
-	EventHeal           = "heal_s"
-	EventBound          = "recovery_bound_s"
-	EventBoundFailures  = "bound_failures"
-	EventBoundBackoff   = "bound_backoff_s"
-	EventFileBytes      = "file_bytes"
-	NodeBytes           = "bytes_done"
-	NodeAcross          = "across_bytes" // from nodes across the cut
-	NodeCut             = "cut"          // 1: cut off from the sources
-	NodeComplete        = "complete_s"
-	NodeVerified        = "verified" // 1: the file read back matches
-)
-
-// The partition-heal client's figures.
-const (
-	MetricRecovery     = "recovery_s"
-	MetricAcrossDuring = "across_during_partition_bytes"
-	MetricComplete     = "complete_after_heal_s"
-	MetricRulesLeft    = "partition_rules_left"
-)
-
-// Grace is how long after the partition bytes already on their way may
-// still land: at most one poll interval, and at least a second.
-func Grace(interval float64) float64 { return math.Max(interval, 1) }
-
 // partitionClient is a swarm download among peer nodes whose downloaders
 // (the first Cut of them) are cut off from every other node mid-way and
 // healed, with the throughput polled from each node's API.
@@ -67,7 +35,8 @@ func (partitionClient) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figu
 type swarmRun struct {
 	e      *Env
 	w      spec.Workload
-	bound  recovery.Bound
+	params recovery.Params
+	bound  recovery.Bound // set at the heal, from the partition's length
 	seeds  []stack.Container
 	down   []stack.Container // the downloaders, the cut ones first
 	cut    []stack.Container
@@ -99,7 +68,7 @@ func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := &swarmRun{e: e, w: w, bound: recovery.RecoveryBound(params), seeds: peers[:w.Seeds], down: peers[w.Seeds:],
+	sw := &swarmRun{e: e, w: w, params: params, seeds: peers[:w.Seeds], down: peers[w.Seeds:],
 		client: peerAPIs{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
 		seed: e.Rand.Uint64(), nodes: map[string]*recovery.Node{}}
 	sw.cut = sw.down[:w.Cut]
@@ -250,7 +219,10 @@ func (sw *swarmRun) timeline(ctx context.Context) (err error) {
 	}
 	sw.tl.Partition = sw.e.Since()
 	sw.say("partition in place at +%.1fs (took %.1fs)", sw.tl.Partition-sw.tl.Start, sw.tl.Partition-sw.tl.PartitionBegin)
-	if err := sleep(ctx, sw.until(sw.w.HealAt.D())); err != nil {
+	// The partition holds its planned length once in place, even when
+	// the shaper took long to set it.
+	hold := (sw.w.HealAt - sw.w.PartitionAt).D()
+	if err := sleep(ctx, max(sw.until(sw.w.HealAt.D()), hold-time.Duration((sw.e.Since()-sw.tl.Partition)*float64(time.Second)))); err != nil {
 		return err
 	}
 	sw.tl.HealBegin = sw.e.Since()
@@ -259,6 +231,10 @@ func (sw *swarmRun) timeline(ctx context.Context) (err error) {
 	}
 	healed = true
 	sw.tl.Heal = sw.e.Since()
+	// The bound counts the longest the cut can have held: from the
+	// first rule that may have been in place to the last one gone.
+	sw.params.Partition = sw.tl.Heal - sw.tl.PartitionBegin
+	sw.bound = recovery.RecoveryBound(sw.params)
 	sw.say("healed at +%.1fs (took %.1fs); recovery bound %s", sw.tl.Heal-sw.tl.Start, sw.tl.Heal-sw.tl.HealBegin, sw.bound)
 	return nil
 }
@@ -348,7 +324,7 @@ func (sw *swarmRun) verify(ctx context.Context) (int, error) {
 		} else {
 			sw.say("%s: the file read back does not match (%d bytes, %v)", c.Label(), n, err)
 		}
-		sw.e.Add(result.Row{Source: sw.src + "/" + c.Label(), T: sw.e.Since(), Metric: NodeVerified, V: b2f(match)})
+		sw.e.Add(result.Row{Source: sw.src + "/" + c.Label(), T: sw.e.Since(), Metric: recovery.NodeVerified, V: b2f(match)})
 	}
 	return ok, nil
 }

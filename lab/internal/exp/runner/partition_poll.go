@@ -43,7 +43,7 @@ func (sw *swarmRun) pollOnce(ctx context.Context) bool {
 		t := sw.e.Since()
 		s := recovery.Sample{T: t, Bytes: float64(d.Bytes), Across: across(d, sw.acrossIPs(c))}
 		src := sw.src + "/" + c.Label()
-		sw.e.Add(result.Row{Source: src, T: t, Metric: NodeBytes, V: s.Bytes}, result.Row{Source: src, T: t, Metric: NodeAcross, V: s.Across})
+		sw.e.Add(result.Row{Source: src, T: t, Metric: recovery.NodeBytes, V: s.Bytes}, result.Row{Source: src, T: t, Metric: recovery.NodeAcross, V: s.Across})
 		sw.mu.Lock()
 		n := sw.nodes[c.ID]
 		n.Samples = append(n.Samples, s)
@@ -86,29 +86,27 @@ func (sw *swarmRun) record() {
 		return result.Row{Source: sw.src, T: t, Metric: metric, V: v}
 	}
 	tl, now := sw.tl, sw.e.Since()
-	sw.e.Add(ev(EventStart, tl.Start, tl.Start), ev(EventPartitionBegin, tl.PartitionBegin, tl.PartitionBegin),
-		ev(EventPartition, tl.Partition, tl.Partition), ev(EventHealBegin, tl.HealBegin, tl.HealBegin), ev(EventHeal, tl.Heal, tl.Heal),
-		ev(EventBound, now, sw.bound.Total), ev(EventBoundFailures, now, float64(sw.bound.Failures)),
-		ev(EventBoundBackoff, now, sw.bound.Backoff), ev(EventFileBytes, now, float64(sw.w.Bytes)))
+	sw.e.Add(ev(recovery.EventStart, tl.Start, tl.Start), ev(recovery.EventPartitionBegin, tl.PartitionBegin, tl.PartitionBegin),
+		ev(recovery.EventPartition, tl.Partition, tl.Partition), ev(recovery.EventHealBegin, tl.HealBegin, tl.HealBegin), ev(recovery.EventHeal, tl.Heal, tl.Heal),
+		ev(recovery.EventBound, now, sw.bound.Total), ev(recovery.EventBoundFailures, now, float64(sw.bound.Failures)),
+		ev(recovery.EventBoundBackoff, now, sw.bound.Backoff), ev(recovery.EventBoundPiece, now, sw.bound.Piece),
+		ev(recovery.EventFileBytes, now, float64(sw.w.Bytes)))
 	for _, c := range sw.down {
 		n := sw.nodes[c.ID]
 		src := sw.src + "/" + c.Label()
-		sw.e.Add(result.Row{Source: src, T: now, Metric: NodeCut, V: b2f(n.Cut)})
+		sw.e.Add(result.Row{Source: src, T: now, Metric: recovery.NodeCut, V: b2f(n.Cut)})
 		if !math.IsNaN(n.Complete) {
-			sw.e.Add(result.Row{Source: src, T: n.Complete, Metric: NodeComplete, V: n.Complete})
+			sw.e.Add(result.Row{Source: src, T: n.Complete, Metric: recovery.NodeComplete, V: n.Complete})
 		}
 	}
 }
-
-// RecoveryLabel names the bound in a legend.
-const RecoveryLabel = "recovery ≤ DIAL_TIMEOUT + backoff + REFRESH_INTERVAL + pick-up + first piece + poll"
 
 // figures are the repetition's measures: the worst recovery of the cut
 // downloaders against the bound, what came across the cut while it held
 // (theory 0), the worst completion after the heal, and the partition
 // rules left (0).
 func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
-	grace := Grace(sw.e.Spec.Interval.D().Seconds())
+	grace := recovery.Grace(sw.e.Spec.Interval.D().Seconds())
 	worst, acrossDuring, complete, stalled := 0.0, 0.0, math.Inf(-1), math.Inf(1)
 	for _, c := range sw.cut {
 		o := recovery.Analyze(sw.tl, *sw.nodes[c.ID], grace)
@@ -123,17 +121,17 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 	zero := 0.0
 	bound := sw.bound.Total
 	extra := map[string]float64{"downloaders": float64(len(sw.down)), "cut": float64(len(sw.cut)), "verified": float64(verified),
-		EventBound: bound, EventBoundFailures: float64(sw.bound.Failures), "stalled_at_heal_min_s": stalled}
+		recovery.EventBound: bound, recovery.EventBoundFailures: float64(sw.bound.Failures), "stalled_at_heal_min_s": stalled}
 	if verified != len(sw.down) {
 		return nil, fmt.Errorf("%d of %d downloaded files match the seeded content", verified, len(sw.down))
 	}
 	return []Figure{
-		{Metric: MetricRecovery, Unit: "s", Value: worst, Samples: len(sw.cut), Extra: extra,
-			Theory: &bound, TheoryLabel: RecoveryLabel, BandLow: &zero, BandHigh: &bound},
-		{Metric: MetricAcrossDuring, Unit: "bytes", Value: acrossDuring, Samples: len(sw.cut),
+		{Metric: recovery.MetricRecovery, Unit: "s", Value: worst, Samples: len(sw.cut), Extra: extra,
+			Theory: &bound, TheoryLabel: recovery.BoundLabel, BandLow: &zero, BandHigh: &bound},
+		{Metric: recovery.MetricAcrossDuring, Unit: "bytes", Value: acrossDuring, Samples: len(sw.cut),
 			Theory: &zero, TheoryLabel: "nothing crosses the cut", BandLow: &zero, BandHigh: &zero},
-		{Metric: MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut)},
-		{Metric: MetricRulesLeft, Unit: "rules", Value: float64(left),
+		{Metric: recovery.MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut)},
+		{Metric: recovery.MetricRulesLeft, Unit: "rules", Value: float64(left),
 			Theory: &zero, TheoryLabel: "every partition healed", BandLow: &zero, BandHigh: &zero},
 	}, nil
 }
