@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -44,8 +45,14 @@ func PeerSettingsOf(s *Spec) (PeerSettings, error) {
 	if k < 0 {
 		return PeerSettings{}, bad("services", "no peer service")
 	}
+	// A map of its own even when empty: a nil one would make Load read
+	// this process's environment.
+	env := maps.Clone(s.Services[k].Env)
+	if env == nil {
+		env = map[string]string{}
+	}
 	var st PeerSettings
-	err := config.Load(&st, s.Services[k].Env)
+	err := config.Load(&st, env)
 	var ce *config.Error
 	if errors.As(err, &ce) {
 		return st, bad(fmt.Sprintf("services[%d].env.%s", k, ce.Var), "%s", ce.Reason)
