@@ -75,7 +75,7 @@ var projectRE = regexp.MustCompile(`starting compose project (netlab-exp-[a-z0-9
 func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 	e2e.RequireShaper(t)
 	bin := e2e.NetlabBinary(t)
-	for _, name := range []string{"loss", "rate", "latency-matrix", "http-rtt"} {
+	for _, name := range []string{"loss", "rate", "latency-matrix", "http-rtt", "partition-heal"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
@@ -113,6 +113,8 @@ func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 				checkMatrix(t, res, out)
 			case "http-rtt":
 				checkHTTPRTT(t, res, out)
+			case "partition-heal":
+				checkPartitionHeal(t, res, out)
 			}
 		})
 	}
