@@ -10,13 +10,16 @@ import "math"
 
 // Timeline is when the experiment acted, in seconds on the series' clock.
 // The partition holds from Partition (every rule in place) until
-// HealBegin (the first rule may go); Heal is when every rule is gone.
+// HealBegin (the first rule may go). Heal is when the first far-side
+// node's rules were surely gone (the cut nodes could reach it again: the
+// partition was over), HealEnd when every node's were.
 type Timeline struct {
 	Start          float64 // the downloads were started
 	PartitionBegin float64 // setting the partition began
 	Partition      float64 // every partition rule is in place
 	HealBegin      float64 // removing the rules began
-	Heal           float64 // every rule is gone
+	Heal           float64 // one far-side node healed
+	HealEnd        float64 // every far-side node healed
 }
 
 // Sample is one poll of a download.
@@ -46,10 +49,13 @@ type Outcome struct {
 	// StalledAtHeal is how long the node had made no progress at all
 	// (from anyone) when the heal began; 0 when it still progressed.
 	StalledAtHeal float64
-	// Resume is the time from Heal to the first poll that saw new bytes
-	// from across the cut (0 when one did before every rule was gone);
-	// NaN when none came.
+	// Resume is the time from Heal to the first poll that saw the
+	// download progress again (0 when one did while the heal was still
+	// running); NaN when none did.
 	Resume float64
+	// ResumeAcross is the same for the first new bytes from across the
+	// cut: NaN for a node that got the rest from its own side.
+	ResumeAcross float64
 	// Complete is the time from Heal to the download's completion
 	// (negative when it completed before); NaN when it did not.
 	Complete float64
@@ -59,7 +65,7 @@ type Outcome struct {
 // the partition bytes already on their way may still land (a piece read
 // from the socket buffer).
 func Analyze(tl Timeline, n Node, grace float64) Outcome {
-	o := Outcome{Label: n.Label, Cut: n.Cut, Resume: math.NaN(), Complete: math.NaN()}
+	o := Outcome{Label: n.Label, Cut: n.Cut, Resume: math.NaN(), ResumeAcross: math.NaN(), Complete: math.NaN()}
 	if !math.IsNaN(n.Complete) {
 		o.Complete = n.Complete - tl.Heal
 	}
@@ -71,9 +77,14 @@ func Analyze(tl Timeline, n Node, grace float64) Outcome {
 	o.AcrossDuring = math.Max(0, end.Across-base.Across)
 	o.StalledAtHeal = stalledSince(n.Samples, tl.Partition, tl.HealBegin)
 	for _, s := range n.Samples {
-		if s.T > tl.HealBegin && s.Across > end.Across {
+		if s.T <= tl.HealBegin {
+			continue
+		}
+		if math.IsNaN(o.Resume) && s.Bytes > end.Bytes {
 			o.Resume = math.Max(0, s.T-tl.Heal)
-			break
+		}
+		if math.IsNaN(o.ResumeAcross) && s.Across > end.Across {
+			o.ResumeAcross = math.Max(0, s.T-tl.Heal)
 		}
 	}
 	return o

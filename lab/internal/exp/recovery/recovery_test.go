@@ -166,3 +166,24 @@ func TestRecoveryBound_GrowsWithThePartition(t *testing.T) {
 		t.Errorf("a long partition: bound %v s, want %v (the 1 min backoff cap)", last, want)
 	}
 }
+
+func TestAnalyze_ProgressFromItsOwnSide(t *testing.T) {
+	// The node gets the rest from a node of its side that recovered
+	// first: progress at 22 s, nothing from across at all.
+	rate := func(t float64) float64 {
+		if t <= 10 || t >= 22 {
+			return 100
+		}
+		return 0
+	}
+	across := func(t float64) float64 {
+		if t <= 10 {
+			return 100
+		}
+		return 0
+	}
+	o := recovery.Analyze(tl, recovery.Node{Cut: true, Samples: series(rate, across)}, 1)
+	if o.Resume != 1 || !math.IsNaN(o.ResumeAcross) {
+		t.Errorf("progress %v s after the heal (want 1), from across %v (want NaN)", o.Resume, o.ResumeAcross)
+	}
+}

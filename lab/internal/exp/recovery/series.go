@@ -12,6 +12,7 @@ const (
 	EventPartition      = "partition_s"
 	EventHealBegin      = "heal_begin_s"
 	EventHeal           = "heal_s"
+	EventHealEnd        = "heal_end_s"
 	EventBound          = "recovery_bound_s"
 	EventBoundFailures  = "bound_failures"
 	EventBoundBackoff   = "bound_backoff_s"

@@ -79,6 +79,8 @@ func setEvent(sr *swarmRep, metric string, v float64) {
 		sr.tl.HealBegin = v
 	case recovery.EventHeal:
 		sr.tl.Heal = v
+	case recovery.EventHealEnd:
+		sr.tl.HealEnd = v
 	case recovery.EventBound:
 		sr.bound.Total = v
 	case recovery.EventBoundFailures:
@@ -180,14 +182,15 @@ func sampleInterval(reps []*swarmRep) float64 {
 
 func partitionText(reps []*swarmRep, interval float64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Downloaders polled every %.1f s. While the cut holds nothing should cross it; after the heal a cut node's "+
-		"first new bytes from across it should come within the bound (%s). Times from the start of the downloads.", interval, recovery.BoundLabel)
+	fmt.Fprintf(&b, "Downloaders polled every %.1f s. While the cut holds nothing should cross it; once a node across it is "+
+		"healed, a cut node should make progress again within the bound (%s). Times from the start of the downloads.", interval, recovery.BoundLabel)
 	for _, sr := range reps {
 		tl, bd := sr.tl, sr.bound
 		fmt.Fprintf(&b, " Repetition %d: the partition was set from +%.1f to +%.1f s and held until the heal began at +%.1f; "+
-			"healed at +%.1f s; bound %.1f s = backoff after %d failed dials %.0f s + first piece %.1f s + DIAL_TIMEOUT, "+
-			"REFRESH_INTERVAL, pick-up and poll %.1f s.", sr.rep+1, tl.PartitionBegin-tl.Start, tl.Partition-tl.Start,
-			tl.HealBegin-tl.Start, tl.Heal-tl.Start, bd.Total, bd.Failures, bd.Backoff, bd.Piece, bd.Total-bd.Backoff-bd.Piece)
+			"the first node across was healed at +%.1f s, the last at +%.1f s; bound %.1f s = backoff after %d failed dials %.0f s "+
+			"+ first piece %.1f s + DIAL_TIMEOUT, REFRESH_INTERVAL, pick-up and poll %.1f s.", sr.rep+1, tl.PartitionBegin-tl.Start,
+			tl.Partition-tl.Start, tl.HealBegin-tl.Start, tl.Heal-tl.Start, tl.HealEnd-tl.Start, bd.Total, bd.Failures, bd.Backoff,
+			bd.Piece, bd.Total-bd.Backoff-bd.Piece)
 	}
 	return b.String()
 }
@@ -195,18 +198,18 @@ func partitionText(reps []*swarmRep, interval float64) string {
 // recoveryTable is one row per repetition and downloader.
 func recoveryTable(reps []*swarmRep, interval float64) [][]string {
 	rows := [][]string{{"repetition", "node", "side", "across the cut while cut (bytes)", "stalled at the heal (s)",
-		"heal → new bytes across (s)", "bound (s)", "within bound", "heal → complete (s)", "file verified"}}
+		"heal → progress (s)", "heal → bytes from across (s)", "bound (s)", "within bound", "heal → complete (s)", "file verified"}}
 	for _, sr := range reps {
 		for _, n := range sr.nodes {
 			o := recovery.Analyze(sr.tl, *n, recovery.Grace(interval))
-			side, resume, bound, within := "with the sources", "—", "—", "—"
+			side, resume, across, bound, within := "with the sources", "—", "—", "—", "—"
 			if n.Cut {
-				side, resume, bound = "cut off", num(o.Resume), num(sr.bound.Total)
+				side, resume, across, bound = "cut off", num(o.Resume), num(o.ResumeAcross), num(sr.bound.Total)
 				within = map[bool]string{true: "yes", false: "**no**"}[!math.IsNaN(o.Resume) && o.Resume <= sr.bound.Total]
 			}
 			verified := map[bool]string{true: "yes", false: "**no**"}[sr.verified[n.Label]]
 			rows = append(rows, []string{strconv.Itoa(sr.rep + 1), n.Label, side, num(o.AcrossDuring), num(o.StalledAtHeal),
-				resume, bound, within, num(o.Complete), verified})
+				resume, across, bound, within, num(o.Complete), verified})
 		}
 	}
 	return rows

@@ -119,7 +119,7 @@ func addMarks(p *plot.Plot, sr *swarmRep, top, right float64) error {
 	}{
 		{x(tl.PartitionBegin), x(tl.Partition), withAlpha(partitionColor, 12), ""},
 		{x(tl.Partition), x(tl.HealBegin), withAlpha(partitionColor, 40), "cut off (lighter: rules being set, removed)"},
-		{x(tl.HealBegin), x(tl.Heal), withAlpha(partitionColor, 12), ""},
+		{x(tl.HealBegin), x(math.Max(tl.HealEnd, tl.Heal)), withAlpha(partitionColor, 12), ""},
 		{x(tl.Heal), end, withAlpha(healColor, 36), bound},
 	}
 	for _, s := range spans {
@@ -142,7 +142,7 @@ func addMarks(p *plot.Plot, sr *swarmRep, top, right float64) error {
 		label string
 	}{
 		{x(tl.Partition), partitionColor, fmt.Sprintf("partition in place (+%.1f s)", x(tl.Partition))},
-		{x(tl.Heal), healColor, fmt.Sprintf("healed (+%.1f s)", x(tl.Heal))},
+		{x(tl.Heal), healColor, fmt.Sprintf("healed: a first node across (+%.1f s)", x(tl.Heal))},
 	}
 	for _, m := range marks {
 		l, err := plotter.NewLine(plotter.XYs{{X: m.at, Y: 0}, {X: m.at, Y: top}})

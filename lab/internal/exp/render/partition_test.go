@@ -16,13 +16,13 @@ import (
 )
 
 // swarmSeries is one repetition of a partition-heal workload "swarm":
-// peer-2 and peer-3 cut off from 10 to 20 s (healed at 21 s), peer-4
-// with the sources; polled every 0.5 s.
+// peer-2 and peer-3 cut off from 10 to 20 s (a node across healed at
+// 21 s, the other at 22 s), peer-4 with the sources; polled every 0.5 s.
 func swarmSeries() []result.Row {
 	src := "workload:swarm"
 	ev := func(m string, v float64) result.Row { return result.Row{Source: src, T: v, Metric: m, V: v} }
 	rows := []result.Row{ev(recovery.EventStart, 1), ev(recovery.EventPartitionBegin, 10), ev(recovery.EventPartition, 11),
-		ev(recovery.EventHealBegin, 21), ev(recovery.EventHeal, 22), ev(recovery.EventBound, 13.5), ev(recovery.EventBoundFailures, 3),
+		ev(recovery.EventHealBegin, 21), ev(recovery.EventHeal, 22), ev(recovery.EventHealEnd, 23), ev(recovery.EventBound, 13.5), ev(recovery.EventBoundFailures, 3),
 		ev(recovery.EventBoundBackoff, 8), ev(recovery.EventBoundPiece, 2), ev(recovery.EventFileBytes, 3000)}
 	// resume: when each cut node gets bytes from across again.
 	for _, n := range []struct {
@@ -96,7 +96,7 @@ func TestPartitionSection_TableAndTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"time since the downloads started (s)", "download throughput (Mbit/s", "partition in place (+10.0 s)",
-		"healed (+21.0 s)", "recovery bound: heal + 13.5 s", "peer-2 (cut off)", "peer-2: from across the cut", "peer-4 (with the sources)"} {
+		"healed: a first node across (+21.0 s)", "recovery bound: heal + 13.5 s", "peer-2 (cut off)", "peer-2: from across the cut", "peer-4 (with the sources)"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("the time line's SVG lacks %q", want)
 		}

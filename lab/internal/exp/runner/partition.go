@@ -209,7 +209,7 @@ func (sw *swarmRun) timeline(ctx context.Context) (err error) {
 		}
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if herr := sw.heal(hctx); herr != nil {
+		if _, _, herr := sw.heal(hctx); herr != nil {
 			err = errors.Join(err, fmt.Errorf("heal after the failure: %w", herr))
 		}
 	}()
@@ -226,16 +226,16 @@ func (sw *swarmRun) timeline(ctx context.Context) (err error) {
 		return err
 	}
 	sw.tl.HealBegin = sw.e.Since()
-	if err := sw.heal(ctx); err != nil {
+	if sw.tl.Heal, sw.tl.HealEnd, err = sw.heal(ctx); err != nil {
 		return err
 	}
 	healed = true
-	sw.tl.Heal = sw.e.Since()
 	// The bound counts the longest the cut can have held: from the
 	// first rule that may have been in place to the last one gone.
-	sw.params.Partition = sw.tl.Heal - sw.tl.PartitionBegin
+	sw.params.Partition = sw.tl.HealEnd - sw.tl.PartitionBegin
 	sw.bound = recovery.RecoveryBound(sw.params)
-	sw.say("healed at +%.1fs (took %.1fs); recovery bound %s", sw.tl.Heal-sw.tl.Start, sw.tl.Heal-sw.tl.HealBegin, sw.bound)
+	sw.say("healed at +%.1fs, every node at +%.1fs (took %.1fs); recovery bound %s", sw.tl.Heal-sw.tl.Start, sw.tl.HealEnd-sw.tl.Start,
+		sw.tl.HealEnd-sw.tl.HealBegin, sw.bound)
 	return nil
 }
 
@@ -246,11 +246,11 @@ func (sw *swarmRun) until(d time.Duration) time.Duration {
 
 // each runs fn on every container at once: the cut (or the heal) is in
 // place within one shaper run, not one per container.
-func each(cs []stack.Container, fn func(stack.Container) error) error {
+func each(cs []stack.Container, fn func(int, stack.Container) error) error {
 	errs := make([]error, len(cs))
 	var wg sync.WaitGroup
 	for i, c := range cs {
-		wg.Go(func() { errs[i] = fn(c) })
+		wg.Go(func() { errs[i] = fn(i, c) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -260,11 +260,11 @@ func each(cs []stack.Container, fn func(stack.Container) error) error {
 // ways: their SYNs then go unanswered, as across a real partition.
 func (sw *swarmRun) cutOff(ctx context.Context) error {
 	mechs := make([]string, len(sw.far))
-	err := each(sw.far, func(c stack.Container) error {
+	err := each(sw.far, func(i int, c stack.Container) error {
 		res, err := sw.e.Shaper.Partition(ctx, append([]stack.Container{c}, sw.cut...), []stack.Container{c}, true)
 		for _, r := range res {
 			for _, it := range r.Items {
-				mechs[slices.IndexFunc(sw.far, func(x stack.Container) bool { return x.ID == c.ID })] = r.Target + ": partition " + string(it.Direction) + " from " + labels(sw.cut) + ": " + it.Mechanism
+				mechs[i] = r.Target + ": partition " + string(it.Direction) + " from " + labels(sw.cut) + ": " + it.Mechanism
 			}
 		}
 		return err
@@ -277,12 +277,16 @@ func (sw *swarmRun) cutOff(ctx context.Context) error {
 	return err
 }
 
-// heal removes the partition rules of every far-side node.
-func (sw *swarmRun) heal(ctx context.Context) error {
-	return each(sw.far, func(c stack.Container) error {
+// heal removes the partition rules of every far-side node; it returns
+// when the first and the last were done (series clock).
+func (sw *swarmRun) heal(ctx context.Context) (first, last float64, err error) {
+	ends := make([]float64, len(sw.far))
+	err = each(sw.far, func(i int, c stack.Container) error {
 		_, err := sw.e.Shaper.Heal(ctx, []stack.Container{c}, []stack.Container{c})
+		ends[i] = sw.e.Since()
 		return err
 	})
+	return slices.Min(ends), slices.Max(ends), err
 }
 
 // rulesLeft counts the partition rules still in any peer node's network
@@ -290,12 +294,12 @@ func (sw *swarmRun) heal(ctx context.Context) error {
 func (sw *swarmRun) rulesLeft(ctx context.Context) (int, error) {
 	all := append(slices.Clone(sw.seeds), sw.down...)
 	counts := make([]int, len(all))
-	err := each(all, func(c stack.Container) error {
+	err := each(all, func(i int, c stack.Container) error {
 		shown, err := sw.e.Shaper.Show(ctx, []stack.Container{c})
 		for _, s := range shown {
 			for _, it := range s.Items {
 				if it.Impairment == "partition" {
-					counts[slices.IndexFunc(all, func(x stack.Container) bool { return x.ID == c.ID })]++
+					counts[i]++
 				}
 			}
 		}

@@ -88,6 +88,7 @@ func (sw *swarmRun) record() {
 	tl, now := sw.tl, sw.e.Since()
 	sw.e.Add(ev(recovery.EventStart, tl.Start, tl.Start), ev(recovery.EventPartitionBegin, tl.PartitionBegin, tl.PartitionBegin),
 		ev(recovery.EventPartition, tl.Partition, tl.Partition), ev(recovery.EventHealBegin, tl.HealBegin, tl.HealBegin), ev(recovery.EventHeal, tl.Heal, tl.Heal),
+		ev(recovery.EventHealEnd, tl.HealEnd, tl.HealEnd),
 		ev(recovery.EventBound, now, sw.bound.Total), ev(recovery.EventBoundFailures, now, float64(sw.bound.Failures)),
 		ev(recovery.EventBoundBackoff, now, sw.bound.Backoff), ev(recovery.EventBoundPiece, now, sw.bound.Piece),
 		ev(recovery.EventFileBytes, now, float64(sw.w.Bytes)))
@@ -111,12 +112,12 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 	for _, c := range sw.cut {
 		o := recovery.Analyze(sw.tl, *sw.nodes[c.ID], grace)
 		if math.IsNaN(o.Resume) {
-			return nil, fmt.Errorf("%s received nothing from across the cut after the heal", c.Label())
+			return nil, fmt.Errorf("%s made no progress after the heal", c.Label())
 		}
 		worst, acrossDuring = math.Max(worst, o.Resume), acrossDuring+o.AcrossDuring
 		complete, stalled = math.Max(complete, o.Complete), math.Min(stalled, o.StalledAtHeal)
-		sw.say("%s: %.0f bytes across the cut while it held, stalled %.1fs at the heal, new bytes %.1fs after it, complete %.1fs after it",
-			c.Label(), o.AcrossDuring, o.StalledAtHeal, o.Resume, o.Complete)
+		sw.say("%s: %.0f bytes across the cut while it held, stalled %.1fs at the heal; progress %.1fs after it (from across %.1fs), complete %.1fs after it",
+			c.Label(), o.AcrossDuring, o.StalledAtHeal, o.Resume, o.ResumeAcross, o.Complete)
 	}
 	zero := 0.0
 	bound := sw.bound.Total
