@@ -18,6 +18,7 @@ const (
 	EventBoundBackoff   = "bound_backoff_s"
 	EventBoundPiece     = "bound_piece_s"
 	EventFileBytes      = "file_bytes"
+	EventWhole          = "whole_sent_s" // the seeds could have sent the file by then
 	NodeBytes           = "bytes_done"
 	NodeAcross          = "across_bytes" // from nodes across the cut
 	NodeCut             = "cut"          // 1: cut off from the sources

@@ -21,6 +21,7 @@ type swarmRep struct {
 	tl       recovery.Timeline
 	bound    recovery.Bound
 	size     float64
+	whole    float64          // the seeds could have sent the file by then
 	nodes    []*recovery.Node // by label
 	verified map[string]bool
 }
@@ -91,6 +92,8 @@ func setEvent(sr *swarmRep, metric string, v float64) {
 		sr.bound.Piece = v
 	case recovery.EventFileBytes:
 		sr.size = v
+	case recovery.EventWhole:
+		sr.whole = v
 	}
 }
 
@@ -191,6 +194,10 @@ func partitionText(reps []*swarmRep, interval float64) string {
 			"+ first piece %.1f s + DIAL_TIMEOUT, REFRESH_INTERVAL, pick-up and poll %.1f s.", sr.rep+1, tl.PartitionBegin-tl.Start,
 			tl.Partition-tl.Start, tl.HealBegin-tl.Start, tl.Heal-tl.Start, tl.HealEnd-tl.Start, bd.Total, bd.Failures, bd.Backoff,
 			bd.Piece, bd.Total-bd.Backoff-bd.Piece)
+		if sr.whole > 0 && tl.Partition > sr.whole {
+			fmt.Fprintf(&b, " The partition came after the seeds could have sent the whole file (+%.1f s): the cut nodes may have "+
+				"held all of it between them.", sr.whole-tl.Start)
+		}
 	}
 	return b.String()
 }

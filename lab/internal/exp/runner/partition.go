@@ -219,6 +219,9 @@ func (sw *swarmRun) timeline(ctx context.Context) (err error) {
 	}
 	sw.tl.Partition = sw.e.Since()
 	sw.say("partition in place at +%.1fs (took %.1fs)", sw.tl.Partition-sw.tl.Start, sw.tl.Partition-sw.tl.PartitionBegin)
+	if sw.tl.Partition > sw.wholeSent() {
+		sw.say("the partition came after the seeds could have sent the whole file (+%.1fs): the cut nodes may not stall", sw.wholeSent()-sw.tl.Start)
+	}
 	// The partition holds its planned length once in place, even when
 	// the shaper took long to set it.
 	hold := (sw.w.HealAt - sw.w.PartitionAt).D()

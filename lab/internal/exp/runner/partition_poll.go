@@ -91,7 +91,7 @@ func (sw *swarmRun) record() {
 		ev(recovery.EventHealEnd, tl.HealEnd, tl.HealEnd),
 		ev(recovery.EventBound, now, sw.bound.Total), ev(recovery.EventBoundFailures, now, float64(sw.bound.Failures)),
 		ev(recovery.EventBoundBackoff, now, sw.bound.Backoff), ev(recovery.EventBoundPiece, now, sw.bound.Piece),
-		ev(recovery.EventFileBytes, now, float64(sw.w.Bytes)))
+		ev(recovery.EventFileBytes, now, float64(sw.w.Bytes)), ev(recovery.EventWhole, now, sw.wholeSent()))
 	for _, c := range sw.down {
 		n := sw.nodes[c.ID]
 		src := sw.src + "/" + c.Label()
@@ -135,4 +135,12 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 		{Metric: recovery.MetricRulesLeft, Unit: "rules", Value: float64(left),
 			Theory: &zero, TheoryLabel: "every partition healed", BandLow: &zero, BandHigh: &zero},
 	}, nil
+}
+
+// wholeSent is the earliest the seeds' caps could have sent the whole
+// file (each with a quarter second of burst), on the series' clock: a
+// partition in place later may find the cut nodes holding all of it
+// between them, with no stall to measure.
+func (sw *swarmRun) wholeSent() float64 {
+	return sw.tl.Start + float64(sw.w.Bytes)/(float64(len(sw.seeds))*sw.params.UploadRate) - 0.25
 }
