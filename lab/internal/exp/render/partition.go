@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,6 +134,7 @@ func labelCmp(a, b string) int {
 // and a time line of their throughput per repetition.
 func partitionSections(dir string, r *result.Result, rows []result.Row) ([]Section, error) {
 	var out []Section
+	ran := runSpec(dir)
 	for _, w := range workloadsOf(r, spec.PartitionHeal) {
 		reps, err := swarmReps(rows, w)
 		if err != nil {
@@ -139,9 +142,10 @@ func partitionSections(dir string, r *result.Result, rows []result.Row) ([]Secti
 		}
 		interval := sampleInterval(reps)
 		sec := Section{Heading: "Partition and heal: " + w, Text: partitionText(reps, interval), Table: recoveryTable(reps, interval)}
+		seedsCap := seedsCap(ran, w)
 		for _, sr := range reps {
 			name := fmt.Sprintf("%s-%s-timeline-%d", r.Name, w, sr.rep+1)
-			p, err := timelinePlot(r, w, sr, len(reps) > 1, interval)
+			p, err := timelinePlot(r, w, sr, len(reps) > 1, interval, seedsCap)
 			if err != nil {
 				return nil, err
 			}
@@ -153,6 +157,34 @@ func partitionSections(dir string, r *result.Result, rows []result.Row) ([]Secti
 		out = append(out, sec)
 	}
 	return out, nil
+}
+
+// runSpec is the spec the run in dir ran (its spec.yaml), or nil.
+func runSpec(dir string) *spec.Spec {
+	f, err := os.Open(filepath.Join(dir, SpecFile))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	s, err := spec.Parse(f)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// seedsCap is what workload w's seeds can upload together, bytes per
+// second; 0 when the spec does not say.
+func seedsCap(s *spec.Spec, w string) float64 {
+	if s == nil {
+		return 0
+	}
+	st, err := spec.PeerSettingsOf(s)
+	i := slices.IndexFunc(s.Workloads, func(x spec.Workload) bool { return x.Name == w })
+	if err != nil || i < 0 {
+		return 0
+	}
+	return float64(s.Workloads[i].Seeds) * float64(st.UploadRate)
 }
 
 // workloadsOf are the workloads of r that ran client.

@@ -27,7 +27,7 @@ func rateWindow(interval float64) float64 { return math.Max(1, 2*interval) }
 // timelinePlot is every downloader's throughput over time in one
 // repetition (solid; dashed: from across the cut, for the cut nodes),
 // with the partition and the heal marked and the recovery bound shaded.
-func timelinePlot(r *result.Result, w string, sr *swarmRep, multi bool, interval float64) (*plot.Plot, error) {
+func timelinePlot(r *result.Result, w string, sr *swarmRep, multi bool, interval, seedsCap float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = r.Title + ": " + w
 	if multi {
@@ -66,10 +66,21 @@ func timelinePlot(r *result.Result, w string, sr *swarmRep, multi bool, interval
 			p.Legend.Add(label, l)
 		}
 	}
-	top = math.Max(top, 0.1) * 1.7 // room for the legend above the lines
+	capMbit := seedsCap * 8 / 1e6
+	top = math.Max(math.Max(top, capMbit), 0.1) * 1.7 // room for the legend above the lines
 	right = math.Max(right, sr.tl.Heal-sr.tl.Start) * 1.03
 	if err := addMarks(p, sr, top, right); err != nil {
 		return nil, err
+	}
+	if capMbit > 0 {
+		// A node alone with the seeds gets at most their caps.
+		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: capMbit}, {X: right, Y: capMbit}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width, l.Dashes = theoryColor, vg.Points(1), []vg.Length{vg.Points(2), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("theory: the seeds' upload cap (%.2f Mbit/s)", capMbit), l)
 	}
 	for _, l := range lines {
 		p.Add(l) // over the shading

@@ -65,9 +65,40 @@ func swarmResult() *result.Result {
 	return r
 }
 
+// swarmSpec is the run's spec.yaml: the seeds' cap is read from it.
+const swarmSpec = `name: partition-heal
+title: Cut off and healed
+services:
+  - name: peer
+    replicas: 4
+    env:
+      UPLOAD_RATE: "262144"
+      PIECE_SIZE: 64KiB
+      REFRESH_INTERVAL: 1s
+      DIAL_TIMEOUT: 1s
+      IO_TIMEOUT: 3s
+sweep:
+  parameter: none
+  values: [0]
+workloads:
+  - name: swarm
+    client: partition-heal
+    bytes: 4194304
+    seeds: 1
+    cut: 2
+    partition_at: 3s
+    heal_at: 9s
+    seconds: 60
+repetitions: 1
+interval: 500ms
+quick:
+  repetitions: 1
+  scale: 1
+`
+
 func TestPartitionSection_TableAndTimeline(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: partition-heal\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte(swarmSpec), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	files, err := render.All(dir, swarmResult(), swarmSeries())
@@ -96,7 +127,8 @@ func TestPartitionSection_TableAndTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"time since the downloads started (s)", "download throughput (Mbit/s", "partition in place (+10.0 s)",
-		"healed: a first node across (+21.0 s)", "recovery bound: heal + 13.5 s", "peer-2 (cut off)", "peer-2: from across the cut", "peer-4 (with the sources)"} {
+		"healed: a first node across (+21.0 s)", "recovery bound: heal + 13.5 s", "peer-2 (cut off)", "peer-2: from across the cut", "peer-4 (with the sources)",
+		"theory: the seeds&#39; upload cap (2.10 Mbit/s)"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("the time line's SVG lacks %q", want)
 		}

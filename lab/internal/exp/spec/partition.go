@@ -87,7 +87,7 @@ func PartitionParams(s *Spec, w Workload) (recovery.Params, error) {
 }
 
 func checkPartition(f string, s *Spec, w Workload) error {
-	if s.Sweep.Parameter != "" {
+	if s.Sweep.Parameter != "" && s.Sweep.Parameter != Single {
 		return bad("sweep.parameter", "%s runs one point: remove the sweep", PartitionHeal)
 	}
 	st, err := PeerSettingsOf(s)

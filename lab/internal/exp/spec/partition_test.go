@@ -63,6 +63,29 @@ func TestParse_PartitionSpec(t *testing.T) {
 	}
 }
 
+// A run's spec.yaml (the spec as it ran: one point written as the sweep
+// "none") parses again.
+func TestParse_WrittenSingleSpecParsesAgain(t *testing.T) {
+	s, err := spec.Parse(strings.NewReader(goodPartition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, quick := range []bool{false, true} {
+		data, err := s.Effective(quick).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := spec.Parse(strings.NewReader(string(data)))
+		if err != nil || again.Sweep.Parameter != spec.Single {
+			t.Errorf("quick %v: %v\n%s", quick, err, data)
+		}
+	}
+	bad := strings.Replace(goodPartition, "interval: 500ms", "interval: 500ms\nsweep:\n  parameter: none\n  values: [3]", 1)
+	if _, err := spec.Parse(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "sweep.values: none has one value, 0") {
+		t.Errorf("a sweep of none with values: %v", err)
+	}
+}
+
 func TestParse_BadPartitionSpecNamesTheField(t *testing.T) {
 	cases := []struct {
 		name, from, to, field string

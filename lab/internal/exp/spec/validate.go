@@ -247,6 +247,9 @@ func (s *Spec) Effective(quick bool) *Spec {
 	}
 	e.Repetitions = s.Quick.Repetitions
 	k := s.Quick.Scale
+	// The quick form's own quick form is itself: its spec.yaml runs again
+	// as it ran, quick or not.
+	e.Quick = Quick{Values: slices.Clone(s.Quick.Values), Repetitions: e.Repetitions, Scale: 1}
 	for i := range e.Workloads {
 		w := &e.Workloads[i]
 		*w = w.scaled(k)
