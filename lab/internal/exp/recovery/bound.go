@@ -84,3 +84,19 @@ func RecoveryBound(p Params) Bound {
 func (b Bound) String() string {
 	return fmt.Sprintf("%.1f s (backoff after %d failed dials %.0f s, first piece %.1f s)", b.Total, b.Failures, b.Backoff, b.Piece)
 }
+
+// CompletionBound is the least time the downloaders can take to get the
+// need bytes they still lack between them: every byte received is one
+// some node uploads, and nodes nodes upload at most uploadRate each, less
+// the quarter second of burst each cap holds (the capacity term of the
+// P2P distribution time, Kurose & Ross, "Computer Networking", ch. 2:
+// D ≥ N·F / (u_s + Σ u_i)).
+func CompletionBound(need float64, nodes int, uploadRate float64) float64 {
+	if nodes <= 0 || uploadRate <= 0 {
+		return math.NaN()
+	}
+	return math.Max(0, need/(float64(nodes)*uploadRate)-burst)
+}
+
+// burst is the upload cap's bucket, in seconds of its rate.
+const burst = 0.25

@@ -118,3 +118,17 @@ func stalledSince(ss []Sample, from, end float64) float64 {
 	}
 	return math.Max(0, end-since)
 }
+
+// HeldAfter is the bytes a node held by its first poll at or after t (its
+// last poll when none came after): at least what it held at t.
+func HeldAfter(n Node, t float64) float64 {
+	for _, s := range n.Samples {
+		if s.T >= t {
+			return s.Bytes
+		}
+	}
+	if len(n.Samples) == 0 {
+		return 0
+	}
+	return n.Samples[len(n.Samples)-1].Bytes
+}

@@ -18,7 +18,8 @@ const (
 	EventBoundBackoff   = "bound_backoff_s"
 	EventBoundPiece     = "bound_piece_s"
 	EventFileBytes      = "file_bytes"
-	EventWhole          = "whole_sent_s" // the seeds could have sent the file by then
+	EventWhole          = "whole_sent_s"     // the seeds could have sent the file by then
+	EventCompleteBound  = "complete_bound_s" // the least time to complete after the heal
 	NodeBytes           = "bytes_done"
 	NodeAcross          = "across_bytes" // from nodes across the cut
 	NodeCut             = "cut"          // 1: cut off from the sources

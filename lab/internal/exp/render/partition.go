@@ -24,6 +24,7 @@ type swarmRep struct {
 	bound    recovery.Bound
 	size     float64
 	whole    float64          // the seeds could have sent the file by then
+	least    float64          // the least time to complete after the heal
 	nodes    []*recovery.Node // by label
 	verified map[string]bool
 }
@@ -96,6 +97,8 @@ func setEvent(sr *swarmRep, metric string, v float64) {
 		sr.size = v
 	case recovery.EventWhole:
 		sr.whole = v
+	case recovery.EventCompleteBound:
+		sr.least = v
 	}
 }
 
@@ -226,6 +229,10 @@ func partitionText(reps []*swarmRep, interval float64) string {
 			"+ first piece %.1f s + DIAL_TIMEOUT, REFRESH_INTERVAL, pick-up and poll %.1f s.", sr.rep+1, tl.PartitionBegin-tl.Start,
 			tl.Partition-tl.Start, tl.HealBegin-tl.Start, tl.Heal-tl.Start, tl.HealEnd-tl.Start, bd.Total, bd.Failures, bd.Backoff,
 			bd.Piece, bd.Total-bd.Backoff-bd.Piece)
+		if sr.least > 0 {
+			fmt.Fprintf(&b, " The cut nodes could not complete sooner than %.1f s after the heal (what they lacked then, "+
+				"through every node's upload cap).", sr.least)
+		}
 		if sr.whole > 0 && tl.Partition > sr.whole {
 			fmt.Fprintf(&b, " The partition came after the seeds could have sent the whole file (+%.1f s): the cut nodes may have "+
 				"held all of it between them.", sr.whole-tl.Start)

@@ -23,7 +23,7 @@ func swarmSeries() []result.Row {
 	ev := func(m string, v float64) result.Row { return result.Row{Source: src, T: v, Metric: m, V: v} }
 	rows := []result.Row{ev(recovery.EventStart, 1), ev(recovery.EventPartitionBegin, 10), ev(recovery.EventPartition, 11),
 		ev(recovery.EventHealBegin, 21), ev(recovery.EventHeal, 22), ev(recovery.EventHealEnd, 23), ev(recovery.EventBound, 13.5), ev(recovery.EventBoundFailures, 3),
-		ev(recovery.EventBoundBackoff, 8), ev(recovery.EventBoundPiece, 2), ev(recovery.EventFileBytes, 3000)}
+		ev(recovery.EventBoundBackoff, 8), ev(recovery.EventBoundPiece, 2), ev(recovery.EventFileBytes, 3000), ev(recovery.EventCompleteBound, 7.5)}
 	// resume: when each cut node gets bytes from across again.
 	for _, n := range []struct {
 		label  string

@@ -91,7 +91,8 @@ func (sw *swarmRun) record() {
 		ev(recovery.EventHealEnd, tl.HealEnd, tl.HealEnd),
 		ev(recovery.EventBound, now, sw.bound.Total), ev(recovery.EventBoundFailures, now, float64(sw.bound.Failures)),
 		ev(recovery.EventBoundBackoff, now, sw.bound.Backoff), ev(recovery.EventBoundPiece, now, sw.bound.Piece),
-		ev(recovery.EventFileBytes, now, float64(sw.w.Bytes)), ev(recovery.EventWhole, now, sw.wholeSent()))
+		ev(recovery.EventFileBytes, now, float64(sw.w.Bytes)), ev(recovery.EventWhole, now, sw.wholeSent()),
+		ev(recovery.EventCompleteBound, now, sw.completionBound()))
 	for _, c := range sw.down {
 		n := sw.nodes[c.ID]
 		src := sw.src + "/" + c.Label()
@@ -119,8 +120,8 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 		sw.say("%s: %.0f bytes across the cut while it held, stalled %.1fs at the heal; progress %.1fs after it (from across %.1fs), complete %.1fs after it",
 			c.Label(), o.AcrossDuring, o.StalledAtHeal, o.Resume, o.ResumeAcross, o.Complete)
 	}
-	zero := 0.0
-	bound := sw.bound.Total
+	zero, bound, limit := 0.0, sw.bound.Total, sw.tl.Start+sw.w.Seconds-sw.tl.Heal
+	least := sw.completionBound()
 	extra := map[string]float64{"downloaders": float64(len(sw.down)), "cut": float64(len(sw.cut)), "verified": float64(verified),
 		recovery.EventBound: bound, recovery.EventBoundFailures: float64(sw.bound.Failures), "stalled_at_heal_min_s": stalled}
 	if verified != len(sw.down) {
@@ -131,7 +132,8 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 			Theory: &bound, TheoryLabel: recovery.BoundLabel, BandLow: &zero, BandHigh: &bound},
 		{Metric: recovery.MetricAcrossDuring, Unit: "bytes", Value: acrossDuring, Samples: len(sw.cut),
 			Theory: &zero, TheoryLabel: "nothing crosses the cut", BandLow: &zero, BandHigh: &zero},
-		{Metric: recovery.MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut)},
+		{Metric: recovery.MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut),
+			Theory: &least, TheoryLabel: "complete ≥ Σ_cut (F − held at the heal) / (N · UPLOAD_RATE)", BandLow: &least, BandHigh: &limit},
 		{Metric: recovery.MetricRulesLeft, Unit: "rules", Value: float64(left),
 			Theory: &zero, TheoryLabel: "every partition healed", BandLow: &zero, BandHigh: &zero},
 	}, nil
@@ -143,4 +145,15 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 // between them, with no stall to measure.
 func (sw *swarmRun) wholeSent() float64 {
 	return sw.tl.Start + float64(sw.w.Bytes)/(float64(len(sw.seeds))*sw.params.UploadRate) - 0.25
+}
+
+// completionBound is the least time from the heal to the last cut
+// node's completion: what they still lacked then, through every node's
+// upload cap.
+func (sw *swarmRun) completionBound() float64 {
+	need := 0.0
+	for _, c := range sw.cut {
+		need += float64(sw.w.Bytes) - recovery.HeldAfter(*sw.nodes[c.ID], sw.tl.Heal)
+	}
+	return recovery.CompletionBound(need, len(sw.seeds)+len(sw.down), sw.params.UploadRate)
 }
