@@ -230,8 +230,8 @@ func partitionText(reps []*swarmRep, interval float64) string {
 			tl.Partition-tl.Start, tl.HealBegin-tl.Start, tl.Heal-tl.Start, tl.HealEnd-tl.Start, bd.Total, bd.Failures, bd.Backoff,
 			bd.Piece, bd.Total-bd.Backoff-bd.Piece)
 		if sr.least > 0 {
-			fmt.Fprintf(&b, " The cut nodes could not complete sooner than %.1f s after the heal (what they lacked then, "+
-				"through every node's upload cap).", sr.least)
+			fmt.Fprintf(&b, " The cut nodes could not all complete sooner than %.1f s after the heal (least: what they lacked "+
+				"then, through every node's upload cap).", sr.least)
 		}
 		if sr.whole > 0 && tl.Partition > sr.whole {
 			fmt.Fprintf(&b, " The partition came after the seeds could have sent the whole file (+%.1f s): the cut nodes may have "+
@@ -244,18 +244,21 @@ func partitionText(reps []*swarmRep, interval float64) string {
 // recoveryTable is one row per repetition and downloader.
 func recoveryTable(reps []*swarmRep, interval float64) [][]string {
 	rows := [][]string{{"repetition", "node", "side", "across the cut while cut (bytes)", "stalled at the heal (s)",
-		"heal → progress (s)", "heal → bytes from across (s)", "bound (s)", "within bound", "heal → complete (s)", "file verified"}}
+		"heal → progress (s)", "heal → bytes from across (s)", "bound (s)", "within bound", "heal → complete (s)", "least (s)", "file verified"}}
 	for _, sr := range reps {
 		for _, n := range sr.nodes {
 			o := recovery.Analyze(sr.tl, *n, recovery.Grace(interval))
-			side, resume, across, bound, within := "with the sources", "—", "—", "—", "—"
+			side, resume, across, bound, within, least := "with the sources", "—", "—", "—", "—", "—"
 			if n.Cut {
 				side, resume, across, bound = "cut off", num(o.Resume), num(o.ResumeAcross), num(sr.bound.Total)
+				if sr.least > 0 {
+					least = num(sr.least)
+				}
 				within = map[bool]string{true: "yes", false: "**no**"}[!math.IsNaN(o.Resume) && o.Resume <= sr.bound.Total]
 			}
 			verified := map[bool]string{true: "yes", false: "**no**"}[sr.verified[n.Label]]
 			rows = append(rows, []string{strconv.Itoa(sr.rep + 1), n.Label, side, num(o.AcrossDuring), num(o.StalledAtHeal),
-				resume, across, bound, within, num(o.Complete), verified})
+				resume, across, bound, within, num(o.Complete), least, verified})
 		}
 	}
 	return rows

@@ -33,20 +33,21 @@ func (partitionClient) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figu
 
 // swarmRun is one repetition of a partition-heal workload.
 type swarmRun struct {
-	e      *Env
-	w      spec.Workload
-	params recovery.Params
-	bound  recovery.Bound // set at the heal, from the partition's length
-	seeds  []stack.Container
-	down   []stack.Container // the downloaders, the cut ones first
-	cut    []stack.Container
-	far    []stack.Container // the other side of the cut: where its rules go
-	client peerAPIs
-	src    string // the series' source of the events
-	name   string // the file
-	seed   uint64 // of its content
-	id     string
-	tl     recovery.Timeline
+	e       *Env
+	w       spec.Workload
+	params  recovery.Params
+	planned recovery.Bound // for the partition's planned length
+	bound   recovery.Bound // set at the heal, from the length it held
+	seeds   []stack.Container
+	down    []stack.Container // the downloaders, the cut ones first
+	cut     []stack.Container
+	far     []stack.Container // the other side of the cut: where its rules go
+	client  peerAPIs
+	src     string // the series' source of the events
+	name    string // the file
+	seed    uint64 // of its content
+	id      string
+	tl      recovery.Timeline
 
 	mu     sync.Mutex
 	nodes  map[string]*recovery.Node // by container ID
@@ -68,7 +69,7 @@ func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := &swarmRun{e: e, w: w, params: params, seeds: peers[:w.Seeds], down: peers[w.Seeds:],
+	sw := &swarmRun{e: e, w: w, params: params, planned: recovery.RecoveryBound(params), seeds: peers[:w.Seeds], down: peers[w.Seeds:],
 		client: peerAPIs{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
 		seed: e.Rand.Uint64(), nodes: map[string]*recovery.Node{}}
 	sw.cut = sw.down[:w.Cut]
