@@ -210,6 +210,7 @@ func (sw *swarmRun) timeline(ctx context.Context) (err error) {
 		}
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		sw.say("healing the partition before stopping (%v)", err)
 		if _, _, herr := sw.heal(hctx); herr != nil {
 			err = errors.Join(err, fmt.Errorf("heal after the failure: %w", herr))
 		}
