@@ -138,7 +138,3 @@ func (savedRunClient) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figur
 	}
 	return figs, nil
 }
-
-// AddMechanism records what carried an impairment the client applied
-// itself (a partition), for the report's list of mechanisms.
-func (e *Env) AddMechanism(m string) { e.run.mechs[m] = true }

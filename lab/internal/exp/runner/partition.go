@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/recovery"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
+	"github.com/netlab/netlab/lab/internal/peerapi"
+	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/stack"
 	"github.com/netlab/netlab/services/peer/api"
 )
@@ -41,11 +44,11 @@ type swarmRun struct {
 	seeds   []stack.Container
 	down    []stack.Container // the downloaders, the cut ones first
 	cut     []stack.Container
-	far     []stack.Container // the other side of the cut: where its rules go
-	client  peerAPIs
-	src     string // the series' source of the events
-	name    string // the file
-	seed    uint64 // of its content
+	far     []stack.Container          // the other side of the cut: where its rules go
+	client  map[string]*peerapi.Client // by container ID
+	src     string                     // the series' source of the events
+	name    string                     // the file
+	seed    uint64                     // of its content
 	id      string
 	tl      recovery.Timeline
 
@@ -53,9 +56,6 @@ type swarmRun struct {
 	nodes  map[string]*recovery.Node // by container ID
 	failed string                    // a download that failed
 }
-
-// peerAPIs are the nodes' admin APIs, by container ID.
-type peerAPIs map[string]peerAPI
 
 func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
 	peers, err := stack.Match(e.Stack, "peer")
@@ -70,17 +70,18 @@ func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
 		return nil, err
 	}
 	sw := &swarmRun{e: e, w: w, params: params, planned: recovery.RecoveryBound(params), seeds: peers[:w.Seeds], down: peers[w.Seeds:],
-		client: peerAPIs{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
+		client: map[string]*peerapi.Client{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
 		seed: e.Rand.Uint64(), nodes: map[string]*recovery.Node{}}
 	sw.cut = sw.down[:w.Cut]
 	sw.far = append(slices.Clone(sw.seeds), sw.down[w.Cut:]...)
-	hc := newPeerClient()
+	// Short answers on loopback: a poll that takes longer is a gap.
+	hc := &http.Client{Timeout: 5 * time.Second}
 	for _, c := range peers {
 		addr, ok := e.Admin[c.ID]
 		if !ok {
 			return nil, fmt.Errorf("%s publishes no admin port", c.Label())
 		}
-		sw.client[c.ID] = peerAPI{addr: addr, client: hc}
+		sw.client[c.ID] = &peerapi.Client{Base: "http://" + addr, HTTP: hc}
 	}
 	for i, c := range sw.down {
 		sw.nodes[c.ID] = &recovery.Node{Label: c.Label(), Cut: i < w.Cut, Complete: math.NaN()}
@@ -144,34 +145,23 @@ func (sw *swarmRun) run(ctx context.Context) (figs []Figure, err error) {
 }
 
 // seedFile puts the file on every seed (each hashes its own copy, to the
-// same id) and waits until every downloader sees it in the swarm.
+// same id) and waits until every downloader sees it held by every seed.
 func (sw *swarmRun) seedFile(ctx context.Context) error {
 	for _, c := range sw.seeds {
-		f, err := sw.client[c.ID].put(ctx, sw.name, seededFile(sw.seed, sw.w.Bytes), sw.w.Bytes)
-		if err != nil {
+		if err := sw.client[c.ID].Put(ctx, sw.name, seededFile(sw.seed, sw.w.Bytes), sw.w.Bytes); err != nil {
 			return fmt.Errorf("%s: %w", c.Label(), err)
 		}
-		if sw.id != "" && f.ID != sw.id {
-			return fmt.Errorf("%s hashed the file to %s, %s to %s", c.Label(), f.ID, sw.seeds[0].Label(), sw.id)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, c := range sw.down {
+		f, err := sw.client[c.ID].WaitSwarm(wctx, sw.name, len(sw.seeds), 200*time.Millisecond)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Label(), err)
 		}
 		sw.id = f.ID
 	}
 	sw.say("%s (%d bytes, id %.12s) on %s", sw.name, sw.w.Bytes, sw.id, labels(sw.seeds))
-	deadline := time.Now().Add(30 * time.Second)
-	for _, c := range sw.down {
-		for {
-			ok, err := sw.client[c.ID].sees(ctx, sw.id)
-			if ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s does not see the file in the swarm after 30s (%v)", c.Label(), err)
-			}
-			if err := sleep(ctx, 200*time.Millisecond); err != nil {
-				return err
-			}
-		}
-	}
 	return nil
 }
 
@@ -188,7 +178,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (sw *swarmRun) start(ctx context.Context) error {
 	sw.tl.Start = sw.e.Since()
 	for _, c := range sw.down {
-		if err := sw.client[c.ID].fetch(ctx, sw.id); err != nil {
+		if _, err := sw.client[c.ID].Start(ctx, sw.id); err != nil {
 			return fmt.Errorf("%s: %w", c.Label(), err)
 		}
 	}
@@ -264,20 +254,14 @@ func each(cs []stack.Container, fn func(int, stack.Container) error) error {
 // cutOff makes every node on the far side drop the cut downloaders, both
 // ways: their SYNs then go unanswered, as across a real partition.
 func (sw *swarmRun) cutOff(ctx context.Context) error {
-	mechs := make([]string, len(sw.far))
+	results := make([][]shape.Result, len(sw.far))
 	err := each(sw.far, func(i int, c stack.Container) error {
-		res, err := sw.e.Shaper.Partition(ctx, append([]stack.Container{c}, sw.cut...), []stack.Container{c}, true)
-		for _, r := range res {
-			for _, it := range r.Items {
-				mechs[i] = r.Target + ": partition " + string(it.Direction) + " from " + labels(sw.cut) + ": " + it.Mechanism
-			}
-		}
+		var err error
+		results[i], err = sw.e.Shaper.Partition(ctx, append([]stack.Container{c}, sw.cut...), []stack.Container{c}, true)
 		return err
 	})
-	for _, m := range mechs {
-		if m != "" {
-			sw.e.AddMechanism(m)
-		}
+	for _, res := range results {
+		sw.e.RecordShapes(res)
 	}
 	return err
 }
@@ -326,7 +310,7 @@ func (sw *swarmRun) verify(ctx context.Context) (int, error) {
 	}
 	ok := 0
 	for _, c := range sw.down {
-		sum, n, err := sw.client[c.ID].fileSum(ctx, sw.name)
+		sum, n, err := fileSum(ctx, sw.client[c.ID].Base, sw.name)
 		match := err == nil && n == sw.w.Bytes && sum == want
 		if match {
 			ok++

@@ -130,7 +130,7 @@ func TestTimeline_CutsTheFarSideAndHeals(t *testing.T) {
 	if sw.bound.Total <= 0 || sw.params.Partition < 0.2 {
 		t.Errorf("bound %+v from a partition of %v s", sw.bound, sw.params.Partition)
 	}
-	if !sw.e.run.mechs["peer-1: partition both from peer-2, peer-3: nft drop + conntrack flush"] {
+	if !sw.e.run.mechs["peer-1: partition both: nft drop + conntrack flush"] || !sw.e.run.mechs["peer-4: partition both: nft drop + conntrack flush"] {
 		t.Errorf("mechanisms %v", sw.e.run.mechs)
 	}
 }

@@ -35,7 +35,7 @@ func (sw *swarmRun) poll(ctx context.Context, done chan<- struct{}) {
 func (sw *swarmRun) pollOnce(ctx context.Context) bool {
 	over := true
 	for _, c := range sw.down {
-		d, err := sw.client[c.ID].download(ctx, sw.id)
+		d, err := sw.client[c.ID].Download(ctx, sw.id)
 		if err != nil {
 			over = false // a poll that failed shows as a gap
 			continue
