@@ -171,20 +171,29 @@ func (c *Client) WaitSwarm(ctx context.Context, name string, holders int, poll t
 
 // Wait polls download id every poll until it is complete; a failed
 // download, or one not complete when ctx ends, is an error saying how
-// far it got.
+// far it got. A poll that fails is tried again at the next one (the
+// node may sit behind an impaired link); the last failure is in the
+// error when ctx ends.
 func (c *Client) Wait(ctx context.Context, id string, poll time.Duration) (api.Download, error) {
+	var last api.Download
+	var lastErr error
 	for {
 		d, err := c.Download(ctx, id)
 		switch {
-		case err != nil && ctx.Err() == nil:
-			return d, err
+		case err != nil:
+			lastErr = err
 		case d.State == api.StateComplete:
 			return d, nil
 		case d.State == api.StateFailed:
 			return d, fmt.Errorf("download %s failed: %s", id, d.Error)
+		default:
+			last, lastErr = d, nil
 		}
 		if err := sleep(ctx, poll); err != nil {
-			return d, fmt.Errorf("download %s: %s, %d of %d bytes (%s): %w", id, d.State, d.Bytes, d.Size, d.Stalled, err)
+			if lastErr != nil {
+				err = fmt.Errorf("%w (last poll: %v)", err, lastErr)
+			}
+			return last, fmt.Errorf("download %s: %s, %d of %d bytes (%s): %w", id, last.State, last.Bytes, last.Size, last.Stalled, err)
 		}
 	}
 }

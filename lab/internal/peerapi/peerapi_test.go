@@ -19,7 +19,7 @@ import (
 // at the third poll, a swarm that lists the file from the second call.
 func fakeNode(t *testing.T) (*peerapi.Client, *[]byte) {
 	var put []byte
-	var polls, swarms atomic.Int32
+	var polls, swarms, flaky atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /api/files/{name}", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("offer") != "1" || r.PathValue("name") != "f.bin" {
@@ -49,6 +49,10 @@ func fakeNode(t *testing.T) (*peerapi.Client, *[]byte) {
 	})
 	mux.HandleFunc("GET /api/downloads/{id}", func(w http.ResponseWriter, r *http.Request) {
 		d := api.Download{ID: r.PathValue("id"), State: api.StateDownloading, Size: 10}
+		if r.PathValue("id") == "flaky" && flaky.Add(1) == 1 {
+			http.Error(w, `{"error":"hiccup"}`, http.StatusServiceUnavailable)
+			return
+		}
 		if r.PathValue("id") == "bad" {
 			d.State, d.Error = api.StateFailed, "disk full"
 		} else if polls.Add(1) >= 3 {
@@ -77,6 +81,15 @@ func TestClient_PutSwarmStartWait(t *testing.T) {
 	}
 	if d, err = c.Wait(ctx, d.ID, time.Millisecond); err != nil || d.State != api.StateComplete || d.Bytes != 10 {
 		t.Errorf("wait: %+v, %v", d, err)
+	}
+}
+
+func TestClient_WaitPollsAgainAfterAFailedPoll(t *testing.T) {
+	c, _ := fakeNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d, err := c.Wait(ctx, "flaky", time.Millisecond); err != nil || d.State != api.StateComplete {
+		t.Errorf("a download whose first poll failed: %+v, %v", d, err)
 	}
 }
 
