@@ -107,31 +107,6 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// Mean is the mean of the values that are not NaN; NaN when there are none.
-func Mean(values []float32) float64 {
-	sum, n := 0.0, 0
-	for _, v := range values {
-		if !math.IsNaN(float64(v)) {
-			sum += float64(v)
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
-}
-
-// Last is the last value that is not NaN; NaN when there is none.
-func Last(values []float32) float64 {
-	for _, v := range slices.Backward(values) {
-		if !math.IsNaN(float64(v)) {
-			return float64(v)
-		}
-	}
-	return math.NaN()
-}
-
 // Groups splits n points into at most max consecutive groups of nearly
 // equal size, the newest point last in the last group, and returns each
 // group's end (exclusive). Drawing a group's mean keeps a chart's shape

@@ -38,7 +38,7 @@ const (
 	DistWindow = 60
 	// MapCells is the most cells a piece map has; a file of more pieces
 	// shows the share held of each cell's pieces.
-	MapCells = 128
+	MapCells = 64
 )
 
 // Input is what a view is built from.
