@@ -148,7 +148,9 @@ func TestOptions_Validate(t *testing.T) {
 		{"timeout over interval", func(o *dash.Options) { o.Timeout = time.Second }, "POLL_TIMEOUT"},
 		{"history too short", func(o *dash.Options) { o.History = 500 * time.Millisecond }, "HISTORY"},
 		{"series", func(o *dash.Options) { o.MaxSeries = 1 }, "MAX_SERIES"},
-		{"memory", func(o *dash.Options) { o.MaxSeries, o.Interval, o.Timeout, o.History = 1_000_000, time.Second, time.Second, 24 * time.Hour }, "over 1 GiB"},
+		{"memory", func(o *dash.Options) {
+			o.MaxSeries, o.Interval, o.Timeout, o.History = 1_000_000, time.Second, time.Second, 24*time.Hour
+		}, "over 1 GiB"},
 		{"replicas", func(o *dash.Options) { o.MaxReplicas = 0 }, "MAX_REPLICAS"},
 		{"bytes", func(o *dash.Options) { o.MaxBytes = 1 }, "MAX_SCRAPE_BYTES"},
 		{"clients", func(o *dash.Options) { o.MaxClients = 5000 }, "MAX_CLIENTS"},
