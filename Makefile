@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-SERVICES        := tcp-echo udp-responder http-hello peer
+SERVICES        := tcp-echo udp-responder http-hello peer dashboard
 PROJECT         ?= netlab
 # The builder stage's image. Without a registry, `make builder-image` makes
 # one from this machine's Go toolchain and the build uses that instead.
@@ -121,7 +121,7 @@ images: builder-image ## build every image: one build stage compiles every binar
 	@$(MAKE) prune-images
 
 .PHONY: service-images shaper-image
-service-images: builder-image ## the four services' images, what make up runs (not the shaper)
+service-images: builder-image ## the services' images and the dashboard's, what make up runs (not the shaper)
 	@deploy/build-images.sh "$(RESOLVED_GO_IMAGE)" "$(IMAGE_PREFIX)" "$(TAG)" "$(VERSION)" "$(COMMIT)" "$(DATE)" $(SERVICES)
 	@$(MAKE) prune-images
 
