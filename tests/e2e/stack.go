@@ -286,7 +286,7 @@ func newCompose(name string, cfg StackConfig) (*compose.DockerCompose, string, e
 	env := composeImageEnv()
 	// Empty host port: Docker picks a free one on 127.0.0.1.
 	for _, v := range []string{"TCP_ECHO_PUBLISH", "TCP_ECHO_ADMIN_PUBLISH", "UDP_RESPONDER_PUBLISH", "UDP_RESPONDER_ADMIN_PUBLISH",
-		"HTTP_HELLO_PUBLISH", "HTTP_HELLO_ADMIN_PUBLISH", "PEER_ADMIN_PUBLISH", "DASHBOARD_PUBLISH"} {
+		"HTTP_HELLO_PUBLISH", "HTTP_HELLO_ADMIN_PUBLISH", "PEER_ADMIN_PUBLISH", "DASHBOARD_PUBLISH", "DASHBOARD_ADMIN_PUBLISH"} {
 		env[v] = "127.0.0.1:"
 	}
 	maps.Copy(env, cfg.Env)

@@ -215,7 +215,7 @@ function freshness() {
 
 // ---- overview ----
 function replicaState(r) {
-  const since = r.since ? ` since ${fmtClock(r.since)}` : '';
+  const since = r.since ? ` since ${fmtClock(r.since)} (${fmtDuration((Date.now() - r.since) / 1000)})` : '';
   return el('span', {class: `badge state-${r.state}`, dataset: {role: 'state'}}, stateText(r.state) + (r.state === 'up' ? '' : since));
 }
 
@@ -228,7 +228,7 @@ function drawOverview(v) {
       el('h2', {}, el('a', {href: '/service/' + encodeURIComponent(s.name)}, s.name),
         el('span', {class: 'muted', dataset: {role: 'count'}}, countText(s))),
       el('div', {class: 'error', dataset: {role: 'svc-error'}}, svcError(s)));
-    for (const r of s.replicas) card.append(replicaBlock(r, v.times));
+    for (const r of s.replicas) card.append(replicaBlock(r, s.name));
     if (s.replicas.length === 0) card.append(el('p', {class: 'muted'}, 'no replica found'));
     grid.append(card);
   }
@@ -240,7 +240,7 @@ function countText(s) {
 }
 function svcError(s) { return s.error ? `${s.error} (since ${fmtClock(s.since)})` : ''; }
 
-function replicaBlock(r) {
+function replicaBlock(r, service) {
   const figs = el('div', {class: 'figs'});
   for (const f of r.figures) {
     figs.append(el('div', {class: 'fig', dataset: {fig: f.k}},
@@ -250,7 +250,7 @@ function replicaBlock(r) {
       el('div', {class: 'parts'}, partsText(f))));
   }
   return el('div', {class: 'replica', dataset: {key: r.key, state: r.state}},
-    el('div', {class: 'rhead'}, el('h3', {}, r.name), replicaState(r)),
+    el('div', {class: 'rhead'}, el('h3', {title: r.name}, shortName(r.name, service)), replicaState(r)),
     el('div', {class: 'rmeta'}, metaItems(r)),
     el('div', {class: 'error', dataset: {role: 'error'}}, r.error || ''),
     figs);
@@ -299,7 +299,7 @@ function drawService(v) {
     const q = e.target.value ? '?replica=' + encodeURIComponent(e.target.value) : '';
     location.assign('/service/' + encodeURIComponent(v.service) + q);
   }}, el('option', {value: ''}, 'all replicas (summed)'),
-  v.replicas.map(r => el('option', {value: r.key, selected: r.key === v.replica}, `${r.name} (${stateText(r.state)})`)));
+  v.replicas.map(r => el('option', {value: r.key, selected: r.key === v.replica}, `${shortName(r.name, v.service)} (${stateText(r.state)})`)));
   const states = el('div', {class: 'rmeta', id: 'replica-states'}, replicaStates(v));
   const grid = el('div', {class: 'grid'});
   for (const c of v.charts) grid.append(chartCard(c, v.times));
@@ -307,7 +307,7 @@ function drawService(v) {
     v.charts.length ? grid : el('p', {class: 'muted'}, 'No metrics read yet.'));
 }
 function replicaStates(v) {
-  return v.replicas.map(r => el('span', {dataset: {key: r.key, state: r.state}}, `${r.name}: `, replicaState(r),
+  return v.replicas.map(r => el('span', {dataset: {key: r.key, state: r.state}, title: r.name}, `${shortName(r.name, v.service)}: `, replicaState(r),
     r.error ? el('span', {class: 'error'}, ' ' + r.error) : null));
 }
 function chartCard(c, times) {
@@ -356,8 +356,11 @@ function patchService(v) {
 
 // ---- swarm ----
 let fetchMsg = '';
-function shortName(name) {
-  const m = name.match(/([a-z]+[-_]\d+)$/i);
+// shortName drops a compose project's prefix from a container name:
+// "netlab-peer-2" is "peer-2" (the full name is in its title).
+function shortName(name, service) {
+  const re = service ? new RegExp('(' + service.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '[-_]\\d+)$') : /([a-z]+[-_]\d+)$/i;
+  const m = name.match(re);
   return m ? m[1] : name;
 }
 function drawSwarm(v) {
@@ -371,7 +374,7 @@ function drawSwarm(v) {
     main.replaceChildren(tools, el('div', {id: 'swarm-body'}));
   }
   fillSelect('fetch-file', v.files.map(f => [f.id, `${f.name} (${fmtBytes(f.size, '')})`]));
-  fillSelect('fetch-node', v.nodes.filter(n => n.state !== 'down').map(n => [n.key, n.name]));
+  fillSelect('fetch-node', v.nodes.filter(n => n.state !== 'down').map(n => [n.key, shortName(n.name)]));
   document.getElementById('fetch-go').disabled = v.files.length === 0 || v.nodes.length === 0;
   document.getElementById('fetch-msg').textContent = fetchMsg;
   const body = el('div', {class: 'grid'},
