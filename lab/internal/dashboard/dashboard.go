@@ -46,7 +46,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(s
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "serve the pages on `ADDR`")
 	fs.StringVar(&o.Targets, "targets", DefaultTargets, "services to poll: `name=host:port,...` (each a service's admin listener)")
 	fs.DurationVar(&o.Interval, "interval", time.Second, "time between poll rounds")
-	fs.DurationVar(&o.Timeout, "timeout", 800*time.Millisecond, "bound on a replica's requests in a round")
+	fs.DurationVar(&o.Timeout, "timeout", 500*time.Millisecond, "bound on a replica's requests in a round")
 	fs.DurationVar(&o.History, "history", 15*time.Minute, "how far back the charts go")
 	fs.IntVar(&o.MaxSeries, "max-series", 8192, "most series kept (memory: series × history/interval × 4 bytes)")
 	fs.IntVar(&o.MaxReplicas, "max-replicas", 64, "most replicas polled")

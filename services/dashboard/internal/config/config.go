@@ -20,7 +20,7 @@ type Config struct {
 	// Targets are the services polled, by their compose names.
 	Targets      string          `env:"TARGETS" envDefault:"tcp-echo=tcp-echo:9090,udp-responder=udp-responder:9090,http-hello=http-hello:9090,peer=peer:9090"`
 	PollInterval time.Duration   `env:"POLL_INTERVAL" envDefault:"1s"`
-	PollTimeout  time.Duration   `env:"POLL_TIMEOUT" envDefault:"800ms"`
+	PollTimeout  time.Duration   `env:"POLL_TIMEOUT" envDefault:"500ms"`
 	History      time.Duration   `env:"HISTORY" envDefault:"15m"`
 	MaxSeries    int             `env:"MAX_SERIES" envDefault:"8192"`
 	MaxReplicas  int             `env:"MAX_REPLICAS" envDefault:"64"`
