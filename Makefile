@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-SERVICES        := tcp-echo udp-responder http-hello peer
+SERVICES        := tcp-echo udp-responder http-hello peer dashboard
 PROJECT         ?= netlab
 # The builder stage's image. Without a registry, `make builder-image` makes
 # one from this machine's Go toolchain and the build uses that instead.
@@ -15,6 +15,9 @@ VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || e
 COMMIT          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 DATE            ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 E2E_TIMEOUT     ?= 20m
+# Where the end-to-end tests leave what they save (the dashboard's
+# screenshots): one directory per test.
+E2E_ARTIFACTS   ?= $(CURDIR)/.build/e2e
 # Pinned so lint results do not change under us; fetched through the module proxy.
 STATICCHECK     ?= go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -121,7 +124,7 @@ images: builder-image ## build every image: one build stage compiles every binar
 	@$(MAKE) prune-images
 
 .PHONY: service-images shaper-image
-service-images: builder-image ## the four services' images, what make up runs (not the shaper)
+service-images: builder-image ## the services' images and the dashboard's, what make up runs (not the shaper)
 	@deploy/build-images.sh "$(RESOLVED_GO_IMAGE)" "$(IMAGE_PREFIX)" "$(TAG)" "$(VERSION)" "$(COMMIT)" "$(DATE)" $(SERVICES)
 	@$(MAKE) prune-images
 
@@ -163,8 +166,9 @@ unit: ## unit tests with -race in every module (e2e skipped)
 
 .PHONY: e2e
 e2e: images ## end-to-end tests on the images `make images` built (the same as `make up` runs), the real compose file, testcontainers
+	@mkdir -p $(E2E_ARTIFACTS)
 	cd tests && NETLAB_IMAGE_PREFIX=$(IMAGE_PREFIX) NETLAB_TAG=$(TAG) GO_IMAGE=$(RESOLVED_GO_IMAGE) \
-		go test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./...
+		go test -race -count=1 -timeout $(E2E_TIMEOUT) -v -artifacts -outputdir $(E2E_ARTIFACTS) ./...
 
 .PHONY: prune-images
 prune-images: # images a rebuild superseded (untagged, labelled netlab); the layer cache stays

@@ -8,7 +8,8 @@
 #
 #   deploy/build-images.sh GO_IMAGE PREFIX TAG VERSION COMMIT DATE IMAGE...
 #
-# IMAGE is a service (tcp-echo, udp-responder, http-hello, peer) or shaper;
+# IMAGE is a service (tcp-echo, udp-responder, http-hello, peer, dashboard)
+# or shaper;
 # the build stage of the services is built only when a service is asked
 # for, the shaper's only when the shaper is.
 #

@@ -12,6 +12,7 @@ addr() { awk -v s="$1" -v i="$2" -v p="$3" '$1 == s && $2 == i && $3 == p { prin
 
 echo
 echo "netlab is up:"
+echo "  dashboard       http://$(addr dashboard 1 8080/tcp)/   (live pages of every service; also /swarm)"
 echo "  tcp-echo        $(addr tcp-echo 1 65432/tcp)"
 echo "                  printf 'Hello, world' | nc -q1 $(addr tcp-echo 1 65432/tcp | tr : ' ')"
 echo "                  $compose run --rm tcp-echo-client --count 5"

@@ -24,10 +24,11 @@ const (
 	UDPResponder = "udp-responder"
 	HTTPHello    = "http-hello"
 	Peer         = "peer"
+	Dashboard    = "dashboard"
 )
 
 // Services are every service with an image, in build order.
-var Services = []string{TCPEcho, UDPResponder, HTTPHello, Peer}
+var Services = []string{TCPEcho, UDPResponder, HTTPHello, Peer, Dashboard}
 
 // buildStage is the stage of deploy/Dockerfile that compiles every binary
 // the service stages copy.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -30,6 +31,17 @@ type Metrics struct {
 // with a valid Prometheus text exposition.
 func Scrape(t testing.TB, adminAddr string) Metrics {
 	t.Helper()
+	families := scrapeFamilies(t, adminAddr)
+	samples, err := expfmt.ExtractSamples(&expfmt.DecodeOptions{}, slices.Collect(maps.Values(families))...)
+	if err != nil {
+		t.Fatalf("/metrics of %s: %v", adminAddr, err)
+	}
+	return Metrics{t: t, addr: adminAddr, samples: samples}
+}
+
+// scrapeFamilies reads and parses http://adminAddr/metrics.
+func scrapeFamilies(t testing.TB, adminAddr string) map[string]*dto.MetricFamily {
+	t.Helper()
 	code, body, err := HTTPGet(t.Context(), "http://"+adminAddr+"/metrics")
 	if err != nil {
 		t.Fatalf("scrape %s: %v", adminAddr, err)
@@ -42,11 +54,18 @@ func Scrape(t testing.TB, adminAddr string) Metrics {
 	if err != nil {
 		t.Fatalf("/metrics of %s: %v", adminAddr, err)
 	}
-	samples, err := expfmt.ExtractSamples(&expfmt.DecodeOptions{}, slices.Collect(maps.Values(families))...)
-	if err != nil {
-		t.Fatalf("/metrics of %s: %v", adminAddr, err)
+	return families
+}
+
+// Families scrapes http://adminAddr/metrics and returns each metric
+// family's type ("counter", "gauge", "histogram"...) by name.
+func Families(t testing.TB, adminAddr string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, mf := range scrapeFamilies(t, adminAddr) {
+		out[name] = strings.ToLower(mf.GetType().String())
 	}
-	return Metrics{t: t, addr: adminAddr, samples: samples}
+	return out
 }
 
 // Sum adds up the samples of metric whose labels include every one of

@@ -39,8 +39,9 @@ const (
 
 // DefaultServices are the services of docker-compose.yml a stack runs when
 // StackConfig names none (the clients are in the tools profile and run as
-// one-shot containers; the peers run in stacks of their own).
-var DefaultServices = []string{TCPEcho, UDPResponder, HTTPHello}
+// one-shot containers; the peers run in stacks of their own, and the
+// dashboard shows them as not found here).
+var DefaultServices = []string{TCPEcho, UDPResponder, HTTPHello, Dashboard}
 
 // Stack is one running copy of docker-compose.yml under its own project
 // name, with every port published on a free host port of 127.0.0.1.
@@ -285,7 +286,7 @@ func newCompose(name string, cfg StackConfig) (*compose.DockerCompose, string, e
 	env := composeImageEnv()
 	// Empty host port: Docker picks a free one on 127.0.0.1.
 	for _, v := range []string{"TCP_ECHO_PUBLISH", "TCP_ECHO_ADMIN_PUBLISH", "UDP_RESPONDER_PUBLISH", "UDP_RESPONDER_ADMIN_PUBLISH",
-		"HTTP_HELLO_PUBLISH", "HTTP_HELLO_ADMIN_PUBLISH", "PEER_ADMIN_PUBLISH"} {
+		"HTTP_HELLO_PUBLISH", "HTTP_HELLO_ADMIN_PUBLISH", "PEER_ADMIN_PUBLISH", "DASHBOARD_PUBLISH", "DASHBOARD_ADMIN_PUBLISH"} {
 		env[v] = "127.0.0.1:"
 	}
 	maps.Copy(env, cfg.Env)

@@ -11,6 +11,7 @@
 //	netlab heal [A…]       remove partitions
 //	netlab reset           remove every impairment netlab set in the stack
 //	netlab exp …           experiments: list, run NAME|FILE.yaml, report DIR
+//	netlab dashboard …     the stack's live dashboard, on the host (--targets)
 //	netlab help            the commands
 package main
 
@@ -24,6 +25,7 @@ import (
 	"github.com/netlab/netlab/lab/internal/chaos"
 	"github.com/netlab/netlab/lab/internal/cli"
 	"github.com/netlab/netlab/lab/internal/compare"
+	"github.com/netlab/netlab/lab/internal/dashboard"
 	"github.com/netlab/netlab/lab/internal/exp"
 	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/soak"
@@ -48,6 +50,7 @@ var commands = []cli.Command{
 	{Name: "heal", Summary: "remove partitions, of the named containers or all (make heal)", Main: shapeCmds.Heal},
 	{Name: "reset", Summary: "remove every impairment netlab set in the stack (make reset)", Main: shapeCmds.Reset},
 	{Name: "exp", Summary: "run an experiment in a stack of its own: table, series, plots, report (list, run NAME, report DIR)", Main: exp.Command{Docker: shape.CLI{}}.Main},
+	{Name: "dashboard", Summary: "the stack's live dashboard on the host, polling the admin listeners --targets names", Main: dashboard.Main},
 }
 
 func main() {

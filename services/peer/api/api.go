@@ -95,21 +95,25 @@ type DownloadRequest struct {
 // Download is one download and its progress: GET /api/downloads,
 // GET /api/downloads/{id}, and the answer to POST /api/downloads.
 type Download struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	State       string            `json:"state"` // one of the State constants
-	Error       string            `json:"error,omitempty"`
-	Stalled     string            `json:"stalled,omitempty"` // why it cannot progress now
-	StalledSecs float64           `json:"stalled_seconds,omitempty"`
-	Size        int64             `json:"size"`
-	Bytes       int64             `json:"bytes_done"`
-	PieceSize   int               `json:"piece_size"`
-	Pieces      int               `json:"pieces"`
-	PiecesHeld  int               `json:"pieces_held"`
-	Resumed     int               `json:"pieces_resumed"`  // held from a previous run
-	Verified    int               `json:"pieces_verified"` // fetched and verified in this run
-	Failed      int               `json:"pieces_failed"`   // failed verification
-	Sources     map[string]Source `json:"sources"`         // by peer address
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	State       string  `json:"state"` // one of the State constants
+	Error       string  `json:"error,omitempty"`
+	Stalled     string  `json:"stalled,omitempty"` // why it cannot progress now
+	StalledSecs float64 `json:"stalled_seconds,omitempty"`
+	Size        int64   `json:"size"`
+	Bytes       int64   `json:"bytes_done"`
+	PieceSize   int     `json:"piece_size"`
+	Pieces      int     `json:"pieces"`
+	PiecesHeld  int     `json:"pieces_held"`
+	// Have is the bitfield of the pieces held: piece i is bit
+	// 0x80>>(i%8) of byte i/8 (base64 in JSON). It is empty until the
+	// manifest is known.
+	Have     []byte            `json:"have,omitempty"`
+	Resumed  int               `json:"pieces_resumed"`  // held from a previous run
+	Verified int               `json:"pieces_verified"` // fetched and verified in this run
+	Failed   int               `json:"pieces_failed"`   // failed verification
+	Sources  map[string]Source `json:"sources"`         // by peer address
 	// Started is when the download was asked for (or resumed at start);
 	// Finished, when it completed (every piece verified, the file in the
 	// share) or failed. Both are RFC 3339 with nanoseconds in JSON.

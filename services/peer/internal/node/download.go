@@ -542,6 +542,7 @@ func (dl *download) status() api.Download {
 	switch {
 	case dl.picker != nil:
 		s.PiecesHeld = s.Pieces - dl.picker.Missing()
+		s.Have = dl.picker.Have()
 	case dl.state == api.StateComplete:
 		s.PiecesHeld = s.Pieces
 	}

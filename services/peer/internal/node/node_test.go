@@ -117,6 +117,7 @@ type downloadStatus struct {
 	Verified int    `json:"pieces_verified"`
 	Failed   int    `json:"pieces_failed"`
 	Bytes    int64  `json:"bytes_done"`
+	Have     []byte `json:"have"`
 	Sources  map[string]struct {
 		Pieces int `json:"pieces"`
 		Bad    int `json:"bad_pieces"`
@@ -179,6 +180,10 @@ func TestNode_TwoNodesTransferAFile(t *testing.T) {
 	}
 	if st.Verified != st.Pieces || st.Pieces != 17 {
 		t.Fatalf("verified %d of %d pieces, want 17 of 17", st.Verified, st.Pieces)
+	}
+	// 17 pieces: two full bytes and the top bit of a third.
+	if want := []byte{0xff, 0xff, 0x80}; !bytes.Equal(st.Have, want) {
+		t.Fatalf("have = %x, want %x (every piece)", st.Have, want)
 	}
 	// The finished file is shared in turn.
 	poll.Until(t, "b's catalog to list the file", 5*time.Second, func() bool {

@@ -142,6 +142,9 @@ func (p *Picker) Missing() int { return p.missing }
 // Has reports whether piece i is held.
 func (p *Picker) Has(i int) bool { return p.have.Has(i) }
 
+// Have returns a copy of the bitfield of the pieces held.
+func (p *Picker) Have() content.Bitfield { return p.have.Clone() }
+
 // Stuck returns a needed piece that no peer known to hold it can supply:
 // every holder in holders sent a bad copy of it, or nobody holds it.
 // ok is false when every needed piece has a possible source.

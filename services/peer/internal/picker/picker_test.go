@@ -96,6 +96,9 @@ func TestPicker_OnlyPiecesThePeerHas(t *testing.T) {
 func TestPicker_DoneAndMissing(t *testing.T) {
 	const n = 3
 	p := picker.New(n, nil)
+	if have := p.Have(); have.Count() != 0 || len(have) != 1 {
+		t.Fatalf("Have = %08b before any piece, want one empty byte", have)
+	}
 	for range n {
 		i, ok := p.Pick("a", all(n))
 		if !ok {
@@ -105,6 +108,9 @@ func TestPicker_DoneAndMissing(t *testing.T) {
 	}
 	if p.Missing() != 0 {
 		t.Fatalf("Missing = %d after every piece was done", p.Missing())
+	}
+	if have := p.Have(); have.Count() != n {
+		t.Fatalf("Have = %08b after every piece was done, want %d bits", have, n)
 	}
 	if _, ok := p.Pick("a", all(n)); ok {
 		t.Fatal("Pick returned a piece of a complete download")
