@@ -239,7 +239,7 @@ func tableRow(table string, value float64, workload, metric string) []string {
 }
 
 // checkLoss: every repetition's measured loss within 4σ of the p set;
-// TCP retransmits under the highest loss, and moves less than without.
+// TCP retransmits more under the highest loss than without.
 func checkLoss(t *testing.T, res expResult) {
 	t.Helper()
 	checkTCPUnderLoss(t, res)
@@ -258,7 +258,7 @@ func checkLoss(t *testing.T, res expResult) {
 }
 
 // checkTCPUnderLoss: the bulk echo under the highest loss retransmitted
-// segments, and its goodput is below the one without loss.
+// more segments than without loss, and completed.
 func checkTCPUnderLoss(t *testing.T, res expResult) {
 	t.Helper()
 	figure := func(value float64, metric string) float64 {
@@ -276,11 +276,14 @@ func checkTCPUnderLoss(t *testing.T, res expResult) {
 	for _, p := range res.Points {
 		lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
 	}
-	if n := figure(hi, "tcp_retransmits"); n == 0 {
-		t.Errorf("no TCP retransmission under %v %% loss", hi)
+	// Retransmissions, not goodput: one short transfer's goodput under
+	// loss varies by two orders of magnitude from run to run (fast
+	// recovery at a 0.1 ms RTT, or a timeout), its retransmissions do not.
+	if a, b := figure(lo, "tcp_retransmits"), figure(hi, "tcp_retransmits"); b <= a {
+		t.Errorf("TCP retransmitted %v segments under %v %% loss, %v under %v %%: the loss cost nothing", b, hi, a, lo)
 	}
-	if a, b := figure(lo, "echoed_mbit_per_s"), figure(hi, "echoed_mbit_per_s"); b >= a {
-		t.Errorf("TCP goodput %v Mbit/s under %v %% loss, %v Mbit/s under %v %%: loss cost nothing", b, hi, a, lo)
+	if g := figure(hi, "echoed_mbit_per_s"); g <= 0 {
+		t.Errorf("TCP goodput %v Mbit/s under %v %% loss: the transfer did not complete", g, hi)
 	}
 }
 
