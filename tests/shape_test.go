@@ -188,15 +188,19 @@ func TestShape_AppliedVersusMeasured(t *testing.T) {
 		for _, svc := range []string{e2e.TCPEcho, e2e.UDPResponder} {
 			assertNothingLeft(t, s, svc)
 		}
-		// A shape left behind can only make RTT longer and throughput
-		// lower, so each figure must come back to within 20 % on that
-		// side; beyond it on the other side is the machine's noise
-		// (container-to-container throughput here moves by ±30 % between
-		// runs seconds apart), not a sign of an impairment.
-		rtt := udpProbe(t, s, "--count", "1000", "--rate", "500").Latency.P50
+		// A shape left behind can only make RTT longer, throughput lower
+		// and probes go missing. What this test applied was at least 40 ms
+		// of delay, a 20 Mbit/s cap (under 1 % of the unimpaired bulk
+		// rate) and 1-10 % loss; the bounds below catch each of those by a
+		// wide margin, and leave room for the machine's own noise: on two
+		// loaded cores a sub-millisecond RTT moves by more than 20 % and
+		// container-to-container throughput by ±30 % between runs seconds
+		// apart, which is not a sign of an impairment.
+		probe := udpProbe(t, s, "--count", "1000", "--rate", "500")
 		bulk := bestBulk(t, s)
-		within(t, "udp RTT p50 after reset", rtt, 0, time.Duration(float64(baseRTT)*1.2))
-		within(t, "tcp-echo bulk Mbit/s after reset", bulk, baseBulk*0.8, math.Inf(1))
+		within(t, "udp RTT p50 after reset", probe.Latency.P50, 0, max(baseRTT*3/2, baseRTT+time.Millisecond))
+		within(t, "udp loss % after reset", probe.LossPercent, 0, 0.5)
+		within(t, "tcp-echo bulk Mbit/s after reset", bulk, baseBulk*0.5, math.Inf(1))
 	})
 }
 
