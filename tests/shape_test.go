@@ -194,13 +194,14 @@ func TestShape_AppliedVersusMeasured(t *testing.T) {
 		// rate) and 1-10 % loss; the bounds below catch each of those by a
 		// wide margin, and leave room for the machine's own noise: on two
 		// loaded cores a sub-millisecond RTT moves by more than 20 % and
-		// container-to-container throughput by ±30 % between runs seconds
-		// apart, which is not a sign of an impairment.
+		// container-to-container throughput by up to half between runs
+		// seconds apart (8.6 then 5.2 Gbit/s measured with a build beside
+		// it), which is not a sign of an impairment.
 		probe := udpProbe(t, s, "--count", "1000", "--rate", "500")
 		bulk := bestBulk(t, s)
 		within(t, "udp RTT p50 after reset", probe.Latency.P50, 0, max(baseRTT*3/2, baseRTT+time.Millisecond))
 		within(t, "udp loss % after reset", probe.LossPercent, 0, 0.5)
-		within(t, "tcp-echo bulk Mbit/s after reset", bulk, baseBulk*0.5, math.Inf(1))
+		within(t, "tcp-echo bulk Mbit/s after reset", bulk, baseBulk*0.25, math.Inf(1))
 	})
 }
 
