@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"go.uber.org/zap"
 
@@ -20,9 +19,9 @@ import (
 
 const service = "dashboard"
 
+// main serves the dashboard until a signal stops it.
 func main() {
-	prog := program.Program[config.Config]{Name: service, Load: config.Load, Run: run}
-	os.Exit(program.Main(prog, os.Args[1:], os.Stdout, os.Stderr))
+	program.Run(program.Program[config.Config]{Name: service, Load: config.Load, Run: run})
 }
 
 // run serves the dashboard until ctx is canceled.

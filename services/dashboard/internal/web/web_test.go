@@ -64,7 +64,14 @@ func serve(t *testing.T, src web.Source, maxClients int) (*httptest.Server, *web
 
 func get(t *testing.T, url string) (*http.Response, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	return do(t, req)
+}
+
+// do sends req and returns the response with its whole body.
+func do(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,13 +260,7 @@ func post(t *testing.T, url, body string, header map[string]string) (*http.Respo
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return do(t, req)
 }
 
 func TestFetch_SameOriginOnly(t *testing.T) {

@@ -53,7 +53,13 @@ func hello() http.Handler {
 
 func newServer(t *testing.T, h2c bool) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(hello())
+	return serveH2C(t, httptest.NewUnstartedServer(hello()), h2c)
+}
+
+// serveH2C starts srv, speaking HTTP/1.1 and, with h2c, cleartext
+// HTTP/2 too, and closes it when the test ends.
+func serveH2C(t *testing.T, srv *httptest.Server, h2c bool) *httptest.Server {
+	t.Helper()
 	if h2c {
 		var p http.Protocols
 		p.SetHTTP1(true)

@@ -58,14 +58,7 @@ func newPageServer(t *testing.T, h2c bool, barrier int, hold time.Duration) *pag
 			ps.conns.Add(1)
 		}
 	}
-	if h2c {
-		var p http.Protocols
-		p.SetHTTP1(true)
-		p.SetUnencryptedHTTP2(true)
-		ps.Config.Protocols = &p
-	}
-	ps.Start()
-	t.Cleanup(ps.Close)
+	serveH2C(t, ps.Server, h2c)
 	return ps
 }
 
