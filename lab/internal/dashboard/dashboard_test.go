@@ -3,9 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/dashboard"
+	"github.com/netlab/netlab/services/dashboard/dash/dashtest"
 	"github.com/netlab/netlab/services/platform/poll"
 )
 
@@ -35,17 +34,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestMain_ServesThePagesOfTheTargets(t *testing.T) {
-	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/readyz":
-			fmt.Fprintln(w, "ready")
-		case "/metrics":
-			fmt.Fprint(w, "# TYPE netlab_build_info gauge\nnetlab_build_info{service=\"tcp-echo\"} 1\n")
-		case "/version":
-			fmt.Fprint(w, `{"version":"v1"}`)
-		}
-	}))
-	defer svc.Close()
+	svc := dashtest.Serve(t, &dashtest.Admin{Service: "tcp-echo", Version: "v1"})
 	ctx, cancel := context.WithCancel(t.Context())
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)

@@ -25,6 +25,7 @@ import (
 	"github.com/netlab/netlab/services/dashboard/internal/poller"
 	"github.com/netlab/netlab/services/dashboard/internal/view"
 	"github.com/netlab/netlab/services/dashboard/internal/web"
+	"github.com/netlab/netlab/services/platform/netserve"
 )
 
 // Dashboard polls the targets and serves the pages.
@@ -72,14 +73,8 @@ func New(opts Options, log *zap.Logger, reg prometheus.Registerer) (*Dashboard, 
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	d.ln = ln
-	d.srv = &http.Server{
-		Handler:           web.New(d.hub, d, log),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          zap.NewStdLog(log),
-	}
+	// No write timeout: the event streams stay open.
+	d.srv = netserve.HTTPServer(web.New(d.hub, d, log), log, 0)
 	return d, nil
 }
 

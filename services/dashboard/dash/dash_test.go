@@ -17,35 +17,24 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/dashboard/dash"
+	"github.com/netlab/netlab/services/dashboard/dash/dashtest"
 	"github.com/netlab/netlab/services/platform/poll"
 )
 
 // fakePeer is a peer node's admin listener that counts downloads asked.
 func fakePeer(t *testing.T, asked *atomic.Value) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method + " " + r.URL.Path {
-		case "GET /readyz":
-			fmt.Fprintln(w, "ready")
-		case "GET /metrics":
-			fmt.Fprint(w, "# TYPE netlab_build_info gauge\nnetlab_build_info{service=\"peer\"} 1\n")
-		case "GET /version":
-			fmt.Fprint(w, `{"version":"v9"}`)
-		case "GET /api/status":
-			fmt.Fprint(w, `{"node_id":"abc"}`)
-		case "GET /api/peers", "GET /api/downloads", "GET /api/catalog":
-			fmt.Fprint(w, `[]`)
-		case "POST /api/downloads":
-			b, _ := io.ReadAll(r.Body)
-			asked.Store(string(b))
-			w.WriteHeader(http.StatusAccepted)
-			fmt.Fprint(w, `{"state":"queued"}`)
-		default:
+	downloads := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method+" "+r.URL.Path != "POST /api/downloads" {
 			http.NotFound(w, r)
+			return
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+		b, _ := io.ReadAll(r.Body)
+		asked.Store(string(b))
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{"state":"queued"}`)
+	})
+	return dashtest.Serve(t, &dashtest.Admin{Service: "peer", Version: "v9", Next: downloads})
 }
 
 func options(targets string) dash.Options {

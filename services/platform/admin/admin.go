@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/netlab/netlab/services/platform/netserve"
 	"github.com/netlab/netlab/services/platform/version"
 )
 
@@ -79,15 +80,7 @@ func New(addr string, reg *prometheus.Registry, log *zap.Logger) (*Server, error
 		Timeout:             5 * time.Second,
 		ErrorLog:            zap.NewStdLog(log),
 	}))
-	s.http = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          zap.NewStdLog(log),
-	}
+	s.http = netserve.HTTPServer(mux, log, 10*time.Second)
 	return s, nil
 }
 

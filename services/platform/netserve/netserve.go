@@ -3,7 +3,7 @@
 // and Loop waits and retries when accepting fails, stops when the
 // listener closes or the server stops, and serves at most MAX_CONNS
 // connections at once, handing each one over the limit to the server to
-// refuse.
+// refuse. HTTPServer gives the small HTTP listeners their limits.
 package netserve
 
 import (

@@ -9,40 +9,18 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/dashboard/dash/dashtest"
 	"github.com/netlab/netlab/services/dashboard/internal/poller"
 )
 
-// admin is a fake admin listener of one replica.
+// admin is a fake admin listener of one replica, on an address of the
+// test's choosing.
 type admin struct {
-	srv     *httptest.Server
-	ready   atomic.Bool
-	service string
-}
-
-func (a *admin) handler(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/readyz":
-		if !a.ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	case "/metrics":
-		fmt.Fprintf(w, "# TYPE netlab_build_info gauge\nnetlab_build_info{service=%q,version=\"v1\"} 1\n"+
-			"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 1.8e9\n", a.service)
-	case "/version":
-		fmt.Fprintln(w, `{"version":"v1","commit":"abc","date":"today","go_version":"go1.26"}`)
-	case "/api/status":
-		fmt.Fprintln(w, `{"node_id":"n-`+r.Host+`","files":1,"peers_connected":2}`)
-	case "/api/peers", "/api/downloads", "/api/catalog":
-		fmt.Fprintln(w, `[]`)
-	default:
-		http.NotFound(w, r)
-	}
+	*dashtest.Admin
+	srv *httptest.Server
 }
 
 // startAdmin serves a fake admin listener on ip:port (port 0: any).
@@ -52,9 +30,8 @@ func startAdmin(t *testing.T, ip string, port int, service string) *admin {
 	if err != nil {
 		t.Skipf("cannot listen on %s (loopback aliases needed): %v", ip, err)
 	}
-	a := &admin{service: service}
-	a.ready.Store(true)
-	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(a.handler)}}
+	a := &admin{Admin: &dashtest.Admin{Service: service, Version: "v1"}}
+	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Admin}}
 	a.srv.Start()
 	t.Cleanup(a.srv.Close)
 	return a
@@ -152,7 +129,7 @@ func TestPoller_StatesAndSinceWhen(t *testing.T) {
 	if r.State != poller.StateUp || !r.Since.Equal(t0) || r.Name != a.srv.Listener.Addr().String() {
 		t.Fatalf("first round: %+v, want up since t0 and named by address", r)
 	}
-	a.ready.Store(false)
+	a.SetReady(false)
 	r = replicas(p.Poll(t.Context(), t0.Add(time.Second)), "tcp-echo")[0]
 	if r.State != poller.StateNotReady || !strings.Contains(r.Err, "503") || !r.Since.Equal(t0.Add(time.Second)) {
 		t.Fatalf("not ready: %+v", r)
