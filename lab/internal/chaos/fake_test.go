@@ -14,6 +14,7 @@ import (
 
 	"github.com/netlab/netlab/lab/internal/chaos"
 	"github.com/netlab/netlab/lab/internal/cli/clitest"
+	"github.com/netlab/netlab/services/platform/loadgen/loadgentest"
 )
 
 // t0 is the fake clock's start.
@@ -24,33 +25,21 @@ var t0 = time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 // interruptAt set, a sleep past it stops there and cancels the run, as a
 // Ctrl-C at that moment would.
 type fakeClock struct {
-	mu          sync.Mutex
-	now         time.Time
+	*loadgentest.Clock
 	interruptAt time.Duration // 0: never
 	cancel      context.CancelFunc
 }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return err
+func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) bool {
+	if ctx.Err() != nil {
+		return false
 	}
 	if c.interruptAt > 0 && t.After(t0.Add(c.interruptAt)) {
-		c.now = t0.Add(c.interruptAt)
+		c.Set(t0.Add(c.interruptAt))
 		c.cancel()
-		return context.Canceled
+		return false
 	}
-	if t.After(c.now) {
-		c.now = t
-	}
-	return nil
+	return c.Clock.SleepUntil(ctx, t)
 }
 
 // call is one docker command the fake got, and when.
@@ -144,7 +133,7 @@ type lab struct {
 }
 
 func newLab() *lab {
-	clock := &fakeClock{now: t0}
+	clock := &fakeClock{Clock: loadgentest.NewClock(t0)}
 	return &lab{clock: clock, docker: &fakeDocker{clock: clock, fail: map[string]error{}}}
 }
 

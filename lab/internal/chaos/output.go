@@ -7,25 +7,22 @@ import (
 	"io"
 	"time"
 
-	"github.com/netlab/netlab/services/platform/lifecycle"
+	"github.com/netlab/netlab/services/platform/loadgen"
 )
 
-// Clock is the time the runner reads and waits on; tests give a fake one.
-type Clock interface {
-	Now() time.Time
-	// SleepUntil returns at t, or with ctx's error when ctx ends first.
-	SleepUntil(ctx context.Context, t time.Time) error
-}
+// Clock is the time the runner reads and waits on, the one a load
+// generator's timetable keeps; tests give a fake one.
+type Clock = loadgen.Clock
 
-// RealClock is the machine's clock.
+// RealClock is the machine's clock, loadgen.Wall.
 type RealClock struct{}
 
-// Now is time.Now.
-func (RealClock) Now() time.Time { return time.Now() }
+// Now is the wall clock's time.
+func (RealClock) Now() time.Time { return loadgen.Wall.Now() }
 
-// SleepUntil waits on a timer.
-func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
-	return lifecycle.Sleep(ctx, time.Until(t))
+// SleepUntil returns once t has come (true) or ctx has ended (false).
+func (RealClock) SleepUntil(ctx context.Context, t time.Time) bool {
+	return loadgen.Wall.SleepUntil(ctx, t)
 }
 
 // Schema names the JSON lines --json prints.

@@ -50,7 +50,7 @@ type runner struct {
 func (r *runner) run(ctx context.Context, events []Event) (interrupted bool) {
 	for i := range events {
 		e := &events[i]
-		if r.out.clock.SleepUntil(ctx, r.out.start.Add(e.At)) != nil {
+		if !r.out.clock.SleepUntil(ctx, r.out.start.Add(e.At)) {
 			r.interrupt(ctx, events[i:])
 			return true
 		}

@@ -8,41 +8,14 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/platform/loadgen"
+	"github.com/netlab/netlab/services/platform/loadgen/loadgentest"
 )
 
-// fakeClock jumps to whatever time a sleeper waits for, so one worker's
-// run is exact and instant; advance stands for the time a request takes.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	return ctx.Err() == nil
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newFakeClock() *loadgentest.Clock { return loadgentest.NewClock(time.Unix(1_000_000, 0)) }
 
 // runOne drives tt with a single worker whose request number seq takes
 // service(seq), and returns the slots it was given.
-func runOne(ctx context.Context, clock *fakeClock, tt *loadgen.Timetable, service func(seq int64) time.Duration) []loadgen.Slot {
+func runOne(ctx context.Context, clock *loadgentest.Clock, tt *loadgen.Timetable, service func(seq int64) time.Duration) []loadgen.Slot {
 	var slots []loadgen.Slot
 	for {
 		s, ok := tt.Next(ctx)
@@ -50,7 +23,7 @@ func runOne(ctx context.Context, clock *fakeClock, tt *loadgen.Timetable, servic
 			return slots
 		}
 		slots = append(slots, s)
-		clock.advance(service(s.Seq))
+		clock.Advance(service(s.Seq))
 		tt.Record(0, s, clock.Now())
 	}
 }
