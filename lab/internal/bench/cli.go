@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -164,9 +163,7 @@ func (c Config) choose(only string) ([]Workload, error) {
 // document section when asked.
 func write(o options, res Result, stdout io.Writer) error {
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := cli.WriteJSON(stdout, res); err != nil {
 			return err
 		}
 	} else if err := WriteTable(stdout, res); err != nil {

@@ -1,10 +1,12 @@
 // Package cli is the shape of the netlab command: subcommands from a
 // table, their help, and one way to parse a subcommand's flags and report
-// a bad one (exit 2, the flag named on stderr).
+// a bad one (exit 2, the flag named on stderr), and the form of a
+// subcommand's JSON document.
 package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -150,4 +152,12 @@ func Given(fs *flag.FlagSet, name string) bool {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
+}
+
+// WriteJSON writes v as one indented JSON document, the form of every
+// subcommand's --json output and saved document.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -39,3 +39,17 @@ func TestMain_RunsTheNamedCommandWithTheRest(t *testing.T) {
 		t.Errorf("help = %d:\n%s\nwant the commands in the table's order", code, stdout.String())
 	}
 }
+
+func TestWriteJSON_OneIndentedDocument(t *testing.T) {
+	var b strings.Builder
+	if err := cli.WriteJSON(&b, map[string]any{"a": 1, "b": []int{2}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"a\": 1,\n  \"b\": [\n    2\n  ]\n}\n"
+	if b.String() != want {
+		t.Errorf("WriteJSON = %q, want %q", b.String(), want)
+	}
+	if err := cli.WriteJSON(&b, func() {}); err == nil {
+		t.Error("WriteJSON of a func: no error")
+	}
+}

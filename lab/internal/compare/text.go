@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/cli"
 	"github.com/netlab/netlab/services/platform/latency"
 )
 
@@ -84,11 +84,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 }
 
 // WriteJSON prints rep as one indented JSON object.
-func (rep *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func (rep *Report) WriteJSON(w io.Writer) error { return cli.WriteJSON(w, rep) }
 
 // line writes one row, every cell ended by a tab so that each column
 // lines up over every row.

@@ -2,7 +2,6 @@ package shape
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -138,9 +137,7 @@ func exit(stderr io.Writer, prog string, err error) int {
 // print writes v as JSON, or each line of lines.
 func (e *env) print(stdout io.Writer, v any, lines []string) int {
 	if e.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
+		if err := cli.WriteJSON(stdout, v); err != nil {
 			return cli.ExitFailure
 		}
 		return cli.ExitOK

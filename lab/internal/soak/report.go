@@ -4,7 +4,6 @@ package soak
 // phase, a summary, or one JSON document.
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netlab/netlab/lab/internal/cli"
 )
 
 // Figure is one measured number (or, with Text set, a short string such
@@ -117,11 +118,7 @@ func (r *Result) Finish(elapsed time.Duration) {
 }
 
 // WriteJSON writes the run as one indented JSON document.
-func (r *Result) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+func (r *Result) WriteJSON(w io.Writer) error { return cli.WriteJSON(w, r) }
 
 // WritePhase prints one phase as two tables: figures, then checks.
 func WritePhase(w io.Writer, p Phase) {
