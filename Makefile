@@ -135,7 +135,7 @@ shaper-image: builder-image ## the shaper image netlab shape, partition, heal an
 ## ---- checks ----
 .PHONY: fmt
 fmt: ## format all Go code
-	gofmt -w services lab tests
+	gofmt -w services lab tests deploy
 
 .PHONY: vet
 vet: ## go vet every module
@@ -143,7 +143,7 @@ vet: ## go vet every module
 
 .PHONY: lint
 lint: vet ## gofmt check, go vet, staticcheck, and each service module and the lab built on their own (GOWORK=off)
-	@out=$$(gofmt -l services lab tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l services lab tests deploy); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do echo "staticcheck $$m"; (cd $$m && $(STATICCHECK) ./...); done
 	@for m in $(ALONE_MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done
 
@@ -159,6 +159,10 @@ test: builder-image ## everything CI runs: lint, unit tests (-race), end-to-end 
 checks: # lint, then unit tests
 	@$(MAKE) lint
 	@$(MAKE) unit
+
+.PHONY: k8s-check
+k8s-check: ## the Kubernetes manifests alone: render every overlay, decode strictly, check them against docker-compose.yml (part of unit)
+	cd deploy/k8s && go test -count=1 ./...
 
 .PHONY: unit
 unit: ## unit tests with -race in every module (e2e skipped)
