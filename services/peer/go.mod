@@ -3,6 +3,7 @@ module github.com/netlab/netlab/services/peer
 go 1.26.0
 
 require (
+	github.com/gtank/ristretto255 v0.1.2
 	github.com/netlab/netlab/services/platform v0.0.0
 	github.com/prometheus/client_golang v1.25.0
 	go.uber.org/zap v1.28.0
