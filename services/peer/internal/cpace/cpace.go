@@ -49,8 +49,8 @@ func prependLen(b, data []byte) []byte {
 	return append(b, data...)
 }
 
-// lvCat is lv_cat: each argument prefixed with its length.
-func lvCat(parts ...[]byte) []byte {
+// LVCat is lv_cat: each argument prefixed with its length as LEB128.
+func LVCat(parts ...[]byte) []byte {
 	var b []byte
 	for _, p := range parts {
 		b = prependLen(b, p)
@@ -62,7 +62,7 @@ func lvCat(parts ...[]byte) []byte {
 // padded with zeros to fill a hash block, then CI and sid.
 func GeneratorString(prs, ci, sid []byte) []byte {
 	zpad := max(0, hashBlock-1-len(prependLen(nil, prs))-len(prependLen(nil, []byte(DSI))))
-	return lvCat([]byte(DSI), prs, make([]byte, zpad), ci, sid)
+	return LVCat([]byte(DSI), prs, make([]byte, zpad), ci, sid)
 }
 
 // Generator is calculate_generator: the element from the one-way map of
@@ -130,7 +130,7 @@ func (p *Party) Finish(peer [ElementSize]byte, initiator bool) ([ISKSize]byte, e
 
 // ISKWithAD hashes the shared point k and transcript_ir(Ya, ADa, Yb, ADb).
 func ISKWithAD(sid []byte, k, ya [ElementSize]byte, ada []byte, yb [ElementSize]byte, adb []byte) [ISKSize]byte {
-	b := lvCat([]byte(DSI+"_ISK"), sid, k[:])
-	b = append(b, lvCat(ya[:], ada, yb[:], adb)...)
+	b := LVCat([]byte(DSI+"_ISK"), sid, k[:])
+	b = append(b, LVCat(ya[:], ada, yb[:], adb)...)
 	return sha512.Sum512(b)
 }

@@ -55,7 +55,7 @@ func TestNode_AnnouncesVerifiedPiecesDownAChain(t *testing.T) {
 	a := startNode(t, "", map[string]string{"PEERS": seed.addr()})
 	id := a.inSwarm("chain.bin")
 	b := startNode(t, "", map[string]string{"PEERS": a.addr(), "MAX_PEERS": "1", "REFRESH_INTERVAL": "1h"})
-	b.waitPeer(a.addr(), wire.Version2)
+	b.waitPeer(a.addr(), wire.Version)
 
 	for _, tn := range []*testNode{a, b} {
 		if code := tn.call("POST", "/api/downloads", map[string]string{"ref": id}, nil); code != 202 {

@@ -17,30 +17,20 @@ var (
 	// errVersion1 is a version-1 acceptor's answer to a later version's
 	// hello: dial again speaking 1.
 	errVersion1 = errors.New("peer speaks protocol version 1 only")
+	// errOldVersion: a node with a secret speaks version 3 or later only,
+	// since the secret's MAC of versions 1 and 2 can be guessed offline.
+	errOldVersion = errors.New("a node with a secret speaks protocol version 3 or later only")
 )
-
-const authLabel = "netlab-peer-auth-v1"
-
-// authMAC proves knowledge of the secret for one handshake: it binds the
-// other side's fresh nonce (no replay) and the sender's own identity.
-func authMAC(secret string, theirNonce, ownID, ownNonce [16]byte) [32]byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(authLabel))
-	m.Write(theirNonce[:])
-	m.Write(ownID[:])
-	m.Write(ownNonce[:])
-	var out [32]byte
-	copy(out[:], m.Sum(nil))
-	return out
-}
 
 // greet runs the initiator's side of the handshake on c, speaking
 // version v: its hello goes first, in a frame of version v, and the
 // acceptor's hello says which version the connection speaks. A version-1
 // acceptor refuses a later version's hello, so when it answers in version
 // 1 to a later one greet returns errVersion1 and the caller dials again
-// speaking 1.
+// speaking 1. The whole handshake has one deadline, DIAL_TIMEOUT.
 func (n *Node) greet(c *wire.Conn, v uint8) (*wire.Hello, error) {
+	c.LimitDeadlines(time.Now().Add(n.cfg.DialTimeout))
+	defer c.LimitDeadlines(time.Time{})
 	own, err := n.ownHello()
 	if err != nil {
 		return nil, err
@@ -60,22 +50,34 @@ func (n *Node) greet(c *wire.Conn, v uint8) (*wire.Hello, error) {
 	case tv > v:
 		_ = c.Send(&wire.Error{Code: wire.ErrorVersion, Message: fmt.Sprintf("hello of version %d answered in version %d", v, tv)})
 		return nil, fmt.Errorf("peer answered a hello of version %d in version %d", v, tv)
+	case tv < wire.Version3 && n.cfg.Secret != "":
+		c.SetVersion(tv)
+		return nil, n.refuseOld(c, tv)
 	case tv < v && tv == wire.Version1:
 		return nil, errVersion1
 	}
 	c.SetVersion(tv)
-	return n.authenticate(c, own, theirs)
+	if tv < wire.Version3 {
+		return n.authenticate(c, own, theirs)
+	}
+	return theirs, n.exchange(c, true, own, theirs)
 }
 
 // answerHello runs the acceptor's side of the handshake on c: it reads
 // the initiator's hello first and answers in the lower of the two
-// versions, which the connection speaks from then on.
+// versions, which the connection speaks from then on. With a secret it
+// refuses versions before 3 with error(version).
 func (n *Node) answerHello(c *wire.Conn) (*wire.Hello, error) {
+	c.LimitDeadlines(time.Now().Add(n.cfg.DialTimeout))
+	defer c.LimitDeadlines(time.Time{})
 	theirs, tv, err := receiveHello(c, n.cfg.DialTimeout)
 	if err != nil {
 		return nil, err
 	}
 	c.SetVersion(min(tv, wire.Version))
+	if tv < wire.Version3 && n.cfg.Secret != "" {
+		return nil, n.refuseOld(c, tv)
+	}
 	own, err := n.ownHello()
 	if err != nil {
 		return nil, err
@@ -88,7 +90,17 @@ func (n *Node) answerHello(c *wire.Conn) (*wire.Hello, error) {
 	if theirs.NodeID == n.id {
 		return nil, errSelf
 	}
-	return n.authenticate(c, own, theirs)
+	if c.Version() < wire.Version3 {
+		return n.authenticate(c, own, theirs)
+	}
+	return theirs, n.exchange(c, false, own, theirs)
+}
+
+// refuseOld answers a peer of version v (before 3) with error(version).
+func (n *Node) refuseOld(c *wire.Conn, v uint8) error {
+	_ = c.Send(&wire.Error{Code: wire.ErrorVersion, Message: fmt.Sprintf(
+		"version %d refused: this swarm has a secret, which needs protocol version %d", v, wire.Version3)})
+	return fmt.Errorf("%w: peer speaks version %d", errOldVersion, v)
 }
 
 func (n *Node) ownHello() (*wire.Hello, error) {
@@ -117,6 +129,46 @@ func receiveHello(c *wire.Conn, timeout time.Duration) (*wire.Hello, uint8, erro
 	return &h, v, nil
 }
 
+// receiveStep reads the next handshake frame, which must be a T: an
+// error frame ends the handshake with the peer's reason, anything else is
+// answered with error(protocol).
+func receiveStep[T wire.Message](n *Node, c *wire.Conn, want wire.Type) (T, error) {
+	var zero T
+	msg, err := c.Receive(n.cfg.DialTimeout)
+	if err != nil {
+		return zero, fmt.Errorf("read %s: %w", want, err)
+	}
+	if e, ok := msg.(*wire.Error); ok {
+		return zero, fmt.Errorf("peer refused: %s: %s", e.Code, e.Message)
+	}
+	m, ok := msg.(T)
+	if !ok {
+		_ = c.Send(&wire.Error{Code: wire.ErrorProtocol, Message: "expected " + want.String()})
+		return zero, fmt.Errorf("expected %s, got %s", want, msg.Type())
+	}
+	return m, nil
+}
+
+// Version-1 and -2 handshake, kept for open swarms (no secret): each side
+// proves the secret with a MAC over the other's nonce. Its weakness, an
+// offline guess of the secret from one recorded MAC, is why a node with a
+// secret refuses these versions.
+
+const authLabel = "netlab-peer-auth-v1"
+
+// authMAC proves knowledge of the secret for one handshake: it binds the
+// other side's fresh nonce (no replay) and the sender's own identity.
+func authMAC(secret string, theirNonce, ownID, ownNonce [16]byte) [32]byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(authLabel))
+	m.Write(theirNonce[:])
+	m.Write(ownID[:])
+	m.Write(ownNonce[:])
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
 // authenticate exchanges Auth with the other side of c (both sides run
 // the same steps) and returns the peer's Hello. A peer whose MAC does not
 // match this node's secret gets an auth error and is refused.
@@ -124,17 +176,9 @@ func (n *Node) authenticate(c *wire.Conn, own, theirs *wire.Hello) (*wire.Hello,
 	if err := c.Send(&wire.Auth{MAC: authMAC(n.cfg.Secret, theirs.Nonce, n.id, own.Nonce)}); err != nil {
 		return nil, fmt.Errorf("send auth: %w", err)
 	}
-	msg, err := c.Receive(n.cfg.DialTimeout)
+	auth, err := receiveStep[*wire.Auth](n, c, wire.TypeAuth)
 	if err != nil {
-		return nil, fmt.Errorf("read auth: %w", err)
-	}
-	if e, ok := msg.(*wire.Error); ok {
-		return nil, fmt.Errorf("peer refused: %s: %s", e.Code, e.Message)
-	}
-	auth, ok := msg.(*wire.Auth)
-	if !ok {
-		_ = c.Send(&wire.Error{Code: wire.ErrorProtocol, Message: "expected auth"})
-		return nil, fmt.Errorf("expected auth, got %s", msg.Type())
+		return nil, err
 	}
 	want := authMAC(n.cfg.Secret, own.Nonce, theirs.NodeID, theirs.Nonce)
 	if !hmac.Equal(auth.MAC[:], want[:]) {

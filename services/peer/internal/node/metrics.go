@@ -52,8 +52,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		uploadsActive:   gauge("uploads_active", "Connections being served."),
 		downloadsDone:   counter("downloads_completed_total", "Downloads completed and renamed into the share."),
 		catalogFiles:    gauge("catalog_files", "Files this node shares."),
-		connsRejected:   counterVec("connections_rejected_total", "Connections refused, by reason (max_conns, auth, handshake, self).", "reason"),
-		framesInvalid:   counterVec("frames_invalid_total", "Connections closed for a bad frame, by reason (version, too_large, unknown_type, malformed, unexpected).", "reason"),
+		connsRejected:   counterVec("connections_rejected_total", "Connections refused, by reason (max_conns, auth, version, handshake, self).", "reason"),
+		framesInvalid:   counterVec("frames_invalid_total", "Connections closed for a bad frame, by reason (version, too_large, unknown_type, malformed, tampered, not_sealed, unexpected).", "reason"),
 		requests:        counterVec("requests_served_total", "Requests answered, by message type.", "type"),
 		rejects:         counterVec("requests_rejected_total", "Requests answered with a reject, by code.", "code"),
 

@@ -48,6 +48,9 @@ type Node struct {
 	inbound sync.Map       // *wire.Conn -> *atomic.Bool (answering a request)
 	wg      sync.WaitGroup
 	started time.Time
+	// rekey bounds each traffic key's use (wire.DefaultRekey when zero;
+	// tests set small limits).
+	rekey wire.RekeyLimits
 
 	// work is canceled when the node stops; downloads started through the
 	// API before Serve runs use it too.

@@ -100,6 +100,8 @@ func (n *Node) admit(sc *servedConn, log *zap.Logger) (label string, ok bool) {
 			reason = "self"
 		case errors.Is(err, errAuth):
 			reason = "auth"
+		case errors.Is(err, errOldVersion):
+			reason = "version"
 		}
 		n.metrics.connsRejected.WithLabelValues(reason).Inc()
 		log.Info("connection refused", zap.String("reason", reason), zap.Error(err))
@@ -190,6 +192,10 @@ func (n *Node) badFrame(sc *servedConn, log *zap.Logger, err error) bool {
 		reason = "unknown_type"
 	case errors.As(err, &decodeErr):
 		reason = "malformed"
+	case errors.Is(err, wire.ErrTampered):
+		reason = "tampered"
+	case errors.Is(err, wire.ErrNotSealed):
+		reason = "not_sealed"
 	default:
 		return false
 	}

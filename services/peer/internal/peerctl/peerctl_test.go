@@ -401,12 +401,12 @@ func TestPeerctl_ListsFilesPeersAndStatus(t *testing.T) {
 		{"ls here", a, []string{"ls"}, [][]string{{f.ID[:12], "listed.txt", "yes"}}},
 		{"peers", b, []string{"peers"}, [][]string{
 			{"ADDRESS", "STATE", "VERSION", "SOURCE", "FILES"},
-			{a.addr(), "connected", " 2 "},
+			{a.addr(), "connected", " 3 "},
 		}},
 		{"status", b, []string{"status"}, [][]string{
 			{"node", "listening on " + b.addr()},
 			{"files shared: 0", "connected"},
-			{"protocol version 2", "uploaded 0 B in 0 pieces"},
+			{"protocol version 3", "uploaded 0 B in 0 pieces"},
 		}},
 		{"status of a node serving no pieces", quiet, []string{"status"}, [][]string{
 			{"serving pieces: off"},

@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -25,8 +26,13 @@ type Conn struct {
 	br       *bufio.Reader
 	rbuf     []byte
 	wbuf     []byte
+	sbuf     []byte // sealed frames being written
 	throttle func(n int) error
 	pieceBuf func(n int) []byte
+	// tx and rx seal and open every frame once Encrypt is called.
+	tx, rx *direction
+	// limit, when set, caps every deadline (the handshake's one deadline).
+	limit time.Time
 }
 
 // NewConn wraps c. timeout bounds every read and write call: payloads are
@@ -48,6 +54,54 @@ func (c *Conn) SetVersion(v uint8) { c.version = v }
 
 // Version is the protocol version the connection speaks.
 func (c *Conn) Version() uint8 { return c.version }
+
+// LimitDeadlines caps the deadline of every read and write at t (the
+// zero time removes the cap): a handshake then has to finish by t
+// whatever the per-frame waits, however slowly its bytes arrive.
+func (c *Conn) LimitDeadlines(t time.Time) { c.limit = t }
+
+// capped is the deadline d from now, or the cap when that is earlier.
+func (c *Conn) capped(d time.Duration) time.Time {
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	if !c.limit.IsZero() && (t.IsZero() || c.limit.Before(t)) {
+		t = c.limit
+	}
+	return t
+}
+
+// Encrypt seals every frame Send writes from now on and makes Receive
+// accept only sealed frames, with the traffic keys from the handshake
+// (version 3 on; docs/peer-protocol.md, Sealed frames). Call it once,
+// between frames in both directions.
+func (c *Conn) Encrypt(k Keys, lim RekeyLimits) error {
+	if c.version < Version3 {
+		return fmt.Errorf("wire: sealed frames need version %d, the connection speaks %d", Version3, c.version)
+	}
+	tx, err := newDirection(k.Send, lim)
+	if err != nil {
+		return err
+	}
+	rx, err := newDirection(k.Receive, lim)
+	if err != nil {
+		return err
+	}
+	c.tx, c.rx = tx, rx
+	return nil
+}
+
+// Encrypted reports whether the connection's frames are sealed.
+func (c *Conn) Encrypted() bool { return c.tx != nil }
+
+// Rekeys returns how many times each direction has moved to a new key.
+func (c *Conn) Rekeys() (sent, received uint64) {
+	if c.tx == nil {
+		return 0, 0
+	}
+	return c.tx.epoch, c.rx.epoch
+}
 
 // NetConn returns the underlying connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
@@ -75,6 +129,9 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // under a fresh deadline (Piece chunks throttled). It returns
 // ErrFrameTooLarge or ErrInvalidMessage without writing anything.
 func (c *Conn) Send(m Message) error {
+	if c.tx != nil {
+		return c.sendSealed(m)
+	}
 	switch p := m.(type) {
 	case *Piece:
 		return c.sendPiece(p)
@@ -88,8 +145,44 @@ func (c *Conn) Send(m Message) error {
 	if cap(buf) <= keepWriteBuf {
 		c.wbuf = buf
 	}
+	return c.writeFrame(buf, 0)
+}
+
+// sendSealed encodes m after a header and its type byte, seals that in
+// place and writes it. The buffer is kept whatever its size (at most one
+// frame, like the read buffer): a piece is copied into it each time.
+func (c *Conn) sendSealed(m Message) error {
+	buf := append(c.sbuf[:0], 0, 0, 0, 0, 0, 0, uint8(m.Type()))
+	buf, err := appendChecked(buf, c.version, m, c.tx.aead.Overhead())
+	if err != nil {
+		return err
+	}
+	frame, err := c.tx.seal(buf, c.version)
+	if err != nil {
+		return err
+	}
+	c.sbuf = frame
+	var data int
+	if p, ok := m.(*Piece); ok {
+		data = len(p.Data)
+	} else if p, ok := m.(Piece); ok {
+		data = len(p.Data)
+	}
+	return c.writeFrame(frame, data)
+}
+
+// writeFrame writes a whole frame: the header with up to a chunk of
+// payload, then a chunk at a time, each under a fresh deadline. With
+// throttled > 0 (the piece data bytes in the frame) the throttle is
+// called before each chunk, for up to that many bytes in all.
+func (c *Conn) writeFrame(buf []byte, throttled int) error {
 	n := min(len(buf), HeaderSize+chunkSize)
 	for len(buf) > 0 {
+		k := min(n, throttled)
+		if err := c.throttled(k); err != nil {
+			return err
+		}
+		throttled -= k
 		if err := c.write(buf[:n]); err != nil {
 			return err
 		}
@@ -151,8 +244,8 @@ func (c *Conn) write(p []byte) error {
 }
 
 func (c *Conn) setWriteDeadline() {
-	if c.timeout > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	if c.timeout > 0 || !c.limit.IsZero() {
+		_ = c.nc.SetWriteDeadline(c.capped(c.timeout))
 	}
 }
 
@@ -213,6 +306,7 @@ func (c *Conn) receive(wait time.Duration, want uint8) (Message, uint8, error) {
 		return nil, 0, err
 	}
 	t, v, n, err := parseHeader(h, want)
+	header := [HeaderSize]byte(h) // h is invalid after Discard
 	if _, derr := c.br.Discard(HeaderSize); derr != nil {
 		return nil, v, derr
 	}
@@ -224,6 +318,10 @@ func (c *Conn) receive(wait time.Duration, want uint8) (Message, uint8, error) {
 		before = func() { c.setReadDeadline(c.timeout) }
 	} else {
 		c.setReadDeadline(0)
+	}
+	if c.rx != nil {
+		m, err := c.receiveSealed(header, t, n, before)
+		return m, v, err
 	}
 	if t == TypePiece && c.pieceBuf != nil && n > pieceFixed {
 		if p, ok, err := c.receivePiece(n, before); ok {
@@ -239,6 +337,36 @@ func (c *Conn) receive(wait time.Duration, want uint8) (Message, uint8, error) {
 	}
 	m, err := Decode(t, c.rbuf)
 	return m, v, err
+}
+
+// receiveSealed reads a sealed payload of n bytes, opens it and decodes
+// the message inside. A piece's data is copied into a buffer from
+// pieceBuf, as Receive promises.
+func (c *Conn) receiveSealed(header [HeaderSize]byte, t Type, n int, before func()) (Message, error) {
+	if t != TypeSealed {
+		return nil, fmt.Errorf("%w: %s", ErrNotSealed, t)
+	}
+	var err error
+	c.rbuf, err = readPayload(payloadReader{c}, c.rbuf, n, before)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := c.rx.open(header[:], c.rbuf)
+	if err != nil {
+		return nil, err
+	}
+	inner, payload := Type(pt[0]), pt[1:]
+	if !inner.In(c.version) || inner == TypeSealed {
+		return nil, &DecodeError{Type: inner, Reason: "not a message of this version inside a sealed frame"}
+	}
+	m, err := Decode(inner, payload)
+	if p, ok := m.(*Piece); ok && c.pieceBuf != nil {
+		if data := c.pieceBuf(len(p.Data)); len(data) == len(p.Data) && len(data) > 0 {
+			copy(data, p.Data)
+			p.Data = data
+		}
+	}
+	return m, err
 }
 
 // receivePiece reads a Piece payload of n bytes with its data in a buffer
@@ -287,9 +415,5 @@ func (r payloadReader) Read(p []byte) (int, error) {
 
 // setReadDeadline ignores errors for the reason given at write.
 func (c *Conn) setReadDeadline(d time.Duration) {
-	var t time.Time
-	if d > 0 {
-		t = time.Now().Add(d)
-	}
-	_ = c.nc.SetReadDeadline(t)
+	_ = c.nc.SetReadDeadline(c.capped(d))
 }

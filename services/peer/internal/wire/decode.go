@@ -28,6 +28,8 @@ func Decode(t Type, payload []byte) (Message, error) {
 		m = d.hello()
 	case TypeAuth:
 		m = &Auth{MAC: d.bytes32()}
+	case TypePake:
+		m = &Pake{Element: d.bytes32()}
 	case TypeGetCatalog:
 		m = &GetCatalog{}
 	case TypeCatalog:
@@ -60,6 +62,8 @@ func Decode(t Type, payload []byte) (Message, error) {
 		m = d.peers()
 	case TypeAnnounce:
 		m = d.announce()
+	case TypeSealed:
+		return nil, &DecodeError{Type: t, Reason: "sealed frame on a connection in the clear"}
 	default:
 		return nil, &DecodeError{Type: t, Reason: "unknown message type"}
 	}

@@ -18,8 +18,21 @@ func AppendFrame(dst []byte, m Message) ([]byte, error) {
 // AppendFrameVersion is AppendFrame with the header's version v; a type
 // that version does not have is refused with ErrUnknownType.
 func AppendFrameVersion(dst []byte, v uint8, m Message) ([]byte, error) {
+	start := len(dst)
+	out, err := appendChecked(append(dst, v, uint8(m.Type()), 0, 0, 0, 0), v, m, 0)
+	if err != nil {
+		return dst[:start], err
+	}
+	binary.BigEndian.PutUint32(out[start+2:], uint32(len(out)-start-HeaderSize))
+	return out, nil
+}
+
+// appendChecked appends m's payload to dst after checking that version v
+// has m's type and that the peer would accept it, with room for extra
+// bytes more. On error dst's length is unchanged.
+func appendChecked(dst []byte, v uint8, m Message, extra int) ([]byte, error) {
 	t := m.Type()
-	if !t.In(v) || v > Version {
+	if !t.In(v) || v > Version || t == TypeSealed {
 		return dst, fmt.Errorf("%w: %s in version %d", ErrUnknownType, t, v)
 	}
 	start := len(dst)
@@ -31,15 +44,12 @@ func AppendFrameVersion(dst []byte, v uint8, m Message) ([]byte, error) {
 		if n > MaxPayload {
 			return dst, tooLarge(n)
 		}
-		dst = slices.Grow(dst, HeaderSize+n)
+		dst = slices.Grow(dst, n+extra)
 	}
-	dst = append(dst, v, uint8(t), 0, 0, 0, 0)
 	dst = m.AppendPayload(dst)
-	n := len(dst) - start - HeaderSize
-	if n > MaxPayload {
+	if n := len(dst) - start; n > MaxPayload {
 		return dst[:start], tooLarge(n)
 	}
-	binary.BigEndian.PutUint32(dst[start+2:], uint32(n))
 	return dst, nil
 }
 
@@ -85,7 +95,11 @@ func parseHeader(h []byte, want uint8) (Type, uint8, int, error) {
 	}
 	t := Type(h[1])
 	n := binary.BigEndian.Uint32(h[2:])
-	if n > MaxPayload {
+	limit := uint32(MaxPayload)
+	if t == TypeSealed {
+		limit += SealOverhead
+	}
+	if n > limit {
 		return t, v, 0, tooLarge(int64(n))
 	}
 	if !t.In(min(v, Version)) {

@@ -36,6 +36,12 @@ type Auth struct {
 	MAC [32]byte
 }
 
+// Pake is one side's share of the password-authenticated key exchange
+// (version 3 on): a CPace ristretto255 element, see docs/peer-protocol.md.
+type Pake struct {
+	Element [32]byte
+}
+
 // GetCatalog asks for the files the peer has. Empty payload.
 type GetCatalog struct{}
 
@@ -130,6 +136,7 @@ type Announce struct {
 
 func (Hello) Type() Type       { return TypeHello }
 func (Auth) Type() Type        { return TypeAuth }
+func (Pake) Type() Type        { return TypePake }
 func (GetCatalog) Type() Type  { return TypeGetCatalog }
 func (Catalog) Type() Type     { return TypeCatalog }
 func (GetManifest) Type() Type { return TypeGetManifest }
@@ -175,6 +182,10 @@ func (m Hello) check() error {
 func (m Auth) AppendPayload(b []byte) []byte { return append(b, m.MAC[:]...) }
 func (Auth) payloadLen() int                 { return 32 }
 func (Auth) check() error                    { return nil }
+
+func (m Pake) AppendPayload(b []byte) []byte { return append(b, m.Element[:]...) }
+func (Pake) payloadLen() int                 { return 32 }
+func (Pake) check() error                    { return nil }
 
 func (GetCatalog) AppendPayload(b []byte) []byte { return b }
 func (GetCatalog) payloadLen() int               { return 0 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // SendPieceFile writes a Piece frame whose data is size bytes of f at off,
@@ -20,6 +21,9 @@ import (
 func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, size int) error {
 	if size < 0 || pieceFixed+size > MaxPayload {
 		return tooLarge(pieceFixed + size)
+	}
+	if c.tx != nil {
+		return c.sendPieceFileSealed(id, index, f, off, size)
 	}
 	b := append(c.wbuf[:0], c.version, uint8(TypePiece))
 	b = binary.BigEndian.AppendUint32(b, uint32(pieceFixed+size))
@@ -42,6 +46,28 @@ func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, s
 		done += k
 	}
 	return nil
+}
+
+// sendPieceFileSealed reads the data into the frame buffer, seals it and
+// writes it: the data has to pass through user space to be encrypted. A
+// file shorter than size fails before anything is written.
+func (c *Conn) sendPieceFileSealed(id [32]byte, index uint32, f *os.File, off int64, size int) error {
+	buf := append(c.sbuf[:0], 0, 0, 0, 0, 0, 0, uint8(TypePiece))
+	buf = append(buf, id[:]...)
+	buf = binary.BigEndian.AppendUint32(buf, index)
+	buf = slices.Grow(buf, size+c.tx.aead.Overhead())
+	if _, err := f.ReadAt(buf[len(buf):len(buf)+size], off); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("send piece %d: %w", index, err)
+	}
+	frame, err := c.tx.seal(buf[:len(buf)+size], c.version)
+	if err != nil {
+		return err
+	}
+	c.sbuf = frame
+	return c.writeFrame(frame, size)
 }
 
 // copyChunk is the portable way: read the chunk into the write buffer and

@@ -16,8 +16,12 @@ import (
 const (
 	Version1 = 1 // the first version
 	Version2 = 2 // adds announce: pieces announced as soon as they are verified
+	// Version3 replaces the secret's MAC with a password-authenticated key
+	// exchange (pake, then auth as key confirmation) and, with a secret,
+	// seals every later frame (sealed).
+	Version3 = 3
 	// Version is the highest version this package speaks.
-	Version = Version2
+	Version = Version3
 	// AnyVersion, given to ReadFrameVersion, accepts a frame of any
 	// version from 1 on, as the first frame of a connection must be read.
 	AnyVersion = 0
@@ -61,6 +65,10 @@ const (
 	TypeGetPeers    Type = 13
 	TypePeers       Type = 14
 	TypeAnnounce    Type = 15 // version 2 on
+	// Numbered apart from the request types: they belong to the handshake
+	// and the framing, not to the requests a node answers.
+	TypePake   Type = 0x20 // version 3 on
+	TypeSealed Type = 0x21 // version 3 on
 )
 
 var typeNames = [...]string{
@@ -79,14 +87,19 @@ var typeNames = [...]string{
 	TypeGetPeers:    "get_peers",
 	TypePeers:       "peers",
 	TypeAnnounce:    "announce",
+	TypePake:        "pake",
+	TypeSealed:      "sealed",
 }
 
-func (t Type) known() bool { return t >= TypeHello && t <= TypeAnnounce }
+func (t Type) known() bool { return int(t) < len(typeNames) && typeNames[t] != "" }
 
 // Since is the first protocol version that has message type t.
 func (t Type) Since() uint8 {
-	if t == TypeAnnounce {
+	switch t {
+	case TypeAnnounce:
 		return Version2
+	case TypePake, TypeSealed:
+		return Version3
 	}
 	return Version1
 }
@@ -133,7 +146,7 @@ type ErrorCode uint16
 const (
 	ErrorProtocol ErrorCode = 1 // malformed or unexpected frame
 	ErrorVersion  ErrorCode = 2 // unsupported version byte
-	ErrorAuth     ErrorCode = 3 // handshake MAC mismatch
+	ErrorAuth     ErrorCode = 3 // the key confirmation (or, before version 3, the MAC) does not match
 	ErrorTooLarge ErrorCode = 4 // frame length over MaxPayload
 	ErrorBusy     ErrorCode = 5 // connection limit reached
 	ErrorShutdown ErrorCode = 6 // the node is shutting down
@@ -168,6 +181,13 @@ var (
 	// that Decode would reject (a name too long, bits not matching the
 	// count, ...), so a node never sends what its peer must refuse.
 	ErrInvalidMessage = errors.New("wire: invalid message")
+	// ErrTampered: a sealed frame failed authentication (altered, replayed,
+	// reordered or sealed with another key). The stream cannot be trusted
+	// after it: close the connection.
+	ErrTampered = errors.New("wire: sealed frame failed authentication")
+	// ErrNotSealed: a frame in the clear arrived on a connection whose
+	// frames are sealed.
+	ErrNotSealed = errors.New("wire: frame not sealed on an encrypted connection")
 )
 
 // DecodeError reports a payload that is not a valid encoding of its type.
