@@ -112,12 +112,14 @@ func sizeOf(info os.FileInfo) int64 {
 func (c Config) PeerTransfer() Workload {
 	w := Workload{
 		Name: "peer-1gib", Unit: "MB/s", OpUnit: "MB", Reference: "nc", Subject: "netlab",
-		About: "1 GiB file over loopback: two peer nodes (every piece verified, written, fsynced) vs nc and socat pipes into a file",
+		About: "1 GiB file over loopback: two peer nodes (every piece verified, written, fsynced; netlab-secret: with PEER_SECRET, every frame sealed with AES-256-GCM) vs nc and socat pipes into a file",
 		Goals: []Goal{{"nc", 0.9, Throughput}, {"socat", 1.5, Throughput}},
 	}
 	f := &transferFile{dir: c.ScratchDir}
 	w.Targets = append(w.Targets, Target{Name: "netlab", Command: "peer", Measure: f.measure(func(ctx context.Context) (Sample, error) {
 		return c.peerTransfer(ctx, f.dir, c.nativeNode)
+	})}, Target{Name: "netlab-secret", Command: "peer", Measure: f.measure(func(ctx context.Context) (Sample, error) {
+		return c.peerTransfer(ctx, f.dir, withSecret(c.nativeNode))
 	})})
 	if c.Containers != nil {
 		w.Targets = append(w.Targets, Target{Name: "netlab-container", Command: "server", Measure: f.measure(func(ctx context.Context) (Sample, error) {
@@ -201,6 +203,14 @@ func (c Config) nativeNode(ctx context.Context, name, share string, env ...strin
 		return nil, "", err
 	}
 	return procServer(p, addr), admin, nil
+}
+
+// withSecret starts the nodes of a swarm with a secret: a CPace
+// handshake, then every frame sealed.
+func withSecret(node nodeStarter) nodeStarter {
+	return func(ctx context.Context, name, share string, env ...string) (*Server, string, error) {
+		return node(ctx, name, share, append(env, "PEER_SECRET=netlab-bench-secret")...)
+	}
 }
 
 // containerNode runs the peer image with share mounted as /share; the

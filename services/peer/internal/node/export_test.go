@@ -1,4 +1,39 @@
 package node
 
-// TestMAC exposes the handshake MAC to tests that play a peer by hand.
+import (
+	"crypto/rand"
+	"time"
+
+	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/peer/internal/cpace"
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// TestMAC exposes the version-1 and -2 handshake MAC to tests that play a
+// peer by hand.
 var TestMAC = authMAC
+
+// TestPakeInputs, TestConfirmation expose the version-3 handshake's
+// computations to tests that play a peer, or an attacker, by hand.
+var (
+	TestPakeInputs   = pakeInputs
+	TestConfirmation = confirmation
+)
+
+// ConfirmKeysForTest returns the MAC keys of the initiator's and the
+// acceptor's auth frames for an ISK.
+func ConfirmKeysForTest(isk [cpace.ISKSize]byte) (initiator, acceptor [32]byte, err error) {
+	k, err := deriveKeys(isk)
+	return k.confirmI, k.confirmA, err
+}
+
+// GreetForTest runs the initiator's side of the handshake on c as a node
+// with secret would, in the latest version, with rekey limits lim (the
+// default when zero).
+func GreetForTest(c *wire.Conn, secret string, lim wire.RekeyLimits) (*wire.Hello, error) {
+	n := &Node{cfg: config.Config{DialTimeout: 5 * time.Second, Secret: secret}, rekey: lim}
+	if _, err := rand.Read(n.id[:]); err != nil {
+		return nil, err
+	}
+	return n.greet(c, wire.Version)
+}
