@@ -16,8 +16,8 @@ import (
 // a secret, every later frame is sealed with keys from the exchange.
 
 const (
-	pakeCI   = "netlab-peer-v3"  // first part of CPace's channel identifier
-	hkdfSalt = "netlab-peer-v3"  // HKDF-Extract's salt over the ISK
+	pakeCI   = "netlab-peer-v3" // first part of CPace's channel identifier
+	hkdfSalt = "netlab-peer-v3" // HKDF-Extract's salt over the ISK
 	confirmI = "confirm initiator"
 	confirmA = "confirm acceptor"
 	trafficI = "traffic initiator" // initiator → acceptor

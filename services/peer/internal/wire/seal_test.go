@@ -38,7 +38,9 @@ func testKey() [wire.KeySize]byte {
 	return k
 }
 
-func otherKey() [wire.KeySize]byte { return [wire.KeySize]byte(bytes.Repeat([]byte{0xa5}, wire.KeySize)) }
+func otherKey() [wire.KeySize]byte {
+	return [wire.KeySize]byte(bytes.Repeat([]byte{0xa5}, wire.KeySize))
+}
 
 // sealedConn is a version-3 Conn over m, sealed: it sends with send and
 // receives with recv.
