@@ -71,15 +71,7 @@ func TestShares_DraftVector(t *testing.T) {
 		t.Errorf("Yb = %x", got)
 	}
 	// With empty associated data both sides still agree.
-	ka, err := a.Finish(b.Share(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := b.Finish(a.Share(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ka != kb {
+	if !agree(t, a, b) {
 		t.Fatal("ISKs differ")
 	}
 }
@@ -101,16 +93,7 @@ func TestISK_DraftVector(t *testing.T) {
 func TestFinish_DifferentPasswordsDisagree(t *testing.T) {
 	sid := []byte("sid")
 	run := func(pa, pb string) bool {
-		a, b := start(t, pa, sid), start(t, pb, sid)
-		ka, err := a.Finish(b.Share(), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, err := b.Finish(a.Share(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ka == kb
+		return agree(t, start(t, pa, sid), start(t, pb, sid))
 	}
 	if !run("secret", "secret") {
 		t.Fatal("same password: keys differ")
@@ -144,4 +127,19 @@ func start(t *testing.T, pw string, sid []byte) *cpace.Party {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// agree finishes a run between initiator a and responder b and reports
+// whether their keys are the same.
+func agree(t *testing.T, a, b *cpace.Party) bool {
+	t.Helper()
+	ka, err := a.Finish(b.Share(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := b.Finish(a.Share(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ka == kb
 }

@@ -37,30 +37,7 @@ func BenchmarkDecodePiece(b *testing.B) {
 // BenchmarkConnPiece sends 1 MiB pieces over loopback TCP.
 func BenchmarkConnPiece(b *testing.B) {
 	dialed, server := tcpPair(b)
-	tx, rx := wire.NewConn(dialed, 10*time.Second), wire.NewConn(server, 10*time.Second)
-
-	p := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
-	errc := make(chan error, 1)
-	b.SetBytes(int64(len(p.Data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	go func() {
-		for range b.N {
-			if err := tx.Send(p); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
-	for range b.N {
-		if _, err := rx.Receive(0); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := <-errc; err != nil {
-		b.Fatal(err)
-	}
+	benchPieces(b, wire.NewConn(dialed, 10*time.Second), wire.NewConn(server, 10*time.Second))
 }
 
 // BenchmarkConnSealedPiece is BenchmarkConnPiece with the frames sealed
@@ -76,6 +53,11 @@ func BenchmarkConnSealedPiece(b *testing.B) {
 	if err := rx.Encrypt(wire.Keys{Send: otherKey(), Receive: testKey()}, wire.DefaultRekey); err != nil {
 		b.Fatal(err)
 	}
+	benchPieces(b, tx, rx)
+}
+
+// benchPieces sends b.N 1 MiB pieces from tx and receives them on rx.
+func benchPieces(b *testing.B, tx, rx *wire.Conn) {
 	p := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
 	errc := make(chan error, 1)
 	b.SetBytes(int64(len(p.Data)))
