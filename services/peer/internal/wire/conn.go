@@ -360,8 +360,8 @@ func (c *Conn) receiveSealed(header [HeaderSize]byte, t Type, n int, before func
 		return nil, &DecodeError{Type: inner, Reason: "not a message of this version inside a sealed frame"}
 	}
 	m, err := Decode(inner, payload)
-	if p, ok := m.(*Piece); ok && c.pieceBuf != nil {
-		if data := c.pieceBuf(len(p.Data)); len(data) == len(p.Data) && len(data) > 0 {
+	if p, ok := m.(*Piece); ok && c.pieceBuf != nil && len(p.Data) > 0 {
+		if data := c.pieceBuf(len(p.Data)); len(data) == len(p.Data) {
 			copy(data, p.Data)
 			p.Data = data
 		}
