@@ -259,19 +259,25 @@ func TestNode_HandshakeHasOneDeadline(t *testing.T) {
 	if _, err := wc.Receive(0); err != nil {
 		t.Fatal(err)
 	}
-	// The pake frame a byte every 100 ms: 38 bytes, 3.8 s in all.
+	// The pake frame's 32-byte payload a byte every 100 ms: 3.2 s in all.
 	frame, err := wire.AppendFrameVersion(nil, wire.Version3, &wire.Pake{Element: [32]byte{1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sent atomic.Int32
 	go func() {
-		for _, b := range frame {
+		// The header at once, then the payload a byte at a time: each
+		// chunk within IO_TIMEOUT, the whole far beyond DIAL_TIMEOUT.
+		if _, err := c.Write(frame[:wire.HeaderSize]); err != nil {
+			return
+		}
+		sent.Add(wire.HeaderSize)
+		for _, b := range frame[wire.HeaderSize:] {
+			time.Sleep(100 * time.Millisecond)
 			if _, err := c.Write([]byte{b}); err != nil {
 				return
 			}
 			sent.Add(1)
-			time.Sleep(100 * time.Millisecond)
 		}
 	}()
 	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
