@@ -161,3 +161,16 @@ var documentVector = map[string]string{
 	"key initiator":  "79ffe1c5080febb840d52f343867e2dc9a818b6396200d48b0cc27fbe076ca8e",
 	"key acceptor":   "3b85a4d5158144dbeebeab81681982291f0535d74394508883190b09e77ca400",
 }
+
+// The version-1 and -2 MAC example of docs/peer-protocol.md: A's mac in an
+// open swarm.
+func TestLegacyMAC_DocumentExample(t *testing.T) {
+	var na, nb [16]byte
+	for i := range 16 {
+		na[i], nb[i] = 0xa0+byte(i), 0xb0+byte(i)
+	}
+	got := authMAC("", nb, [16]byte(bytes.Repeat([]byte{0x11}, 16)), na)
+	if want := "f0bfa83082742aa24033deae7f2d06808c350a9eb997db703926a354f1c1881b"; hex.EncodeToString(got[:]) != want {
+		t.Fatalf("mac = %x, want %s", got, want)
+	}
+}
