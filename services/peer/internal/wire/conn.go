@@ -256,7 +256,8 @@ func (c *Conn) setWriteDeadline() {
 // MaxPayload.
 //
 // Errors: ErrVersion, ErrFrameTooLarge (payload not read or allocated),
-// ErrUnknownType, *DecodeError, or the I/O error (timeouts satisfy
+// ErrUnknownType, *DecodeError, on a sealed connection ErrTampered and
+// ErrNotSealed, or the I/O error (timeouts satisfy
 // errors.Is(err, os.ErrDeadlineExceeded)); io.EOF means the peer closed
 // between frames. A timeout while waiting for the header consumes nothing,
 // so Receive may be called again; after a *DecodeError the stream is still
