@@ -21,9 +21,8 @@ func unhex(t *testing.T, s string) []byte {
 
 // The draft's vectors for CPACE-RISTR255-SHA512 (draft-irtf-cfrg-cpace-21,
 // appendix "Test vector for CPace using group ristretto255 and hash
-// SHA-512"); its ADa and ADb are "ADa" and "ADb", which this package's
-// protocol leaves empty, so the ISK is checked through the transcript of
-// the draft's appendix with a local helper below.
+// SHA-512"); its ADa and ADb are "ADa" and "ADb", which netlab's
+// protocol leaves empty, so its ISK is checked with ISKWithAD.
 var (
 	draftPRS = []byte("Password")
 	draftCI  = []byte("\x0bA_initiator\x0bB_responder")
