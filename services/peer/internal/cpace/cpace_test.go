@@ -39,6 +39,7 @@ var (
 	draftYA = "d6bac480f2c386c394efc7c47adb9925dcd2630b64f240c50f8d0eec482b9157"
 	draftYb = "d2316b454718c35362d83d69df6320f38578ed5984651435e2949762d900b80d"
 	draftYB = "3ea7e0b19560d7c0b0f5734f63b955286dfa8232b5ebe63324e2d9e7433f7258"
+	draftK  = "80b69a8a76457ab6a4d7f887a4bf6b55a2f80ac19c333f917a05fc9887c8b40f"
 )
 
 func TestGenerator_DraftVector(t *testing.T) {
@@ -69,20 +70,26 @@ func TestShares_DraftVector(t *testing.T) {
 	if got := b.Share(); hex.EncodeToString(got[:]) != draftYB {
 		t.Errorf("Yb = %x", got)
 	}
-	// With empty associated data both sides still agree.
+	// With empty associated data both sides still agree, on the draft's K.
 	if !agree(t, a, b) {
 		t.Fatal("ISKs differ")
+	}
+	got, err := a.Finish(b.Share(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := cpace.ISKWithAD(sid, [32]byte(unhex(t, draftK)), a.Share(), nil, b.Share(), nil); got != want {
+		t.Fatal("K differs from the draft's")
 	}
 }
 
 // TestISK_DraftVector checks the ISK hashing with the draft's K and
 // transcript (which has ADa = "ADa", ADb = "ADb").
 func TestISK_DraftVector(t *testing.T) {
-	const k = "80b69a8a76457ab6a4d7f887a4bf6b55a2f80ac19c333f917a05fc9887c8b40f"
 	const want = `b69effbf61b51d56401c0f65601abe428de8206feaaf0e32198896dc
       ae7b35cd2b38950a39dfd5d4a79164614c2984f7daa460b588c1e80c
       3fa2068af7900447`
-	got := cpace.ISKWithAD(unhex(t, draftSID), [32]byte(unhex(t, k)),
+	got := cpace.ISKWithAD(unhex(t, draftSID), [32]byte(unhex(t, draftK)),
 		[32]byte(unhex(t, draftYA)), []byte("ADa"), [32]byte(unhex(t, draftYB)), []byte("ADb"))
 	if !bytes.Equal(got[:], unhex(t, want)) {
 		t.Fatalf("ISK = %x", got)
