@@ -102,7 +102,7 @@ reset: bin/netlab shaper-image ## remove every impairment netlab set in the stac
 build: bin/netlab ## compile every service and client, and the lab's netlab command, into ./bin
 	@for s in $(SERVICES); do \
 		echo "go build services/$$s"; \
-		(cd services/$$s && go build -o $(CURDIR)/bin/$$s . && go build -o $(CURDIR)/bin/ ./cmd/...); \
+		(cd services/$$s && go build -o $(CURDIR)/bin/$$s . && if [ -d cmd ]; then go build -o $(CURDIR)/bin/ ./cmd/...; fi) || exit 1; \
 	done
 
 # Phony: go build decides what is out of date.
