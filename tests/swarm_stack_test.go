@@ -49,7 +49,7 @@ type composeService struct {
 	Ports           []yaml.Node       `yaml:"ports"`
 	Networks        []string          `yaml:"networks"`
 	Volumes         []yaml.Node       `yaml:"volumes"`
-	Deploy deploySpec `yaml:"deploy"`
+	Deploy          deploySpec        `yaml:"deploy"`
 }
 
 type healthcheck struct {
@@ -311,7 +311,9 @@ func TestSwarmStack_DriftIsCaught(t *testing.T) {
 		name, want string
 		breakIt    func(f *composeFile)
 	}{
-		{"other image", "tcp-echo: image", func(f *composeFile) { setService(f, "tcp-echo", func(s *composeService) { s.Image = "netlab/tcp-echo:latest" }) }},
+		{"other image", "tcp-echo: image", func(f *composeFile) {
+			setService(f, "tcp-echo", func(s *composeService) { s.Image = "netlab/tcp-echo:latest" })
+		}},
 		{"capabilities kept", "peer: user/read_only/cap_drop", func(f *composeFile) { setService(f, "peer", func(s *composeService) { s.CapDrop = nil }) }},
 		{"setting changed", "http-hello: environment", func(f *composeFile) {
 			setService(f, "http-hello", func(s *composeService) { s.Environment = map[string]string{"GREETING": "hi"} })
