@@ -24,7 +24,14 @@ while [[ -n $(docker ps -aq --filter "label=$label") ]]; do
 	fi
 	sleep 1
 done
+# Client containers still attached to the overlay (docker run --network)
+# would keep it: disconnect them, they are not the stack's to remove.
 for net in $(docker network ls -q --filter "label=$label"); do
+	for ctr in $(docker network inspect -f '{{range $id, $c := .Containers}}{{$id}} {{end}}' "$net" 2>/dev/null); do
+		[[ $ctr == lb-* ]] && continue # the network's own load-balancer endpoint
+		echo "disconnecting container $ctr from the stack's network"
+		docker network disconnect --force "$net" "$ctr" >/dev/null 2>&1 || true
+	done
 	docker network rm "$net" >/dev/null 2>&1 || true
 done
 vols=$(docker volume ls -q --filter "label=$label")

@@ -55,8 +55,8 @@ func runCmd(ctx context.Context, env []string, name string, args ...string) (str
 
 // RequireSwarm makes sure the engine is a swarm manager for the test. An
 // engine in no swarm becomes a single-node swarm, and leaves it when t
-// ends (with the gateway bridge it created); an engine already in one is
-// used as it is, and left in it.
+// ends or the test is interrupted (with the gateway bridge it created); an
+// engine already in one is used as it is, and left in it.
 func RequireSwarm(t testing.TB) {
 	t.Helper()
 	ctx := t.Context()
@@ -77,7 +77,7 @@ func RequireSwarm(t testing.TB) {
 		t.Fatal(err)
 	}
 	t.Log("made the engine a single-node swarm; it leaves when the test ends")
-	t.Cleanup(func() {
+	CleanupEvenIfInterrupted(t, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), swarmCmdTimeout)
 		defer cancel()
 		if _, err := DockerCLI(ctx, "swarm", "leave", "--force"); err != nil {
@@ -102,8 +102,9 @@ type SwarmStack struct {
 
 // DeploySwarmStack deploys the stack with deploy/swarm/up.sh (what make
 // swarm-up runs) and waits until every replica is healthy. The stack is
-// removed with deploy/swarm/down.sh when t ends, even when the deploy
-// failed halfway, and the test fails if anything of it is left.
+// removed with deploy/swarm/down.sh when t ends or the test is
+// interrupted, even when the deploy failed halfway, and the test fails if
+// anything of it is left.
 func DeploySwarmStack(t testing.TB) *SwarmStack {
 	t.Helper()
 	RequireImages(t)
@@ -115,7 +116,7 @@ func DeploySwarmStack(t testing.TB) *SwarmStack {
 	_, _ = rand.Read(suffix)
 	name := "netlab-e2e-" + hex.EncodeToString(suffix)
 	s := &SwarmStack{Name: name, Network: name + "_netlab", script: filepath.Join(root, "deploy", "swarm")}
-	t.Cleanup(func() { s.remove(t) })
+	CleanupEvenIfInterrupted(t, func() { s.remove(t) })
 	img := images()
 	env := []string{"NETLAB_IMAGE_PREFIX=" + img.prefix, "NETLAB_TAG=" + img.tag, "SWARM_WAIT=" + swarmWait}
 	start := time.Now()
