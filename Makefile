@@ -79,6 +79,24 @@ logs: ## follow the stack's logs
 ps: ## show the stack's containers and their health
 	$(COMPOSE_CMD) ps
 
+## ---- Docker Swarm ----
+# The stack's name on Swarm: its services are $(STACK)_<service>, its
+# overlay network $(STACK)_netlab.
+STACK         ?= netlab
+# 1: make this engine a single-node swarm when it is in none (make swarm-up).
+SWARM_INIT    ?= 1
+# 1: also publish host-mode ports, on every interface (deploy/swarm/publish.yml).
+SWARM_PUBLISH ?=
+
+.PHONY: swarm-up
+swarm-up: service-images ## deploy the stack on Docker Swarm with the images make images built, no registry (STACK=netlab; SWARM_PUBLISH=1 publishes ports on every interface)
+	@NETLAB_IMAGE_PREFIX=$(IMAGE_PREFIX) NETLAB_TAG=$(TAG) SWARM_INIT=$(SWARM_INIT) SWARM_PUBLISH=$(SWARM_PUBLISH) \
+		deploy/swarm/up.sh $(STACK)
+
+.PHONY: swarm-down
+swarm-down: ## remove the Swarm stack: its services, network and peer volumes (the swarm stays: docker swarm leave --force)
+	@deploy/swarm/down.sh $(STACK)
+
 ## ---- impairments (the stack from make up) ----
 .PHONY: shape
 shape: bin/netlab shaper-image ## impair a container's traffic: make shape TARGET=peer-2 ARGS="--delay 50ms --loss 2%" (--show, --reset, --for 30s)

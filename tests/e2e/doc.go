@@ -20,4 +20,11 @@
 // skips every test that needs Docker. Stacks and containers carry the label
 // org.netlab.project=netlab and are removed when their test ends (shared
 // stacks when TestMain calls TeardownSharedStacks).
+//
+// Swarm. RequireSwarm makes the engine a single-node swarm when it is in
+// none, and DeploySwarmStack deploys deploy/swarm/stack.yml under a name of
+// its own with the scripts make swarm-up and swarm-down run; both undo what
+// they did when the test ends, and also on SIGINT or SIGTERM
+// (CleanupEvenIfInterrupted). Clients reach the stack from containers on
+// its overlay network (OverlayClientOpts).
 package e2e

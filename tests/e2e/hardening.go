@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -33,9 +34,18 @@ func AssertHardened(t testing.TB, ctr *testcontainers.DockerContainer) {
 }
 
 // assertUnprivilegedConfig checks how Docker was asked to run a container:
-// a numeric non-root user, a read-only root filesystem, every capability
-// dropped and none added, no-new-privileges, not privileged.
+// as assertNoPrivilegeConfig, and no-new-privileges.
 func assertUnprivilegedConfig(t testing.TB, name string, info *container.InspectResponse) {
+	t.Helper()
+	assertNoPrivilegeConfig(t, name, info)
+	if !slices.ContainsFunc(info.HostConfig.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
+		t.Errorf("%s: SecurityOpt = %v, want no-new-privileges", name, info.HostConfig.SecurityOpt)
+	}
+}
+
+// assertNoPrivilegeConfig checks a numeric non-root user, a read-only root
+// filesystem, every capability dropped and none added, not privileged.
+func assertNoPrivilegeConfig(t testing.TB, name string, info *container.InspectResponse) {
 	t.Helper()
 	uid, gid, ok := strings.Cut(info.Config.User, ":")
 	u, uerr := strconv.Atoi(uid)
@@ -55,9 +65,6 @@ func assertUnprivilegedConfig(t testing.TB, name string, info *container.Inspect
 	}
 	if hc.Privileged {
 		t.Errorf("%s: privileged", name)
-	}
-	if !slices.ContainsFunc(hc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
-		t.Errorf("%s: SecurityOpt = %v, want no-new-privileges", name, hc.SecurityOpt)
 	}
 }
 
@@ -133,15 +140,26 @@ func assertLoopbackOnly(t testing.TB, name string, info *container.InspectRespon
 // no root user or group id.
 func assertProcessUnprivileged(t testing.TB, name string, pid int) {
 	t.Helper()
+	assertProcessStatus(t, name, pid, map[string]string{"NoNewPrivs": "1"})
+}
+
+// assertProcessStatus checks /proc/PID/status: no effective, permitted or
+// bounding capabilities, no root user or group id, and the fields of also.
+// It returns the fields it read (nil when the host cannot read them).
+func assertProcessStatus(t testing.TB, name string, pid int, also map[string]string) map[string]string {
+	t.Helper()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Logf("%s: cannot read the process status from the host (%v); checked the configuration only", name, err)
-		return
+		return nil
 	}
-	want := map[string]string{"CapEff": "0000000000000000", "CapPrm": "0000000000000000", "CapBnd": "0000000000000000", "NoNewPrivs": "1"}
+	want := map[string]string{"CapEff": "0000000000000000", "CapPrm": "0000000000000000", "CapBnd": "0000000000000000"}
+	maps.Copy(want, also)
+	fields := map[string]string{}
 	for line := range strings.Lines(string(status)) {
 		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
 		v = strings.TrimSpace(v)
+		fields[k] = v
 		if w, ok := want[k]; ok {
 			if v != w {
 				t.Errorf("%s: main process %s = %s, want %s", name, k, v, w)
@@ -159,6 +177,7 @@ func assertProcessUnprivileged(t testing.TB, name string, pid int) {
 	for k := range want {
 		t.Errorf("%s: /proc/%d/status has no %s", name, pid, k)
 	}
+	return fields
 }
 
 // AssertNonRootReadOnly checks that ctr is configured to run as the

@@ -47,11 +47,18 @@ func RunOneShot(t testing.TB, image string, opts ...testcontainers.ContainerCust
 // returns errors instead of failing t. The container is removed when t ends.
 func StartOneShot(t testing.TB, image string, opts ...testcontainers.ContainerCustomizer) (OneShot, error) {
 	t.Helper()
+	return StartOneShotWithin(t, oneShotTimeout, image, opts...)
+}
+
+// StartOneShotWithin is StartOneShot for a container that may run up to
+// limit (a load stopped by a signal, say).
+func StartOneShotWithin(t testing.TB, limit time.Duration, image string, opts ...testcontainers.ContainerCustomizer) (OneShot, error) {
+	t.Helper()
 	RequireImages(t)
 	ctx := t.Context()
 	opts = append(opts,
 		testcontainers.WithLabels(map[string]string{ProjectLabel: "netlab"}),
-		testcontainers.WithWaitStrategy(wait.ForExit().WithExitTimeout(oneShotTimeout)),
+		testcontainers.WithWaitStrategy(wait.ForExit().WithExitTimeout(limit)),
 	)
 	ctr, err := testcontainers.Run(ctx, image, opts...)
 	testcontainers.CleanupContainer(t, ctr)
@@ -63,7 +70,7 @@ func StartOneShot(t testing.TB, image string, opts ...testcontainers.ContainerCu
 		return OneShot{}, fmt.Errorf("container state: %w", err)
 	}
 	if state.Running {
-		return OneShot{}, fmt.Errorf("container still running after %s", oneShotTimeout)
+		return OneShot{}, fmt.Errorf("container still running after %s", limit)
 	}
 	res := OneShot{ExitCode: state.ExitCode}
 	if res.StartedAt, err = time.Parse(time.RFC3339Nano, state.StartedAt); err != nil {
@@ -98,6 +105,22 @@ func StartOneShots(t testing.TB, n int, image string, opts ...testcontainers.Con
 // and env on the network networkName, hardened like the compose file's
 // client services.
 func ClientOpts(networkName, entrypoint string, env map[string]string, args ...string) []testcontainers.ContainerCustomizer {
+	return append(clientOpts(entrypoint, env, args, func(*container.HostConfig) {}), network.WithNetworkName(nil, networkName))
+}
+
+// OverlayClientOpts is ClientOpts for a Swarm stack's attachable overlay
+// network. ClientOpts names the network in the endpoint settings only, and
+// Docker Engine 20.10 then runs the container on the default bridge (seen
+// here); naming the overlay as the network mode attaches it, as docker run
+// --network does.
+func OverlayClientOpts(networkName, entrypoint string, env map[string]string, args ...string) []testcontainers.ContainerCustomizer {
+	return clientOpts(entrypoint, env, args, func(hc *container.HostConfig) { hc.NetworkMode = container.NetworkMode(networkName) })
+}
+
+// clientOpts are the options of a hardened client container; onNetwork
+// adds to its host configuration (one modifier: a second replaces the
+// first).
+func clientOpts(entrypoint string, env map[string]string, args []string, onNetwork func(*container.HostConfig)) []testcontainers.ContainerCustomizer {
 	return []testcontainers.ContainerCustomizer{
 		testcontainers.WithEntrypoint(entrypoint),
 		testcontainers.WithCmd(args...),
@@ -106,7 +129,7 @@ func ClientOpts(networkName, entrypoint string, env map[string]string, args ...s
 			hc.ReadonlyRootfs = true
 			hc.CapDrop = []string{"ALL"}
 			hc.SecurityOpt = []string{"no-new-privileges:true"}
+			onNetwork(hc)
 		}),
-		network.WithNetworkName(nil, networkName),
 	}
 }
