@@ -76,11 +76,10 @@ func decode(resp *http.Response, want int, out any) error {
 	}
 	if resp.StatusCode != want {
 		var e api.Error
-		msg := strings.TrimSpace(string(data))
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			msg = e.Error
+			return &apiError{Status: resp.StatusCode, Message: e.Error}
 		}
-		return &apiError{Status: resp.StatusCode, Message: msg}
+		return &apiError{Status: resp.StatusCode, Message: notANode(resp, data)}
 	}
 	if out == nil {
 		return nil
@@ -89,6 +88,26 @@ func decode(resp *http.Response, want int, out any) error {
 		return fmt.Errorf("bad answer from node: %w", err)
 	}
 	return nil
+}
+
+// maxQuoted bounds how much of an answer that is not the node's JSON
+// error goes into the message.
+const maxQuoted = 120
+
+// notANode describes an answer without the node's JSON error: whatever
+// answered on that address (a proxy, another web server) is named by its
+// status and the first line of its body, so the message is never empty
+// and never a page of markup.
+func notANode(resp *http.Response, body []byte) string {
+	msg := fmt.Sprintf("%s answered %s", resp.Request.URL.Redacted(), resp.Status)
+	first, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	if first = strings.TrimSpace(first); first == "" {
+		return msg + " with no body (is this a peer node's admin address?)"
+	}
+	if len(first) > maxQuoted {
+		first = first[:maxQuoted] + "…"
+	}
+	return fmt.Sprintf("%s: %q", msg, first)
 }
 
 func (c *client) status(ctx context.Context) (api.Status, error) {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -585,6 +588,53 @@ func TestPeerctl_UnreachableNodeFails(t *testing.T) {
 			}
 			if !strings.HasPrefix(errOut.String(), "peerctl: ") || !strings.Contains(errOut.String(), tt.wantErr) {
 				t.Errorf("stderr %q does not contain %q", errOut.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+// An address that answers HTTP but is no node (a proxy's empty 502, a web
+// server's HTML page) must fail with the node, the status and a short
+// line of what came back, never an empty message or a page of markup.
+func TestPeerctl_NotANodeNamesTheAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   []string
+		reject []string
+	}{
+		{"empty 502", http.StatusBadGateway, "", []string{"502 Bad Gateway"}, nil},
+		{"an HTML page", http.StatusNotImplemented, "<!DOCTYPE HTML>\n<html><body><h1>Error response</h1>\n" + strings.Repeat("x", 500) + "</body></html>",
+			[]string{"501 Not Implemented", "<!DOCTYPE HTML>"}, []string{"\n<html>", strings.Repeat("x", 300)}},
+		{"the node's own JSON error", http.StatusNotFound, `{"error":"no such download"}`, []string{"no such download"}, []string{"404"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			code, _, stderr := ctl(t, "", "--node", srv.Listener.Addr().String(), "ls")
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			msg := strings.TrimSuffix(strings.TrimPrefix(stderr, "peerctl: "), "\n")
+			if strings.Contains(msg, "\n") {
+				t.Errorf("stderr is more than one line: %q", stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("stderr %q does not contain %q", stderr, w)
+				}
+			}
+			for _, r := range tt.reject {
+				if strings.Contains(msg, r) {
+					t.Errorf("stderr %q contains %q", stderr, r)
+				}
 			}
 		})
 	}
