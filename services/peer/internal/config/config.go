@@ -53,6 +53,11 @@ type Config struct {
 	ServePieces bool `env:"SERVE_PIECES" envDefault:"true"`
 	// UploadRate caps the bytes per second this node uploads (0: no cap).
 	UploadRate config.ByteSize `env:"UPLOAD_RATE" envDefault:"0"`
+	// UploadBurst is how many bytes the cap lets through at once after an
+	// idle spell (0: a quarter second of UPLOAD_RATE). A short upload
+	// goes above the rate by its burst; experiments that time one set it
+	// low.
+	UploadBurst config.ByteSize `env:"UPLOAD_BURST" envDefault:"0"`
 	// MaxPeers bounds the peers this node keeps connections to.
 	MaxPeers int `env:"MAX_PEERS" envDefault:"50"`
 	// MaxConns bounds the connections this node serves at once.
@@ -104,6 +109,7 @@ func (c Config) Validate() error {
 		config.ListenAddr("LISTEN_ADDR", c.ListenAddr),
 		config.InRange("PIECE_SIZE", int64(c.PieceSize), minPieceSize, maxPieceSize),
 		config.InRange("MAX_PEERS", c.MaxPeers, 1, 1000),
+		config.InRange("UPLOAD_BURST", int64(c.UploadBurst), 0, 1<<30),
 		config.InRange("MAX_CONNS", c.MaxConns, 1, 100_000),
 		config.InRange("MAX_DOWNLOADS", c.MaxDownloads, 1, 64),
 		config.InRange("REQUESTS_PER_PEER", c.RequestsPerPeer, 1, 64),

@@ -48,12 +48,12 @@ func TestLoad_AcceptsValidSettings(t *testing.T) {
 		"LISTEN_ADDR": "127.0.0.1:0", "SHARE_DIR": "/tmp/x", "PIECE_SIZE": "64KiB",
 		"UPLOAD_RATE": "2MiB", "ADVERTISE_ADDR": "node1:8001", "SYNC": "true",
 		"CORRUPT_UPLOADS": "0.25", "IO_TIMEOUT": "100ms", "REQUESTS_PER_PEER": "64",
-		"SERVE_PIECES": "false",
+		"SERVE_PIECES": "false", "UPLOAD_BURST": "64KiB",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.PieceSize != 64<<10 || c.UploadRate != 2<<20 || !c.Sync || c.ServePieces || c.CorruptUploads != 0.25 ||
+	if c.PieceSize != 64<<10 || c.UploadRate != 2<<20 || c.UploadBurst != 64<<10 || !c.Sync || c.ServePieces || c.CorruptUploads != 0.25 ||
 		c.IOTimeout != 100*time.Millisecond || c.RequestsPerPeer != 64 || c.AdvertiseAddr != "node1:8001" {
 		t.Errorf("Load() = %+v", c)
 	}
@@ -80,6 +80,8 @@ func TestLoad_ErrorsNameTheirVariable(t *testing.T) {
 		{Name: "advertise port zero", Env: map[string]string{"ADVERTISE_ADDR": "host:0"}, Var: "ADVERTISE_ADDR"},
 		{Name: "secret too long", Env: map[string]string{"PEER_SECRET": strings.Repeat("s", 1025)}, Var: "PEER_SECRET"},
 		{Name: "upload rate below 1KiB", Env: map[string]string{"UPLOAD_RATE": "100"}, Var: "UPLOAD_RATE", Msg: "at least 13107 bytes/s"},
+		{Name: "upload burst above 1GiB", Env: map[string]string{"UPLOAD_BURST": "2GiB"}, Var: "UPLOAD_BURST"},
+		{Name: "upload burst not a size", Env: map[string]string{"UPLOAD_BURST": "big"}, Var: "UPLOAD_BURST", Msg: "not a valid size"},
 		{Name: "upload rate not a size", Env: map[string]string{"UPLOAD_RATE": "fast"}, Var: "UPLOAD_RATE", Msg: "not a valid size"},
 		{Name: "corrupt uploads above one", Env: map[string]string{"CORRUPT_UPLOADS": "1.5"}, Var: "CORRUPT_UPLOADS", Msg: "probability"},
 		{Name: "corrupt uploads negative", Env: map[string]string{"CORRUPT_UPLOADS": "-0.1"}, Var: "CORRUPT_UPLOADS"},

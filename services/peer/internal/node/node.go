@@ -95,7 +95,7 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 	n := &Node{
 		cfg: cfg, log: log, metrics: m, share: sh, ln: ln,
 		port:    uint16(ln.Addr().(*net.TCPAddr).Port),
-		limiter: ratelimit.New(int64(cfg.UploadRate), 64<<10), // one wire chunk always fits
+		limiter: ratelimit.New(int64(cfg.UploadRate), int64(cfg.UploadBurst), 64<<10), // one wire chunk always fits
 		started: time.Now(),
 	}
 	if _, err := rand.Read(n.id[:]); err != nil {

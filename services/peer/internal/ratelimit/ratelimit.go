@@ -23,14 +23,20 @@ type Limiter struct {
 	sleep  func(context.Context, time.Duration) error
 }
 
-// New returns a limiter of rate bytes/s whose burst is a quarter second of
-// traffic (at least burstMin, so one chunk always fits), or nil when rate is 0.
-func New(rate int64, burstMin int) *Limiter {
+// New returns a limiter of rate bytes/s whose burst is burst bytes (0: a
+// quarter second of traffic), at least burstMin so one chunk always fits;
+// nil when rate is 0. A short upload sends its burst at once, above the
+// rate: a small burst keeps it near the rate.
+func New(rate, burst int64, burstMin int) *Limiter {
 	if rate <= 0 {
 		return nil
 	}
-	burst := max(float64(rate)/4, float64(burstMin))
-	return &Limiter{rate: float64(rate), burst: burst, tokens: burst, now: time.Now, sleep: lifecycle.Sleep}
+	b := float64(burst)
+	if burst <= 0 {
+		b = float64(rate) / 4
+	}
+	b = max(b, float64(burstMin))
+	return &Limiter{rate: float64(rate), burst: b, tokens: b, now: time.Now, sleep: lifecycle.Sleep}
 }
 
 // Wait blocks until n bytes may be sent, or ctx ends. Waiters are served in

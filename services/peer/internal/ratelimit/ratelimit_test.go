@@ -9,7 +9,7 @@ import (
 )
 
 func TestNew_ZeroRateIsUnlimited(t *testing.T) {
-	l := ratelimit.New(0, 64<<10)
+	l := ratelimit.New(0, 0, 64<<10)
 	if l != nil {
 		t.Fatal("New(0) returned a limiter, want nil (no cap)")
 	}
@@ -20,7 +20,7 @@ func TestNew_ZeroRateIsUnlimited(t *testing.T) {
 
 func TestLimiter_PacesToRate(t *testing.T) {
 	const rate = 1 << 20 // 1 MiB/s
-	l := ratelimit.New(rate, 64<<10)
+	l := ratelimit.New(rate, 0, 64<<10)
 	clock := time.Unix(0, 0)
 	var slept []time.Duration
 	ratelimit.WithFakeClock(l, func() time.Time { return clock }, &slept)
@@ -47,7 +47,7 @@ func TestLimiter_PacesToRate(t *testing.T) {
 }
 
 func TestLimiter_BurstAllowsImmediateSend(t *testing.T) {
-	l := ratelimit.New(1<<20, 64<<10)
+	l := ratelimit.New(1<<20, 0, 64<<10)
 	var slept []time.Duration
 	clock := time.Unix(0, 0)
 	ratelimit.WithFakeClock(l, func() time.Time { return clock }, &slept)
@@ -66,11 +66,40 @@ func TestLimiter_BurstAllowsImmediateSend(t *testing.T) {
 }
 
 func TestLimiter_WaitHonoursContext(t *testing.T) {
-	l := ratelimit.New(1024, 1024)
+	l := ratelimit.New(1024, 0, 1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = l.Wait(ctx, 1024) // uses the burst
 	if err := l.Wait(ctx, 1<<20); err == nil {
 		t.Fatal("Wait for 1 MiB at 1 KiB/s with a canceled context returned nil")
+	}
+}
+
+func TestLimiter_BurstSetting(t *testing.T) {
+	tests := []struct {
+		name         string
+		burst        int64
+		wantFirstGap time.Duration // the sleep after sending 128 KiB at once, at 1 MiB/s
+	}{
+		{"default is a quarter second", 0, 0},
+		{"one chunk", 64 << 10, 62500 * time.Microsecond},
+		{"below the chunk is raised to it", 1000, 62500 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := ratelimit.New(1<<20, tt.burst, 64<<10)
+			var slept []time.Duration
+			ratelimit.WithFakeClock(l, func() time.Time { return time.Unix(0, 0) }, &slept)
+			if err := l.Wait(context.Background(), 128<<10); err != nil {
+				t.Fatal(err)
+			}
+			var got time.Duration
+			if len(slept) > 0 {
+				got = slept[0]
+			}
+			if diff := got - tt.wantFirstGap; diff < -time.Millisecond || diff > time.Millisecond {
+				t.Fatalf("128 KiB at once slept %v, want %v", got, tt.wantFirstGap)
+			}
+		})
 	}
 }
