@@ -119,6 +119,29 @@ func (c *Client) Swarm(ctx context.Context) ([]api.SwarmFile, error) {
 	return fs, err
 }
 
+// Peers is every address the node knows, connected or not.
+func (c *Client) Peers(ctx context.Context) ([]api.Peer, error) {
+	var ps []api.Peer
+	err := c.do(ctx, http.MethodGet, "/api/peers", nil, -1, &ps)
+	return ps, err
+}
+
+// Connected counts the other nodes the node is connected to now (not
+// itself, each node once however many addresses lead to it).
+func (c *Client) Connected(ctx context.Context) (int, error) {
+	ps, err := c.Peers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ids := map[string]bool{}
+	for _, p := range ps {
+		if p.Connected && !p.Self && p.NodeID != "" {
+			ids[p.NodeID] = true
+		}
+	}
+	return len(ids), nil
+}
+
 // Download is one download's progress.
 func (c *Client) Download(ctx context.Context, id string) (api.Download, error) {
 	var d api.Download

@@ -36,6 +36,12 @@ func fakeNode(t *testing.T) (*peerapi.Client, *[]byte) {
 		}
 		json.NewEncoder(w).Encode(fs)
 	})
+	mux.HandleFunc("GET /api/peers", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode([]api.Peer{
+			{Addr: "a:1", NodeID: "n1", Connected: true}, {Addr: "b:1", NodeID: "n1", Connected: true}, // one node, two addresses
+			{Addr: "c:1", NodeID: "n2", Connected: true}, {Addr: "d:1", NodeID: "n3"}, {Addr: "e:1", NodeID: "me", Connected: true, Self: true},
+		})
+	})
 	mux.HandleFunc("POST /api/downloads", func(w http.ResponseWriter, r *http.Request) {
 		var req api.DownloadRequest
 		json.NewDecoder(r.Body).Decode(&req)
@@ -107,5 +113,13 @@ func TestClient_ErrorsSayWhat(t *testing.T) {
 	defer cancel()
 	if _, err := c.WaitSwarm(short, "never", 1, time.Millisecond); err == nil || !strings.Contains(err.Error(), "never") {
 		t.Errorf("a file that never shows: %v", err)
+	}
+}
+
+func TestClient_ConnectedCountsOtherNodesOnce(t *testing.T) {
+	c, _ := fakeNode(t)
+	n, err := c.Connected(t.Context())
+	if err != nil || n != 2 {
+		t.Errorf("Connected = %d, %v; want 2 (n1 by two addresses, n2; not the unconnected n3 nor itself)", n, err)
 	}
 }

@@ -29,6 +29,7 @@ var Clients = map[string]Client{
 	spec.HTTPPage:      pageClient{},
 
 	spec.PartitionHeal: partitionClient{},
+	spec.KuroseRoss:    kuroseClient{},
 }
 
 // A Finisher is a client whose theory needs what the whole sweep

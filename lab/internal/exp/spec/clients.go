@@ -38,6 +38,7 @@ var Clients = map[string]ClientInfo{
 	HTTPPage:      {Needs: "http-hello", Check: checkPage, Time: pageTime},
 
 	PartitionHeal: {Needs: "peer", Check: checkPartition, Time: partitionTime},
+	KuroseRoss:    {Needs: "peer", Check: checkKurose, Time: kuroseTime},
 }
 
 // ClientNames are the clients' names, sorted.

@@ -64,6 +64,11 @@ const (
 	// impairments: RTT p50/p99, loss and one-way delay per pair.
 	LatencyMatrix = "latency-matrix"
 	HTTPPage      = "http-page" // http-client --pages: page load time against round trips
+	// KuroseRoss distributes one file from the stack's peer node (the
+	// server) to N peer nodes of the workload's own, client-server or
+	// peer-to-peer: the time to the last verified copy against the book's
+	// bounds (Kurose & Ross §2.5).
+	KuroseRoss = "kurose-ross"
 )
 
 // Spec is one experiment.
@@ -150,6 +155,12 @@ type Workload struct {
 	Cut         int      `yaml:"cut,omitempty"`
 	PartitionAt Duration `yaml:"partition_at,omitempty"`
 	HealAt      Duration `yaml:"heal_at,omitempty"`
+	// kurose-ross: Bytes is the file (F); Arm is client-server (the
+	// downloaders serve no pieces) or peer-to-peer; PeerRate is each
+	// downloader's upload cap (u, bytes/s); the server's is the peer
+	// service's UPLOAD_RATE (us). The swept nodes are N.
+	Arm      string `yaml:"arm,omitempty"`
+	PeerRate int64  `yaml:"peer_rate,omitempty"`
 }
 
 // Quick is the short form of a spec (--quick): fewer values, fewer
