@@ -75,7 +75,7 @@ var projectRE = regexp.MustCompile(`starting compose project (netlab-exp-[a-z0-9
 func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 	e2e.RequireShaper(t)
 	bin := e2e.NetlabBinary(t)
-	for _, name := range []string{"loss", "rate", "latency-matrix", "http-rtt", "partition-heal"} {
+	for _, name := range []string{"loss", "rate", "latency-matrix", "http-rtt", "partition-heal", "kurose-ross"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
@@ -115,6 +115,8 @@ func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 				checkHTTPRTT(t, res, out)
 			case "partition-heal":
 				checkPartitionHeal(t, res, out)
+			case "kurose-ross":
+				checkKuroseRoss(t, res, out)
 			}
 		})
 	}

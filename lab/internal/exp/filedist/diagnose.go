@@ -15,6 +15,7 @@ const (
 	ServerUtil   = "server_upload_util"    // server's bytes sent / (us × last)
 	AllUtil      = "all_upload_util"       // every node's bytes sent / ((us + N·u) × last)
 	CPUBusy      = "cpu_busy"              // the nodes' CPU seconds / (machine's CPUs × last)
+	Overhead     = "upload_overhead"       // every node's bytes sent / (N·F) − 1: pieces sent twice
 	Poll         = "poll_s"                // how often progress was polled
 )
 
@@ -28,6 +29,7 @@ type Obs struct {
 	ServerUtil float64
 	AllUtil    float64
 	CPUBusy    float64
+	Overhead   float64
 }
 
 // Tolerance is how far a measured time may lie from its bound.
@@ -37,6 +39,7 @@ const Tolerance = 0.25
 const (
 	busyCPU  = 0.85 // the nodes kept the machine's CPUs this busy
 	idleLink = 0.80 // an upload used less than this of its cap
+	twice    = 0.10 // this much of the file was sent more than once
 )
 
 // Diagnose names the term that limited a distribution and the figures
@@ -59,6 +62,8 @@ func Diagnose(o Obs) string {
 		return fmt.Sprintf("the machine's CPU: the nodes used %.0f %% of its CPUs", 100*o.CPUBusy) + detail(o, late)
 	case late > (o.Last-o.Bound)/2:
 		return fmt.Sprintf("discovery and start: the last node's first bytes %.2f s after the signal", late) + detail(o, late)
+	case o.Overhead > twice:
+		return fmt.Sprintf("piece selection: %.0f %% of the bytes sent were pieces sent twice (end game)", 100*o.Overhead) + detail(o, late)
 	case o.Arm == "peer-to-peer" && o.AllUtil < idleLink && o.ServerUtil >= idleLink:
 		return fmt.Sprintf("piece selection: the peers' uploads idle (all uploads at %.0f %% of their caps, the server's at %.0f %%)",
 			100*o.AllUtil, 100*o.ServerUtil)
@@ -70,6 +75,6 @@ func Diagnose(o Obs) string {
 
 // detail is the figures behind a diagnosis.
 func detail(o Obs, late float64) string {
-	return fmt.Sprintf(" (first bytes by %.2f s; server upload %.0f %%, all uploads %.0f %% of the caps; CPU %.0f %%)",
-		late, 100*o.ServerUtil, 100*o.AllUtil, 100*o.CPUBusy)
+	return fmt.Sprintf(" (first bytes by %.2f s; server upload %.0f %%, all uploads %.0f %% of the caps; %.0f %% sent twice; CPU %.0f %%)",
+		late, 100*o.ServerUtil, 100*o.AllUtil, 100*o.Overhead, 100*o.CPUBusy)
 }

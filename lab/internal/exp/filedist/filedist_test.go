@@ -83,6 +83,7 @@ func TestDiagnose_NamesTheLimitingTerm(t *testing.T) {
 		{"cpu", func(o *filedist.Obs) { o.Last = 6; o.CPUBusy = 0.97 }, "machine's CPU"},
 		{"start", func(o *filedist.Obs) { o.Last = 6; o.FirstBytes = 1.5 }, "discovery and start"},
 		{"pieces", func(o *filedist.Obs) { o.Last = 6; o.AllUtil = 0.6 }, "piece selection"},
+		{"twice", func(o *filedist.Obs) { o.Last = 6; o.Overhead = 0.3 }, "sent twice"},
 		{"server", func(o *filedist.Obs) { o.Last = 6; o.ServerUtil = 0.5; o.AllUtil = 0.5 }, "the server's upload"},
 		{"limiter", func(o *filedist.Obs) { o.Last = 6 }, "upload limiter's accuracy"},
 		{"nothing", func(o *filedist.Obs) { o.Last = 0 }, "no measurement"},

@@ -49,6 +49,7 @@ var Extras = map[string]Extra{
 	spec.LatencyMatrix: matrixSections,
 	spec.HTTPPage:      pageSections,
 	spec.PartitionHeal: partitionSections,
+	spec.KuroseRoss:    kuroseSections,
 }
 
 // All writes table.md, the plot (NAME.png, NAME.svg; none for a spec

@@ -162,10 +162,11 @@ func (d *distribution) figures(ctx context.Context, o krOutcome, before, after k
 	obs := filedist.Obs{Arm: d.w.Arm, Last: last, Bound: bound, StartSkew: maxOf(o.started), FirstBytes: maxOf(o.first),
 		ServerUtil: (after.server - before.server) / (us * last),
 		AllUtil:    (after.server - before.server + after.peers - before.peers) / ((us + float64(d.n)*u) * last),
-		CPUBusy:    (after.cpu - before.cpu) / (d.cpus(ctx) * last)}
+		CPUBusy:    (after.cpu - before.cpu) / (d.cpus(ctx) * last),
+		Overhead:   (after.server-before.server+after.peers-before.peers)/(float64(d.n)*float64(d.w.Bytes)) - 1}
 	extra := map[string]float64{filedist.Bound: bound, filedist.Nodes: float64(d.n), filedist.Form: formed,
 		filedist.StartSkew: obs.StartSkew, filedist.FirstBytes: obs.FirstBytes, filedist.ServerUtil: obs.ServerUtil,
-		filedist.AllUtil: obs.AllUtil, filedist.CPUBusy: obs.CPUBusy, filedist.Poll: o.poll}
+		filedist.AllUtil: obs.AllUtil, filedist.CPUBusy: obs.CPUBusy, filedist.Overhead: obs.Overhead, filedist.Poll: o.poll}
 	d.say("last %.2fs, median %.2fs, bound %.2fs (ratio %.3f): %s", last, med, bound, last/bound, filedist.Diagnose(obs))
 	label := "D_cs = max(NF/us, F/dmin)"
 	if d.w.Arm == spec.ArmPeerToPeer {

@@ -125,5 +125,24 @@ func (d *distribution) remove(ctx context.Context) error {
 	}
 	_, err := d.e.Docker.Run(rctx, args...)
 	d.nodes = nil
-	return err
+	if err != nil {
+		return err
+	}
+	return d.detached(rctx)
+}
+
+// detached waits until the network lists none of the point's nodes: a
+// busy daemon releases their endpoints after docker rm returns, and the
+// network's removal at teardown fails while one is left.
+func (d *distribution) detached(ctx context.Context) error {
+	prefix := fmt.Sprintf("%s-%s-", d.e.Project.Name, d.w.Name)
+	for {
+		out, err := d.e.Docker.Run(ctx, "network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", d.e.Network)
+		if err == nil && !slices.ContainsFunc(strings.Fields(string(out)), func(n string) bool { return strings.HasPrefix(n, prefix) }) {
+			return nil
+		}
+		if serr := sleep(ctx, 200*time.Millisecond); serr != nil {
+			return fmt.Errorf("the nodes' endpoints are still on %s: %w (%v)", d.e.Network, serr, err)
+		}
+	}
 }
