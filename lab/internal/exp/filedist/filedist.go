@@ -1,6 +1,7 @@
 // Package filedist is the theory of distributing one file to N peers
 // (Kurose & Ross, Computer Networking, §2.5.2): the least time a server
-// alone can take, and the least any peer-to-peer scheme can.
+// alone can take, and the least any peer-to-peer scheme can; and the
+// diagnosis of a measured distribution against them.
 package filedist
 
 import "math"

@@ -165,8 +165,7 @@ func (d *distribution) signal(ctx context.Context) (time.Time, error) {
 
 // eachNode runs fn on every node at once.
 func eachNode(nodes []*krNode, fn func(*krNode) error) error {
-	cs := make([]stack.Container, len(nodes))
-	return each(cs, func(i int, _ stack.Container) error {
+	return parallel(len(nodes), func(i int) error {
 		if err := fn(nodes[i]); err != nil {
 			return fmt.Errorf("%s: %w", nodes[i].label, err)
 		}

@@ -40,8 +40,7 @@ func (d *distribution) startNodes(ctx context.Context) error {
 	d.nodes = make([]*krNode, d.n)
 	var mu sync.Mutex
 	sem := make(chan struct{}, nodeStarts)
-	cs := make([]stack.Container, d.n)
-	err = each(cs, func(i int, _ stack.Container) error {
+	err = parallel(d.n, func(i int) error {
 		sem <- struct{}{}
 		defer func() { <-sem }()
 		nd, err := d.startNode(ctx, i+1, env)

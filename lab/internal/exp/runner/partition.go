@@ -242,10 +242,15 @@ func (sw *swarmRun) until(d time.Duration) time.Duration {
 // each runs fn on every container at once: the cut (or the heal) is in
 // place within one shaper run, not one per container.
 func each(cs []stack.Container, fn func(int, stack.Container) error) error {
-	errs := make([]error, len(cs))
+	return parallel(len(cs), func(i int) error { return fn(i, cs[i]) })
+}
+
+// parallel runs fn(0) … fn(n-1) at once and joins their errors.
+func parallel(n int, fn func(int) error) error {
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i, c := range cs {
-		wg.Go(func() { errs[i] = fn(i, c) })
+	for i := range n {
+		wg.Go(func() { errs[i] = fn(i) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
