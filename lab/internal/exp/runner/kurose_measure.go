@@ -31,6 +31,10 @@ func (d *distribution) pollEvery() time.Duration {
 	return min(max(time.Duration(d.bound/20*float64(time.Second)), 100*time.Millisecond), time.Second)
 }
 
+// silentFor is how long no node may answer a poll before the
+// distribution is given up.
+const silentFor = 15 * time.Second
+
 // wait polls every node's download until all are complete, adding each
 // node's bytes to the series.
 func (d *distribution) wait(ctx context.Context, t0 time.Time) (krOutcome, error) {
@@ -41,6 +45,7 @@ func (d *distribution) wait(ctx context.Context, t0 time.Time) (krOutcome, error
 	done := map[string]api.Download{}
 	first := map[string]float64{}
 	var mu sync.Mutex
+	answered := time.Now()
 	for len(done) < len(d.nodes) {
 		err := eachNode(d.nodes, func(nd *krNode) error {
 			mu.Lock()
@@ -53,6 +58,9 @@ func (d *distribution) wait(ctx context.Context, t0 time.Time) (krOutcome, error
 			if err != nil {
 				return nil // a poll that failed is tried again
 			}
+			mu.Lock()
+			answered = time.Now()
+			mu.Unlock()
 			now := time.Since(t0).Seconds()
 			d.e.Add(result.Row{Source: "workload:" + d.w.Name + "/" + nd.label, T: d.e.Since(), Metric: "bytes", V: float64(dl.Bytes)})
 			mu.Lock()
@@ -73,6 +81,11 @@ func (d *distribution) wait(ctx context.Context, t0 time.Time) (krOutcome, error
 		}
 		if len(done) == len(d.nodes) {
 			break
+		}
+		// Every node gone silent is the machine's trouble (its network
+		// reconfigured under the run), not a slow distribution.
+		if time.Since(answered) > silentFor {
+			return o, fmt.Errorf("no node answered its API for %v (%d of %d copies complete)", silentFor, len(done), len(d.nodes))
 		}
 		if err := sleep(wctx, poll); err != nil {
 			return o, fmt.Errorf("%d of %d copies complete %gs after the signal: %w", len(done), len(d.nodes), d.w.Seconds, err)
