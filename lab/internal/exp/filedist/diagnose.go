@@ -30,6 +30,12 @@ type Obs struct {
 	AllUtil    float64
 	CPUBusy    float64
 	Overhead   float64
+	// Term is the bound's largest term: the uploads it counts are the
+	// server's alone (NF/us, F/us) or every one.
+	Term Term
+	// Poll is how often progress was polled: the first bytes came at
+	// most this long before FirstBytes.
+	Poll float64
 }
 
 // Tolerance is how far a measured time may lie from its bound.
@@ -52,16 +58,18 @@ func Diagnose(o Obs) string {
 		return "no measurement"
 	}
 	r := o.Last / o.Bound
-	late := o.StartSkew + o.FirstBytes
+	// The least the start can have taken: the poll before the one that
+	// saw the first bytes saw none.
+	late := o.StartSkew + max(0, o.FirstBytes-o.Poll)
 	switch {
 	case r < 1-Tolerance:
 		return fmt.Sprintf("below the bound: the upload limiter's accuracy (its burst let %.0f %% of the server's cap through)", 100*o.ServerUtil)
 	case r <= 1+Tolerance:
-		return fmt.Sprintf("within %.0f %%", 100*Tolerance) + detail(o, late)
+		return fmt.Sprintf("within %.0f %%; most of the rest: %s", 100*Tolerance, largest(o, late)) + detail(o, late)
 	case o.CPUBusy >= busyCPU:
 		return fmt.Sprintf("the machine's CPU: the nodes used %.0f %% of its CPUs", 100*o.CPUBusy) + detail(o, late)
 	case late > (o.Last-o.Bound)/2:
-		return fmt.Sprintf("discovery and start: the last node's first bytes %.2f s after the signal", late) + detail(o, late)
+		return fmt.Sprintf("discovery and start: the last node had no bytes %.2f s after the signal", late) + detail(o, late)
 	case o.Overhead > twice:
 		return fmt.Sprintf("piece selection: %.0f %% of the bytes sent were pieces sent twice (end game)", 100*o.Overhead) + detail(o, late)
 	case o.Arm == "peer-to-peer" && o.AllUtil < idleLink && o.ServerUtil >= idleLink:
@@ -73,8 +81,30 @@ func Diagnose(o Obs) string {
 	return fmt.Sprintf("the upload limiter's accuracy: uploads at %.0f %% of their caps", 100*o.AllUtil)
 }
 
+// largest names the biggest of what kept a distribution from its bound:
+// the start (the time to the last node's first bytes), pieces sent twice,
+// or the uploads the bound counts (the server's alone in the
+// client-server arm, every one in the peer-to-peer arm) idle for part of
+// the time.
+func largest(o Obs, late float64) string {
+	idle, who := 1-o.AllUtil, "uploads"
+	if o.Term == TermServerAll || o.Term == TermServerOnce {
+		idle, who = 1-o.ServerUtil, "the server's upload"
+	}
+	start, twice := late/o.Last, o.Overhead/(1+o.Overhead)
+	switch {
+	case max(idle, start, twice) < 0.02:
+		return "nothing over 2 %"
+	case start >= idle && start >= twice:
+		return fmt.Sprintf("the start (no bytes for %.2f s or more, %.0f %% of the time)", late, 100*start)
+	case twice >= idle:
+		return fmt.Sprintf("pieces sent twice (%.0f %% of the bytes)", 100*twice)
+	}
+	return fmt.Sprintf("%s idle %.0f %% of the time", who, 100*idle)
+}
+
 // detail is the figures behind a diagnosis.
 func detail(o Obs, late float64) string {
-	return fmt.Sprintf(" (first bytes by %.2f s; server upload %.0f %%, all uploads %.0f %% of the caps; %.0f %% sent twice; CPU %.0f %%)",
+	return fmt.Sprintf(" (no bytes yet for ≥ %.2f s; server upload %.0f %%, all uploads %.0f %% of the caps; %.0f %% sent twice; CPU %.0f %%)",
 		late, 100*o.ServerUtil, 100*o.AllUtil, 100*o.Overhead, 100*o.CPUBusy)
 }

@@ -72,13 +72,17 @@ func TestBounds_NoPeers(t *testing.T) {
 }
 
 func TestDiagnose_NamesTheLimitingTerm(t *testing.T) {
-	base := filedist.Obs{Arm: "peer-to-peer", Bound: 4, StartSkew: 0.01, FirstBytes: 0.1, ServerUtil: 0.95, AllUtil: 0.9, CPUBusy: 0.5}
+	base := filedist.Obs{Arm: "peer-to-peer", Bound: 4, StartSkew: 0.01, FirstBytes: 0.1, Poll: 0.05, ServerUtil: 0.95, AllUtil: 0.9, CPUBusy: 0.5}
 	tests := []struct {
 		name string
 		edit func(*filedist.Obs)
 		want string
 	}{
-		{"within", func(o *filedist.Obs) { o.Last = 4.4 }, "within 25 %"},
+		{"within", func(o *filedist.Obs) { o.Last = 4.4 }, "within 25 %; most of the rest: uploads idle 10 %"},
+		{"within, sent twice", func(o *filedist.Obs) { o.Last = 4.4; o.Overhead = 0.2 }, "pieces sent twice (17 % of the bytes)"},
+		{"within, late", func(o *filedist.Obs) { o.Last = 4.4; o.FirstBytes = 1 }, "the start (no bytes for 0.96 s or more"},
+		{"within, server", func(o *filedist.Obs) { o.Last = 4.4; o.Term = filedist.TermServerOnce; o.ServerUtil = 0.8 }, "the server's upload idle 20 %"},
+		{"on the bound", func(o *filedist.Obs) { o.Last = 4; o.AllUtil = 0.99; o.FirstBytes = 0; o.StartSkew = 0 }, "nothing over 2 %"},
 		{"below", func(o *filedist.Obs) { o.Last = 2.5 }, "upload limiter's accuracy"},
 		{"cpu", func(o *filedist.Obs) { o.Last = 6; o.CPUBusy = 0.97 }, "machine's CPU"},
 		{"start", func(o *filedist.Obs) { o.Last = 6; o.FirstBytes = 1.5 }, "discovery and start"},

@@ -19,6 +19,7 @@ type krPoint struct {
 	arm, workload string
 	n             int
 	reps          int
+	term          filedist.Term // of the bound, from the run's spec
 	mean          map[string]float64
 	last          []float64 // each repetition's last node
 }
@@ -65,7 +66,7 @@ func (p *krPoint) obs() filedist.Obs {
 	m := p.mean
 	return filedist.Obs{Arm: p.arm, Last: m[filedist.MetricLast], Bound: m[filedist.Bound], StartSkew: m[filedist.StartSkew],
 		FirstBytes: m[filedist.FirstBytes], ServerUtil: m[filedist.ServerUtil], AllUtil: m[filedist.AllUtil],
-		CPUBusy: m[filedist.CPUBusy], Overhead: m[filedist.Overhead]}
+		CPUBusy: m[filedist.CPUBusy], Overhead: m[filedist.Overhead], Poll: m[filedist.Poll], Term: p.term}
 }
 
 // kuroseSections are a kurose-ross run's sections: the book's figure
@@ -75,13 +76,23 @@ func kuroseSections(dir string, r *result.Result, rows []result.Row) ([]Section,
 	ran := runSpec(dir)
 	var arms [][]*krPoint
 	for _, w := range workloadsOf(r, spec.KuroseRoss) {
-		arm := spec.ArmPeerToPeer
+		arm, wl := spec.ArmPeerToPeer, -1
 		if ran != nil {
-			if i := slices.IndexFunc(ran.Workloads, func(x spec.Workload) bool { return x.Name == w }); i >= 0 {
-				arm = ran.Workloads[i].Arm
+			if wl = slices.IndexFunc(ran.Workloads, func(x spec.Workload) bool { return x.Name == w }); wl >= 0 {
+				arm = ran.Workloads[wl].Arm
 			}
 		}
-		if pts := krPoints(rows, w, arm); len(pts) > 0 {
+		pts := krPoints(rows, w, arm)
+		for _, p := range pts {
+			if wl >= 0 {
+				par, err := spec.KuroseParams(ran, ran.Workloads[wl], p.n)
+				if err != nil {
+					return nil, err
+				}
+				_, p.term = spec.KuroseBound(par, arm)
+			}
+		}
+		if len(pts) > 0 {
 			arms = append(arms, pts)
 		}
 	}
@@ -121,14 +132,15 @@ func krText(arms [][]*krPoint) string {
 	return fmt.Sprintf("Each time runs from the one start signal to the last node's verified copy (the nodes' own clocks), the mean "+
 		"over the repetitions; the goal is every point within %.0f %% of its bound. %d of %d points are; the farthest is %s, at %.3f "+
 		"× its bound. The diagnosis names what limited each point, from what was measured during it: the time from the signal to "+
-		"the last node's first bytes (discovery and start: the swarm had formed before the signal), how busy the server's and all "+
+		"the last node's first bytes (discovery and start: the swarm had formed before the signal; seen by the polls, so "+
+		"no finer than their interval), how busy the server's and all "+
 		"the uploads were against their caps (the bytes each node sent over cap × time), the share of pieces sent twice (the end "+
 		"game), and the nodes' CPU time over the machine's CPUs.", 100*filedist.Tolerance, within, total, where, worst)
 }
 
 func krTable(arms [][]*krPoint) [][]string {
 	rows := [][]string{{"N", "arm", "bound (s)", "last node (s)", "last / bound", "median node (s)", "swarm formed (s)",
-		"first bytes by (s)", "server upload", "all uploads", "sent twice", "CPU", "what limited it"}}
+		"first bytes by (s)", "polled every (s)", "server upload", "all uploads", "sent twice", "CPU", "what limited it"}}
 	pct := func(v float64) string { return strconv.FormatFloat(100*v, 'f', 0, 64) + " %" }
 	for _, pts := range arms {
 		for _, p := range pts {
@@ -136,7 +148,7 @@ func krTable(arms [][]*krPoint) [][]string {
 			o := p.obs()
 			rows = append(rows, []string{strconv.Itoa(p.n), p.workload, num(m[filedist.Bound]), num(m[filedist.MetricLast]),
 				fmt.Sprintf("%.3f", m[filedist.MetricLast]/m[filedist.Bound]), num(m[filedist.MetricMedian]), num(m[filedist.Form]),
-				num(o.StartSkew + o.FirstBytes), pct(o.ServerUtil), pct(o.AllUtil), pct(o.Overhead), pct(o.CPUBusy),
+				num(o.StartSkew + o.FirstBytes), num(m[filedist.Poll]), pct(o.ServerUtil), pct(o.AllUtil), pct(o.Overhead), pct(o.CPUBusy),
 				strings.SplitN(filedist.Diagnose(o), " (", 2)[0]})
 		}
 	}

@@ -176,7 +176,8 @@ func (d *distribution) figures(ctx context.Context, o krOutcome, before, after k
 		ServerUtil: (after.server - before.server) / (us * last),
 		AllUtil:    (after.server - before.server + after.peers - before.peers) / ((us + float64(d.n)*u) * last),
 		CPUBusy:    (after.cpu - before.cpu) / (d.cpus(ctx) * last),
-		Overhead:   (after.server-before.server+after.peers-before.peers)/(float64(d.n)*float64(d.w.Bytes)) - 1}
+		Poll:       o.poll, Term: d.term,
+		Overhead: (after.server-before.server+after.peers-before.peers)/(float64(d.n)*float64(d.w.Bytes)) - 1}
 	extra := map[string]float64{filedist.Bound: bound, filedist.Nodes: float64(d.n), filedist.Form: formed,
 		filedist.StartSkew: obs.StartSkew, filedist.FirstBytes: obs.FirstBytes, filedist.ServerUtil: obs.ServerUtil,
 		filedist.AllUtil: obs.AllUtil, filedist.CPUBusy: obs.CPUBusy, filedist.Overhead: obs.Overhead, filedist.Poll: o.poll}
