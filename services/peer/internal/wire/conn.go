@@ -3,9 +3,11 @@ package wire
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 )
 
@@ -257,11 +259,12 @@ func (c *Conn) setWriteDeadline() {
 //
 // Errors: ErrVersion, ErrFrameTooLarge (payload not read or allocated),
 // ErrUnknownType, *DecodeError, on a sealed connection ErrTampered and
-// ErrNotSealed, or the I/O error (timeouts satisfy
+// ErrNotSealed, ErrHeaderTimeout (a header begun and not finished within
+// the I/O timeout), or the I/O error (timeouts satisfy
 // errors.Is(err, os.ErrDeadlineExceeded)); io.EOF means the peer closed
-// between frames. A timeout while waiting for the header consumes nothing,
-// so Receive may be called again; after a *DecodeError the stream is still
-// in step; after any other error it is not.
+// between frames. A timeout while waiting for a frame to begin consumes
+// nothing, so Receive may be called again; after a *DecodeError the stream
+// is still in step; after any other error it is not.
 func (c *Conn) Receive(wait time.Duration) (Message, error) {
 	m, _, err := c.receive(wait, c.version)
 	return m, err
@@ -273,15 +276,38 @@ func (c *Conn) Receive(wait time.Duration) (Message, error) {
 // and Wait or Receive may be called again. A reader that must take frames
 // its peer sends unasked waits with it while no answer is due.
 func (c *Conn) Wait(wait time.Duration) error {
+	_, err := c.peekHeader(wait)
+	return err
+}
+
+// peekHeader waits up to wait (wait <= 0: the I/O timeout) for the first
+// byte of the next frame header, then up to the I/O timeout for the rest,
+// and consumes nothing. Once a header has begun, a peer trickling it byte
+// by byte is cut off (ErrHeaderTimeout), whatever wait is.
+func (c *Conn) peekHeader(wait time.Duration) ([]byte, error) {
 	if wait <= 0 {
 		wait = c.timeout
 	}
-	c.setReadDeadline(wait)
-	h, err := c.br.Peek(HeaderSize)
-	if err == io.EOF && len(h) > 0 {
-		err = io.ErrUnexpectedEOF
+	if c.br.Buffered() == 0 {
+		c.setReadDeadline(wait)
+		// Peek rather than read: a timeout here leaves the stream in step.
+		if _, err := c.br.Peek(1); err != nil {
+			return nil, err
+		}
 	}
-	return err
+	if c.br.Buffered() < HeaderSize {
+		c.setReadDeadline(c.timeout)
+	}
+	h, err := c.br.Peek(HeaderSize)
+	switch {
+	case err == nil:
+		return h, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("%w (%d of %d bytes)", ErrHeaderTimeout, len(h), HeaderSize)
+	case err == io.EOF:
+		return nil, io.ErrUnexpectedEOF
+	}
+	return nil, err
 }
 
 // ReceiveFirst is Receive for the first frame of a connection, which may
@@ -293,17 +319,8 @@ func (c *Conn) ReceiveFirst(wait time.Duration) (Message, uint8, error) {
 }
 
 func (c *Conn) receive(wait time.Duration, want uint8) (Message, uint8, error) {
-	if wait <= 0 {
-		wait = c.timeout
-	}
-	c.setReadDeadline(wait)
-	// Peek rather than read: a header timeout then leaves partial header
-	// bytes buffered and the stream in step.
-	h, err := c.br.Peek(HeaderSize)
+	h, err := c.peekHeader(wait)
 	if err != nil {
-		if err == io.EOF && len(h) > 0 {
-			err = io.ErrUnexpectedEOF
-		}
 		return nil, 0, err
 	}
 	t, v, n, err := parseHeader(h, want)

@@ -67,8 +67,8 @@ func rawPipe(t *testing.T, timeout time.Duration) (net.Conn, *wire.Conn) {
 
 func TestConn_PipeBothWays(t *testing.T) {
 	a, b := pipe(t, 5*time.Second)
-	a.SetVersion(wire.Version2)
-	b.SetVersion(wire.Version2)
+	a.SetVersion(wire.Version)
+	b.SetVersion(wire.Version)
 	msgs := samples()
 	var wg sync.WaitGroup
 	send := func(c *wire.Conn, name string) {
@@ -135,33 +135,49 @@ func TestConn_ReceiveTimeoutSilentPeer(t *testing.T) {
 	}
 }
 
-func TestConn_HeaderTimeoutKeepsStreamInStep(t *testing.T) {
-	raw, c := rawPipe(t, 5*time.Second)
-	want := &wire.GetPiece{ID: id32("f"), Index: 3}
-	frame := encode(t, want)
-	resume := make(chan struct{})
-	done := make(chan error, 1)
+// Once the first byte of a header is in, the rest must follow within the
+// I/O timeout, however long the wait for the frame is: a header sent a
+// byte at a time is cut off.
+func TestConn_PartialHeaderCutOffAfterIOTimeout(t *testing.T) {
+	raw, c := rawPipe(t, 100*time.Millisecond)
+	frame := encode(t, &wire.GetPiece{ID: id32("f"), Index: 3})
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
-		if _, err := raw.Write(frame[:3]); err != nil {
-			done <- err
+		for _, b := range frame[:wire.HeaderSize] {
+			if _, err := raw.Write([]byte{b}); err != nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(60 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	_, err := c.Receive(time.Minute)
+	if !errors.Is(err, wire.ErrHeaderTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive of a trickled header = %v, want ErrHeaderTimeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("cut off after %v", d)
+	}
+}
+
+// Wait too: a reader polling for unasked frames must not wait forever on a
+// header that never completes.
+func TestConn_WaitCutsOffAPartialHeader(t *testing.T) {
+	raw, c := rawPipe(t, 100*time.Millisecond)
+	go func() { _, _ = raw.Write([]byte{wire.Version1}) }()
+	for {
+		err := c.Wait(10 * time.Millisecond)
+		if errors.Is(err, wire.ErrHeaderTimeout) {
 			return
 		}
-		<-resume
-		_, err := raw.Write(frame[3:])
-		done <- err
-	}()
-
-	assertReceiveTimesOut(t, c, 50*time.Millisecond)
-	close(resume)
-	m, err := c.Receive(0)
-	if err != nil {
-		t.Fatalf("Receive after a header timeout: %v", err)
-	}
-	if !reflect.DeepEqual(m, want) {
-		t.Fatalf("got %+v, want %+v", m, want)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Wait on a partial header = %v, want ErrHeaderTimeout", err)
+		}
 	}
 }
 

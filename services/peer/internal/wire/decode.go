@@ -64,6 +64,14 @@ func Decode(t Type, payload []byte) (Message, error) {
 		m = d.announce()
 	case TypeSealed:
 		return nil, &DecodeError{Type: t, Reason: "sealed frame on a connection in the clear"}
+	case TypeGetCatalogPage:
+		m = &GetCatalogPage{After: d.after()}
+	case TypeCatalogPage:
+		m = d.catalogPage()
+	case TypeGetManifestPage:
+		m = &GetManifestPage{ID: d.bytes32(), First: d.u32()}
+	case TypeManifestPage:
+		m = d.manifestPage()
 	default:
 		return nil, &DecodeError{Type: t, Reason: "unknown message type"}
 	}
@@ -185,9 +193,12 @@ func (d *decoder) hello() *Hello {
 	v.ListenPort = d.u16()
 	p := d.take(int(d.u8()))
 	if d.reason == "" && len(p) > 0 {
-		if !utf8.Valid(p) {
+		switch {
+		case !utf8.Valid(p):
 			d.fail("addr not UTF-8")
-		} else {
+		case !validHostPort(string(p)):
+			d.fail("addr not host:port")
+		default:
 			v.Addr = string(p)
 		}
 	}
@@ -195,17 +206,22 @@ func (d *decoder) hello() *Hello {
 }
 
 func (d *decoder) catalog() *Catalog {
-	v := &Catalog{}
+	return &Catalog{Files: d.entries(false)}
+}
+
+// entries reads a count and that many catalog entries; sorted wants their
+// names strictly increasing.
+func (d *decoder) entries(sorted bool) []CatalogEntry {
 	n := d.u32()
 	if d.reason == "" && n > MaxCatalogEntries {
 		d.fail("catalog over MaxCatalogEntries")
 	}
 	if n == 0 || !d.room(uint64(n), entryFixed+1) {
-		return v
+		return nil
 	}
-	v.Files = make([]CatalogEntry, n)
-	for i := range v.Files {
-		e := &v.Files[i]
+	files := make([]CatalogEntry, n)
+	for i := range files {
+		e := &files[i]
 		d.fixed(e.ID[:])
 		e.Size = d.u64()
 		e.PieceSize = d.u32()
@@ -214,8 +230,53 @@ func (d *decoder) catalog() *Catalog {
 		e.Offered = d.u8()&1 != 0
 		e.Name = d.name(int(d.u16()), "name")
 		if d.reason != "" {
-			return v
+			return files
 		}
+		if sorted && i > 0 && e.Name <= files[i-1].Name {
+			d.fail("names not strictly increasing")
+			return files
+		}
+	}
+	return files
+}
+
+func (d *decoder) after() string {
+	p := d.take(int(d.u8()))
+	if d.reason == "" && !utf8.Valid(p) {
+		d.fail("after not UTF-8")
+	}
+	return string(p)
+}
+
+func (d *decoder) catalogPage() *CatalogPage {
+	// Bits 1-7 of the flags are reserved, as in a catalog entry.
+	v := &CatalogPage{More: d.u8()&1 != 0}
+	v.Files = d.entries(true)
+	return v
+}
+
+func (d *decoder) manifestPage() *ManifestPage {
+	v := &ManifestPage{}
+	d.fixed(v.ID[:])
+	v.Size = d.u64()
+	v.PieceSize = d.u32()
+	v.Name = d.name(int(d.u16()), "name")
+	v.Pieces = d.u32()
+	v.First = d.u32()
+	n := d.u32()
+	if d.reason != "" {
+		return v
+	}
+	if reason := checkPage(v.Pieces, v.First, int(min(n, MaxPageHashes+1))); reason != "" {
+		d.fail(reason)
+		return v
+	}
+	if n == 0 || !d.room(uint64(n), 32) {
+		return v
+	}
+	v.Hashes = make([][32]byte, n)
+	for i := range v.Hashes {
+		d.fixed(v.Hashes[i][:])
 	}
 	return v
 }

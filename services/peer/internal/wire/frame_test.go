@@ -58,6 +58,8 @@ func TestReadFrameVersion(t *testing.T) {
 		{"announce in version 2", header(wire.Version2, wire.TypeAnnounce, 0), wire.Version2, nil},
 		{"version 1 on a version-2 stream", header(wire.Version1, wire.TypeGetCatalog, 0), wire.Version2, wire.ErrVersion},
 		{"type 16 in version 2", header(wire.Version2, 16, 0), wire.Version2, wire.ErrUnknownType},
+		{"get_catalog_page in version 3", header(wire.Version3, wire.TypeGetCatalogPage, 0), wire.Version3, nil},
+		{"type 20 in version 3", header(wire.Version3, 20, 0), wire.Version3, wire.ErrUnknownType},
 		{"any: version 1", header(wire.Version1, wire.TypeGetCatalog, 0), wire.AnyVersion, nil},
 		{"any: a later version, read as the latest", header(7, wire.TypeAnnounce, 0), wire.AnyVersion, nil},
 		{"any: version 0", header(0, wire.TypeGetCatalog, 0), wire.AnyVersion, wire.ErrVersion},
@@ -136,7 +138,7 @@ func TestReadFrame_Stream(t *testing.T) {
 	var stream []byte
 	var want []wire.Message
 	for _, s := range samples() {
-		frame, err := wire.AppendFrameVersion(nil, wire.Version2, s.msg)
+		frame, err := wire.AppendFrameVersion(nil, wire.Version, s.msg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +158,7 @@ func TestReadFrame_Stream(t *testing.T) {
 			r := rc.r()
 			var buf []byte
 			for i, w := range want {
-				typ, _, p, err := wire.ReadFrameVersion(r, buf, wire.Version2)
+				typ, _, p, err := wire.ReadFrameVersion(r, buf, wire.Version)
 				if err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
@@ -169,7 +171,7 @@ func TestReadFrame_Stream(t *testing.T) {
 					t.Fatalf("frame %d: got %+v, want %+v", i, m, w)
 				}
 			}
-			if _, _, _, err := wire.ReadFrameVersion(r, buf, wire.Version2); err != io.EOF {
+			if _, _, _, err := wire.ReadFrameVersion(r, buf, wire.Version); err != io.EOF {
 				t.Fatalf("after the last frame: %v, want io.EOF", err)
 			}
 		})

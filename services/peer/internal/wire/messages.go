@@ -2,6 +2,8 @@ package wire
 
 import (
 	"encoding/binary"
+	"net"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -134,6 +136,41 @@ type Announce struct {
 	Indexes []uint32 // 1..MaxAnnounce piece indexes, strictly increasing, each < MaxPieces
 }
 
+// GetCatalogPage asks for the next page of the acceptor's catalog: the
+// entries whose names sort after After, byte by byte ("" starts at the
+// first). Version 3 on.
+type GetCatalogPage struct {
+	After string // 0..MaxNameLen bytes of UTF-8
+}
+
+// CatalogPage answers GetCatalogPage: entries in strictly increasing name
+// order, all after the request's After. More says that entries follow the
+// last one: ask again with its name.
+type CatalogPage struct {
+	More  bool
+	Files []CatalogEntry
+}
+
+// GetManifestPage asks for a file's manifest from piece hash First on.
+// Version 3 on.
+type GetManifestPage struct {
+	ID    [32]byte
+	First uint32
+}
+
+// ManifestPage answers GetManifestPage: the file's size, piece size, name
+// and piece count, and the hashes of pieces First, First+1, ... (at most
+// MaxPageHashes). The receiver checks the id once it holds every hash.
+type ManifestPage struct {
+	ID        [32]byte
+	Size      uint64
+	PieceSize uint32
+	Name      string // 1..MaxNameLen bytes of UTF-8
+	Pieces    uint32 // the file's piece count, 0..MaxPieces
+	First     uint32
+	Hashes    [][32]byte // at least one unless Pieces is 0; First+len ≤ Pieces
+}
+
 func (Hello) Type() Type       { return TypeHello }
 func (Auth) Type() Type        { return TypeAuth }
 func (Pake) Type() Type        { return TypePake }
@@ -151,6 +188,11 @@ func (GetPeers) Type() Type    { return TypeGetPeers }
 func (Peers) Type() Type       { return TypePeers }
 func (Announce) Type() Type    { return TypeAnnounce }
 
+func (GetCatalogPage) Type() Type  { return TypeGetCatalogPage }
+func (CatalogPage) Type() Type     { return TypeCatalogPage }
+func (GetManifestPage) Type() Type { return TypeGetManifestPage }
+func (ManifestPage) Type() Type    { return TypeManifestPage }
+
 // Fixed parts of the encodings.
 const (
 	helloFixed    = 16 + 16 + 2 + 1
@@ -160,6 +202,8 @@ const (
 	pieceFixed    = 32 + 4
 	textFixed     = 2 + 2
 	announceFixed = 32 + 2
+	// manifestPageFixed: the manifest's fixed fields plus first and count.
+	manifestPageFixed = manifestFixed + 4 + 4
 )
 
 func (m Hello) AppendPayload(b []byte) []byte {
@@ -176,7 +220,21 @@ func (m Hello) check() error {
 	if len(m.Addr) > MaxNameLen || !utf8.ValidString(m.Addr) {
 		return invalid(TypeHello, "addr too long or not UTF-8")
 	}
+	if m.Addr != "" && !validHostPort(m.Addr) {
+		return invalid(TypeHello, "addr not host:port")
+	}
 	return nil
+}
+
+// validHostPort reports whether s is host:port with a host and a port
+// from 1 to 65535, as a hello's addr must be.
+func validHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
 }
 
 func (m Auth) AppendPayload(b []byte) []byte { return append(b, m.MAC[:]...) }
@@ -193,8 +251,16 @@ func (GetCatalog) check() error                  { return nil }
 
 func (m Catalog) AppendPayload(b []byte) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Files)))
-	for i := range m.Files {
-		e := &m.Files[i]
+	return appendEntries(b, m.Files)
+}
+
+func (m Catalog) payloadLen() int { return 4 + EntriesLen(m.Files) }
+
+func (m Catalog) check() error { return checkEntries(TypeCatalog, m.Files, false) }
+
+func appendEntries(b []byte, files []CatalogEntry) []byte {
+	for i := range files {
+		e := &files[i]
 		b = append(b, e.ID[:]...)
 		b = binary.BigEndian.AppendUint64(b, e.Size)
 		b = binary.BigEndian.AppendUint32(b, e.PieceSize)
@@ -209,24 +275,111 @@ func (m Catalog) AppendPayload(b []byte) []byte {
 	return b
 }
 
-func (m Catalog) payloadLen() int {
-	n := 4
-	for i := range m.Files {
-		n += entryFixed + len(m.Files[i].Name)
+// EntryLen is the encoded size of a catalog entry named name.
+func EntryLen(name string) int { return entryFixed + len(name) }
+
+// EntriesLen is the encoded size of catalog entries.
+func EntriesLen(files []CatalogEntry) int {
+	n := 0
+	for i := range files {
+		n += EntryLen(files[i].Name)
 	}
 	return n
 }
 
-func (m Catalog) check() error {
-	if len(m.Files) > MaxCatalogEntries {
-		return invalid(TypeCatalog, "too many entries")
+// checkEntries checks a catalog's entries; sorted also wants their names
+// strictly increasing, as in a catalog_page.
+func checkEntries(t Type, files []CatalogEntry, sorted bool) error {
+	if len(files) > MaxCatalogEntries {
+		return invalid(t, "too many entries")
 	}
-	for i := range m.Files {
-		if !validName(m.Files[i].Name) {
-			return invalid(TypeCatalog, "name empty, too long or not UTF-8")
+	for i := range files {
+		if !validName(files[i].Name) {
+			return invalid(t, "name empty, too long or not UTF-8")
+		}
+		if sorted && i > 0 && files[i].Name <= files[i-1].Name {
+			return invalid(t, "names not strictly increasing")
 		}
 	}
 	return nil
+}
+
+func (m GetCatalogPage) AppendPayload(b []byte) []byte {
+	b = append(b, uint8(len(m.After)))
+	return append(b, m.After...)
+}
+
+func (m GetCatalogPage) payloadLen() int { return 1 + len(m.After) }
+
+func (m GetCatalogPage) check() error {
+	if len(m.After) > MaxNameLen || !utf8.ValidString(m.After) {
+		return invalid(TypeGetCatalogPage, "after too long or not UTF-8")
+	}
+	return nil
+}
+
+func (m CatalogPage) AppendPayload(b []byte) []byte {
+	var flags uint8
+	if m.More {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Files)))
+	return appendEntries(b, m.Files)
+}
+
+func (m CatalogPage) payloadLen() int { return 1 + 4 + EntriesLen(m.Files) }
+
+func (m CatalogPage) check() error { return checkEntries(TypeCatalogPage, m.Files, true) }
+
+func (m GetManifestPage) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	return binary.BigEndian.AppendUint32(b, m.First)
+}
+func (GetManifestPage) payloadLen() int { return 36 }
+func (GetManifestPage) check() error    { return nil }
+
+func (m ManifestPage) AppendPayload(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	b = binary.BigEndian.AppendUint64(b, m.Size)
+	b = binary.BigEndian.AppendUint32(b, m.PieceSize)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Name)))
+	b = append(b, m.Name...)
+	b = binary.BigEndian.AppendUint32(b, m.Pieces)
+	b = binary.BigEndian.AppendUint32(b, m.First)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Hashes)))
+	for i := range m.Hashes {
+		b = append(b, m.Hashes[i][:]...)
+	}
+	return b
+}
+
+func (m ManifestPage) payloadLen() int { return manifestPageFixed + len(m.Name) + 32*len(m.Hashes) }
+
+func (m ManifestPage) check() error {
+	if !validName(m.Name) {
+		return invalid(TypeManifestPage, "name empty, too long or not UTF-8")
+	}
+	if reason := checkPage(m.Pieces, m.First, len(m.Hashes)); reason != "" {
+		return invalid(TypeManifestPage, reason)
+	}
+	return nil
+}
+
+// checkPage returns why a manifest page of count hashes from first is not
+// valid for a file of pieces pieces, or "".
+func checkPage(pieces, first uint32, count int) string {
+	switch {
+	case pieces > MaxPieces:
+		return "pieces over MaxPieces"
+	case count > MaxPageHashes:
+		return "hashes over MaxPageHashes"
+	case uint64(first)+uint64(count) > uint64(pieces):
+		return "hashes beyond the piece count"
+	case count == 0 && pieces > 0:
+		return "no hashes"
+	}
+	return ""
 }
 
 func (m GetManifest) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }

@@ -144,7 +144,22 @@ func TestDecode_RejectsInvalid(t *testing.T) {
 		reason  string
 	}{
 		{"unknown type 0", 0, nil, "unknown message type"},
-		{"unknown type 16", 16, nil, "unknown message type"},
+		{"unknown type 20", 20, nil, "unknown message type"},
+		{"hello addr without port", wire.TypeHello, payload(make([]byte, 34), uint8(14), "not an address"), "not host:port"},
+		{"hello addr port over 65535", wire.TypeHello, payload(make([]byte, 34), uint8(13), "example:99999"), "not host:port"},
+		{"hello addr port 0", wire.TypeHello, payload(make([]byte, 34), uint8(9), "example:0"), "not host:port"},
+		{"hello addr no host", wire.TypeHello, payload(make([]byte, 34), uint8(5), ":8001"), "not host:port"},
+		{"hello addr open bracket", wire.TypeHello, payload(make([]byte, 34), uint8(4), "[::1"), "not host:port"},
+		{"catalog_page names unsorted", wire.TypeCatalogPage, payload(uint8(0), uint32(2), entry("b"), entry("a")), "not strictly increasing"},
+		{"catalog_page names repeated", wire.TypeCatalogPage, payload(uint8(1), uint32(2), entry("a"), entry("a")), "not strictly increasing"},
+		{"catalog_page over max entries", wire.TypeCatalogPage, payload(uint8(0), uint32(wire.MaxCatalogEntries+1)), "MaxCatalogEntries"},
+		{"get_catalog_page after not utf8", wire.TypeGetCatalogPage, payload(uint8(1), "\xff"), "not UTF-8"},
+		{"get_catalog_page after cut short", wire.TypeGetCatalogPage, payload(uint8(3), "ab"), "truncated"},
+		{"manifest_page beyond count", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), uint32(1), uint32(2), id, id), "beyond the piece count"},
+		{"manifest_page no hashes", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), uint32(0), uint32(0)), "no hashes"},
+		{"manifest_page over max hashes", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces), uint32(0), uint32(wire.MaxPageHashes+1)), "MaxPageHashes"},
+		{"manifest_page over max pieces", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces+1), uint32(0), uint32(1), id), "MaxPieces"},
+		{"manifest_page count exceeds data", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(9), uint32(0), uint32(3), id), "count exceeds payload"},
 		{"unknown type 255", 255, []byte{1}, "unknown message type"},
 		{"hello addr not utf8", wire.TypeHello, payload(make([]byte, 34), uint8(1), "\xff"), "not UTF-8"},
 		{"hello addr longer than data", wire.TypeHello, payload(make([]byte, 34), uint8(5), "a:1"), "truncated"},
@@ -381,6 +396,10 @@ func TestStrings(t *testing.T) {
 		{wire.TypeGetPeers, "get_peers"},
 		{wire.TypePeers, "peers"},
 		{wire.TypeAnnounce, "announce"},
+		{wire.TypeGetCatalogPage, "get_catalog_page"},
+		{wire.TypeCatalogPage, "catalog_page"},
+		{wire.TypeGetManifestPage, "get_manifest_page"},
+		{wire.TypeManifestPage, "manifest_page"},
 		{wire.Type(0), "type(0x00)"},
 		{wire.Type(0xab), "type(0xab)"},
 		{wire.RejectNotFound, "not_found"},
@@ -412,14 +431,19 @@ func TestAppendFrameVersion_TypesOfEachVersion(t *testing.T) {
 	if _, err := wire.AppendFrameVersion(nil, wire.Version+1, wire.GetCatalog{}); !errors.Is(err, wire.ErrUnknownType) {
 		t.Fatalf("a frame of an unknown version: %v, want ErrUnknownType", err)
 	}
+	page := wire.GetCatalogPage{}
+	if _, err := wire.AppendFrameVersion(nil, wire.Version2, page); !errors.Is(err, wire.ErrUnknownType) {
+		t.Fatalf("get_catalog_page in a version-2 frame: %v, want ErrUnknownType", err)
+	}
 	for _, tc := range samples() {
-		frame, err := wire.AppendFrameVersion(nil, wire.Version2, tc.msg)
+		v := max(wire.Version2, tc.msg.Type().Since())
+		frame, err := wire.AppendFrameVersion(nil, v, tc.msg)
 		if err != nil {
-			t.Fatalf("%s in a version-2 frame: %v", tc.name, err)
+			t.Fatalf("%s in a version-%d frame: %v", tc.name, v, err)
 		}
-		typ, v, p, err := wire.ReadFrameVersion(bytes.NewReader(frame), nil, wire.Version2)
-		if err != nil || v != wire.Version2 || typ != tc.msg.Type() || !bytes.Equal(p, tc.msg.AppendPayload(nil)) {
-			t.Fatalf("%s: read back %v, %d, %v", tc.name, typ, v, err)
+		typ, got, p, err := wire.ReadFrameVersion(bytes.NewReader(frame), nil, v)
+		if err != nil || got != v || typ != tc.msg.Type() || !bytes.Equal(p, tc.msg.AppendPayload(nil)) {
+			t.Fatalf("%s: read back %v, %d, %v", tc.name, typ, got, err)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func samples() []sample {
 	return []sample{
 		{"hello", &wire.Hello{NodeID: id16("a"), Nonce: id16("n"), ListenPort: 8001, Addr: "peer-1:8001"}},
 		{"hello_no_addr", &wire.Hello{NodeID: id16("a"), Nonce: id16("n")}},
-		{"hello_max_addr", &wire.Hello{NodeID: id16("a"), Nonce: id16("n"), ListenPort: 65535, Addr: maxName}},
+		{"hello_max_addr", &wire.Hello{NodeID: id16("a"), Nonce: id16("n"), ListenPort: 65535, Addr: strings.Repeat("é", (wire.MaxNameLen-7)/2) + "xx:8001"}},
 		{"hello_unicode_addr", &wire.Hello{NodeID: id16("b"), ListenPort: 1, Addr: "пир.example:8001"}},
 		{"auth", &wire.Auth{MAC: id32("mac")}},
 		{"get_catalog", &wire.GetCatalog{}},
@@ -79,6 +79,17 @@ func samples() []sample {
 		{"announce_one", &wire.Announce{ID: id32("f1"), Indexes: []uint32{0}}},
 		{"announce", &wire.Announce{ID: id32("f1"), Indexes: []uint32{3, 4, 70000, wire.MaxPieces - 1}}},
 		{"announce_max", &wire.Announce{ID: id32("f1"), Indexes: increasing(wire.MaxAnnounce)}},
+		{"get_catalog_page_first", &wire.GetCatalogPage{}},
+		{"get_catalog_page", &wire.GetCatalogPage{After: maxName}},
+		{"catalog_page_empty", &wire.CatalogPage{}},
+		{"catalog_page", &wire.CatalogPage{More: true, Files: []wire.CatalogEntry{
+			{ID: id32("f1"), Size: 3 << 20, PieceSize: 1 << 20, Offered: true, Name: "a.txt"},
+			{ID: id32("f2"), Size: 0, PieceSize: 16 << 10, Name: "ファイル.bin"},
+		}}},
+		{"get_manifest_page", &wire.GetManifestPage{ID: id32("f1"), First: 65536}},
+		{"manifest_page_empty_file", &wire.ManifestPage{ID: id32("f0"), PieceSize: 1 << 20, Name: "empty"}},
+		{"manifest_page", &wire.ManifestPage{ID: id32("f1"), Size: 5<<20 + 1, PieceSize: 1 << 20, Name: "données.txt",
+			Pieces: 6, First: 4, Hashes: [][32]byte{id32("p4"), id32("p5")}}},
 	}
 }
 

@@ -18,7 +18,8 @@ const (
 	Version2 = 2 // adds announce: pieces announced as soon as they are verified
 	// Version3 replaces the secret's MAC with a password-authenticated key
 	// exchange (pake, then auth as key confirmation) and, with a secret,
-	// seals every later frame (sealed).
+	// seals every later frame (sealed); it also adds paged catalogs and
+	// manifests (get_catalog_page, get_manifest_page).
 	Version3 = 3
 	// Version is the highest version this package speaks.
 	Version = Version3
@@ -39,6 +40,8 @@ const (
 	MaxMessageLen     = 1024 // Reject/Error message text
 	MaxPieces         = 1 << 20
 	MaxAnnounce       = 1024 // piece indexes in one announce
+	// MaxPageHashes bounds the piece hashes in one manifest_page (2 MiB).
+	MaxPageHashes = 1 << 16
 )
 
 // chunkSize bounds each read and write of a payload, so every chunk gets
@@ -65,6 +68,12 @@ const (
 	TypeGetPeers    Type = 13
 	TypePeers       Type = 14
 	TypeAnnounce    Type = 15 // version 2 on
+	// Paged answers, version 3 on: a catalog or a manifest larger than
+	// one frame travels in pages the initiator asks for one by one.
+	TypeGetCatalogPage  Type = 16
+	TypeCatalogPage     Type = 17
+	TypeGetManifestPage Type = 18
+	TypeManifestPage    Type = 19
 	// Numbered apart from the request types: they belong to the handshake
 	// and the framing, not to the requests a node answers.
 	TypePake   Type = 0x20 // version 3 on
@@ -89,6 +98,11 @@ var typeNames = [...]string{
 	TypeAnnounce:    "announce",
 	TypePake:        "pake",
 	TypeSealed:      "sealed",
+
+	TypeGetCatalogPage:  "get_catalog_page",
+	TypeCatalogPage:     "catalog_page",
+	TypeGetManifestPage: "get_manifest_page",
+	TypeManifestPage:    "manifest_page",
 }
 
 func (t Type) known() bool { return int(t) < len(typeNames) && typeNames[t] != "" }
@@ -98,7 +112,7 @@ func (t Type) Since() uint8 {
 	switch t {
 	case TypeAnnounce:
 		return Version2
-	case TypePake, TypeSealed:
+	case TypePake, TypeSealed, TypeGetCatalogPage, TypeCatalogPage, TypeGetManifestPage, TypeManifestPage:
 		return Version3
 	}
 	return Version1
@@ -188,6 +202,10 @@ var (
 	// ErrNotSealed: a frame in the clear arrived on a connection whose
 	// frames are sealed.
 	ErrNotSealed = errors.New("wire: frame not sealed on an encrypted connection")
+	// ErrHeaderTimeout: the first byte of a frame header arrived, the rest
+	// not within the I/O timeout. Unlike a timeout waiting for a frame, it
+	// ends the connection.
+	ErrHeaderTimeout = errors.New("wire: frame header incomplete within the I/O timeout")
 )
 
 // DecodeError reports a payload that is not a valid encoding of its type.
