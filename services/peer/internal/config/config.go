@@ -60,8 +60,16 @@ type Config struct {
 	UploadBurst config.ByteSize `env:"UPLOAD_BURST" envDefault:"0"`
 	// MaxPeers bounds the peers this node keeps connections to.
 	MaxPeers int `env:"MAX_PEERS" envDefault:"50"`
-	// MaxConns bounds the connections this node serves at once.
+	// MaxConns bounds the connections this node serves at once, once
+	// their handshake is done.
 	MaxConns int `env:"MAX_CONNS" envDefault:"64"`
+	// MaxHandshakes bounds the served connections still in the handshake,
+	// apart from MAX_CONNS, so connections that never authenticate cannot
+	// lock out the peers that did.
+	MaxHandshakes int `env:"MAX_HANDSHAKES" envDefault:"32"`
+	// MaxHandshakesPerSource bounds the handshakes from one IP address at
+	// once.
+	MaxHandshakesPerSource int `env:"MAX_HANDSHAKES_PER_SOURCE" envDefault:"8"`
 	// MaxDownloads bounds the downloads running at once; more wait in a queue.
 	MaxDownloads int `env:"MAX_DOWNLOADS" envDefault:"4"`
 	// RequestsPerPeer bounds the piece requests in flight to one peer.
@@ -111,6 +119,8 @@ func (c Config) Validate() error {
 		config.InRange("MAX_PEERS", c.MaxPeers, 1, 1000),
 		config.InRange("UPLOAD_BURST", int64(c.UploadBurst), 0, 1<<30),
 		config.InRange("MAX_CONNS", c.MaxConns, 1, 100_000),
+		config.InRange("MAX_HANDSHAKES", c.MaxHandshakes, 1, 10_000),
+		config.InRange("MAX_HANDSHAKES_PER_SOURCE", c.MaxHandshakesPerSource, 1, perSourceBound(c.MaxHandshakes)),
 		config.InRange("MAX_DOWNLOADS", c.MaxDownloads, 1, 64),
 		config.InRange("REQUESTS_PER_PEER", c.RequestsPerPeer, 1, 64),
 		config.InRange("MAX_FILE_SIZE", int64(c.MaxFileSize), 1, 1<<50),
@@ -154,6 +164,15 @@ func (c Config) Validate() error {
 		errs = append(errs, &config.Error{Var: "CORRUPT_UPLOADS", Value: fmt.Sprint(c.CorruptUploads), Reason: "must be a probability from 0 to 1"})
 	}
 	return errors.Join(errs...)
+}
+
+// perSourceBound is the largest MAX_HANDSHAKES_PER_SOURCE: MAX_HANDSHAKES,
+// or its own bound while MAX_HANDSHAKES is invalid (reported once, there).
+func perSourceBound(maxHandshakes int) int {
+	if maxHandshakes < 1 {
+		return 10_000
+	}
+	return maxHandshakes
 }
 
 // Seeds are the PEERS addresses, each normalised by SeedAddr once, when the

@@ -152,7 +152,11 @@ func localFile(e share.Entry) api.LocalFile {
 //	GET  /api/files/{name}        a shared file's bytes
 //	PUT  /api/files/{name}        add a file to the share (?offer=1 offers it)
 func (n *Node) Routes(handle func(pattern string, h http.Handler)) {
-	h := func(pattern string, f http.HandlerFunc) { handle(pattern, f) }
+	// A browser on the host can reach the admin port: refuse the POSTs and
+	// PUTs it sends from another site. Clients that send no browser
+	// headers (peerctl, the lab, the dashboard's server) pass.
+	cop := http.NewCrossOriginProtection()
+	h := func(pattern string, f http.HandlerFunc) { handle(pattern, cop.Handler(f)) }
 	h("GET /api/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, n.status()) })
 	h("GET /api/catalog", func(w http.ResponseWriter, _ *http.Request) {
 		files := []api.LocalFile{}

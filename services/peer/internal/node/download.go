@@ -217,9 +217,8 @@ func (dl *download) findManifest(ctx context.Context) (*share.Partial, error) {
 			return nil, fmt.Errorf("no peer sent the manifest within %s", findTimeout)
 		}
 		for addr, pc := range d.peers.connected() {
-			r := pc.do(ctx, &wire.GetManifest{ID: [32]byte(dl.id)})
-			m, ok := r.msg.(*wire.Manifest)
-			if r.err != nil || !ok {
+			m, err := pc.manifest(ctx, [32]byte(dl.id))
+			if err != nil {
 				continue
 			}
 			man := content.Manifest{Size: int64(m.Size), PieceSize: int(m.PieceSize), Pieces: m.Pieces}

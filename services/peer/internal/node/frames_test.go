@@ -169,30 +169,3 @@ func isReset(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op)
 }
-
-// A connection over MAX_CONNS is told the node is busy, closed, and
-// counted under the reason every netlab server uses, max_conns.
-func TestNode_RefusesConnectionsOverMaxConns(t *testing.T) {
-	a := startNode(t, t.TempDir(), map[string]string{"MAX_CONNS": "1", "IO_TIMEOUT": "30s"})
-	_, held := dialWire(t, a)
-	// The node's hello means it is serving this connection: the one slot
-	// is taken until the handshake ends.
-	if err := held.Send(&wire.Hello{NodeID: [16]byte{1}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := held.Receive(0); err != nil {
-		t.Fatalf("node hello: %v", err)
-	}
-
-	_, wc := dialWire(t, a)
-	msg, err := wc.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorBusy {
-		t.Fatalf("first frame over MAX_CONNS: %v, %v; want a busy error", msg, err)
-	}
-	if _, err := wc.Receive(0); err == nil {
-		t.Fatal("connection over MAX_CONNS still open after the busy error")
-	}
-	if got := testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_connections_rejected_total", "max_conns")); got != 1 {
-		t.Errorf(`connections_rejected_total{reason="max_conns"} = %v, want 1`, got)
-	}
-}

@@ -123,7 +123,7 @@ func receiveHello(c *wire.Conn, timeout time.Duration) (*wire.Hello, uint8, erro
 	theirs, ok := msg.(*wire.Hello)
 	if !ok {
 		_ = c.Send(&wire.Error{Code: wire.ErrorProtocol, Message: "expected hello"})
-		return nil, v, fmt.Errorf("expected hello, got %s", msg.Type())
+		return nil, v, fmt.Errorf("%w: expected hello, got %s", errUnexpected, msg.Type())
 	}
 	h := *theirs
 	return &h, v, nil
@@ -144,7 +144,7 @@ func receiveStep[T wire.Message](n *Node, c *wire.Conn, want wire.Type) (T, erro
 	m, ok := msg.(T)
 	if !ok {
 		_ = c.Send(&wire.Error{Code: wire.ErrorProtocol, Message: "expected " + want.String()})
-		return zero, fmt.Errorf("expected %s, got %s", want, msg.Type())
+		return zero, fmt.Errorf("%w: expected %s, got %s", errUnexpected, want, msg.Type())
 	}
 	return m, nil
 }

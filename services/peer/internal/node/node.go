@@ -44,10 +44,15 @@ type Node struct {
 	hub      *announce.Hub
 	uploaded uploadTotals
 
-	accept  *netserve.Loop // one slot per served connection (MAX_CONNS)
-	inbound sync.Map       // *wire.Conn -> *atomic.Bool (answering a request)
-	wg      sync.WaitGroup
-	started time.Time
+	// accept holds a slot per accepted connection: at most MAX_CONNS
+	// served plus MAX_HANDSHAKES in the handshake.
+	accept     *netserve.Loop
+	handshakes *handshakeBudget
+	served     chan struct{} // a token per connection served past its handshake (MAX_CONNS)
+	refusals   *refusalLog
+	inbound    sync.Map // *wire.Conn -> *atomic.Bool (answering a request)
+	wg         sync.WaitGroup
+	started    time.Time
 	// rekey bounds each traffic key's use (wire.DefaultRekey when zero;
 	// tests set small limits).
 	rekey wire.RekeyLimits
@@ -103,9 +108,14 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 		sh.Close()
 		return nil, fmt.Errorf("node id: %w", err)
 	}
-	n.accept = netserve.New(ln, log, cfg.MaxConns, func(c net.Conn) {
+	n.handshakes = newHandshakeBudget(cfg.MaxHandshakes, cfg.MaxHandshakesPerSource)
+	n.served = make(chan struct{}, cfg.MaxConns)
+	n.refusals = &refusalLog{log: log}
+	// Never reached while the budgets hold; a guard on open descriptors.
+	n.accept = netserve.New(ln, log, cfg.MaxConns+cfg.MaxHandshakes, func(c net.Conn) {
 		m.connsRejected.WithLabelValues(netserve.ReasonMaxConns).Inc()
-		go refuse(c, cfg.IOTimeout)
+		n.refusals.refused(c.RemoteAddr(), netserve.ReasonMaxConns)
+		go refuse(c, cfg.IOTimeout, "too many connections (MAX_CONNS + MAX_HANDSHAKES)")
 	})
 	n.work, n.stopWork = context.WithCancel(context.Background())
 	n.hub = announce.New(maxAnnounceFiles, maxAnnounceQueued)

@@ -212,19 +212,19 @@ func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*t.ioTimeout)
 	defer cancel()
-	cat := pc.do(ctx, &wire.GetCatalog{})
-	peers := pc.do(ctx, &wire.GetPeers{})
-	for _, r := range []reply{cat, peers} {
-		if r.err == nil {
-			continue
-		}
+	files, err := pc.catalog(ctx)
+	peers := reply{err: err}
+	if err == nil {
+		peers = pc.do(ctx, &wire.GetPeers{})
+	}
+	if peers.err != nil {
 		// Giving up on our own deadline leaves the connection in step
 		// (late answers are dropped): a peer busy sending pieces is slow,
 		// not dead. Only a failed connection is dropped.
 		if ctx.Err() == nil {
 			t.mu.Lock()
 			if p.conn == pc {
-				t.dropLocked(p, r.err)
+				t.dropLocked(p, peers.err)
 			}
 			t.mu.Unlock()
 		}
@@ -238,9 +238,7 @@ func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 		}
 	}
 	t.mu.Lock()
-	if m, ok := cat.msg.(*wire.Catalog); ok {
-		p.catalog = m.Files
-	}
+	p.catalog = files
 	p.lastOK = time.Now()
 	t.mu.Unlock()
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,22 +17,34 @@ import (
 	"github.com/netlab/netlab/services/peer/api"
 	"github.com/netlab/netlab/services/peer/internal/announce"
 	"github.com/netlab/netlab/services/peer/internal/content"
+	"github.com/netlab/netlab/services/peer/internal/share"
 	"github.com/netlab/netlab/services/peer/internal/wire"
+	"github.com/netlab/netlab/services/platform/netserve"
 )
 
-// startConn answers an accepted connection in a goroutine the node waits for
-// at shutdown; release frees its MAX_CONNS slot.
+// startConn answers an accepted connection in a goroutine the node waits
+// for at shutdown; release frees its slot in the accept loop. Called on the
+// accept loop's goroutine: a connection over the handshake budget is
+// refused without holding a slot.
 func (n *Node) startConn(ctx context.Context, c net.Conn, release func()) {
+	done, reason := n.handshakes.take(c.RemoteAddr())
+	if reason != "" {
+		release()
+		n.metrics.connsRejected.WithLabelValues(reason).Inc()
+		n.refusals.refused(c.RemoteAddr(), reason)
+		go refuse(c, n.cfg.IOTimeout, "too many connections in the handshake ("+strings.ToUpper("max_"+reason)+")")
+		return
+	}
 	n.goFunc(func() {
 		defer release()
-		n.serveConn(ctx, c)
+		n.serveConn(ctx, c, done)
 	})
 }
 
-// refuse tells a connection over MAX_CONNS why it is closed.
-func refuse(c net.Conn, timeout time.Duration) {
+// refuse tells a connection over a limit why it is closed.
+func refuse(c net.Conn, timeout time.Duration, why string) {
 	wc := wire.NewConn(c, min(timeout, time.Second))
-	_ = wc.Send(&wire.Error{Code: wire.ErrorBusy, Message: "too many connections (MAX_CONNS)"})
+	_ = wc.Send(&wire.Error{Code: wire.ErrorBusy, Message: why})
 	wc.Close()
 }
 
@@ -51,8 +66,9 @@ func (sc *servedConn) send(m wire.Message) error {
 }
 
 // serveConn answers one peer's requests in order until it leaves, idles
-// out, breaks the protocol, or the node shuts down.
-func (n *Node) serveConn(ctx context.Context, c net.Conn) {
+// out, breaks the protocol, or the node shuts down. handshakeDone gives
+// back the connection's handshake budget.
+func (n *Node) serveConn(ctx context.Context, c net.Conn, handshakeDone func()) {
 	sc := &servedConn{wc: wire.NewConn(c, n.cfg.IOTimeout)}
 	defer sc.wc.Close()
 	busy := new(atomic.Bool)
@@ -61,15 +77,25 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 	log := n.log.With(zap.String("remote", c.RemoteAddr().String()), zap.String("dir", "in"))
 
 	label, ok := n.admit(sc, log)
+	handshakeDone()
 	if !ok {
 		return
 	}
 	log = log.With(zap.String("peer", sc.peer))
+	select {
+	case n.served <- struct{}{}:
+		defer func() { <-n.served }()
+	default:
+		n.metrics.connsRejected.WithLabelValues(netserve.ReasonMaxConns).Inc()
+		n.refusals.refused(c.RemoteAddr(), netserve.ReasonMaxConns, zap.String("peer", sc.peer))
+		_ = sc.send(&wire.Error{Code: wire.ErrorBusy, Message: "too many connections (MAX_CONNS)"})
+		return
+	}
 	if sc.wc.Version() >= wire.Version2 && n.cfg.ServePieces {
 		sc.ann = n.hub.Queue()
 		stop := make(chan struct{})
 		var announcing sync.WaitGroup
-		announcing.Go(func() { n.announceLoop(sc, stop) })
+		announcing.Go(func() { n.announceLoop(sc, stop, log) })
 		defer func() {
 			sc.wc.Close() // a Send under way fails at once
 			close(stop)
@@ -84,27 +110,14 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn) {
 	n.answerRequests(ctx, sc, busy, label, log)
 }
 
-// admit runs the handshake and learns the peer's address; label is the
-// peer's metrics label. ok is false when the connection is refused.
+// admit runs the handshake (within DIAL_TIMEOUT as a whole) and learns the
+// peer's address; label is the peer's metrics label. ok is false when the
+// connection is refused.
 func (n *Node) admit(sc *servedConn, log *zap.Logger) (label string, ok bool) {
 	c := sc.wc.NetConn()
 	hello, err := n.answerHello(sc.wc)
 	if err != nil {
-		if n.badFrame(sc, log, err) {
-			n.metrics.connsRejected.WithLabelValues("handshake").Inc()
-			return "", false
-		}
-		reason := "handshake"
-		switch {
-		case errors.Is(err, errSelf):
-			reason = "self"
-		case errors.Is(err, errAuth):
-			reason = "auth"
-		case errors.Is(err, errOldVersion):
-			reason = "version"
-		}
-		n.metrics.connsRejected.WithLabelValues(reason).Inc()
-		log.Info("connection refused", zap.String("reason", reason), zap.Error(err))
+		n.refuseHandshake(sc, log, err)
 		return "", false
 	}
 	sc.peer = peerAddress(hello, c.RemoteAddr())
@@ -119,6 +132,30 @@ func (n *Node) admit(sc *servedConn, log *zap.Logger) (label string, ok bool) {
 		label = "other"
 	}
 	return label, true
+}
+
+// refuseHandshake counts and logs a handshake that failed with err.
+func (n *Node) refuseHandshake(sc *servedConn, log *zap.Logger, err error) {
+	if n.badFrame(sc, log, err) {
+		n.metrics.connsRejected.WithLabelValues("handshake").Inc()
+		return
+	}
+	reason := "handshake"
+	switch {
+	case errors.Is(err, errSelf):
+		reason = "self"
+	case errors.Is(err, errAuth):
+		reason = "auth"
+	case errors.Is(err, errOldVersion):
+		reason = "version"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, wire.ErrHeaderTimeout):
+		// answerHello holds the whole handshake to DIAL_TIMEOUT.
+		reason = "handshake_timeout"
+	case errors.Is(err, errUnexpected):
+		n.metrics.framesInvalid.WithLabelValues("unexpected").Inc()
+	}
+	n.metrics.connsRejected.WithLabelValues(reason).Inc()
+	log.Info("connection refused", zap.String("reason", reason), zap.Error(err))
 }
 
 // answerRequests is serveConn's loop: one request, one answer.
@@ -138,10 +175,19 @@ func (n *Node) answerRequests(ctx context.Context, sc *servedConn, busy *atomic.
 			}
 			return
 		}
-		n.metrics.requests.WithLabelValues(msg.Type().String()).Inc()
+		if e, ok := msg.(*wire.Error); ok {
+			// The peer is closing: nothing to answer.
+			code := "other"
+			if e.Code.Known() {
+				code = e.Code.String()
+			}
+			n.metrics.errorsReceived.WithLabelValues(code).Inc()
+			log.Info("peer closed the connection with an error", zap.Stringer("code", e.Code), zap.String("message", e.Message))
+			return
+		}
 		pieceBytes, fatal, err := n.reply(sc, msg)
 		if err != nil {
-			log.Debug("send", zap.Error(err))
+			n.sendFailed(log, msg, err)
 			return
 		}
 		if fatal {
@@ -149,6 +195,7 @@ func (n *Node) answerRequests(ctx context.Context, sc *servedConn, busy *atomic.
 			n.metrics.framesInvalid.WithLabelValues("unexpected").Inc()
 			return
 		}
+		n.metrics.requests.WithLabelValues(msg.Type().String()).Inc()
 		if pieceBytes >= 0 {
 			n.metrics.bytesUp.WithLabelValues(label).Add(float64(pieceBytes))
 			n.metrics.piecesUp.WithLabelValues(label).Inc()
@@ -158,10 +205,26 @@ func (n *Node) answerRequests(ctx context.Context, sc *servedConn, busy *atomic.
 	_ = sc.send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})
 }
 
+// sendFailed logs why the answer to req could not be sent: a peer that
+// stopped reading is cut off (info), an answer over the protocol's limits
+// is a fault of this node (warn), anything else is the connection ending.
+func (n *Node) sendFailed(log *zap.Logger, req wire.Message, err error) {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		n.metrics.slowReaders.Inc()
+		log.Info("connection closed: peer too slow reading", zap.String("reason", "slow_reader"),
+			zap.String("request", req.Type().String()), zap.Duration("io_timeout", n.cfg.IOTimeout))
+	case errors.Is(err, wire.ErrFrameTooLarge), errors.Is(err, wire.ErrInvalidMessage):
+		log.Warn("answer not sent", zap.String("request", req.Type().String()), zap.Error(err))
+	default:
+		log.Debug("send", zap.Error(err))
+	}
+}
+
 // announceLoop sends the pieces queued for sc as announce messages until
 // stop. Pieces verified while it waits for the stream (a piece upload
 // holds it) leave together in the next message.
-func (n *Node) announceLoop(sc *servedConn, stop <-chan struct{}) {
+func (n *Node) announceLoop(sc *servedConn, stop <-chan struct{}, log *zap.Logger) {
 	for {
 		select {
 		case <-stop:
@@ -170,6 +233,7 @@ func (n *Node) announceLoop(sc *servedConn, stop <-chan struct{}) {
 		}
 		for _, a := range sc.ann.Take() {
 			if err := sc.send(&a); err != nil {
+				n.sendFailed(log, &a, err)
 				sc.wc.Close() // the stream may be out of step; serveConn's Receive ends it
 				return
 			}
@@ -276,18 +340,28 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 	switch m := msg.(type) {
 	case *wire.GetCatalog:
 		return n.catalogMessage(), false
+	case *wire.GetCatalogPage:
+		return n.catalogPage(m.After), false
 	case *wire.GetPeers:
 		return &wire.Peers{Addrs: n.peers.exchange(peer, wire.MaxPeers)}, false
 	case *wire.GetManifest:
-		id := content.ID(m.ID)
-		if e, ok := n.share.Lookup(id); ok {
-			return manifestMessage(id, e.Name, e.Manifest), false
+		id, name, man, ok := n.manifestOf(content.ID(m.ID))
+		if !ok {
+			return n.reject(wire.RejectNotFound, "no such file"), false
 		}
-		if p, ok := n.share.Partial(id); ok {
-			return manifestMessage(id, p.Name(), p.Manifest()), false
+		if manifestLen(name, len(man.Pieces)) > wire.MaxPayload {
+			return n.reject(wire.RejectBadRequest, "manifest larger than one frame: ask get_manifest_page (protocol version 3)"), false
 		}
-		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
-		return reject(wire.RejectNotFound, "no such file"), false
+		return manifestMessage(id, name, man), false
+	case *wire.GetManifestPage:
+		id, name, man, ok := n.manifestOf(content.ID(m.ID))
+		if !ok {
+			return n.reject(wire.RejectNotFound, "no such file"), false
+		}
+		if np := len(man.Pieces); int64(m.First) > int64(np) || (int(m.First) == np && np > 0) {
+			return n.reject(wire.RejectBadRequest, "first piece beyond the file's piece count"), false
+		}
+		return manifestPage(id, name, man, int(m.First)), false
 	case *wire.GetHave:
 		id := content.ID(m.ID)
 		if e, ok := n.share.Lookup(id); ok {
@@ -301,11 +375,28 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 		if p, ok := n.share.Partial(id); ok {
 			return n.haveMessage(m.ID, p.Manifest().NumPieces(), p.Have()), false
 		}
-		n.metrics.rejects.WithLabelValues(wire.RejectNotFound.String()).Inc()
-		return reject(wire.RejectNotFound, "no such file"), false
+		return n.reject(wire.RejectNotFound, "no such file"), false
 	default:
 		return &wire.Error{Code: wire.ErrorProtocol, Message: "not a request: " + msg.Type().String()}, true
 	}
+}
+
+// reject counts a reject by its code and returns it.
+func (n *Node) reject(code wire.RejectCode, msg string) *wire.Reject {
+	n.metrics.rejects.WithLabelValues(code.String()).Inc()
+	return reject(code, msg)
+}
+
+// manifestOf finds the manifest of a shared file or a download in
+// progress.
+func (n *Node) manifestOf(id content.ID) (content.ID, string, content.Manifest, bool) {
+	if e, ok := n.share.Lookup(id); ok {
+		return id, e.Name, e.Manifest, true
+	}
+	if p, ok := n.share.Partial(id); ok {
+		return id, p.Name(), p.Manifest(), true
+	}
+	return id, "", content.Manifest{}, false
 }
 
 // piece reads a requested piece from a shared file or a download in
@@ -354,21 +445,63 @@ func (n *Node) haveMessage(id [32]byte, np int, held content.Bitfield) *wire.Hav
 	return &wire.Have{ID: id, Pieces: uint32(np), Bits: held}
 }
 
+// catalogPageBytes bounds the entries of one catalog_page, well under a
+// frame, so a page does not hold the stream for long.
+const catalogPageBytes = 1 << 20
+
+// catalogMessage answers get_catalog: the first files, by name, that fit
+// in one frame. A node with more answers the rest only in pages (protocol
+// version 3).
 func (n *Node) catalogMessage() *wire.Catalog {
-	entries := n.share.Catalog()
-	if len(entries) > wire.MaxCatalogEntries {
-		entries = entries[:wire.MaxCatalogEntries]
-	}
-	out := &wire.Catalog{Files: make([]wire.CatalogEntry, 0, len(entries))}
+	files, _ := catalogEntries(n.share.Catalog(), wire.MaxPayload-4)
+	return &wire.Catalog{Files: files}
+}
+
+// catalogPage answers get_catalog_page: the files whose names sort after
+// after, as many as fit in catalogPageBytes.
+func (n *Node) catalogPage(after string) *wire.CatalogPage {
+	entries := n.share.Catalog() // sorted by name, byte-wise
+	i, _ := slices.BinarySearchFunc(entries, after, func(e share.Entry, after string) int {
+		if e.Name <= after {
+			return -1
+		}
+		return 1
+	})
+	files, more := catalogEntries(entries[i:], catalogPageBytes)
+	return &wire.CatalogPage{More: more, Files: files}
+}
+
+// catalogEntries encodes the first entries that fit in maxBytes (and in
+// MaxCatalogEntries); more says some were left out.
+func catalogEntries(entries []share.Entry, maxBytes int) (files []wire.CatalogEntry, more bool) {
+	size := 0
 	for _, e := range entries {
-		out.Files = append(out.Files, wire.CatalogEntry{
+		if len(files) == wire.MaxCatalogEntries || size+wire.EntryLen(e.Name) > maxBytes {
+			return files, true
+		}
+		size += wire.EntryLen(e.Name)
+		files = append(files, wire.CatalogEntry{
 			ID: [32]byte(e.ID), Size: uint64(e.Manifest.Size), PieceSize: uint32(e.Manifest.PieceSize),
 			Offered: e.Offered, Name: e.Name,
 		})
 	}
-	return out
+	return files, false
+}
+
+// manifestLen is the payload size of a manifest: whether it fits in one
+// frame.
+func manifestLen(name string, pieces int) int {
+	return len((&wire.Manifest{Name: name}).AppendPayload(nil)) + 32*pieces
 }
 
 func manifestMessage(id content.ID, name string, m content.Manifest) *wire.Manifest {
 	return &wire.Manifest{ID: [32]byte(id), Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name, Pieces: m.Pieces}
+}
+
+// manifestPage answers get_manifest_page from piece first (at most the
+// piece count).
+func manifestPage(id content.ID, name string, m content.Manifest, first int) *wire.ManifestPage {
+	end := min(len(m.Pieces), first+wire.MaxPageHashes)
+	return &wire.ManifestPage{ID: [32]byte(id), Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name,
+		Pieces: uint32(len(m.Pieces)), First: uint32(first), Hashes: m.Pieces[first:end]}
 }

@@ -177,6 +177,10 @@ var errorNames = [...]string{
 
 func (c ErrorCode) String() string { return codeName(errorNames[:], uint16(c), "error_code") }
 
+// Known reports whether c is an error code of this version, so a metric
+// label made of it stays within a fixed set.
+func (c ErrorCode) Known() bool { return int(c) < len(errorNames) && errorNames[c] != "" }
+
 // codeName returns the name of code c in names, or kind(c) for a code
 // without one: codes from a newer peer still show up in logs.
 func codeName(names []string, c uint16, kind string) string {

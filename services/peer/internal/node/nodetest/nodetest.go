@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/netlab/netlab/services/peer/internal/config"
@@ -32,6 +33,13 @@ type Node struct {
 // env adds or overrides settings.
 func Start(t testing.TB, dir string, env map[string]string) *Node {
 	t.Helper()
+	return StartLogged(t, dir, env, zaptest.NewLogger(t))
+}
+
+// StartLogged is Start with the node logging to log, for tests that check
+// what it logs.
+func StartLogged(t testing.TB, dir string, env map[string]string, log *zap.Logger) *Node {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -46,7 +54,7 @@ func Start(t testing.TB, dir string, env map[string]string) *Node {
 		t.Fatalf("config: %v", err)
 	}
 	reg := prometheus.NewRegistry()
-	n, err := node.New(cfg, zaptest.NewLogger(t), reg)
+	n, err := node.New(cfg, log, reg)
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}
