@@ -5,20 +5,17 @@ package tests_test
 // larger than one frame.
 
 import (
-	"archive/tar"
-	"bytes"
-	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
+	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 
@@ -63,7 +60,7 @@ func timedDownload(t *testing.T, nw *testcontainers.DockerNetwork, alias, id, na
 func TestPeer_HandshakeFloodDoesNotLockOutPeers(t *testing.T) {
 	flood := floodBinary(t)
 	nw := e2e.NewPeerNetwork(t)
-	env := map[string]string{"PEER_SECRET": "netlab-e2e-flood"}
+	env := map[string]string{"PEER_SECRET": "netlab-e2e-flood", "PEERS": "seed"}
 	seedEnv := map[string]string{"PEER_SECRET": env["PEER_SECRET"], "UPLOAD_RATE": "8MiB"}
 	seed := e2e.StartPeer(t, nw, "seed", seedEnv)
 	calmData, calmSum := randomBytes(t, 24<<20)
@@ -84,10 +81,10 @@ func TestPeer_HandshakeFloodDoesNotLockOutPeers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start the flood: %v", err)
 	}
-	// The flood is on once the seed refuses its connections.
+	// The flood is on once the seed refuses some of its connections.
 	err = e2e.Poll(t.Context(), 30*time.Second, 200*time.Millisecond, func() error {
-		if got := seed.Metrics().Value("netlab_peer_connections_rejected_total", `reason="handshakes_per_source"`); got < 1 {
-			return fmt.Errorf("no handshake refused for its source yet")
+		if got := seed.Metrics().Sum("netlab_peer_connections_rejected_total"); got < 1 {
+			return fmt.Errorf("no connection refused yet")
 		}
 		return nil
 	})
@@ -97,9 +94,9 @@ func TestPeer_HandshakeFloodDoesNotLockOutPeers(t *testing.T) {
 
 	flooded := timedDownload(t, nw, "flooded", floodID, "flood.bin", floodSum, env)
 	m := seed.Metrics()
-	perSource := m.Value("netlab_peer_connections_rejected_total", `reason="handshakes_per_source"`)
-	timedOut := m.Value("netlab_peer_connections_rejected_total", `reason="handshake_timeout"`)
-	busy := m.Value("netlab_peer_connections_rejected_total", `reason="max_conns"`)
+	perSource := m.Sum("netlab_peer_connections_rejected_total", `reason="handshakes_per_source"`)
+	timedOut := m.Sum("netlab_peer_connections_rejected_total", `reason="handshake_timeout"`)
+	busy := m.Sum("netlab_peer_connections_rejected_total", `reason="max_conns"`)
 	ratio := flooded.Seconds() / calm.Seconds()
 	t.Logf("FIGURE flood peer calm=%s flooded=%s ratio=%.2f refused_per_source=%v handshake_timeouts=%v max_conns=%v",
 		calm.Round(10*time.Millisecond), flooded.Round(10*time.Millisecond), ratio, perSource, timedOut, busy)
@@ -111,22 +108,22 @@ func TestPeer_HandshakeFloodDoesNotLockOutPeers(t *testing.T) {
 	}
 }
 
-// emptyFilesTar is a tar stream of n empty files named by name(i).
-func emptyFilesTar(t *testing.T, n int, name func(int) string) io.Reader {
+// hostShare is a directory of the host the test fills and a peer node
+// then shares (bind-mounted at /share): many files or a sparse one are
+// made in a moment there, where a copy into the container takes minutes.
+// The node runs as uid 65532, so the directory is given to it: root only.
+func hostShare(t *testing.T) (dir string, mount testcontainers.ContainerCustomizer) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	now := time.Now().Add(-time.Minute) // settled: shared at the next scan
-	for i := range n {
-		h := &tar.Header{Name: name(i), Mode: 0o644, Typeflag: tar.TypeReg, ModTime: now, Uid: 65532, Gid: 65532}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
+	if os.Geteuid() != 0 {
+		t.Skip("a share directory for uid 65532 needs root")
 	}
-	if err := tw.Close(); err != nil {
+	dir = t.TempDir()
+	if err := os.Chown(dir, 65532, 65532); err != nil {
 		t.Fatal(err)
 	}
-	return &buf
+	return dir, testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hc.Binds = append(hc.Binds, dir+":/share")
+	})
 }
 
 // longName is the i-th of many file names of 255 bytes, the longest the
@@ -153,24 +150,24 @@ func peerFiles(t *testing.T, n *e2e.PeerNode) map[string]int {
 	return out
 }
 
-// A node sharing 66,000 files with 255-byte names (a catalog of five
-// frames) is seen whole by another node, which downloads the file whose
-// name sorts last, from the last page.
+// A node sharing 66,000 files with 255-byte names (a catalog of 19 MiB,
+// five frames' worth) is seen whole by another node, which downloads the
+// file whose name sorts last, from the last page.
 func TestPeer_CatalogLargerThanAFrame(t *testing.T) {
 	const files = 66_000
-	nw := e2e.NewPeerNetwork(t)
-	seed := e2e.StartPeer(t, nw, "seed", nil)
-	_, err := e2e.Docker(t).CopyToContainer(t.Context(), seed.Container.GetContainerID(), client.CopyToContainerOptions{
-		DestinationPath: "/share", Content: emptyFilesTar(t, files, longName), CopyUIDGID: true,
-	})
-	if err != nil {
-		t.Fatalf("copy %d files into the seed: %v", files, err)
+	dir, mount := hostShare(t)
+	for i := range files {
+		if err := os.WriteFile(filepath.Join(dir, longName(i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	nw := e2e.NewPeerNetwork(t)
+	seed := e2e.StartPeer(t, nw, "seed", nil, mount)
 	data, sum := randomBytes(t, 1<<20)
 	id := seed.Put("zz-last.bin", data) // sorts after every digit
 
 	dst := e2e.StartPeer(t, nw, "dst", map[string]string{"PEERS": "seed"})
-	err = e2e.Poll(t.Context(), 2*time.Minute, time.Second, func() error {
+	err := e2e.Poll(t.Context(), 2*time.Minute, time.Second, func() error {
 		got := peerFiles(t, dst)[seed.PeerAddr()]
 		if got != files+1 {
 			return fmt.Errorf("dst holds %d entries of the seed's catalog, want %d", got, files+1)
@@ -186,43 +183,45 @@ func TestPeer_CatalogLargerThanAFrame(t *testing.T) {
 	t.Logf("FIGURE paging peer catalog_files=%d name_bytes=255", files+1)
 }
 
-// zeros reads as zero bytes.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
-// A file of 150,000 pieces of 16 KiB (2.3 GiB, a manifest of 4.6 MiB):
-// another node fetches its manifest in pages, checks it against the id
-// and starts downloading.
+// A sparse file of 150,000 pieces of 16 KiB (2.3 GiB, a manifest of 4.6
+// MiB): another node fetches its manifest in pages, checks it against the
+// id and downloads pieces.
 func TestPeer_ManifestLargerThanAFrame(t *testing.T) {
 	const pieces = 150_000
-	nw := e2e.NewPeerNetwork(t)
-	seed := e2e.StartPeer(t, nw, "seed", map[string]string{"PIECE_SIZE": "16KiB"})
-	var f struct {
-		ID string `json:"id"`
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+seed.AdminAddr()+"/api/files/big.bin", io.LimitReader(zeros{}, pieces*16<<10))
+	dir, mount := hostShare(t)
+	f, err := os.Create(filepath.Join(dir, "big.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("PUT big.bin: %v", err)
+	if err := f.Truncate(pieces * 16 << 10); err != nil {
+		t.Fatal(err)
 	}
-	err = json.NewDecoder(resp.Body).Decode(&f)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || err != nil {
-		t.Fatalf("PUT big.bin = %d, %v", resp.StatusCode, err)
-	}
+	f.Close()
+	nw := e2e.NewPeerNetwork(t)
+	e2e.StartPeer(t, nw, "seed", map[string]string{"PIECE_SIZE": "16KiB"}, mount)
 	dst := e2e.StartPeer(t, nw, "dst", map[string]string{"PEERS": "seed"})
-	dst.WaitInSwarm(f.ID, 1)
-	dst.StartDownload(f.ID)
-	d := dst.WaitProgress(f.ID, 0.001)
+	id := ""
+	err = e2e.Poll(t.Context(), 2*time.Minute, time.Second, func() error {
+		var files []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		}
+		if _, err := dst.Call(t.Context(), http.MethodGet, "/api/swarm", nil, &files); err != nil {
+			return err
+		}
+		for _, f := range files {
+			if f.Name == "big.bin" {
+				id = f.ID
+				return nil
+			}
+		}
+		return errors.New("big.bin not in dst's swarm yet (the seed hashes 2.3 GiB)")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst.StartDownload(id)
+	d := dst.WaitProgress(id, 0.001)
 	if d.Pieces != pieces {
 		t.Fatalf("download of %d pieces, want %d", d.Pieces, pieces)
 	}

@@ -44,19 +44,20 @@ var peerEnv = map[string]string{
 
 // StartPeer runs a peer node on the network under alias with env added,
 // hardened like the compose service, with its share on the container's own
-// file system (it survives a stop and start). It is removed when t ends.
-func StartPeer(t testing.TB, nw *testcontainers.DockerNetwork, alias string, env map[string]string) *PeerNode {
+// file system (it survives a stop and start), and opts applied last. It is
+// removed when t ends.
+func StartPeer(t testing.TB, nw *testcontainers.DockerNetwork, alias string, env map[string]string, opts ...testcontainers.ContainerCustomizer) *PeerNode {
 	t.Helper()
 	RequireImages(t)
 	e := maps.Clone(peerEnv)
 	maps.Copy(e, env)
-	ctr, err := testcontainers.Run(t.Context(), Image(Peer),
+	ctr, err := testcontainers.Run(t.Context(), Image(Peer), append([]testcontainers.ContainerCustomizer{
 		testcontainers.WithEnv(e),
 		testcontainers.WithExposedPorts(AdminPort),
 		testcontainers.WithLabels(map[string]string{ProjectLabel: "netlab"}),
 		network.WithNetwork([]string{alias}, nw),
 		testcontainers.WithWaitStrategy(wait.ForHTTP("/readyz").WithPort(AdminPort).WithStartupTimeout(60*time.Second)),
-	)
+	}, opts...)...)
 	testcontainers.CleanupContainer(t, ctr)
 	if err != nil {
 		t.Fatalf("start peer %s: %v", alias, err)
