@@ -56,7 +56,7 @@ func StartPeer(t testing.TB, nw *testcontainers.DockerNetwork, alias string, env
 		testcontainers.WithExposedPorts(AdminPort),
 		testcontainers.WithLabels(map[string]string{ProjectLabel: "netlab"}),
 		network.WithNetwork([]string{alias}, nw),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/readyz").WithPort(AdminPort).WithStartupTimeout(60*time.Second)),
+		testcontainers.WithWaitStrategy(wait.ForHTTP("/readyz").WithPort(AdminPort).WithStartupTimeout(60 * time.Second)),
 	}, opts...)...)
 	testcontainers.CleanupContainer(t, ctr)
 	if err != nil {

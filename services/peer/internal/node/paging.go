@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
@@ -16,10 +17,11 @@ const maxPeerCatalog = 1 << 17
 var errNoManifest = errors.New("peer has no manifest for the file")
 
 // catalog asks the peer for its catalog: in pages on a version-3
-// connection, at most maxPeerCatalog entries; in one frame before.
-func (pc *peerConn) catalog(ctx context.Context) ([]wire.CatalogEntry, error) {
+// connection, at most maxPeerCatalog entries; in one frame before. Each
+// request must be answered within wait.
+func (pc *peerConn) catalog(ctx context.Context, wait time.Duration) ([]wire.CatalogEntry, error) {
 	if pc.wc.Version() < wire.Version3 {
-		r := pc.do(ctx, &wire.GetCatalog{})
+		r := pc.doWithin(ctx, wait, &wire.GetCatalog{})
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -32,7 +34,7 @@ func (pc *peerConn) catalog(ctx context.Context) ([]wire.CatalogEntry, error) {
 	var files []wire.CatalogEntry
 	after := ""
 	for len(files) < maxPeerCatalog {
-		r := pc.do(ctx, &wire.GetCatalogPage{After: after})
+		r := pc.doWithin(ctx, wait, &wire.GetCatalogPage{After: after})
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -95,6 +97,14 @@ func (pc *peerConn) manifest(ctx context.Context, id [32]byte) (*wire.Manifest, 
 			return out, nil
 		}
 	}
+}
+
+// doWithin is do with a deadline of its own: giving up on it leaves the
+// connection in step (the late answer is dropped).
+func (pc *peerConn) doWithin(ctx context.Context, wait time.Duration, req wire.Message) reply {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return pc.do(ctx, req)
 }
 
 // broken closes the connection after an answer no honest peer sends,

@@ -35,6 +35,9 @@ type peerInfo struct {
 	catalog  []wire.CatalogEntry
 	bad      int  // pieces that failed verification
 	avoided  bool // bad reached MAX_BAD_PIECES
+	// polling: a poll of the peer is under way; another waits for the
+	// next refresh rather than ask for a large catalog twice at once.
+	polling bool
 }
 
 // peerDeps is what the peer table takes from its node (built in New).
@@ -205,23 +208,30 @@ func (t *peerTable) connectedToLocked(id [16]byte, except *peerInfo) bool {
 // poll asks a connected peer for its catalog and the peers it knows.
 func (t *peerTable) poll(ctx context.Context, p *peerInfo) {
 	t.mu.Lock()
-	pc := p.conn
+	pc, busy := p.conn, p.polling
+	if pc != nil && !busy {
+		p.polling = true
+	}
 	t.mu.Unlock()
-	if pc == nil {
+	if pc == nil || busy {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*t.ioTimeout)
-	defer cancel()
-	files, err := pc.catalog(ctx)
+	defer func() {
+		t.mu.Lock()
+		p.polling = false
+		t.mu.Unlock()
+	}()
+	// Each request (each page of a catalog) has its own deadline.
+	files, err := pc.catalog(ctx, 2*t.ioTimeout)
 	peers := reply{err: err}
 	if err == nil {
-		peers = pc.do(ctx, &wire.GetPeers{})
+		peers = pc.doWithin(ctx, 2*t.ioTimeout, &wire.GetPeers{})
 	}
 	if peers.err != nil {
 		// Giving up on our own deadline leaves the connection in step
 		// (late answers are dropped): a peer busy sending pieces is slow,
 		// not dead. Only a failed connection is dropped.
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(peers.err, context.DeadlineExceeded) {
 			t.mu.Lock()
 			if p.conn == pc {
 				t.dropLocked(p, peers.err)

@@ -257,10 +257,7 @@ func (d *decoder) catalogPage() *CatalogPage {
 
 func (d *decoder) manifestPage() *ManifestPage {
 	v := &ManifestPage{}
-	d.fixed(v.ID[:])
-	v.Size = d.u64()
-	v.PieceSize = d.u32()
-	v.Name = d.name(int(d.u16()), "name")
+	d.fileHead(&v.ID, &v.Size, &v.PieceSize, &v.Name)
 	v.Pieces = d.u32()
 	v.First = d.u32()
 	n := d.u32()
@@ -271,34 +268,39 @@ func (d *decoder) manifestPage() *ManifestPage {
 		d.fail(reason)
 		return v
 	}
-	if n == 0 || !d.room(uint64(n), 32) {
-		return v
-	}
-	v.Hashes = make([][32]byte, n)
-	for i := range v.Hashes {
-		d.fixed(v.Hashes[i][:])
-	}
+	v.Hashes = d.hashes(n)
 	return v
 }
 
 func (d *decoder) manifest() *Manifest {
 	v := &Manifest{}
-	d.fixed(v.ID[:])
-	v.Size = d.u64()
-	v.PieceSize = d.u32()
-	v.Name = d.name(int(d.u16()), "name")
+	d.fileHead(&v.ID, &v.Size, &v.PieceSize, &v.Name)
 	n := d.u32()
 	if d.reason == "" && n > MaxPieces {
 		d.fail("manifest over MaxPieces")
 	}
-	if n == 0 || !d.room(uint64(n), 32) {
-		return v
-	}
-	v.Pieces = make([][32]byte, n)
-	for i := range v.Pieces {
-		d.fixed(v.Pieces[i][:])
-	}
+	v.Pieces = d.hashes(n)
 	return v
+}
+
+// fileHead reads the fields a manifest and a manifest page start with.
+func (d *decoder) fileHead(id *[32]byte, size *uint64, pieceSize *uint32, name *string) {
+	d.fixed(id[:])
+	*size = d.u64()
+	*pieceSize = d.u32()
+	*name = d.name(int(d.u16()), "name")
+}
+
+// hashes reads n piece hashes, checked against the payload first.
+func (d *decoder) hashes(n uint32) [][32]byte {
+	if n == 0 || !d.room(uint64(n), 32) {
+		return nil
+	}
+	h := make([][32]byte, n)
+	for i := range h {
+		d.fixed(h[i][:])
+	}
+	return h
 }
 
 func (d *decoder) have() *Have {

@@ -340,18 +340,11 @@ func (GetManifestPage) payloadLen() int { return 36 }
 func (GetManifestPage) check() error    { return nil }
 
 func (m ManifestPage) AppendPayload(b []byte) []byte {
-	b = append(b, m.ID[:]...)
-	b = binary.BigEndian.AppendUint64(b, m.Size)
-	b = binary.BigEndian.AppendUint32(b, m.PieceSize)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Name)))
-	b = append(b, m.Name...)
+	b = appendFileHead(b, m.ID, m.Size, m.PieceSize, m.Name)
 	b = binary.BigEndian.AppendUint32(b, m.Pieces)
 	b = binary.BigEndian.AppendUint32(b, m.First)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Hashes)))
-	for i := range m.Hashes {
-		b = append(b, m.Hashes[i][:]...)
-	}
-	return b
+	return appendHashes(b, m.Hashes)
 }
 
 func (m ManifestPage) payloadLen() int { return manifestPageFixed + len(m.Name) + 32*len(m.Hashes) }
@@ -387,14 +380,24 @@ func (GetManifest) payloadLen() int                 { return 32 }
 func (GetManifest) check() error                    { return nil }
 
 func (m Manifest) AppendPayload(b []byte) []byte {
-	b = append(b, m.ID[:]...)
-	b = binary.BigEndian.AppendUint64(b, m.Size)
-	b = binary.BigEndian.AppendUint32(b, m.PieceSize)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Name)))
-	b = append(b, m.Name...)
+	b = appendFileHead(b, m.ID, m.Size, m.PieceSize, m.Name)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Pieces)))
-	for i := range m.Pieces {
-		b = append(b, m.Pieces[i][:]...)
+	return appendHashes(b, m.Pieces)
+}
+
+// appendFileHead appends the fields a manifest and a manifest page start
+// with.
+func appendFileHead(b []byte, id [32]byte, size uint64, pieceSize uint32, name string) []byte {
+	b = append(b, id[:]...)
+	b = binary.BigEndian.AppendUint64(b, size)
+	b = binary.BigEndian.AppendUint32(b, pieceSize)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(name)))
+	return append(b, name...)
+}
+
+func appendHashes(b []byte, hashes [][32]byte) []byte {
+	for i := range hashes {
+		b = append(b, hashes[i][:]...)
 	}
 	return b
 }
