@@ -28,6 +28,8 @@ type peerConn struct {
 	// idleWait is how long the read loop waits for a frame at a time
 	// while no request is waiting for its answer.
 	idleWait time.Duration
+	// metrics count the error frames and bad frames the peer sends.
+	metrics *metrics
 
 	sendMu  sync.Mutex
 	pending chan *call
@@ -80,12 +82,13 @@ func (n *Node) dialVersion(ctx context.Context, addr string, v uint8) (*peerConn
 	wc := wire.NewConn(c, n.cfg.IOTimeout)
 	hello, err := n.greet(wc, v)
 	if err != nil {
+		n.metrics.countFault(err, func(e *wire.Error) { _ = wc.Send(e) })
 		wc.Close()
 		return nil, err
 	}
 	pc := &peerConn{
 		addr: addr, hello: *hello, wc: wc, onAnnounce: n.downloads.announced,
-		idleWait: min(time.Second, n.cfg.IOTimeout),
+		idleWait: min(time.Second, n.cfg.IOTimeout), metrics: n.metrics,
 		// Enough for every download's requests plus the periodic polls.
 		pending: make(chan *call, n.cfg.RequestsPerPeer*n.cfg.MaxDownloads+16),
 		closed:  make(chan struct{}),
@@ -156,6 +159,7 @@ func (pc *peerConn) readLoop() {
 			err = pc.unasked(msg, waiting)
 		}
 		if err != nil {
+			pc.metrics.countFault(err, pc.tell)
 			pc.fail(waiting, err)
 			return
 		}
@@ -186,10 +190,10 @@ func (pc *peerConn) unasked(msg wire.Message, waiting *call) error {
 			return err
 		}
 	case *wire.Error:
-		return fmt.Errorf("peer error %s: %s", m.Code, m.Message)
+		return asPeerError(m)
 	default:
 		if waiting == nil {
-			err := fmt.Errorf("unexpected %s: no request is waiting for an answer", msg.Type())
+			err := fmt.Errorf("%w %s: no request is waiting for an answer", errUnexpected, msg.Type())
 			pc.tellProtocolError(err)
 			return err
 		}
@@ -197,13 +201,30 @@ func (pc *peerConn) unasked(msg wire.Message, waiting *call) error {
 	return nil
 }
 
-// tellProtocolError sends the peer an error before the connection closes,
-// unless a request is being sent (best effort: it is closing anyway).
+// tellProtocolError sends the peer error(protocol) before the connection
+// closes.
 func (pc *peerConn) tellProtocolError(err error) {
+	pc.tell(&wire.Error{Code: wire.ErrorProtocol, Message: err.Error()})
+}
+
+// tell sends the peer an error before the connection closes, unless a
+// request is being sent (best effort: it is closing anyway).
+func (pc *peerConn) tell(e *wire.Error) {
 	if pc.sendMu.TryLock() {
-		_ = pc.wc.Send(&wire.Error{Code: wire.ErrorProtocol, Message: err.Error()})
+		_ = pc.wc.Send(e)
 		pc.sendMu.Unlock()
 	}
+}
+
+// leave tells the peer the node is shutting down, within shutdownNotice
+// once the request being sent (if any) is out, and closes the connection.
+func (pc *peerConn) leave() {
+	pc.sendMu.Lock()
+	if !pc.isClosed() {
+		_ = pc.wc.SendWithin(goodbye(), shutdownNotice)
+	}
+	pc.sendMu.Unlock()
+	pc.close(errors.New("node shutting down"))
 }
 
 // fail closes the connection with err and fails every request waiting.

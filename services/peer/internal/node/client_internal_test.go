@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/picker"
 	"github.com/netlab/netlab/services/peer/internal/wire"
@@ -21,8 +24,12 @@ func pipePeer(t *testing.T, onAnnounce func(*wire.Announce) error) (*peerConn, *
 	wc, other := wire.NewConn(a, 2*time.Second), wire.NewConn(b, 2*time.Second)
 	wc.SetVersion(wire.Version2)
 	other.SetVersion(wire.Version2)
+	m, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
 	pc := &peerConn{
-		addr: "peer:1", wc: wc, idleWait: 20 * time.Millisecond,
+		addr: "peer:1", wc: wc, idleWait: 20 * time.Millisecond, metrics: m,
 		onAnnounce: func(_ string, m *wire.Announce) error { return onAnnounce(m) },
 		pending:    make(chan *call, 4), closed: make(chan struct{}),
 	}
@@ -61,11 +68,12 @@ func TestPeerConn_ReadsAnnouncementsBetweenAnswers(t *testing.T) {
 
 func TestPeerConn_ClosesOnAnUnaskedAnswerOrABadAnnouncement(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		msg  wire.Message
+		name       string
+		msg        wire.Message
+		unexpected float64 // counted in frames_invalid_total, as the accepting side does
 	}{
-		{"answer nobody asked for", &wire.Peers{}},
-		{"announcement the download refuses", &wire.Announce{Indexes: []uint32{9}}},
+		{"answer nobody asked for", &wire.Peers{}, 1},
+		{"announcement the download refuses", &wire.Announce{Indexes: []uint32{9}}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pc, other := pipePeer(t, func(*wire.Announce) error { return errors.New("no such piece") })
@@ -79,6 +87,9 @@ func TestPeerConn_ClosesOnAnUnaskedAnswerOrABadAnnouncement(t *testing.T) {
 			case <-pc.closed:
 			case <-time.After(2 * time.Second):
 				t.Fatal("connection still open")
+			}
+			if got := testutil.ToFloat64(pc.metrics.framesInvalid.WithLabelValues("unexpected")); got != tt.unexpected {
+				t.Errorf(`frames_invalid_total{reason="unexpected"} = %v, want %v`, got, tt.unexpected)
 			}
 		})
 	}

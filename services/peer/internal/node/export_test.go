@@ -37,3 +37,13 @@ func GreetForTest(c *wire.Conn, secret string, lim wire.RekeyLimits) (*wire.Hell
 	}
 	return n.greet(c, wire.Version)
 }
+
+// AnswerForTest runs the acceptor's side of the handshake on c as a node
+// with secret would, so a test can play a peer that a node dials.
+func AnswerForTest(c *wire.Conn, secret string) (*wire.Hello, error) {
+	n := &Node{cfg: config.Config{DialTimeout: 5 * time.Second, Secret: secret}}
+	if _, err := rand.Read(n.id[:]); err != nil {
+		return nil, err
+	}
+	return n.answerHello(c)
+}

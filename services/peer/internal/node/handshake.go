@@ -117,8 +117,8 @@ func receiveHello(c *wire.Conn, timeout time.Duration) (*wire.Hello, uint8, erro
 	if err != nil {
 		return nil, v, fmt.Errorf("read hello: %w", err)
 	}
-	if e, ok := msg.(*wire.Error); ok {
-		return nil, v, fmt.Errorf("peer refused: %s: %s", e.Code, e.Message)
+	if err := asPeerError(msg); err != nil {
+		return nil, v, err
 	}
 	theirs, ok := msg.(*wire.Hello)
 	if !ok {
@@ -138,8 +138,8 @@ func receiveStep[T wire.Message](n *Node, c *wire.Conn, want wire.Type) (T, erro
 	if err != nil {
 		return zero, fmt.Errorf("read %s: %w", want, err)
 	}
-	if e, ok := msg.(*wire.Error); ok {
-		return zero, fmt.Errorf("peer refused: %s: %s", e.Code, e.Message)
+	if err := asPeerError(msg); err != nil {
+		return zero, err
 	}
 	m, ok := msg.(T)
 	if !ok {

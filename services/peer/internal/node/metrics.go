@@ -55,10 +55,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		downloadsDone:   counter("downloads_completed_total", "Downloads completed and renamed into the share."),
 		catalogFiles:    gauge("catalog_files", "Files this node shares."),
 		connsRejected:   counterVec("connections_rejected_total", "Connections refused, by reason (max_conns, handshakes, handshakes_per_source, handshake_timeout, auth, version, handshake, self).", "reason"),
-		framesInvalid:   counterVec("frames_invalid_total", "Connections closed for a bad frame, by reason (version, too_large, unknown_type, malformed, tampered, not_sealed, unexpected).", "reason"),
+		framesInvalid:   counterVec("frames_invalid_total", "Connections (accepted or dialed) closed for a bad frame, by reason (version, too_large, unknown_type, malformed, tampered, not_sealed, unexpected).", "reason"),
 		requests:        counterVec("requests_served_total", "Requests answered (the answer sent), by message type.", "type"),
 		rejects:         counterVec("requests_rejected_total", "Requests answered with a reject, by code.", "code"),
-		errorsReceived:  counterVec("errors_received_total", "Served connections the peer closed with an error frame, by its code.", "code"),
+		errorsReceived:  counterVec("errors_received_total", "Connections (accepted or dialed) the peer closed with an error frame, by its code.", "code"),
 		slowReaders:     counter("slow_readers_total", "Served connections cut off because the peer read an answer slower than IO_TIMEOUT allows."),
 
 		announcedSent:     counter("announced_pieces_sent_total", "Verified pieces announced to peers downloading the file (announce messages, protocol version 2)."),

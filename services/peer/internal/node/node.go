@@ -50,7 +50,7 @@ type Node struct {
 	handshakes *handshakeBudget
 	served     chan struct{} // a token per connection served past its handshake (MAX_CONNS)
 	refusals   *refusalLog
-	inbound    sync.Map // *wire.Conn -> *atomic.Bool (answering a request)
+	inbound    sync.Map // *servedConn -> struct{}: every served connection
 	wg         sync.WaitGroup
 	started    time.Time
 	// rekey bounds each traffic key's use (wire.DefaultRekey when zero;
@@ -168,11 +168,16 @@ func (n *Node) Serve(ctx context.Context) error {
 	// served connection is known to the drain below.
 	<-accepted
 	n.downloads.close()
-	// Connections waiting for a request close now; one answering a
-	// request finishes it, then sees the node stopping.
-	n.inbound.Range(func(k, v any) bool {
-		if !v.(*atomic.Bool).Load() {
-			k.(*wire.Conn).Close()
+	// Connections waiting for a request are told and closed now, each
+	// on its own goroutine (a peer that does not read holds up only its
+	// own); one answering a request finishes it, then sees the node
+	// stopping and says the same.
+	n.inbound.Range(func(k, _ any) bool {
+		if sc := k.(*servedConn); !sc.busy.Load() {
+			n.goFunc(func() {
+				sc.leave()
+				sc.wc.Close()
+			})
 		}
 		return true
 	})
@@ -182,7 +187,7 @@ func (n *Node) Serve(ctx context.Context) error {
 	case <-drained:
 	case <-time.After(n.cfg.ShutdownTimeout):
 		n.log.Warn("shutdown timeout: closing connections still busy")
-		n.inbound.Range(func(k, _ any) bool { k.(*wire.Conn).Close(); return true })
+		n.inbound.Range(func(k, _ any) bool { k.(*servedConn).wc.Close(); return true })
 		<-drained
 	}
 	n.peers.closeAll()

@@ -340,16 +340,26 @@ func (t *peerTable) exchange(asker string, limit int) []string {
 	return out
 }
 
+// closeAll tells every peer this node is connected to that it is shutting
+// down, and closes the connections.
 func (t *peerTable) closeAll() {
 	t.wg.Wait()
 	t.mu.Lock()
-	defer t.mu.Unlock()
+	var open []*peerConn
 	for _, p := range t.by {
 		if p.conn != nil {
-			p.conn.close(errors.New("node shutting down"))
+			open = append(open, p.conn)
 			p.conn = nil
 		}
 	}
+	t.mu.Unlock()
+	// Each on its own goroutine: a peer that does not read holds up only
+	// its own goodbye.
+	var left sync.WaitGroup
+	for _, pc := range open {
+		left.Go(pc.leave)
+	}
+	left.Wait()
 }
 
 func (t *peerTable) updateGauges() {

@@ -57,6 +57,11 @@ type servedConn struct {
 	// ann queues the pieces to announce to the peer; nil on a version-1
 	// connection and when this node serves no pieces.
 	ann *announce.Queue
+	// busy: a request is being answered. ready: the handshake is done and
+	// the connection holds a MAX_CONNS slot; from then on every frame is
+	// sent under mu, so shutdown may send one from another goroutine.
+	busy, ready atomic.Bool
+	bye         sync.Once // error(shutdown) is sent once
 }
 
 func (sc *servedConn) send(m wire.Message) error {
@@ -65,15 +70,28 @@ func (sc *servedConn) send(m wire.Message) error {
 	return sc.wc.Send(m)
 }
 
+// leave tells the peer the node is shutting down, once and within
+// shutdownNotice, when the handshake is done; an error frame in the
+// middle of the handshake could interleave with the handshake's own.
+func (sc *servedConn) leave() {
+	if !sc.ready.Load() {
+		return
+	}
+	sc.bye.Do(func() {
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		_ = sc.wc.SendWithin(goodbye(), shutdownNotice)
+	})
+}
+
 // serveConn answers one peer's requests in order until it leaves, idles
 // out, breaks the protocol, or the node shuts down. handshakeDone gives
 // back the connection's handshake budget.
 func (n *Node) serveConn(ctx context.Context, c net.Conn, handshakeDone func()) {
 	sc := &servedConn{wc: wire.NewConn(c, n.cfg.IOTimeout)}
 	defer sc.wc.Close()
-	busy := new(atomic.Bool)
-	n.inbound.Store(sc.wc, busy)
-	defer n.inbound.Delete(sc.wc)
+	n.inbound.Store(sc, struct{}{})
+	defer n.inbound.Delete(sc)
 	log := n.log.With(zap.String("remote", c.RemoteAddr().String()), zap.String("dir", "in"))
 
 	label, ok := n.admit(sc, log)
@@ -106,8 +124,9 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn, handshakeDone func()) 
 	n.metrics.uploadsActive.Inc()
 	defer n.metrics.uploadsActive.Dec()
 	sc.wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
+	sc.ready.Store(true)
 	log.Debug("peer connected", zap.Uint8("version", sc.wc.Version()))
-	n.answerRequests(ctx, sc, busy, label, log)
+	n.answerRequests(ctx, sc, label, log)
 }
 
 // admit runs the handshake (within DIAL_TIMEOUT as a whole) and learns the
@@ -134,8 +153,14 @@ func (n *Node) admit(sc *servedConn, log *zap.Logger) (label string, ok bool) {
 	return label, true
 }
 
-// refuseHandshake counts and logs a handshake that failed with err.
+// refuseHandshake counts and logs a handshake that failed with err. An
+// error frame from the peer is no refusal: the peer left.
 func (n *Node) refuseHandshake(sc *servedConn, log *zap.Logger, err error) {
+	var pe *peerError
+	if errors.As(err, &pe) {
+		n.peerLeft(log, pe)
+		return
+	}
 	if n.badFrame(sc, log, err) {
 		n.metrics.connsRejected.WithLabelValues("handshake").Inc()
 		return
@@ -159,30 +184,25 @@ func (n *Node) refuseHandshake(sc *servedConn, log *zap.Logger, err error) {
 }
 
 // answerRequests is serveConn's loop: one request, one answer.
-func (n *Node) answerRequests(ctx context.Context, sc *servedConn, busy *atomic.Bool, label string, log *zap.Logger) {
+func (n *Node) answerRequests(ctx context.Context, sc *servedConn, label string, log *zap.Logger) {
 	for {
-		busy.Store(false)
+		sc.busy.Store(false)
 		// Checked after clearing busy: a shutdown either sees this
 		// connection idle and closes it, or is seen here.
 		if ctx.Err() != nil {
 			break
 		}
 		msg, err := sc.wc.Receive(n.cfg.IdleTimeout)
-		busy.Store(true)
+		sc.busy.Store(true)
 		if err != nil {
 			if !n.badFrame(sc, log, err) {
 				log.Debug("connection ended", zap.Error(err))
 			}
 			return
 		}
-		if e, ok := msg.(*wire.Error); ok {
+		if err := asPeerError(msg); err != nil {
 			// The peer is closing: nothing to answer.
-			code := "other"
-			if e.Code.Known() {
-				code = e.Code.String()
-			}
-			n.metrics.errorsReceived.WithLabelValues(code).Inc()
-			log.Info("peer closed the connection with an error", zap.Stringer("code", e.Code), zap.String("message", e.Message))
+			n.peerLeft(log, err.(*peerError))
 			return
 		}
 		pieceBytes, fatal, err := n.reply(sc, msg)
@@ -202,7 +222,13 @@ func (n *Node) answerRequests(ctx context.Context, sc *servedConn, busy *atomic.
 			n.uploaded.add(pieceBytes)
 		}
 	}
-	_ = sc.send(&wire.Error{Code: wire.ErrorShutdown, Message: "node shutting down"})
+	sc.leave()
+}
+
+// peerLeft counts and logs an error frame the peer closed with.
+func (n *Node) peerLeft(log *zap.Logger, pe *peerError) {
+	n.metrics.errorsReceived.WithLabelValues(pe.label()).Inc()
+	log.Info("peer closed the connection with an error", zap.Stringer("code", pe.code), zap.String("message", pe.msg))
 }
 
 // sendFailed logs why the answer to req could not be sent: a peer that
@@ -245,22 +271,8 @@ func (n *Node) announceLoop(sc *servedConn, stop <-chan struct{}, log *zap.Logge
 // badFrame reports whether err is the peer's bad frame; if so it counts
 // it, logs the reason and tells the peer before the connection closes.
 func (n *Node) badFrame(sc *servedConn, log *zap.Logger, err error) bool {
-	var decodeErr *wire.DecodeError
-	reason, code := "", wire.ErrorProtocol
-	switch {
-	case errors.Is(err, wire.ErrVersion):
-		reason, code = "version", wire.ErrorVersion
-	case errors.Is(err, wire.ErrFrameTooLarge):
-		reason, code = "too_large", wire.ErrorTooLarge
-	case errors.Is(err, wire.ErrUnknownType):
-		reason = "unknown_type"
-	case errors.As(err, &decodeErr):
-		reason = "malformed"
-	case errors.Is(err, wire.ErrTampered):
-		reason = "tampered"
-	case errors.Is(err, wire.ErrNotSealed):
-		reason = "not_sealed"
-	default:
+	reason, code, ok := frameFault(err)
+	if !ok {
 		return false
 	}
 	n.metrics.framesInvalid.WithLabelValues(reason).Inc()

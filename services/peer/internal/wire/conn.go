@@ -35,6 +35,9 @@ type Conn struct {
 	tx, rx *direction
 	// limit, when set, caps every deadline (the handshake's one deadline).
 	limit time.Time
+	// sendBy, when set, caps the write deadlines of the Send under way
+	// (SendWithin); only the sending goroutine uses it.
+	sendBy time.Time
 }
 
 // NewConn wraps c. timeout bounds every read and write call: payloads are
@@ -68,8 +71,13 @@ func (c *Conn) capped(d time.Duration) time.Time {
 	if d > 0 {
 		t = time.Now().Add(d)
 	}
-	if !c.limit.IsZero() && (t.IsZero() || c.limit.Before(t)) {
-		t = c.limit
+	return earliest(t, c.limit)
+}
+
+// earliest is the earlier of two deadlines, the zero time being none.
+func earliest(t, u time.Time) time.Time {
+	if !u.IsZero() && (t.IsZero() || u.Before(t)) {
+		return u
 	}
 	return t
 }
@@ -148,6 +156,15 @@ func (c *Conn) Send(m Message) error {
 		c.wbuf = buf
 	}
 	return c.writeFrame(buf, 0)
+}
+
+// SendWithin is Send with all of its writes due within d: a last frame
+// before closing (error(shutdown)) must not wait the whole I/O timeout on
+// a peer that does not read. Later Sends have their usual deadlines.
+func (c *Conn) SendWithin(m Message, d time.Duration) error {
+	c.sendBy = time.Now().Add(d)
+	defer func() { c.sendBy = time.Time{} }()
+	return c.Send(m)
 }
 
 // sendSealed encodes m after a header and its type byte, seals that in
@@ -246,8 +263,8 @@ func (c *Conn) write(p []byte) error {
 }
 
 func (c *Conn) setWriteDeadline() {
-	if c.timeout > 0 || !c.limit.IsZero() {
-		_ = c.nc.SetWriteDeadline(c.capped(c.timeout))
+	if c.timeout > 0 || !c.limit.IsZero() || !c.sendBy.IsZero() {
+		_ = c.nc.SetWriteDeadline(earliest(c.capped(c.timeout), c.sendBy))
 	}
 }
 

@@ -643,3 +643,50 @@ func TestConn_WaitConsumesNothing(t *testing.T) {
 		t.Fatalf("Receive after Wait = %+v, %v", m, err)
 	}
 }
+
+// deadlineConn records the write deadlines set on it.
+type deadlineConn struct {
+	fakeConn
+	writeDeadlines []time.Time
+}
+
+func (d *deadlineConn) SetWriteDeadline(t time.Time) error {
+	d.writeDeadlines = append(d.writeDeadlines, t)
+	return nil
+}
+
+// SendWithin caps the deadline of that one Send, never lengthens it, and
+// leaves later Sends to the connection's own timeout.
+func TestConn_SendWithinCapsOneSend(t *testing.T) {
+	dc := &deadlineConn{}
+	c := wire.NewConn(dc, time.Minute)
+	before := time.Now()
+	if err := c.SendWithin(&wire.GetCatalog{}, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendWithin(&wire.GetCatalog{}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(&wire.GetCatalog{}); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	d := dc.writeDeadlines
+	if len(d) != 3 {
+		t.Fatalf("%d write deadlines set, want 3", len(d))
+	}
+	if d[0].After(after.Add(time.Millisecond)) {
+		t.Errorf("SendWithin 1ms set a deadline %v after the call", d[0].Sub(before))
+	}
+	for i, dl := range d[1:] {
+		if dl.Before(before.Add(time.Minute)) || dl.After(after.Add(time.Minute)) {
+			t.Errorf("deadline %d is %v after the calls, want the I/O timeout (1m)", i+1, dl.Sub(before))
+		}
+	}
+
+	// On a pipe nobody reads, with no I/O timeout at all, it returns.
+	_, stuck := rawPipe(t, 0)
+	if err := stuck.SendWithin(&wire.Error{Code: wire.ErrorShutdown}, 20*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("SendWithin to a peer that does not read = %v, want a deadline error", err)
+	}
+}
