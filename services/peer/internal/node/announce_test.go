@@ -192,17 +192,7 @@ func startVersion1Seed(t *testing.T, data []byte) *version1Seed {
 		t.Fatal(err)
 	}
 	s := &version1Seed{t: t, ln: ln, id: man.ID(), man: man, data: data}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { s.serve(c) })
-		}
-	})
+	acceptEach(t, ln, s.serve)
 	return s
 }
 
@@ -213,7 +203,6 @@ func (s *version1Seed) counts() (refused, served int) {
 }
 
 func (s *version1Seed) serve(c net.Conn) {
-	defer c.Close()
 	wc := wire.NewConn(c, 5*time.Second) // speaks version 1 only
 	own := &wire.Hello{NodeID: [16]byte{0xee}, ListenPort: uint16(s.ln.Addr().(*net.TCPAddr).Port)}
 	_, _ = rand.Read(own.Nonce[:])

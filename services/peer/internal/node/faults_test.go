@@ -60,6 +60,13 @@ func startAcceptor(t *testing.T, script func(c net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	acceptEach(t, ln, script)
+	return ln.Addr().String()
+}
+
+// acceptEach runs script on each connection ln accepts, until the test
+// ends.
+func acceptEach(t *testing.T, ln net.Listener, script func(c net.Conn)) {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Go(func() {
@@ -74,7 +81,6 @@ func startAcceptor(t *testing.T, script func(c net.Conn)) string {
 			})
 		}
 	})
-	return ln.Addr().String()
 }
 
 // accepted runs the acceptor's handshake on c with secret and returns the
@@ -151,12 +157,45 @@ func TestNode_DialerCountsTamperedFrames(t *testing.T) {
 	poll.Until(t, "frames_invalid_total{reason=tampered}", 10*time.Second, func() bool {
 		return counter(t, n, "netlab_peer_frames_invalid_total", "tampered") >= 1
 	})
+	awaitError(t, told, wire.ErrorProtocol, "the dialer to tell the peer about the tampered frame")
+}
+
+// A bad first answer to the dialer's hello is counted by its reason, and
+// the dialer says why in a version-1 frame: the version is not settled
+// before the acceptor's hello, and every version reads version 1.
+func TestNode_DialerCountsABadFirstFrame(t *testing.T) {
+	told := make(chan *wire.Error, 1)
+	addr := startAcceptor(t, func(c net.Conn) {
+		wc := wire.NewConn(c, 5*time.Second)
+		if _, _, err := wc.ReceiveFirst(0); err != nil {
+			return
+		}
+		// A hello of 3 bytes: malformed.
+		if _, err := c.Write([]byte{wire.Version, byte(wire.TypeHello), 0, 0, 0, 3, 1, 2, 3}); err != nil {
+			return
+		}
+		msg, v, err := wc.ReceiveFirst(0)
+		if e, ok := msg.(*wire.Error); err == nil && ok && v == wire.Version1 {
+			note(told, e)
+		}
+	})
+	n := startNode(t, "", map[string]string{"PEERS": addr})
+	poll.Until(t, "frames_invalid_total{reason=malformed}", 10*time.Second, func() bool {
+		return counter(t, n, "netlab_peer_frames_invalid_total", "malformed") >= 1
+	})
+	awaitError(t, told, wire.ErrorProtocol, "a version-1 error(protocol) for the malformed hello")
+}
+
+// awaitError fails unless the first error frame the acceptor reports on
+// told has code, within 10 s; what says what was awaited.
+func awaitError(t *testing.T, told <-chan *wire.Error, code wire.ErrorCode, what string) {
+	t.Helper()
 	select {
 	case e := <-told:
-		if e.Code != wire.ErrorProtocol {
-			t.Fatalf("the dialer told the peer %s: %s; want a protocol error", e.Code, e.Message)
+		if e.Code != code {
+			t.Fatalf("waiting for %s: got %s: %s, want %s", what, e.Code, e.Message, code)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the dialer closed without telling the peer about the tampered frame")
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }

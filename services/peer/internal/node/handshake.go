@@ -39,6 +39,9 @@ func (n *Node) greet(c *wire.Conn, v uint8) (*wire.Hello, error) {
 	if err := c.Send(own); err != nil {
 		return nil, fmt.Errorf("send hello: %w", err)
 	}
+	// Until the acceptor's hello settles the version, an error frame goes
+	// in version 1, which every version reads.
+	c.SetVersion(wire.Version1)
 	theirs, tv, err := receiveHello(c, n.cfg.DialTimeout)
 	if err != nil {
 		return nil, err

@@ -83,12 +83,5 @@ func TestNode_ShutdownTellsPeersItDialed(t *testing.T) {
 	n := startNode(t, "", map[string]string{"PEERS": addr, "PEER_SECRET": guessSecret})
 	n.waitPeer(addr, wire.Version)
 	n.stop()
-	select {
-	case e := <-told:
-		if e.Code != wire.ErrorShutdown {
-			t.Fatalf("the node said %s: %s; want shutdown", e.Code, e.Message)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the node closed the connection it dialed without error(shutdown)")
-	}
+	awaitError(t, told, wire.ErrorShutdown, "error(shutdown) on the connection the node dialed")
 }
