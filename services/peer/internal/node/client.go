@@ -190,7 +190,7 @@ func (pc *peerConn) unasked(msg wire.Message, waiting *call) error {
 			return err
 		}
 	case *wire.Error:
-		return asPeerError(m)
+		return newPeerError(m)
 	default:
 		if waiting == nil {
 			err := fmt.Errorf("%w %s: no request is waiting for an answer", errUnexpected, msg.Type())

@@ -29,14 +29,9 @@ func (e *peerError) label() string {
 	return "other"
 }
 
-// asPeerError turns an error frame into the error that ends the
-// connection; other messages give nil.
-func asPeerError(msg wire.Message) error {
-	if e, ok := msg.(*wire.Error); ok {
-		return &peerError{code: e.Code, msg: e.Message}
-	}
-	return nil
-}
+// newPeerError is the error an error frame from the peer ends the
+// connection with.
+func newPeerError(e *wire.Error) *peerError { return &peerError{code: e.Code, msg: e.Message} }
 
 // frameFault reports whether err is the peer's bad frame, with the reason
 // frames_invalid_total counts it under and the code to tell the peer.

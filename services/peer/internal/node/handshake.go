@@ -120,8 +120,8 @@ func receiveHello(c *wire.Conn, timeout time.Duration) (*wire.Hello, uint8, erro
 	if err != nil {
 		return nil, v, fmt.Errorf("read hello: %w", err)
 	}
-	if err := asPeerError(msg); err != nil {
-		return nil, v, err
+	if e, ok := msg.(*wire.Error); ok {
+		return nil, v, newPeerError(e)
 	}
 	theirs, ok := msg.(*wire.Hello)
 	if !ok {
@@ -141,8 +141,8 @@ func receiveStep[T wire.Message](n *Node, c *wire.Conn, want wire.Type) (T, erro
 	if err != nil {
 		return zero, fmt.Errorf("read %s: %w", want, err)
 	}
-	if err := asPeerError(msg); err != nil {
-		return zero, err
+	if e, ok := msg.(*wire.Error); ok {
+		return zero, newPeerError(e)
 	}
 	m, ok := msg.(T)
 	if !ok {

@@ -200,9 +200,9 @@ func (n *Node) answerRequests(ctx context.Context, sc *servedConn, label string,
 			}
 			return
 		}
-		if err := asPeerError(msg); err != nil {
+		if e, ok := msg.(*wire.Error); ok {
 			// The peer is closing: nothing to answer.
-			n.peerLeft(log, err.(*peerError))
+			n.peerLeft(log, newPeerError(e))
 			return
 		}
 		pieceBytes, fatal, err := n.reply(sc, msg)
