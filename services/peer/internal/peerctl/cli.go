@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -112,7 +111,7 @@ func (r *runner) connect() error {
 			node = DefaultNode
 		}
 	}
-	c, err := newClient(node)
+	c, err := api.NewClient(node)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -146,9 +145,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 type runner struct {
-	c      *client // made by connect once the flags are read
-	node   string  // --node
-	json   bool    // --json
+	c      *api.Client // made by connect once the flags are read
+	node   string      // --node
+	json   bool        // --json
 	getenv func(string) string
 	stdin  io.Reader
 	stdout io.Writer
@@ -176,7 +175,7 @@ func (r *runner) noArgs(ctx context.Context, cmd string, args []string, f func(c
 func (r *runner) printJSON(v any) error { return clientcli.WriteJSON(r.stdout, v) }
 
 func (r *runner) ls(ctx context.Context) error {
-	files, err := r.c.swarm(ctx)
+	files, err := r.c.Swarm(ctx)
 	if err != nil {
 		return err
 	}
@@ -204,11 +203,11 @@ func (r *runner) ls(ctx context.Context) error {
 }
 
 func (r *runner) status(ctx context.Context) error {
-	s, err := r.c.status(ctx)
+	s, err := r.c.Status(ctx)
 	if err != nil {
 		return err
 	}
-	dls, err := r.c.downloads(ctx)
+	dls, err := r.c.Downloads(ctx)
 	if err != nil {
 		return err
 	}
@@ -239,7 +238,7 @@ func (r *runner) status(ctx context.Context) error {
 }
 
 func (r *runner) peers(ctx context.Context) error {
-	ps, err := r.c.peers(ctx)
+	ps, err := r.c.Peers(ctx)
 	if err != nil {
 		return err
 	}
@@ -328,11 +327,8 @@ func (r *runner) get(ctx context.Context, args []string) error {
 // fetch starts the download of ref, follows it to the end and saves a copy
 // when asked.
 func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error {
-	d, err := r.c.startDownload(ctx, ref)
+	d, err := r.c.Start(ctx, ref)
 	if err != nil {
-		if isStatus(err, http.StatusNotFound) {
-			return fmt.Errorf("%s", err)
-		}
 		return err
 	}
 	if d, err = r.follow(ctx, d, tf); err != nil {
@@ -398,7 +394,7 @@ func (r *runner) follow(ctx context.Context, d api.Download, tf transferFlags) (
 			return d, ctx.Err()
 		case <-poll.C:
 		}
-		next, err := r.c.download(ctx, d.ID)
+		next, err := r.c.Download(ctx, d.ID)
 		if err != nil {
 			return d, err
 		}
@@ -450,7 +446,7 @@ func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) 
 	if err != nil {
 		return fmt.Errorf("piece size from the node: %w", err)
 	}
-	n, err := r.c.fetchFile(ctx, d.Name, io.MultiWriter(w, h))
+	n, err := r.c.File(ctx, d.Name, io.MultiWriter(w, h))
 	if err != nil {
 		return fmt.Errorf("copy %s from the node: %w", d.Name, err)
 	}
@@ -475,7 +471,7 @@ func (r *runner) send(ctx context.Context, args []string) error {
 		}
 		name = filepath.Base(pos[0])
 	}
-	lf, err := r.c.putFile(ctx, pos[0], r.stdin, name, true)
+	lf, err := putFile(ctx, r.c, pos[0], r.stdin, name)
 	if err != nil {
 		return err
 	}
@@ -497,7 +493,7 @@ func (r *runner) receive(ctx context.Context, args []string) error {
 	}
 	deadline := time.Now().Add(tf.timeout)
 	for {
-		files, err := r.c.swarm(ctx)
+		files, err := r.c.Swarm(ctx)
 		if err != nil {
 			return err
 		}
@@ -521,7 +517,7 @@ func (r *runner) receive(ctx context.Context, args []string) error {
 			return usageError{fmt.Sprintf("several files are offered (%s): choose one with --name", strings.Join(names, ", "))}
 		}
 		if time.Now().After(deadline) {
-			s, err := r.c.status(ctx)
+			s, err := r.c.Status(ctx)
 			if err == nil && s.PeersConnected == 0 {
 				return fmt.Errorf("no peers: nothing offered after %s and this node is connected to no peer", tf.timeout)
 			}
