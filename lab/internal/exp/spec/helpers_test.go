@@ -18,20 +18,25 @@ func mustParse(t *testing.T, text string) *spec.Spec {
 	return s
 }
 
-// badEdit changes from into to, once, in a good spec; the spec must then
-// fail with an error containing field.
+// edited is good with from changed into to, once; the test ends when
+// good has no from (an edit that changes nothing proves nothing).
+func edited(t *testing.T, good, from, to string) string {
+	t.Helper()
+	if !strings.Contains(good, from) {
+		t.Fatalf("the good spec has no %q", from)
+	}
+	return strings.Replace(good, from, to, 1)
+}
+
+// badEdit changes from into to in a good spec; the spec must then fail
+// with an error containing field.
 type badEdit struct{ name, from, to, field string }
 
 // checkBadEdits runs each edit of good as a subtest.
 func checkBadEdits(t *testing.T, good string, edits []badEdit) {
 	t.Helper()
 	for _, c := range edits {
-		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(good, c.from) {
-				t.Fatalf("the good spec has no %q", c.from)
-			}
-			wantFieldError(t, strings.Replace(good, c.from, c.to, 1), c.field)
-		})
+		t.Run(c.name, func(t *testing.T) { wantFieldError(t, edited(t, good, c.from, c.to), c.field) })
 	}
 }
 
@@ -44,8 +49,8 @@ func wantFieldError(t *testing.T, text, field string) {
 	}
 }
 
-// fieldEdit changes from into to, once, in a good spec; the spec must
-// then fail with a *spec.FieldError for exactly field.
+// fieldEdit changes from into to in a good spec; the spec must then fail
+// with a *spec.FieldError for exactly field.
 type fieldEdit struct{ from, to, field string }
 
 // checkFieldEdits runs each edit of good as a subtest named by its field.
@@ -53,10 +58,7 @@ func checkFieldEdits(t *testing.T, good string, edits []fieldEdit) {
 	t.Helper()
 	for _, c := range edits {
 		t.Run(c.field, func(t *testing.T) {
-			if !strings.Contains(good, c.from) {
-				t.Fatalf("the good spec has no %q", c.from)
-			}
-			_, err := spec.Parse(strings.NewReader(strings.Replace(good, c.from, c.to, 1)))
+			_, err := spec.Parse(strings.NewReader(edited(t, good, c.from, c.to)))
 			var fe *spec.FieldError
 			if !errors.As(err, &fe) || fe.Field != c.field {
 				t.Errorf("%q → %q: error %v (%T), want a *spec.FieldError naming %s", c.from, c.to, err, err, c.field)
