@@ -158,18 +158,25 @@ type runner struct {
 func (r *runner) noArgs(ctx context.Context, cmd string, args []string, f func(context.Context) error) error {
 	fs := clientcli.NewFlags(prog, usage)
 	r.declareGlobal(fs)
+	if err := r.parseFlags(fs, args, 0, cmd+" takes no arguments"); err != nil {
+		return err
+	}
+	return f(ctx)
+}
+
+// parseFlags parses args with fs and wants nargs positional arguments
+// (argsUsage says so otherwise), then connects to the node. A bad flag or
+// count is a usage error.
+func (r *runner) parseFlags(fs *clientcli.Flags, args []string, nargs int, argsUsage string) error {
 	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
 		return err
 	} else if err != nil {
 		return usageError{err.Error()}
 	}
-	if len(fs.Args()) > 0 {
-		return usageError{fmt.Sprintf("%s takes no arguments", cmd)}
+	if len(fs.Args()) != nargs {
+		return usageError{argsUsage}
 	}
-	if err := r.connect(); err != nil {
-		return err
-	}
-	return f(ctx)
+	return r.connect()
 }
 
 func (r *runner) printJSON(v any) error { return clientcli.WriteJSON(r.stdout, v) }
@@ -279,8 +286,8 @@ type transferFlags struct {
 }
 
 // parseTransfer reads the flags of get, send and receive; they may come
-// before or after the positional arguments, which it returns.
-func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (transferFlags, []string, error) {
+// before or after the nargs positional arguments, which it returns.
+func (r *runner) parseTransfer(cmd string, args []string, defaultOut string, nargs int, argsUsage string) (transferFlags, []string, error) {
 	fs := clientcli.NewFlags(prog, usage)
 	r.declareGlobal(fs)
 	var tf transferFlags
@@ -290,10 +297,8 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 	fs.StringVar(&tf.name, "name", "", "")
 	fs.BoolVar(&tf.progress, "progress", false, "")
 	tf.report = fs.ReportInterval()
-	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
+	if err := r.parseFlags(fs, args, nargs, argsUsage); err != nil {
 		return tf, nil, err
-	} else if err != nil {
-		return tf, nil, usageError{err.Error()}
 	}
 	tf.progressSet = fs.Given("progress")
 	switch {
@@ -307,19 +312,13 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 	if err := tf.report.Check(); err != nil {
 		return tf, nil, usageError{err.Error()}
 	}
-	if err := r.connect(); err != nil {
-		return tf, nil, err
-	}
 	return tf, fs.Args(), nil
 }
 
 func (r *runner) get(ctx context.Context, args []string) error {
-	tf, pos, err := r.parseTransfer("get", args, "")
+	tf, pos, err := r.parseTransfer("get", args, "", 1, "get takes one file id or name")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"get takes one file id or name"}
 	}
 	return r.fetch(ctx, pos[0], tf)
 }
@@ -457,12 +456,9 @@ func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) 
 }
 
 func (r *runner) send(ctx context.Context, args []string) error {
-	tf, pos, err := r.parseTransfer("send", args, "")
+	tf, pos, err := r.parseTransfer("send", args, "", 1, "send takes one file")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"send takes one file"}
 	}
 	name := tf.name
 	if name == "" {
@@ -484,12 +480,9 @@ func (r *runner) send(ctx context.Context, args []string) error {
 }
 
 func (r *runner) receive(ctx context.Context, args []string) error {
-	tf, pos, err := r.parseTransfer("receive", args, "received_file.txt")
+	tf, _, err := r.parseTransfer("receive", args, "received_file.txt", 0, "receive takes no arguments (use --name to choose a file)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usageError{"receive takes no arguments (use --name to choose a file)"}
 	}
 	deadline := time.Now().Add(tf.timeout)
 	for {
