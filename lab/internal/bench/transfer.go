@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/proc"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // transferSize is the file of the bulk transfer workload.
@@ -254,7 +254,7 @@ func (c Config) peerTransfer(ctx context.Context, dir string, node nodeStarter) 
 	// Connected and seeing the file before the clock starts.
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	dstAPI := &peerapi.Client{Base: dstAdmin}
+	dstAPI := &api.Client{Base: dstAdmin}
 	if _, err := dstAPI.WaitSwarm(sctx, transferName, 1, 100*time.Millisecond); err != nil {
 		return Sample{}, fmt.Errorf("destination never saw the file: %w", err)
 	}
@@ -275,7 +275,7 @@ const transferName = "bench.bin"
 // its id.
 func catalogID(ctx context.Context, admin string) (string, error) {
 	var id string
-	c := &peerapi.Client{Base: admin}
+	c := &api.Client{Base: admin}
 	err := poll(ctx, 2*time.Minute, func() (bool, error) {
 		files, err := c.Catalog(ctx)
 		if err != nil || len(files) != 1 {
@@ -289,7 +289,7 @@ func catalogID(ctx context.Context, admin string) (string, error) {
 
 // download asks the node to download file id and waits until it is
 // complete.
-func download(ctx context.Context, c *peerapi.Client, id string) error {
+func download(ctx context.Context, c *api.Client, id string) error {
 	d, err := c.Start(ctx, id)
 	if err != nil {
 		return fmt.Errorf("POST %s/api/downloads: %w", c.Base, err)

@@ -18,9 +18,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/proc"
 	"github.com/netlab/netlab/lab/internal/prom"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // peerSoak is the peer phase.
@@ -215,7 +215,7 @@ func seed(ctx context.Context, admin string, size int64) ([32]byte, error) {
 	}
 	h := sha256.New()
 	body := io.TeeReader(io.LimitReader(rand.NewChaCha8(key), size), h)
-	if err := (&peerapi.Client{Base: admin}).Put(ctx, fileName, body, size); err != nil {
+	if _, err := (&api.Client{Base: admin}).Put(ctx, fileName, body, size); err != nil {
 		return [32]byte{}, err
 	}
 	return [32]byte(h.Sum(nil)), nil
@@ -230,7 +230,7 @@ type dlResult struct {
 // download asks the node to fetch the file — asking again while the node
 // has not yet heard of it — and waits until it is complete.
 func download(ctx context.Context, admin string, since time.Time) dlResult {
-	c := (&peerapi.Client{Base: admin})
+	c := (&api.Client{Base: admin})
 	d, err := c.StartWhenSeen(ctx, fileName, 250*time.Millisecond)
 	if err != nil {
 		return dlResult{err: fmt.Errorf("start download: %w", err)}

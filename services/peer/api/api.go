@@ -1,8 +1,9 @@
 // Package api is the peer node's admin JSON API: the records its routes
 // answer with and the request they take. The node serves these types and
 // every client decodes them (peerctl, the lab), so each JSON field name is
-// written here once. The routes are listed in the README (peer section,
-// "JSON API") and in docs/peer-protocol.md.
+// written here once, and Client, the one client of these routes that
+// peerctl and the lab share. The routes are listed in the README (peer
+// section, "JSON API") and in docs/peer-protocol.md.
 package api
 
 import "time"

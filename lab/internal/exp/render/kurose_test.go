@@ -2,13 +2,13 @@ package render_test
 
 import (
 	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/lab/experiments"
+	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
 	"github.com/netlab/netlab/lab/internal/exp/filedist"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
@@ -20,14 +20,11 @@ import (
 // at N = 10 with the CPUs busy.
 func kuroseRun(t *testing.T) (string, *result.Result, []result.Row) {
 	t.Helper()
-	dir := t.TempDir()
 	data, err := experiments.FS.ReadFile("kurose-ross.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, string(data))
 	r := &result.Result{Schema: result.Schema, Name: "kurose-ross", Title: "File distribution", Parameter: "nodes", Unit: "nodes"}
 	var rows []result.Row
 	for i, n := range []float64{1, 10} {
@@ -69,13 +66,7 @@ func TestKuroseSections_DiagnosisAndBookFigure(t *testing.T) {
 	if len(s.Plots) != 1 {
 		t.Fatalf("plots %v, want the book's figure", s.Plots)
 	}
-	img, err := os.ReadFile(filepath.Join(dir, s.Plots[0]+".png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
-		t.Error(err)
-	}
+	charttest.DecodePNG(t, filepath.Join(dir, s.Plots[0]+".png"))
 	svg, err := os.ReadFile(filepath.Join(dir, s.Plots[0]+".svg"))
 	if err != nil || !bytes.Contains(svg, []byte("units of F/u")) || !bytes.Contains(svg, []byte("D_P2P")) {
 		t.Errorf("the figure lacks its axis or the P2P bound (%v)", err)

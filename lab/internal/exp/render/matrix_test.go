@@ -91,10 +91,7 @@ func matrixResult() *result.Result {
 func ptr(v float64) *float64 { return &v }
 
 func TestAll_LatencyMatrixSections(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte(matrixSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, matrixSpec)
 	files, err := render.All(dir, matrixResult(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -103,18 +100,12 @@ func TestAll_LatencyMatrixSections(t *testing.T) {
 	if len(files) != 6 {
 		t.Errorf("wrote %v, want two heat maps (PNG, SVG), the table and the report", files)
 	}
-	table, err := os.ReadFile(filepath.Join(dir, render.TableFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := readOut(t, dir, render.TableFile)
 	golden(t, "matrix.md", table)
 	for _, name := range []string{"latency-matrix-pairs-rtt", "latency-matrix-pairs-oneway"} {
 		checkHeatMap(t, dir, name)
 	}
-	report, err := os.ReadFile(filepath.Join(dir, render.ReportFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	report := readOut(t, dir, render.ReportFile)
 	if n := strings.Count(string(report), `src="data:image/png;base64,`); n != 2 {
 		t.Errorf("report has %d inline PNGs, want the two heat maps", n)
 	}
@@ -153,10 +144,7 @@ func checkHeatMap(t *testing.T, dir, name string) {
 }
 
 func TestAll_LatencyMatrixRefusesAMissingPair(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte(matrixSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, matrixSpec)
 	r := matrixResult()
 	ms := r.Points[0].Measures
 	r.Points[0].Measures = ms[:len(ms)-1] // 3 → 2's one-way loss

@@ -2,13 +2,13 @@ package render_test
 
 import (
 	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
 	"github.com/netlab/netlab/lab/internal/exp/pagetime"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
@@ -76,18 +76,12 @@ func pageRun() (*result.Result, []result.Row) {
 // connect time, beside the count of theory; its plot on a log scale
 // with each workload's count as a line.
 func TestAll_PageSection(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("# header\n"+pageSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, "# header\n"+pageSpec)
 	r, rows := pageRun()
 	if _, err := render.All(dir, r, rows); err != nil {
 		t.Fatal(err)
 	}
-	table, err := os.ReadFile(filepath.Join(dir, render.TableFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := readOut(t, dir, render.TableFile)
 	for _, want := range []string{
 		"## Pages in round trips\n",
 		"RTT₀ = 0.500 ms the median TCP connect time at d = 0 (2 runs)",
@@ -101,17 +95,8 @@ func TestAll_PageSection(t *testing.T) {
 			t.Errorf("table.md lacks %q:\n%s", want, table)
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "http-rtt-rtts.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
-		t.Error(err)
-	}
-	svg, err := os.ReadFile(filepath.Join(dir, "http-rtt-rtts.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	charttest.DecodePNG(t, filepath.Join(dir, "http-rtt-rtts.png"))
+	svg := readOut(t, dir, "http-rtt-rtts.svg")
 	for _, want := range []string{"delay set on the server", "(ms)", "round trips, log scale",
 		"theory: non-persistent: 2K·RTT, K = 6 = 12 RTT", "theory: multiplexed: 2·RTT, K = 6 = 2 RTT", "median page at d", "fastest page at d"} {
 		if !bytes.Contains(svg, []byte(want)) {
@@ -120,10 +105,7 @@ func TestAll_PageSection(t *testing.T) {
 	}
 	// The sweep's plot has a theory per workload, each in its colour,
 	// named in the legend.
-	main, err := os.ReadFile(filepath.Join(dir, "http-rtt.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	main := readOut(t, dir, "http-rtt.svg")
 	for _, want := range []string{"theory: non-persistent: 2K·RTT, K = 6", "theory: multiplexed: 2·RTT, K = 6"} {
 		if !bytes.Contains(main, []byte(want)) {
 			t.Errorf("the sweep's plot lacks %q", want)
@@ -134,10 +116,7 @@ func TestAll_PageSection(t *testing.T) {
 // Without a connect time at d = 0 the round trips are unknown: the
 // section says so and draws nothing.
 func TestAll_PageSectionWithoutBaseRTT(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte(pageSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, pageSpec)
 	r, rows := pageRun()
 	var kept []result.Row
 	for _, row := range rows {
@@ -148,7 +127,7 @@ func TestAll_PageSectionWithoutBaseRTT(t *testing.T) {
 	if _, err := render.All(dir, r, kept); err != nil {
 		t.Fatal(err)
 	}
-	table, _ := os.ReadFile(filepath.Join(dir, render.TableFile))
+	table := readOut(t, dir, render.TableFile)
 	if !strings.Contains(string(table), "No TCP connect time was measured at delay 0") {
 		t.Errorf("table.md:\n%s", table)
 	}

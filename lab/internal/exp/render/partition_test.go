@@ -2,13 +2,13 @@ package render_test
 
 import (
 	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
 	"github.com/netlab/netlab/lab/internal/exp/recovery"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
@@ -97,10 +97,7 @@ quick:
 `
 
 func TestPartitionSection_TableAndTimeline(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte(swarmSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, swarmSpec)
 	files, err := render.All(dir, swarmResult(), swarmSeries())
 	if err != nil {
 		t.Fatal(err)
@@ -109,23 +106,12 @@ func TestPartitionSection_TableAndTimeline(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "partition-heal.png")); err == nil {
 		t.Error("a spec without a sweep got the sweep's plot")
 	}
-	table, err := os.ReadFile(filepath.Join(dir, render.TableFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := readOut(t, dir, render.TableFile)
 	golden(t, "partition.md", table)
-	data, err := os.ReadFile(filepath.Join(dir, "partition-heal-swarm-timeline-1.png"))
-	if err != nil {
-		t.Fatalf("%v (wrote %v)", err, files)
+	if img := charttest.DecodePNG(t, filepath.Join(dir, "partition-heal-swarm-timeline-1.png")); img.Bounds().Dx() != 960 || img.Bounds().Dy() != 576 {
+		t.Fatalf("time line PNG is %v, want 960×576 (wrote %v)", img.Bounds(), files)
 	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil || img.Bounds().Dx() != 960 || img.Bounds().Dy() != 576 {
-		t.Fatalf("time line PNG: %v, %v", err, img.Bounds())
-	}
-	svg, err := os.ReadFile(filepath.Join(dir, "partition-heal-swarm-timeline-1.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svg := readOut(t, dir, "partition-heal-swarm-timeline-1.svg")
 	for _, want := range []string{"time since the downloads started (s)", "download throughput (Mbit/s", "partition in place (+10.0 s)",
 		"healed: a first node across (+21.0 s)", "recovery bound: heal + 13.5 s", "peer-2 (cut off)", "peer-2: from across the cut", "peer-4 (with the sources)",
 		"theory: the seeds&#39; upload cap (2.10 Mbit/s)"} {
@@ -149,8 +135,7 @@ func TestPartitionSection_SeriesWithoutHealIsAnError(t *testing.T) {
 			rows = append(rows, r)
 		}
 	}
-	dir := t.TempDir()
-	_ = os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: x\n"), 0o644)
+	dir := specDir(t, "name: x\n")
 	if _, err := render.All(dir, swarmResult(), rows); err == nil || !strings.Contains(err.Error(), "no heal") {
 		t.Errorf("error %v, want one about the missing heal", err)
 	}

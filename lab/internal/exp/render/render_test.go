@@ -77,10 +77,7 @@ func TestWriteTable_Golden(t *testing.T) {
 }
 
 func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: rate\ntitle: <the spec>\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := specDir(t, "name: rate\ntitle: <the spec>\n")
 	files, err := render.All(dir, rateResult(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -109,10 +106,7 @@ func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 			t.Errorf("SVG lacks %q (axes with units, legend)", want)
 		}
 	}
-	report, err := os.ReadFile(filepath.Join(dir, render.ReportFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	report := readOut(t, dir, render.ReportFile)
 	page := string(report)
 	for _, want := range []string{"&lt;the spec&gt;", "tcp-echo-1: rate egress: tbf", "<th>kernel</th>", "a note", "<td>38.000</td>"} {
 		if !strings.Contains(page, want) {
@@ -145,10 +139,7 @@ func plotSVG(t *testing.T, r *result.Result, unit string) []byte {
 	if _, err := render.WritePlot(dir, "plot", p); err != nil {
 		t.Fatal(err)
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, "plot.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svg := readOut(t, dir, "plot.svg")
 	return svg
 }
 

@@ -11,16 +11,29 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/spec"
 )
 
-func writeSpec(t *testing.T, dir string) {
+// specDir is a new run directory holding spec as its spec.yaml, as
+// render.All reads it.
+func specDir(t *testing.T, spec string) string {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte("name: x\n"), 0o644); err != nil {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, render.SpecFile), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// readOut reads the file name that render wrote in dir.
+func readOut(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestAll_APlotPerUnit(t *testing.T) {
-	dir := t.TempDir()
-	writeSpec(t, dir)
+	dir := specDir(t, "name: x\n")
 	r := lossResult()
 	for i := range r.Points {
 		r.Points[i].Measures = append(r.Points[i].Measures, result.Measure{Workload: "tcp", Client: "tcp-bulk",
@@ -38,18 +51,14 @@ func TestAll_APlotPerUnit(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, "loss-mbit-s.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svg := readOut(t, dir, "loss-mbit-s.svg")
 	if !strings.Contains(string(svg), "measured (Mbit/s)") || strings.Contains(string(svg), "udp (udp-probe)") {
 		t.Error("the Mbit/s plot must hold the Mbit/s figures only")
 	}
 }
 
 func TestAll_SectionsOfExtrasAndNoSweepPlotForOnePoint(t *testing.T) {
-	dir := t.TempDir()
-	writeSpec(t, dir)
+	dir := specDir(t, "name: x\n")
 	r := &result.Result{Schema: result.Schema, Name: "one", Title: "One point", Parameter: spec.Single, Points: []result.Point{
 		{Measures: []result.Measure{{Workload: "w", Client: "test-extra", Metric: "m", Unit: "s", Reps: []float64{1}}}}}}
 	r.Analyze()
@@ -75,8 +84,8 @@ func TestAll_SectionsOfExtrasAndNoSweepPlotForOnePoint(t *testing.T) {
 	if len(files) != 4 {
 		t.Errorf("files %v, want the extra's PNG and SVG, table.md and report.html", files)
 	}
-	table, _ := os.ReadFile(filepath.Join(dir, render.TableFile))
-	report, _ := os.ReadFile(filepath.Join(dir, render.ReportFile))
+	table := readOut(t, dir, render.TableFile)
+	report := readOut(t, dir, render.ReportFile)
 	for _, want := range []string{"## Extra heading", "rows: 2", "| cell-1 | cell-2 |", "![Extra heading](one-extra.png)"} {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("table.md lacks %q:\n%s", want, table)

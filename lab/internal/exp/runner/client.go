@@ -77,17 +77,12 @@ func RunClient(ctx context.Context, project, image, network string, inv Invocati
 // Figure is one repetition's measured figure of a workload, and what it
 // was measured over. A workload gives one or more.
 type Figure struct {
-	Metric  string
-	Unit    string // result.Units[Metric] when empty
-	Value   float64
-	Samples int
-	Extra   map[string]float64 // more per-repetition figures for the series
-	// Theory is what theory gives at this point, with its label for the
-	// plot's legend, and BandLow/BandHigh what a repetition may measure
-	// (nil: no theory, or result.Theory's for loss and rate).
-	Theory            *float64
-	TheoryLabel       string
-	BandLow, BandHigh *float64
+	// Figure is what result.json keeps; its Unit is result.Units[Metric]
+	// when empty, and Theory, TheoryLabel, BandLow and BandHigh are nil
+	// and empty where theory says nothing (result.Theory's then for loss
+	// and rate).
+	result.Figure
+	Extra map[string]float64 // more per-repetition figures for the series
 }
 
 // Measure reads a workload's figure from its saved run.
@@ -107,7 +102,7 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 		if r.Sent == 0 {
 			return Figure{}, errors.New("udp-client sent no probe")
 		}
-		return Figure{Metric: result.MetricLoss, Value: r.LossPercent, Samples: r.Sent,
+		return Figure{Figure: result.Figure{Metric: result.MetricLoss, Value: r.LossPercent, Samples: r.Sent},
 			Extra: map[string]float64{"sent": float64(r.Sent), "received": float64(r.Received), "rtt_p50_ms": float64(r.Latency.P50) / 1e6}}, nil
 	case spec.TCPBulk:
 		var r struct {
@@ -127,7 +122,7 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 		if !r.Match {
 			return Figure{}, bulkFailure(r.Bytes, r.Echoed, r.Mismatch, r.Streams)
 		}
-		f := Figure{Metric: result.MetricTCPMbit, Value: r.Mbit, Extra: map[string]float64{}}
+		f := Figure{Figure: result.Figure{Metric: result.MetricTCPMbit, Value: r.Mbit}, Extra: map[string]float64{}}
 		if r.TCP != nil {
 			f.Extra["tcp_retransmits"] = float64(r.TCP.Retransmits)
 		}
@@ -147,7 +142,7 @@ func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 		if mbit < 0 {
 			mbit = float64(r.Received) * float64(r.Size) * 8 / (float64(r.SendNs) / 1e9) / 1e6
 		}
-		return Figure{Metric: result.MetricUDPMbit, Value: mbit, Samples: r.Sent,
+		return Figure{Figure: result.Figure{Metric: result.MetricUDPMbit, Value: mbit, Samples: r.Sent},
 			Extra: map[string]float64{"sent_mbit_per_s": float64(r.Sent) * float64(r.Size) * 8 / (float64(r.SendNs) / 1e9) / 1e6}}, nil
 	}
 }

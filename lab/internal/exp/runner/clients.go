@@ -134,7 +134,7 @@ func (savedRunClient) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figur
 	// A bulk transfer's retransmissions are a figure of their own: what
 	// the loss or the cap cost TCP.
 	if n, ok := f.Extra["tcp_retransmits"]; ok && w.Client == spec.TCPBulk {
-		figs = append(figs, Figure{Metric: result.MetricRetransmits, Value: n})
+		figs = append(figs, Figure{Figure: result.Figure{Metric: result.MetricRetransmits, Value: n}})
 		delete(figs[0].Extra, "tcp_retransmits") // one summary row of it
 	}
 	return figs, nil

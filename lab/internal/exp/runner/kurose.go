@@ -11,8 +11,8 @@ import (
 
 	"github.com/netlab/netlab/lab/internal/exp/filedist"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/stack"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // kuroseClient distributes one file from the stack's peer node (the
@@ -46,7 +46,7 @@ type distribution struct {
 	bound  float64
 	term   filedist.Term
 	server stack.Container
-	srv    *peerapi.Client
+	srv    *api.Client
 	nodes  []*krNode
 	name   string // the file
 	seed   uint64 // of its content
@@ -74,7 +74,7 @@ func newDistribution(e *Env, w spec.Workload) (*distribution, error) {
 	bound, term := spec.KuroseBound(p, w.Arm)
 	hc := &http.Client{Timeout: 5 * time.Second}
 	return &distribution{e: e, w: w, n: n, bound: bound, term: term, server: peers[0], hc: hc,
-		srv:  &peerapi.Client{Base: "http://" + addr, HTTP: hc},
+		srv:  &api.Client{Base: "http://" + addr, HTTP: hc},
 		name: fmt.Sprintf("%s-n%d-r%d.bin", w.Name, n, e.Rep+1), seed: e.Rand.Uint64()}, nil
 }
 
@@ -88,7 +88,7 @@ func (d *distribution) run(ctx context.Context) ([]Figure, error) {
 	if _, err := d.e.Docker.Run(ctx, "update", "--cpu-shares", fmt.Sprint(serverShares), d.server.ID); err != nil {
 		return nil, fmt.Errorf("%s cpu shares: %w", d.server.Label(), err)
 	}
-	if err := d.srv.Put(ctx, d.name, seededFile(d.seed, d.w.Bytes), d.w.Bytes); err != nil {
+	if _, err := d.srv.Put(ctx, d.name, seededFile(d.seed, d.w.Bytes), d.w.Bytes); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.server.Label(), err)
 	}
 	began := time.Now()

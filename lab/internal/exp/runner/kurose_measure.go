@@ -12,7 +12,6 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/filedist"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/prom"
 	"github.com/netlab/netlab/services/peer/api"
 )
@@ -114,7 +113,7 @@ type krSnapshot struct {
 func (d *distribution) snapshot(ctx context.Context) (krSnapshot, error) {
 	var s krSnapshot
 	var mu sync.Mutex
-	read := func(c *peerapi.Client, server bool) error {
+	read := func(c *api.Client, server bool) error {
 		st, err := c.Status(ctx)
 		if err != nil {
 			return err
@@ -187,9 +186,9 @@ func (d *distribution) figures(ctx context.Context, o krOutcome, before, after k
 		label = "D_P2P ≥ max(F/us, F/dmin, NF/(us + Σui))"
 	}
 	return []Figure{
-		{Metric: filedist.MetricLast, Unit: "s", Value: last, Samples: d.n, Extra: extra,
-			Theory: &bound, TheoryLabel: label, BandLow: &lo, BandHigh: &hi},
-		{Metric: filedist.MetricMedian, Unit: "s", Value: med, Samples: d.n},
+		{Figure: result.Figure{Metric: filedist.MetricLast, Unit: "s", Value: last, Samples: d.n,
+			Theory: &bound, TheoryLabel: label, BandLow: &lo, BandHigh: &hi}, Extra: extra},
+		{Figure: result.Figure{Metric: filedist.MetricMedian, Unit: "s", Value: med, Samples: d.n}},
 	}
 }
 

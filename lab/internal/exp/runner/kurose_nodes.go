@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/exp/spec"
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/stack"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // krNode is one downloader a kurose-ross workload started.
 type krNode struct {
 	id, label string
-	api       *peerapi.Client
+	api       *api.Client
 	dl        string // its download's id
 }
 
@@ -92,12 +92,12 @@ func (d *distribution) startNode(ctx context.Context, i int, env []string) (*krN
 	if err != nil || ports[nd.id] == "" {
 		return nd, fmt.Errorf("%s: no admin port published (%v)", nd.label, err)
 	}
-	nd.api = &peerapi.Client{Base: "http://" + ports[nd.id], HTTP: d.hc}
+	nd.api = &api.Client{Base: "http://" + ports[nd.id], HTTP: d.hc}
 	return nd, nil
 }
 
 // waitAPI waits until the node answers its status (it has started).
-func waitAPI(ctx context.Context, c *peerapi.Client) error {
+func waitAPI(ctx context.Context, c *api.Client) error {
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {

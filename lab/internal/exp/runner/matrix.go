@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/exp/matrix"
+	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
 	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/shaper"
@@ -202,8 +203,8 @@ func parsePair(rec clientcli.Record) (pairRun, error) {
 // baseFigures are the calibration's figures.
 func (b pairRun) baseFigures() []Figure {
 	return []Figure{
-		{Metric: matrix.BaseRTT, Unit: "ms", Value: b.P50, Samples: b.Received},
-		{Metric: matrix.BaseOneWay, Unit: "ms", Value: b.OneWay, Samples: b.Received},
+		{Figure: result.Figure{Metric: matrix.BaseRTT, Unit: "ms", Value: b.P50, Samples: b.Received}},
+		{Figure: result.Figure{Metric: matrix.BaseOneWay, Unit: "ms", Value: b.OneWay, Samples: b.Received}},
 	}
 }
 
@@ -222,11 +223,11 @@ const (
 func cellFigures(from, to string, r, base pairRun, ex matrix.Expected, tol time.Duration) []Figure {
 	tolMs := float64(tol) / 1e6
 	delayed := func(kind string, v, th float64, label string) Figure {
-		return Figure{Metric: matrix.Metric(kind, from, to), Unit: "ms", Value: v, Samples: r.Received,
-			Theory: &th, TheoryLabel: label, BandLow: ptr(math.Max(0, th-tolMs)), BandHigh: ptr(th + tolMs)}
+		return Figure{Figure: result.Figure{Metric: matrix.Metric(kind, from, to), Unit: "ms", Value: v, Samples: r.Received,
+			Theory: &th, TheoryLabel: label, BandLow: ptr(math.Max(0, th-tolMs)), BandHigh: ptr(th + tolMs)}}
 	}
 	lost := func(kind string, v, th float64, label string, banded bool) Figure {
-		f := Figure{Metric: matrix.Metric(kind, from, to), Unit: "%", Value: v, Samples: r.Sent, Theory: &th, TheoryLabel: label}
+		f := Figure{Figure: result.Figure{Metric: matrix.Metric(kind, from, to), Unit: "%", Value: v, Samples: r.Sent, Theory: &th, TheoryLabel: label}}
 		if banded {
 			lo, hi := matrix.LossBand(th, r.Sent)
 			f.BandLow, f.BandHigh = &lo, &hi
@@ -235,7 +236,7 @@ func cellFigures(from, to string, r, base pairRun, ex matrix.Expected, tol time.
 	}
 	return []Figure{
 		delayed(matrix.RTTP50, r.P50, base.P50+ms(ex.RTT), rttTheory),
-		{Metric: matrix.Metric(matrix.RTTP99, from, to), Unit: "ms", Value: r.P99, Samples: r.Received},
+		{Figure: result.Figure{Metric: matrix.Metric(matrix.RTTP99, from, to), Unit: "ms", Value: r.P99, Samples: r.Received}},
 		lost(matrix.Loss, r.Loss, ex.Loss, lossTheory, true),
 		delayed(matrix.OneWayP50, r.OneWay, base.OneWay+ms(ex.OneWay), oneTheory),
 		lost(matrix.OneWayLos, r.OneLoss, ex.OneLoss, oneLossTh, r.Exact),

@@ -3,7 +3,6 @@ package runner
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/spec"
 	"github.com/netlab/netlab/lab/internal/stack"
 	"github.com/netlab/netlab/services/platform/clientcli"
+	"github.com/netlab/netlab/services/platform/clientcli/clitest"
 )
 
 // pairRecord is a saved udp-client run (testdata/pair.json, recorded
@@ -19,21 +19,14 @@ import (
 // edit applied to its result object.
 func pairRecord(t *testing.T, edit func(res map[string]any)) clientcli.Record {
 	t.Helper()
-	f, err := os.Open("testdata/pair.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := clientcli.ReadRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := clitest.ReadRecordFile(t, "testdata/pair.json")
 	if edit != nil {
 		var res map[string]any
 		if err := json.Unmarshal(rec.Result, &res); err != nil {
 			t.Fatal(err)
 		}
 		edit(res)
+		var err error
 		if rec.Result, err = json.Marshal(res); err != nil {
 			t.Fatal(err)
 		}

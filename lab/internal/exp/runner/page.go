@@ -130,7 +130,7 @@ func MeasurePage(w spec.Workload, rec clientcli.Record) (Figure, []float64, erro
 		return Figure{}, nil, errors.New("http-client made no request")
 	}
 	sorted := slices.Sorted(slices.Values(ms))
-	f := Figure{Metric: pagetime.MetricPage, Unit: "ms", Value: stats.Median(ms), Samples: len(ms),
+	f := Figure{Figure: result.Figure{Metric: pagetime.MetricPage, Unit: "ms", Value: stats.Median(ms), Samples: len(ms)},
 		Extra: map[string]float64{pagetime.MetricBytes: float64(r.Bytes) / float64(r.Requests),
 			"page_min_ms": sorted[0], "page_max_ms": sorted[len(sorted)-1]}}
 	if r.Connect.N > 0 {

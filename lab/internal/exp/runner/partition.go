@@ -15,7 +15,6 @@ import (
 	"github.com/netlab/netlab/lab/internal/exp/recovery"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/shape"
 	"github.com/netlab/netlab/lab/internal/stack"
 	"github.com/netlab/netlab/services/peer/api"
@@ -44,11 +43,11 @@ type swarmRun struct {
 	seeds   []stack.Container
 	down    []stack.Container // the downloaders, the cut ones first
 	cut     []stack.Container
-	far     []stack.Container          // the other side of the cut: where its rules go
-	client  map[string]*peerapi.Client // by container ID
-	src     string                     // the series' source of the events
-	name    string                     // the file
-	seed    uint64                     // of its content
+	far     []stack.Container      // the other side of the cut: where its rules go
+	client  map[string]*api.Client // by container ID
+	src     string                 // the series' source of the events
+	name    string                 // the file
+	seed    uint64                 // of its content
 	id      string
 	tl      recovery.Timeline
 
@@ -70,7 +69,7 @@ func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
 		return nil, err
 	}
 	sw := &swarmRun{e: e, w: w, params: params, planned: recovery.RecoveryBound(params), seeds: peers[:w.Seeds], down: peers[w.Seeds:],
-		client: map[string]*peerapi.Client{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
+		client: map[string]*api.Client{}, src: "workload:" + w.Name, name: fmt.Sprintf("%s-%d-%d.bin", w.Name, e.Point+1, e.Rep+1),
 		seed: e.Rand.Uint64(), nodes: map[string]*recovery.Node{}}
 	sw.cut = sw.down[:w.Cut]
 	sw.far = append(slices.Clone(sw.seeds), sw.down[w.Cut:]...)
@@ -81,7 +80,7 @@ func newSwarmRun(e *Env, w spec.Workload) (*swarmRun, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s publishes no admin port", c.Label())
 		}
-		sw.client[c.ID] = &peerapi.Client{Base: "http://" + addr, HTTP: hc}
+		sw.client[c.ID] = &api.Client{Base: "http://" + addr, HTTP: hc}
 	}
 	for i, c := range sw.down {
 		sw.nodes[c.ID] = &recovery.Node{Label: c.Label(), Cut: i < w.Cut, Complete: math.NaN()}
@@ -148,7 +147,7 @@ func (sw *swarmRun) run(ctx context.Context) (figs []Figure, err error) {
 // same id) and waits until every downloader sees it held by every seed.
 func (sw *swarmRun) seedFile(ctx context.Context) error {
 	for _, c := range sw.seeds {
-		if err := sw.client[c.ID].Put(ctx, sw.name, seededFile(sw.seed, sw.w.Bytes), sw.w.Bytes); err != nil {
+		if _, err := sw.client[c.ID].Put(ctx, sw.name, seededFile(sw.seed, sw.w.Bytes), sw.w.Bytes); err != nil {
 			return fmt.Errorf("%s: %w", c.Label(), err)
 		}
 	}

@@ -131,13 +131,13 @@ func (sw *swarmRun) figures(verified, left int) ([]Figure, error) {
 		return nil, fmt.Errorf("%d of %d downloaded files match the seeded content", verified, len(sw.down))
 	}
 	return []Figure{
-		{Metric: recovery.MetricRecovery, Unit: "s", Value: worst, Samples: len(sw.cut), Extra: extra,
-			Theory: &bound, TheoryLabel: recovery.BoundLabel + " (planned partition)", BandLow: &zero, BandHigh: &bound},
-		{Metric: recovery.MetricAcrossDuring, Unit: "bytes", Value: acrossDuring, Samples: len(sw.cut),
-			Theory: &zero, TheoryLabel: "nothing crosses the cut", BandLow: &zero, BandHigh: &zero},
-		{Metric: recovery.MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut)},
-		{Metric: recovery.MetricRulesLeft, Unit: "rules", Value: float64(left),
-			Theory: &zero, TheoryLabel: "every partition healed", BandLow: &zero, BandHigh: &zero},
+		{Figure: result.Figure{Metric: recovery.MetricRecovery, Unit: "s", Value: worst, Samples: len(sw.cut),
+			Theory: &bound, TheoryLabel: recovery.BoundLabel + " (planned partition)", BandLow: &zero, BandHigh: &bound}, Extra: extra},
+		{Figure: result.Figure{Metric: recovery.MetricAcrossDuring, Unit: "bytes", Value: acrossDuring, Samples: len(sw.cut),
+			Theory: &zero, TheoryLabel: "nothing crosses the cut", BandLow: &zero, BandHigh: &zero}},
+		{Figure: result.Figure{Metric: recovery.MetricComplete, Unit: "s", Value: complete, Samples: len(sw.cut)}},
+		{Figure: result.Figure{Metric: recovery.MetricRulesLeft, Unit: "rules", Value: float64(left),
+			Theory: &zero, TheoryLabel: "every partition healed", BandLow: &zero, BandHigh: &zero}},
 	}, nil
 }
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/lab/internal/stack"
+	"github.com/netlab/netlab/services/peer/api"
 )
 
 // peerTransfer moves one file between two peer nodes of the stack: the
@@ -62,13 +62,13 @@ func (peerTransfer) Run(ctx context.Context, e *Env, w spec.Workload) ([]Figure,
 	if d.Size != size || secs <= 0 {
 		return nil, fmt.Errorf("download of %s: %d of %d bytes in %v s", name, d.Size, size, secs)
 	}
-	return []Figure{{Metric: result.MetricPeerMbit, Value: float64(size) * 8 / secs / 1e6, Extra: map[string]float64{
+	return []Figure{{Figure: result.Figure{Metric: result.MetricPeerMbit, Value: float64(size) * 8 / secs / 1e6}, Extra: map[string]float64{
 		"peer_seconds": secs, "peer_pieces_verified": float64(d.Verified), "peer_pieces_failed": float64(d.Failed),
 		"peer_sources": float64(len(d.Sources))}}}, nil
 }
 
 // peerPair are API clients of the stack's first two peer nodes.
-func (e *Env) peerPair() (*peerapi.Client, *peerapi.Client, error) {
+func (e *Env) peerPair() (*api.Client, *api.Client, error) {
 	var nodes []stack.Container
 	for _, c := range e.Stack {
 		if c.Service == "peer" {
@@ -79,22 +79,27 @@ func (e *Env) peerPair() (*peerapi.Client, *peerapi.Client, error) {
 	if len(nodes) < 2 {
 		return nil, nil, fmt.Errorf("%d peer nodes: want 2", len(nodes))
 	}
-	var out [2]*peerapi.Client
+	var out [2]*api.Client
 	for i, n := range nodes[:2] {
 		addr, ok := e.Admin[n.ID]
 		if !ok {
 			return nil, nil, fmt.Errorf("%s publishes no admin port", n.Label())
 		}
-		out[i] = peerapi.New(addr)
+		c, err := api.NewClient(addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", n.Label(), err)
+		}
+		out[i] = c
 	}
 	return out[0], out[1], nil
 }
 
 // putRandom adds size bytes drawn from rng to a node's share as name.
-func putRandom(ctx context.Context, c *peerapi.Client, name string, size int64, rng *rand.Rand) error {
+func putRandom(ctx context.Context, c *api.Client, name string, size int64, rng *rand.Rand) error {
 	var key [32]byte
 	for i := range key {
 		key[i] = byte(rng.Uint32())
 	}
-	return c.Put(ctx, name, io.LimitReader(rand.NewChaCha8(key), size), size)
+	_, err := c.Put(ctx, name, io.LimitReader(rand.NewChaCha8(key), size), size)
+	return err
 }

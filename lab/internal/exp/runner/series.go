@@ -22,12 +22,11 @@ func (f Figure) rows(workload string, t float64) []result.Row {
 
 // Measure is the figure as result.json keeps it.
 func (f Figure) Measure() result.Figure {
-	unit := f.Unit
-	if unit == "" {
-		unit = result.Units[f.Metric]
+	m := f.Figure
+	if m.Unit == "" {
+		m.Unit = result.Units[m.Metric]
 	}
-	return result.Figure{Metric: f.Metric, Unit: unit, Value: f.Value, Samples: f.Samples,
-		Theory: f.Theory, TheoryLabel: f.TheoryLabel, BandLow: f.BandLow, BandHigh: f.BandHigh}
+	return m
 }
 
 func sortedKeys(m map[string]float64) []string {

@@ -1,9 +1,7 @@
 package spec_test
 
 import (
-	"errors"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,10 +36,7 @@ quick:
 `
 
 func TestParse_KuroseSpec(t *testing.T) {
-	s, err := spec.Parse(strings.NewReader(goodKurose))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustParse(t, goodKurose)
 	w := s.Workloads[0]
 	p, err := spec.KuroseParams(s, w, 30)
 	if err != nil || p.F != 16<<20 || p.Us != 20<<20 || p.U != 2<<20 || p.N != 30 {
@@ -60,7 +55,7 @@ func TestParse_KuroseSpec(t *testing.T) {
 }
 
 func TestParse_BadKuroseSpecNamesTheField(t *testing.T) {
-	tests := []struct{ old, new, field string }{
+	checkFieldEdits(t, goodKurose, []fieldEdit{
 		{"arm: client-server", "arm: hybrid", "workloads[0].arm"},
 		{"peer_rate: 2097152", "peer_rate: 100", "workloads[0].peer_rate"},
 		{"bytes: 16777216", "bytes: 1000", "workloads[0].bytes"},
@@ -68,15 +63,5 @@ func TestParse_BadKuroseSpecNamesTheField(t *testing.T) {
 		{"replicas: 1", "replicas: 3", "services[0].replicas"},
 		{`UPLOAD_RATE: "20971520"`, `UPLOAD_RATE: "0"`, "services[0].env.UPLOAD_RATE"},
 		{"sweep:\n  parameter: nodes\n  values: [1, 10, 30]\n", "", "sweep.parameter"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.field, func(t *testing.T) {
-			src := strings.Replace(goodKurose, tt.old, tt.new, 1)
-			_, err := spec.Parse(strings.NewReader(src))
-			var fe *spec.FieldError
-			if !errors.As(err, &fe) || fe.Field != tt.field {
-				t.Errorf("error %v, want one naming %s", err, tt.field)
-			}
-		})
-	}
+	})
 }

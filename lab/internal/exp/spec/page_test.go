@@ -1,11 +1,8 @@
 package spec_test
 
 import (
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/netlab/netlab/lab/internal/exp/spec"
 )
 
 // goodPage is a valid http-page spec; each bad case changes one line.
@@ -39,10 +36,7 @@ quick:
 `
 
 func TestParse_PageSpec(t *testing.T) {
-	s, err := spec.Parse(strings.NewReader(goodPage))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustParse(t, goodPage)
 	w := s.Workloads[1]
 	if w.Connection != "multiplexed" || w.Objects != 10 || w.Count != 5 || w.ObjectBytes != 1000 {
 		t.Errorf("parsed %+v", w)
@@ -53,7 +47,7 @@ func TestParse_PageSpec(t *testing.T) {
 }
 
 func TestParse_BadPageSpecNamesTheField(t *testing.T) {
-	for _, c := range []struct{ name, from, to, field string }{
+	checkBadEdits(t, goodPage, []badEdit{
 		{"no pages", "    count: 5\n  - name: mux", "    count: 0\n  - name: mux", "workloads[0].count: 0"},
 		{"too many pages", "    count: 5\n  - name: mux", "    count: 101\n  - name: mux", "workloads[0].count: 101"},
 		{"no objects", "    objects: 10\n    count: 5\n  - name: mux", "    objects: 0\n    count: 5\n  - name: mux", "workloads[0].objects: 0"},
@@ -66,26 +60,13 @@ func TestParse_BadPageSpecNamesTheField(t *testing.T) {
 		{"loss", "targets: [http-hello]", "targets: [http-hello]\n  loss: 1", "impairment.loss:"},
 		{"service not started", "  - name: http-hello\n    replicas: 1\nimpairment:\n  targets: [http-hello]",
 			"  - name: tcp-echo\n    replicas: 1\nimpairment:\n  targets: [tcp-echo]", "http-page talks to http-hello"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(goodPage, c.from) {
-				t.Fatalf("the good spec has no %q", c.from)
-			}
-			_, err := spec.Parse(strings.NewReader(strings.Replace(goodPage, c.from, c.to, 1)))
-			if err == nil || !strings.Contains(err.Error(), c.field) {
-				t.Errorf("error %v, want one containing %q", err, c.field)
-			}
-		})
-	}
+	})
 }
 
 // A page's time is its round trips at the point's delay: the estimate
 // follows the swept delay (and counts it twice when added both ways).
 func TestWorkloadTime_Page(t *testing.T) {
-	s, err := spec.Parse(strings.NewReader(goodPage))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustParse(t, goodPage)
 	np := s.Workloads[0] // 5 pages of 20 round trips
 	at0, at50 := s.WorkloadTime(np, 0), s.WorkloadTime(np, 50)
 	if want := 5 * 20 * 50 * time.Millisecond; at50-at0 != want {

@@ -1,7 +1,6 @@
 package spec_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,10 +42,7 @@ quick:
 `
 
 func TestParse_GoodSpec(t *testing.T) {
-	s, err := spec.Parse(strings.NewReader(good))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustParse(t, good)
 	if s.Name != "t" || len(s.Services) != 2 || s.Services[0].Env["RATE_LIMIT"] != "100000" || s.Warmup.D() != time.Second ||
 		s.Interval.D() != 500*time.Millisecond || len(s.Sweep.Values) != 3 || s.Workloads[0].Count != 1000 {
 		t.Errorf("parsed %+v", s)
@@ -67,9 +63,7 @@ func TestParse_GoodSpec(t *testing.T) {
 }
 
 func TestParse_BadSpecNamesTheField(t *testing.T) {
-	cases := []struct {
-		name, from, to, field string
-	}{
+	cases := []badEdit{
 		{"unknown field", "repetitions: 2", "repetitions: 2\nrepetition: 3", "field repetition not found"},
 		{"unknown nested field", "    count: 1000", "    cuont: 1000", "field cuont not found"},
 		{"bad name", "name: t", "name: T_1", "name:"},
@@ -96,33 +90,27 @@ func TestParse_BadSpecNamesTheField(t *testing.T) {
 		{"quick without values", "  values: [0, 5]", "  values: []", "quick.values:"},
 		{"bad metric", "interval: 500ms", "interval: 500ms\nmetrics: ['no such']", "metrics[0]:"},
 		{"wrong type", "repetitions: 2", "repetitions: two", "cannot unmarshal"},
-		{"too long a run", "count: 1000", "count: 300000", "the run would take about"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(good, c.from) {
-				t.Fatalf("the good spec has no %q", c.from)
-			}
-			text := strings.Replace(good, c.from, c.to, 1)
-			if c.name == "too long a run" {
-				text = strings.Replace(text, "rate: 1000", "rate: 2000", 1)
-				text = strings.Replace(text, "repetitions: 2", "repetitions: 20", 1)
-				text = strings.Replace(text, "values: [0, 1, 5]", "values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]", 1)
-			}
-			_, err := spec.Parse(strings.NewReader(text))
-			if err == nil || !strings.Contains(err.Error(), c.field) {
-				t.Errorf("error %v, want one containing %q", err, c.field)
-			}
-		})
+	checkBadEdits(t, good, cases)
+}
+
+// Each of these is within its own limit; together they make a run too
+// long.
+func TestParse_TooLongARun(t *testing.T) {
+	text := good
+	for _, e := range [][2]string{
+		{"count: 1000", "count: 300000"},
+		{"rate: 1000", "rate: 2000"},
+		{"repetitions: 2", "repetitions: 20"},
+		{"values: [0, 1, 5]", "values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"},
+	} {
+		text = strings.Replace(text, e[0], e[1], 1)
 	}
+	wantFieldError(t, text, "the run would take about")
 }
 
 func TestParse_FieldErrorIsTyped(t *testing.T) {
-	_, err := spec.Parse(strings.NewReader(strings.Replace(good, "repetitions: 2", "repetitions: 0", 1)))
-	var fe *spec.FieldError
-	if !errors.As(err, &fe) || fe.Field != "repetitions" {
-		t.Errorf("error %v (%T), want a *FieldError for repetitions", err, err)
-	}
+	checkFieldEdits(t, good, []fieldEdit{{"repetitions: 2", "repetitions: 0", "repetitions"}})
 }
 
 func TestParse_DocumentLimits(t *testing.T) {

@@ -1,7 +1,6 @@
 package spec_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -34,21 +33,14 @@ func TestParse_NoSweepIsOnePoint(t *testing.T) {
 }
 
 func TestParse_SweepAndClientErrorsNameTheField(t *testing.T) {
-	cases := []struct{ from, to, field string }{
+	checkFieldEdits(t, good, []fieldEdit{
 		{"parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [1, 2.5]", "sweep.values[1]"},
 		{"parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [0]", "sweep.values[0]"},
 		{"parameter: loss\n  values: [0, 1, 5]", "parameter: nodes\n  values: [31]", "sweep.values[0]"},
 		{"impairment:\n  targets: [udp-responder]\n", "impairment:\n", "impairment.targets"},
 		{"client: udp-probe", "client: carrier-pigeon", "workloads[0].client"},
 		{"  values: [0, 5]\n", "", "quick.values"},
-	}
-	for _, c := range cases {
-		_, err := spec.Parse(strings.NewReader(strings.Replace(good, c.from, c.to, 1)))
-		var fe *spec.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.field {
-			t.Errorf("%q → %q: error %v, want one naming %s", c.from, c.to, err, c.field)
-		}
-	}
+	})
 	_, err := spec.Parse(strings.NewReader(strings.Replace(good, "client: udp-probe", "client: carrier-pigeon", 1)))
 	for _, name := range spec.ClientNames() {
 		if !strings.Contains(err.Error(), name) {

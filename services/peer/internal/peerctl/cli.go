@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -112,7 +111,7 @@ func (r *runner) connect() error {
 			node = DefaultNode
 		}
 	}
-	c, err := newClient(node)
+	c, err := api.NewClient(node)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -146,9 +145,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 type runner struct {
-	c      *client // made by connect once the flags are read
-	node   string  // --node
-	json   bool    // --json
+	c      *api.Client // made by connect once the flags are read
+	node   string      // --node
+	json   bool        // --json
 	getenv func(string) string
 	stdin  io.Reader
 	stdout io.Writer
@@ -159,24 +158,31 @@ type runner struct {
 func (r *runner) noArgs(ctx context.Context, cmd string, args []string, f func(context.Context) error) error {
 	fs := clientcli.NewFlags(prog, usage)
 	r.declareGlobal(fs)
-	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
-		return err
-	} else if err != nil {
-		return usageError{err.Error()}
-	}
-	if len(fs.Args()) > 0 {
-		return usageError{fmt.Sprintf("%s takes no arguments", cmd)}
-	}
-	if err := r.connect(); err != nil {
+	if err := r.parseFlags(fs, args, 0, cmd+" takes no arguments"); err != nil {
 		return err
 	}
 	return f(ctx)
 }
 
+// parseFlags parses args with fs and wants nargs positional arguments
+// (argsUsage says so otherwise), then connects to the node. A bad flag or
+// count is a usage error.
+func (r *runner) parseFlags(fs *clientcli.Flags, args []string, nargs int, argsUsage string) error {
+	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
+		return err
+	} else if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(fs.Args()) != nargs {
+		return usageError{argsUsage}
+	}
+	return r.connect()
+}
+
 func (r *runner) printJSON(v any) error { return clientcli.WriteJSON(r.stdout, v) }
 
 func (r *runner) ls(ctx context.Context) error {
-	files, err := r.c.swarm(ctx)
+	files, err := r.c.Swarm(ctx)
 	if err != nil {
 		return err
 	}
@@ -204,11 +210,11 @@ func (r *runner) ls(ctx context.Context) error {
 }
 
 func (r *runner) status(ctx context.Context) error {
-	s, err := r.c.status(ctx)
+	s, err := r.c.Status(ctx)
 	if err != nil {
 		return err
 	}
-	dls, err := r.c.downloads(ctx)
+	dls, err := r.c.Downloads(ctx)
 	if err != nil {
 		return err
 	}
@@ -239,7 +245,7 @@ func (r *runner) status(ctx context.Context) error {
 }
 
 func (r *runner) peers(ctx context.Context) error {
-	ps, err := r.c.peers(ctx)
+	ps, err := r.c.Peers(ctx)
 	if err != nil {
 		return err
 	}
@@ -280,8 +286,8 @@ type transferFlags struct {
 }
 
 // parseTransfer reads the flags of get, send and receive; they may come
-// before or after the positional arguments, which it returns.
-func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (transferFlags, []string, error) {
+// before or after the nargs positional arguments, which it returns.
+func (r *runner) parseTransfer(cmd string, args []string, defaultOut string, nargs int, argsUsage string) (transferFlags, []string, error) {
 	fs := clientcli.NewFlags(prog, usage)
 	r.declareGlobal(fs)
 	var tf transferFlags
@@ -291,10 +297,8 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 	fs.StringVar(&tf.name, "name", "", "")
 	fs.BoolVar(&tf.progress, "progress", false, "")
 	tf.report = fs.ReportInterval()
-	if err := fs.ParseArgs(args, r.stderr); errors.Is(err, flag.ErrHelp) {
+	if err := r.parseFlags(fs, args, nargs, argsUsage); err != nil {
 		return tf, nil, err
-	} else if err != nil {
-		return tf, nil, usageError{err.Error()}
 	}
 	tf.progressSet = fs.Given("progress")
 	switch {
@@ -308,19 +312,13 @@ func (r *runner) parseTransfer(cmd string, args []string, defaultOut string) (tr
 	if err := tf.report.Check(); err != nil {
 		return tf, nil, usageError{err.Error()}
 	}
-	if err := r.connect(); err != nil {
-		return tf, nil, err
-	}
 	return tf, fs.Args(), nil
 }
 
 func (r *runner) get(ctx context.Context, args []string) error {
-	tf, pos, err := r.parseTransfer("get", args, "")
+	tf, pos, err := r.parseTransfer("get", args, "", 1, "get takes one file id or name")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"get takes one file id or name"}
 	}
 	return r.fetch(ctx, pos[0], tf)
 }
@@ -328,11 +326,8 @@ func (r *runner) get(ctx context.Context, args []string) error {
 // fetch starts the download of ref, follows it to the end and saves a copy
 // when asked.
 func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error {
-	d, err := r.c.startDownload(ctx, ref)
+	d, err := r.c.Start(ctx, ref)
 	if err != nil {
-		if isStatus(err, http.StatusNotFound) {
-			return fmt.Errorf("%s", err)
-		}
 		return err
 	}
 	if d, err = r.follow(ctx, d, tf); err != nil {
@@ -398,7 +393,7 @@ func (r *runner) follow(ctx context.Context, d api.Download, tf transferFlags) (
 			return d, ctx.Err()
 		case <-poll.C:
 		}
-		next, err := r.c.download(ctx, d.ID)
+		next, err := r.c.Download(ctx, d.ID)
 		if err != nil {
 			return d, err
 		}
@@ -450,7 +445,7 @@ func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) 
 	if err != nil {
 		return fmt.Errorf("piece size from the node: %w", err)
 	}
-	n, err := r.c.fetchFile(ctx, d.Name, io.MultiWriter(w, h))
+	n, err := r.c.File(ctx, d.Name, io.MultiWriter(w, h))
 	if err != nil {
 		return fmt.Errorf("copy %s from the node: %w", d.Name, err)
 	}
@@ -461,12 +456,9 @@ func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) 
 }
 
 func (r *runner) send(ctx context.Context, args []string) error {
-	tf, pos, err := r.parseTransfer("send", args, "")
+	tf, pos, err := r.parseTransfer("send", args, "", 1, "send takes one file")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"send takes one file"}
 	}
 	name := tf.name
 	if name == "" {
@@ -475,7 +467,7 @@ func (r *runner) send(ctx context.Context, args []string) error {
 		}
 		name = filepath.Base(pos[0])
 	}
-	lf, err := r.c.putFile(ctx, pos[0], r.stdin, name, true)
+	lf, err := putFile(ctx, r.c, pos[0], r.stdin, name)
 	if err != nil {
 		return err
 	}
@@ -488,16 +480,13 @@ func (r *runner) send(ctx context.Context, args []string) error {
 }
 
 func (r *runner) receive(ctx context.Context, args []string) error {
-	tf, pos, err := r.parseTransfer("receive", args, "received_file.txt")
+	tf, _, err := r.parseTransfer("receive", args, "received_file.txt", 0, "receive takes no arguments (use --name to choose a file)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return usageError{"receive takes no arguments (use --name to choose a file)"}
-	}
 	deadline := time.Now().Add(tf.timeout)
 	for {
-		files, err := r.c.swarm(ctx)
+		files, err := r.c.Swarm(ctx)
 		if err != nil {
 			return err
 		}
@@ -521,7 +510,7 @@ func (r *runner) receive(ctx context.Context, args []string) error {
 			return usageError{fmt.Sprintf("several files are offered (%s): choose one with --name", strings.Join(names, ", "))}
 		}
 		if time.Now().After(deadline) {
-			s, err := r.c.status(ctx)
+			s, err := r.c.Status(ctx)
 			if err == nil && s.PeersConnected == 0 {
 				return fmt.Errorf("no peers: nothing offered after %s and this node is connected to no peer", tf.timeout)
 			}

@@ -89,6 +89,22 @@ func (tn *testNode) seesFile(t *testing.T, name string) swarmFile {
 	return found
 }
 
+// checkWords wants every one of want in got and none of reject; what
+// names got in the messages.
+func checkWords(t *testing.T, what, got string, want, reject []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s = %q, want it to contain %q", what, got, w)
+		}
+	}
+	for _, w := range reject {
+		if strings.Contains(got, w) {
+			t.Errorf("%s = %q, want it without %q", what, got, w)
+		}
+	}
+}
+
 func randomBytes(t *testing.T, n int) []byte {
 	t.Helper()
 	b := make([]byte, n)
@@ -626,16 +642,7 @@ func TestPeerctl_NotANodeNamesTheAnswer(t *testing.T) {
 			if strings.Contains(msg, "\n") {
 				t.Errorf("stderr is more than one line: %q", stderr)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("stderr %q does not contain %q", stderr, w)
-				}
-			}
-			for _, r := range tt.reject {
-				if strings.Contains(msg, r) {
-					t.Errorf("stderr %q contains %q", stderr, r)
-				}
-			}
+			checkWords(t, "stderr", msg, tt.want, tt.reject)
 		})
 	}
 }
@@ -731,17 +738,7 @@ func TestProgressLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			line := peerctl.ProgressLine(tt.d, tt.rate)
-			for _, w := range tt.want {
-				if !strings.Contains(line, w) {
-					t.Errorf("progressLine = %q, want it to contain %q", line, w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(line, w) {
-					t.Errorf("progressLine = %q, want it without %q", line, w)
-				}
-			}
+			checkWords(t, "progressLine", peerctl.ProgressLine(tt.d, tt.rate), tt.want, tt.notWant)
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package peerapi_test
+package api_test
 
 import (
 	"context"
@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlab/netlab/lab/internal/peerapi"
 	"github.com/netlab/netlab/services/peer/api"
 )
 
 // fakeNode answers like a node: a PUT file, a download that is complete
 // at the third poll, a swarm that lists the file from the second call.
-func fakeNode(t *testing.T) (*peerapi.Client, *[]byte) {
+func fakeNode(t *testing.T) (*api.Client, *[]byte) {
 	var put []byte
 	var polls, swarms, flaky atomic.Int32
 	mux := http.NewServeMux()
@@ -28,6 +27,7 @@ func fakeNode(t *testing.T) (*peerapi.Client, *[]byte) {
 		}
 		put, _ = io.ReadAll(r.Body)
 		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(api.LocalFile{Name: "f.bin", Size: int64(len(put))})
 	})
 	mux.HandleFunc("GET /api/swarm", func(w http.ResponseWriter, r *http.Request) {
 		fs := []api.SwarmFile{}
@@ -68,15 +68,19 @@ func fakeNode(t *testing.T) (*peerapi.Client, *[]byte) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return peerapi.New(strings.TrimPrefix(srv.URL, "http://")), &put
+	c, err := api.NewClient(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &put
 }
 
 func TestClient_PutSwarmStartWait(t *testing.T) {
 	c, put := fakeNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.Put(ctx, "f.bin", strings.NewReader("0123456789"), 10); err != nil || string(*put) != "0123456789" {
-		t.Fatalf("put: %v, node got %q", err, *put)
+	if lf, err := c.Put(ctx, "f.bin", strings.NewReader("0123456789"), 10); err != nil || string(*put) != "0123456789" || lf.Size != 10 {
+		t.Fatalf("put: %+v, %v, node got %q", lf, err, *put)
 	}
 	if f, err := c.WaitSwarm(ctx, "f.bin", 1, time.Millisecond); err != nil || f.Name != "f.bin" {
 		t.Fatalf("swarm: %+v, %v", f, err)
@@ -103,7 +107,7 @@ func TestClient_ErrorsSayWhat(t *testing.T) {
 	c, _ := fakeNode(t)
 	ctx := context.Background()
 	_, err := c.Start(ctx, "other")
-	if !peerapi.IsNotFound(err) || !strings.Contains(err.Error(), "not in the swarm") {
+	if !api.IsNotFound(err) || !strings.Contains(err.Error(), "not in the swarm") {
 		t.Errorf("start of an unknown file: %v", err)
 	}
 	if _, err := c.Wait(ctx, "bad", time.Millisecond); err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -121,5 +125,24 @@ func TestClient_ConnectedCountsOtherNodesOnce(t *testing.T) {
 	n, err := c.Connected(t.Context())
 	if err != nil || n != 2 {
 		t.Errorf("Connected = %d, %v; want 2 (n1 by two addresses, n2; not the unconnected n3 nor itself)", n, err)
+	}
+}
+
+func TestNewClient_TakesHostPortOrURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, base string }{
+		{"127.0.0.1:9101", "http://127.0.0.1:9101"},
+		{"http://peer-1:9090/", "http://peer-1:9090"},
+		{"https://peer-1:9090", ""},
+		{"http://peer-1:9090/api", ""},
+		{"http://", ""},
+	} {
+		c, err := api.NewClient(tt.in)
+		switch {
+		case tt.base == "" && err == nil:
+			t.Errorf("NewClient(%q) = %q, want an error", tt.in, c.Base)
+		case tt.base != "" && (err != nil || c.Base != tt.base):
+			t.Errorf("NewClient(%q) = %v, %v; want %q", tt.in, c, err, tt.base)
+		}
 	}
 }
