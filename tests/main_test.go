@@ -32,5 +32,13 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
+	// Last: a swarm the tests made leaves only when no container of
+	// theirs is left (see e2e.RequireSwarm).
+	if err := e2e.RunAtExit(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
 	os.Exit(code)
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -26,6 +27,54 @@ var interrupted struct {
 func CleanupEvenIfInterrupted(t testing.TB, f func()) {
 	var once sync.Once
 	run := func() { once.Do(f) }
+	onInterrupt(run)
+	t.Cleanup(run)
+}
+
+// atExit holds what RunAtExit runs once every test has ended.
+var atExit struct {
+	mu  sync.Mutex
+	fns []func() error
+}
+
+// AtExitEvenIfInterrupted registers f to run after the last test, when
+// TestMain calls RunAtExit, or on SIGINT or SIGTERM before that (as
+// CleanupEvenIfInterrupted does). It is for a change to the engine that
+// must outlive the test that made it: see RequireSwarm.
+func AtExitEvenIfInterrupted(f func() error) {
+	var once sync.Once
+	var err error
+	run := func() error {
+		once.Do(func() { err = f() })
+		return err
+	}
+	onInterrupt(func() {
+		if err := run(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		}
+	})
+	atExit.mu.Lock()
+	atExit.fns = append(atExit.fns, run)
+	atExit.mu.Unlock()
+}
+
+// RunAtExit runs what AtExitEvenIfInterrupted registered, the latest
+// first, and returns their errors joined.
+func RunAtExit() error {
+	atExit.mu.Lock()
+	fns := atExit.fns
+	atExit.fns = nil
+	atExit.mu.Unlock()
+	var errs []error
+	for i := len(fns) - 1; i >= 0; i-- {
+		errs = append(errs, fns[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// onInterrupt adds run to what the signal handler runs, starting the
+// handler on first use.
+func onInterrupt(run func()) {
 	interrupted.mu.Lock()
 	interrupted.fns = append(interrupted.fns, run)
 	interrupted.mu.Unlock()
@@ -46,5 +95,4 @@ func CleanupEvenIfInterrupted(t testing.TB, f func()) {
 			os.Exit(1)
 		}()
 	})
-	t.Cleanup(run)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,10 +54,20 @@ func runCmd(ctx context.Context, env []string, name string, args ...string) (str
 	return strings.TrimSpace(string(out)), nil
 }
 
+// madeSwarm is set once this process has made the engine a swarm: a
+// later RequireSwarm then uses that swarm, which still leaves at exit.
+var madeSwarm atomic.Bool
+
 // RequireSwarm makes sure the engine is a swarm manager for the test. An
-// engine in no swarm becomes a single-node swarm, and leaves it when t
-// ends or the test is interrupted (with the gateway bridge it created); an
-// engine already in one is used as it is, and left in it.
+// engine in no swarm becomes a single-node swarm, which it leaves (with
+// the gateway bridge it created) after the last test, when TestMain calls
+// RunAtExit, or when the tests are interrupted; an engine already in one
+// is used as it is, and left in it.
+//
+// Leaving waits for the end of the run because Docker 20.10 forgets the
+// DNS names of every container running across a swarm leave: the
+// containers of the stacks other tests share would no longer find each
+// other by service name.
 func RequireSwarm(t testing.TB) {
 	t.Helper()
 	ctx := t.Context()
@@ -64,31 +75,42 @@ func RequireSwarm(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	switch state {
-	case "active true":
+	switch {
+	case state == "active true" && madeSwarm.Load():
+		t.Log("the engine is the single-node swarm this run made; it leaves after the last test")
+		return
+	case state == "active true":
 		t.Log("the engine is a swarm manager already: the stack is deployed into that swarm, which stays")
 		return
-	case "inactive false":
-	default:
+	case state != "inactive false":
 		t.Fatalf("swarm state %q: want a manager, or no swarm (the test then makes one)", state)
 	}
 	_, gwErr := DockerCLI(ctx, "network", "inspect", gwBridge)
 	if _, err := DockerCLI(ctx, "swarm", "init", "--advertise-addr", "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	t.Log("made the engine a single-node swarm; it leaves when the test ends")
-	CleanupEvenIfInterrupted(t, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), swarmCmdTimeout)
-		defer cancel()
-		if _, err := DockerCLI(ctx, "swarm", "leave", "--force"); err != nil {
-			t.Errorf("leave the swarm the test made: %v", err)
+	madeSwarm.Store(true)
+	t.Log("made the engine a single-node swarm; it leaves after the last test")
+	AtExitEvenIfInterrupted(func() error { return leaveSwarm(gwErr != nil) })
+}
+
+// leaveSwarm leaves the swarm this run made, and removes the gateway
+// bridge when swarm init created it.
+func leaveSwarm(removeGateway bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), swarmCmdTimeout)
+	defer cancel()
+	if _, err := DockerCLI(ctx, "swarm", "leave", "--force"); err != nil {
+		return fmt.Errorf("leave the swarm the tests made: %w", err)
+	}
+	if state, err := DockerCLI(ctx, "info", "--format", "{{.Swarm.LocalNodeState}}"); err != nil || state != "inactive" {
+		return fmt.Errorf("after leaving the swarm the tests made, the engine is %q (%v), want inactive", state, err)
+	}
+	if removeGateway {
+		if _, err := DockerCLI(ctx, "network", "rm", gwBridge); err != nil {
+			return fmt.Errorf("remove %s, which swarm init made: %w", gwBridge, err)
 		}
-		if gwErr != nil {
-			if _, err := DockerCLI(ctx, "network", "rm", gwBridge); err != nil {
-				t.Errorf("remove %s, which swarm init made: %v", gwBridge, err)
-			}
-		}
-	})
+	}
+	return nil
 }
 
 // SwarmStack is deploy/swarm/stack.yml deployed under a name of its own.
