@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxAnswer bounds a JSON answer the client reads (a swarm listing of
@@ -143,7 +144,11 @@ func notANode(resp *http.Response, body []byte) string {
 		return msg + " with no body (is this a peer node's admin address?)"
 	}
 	if len(first) > maxQuoted {
-		first = first[:maxQuoted] + "…"
+		n := maxQuoted
+		for n > 0 && !utf8.RuneStart(first[n]) { // cut between runes
+			n--
+		}
+		first = first[:n] + "…"
 	}
 	return fmt.Sprintf("%s: %q", msg, first)
 }

@@ -624,6 +624,8 @@ func TestPeerctl_NotANodeNamesTheAnswer(t *testing.T) {
 		{"empty 502", http.StatusBadGateway, "", []string{"502 Bad Gateway"}, nil},
 		{"an HTML page", http.StatusNotImplemented, "<!DOCTYPE HTML>\n<html><body><h1>Error response</h1>\n" + strings.Repeat("x", 500) + "</body></html>",
 			[]string{"501 Not Implemented", "<!DOCTYPE HTML>"}, []string{"\n<html>", strings.Repeat("x", 300)}},
+		{"a long line of multi-byte text", http.StatusBadGateway, "x" + strings.Repeat("é", 200),
+			[]string{"502 Bad Gateway", "x" + strings.Repeat("é", 59) + "…"}, []string{`\x`}},
 		{"the node's own JSON error", http.StatusNotFound, `{"error":"no such download"}`, []string{"no such download"}, []string{"404"}},
 	}
 	for _, tt := range tests {
