@@ -78,13 +78,16 @@ func Run(ctx context.Context, log *zap.Logger, adm Admin, drainTimeout time.Dura
 	serveCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServers()
 
+	// Ready before any Serve starts: the listeners are already bound, so a
+	// server may answer its first request (and a probe may ask /readyz)
+	// before a goroutine started after it would have set ready.
+	adm.SetReady(true)
 	results := make(chan error, len(servers))
 	for _, s := range servers {
 		go func() { results <- s.Serve(serveCtx) }()
 	}
 	adminDone := make(chan error, 1)
 	go func() { adminDone <- adm.Serve() }()
-	adm.SetReady(true)
 	log.Info("ready")
 
 	var failure error
