@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -104,6 +105,36 @@ func lookTool(name string) (string, bool) {
 	if home, err := os.UserHomeDir(); err == nil {
 		p := filepath.Join(home, "go", "bin", name)
 		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// lookGoTool finds a program go install put in place: the first file
+// called name on PATH, in $GOBIN, $GOPATH/bin or ~/go/bin that was built
+// from the main package pkg. PATH may hold another program of that name
+// (coreutils' whoami).
+func lookGoTool(name, pkg string) (string, bool) {
+	dirs := filepath.SplitList(os.Getenv("PATH"))
+	dirs = append(dirs, os.Getenv("GOBIN"))
+	for _, d := range filepath.SplitList(os.Getenv("GOPATH")) {
+		dirs = append(dirs, filepath.Join(d, "bin"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "bin"))
+	}
+	return findGoTool(dirs, name, pkg)
+}
+
+// findGoTool is the first dirs/name built from pkg.
+func findGoTool(dirs []string, name, pkg string) (string, bool) {
+	for _, d := range dirs {
+		if d == "" {
+			continue // not the working directory
+		}
+		p := filepath.Join(d, name)
+		if info, err := buildinfo.ReadFile(p); err == nil && info.Path == pkg {
 			return p, true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,25 @@ func fmtCPU(d time.Duration, unit string) string {
 	return fmt.Sprintf("%.2fµs/%s", float64(d)/float64(time.Microsecond), unit)
 }
 
+// fmtBound shows a goal's bound as written (0.95, 1.05), with at least
+// one decimal (1.0).
+func fmtBound(b float64) string {
+	s := strconv.FormatFloat(b, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// targetLabel names a row's target, with the route its load requested
+// for an HTTP workload.
+func targetLabel(row Row) string {
+	if row.Route == "" {
+		return row.Target
+	}
+	return row.Target + " " + row.Route
+}
+
 func fmtRatio(r float64) string {
 	if r <= 0 {
 		return "-"
@@ -50,7 +70,7 @@ func WriteTable(w io.Writer, r Result) error {
 	fmt.Fprintln(tw, "WORKLOAD\tTARGET\tMEDIAN\tMIN..MAX\tP50\tP99\tSERVER CPU\tRATIO\tREPS")
 	for _, row := range r.Rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s..%s\t%s\t%s\t%s\t%s vs %s\t%d\n",
-			row.Workload, row.Target, fmtRate(row.Rate), row.Unit, fmtRate(row.RateMin), fmtRate(row.RateMax),
+			row.Workload, targetLabel(row), fmtRate(row.Rate), row.Unit, fmtRate(row.RateMin), fmtRate(row.RateMax),
 			fmtDur(row.P50), fmtDur(row.P99), fmtCPU(row.CPUPerOp, row.OpUnit), fmtRatio(row.Ratio), row.Reference, row.Reps)
 	}
 	if err := tw.Flush(); err != nil {
@@ -88,7 +108,7 @@ func goalLine(g GoalResult) string {
 	if g.AtMost {
 		op = "≤"
 	}
-	head := fmt.Sprintf("goal %s: %s %s %s %.1f× %s", g.Workload, g.Subject, g.Metric, op, g.Bound, g.Anchor)
+	head := fmt.Sprintf("goal %s: %s %s %s %s× %s", g.Workload, g.Subject, g.Metric, op, fmtBound(g.Bound), g.Anchor)
 	switch {
 	case g.Skipped != "":
 		return head + ": not checked, " + g.Skipped
@@ -109,9 +129,9 @@ func Markdown(r Result, chart string) string {
 	}
 	b.WriteString("\n| workload | target | median | min..max | p50 | p99 | server CPU | ratio |\n|---|---|---|---|---|---|---|---|\n")
 	for _, row := range r.Rows {
-		name := row.Target
-		if name == "netlab" {
-			name = "**netlab**"
+		name := targetLabel(row)
+		if row.Target == "netlab" {
+			name = "**" + name + "**"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s %s | %s..%s | %s | %s | %s | %s vs %s |\n",
 			row.Workload, name, fmtRate(row.Rate), row.Unit, fmtRate(row.RateMin), fmtRate(row.RateMax),

@@ -37,7 +37,11 @@ func procServer(p *proc.Proc, addr string) *Server {
 
 // Target is a server under test.
 type Target struct {
-	Name  string
+	Name string
+	// Route is the HTTP path the load requests of this target (an HTTP
+	// workload, whose DriveRoute gets it): each server's cheapest
+	// hello-like answer.
+	Route string
 	Start func(ctx context.Context) (*Server, error)
 	// Measure, when set, replaces Start and the workload's Drive: the
 	// target runs whole transfers itself (a pipe of nc, two peer nodes)
@@ -97,12 +101,32 @@ type Workload struct {
 	Goals     []Goal
 	Targets   []Target
 	Drive     func(ctx context.Context, addr string) (Sample, error)
+	// DriveRoute, when set, replaces Drive: it is also given the target's
+	// Route (an HTTP workload, whose servers answer on different paths).
+	DriveRoute func(ctx context.Context, addr, route string) (Sample, error)
+}
+
+// drive puts the workload's load on addr, at route for an HTTP workload.
+func (w Workload) drive(ctx context.Context, addr, route string) (Sample, error) {
+	if w.DriveRoute != nil {
+		return w.DriveRoute(ctx, addr, route)
+	}
+	return w.Drive(ctx, addr)
+}
+
+// route is the Route of the target called name ("" when it has none).
+func (w Workload) route(name string) string {
+	if i := slices.IndexFunc(w.Targets, func(t Target) bool { return t.Name == name }); i >= 0 {
+		return w.Targets[i].Route
+	}
+	return ""
 }
 
 // Row is the result of one target in one workload.
 type Row struct {
 	Workload  string        `json:"workload"`
 	Target    string        `json:"target"`
+	Route     string        `json:"route,omitempty"` // the HTTP path requested
 	Unit      string        `json:"unit"`
 	Rate      float64       `json:"rate_median"`
 	RateMin   float64       `json:"rate_min"`
@@ -174,6 +198,7 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer, pro
 // its server or, for a target that measures itself, its Measure.
 type targets struct {
 	names    []string
+	routes   []string
 	servers  []*Server // nil for a self-measuring target
 	measures map[string]func(context.Context) (Sample, error)
 }
@@ -185,17 +210,23 @@ func startTargets(ctx context.Context, w Workload, log io.Writer) (targets, []st
 	var skipped []string
 	for _, t := range w.Targets {
 		var s *Server
-		if t.Measure != nil {
+		var err error
+		switch {
+		case t.Route != "" && w.DriveRoute == nil:
+			// The table would name a route the load never requested.
+			err = fmt.Errorf("route %q, but the workload's load requests no routes", t.Route)
+		case t.Measure != nil:
 			ts.measures[t.Name] = t.Measure
-		} else {
-			var err error
-			if s, err = t.Start(ctx); err != nil {
-				skipped = append(skipped, fmt.Sprintf("%s/%s: %v", w.Name, t.Name, err))
-				fmt.Fprintf(log, "skip %s/%s: %v\n", w.Name, t.Name, err)
-				continue
-			}
+		default:
+			s, err = t.Start(ctx)
+		}
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s/%s: %v", w.Name, t.Name, err))
+			fmt.Fprintf(log, "skip %s/%s: %v\n", w.Name, t.Name, err)
+			continue
 		}
 		ts.names = append(ts.names, t.Name)
+		ts.routes = append(ts.routes, t.Route)
 		ts.servers = append(ts.servers, s)
 	}
 	return ts, skipped
@@ -203,7 +234,7 @@ func startTargets(ctx context.Context, w Workload, log io.Writer) (targets, []st
 
 // measure measures target i once.
 func (ts targets) measure(ctx context.Context, w Workload, i int) (Sample, error) {
-	return measureOnce(ctx, w, ts.servers[i], ts.measures[ts.names[i]])
+	return measureOnce(ctx, w, ts.servers[i], ts.routes[i], ts.measures[ts.names[i]])
 }
 
 func (ts targets) stop() {
@@ -241,12 +272,12 @@ func measureReps(ctx context.Context, w Workload, ts targets, reps int, log io.W
 
 // measureOnce puts the workload's load on a started target once, or runs
 // a self-measuring target's transfer.
-func measureOnce(ctx context.Context, w Workload, p *Server, measure func(context.Context) (Sample, error)) (Sample, error) {
+func measureOnce(ctx context.Context, w Workload, p *Server, route string, measure func(context.Context) (Sample, error)) (Sample, error) {
 	if measure != nil {
 		return measure(ctx)
 	}
 	before, _ := p.CPU()
-	s, err := w.Drive(ctx, p.Addr)
+	s, err := w.drive(ctx, p.Addr, route)
 	after, _ := p.CPU()
 	s.CPU = after - before
 	return s, err
@@ -302,7 +333,7 @@ func profileTargets(ctx context.Context, prof *Profiler, w Workload, ts targets,
 
 func summarize(w Workload, name string, samples map[string][]Sample, errs []string) Row {
 	own := samples[name]
-	row := Row{Workload: w.Name, Target: name, Unit: w.Unit, OpUnit: w.OpUnit, Reference: w.Reference, Errors: errs}
+	row := Row{Workload: w.Name, Target: name, Route: w.route(name), Unit: w.Unit, OpUnit: w.OpUnit, Reference: w.Reference, Errors: errs}
 	var rates, p50s, p99s, cpus, ratios []float64
 	ref := samples[w.Reference]
 	for i, s := range own {
