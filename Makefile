@@ -202,7 +202,7 @@ prune-images: # images a rebuild superseded (untagged, labelled netlab); the lay
 BENCH_FLAGS ?= -reps 5 -duration 5s
 # BENCH_CONTAINERS=1 adds each service's image on a bridge network as a row.
 BENCH_CONTAINERS ?=
-bench: build bench-tools $(if $(BENCH_CONTAINERS),images) ## installs the anchors it can, then runs each server beside its anchors (plain Go, fortio, socat, nginx) on loopback: table, docs/benchmarks.md section, chart
+bench: build bench-tools $(if $(BENCH_CONTAINERS),images) ## installs the anchors it can, then runs each server beside its anchors (plain Go, fortio, socat, nginx, go-httpbin, podinfo, whoami) on loopback: table, docs/benchmarks.md section, chart
 	bin/netlab bench -bin bin $(BENCH_FLAGS) $(if $(BENCH_CONTAINERS),-containers -image-prefix $(IMAGE_PREFIX) -image-tag $(TAG)) \
 		-doc docs/benchmarks.md -chart docs/benchmarks.png
 
@@ -221,7 +221,7 @@ chaos: bin/netlab shaper-image ## netlab chaos on the stack of PROJECT: ARGS='pa
 	@bin/netlab chaos $(ARGS) --project $(PROJECT)
 
 .PHONY: bench-tools
-bench-tools: ## install the anchors this machine lacks: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root), fortio v1.68.2
+bench-tools: ## install the anchors this machine lacks: socat wrk nginx-light netcat-openbsd iperf3 (apt, as root); fortio, go-httpbin, podinfo, whoami (go install, pinned)
 	@# Each Debian package with the command that shows it is installed.
 	@need=""; for pair in socat:socat wrk:wrk nginx-light:nginx netcat-openbsd:nc iperf3:iperf3; do \
 		command -v "$${pair#*:}" >/dev/null || [ -x "/usr/sbin/$${pair#*:}" ] || need="$$need $${pair%%:*}"; \
@@ -234,6 +234,18 @@ bench-tools: ## install the anchors this machine lacks: socat wrk nginx-light ne
 	else echo "bench-tools: not root or no apt-get: install$$need yourself (make bench skips what is missing)"; fi
 	@command -v fortio >/dev/null || [ -x "$$(go env GOPATH)/bin/fortio" ] \
 		|| go install fortio.org/fortio@v1.68.2 || echo "bench-tools: fortio did not install; make bench skips it"
+	@# The Go HTTP servers http-hello is measured beside, pinned. podinfo's
+	@# tags have no "v": the pseudo-version is its release 6.9.2.
+	@command -v go-httpbin >/dev/null || [ -x "$$(go env GOPATH)/bin/go-httpbin" ] \
+		|| go install github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin@v2.26.0 \
+		|| echo "bench-tools: go-httpbin did not install; make bench reports it missing"
+	@command -v podinfo >/dev/null || [ -x "$$(go env GOPATH)/bin/podinfo" ] \
+		|| go install github.com/stefanprodan/podinfo/cmd/podinfo@v1.8.1-0.20250910200901-e86405a8674e \
+		|| echo "bench-tools: podinfo did not install; make bench reports it missing"
+	@# Not command -v: coreutils has a whoami too.
+	@[ -x "$$(go env GOPATH)/bin/whoami" ] \
+		|| go install github.com/traefik/whoami@v1.11.0 \
+		|| echo "bench-tools: whoami did not install (the Go module proxy may refuse it: 403 not available); make bench reports it missing"
 
 .PHONY: fuzz
 FUZZTIME      ?= 20s
