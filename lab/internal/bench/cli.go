@@ -22,9 +22,11 @@ const usage = `usage: netlab bench [flags]
        netlab bench serve tcp-copy|udp-echo|http-hello ADDR
 
 Measures netlab's servers (from -bin) beside the tools people use instead (a
-plain Go server, fortio, socat, nginx), on loopback, with the same load,
-interleaved per rep, and reports medians and same-rep ratios. "serve" runs
-one of the plain Go anchors; the benchmark starts them itself.`
+plain Go server, fortio, socat, nginx, and the Go HTTP servers go-httpbin,
+podinfo and whoami, each on its cheapest route), on loopback, with the same
+load, interleaved per rep, and reports medians and same-rep ratios. "serve"
+runs one of the plain Go anchors; the benchmark starts them itself. make
+bench-tools installs the others.`
 
 // options are the command line's settings.
 type options struct {
