@@ -264,6 +264,9 @@ func TestGoHTTPTarget_ReadyOnItsRouteDrivenThereAndCPUCounted(t *testing.T) {
 	if !strings.Contains(table.String(), "fake-go-server "+fakeServerRoute) {
 		t.Errorf("table does not name the route:\n%s", table.String())
 	}
+	if md := Markdown(res, ""); !strings.Contains(md, "| w | fake-go-server "+fakeServerRoute+" |") {
+		t.Errorf("markdown does not name the route:\n%s", md)
+	}
 }
 
 // getN GETs url n times and counts the requests answered 200.
