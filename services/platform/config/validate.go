@@ -34,6 +34,16 @@ func OneOf(name, v string, allowed ...string) error {
 	return nil
 }
 
+// Length reports an error naming name unless v is lo to hi bytes long.
+// The error shows at most the first 40 bytes of v: a value too long to
+// accept is too long to print whole.
+func Length(name, v string, lo, hi int) error {
+	if len(v) < lo || len(v) > hi {
+		return &Error{Var: name, Value: v[:min(len(v), 40)], Reason: fmt.Sprintf("must be %d to %d bytes, got %d", lo, hi, len(v))}
+	}
+	return nil
+}
+
 // ListenAddr reports an error naming name unless v is a host:port a server
 // can listen on (":8000", "0.0.0.0:8000", "127.0.0.1:0").
 func ListenAddr(name, v string) error {

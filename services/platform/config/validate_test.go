@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,30 @@ func TestOneOf(t *testing.T) {
 			checkErr(t, config.OneOf("K", tt.value, tt.allowed...), tt.want)
 		})
 	}
+}
+
+// TestLength: the bounds are inclusive, and a refused value is shown cut
+// to its first 40 bytes with its full length in the reason.
+func TestLength(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 50)
+	tests := []struct {
+		name  string
+		value string
+		want  *config.Error
+	}{
+		{"shortest", "a", nil},
+		{"longest", "abcd", nil},
+		{"empty", "", &config.Error{Var: "G", Value: "", Reason: "must be 1 to 4 bytes, got 0"}},
+		{"too long", "abcde", &config.Error{Var: "G", Value: "abcde", Reason: "must be 1 to 4 bytes, got 5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkErr(t, config.Length("G", tt.value, 1, 4), tt.want)
+		})
+	}
+	checkErr(t, config.Length("G", long, 1, 4), &config.Error{Var: "G", Value: long[:40], Reason: "must be 1 to 4 bytes, got 50"})
 }
 
 func TestListenAddr(t *testing.T) {

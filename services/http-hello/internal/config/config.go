@@ -63,9 +63,7 @@ func (c Config) Validate() error {
 		config.InRange("READ_TIMEOUT", c.ReadTimeout, 100*time.Millisecond, time.Hour),
 		config.InRange("WRITE_TIMEOUT", c.WriteTimeout, 100*time.Millisecond, 2*time.Hour),
 		config.InRange("IDLE_TIMEOUT", c.IdleTimeout, time.Second, 24*time.Hour),
-	}
-	if len(c.Greeting) == 0 || len(c.Greeting) > 4096 {
-		errs = append(errs, &config.Error{Var: "GREETING", Value: c.Greeting[:min(len(c.Greeting), 40)], Reason: "must be 1 to 4096 bytes"})
+		config.Length("GREETING", c.Greeting, 1, 4096),
 	}
 	if c.WriteTimeout <= c.MaxDelay {
 		errs = append(errs, &config.Error{Var: "WRITE_TIMEOUT", Value: c.WriteTimeout.String(),

@@ -74,10 +74,7 @@ func (c Config) Validate() error {
 		config.InRange("BATCH_SIZE", c.BatchSize, 1, 1024),
 		config.InRange("PROBE_RUNS", c.ProbeRuns, 16, 1_000_000),
 		config.InRange("PROBE_RUN_TTL", c.ProbeRunTTL, 10*time.Second, time.Hour),
-	}
-	if len(c.Greeting) < 1 || len(c.Greeting) > 1024 {
-		errs = append(errs, &config.Error{Var: "GREETING", Value: c.Greeting[:min(len(c.Greeting), 40)],
-			Reason: fmt.Sprintf("must be 1 to 1024 bytes, got %d", len(c.Greeting))})
+		config.Length("GREETING", c.Greeting, 1, 1024),
 	}
 	if !(c.MaxAmplification > 0 && c.MaxAmplification <= 1) {
 		errs = append(errs, &config.Error{Var: "MAX_AMPLIFICATION", Value: fmt.Sprint(c.MaxAmplification),
