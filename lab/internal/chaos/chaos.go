@@ -104,17 +104,11 @@ func (cfg Config) actionMain(ctx context.Context, a Action, args []string, stdou
 	after := fs.Duration("after", 0, "wait this long before acting")
 	undoAfter := fs.Duration("for", 0, "undo the change after this long: unpause a pause, start a kill or stop")
 	sig := fs.String("signal", "", "kill only: the `signal` to send (KILL, TERM, HUP, a number; default docker's, SIGKILL)")
-	pos, err := cli.Interleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, "usage: %s TARGET [flags]\n\nflags:\n", prog)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return cli.ExitOK
+	pos, code, ok := cli.ParseInterleaved(fs, args, "usage: "+prog+" TARGET [flags]", stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err == nil {
-		err = checkAction(a, pos, *after, *undoAfter, sig)
-	}
-	if err != nil {
+	if err := checkAction(a, pos, *after, *undoAfter, sig); err != nil {
 		return cli.UsageError(stderr, prog, err)
 	}
 	step := Step{N: 1, At: *after, For: *undoAfter, Action: a, Targets: pos, Signal: *sig}
@@ -155,16 +149,11 @@ func (cfg Config) runMain(ctx context.Context, args []string, stdout, stderr io.
 	var o options
 	o.register(fs, getenv)
 	fs.BoolVar(&o.check, "check", false, "validate the timeline and print its plan; change nothing")
-	pos, err := cli.Interleaved(fs, args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(stdout, "usage: %s [flags] TIMELINE.yaml\n\n%s\n\nflags:\n", prog, timelineHelp)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return cli.ExitOK
-	case err != nil:
-		return cli.UsageError(stderr, prog, err)
-	case len(pos) != 1:
+	pos, code, ok := cli.ParseInterleaved(fs, args, "usage: "+prog+" [flags] TIMELINE.yaml\n\n"+timelineHelp, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
 		return cli.UsageError(stderr, prog, fmt.Errorf("want one timeline file, got %d", len(pos)))
 	}
 	steps, err := readTimeline(pos[0])

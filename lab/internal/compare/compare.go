@@ -6,8 +6,6 @@ package compare
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -27,16 +25,11 @@ func Main(_ context.Context, args []string, stdout, stderr io.Writer, _ func(str
 	fs := cli.NewFlags(prog)
 	asJSON := fs.Bool("json", false, "print the comparison as one JSON object")
 	plotDir := fs.String("plot", "", "write charts into `DIR` (latency CDF, latency by percentile, throughput over time; PNG and SVG)")
-	files, err := cli.Interleaved(fs, args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(stdout, "%s\n\nflags:\n", usage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return cli.ExitOK
-	case err != nil:
-		return cli.UsageError(stderr, prog, err)
-	case len(files) == 0 || len(files) > MaxRuns:
+	files, code, ok := cli.ParseInterleaved(fs, args, usage, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(files) == 0 || len(files) > MaxRuns {
 		return cli.UsageError(stderr, prog, fmt.Errorf("want 1 to %d saved runs, got %d", MaxRuns, len(files)))
 	}
 	runs, err := Load(files)
