@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,11 +83,7 @@ func list(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cli.Failure(stderr, "netlab exp list", err)
 	}
-	names := make([]string, 0, len(specs))
-	for n := range specs {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(specs))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tFULL\tQUICK\tTITLE")
 	for _, n := range names {
@@ -109,11 +106,7 @@ func load(arg string) (*spec.Spec, error) {
 		if s, ok := specs[arg]; ok {
 			return s, nil
 		}
-		names := make([]string, 0, len(specs))
-		for n := range specs {
-			names = append(names, n)
-		}
-		slices.Sort(names)
+		names := slices.Sorted(maps.Keys(specs))
 		return nil, &usageErr{fmt.Errorf("no built-in experiment %q (there are %s; or give a FILE.yaml)", arg, strings.Join(names, ", "))}
 	}
 	f, err := os.Open(arg)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,11 +180,7 @@ func writeSpec(path string, s *spec.Spec, f runFlags, env map[string]string) err
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# netlab exp run %s, quick %v, seed %d, %s\n", s.Name, f.quick, f.seed, time.Now().UTC().Format(time.RFC3339))
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(env))
 	for _, k := range keys {
 		fmt.Fprintf(&b, "# %s: %s\n", k, strings.ReplaceAll(env[k], "\n", " "))
 	}

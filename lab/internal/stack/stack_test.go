@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -22,11 +23,7 @@ func (f *fakeDocker) Run(_ context.Context, args ...string) ([]byte, error) {
 	f.calls = append(f.calls, args)
 	switch args[0] {
 	case "ps":
-		ids := make([]string, 0, len(f.inspect))
-		for id := range f.inspect {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(maps.Keys(f.inspect))
 		return []byte(strings.Join(ids, "\n") + "\n"), nil
 	case "inspect":
 		var objs []string

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,11 +200,7 @@ func writeHTML(w *bytes.Buffer, dir string, r *result.Result, pngs []string, sec
 		}
 		pg.Sections = append(pg.Sections, hs)
 	}
-	keys := make([]string, 0, len(r.Environment))
-	for k := range r.Environment {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(r.Environment))
 	for _, k := range keys {
 		pg.Environment = append(pg.Environment, [2]string{k, r.Environment[k]})
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // result.json's repetitions are computed) and its other figures.
 func (f Figure) rows(workload string, t float64) []result.Row {
 	rows := []result.Row{result.SummaryRow(0, 0, 0, workload, t, f.Metric, f.Value)}
-	for _, k := range sortedKeys(f.Extra) {
+	for _, k := range slices.Sorted(maps.Keys(f.Extra)) {
 		rows = append(rows, result.SummaryRow(0, 0, 0, workload, t, k, f.Extra[k]))
 	}
 	return rows
@@ -27,15 +28,6 @@ func (f Figure) Measure() result.Figure {
 		m.Unit = result.Units[m.Metric]
 	}
 	return m
-}
-
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // scrape reads /metrics of every container each interval until ctx ends,

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -43,12 +44,7 @@ var Clients = map[string]ClientInfo{
 
 // ClientNames are the clients' names, sorted.
 func ClientNames() []string {
-	names := make([]string, 0, len(Clients))
-	for n := range Clients {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(Clients))
 }
 
 func checkProbe(f string, _ *Spec, w Workload) error {

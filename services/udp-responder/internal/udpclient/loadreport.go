@@ -3,6 +3,7 @@ package udpclient
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -50,11 +51,7 @@ func (r LoadResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "rtt %s\n", r.RTT)
 	}
 	if len(r.Errors) > 0 {
-		kinds := make([]string, 0, len(r.Errors))
-		for k := range r.Errors {
-			kinds = append(kinds, k)
-		}
-		slices.Sort(kinds)
+		kinds := slices.Sorted(maps.Keys(r.Errors))
 		for i, k := range kinds {
 			kinds[i] = fmt.Sprintf("%s %d", k, r.Errors[k])
 		}
