@@ -85,17 +85,31 @@ type Figure struct {
 	Extra map[string]float64 // more per-repetition figures for the series
 }
 
+// probeJSON is what the runner reads of udp-client's probe summary
+// (--json); Directions is nil for a version 1 probe.
+type probeJSON struct {
+	Sent, Received int
+	LossPercent    float64 `json:"loss_percent"`
+	Latency        struct {
+		P50 int64 `json:"p50_ns"`
+		P99 int64 `json:"p99_ns"`
+	}
+	Directions *struct {
+		Exact      bool
+		NotCounted bool    `json:"not_counted"`
+		UpLoss     float64 `json:"upstream_loss_percent"`
+		Up         struct {
+			P50 int64 `json:"p50_ns"`
+		} `json:"one_way_up"`
+		ClockSuspect bool `json:"clock_suspect"`
+	}
+}
+
 // Measure reads a workload's figure from its saved run.
 func Measure(w spec.Workload, rec clientcli.Record) (Figure, error) {
 	switch w.Client {
 	case spec.UDPProbe:
-		var r struct {
-			Sent, Received int
-			LossPercent    float64 `json:"loss_percent"`
-			Latency        struct {
-				P50 int64 `json:"p50_ns"`
-			}
-		}
+		var r probeJSON
 		if err := json.Unmarshal(rec.Result, &r); err != nil {
 			return Figure{}, err
 		}

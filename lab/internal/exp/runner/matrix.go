@@ -166,23 +166,7 @@ type pairRun struct {
 }
 
 func parsePair(rec clientcli.Record) (pairRun, error) {
-	var r struct {
-		Sent, Received int
-		LossPercent    float64 `json:"loss_percent"`
-		Latency        struct {
-			P50 int64 `json:"p50_ns"`
-			P99 int64 `json:"p99_ns"`
-		}
-		Directions *struct {
-			Exact      bool
-			NotCounted bool    `json:"not_counted"`
-			UpLoss     float64 `json:"upstream_loss_percent"`
-			Up         struct {
-				P50 int64 `json:"p50_ns"`
-			} `json:"one_way_up"`
-			ClockSuspect bool `json:"clock_suspect"`
-		}
-	}
+	var r probeJSON
 	if err := json.Unmarshal(rec.Result, &r); err != nil {
 		return pairRun{}, err
 	}
