@@ -18,6 +18,21 @@ func mustParse(t *testing.T, text string) *spec.Spec {
 	return s
 }
 
+// reparsed is s written as a run writes spec.yaml and parsed again,
+// ending the test when either step fails (the text in the message).
+func reparsed(t *testing.T, s *spec.Spec) *spec.Spec {
+	t.Helper()
+	data, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := spec.Parse(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatalf("the spec as written does not parse again: %v\n%s", err, data)
+	}
+	return again
+}
+
 // edited is good with from changed into to, once; the test ends when
 // good has no from (an edit that changes nothing proves nothing).
 func edited(t *testing.T, good, from, to string) string {

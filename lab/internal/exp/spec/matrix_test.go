@@ -56,13 +56,7 @@ func TestParse_MatrixSpec(t *testing.T) {
 	// Each form, as it runs and is written to spec.yaml (one point,
 	// parameter none), parses again.
 	for _, quick := range []bool{false, true} {
-		data, err := s.Effective(quick).Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := spec.Parse(strings.NewReader(string(data))); err != nil {
-			t.Errorf("quick %v: the spec as it runs does not parse: %v\n%s", quick, err, data)
-		}
+		reparsed(t, s.Effective(quick))
 	}
 	if d := s.Estimate(true); d > 80*time.Second {
 		t.Errorf("the quick form takes about %v", d)
@@ -133,13 +127,7 @@ func TestSpec_WithoutSweepAsItRunsParses(t *testing.T) {
 	if e.Sweep.Parameter != spec.Single || e.Swept() || s.Swept() {
 		t.Fatalf("as it runs: sweep %+v", e.Sweep)
 	}
-	data, err := e.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := spec.Parse(strings.NewReader(string(data))); err != nil {
-		t.Errorf("spec.yaml of a run without a sweep does not parse: %v\n%s", err, data)
-	}
+	reparsed(t, e)
 	// Parameter none sweeps nothing: a value other than 0 is refused.
 	bad := strings.Replace(text, "repetitions: 2", "repetitions: 2\nsweep:\n  parameter: none\n  values: [5]", 1)
 	if _, err := spec.Parse(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "sweep.values:") {

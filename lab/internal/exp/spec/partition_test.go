@@ -65,13 +65,8 @@ func TestParse_PartitionSpec(t *testing.T) {
 func TestParse_WrittenSingleSpecParsesAgain(t *testing.T) {
 	s := mustParse(t, goodPartition)
 	for _, quick := range []bool{false, true} {
-		data, err := s.Effective(quick).Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, err := spec.Parse(strings.NewReader(string(data)))
-		if err != nil || again.Sweep.Parameter != spec.Single {
-			t.Errorf("quick %v: %v\n%s", quick, err, data)
+		if again := reparsed(t, s.Effective(quick)); again.Sweep.Parameter != spec.Single {
+			t.Errorf("quick %v: written back with the sweep %q, want %q", quick, again.Sweep.Parameter, spec.Single)
 		}
 	}
 	bad := strings.Replace(goodPartition, "interval: 500ms", "interval: 500ms\nsweep:\n  parameter: none\n  values: [3]", 1)

@@ -52,13 +52,8 @@ func TestParse_GoodSpec(t *testing.T) {
 		t.Errorf("quick form: values %v, reps %d, count %d (the spec's stays %d)", q.Sweep.Values, q.Repetitions, q.Workloads[0].Count, s.Workloads[0].Count)
 	}
 	// Written back, the spec parses to the same.
-	data, err := s.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := spec.Parse(strings.NewReader(string(data)))
-	if err != nil || again.Warmup != s.Warmup || again.Title != s.Title {
-		t.Errorf("round trip: %v\n%s", err, data)
+	if again := reparsed(t, s); again.Warmup != s.Warmup || again.Title != s.Title {
+		t.Errorf("round trip: warmup %v, title %q; want %v, %q", again.Warmup, again.Title, s.Warmup, s.Title)
 	}
 }
 
