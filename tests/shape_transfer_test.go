@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/testcontainers/testcontainers-go"
-
 	"github.com/netlab/netlab/tests/e2e"
 )
 
@@ -62,16 +59,8 @@ func TestShape_TCPUnderLossRetransmits(t *testing.T) {
 				before = e2e.TCPStat(t, pid, "RetransSegs")
 			}
 			start := time.Now()
-			res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho),
-				testcontainers.WithEntrypoint("/tcp-echo-client"),
-				testcontainers.WithCmd("--addr", e2e.ContainerAddr(t, server, tcpEchoPort), "--bulk", tc.size, "--timeout", "60s", "--json"),
-				testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-					hc.NetworkMode = container.NetworkMode("container:" + ns.GetContainerID())
-					hc.ReadonlyRootfs = true
-					hc.CapDrop = []string{"ALL"}
-					hc.SecurityOpt = []string{"no-new-privileges:true"}
-				}),
-			)
+			res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho), e2e.NetnsClientOpts(ns.GetContainerID(), "/tcp-echo-client", nil,
+				"--addr", e2e.ContainerAddr(t, server, tcpEchoPort), "--bulk", tc.size, "--timeout", "60s", "--json")...)
 			took := time.Since(start)
 			if res.ExitCode != 0 {
 				t.Fatalf("tcp-echo-client: %s", res)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -53,17 +52,8 @@ func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	e2e.UndoInNetns(t, server, append([]string{"iptables", "-D"}, rule...)...)
 
 	before := e2e.TCPStat(t, pid, "RetransSegs")
-	res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho),
-		testcontainers.WithEntrypoint("/tcp-echo-client"),
-		testcontainers.WithCmd("--addr", e2e.ContainerAddr(t, server, tcpEchoPort), "--bulk", "16MiB", "--parallel", "2",
-			"--timeout", "30s", "--json"),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.NetworkMode = container.NetworkMode("container:" + ns.GetContainerID())
-			hc.ReadonlyRootfs = true
-			hc.CapDrop = []string{"ALL"}
-			hc.SecurityOpt = []string{"no-new-privileges:true"}
-		}),
-	)
+	res := e2e.RunOneShot(t, e2e.Image(e2e.TCPEcho), e2e.NetnsClientOpts(ns.GetContainerID(), "/tcp-echo-client", nil,
+		"--addr", e2e.ContainerAddr(t, server, tcpEchoPort), "--bulk", "16MiB", "--parallel", "2", "--timeout", "30s", "--json")...)
 	after := e2e.TCPStat(t, pid, "RetransSegs")
 	if res.ExitCode != 0 {
 		t.Fatalf("tcp-echo-client: %s", res)

@@ -117,6 +117,13 @@ func OverlayClientOpts(networkName, entrypoint string, env map[string]string, ar
 	return clientOpts(entrypoint, env, args, func(hc *container.HostConfig) { hc.NetworkMode = container.NetworkMode(networkName) })
 }
 
+// NetnsClientOpts is ClientOpts in the network namespace of the container
+// with id containerID: the client's traffic is that container's, so a
+// rule or counter of its namespace applies to the client alone.
+func NetnsClientOpts(containerID, entrypoint string, env map[string]string, args ...string) []testcontainers.ContainerCustomizer {
+	return clientOpts(entrypoint, env, args, func(hc *container.HostConfig) { hc.NetworkMode = container.NetworkMode("container:" + containerID) })
+}
+
 // clientOpts are the options of a hardened client container; onNetwork
 // adds to its host configuration (one modifier: a second replaces the
 // first).
