@@ -39,7 +39,7 @@ func FuzzHandler(f *testing.F) {
 		f.Fatal(err)
 	}
 	s := &Server{cfg: cfg, log: zap.NewNop(), metrics: m, greeting: []byte(cfg.Greeting),
-		greetingLength: strconv.Itoa(len(cfg.Greeting)), hostname: "fuzz", ips: []string{"127.0.0.1"}}
+		greetingLength: []string{strconv.Itoa(len(cfg.Greeting))}, hostname: "fuzz", ips: []string{"127.0.0.1"}}
 	h := s.instrument(s.routes())
 	f.Fuzz(func(t *testing.T, method, target string, body []byte) {
 		raw := method + " " + target + " HTTP/1.1\r\nHost: fuzz\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)

@@ -1,9 +1,11 @@
 package hello
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,9 +45,13 @@ type routeMetrics struct {
 	inFlight prometheus.Gauge
 	duration prometheus.Observer
 
-	vec      *prometheus.CounterVec
-	mu       sync.RWMutex
-	requests map[requestKey]prometheus.Counter // by method and code, filled on first use
+	vec *prometheus.CounterVec
+	mu  sync.Mutex // held to add to requests
+	// requests holds the counters by method and code, filled on first use.
+	// A map that is copied to add a key is read without a lock: requests
+	// reuse a few keys, so it is copied a few times and read on every
+	// request.
+	requests atomic.Pointer[map[requestKey]prometheus.Counter]
 }
 
 type requestKey struct {
@@ -54,13 +60,14 @@ type requestKey struct {
 }
 
 func (m *metrics) route(name string) *routeMetrics {
-	return &routeMetrics{
+	rm := &routeMetrics{
 		name:     name,
 		inFlight: m.inFlight.WithLabelValues(name),
 		duration: m.duration.WithLabelValues(name),
 		vec:      m.requests,
-		requests: make(map[requestKey]prometheus.Counter),
 	}
+	rm.requests.Store(&map[requestKey]prometheus.Counter{})
+	return rm
 }
 
 // count adds one request answered with code. The method label is one of the
@@ -68,16 +75,27 @@ func (m *metrics) route(name string) *routeMetrics {
 // bound by inventing methods.
 func (rm *routeMetrics) count(method string, code int) {
 	key := requestKey{metricMethod(method), code}
-	rm.mu.RLock()
-	c, ok := rm.requests[key]
-	rm.mu.RUnlock()
+	c, ok := (*rm.requests.Load())[key]
 	if !ok {
-		c = rm.vec.WithLabelValues(rm.name, key.method, strconv.Itoa(code))
-		rm.mu.Lock()
-		rm.requests[key] = c
-		rm.mu.Unlock()
+		c = rm.add(key)
 	}
 	c.Inc()
+}
+
+// add looks up key's counter and returns it, and keeps it in a new copy of
+// the requests map.
+func (rm *routeMetrics) add(key requestKey) prometheus.Counter {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	old := *rm.requests.Load()
+	if c, ok := old[key]; ok {
+		return c // another request added it first
+	}
+	c := rm.vec.WithLabelValues(rm.name, key.method, strconv.Itoa(key.code))
+	m := maps.Clone(old)
+	m[key] = c
+	rm.requests.Store(&m)
+	return c
 }
 
 func metricMethod(m string) string {
@@ -121,24 +139,36 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 var recorders = sync.Pool{New: func() any { return new(recorder) }}
 
 // handle registers h on mux under pattern, tagging each request it answers
-// with the route's metrics. The route is known here, so instrument needs no
-// second mux lookup.
-func (s *Server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+// with the route's metrics, and returns the handler it registered. The
+// route is known here, so instrument needs no second mux lookup.
+func (s *Server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) http.Handler {
 	rm := s.metrics.route(pattern)
-	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rec, ok := w.(*recorder); ok {
 			rec.route = rm
 		}
 		rm.inFlight.Inc()
 		defer rm.inFlight.Dec()
 		h(w, r)
-	}))
+	})
+	mux.Handle(pattern, route)
+	return route
+}
+
+// isRoot reports whether the mux would route r to rootPattern: GET or HEAD
+// of exactly "/" (a clean path, so no redirect; the mux has no host
+// patterns).
+func isRoot(r *http.Request) bool {
+	return r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 // instrument wraps the mux: it caps concurrent requests and bodies, and
 // records metrics and the access log for every request.
 func (s *Server) instrument(mux *http.ServeMux) http.Handler {
-	slots := make(chan struct{}, s.cfg.MaxConcurrent)
+	// Requests in progress, against MAX_CONCURRENT: an atomic counter,
+	// cheaper than a channel of slots on every request.
+	var inFlight atomic.Int64
+	limit := int64(s.cfg.MaxConcurrent)
 	unmatched := s.metrics.route("unmatched") // bounded label values: never the raw path
 	routes := make(map[string]*routeMetrics)  // for requests refused before routing
 	var routesMu sync.Mutex
@@ -146,14 +176,21 @@ func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 		start := time.Now()
 		rec := recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
-		select {
-		case slots <- struct{}{}:
-			// The server's own writer, so an oversized body also closes
-			// the connection.
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-			mux.ServeHTTP(rec, r)
-			<-slots
-		default:
+		if inFlight.Add(1) <= limit {
+			if r.Body != http.NoBody { // net/http's body for a request without one: nothing to cap
+				// The server's own writer, so an oversized body also
+				// closes the connection.
+				r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+			}
+			if isRoot(r) {
+				r.Pattern = rootPattern // as the mux sets it
+				s.root.ServeHTTP(rec, r)
+			} else {
+				mux.ServeHTTP(rec, r)
+			}
+			inFlight.Add(-1)
+		} else {
+			inFlight.Add(-1)
 			s.metrics.rejected.Inc()
 			if _, pattern := mux.Handler(r); pattern != "" {
 				routesMu.Lock()

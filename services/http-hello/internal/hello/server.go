@@ -28,8 +28,9 @@ type Server struct {
 	ln      net.Listener
 	http    *http.Server
 
+	root           http.Handler // the rootPattern route, set by routes
 	greeting       []byte
-	greetingLength string
+	greetingLength []string // the Content-Length header's value
 	hostname       string
 	ips            []string
 }
@@ -43,7 +44,7 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Server
 	s := &Server{
 		cfg: cfg, log: log, metrics: m, ln: ln,
 		greeting:       []byte(cfg.Greeting),
-		greetingLength: strconv.Itoa(len(cfg.Greeting)),
+		greetingLength: []string{strconv.Itoa(len(cfg.Greeting))},
 	}
 	s.hostname, s.ips = hostIdentity()
 
