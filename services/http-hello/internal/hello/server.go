@@ -75,9 +75,13 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // left and returns nil.
 func (s *Server) Serve(ctx context.Context) error {
 	served := make(chan error, 1)
+	dl := newDeadlines(deadlineTick)
+	stop := make(chan struct{})
+	defer close(stop)
+	go dl.run(stop)
 	go func() {
 		var err error
-		ln := &headerLimitListener{Listener: s.ln, refused: s.metrics.headersTooLarge}
+		ln := &listener{Listener: s.ln, refused: s.metrics.headersTooLarge, deadlines: dl}
 		if s.cfg.TLSCertFile != "" {
 			err = s.http.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
 		} else {
