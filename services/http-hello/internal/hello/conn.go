@@ -38,7 +38,7 @@ func (l *listener) Accept() (net.Conn, error) {
 // timeouts set, net/http moves a connection's deadlines four times per
 // request (READ_HEADER_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT),
 // and each move re-arms a runtime timer and reads the clock twice: about
-// 6 % of the CPU time of a GET /. The timeouts are seconds long and a
+// 0.65 µs of CPU per request (BenchmarkDeadlines), 3 % of a GET /. The timeouts are seconds long and a
 // request takes microseconds, so almost none of those deadlines is ever
 // reached. A deadline more than two ticks away is only recorded; a sweep
 // every tick arms the connection's own deadline once it is less than two
