@@ -162,6 +162,24 @@ func isRoot(r *http.Request) bool {
 	return r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
+// serveCounted serves a request admitted under MAX_CONCURRENT and gives
+// its slot back even if the handler panics (net/http recovers the panic
+// and the server goes on, so a lost slot would never come back).
+func (s *Server) serveCounted(w http.ResponseWriter, rec *recorder, r *http.Request, mux *http.ServeMux, inFlight *atomic.Int64) {
+	defer inFlight.Add(-1)
+	if r.Body != http.NoBody { // net/http's body for a request without one: nothing to cap
+		// The server's own writer, so an oversized body also closes the
+		// connection.
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	}
+	if isRoot(r) {
+		r.Pattern = rootPattern // as the mux sets it
+		s.root.ServeHTTP(rec, r)
+		return
+	}
+	mux.ServeHTTP(rec, r)
+}
+
 // instrument wraps the mux: it caps concurrent requests and bodies, and
 // records metrics and the access log for every request.
 func (s *Server) instrument(mux *http.ServeMux) http.Handler {
@@ -177,18 +195,7 @@ func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 		rec := recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
 		if inFlight.Add(1) <= limit {
-			if r.Body != http.NoBody { // net/http's body for a request without one: nothing to cap
-				// The server's own writer, so an oversized body also
-				// closes the connection.
-				r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-			}
-			if isRoot(r) {
-				r.Pattern = rootPattern // as the mux sets it
-				s.root.ServeHTTP(rec, r)
-			} else {
-				mux.ServeHTTP(rec, r)
-			}
-			inFlight.Add(-1)
+			s.serveCounted(w, rec, r, mux, &inFlight)
 		} else {
 			inFlight.Add(-1)
 			s.metrics.rejected.Inc()
