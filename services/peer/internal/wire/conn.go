@@ -40,10 +40,11 @@ type Conn struct {
 	sendBy time.Time
 }
 
-// NewConn wraps c. timeout bounds every read and write call: payloads are
-// read and written in chunks of at most 64 KiB, each with a fresh deadline
-// of timeout, so a slow but live sender (e.g. upload rate limit) is fine
-// while a stalled one is cut off. timeout <= 0 disables the deadlines.
+// NewConn wraps c. timeout bounds the reading or writing of every 64 KiB
+// of a payload, each with a fresh deadline of timeout (piece data may
+// move in larger system calls, which renew it per 64 KiB moved), so a
+// slow but live sender (e.g. upload rate limit) is fine while a stalled
+// one is cut off. timeout <= 0 disables the deadlines.
 func NewConn(c net.Conn, timeout time.Duration) *Conn {
 	return &Conn{
 		nc:      c,
