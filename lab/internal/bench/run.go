@@ -19,6 +19,16 @@ type Sample struct {
 	P50, P99 time.Duration // latency, when the workload measures it
 	Ops      float64       // operations done (for server CPU per operation)
 	CPU      time.Duration // server CPU used during the measurement
+	// SendCPU and RecvCPU are, for a transfer between two programs (two
+	// peer nodes, two nc), the CPU of each end; CPU is then their sum.
+	SendCPU, RecvCPU time.Duration
+}
+
+// transferSample is a transfer of bytes in elapsed, with the CPU of its
+// sending and receiving ends.
+func transferSample(bytes int64, elapsed, send, recv time.Duration) Sample {
+	return Sample{Rate: float64(bytes) / 1e6 / elapsed.Seconds(), Ops: float64(bytes) / 1e6,
+		CPU: send + recv, SendCPU: send, RecvCPU: recv}
 }
 
 // Server is a started target: where the load goes, the CPU it has used,
@@ -45,7 +55,7 @@ type Target struct {
 	Start func(ctx context.Context) (*Server, error)
 	// Measure, when set, replaces Start and the workload's Drive: the
 	// target runs whole transfers itself (a pipe of nc, two peer nodes)
-	// and reports the CPU of its receiving side.
+	// and reports the CPU of both ends, each apart and summed.
 	Measure func(ctx context.Context) (Sample, error)
 	// Command is the process name (comm) of a Measure target's programs,
 	// whose functions a profile lists; Start targets use their own.
@@ -63,6 +73,9 @@ const (
 	ServerCPU Metric = "server CPU/op"
 	// TailLatency: netlab's p99 over the anchor's must be at most Bound.
 	TailLatency Metric = "p99"
+	// BothEndsCPU: for a transfer, the CPU per operation of its sending
+	// and receiving ends together over the anchor's must be at most Bound.
+	BothEndsCPU Metric = "CPU/op of both ends"
 )
 
 // Goal is a ratio the project promises against one anchor.
@@ -75,7 +88,7 @@ type Goal struct {
 // value is the quantity a metric compares, 0 when not measured.
 func (m Metric) value(s Sample) float64 {
 	switch m {
-	case ServerCPU:
+	case ServerCPU, BothEndsCPU:
 		if s.Ops <= 0 || s.CPU <= 0 {
 			return 0
 		}
@@ -88,7 +101,7 @@ func (m Metric) value(s Sample) float64 {
 }
 
 // atMost is true for metrics where less is better.
-func (m Metric) atMost() bool { return m == ServerCPU || m == TailLatency }
+func (m Metric) atMost() bool { return m == ServerCPU || m == TailLatency || m == BothEndsCPU }
 
 // Workload is one kind of load, put on every target.
 type Workload struct {
@@ -124,21 +137,25 @@ func (w Workload) route(name string) string {
 
 // Row is the result of one target in one workload.
 type Row struct {
-	Workload  string        `json:"workload"`
-	Target    string        `json:"target"`
-	Route     string        `json:"route,omitempty"` // the HTTP path requested
-	Unit      string        `json:"unit"`
-	Rate      float64       `json:"rate_median"`
-	RateMin   float64       `json:"rate_min"`
-	RateMax   float64       `json:"rate_max"`
-	P50       time.Duration `json:"p50_ns"`
-	P99       time.Duration `json:"p99_ns"`
-	CPUPerOp  time.Duration `json:"server_cpu_per_op_ns"`
-	OpUnit    string        `json:"op_unit"`
-	Ratio     float64       `json:"ratio_to_reference"`
-	Reference string        `json:"reference"`
-	Reps      int           `json:"reps"`
-	Errors    []string      `json:"errors,omitempty"`
+	Workload string        `json:"workload"`
+	Target   string        `json:"target"`
+	Route    string        `json:"route,omitempty"` // the HTTP path requested
+	Unit     string        `json:"unit"`
+	Rate     float64       `json:"rate_median"`
+	RateMin  float64       `json:"rate_min"`
+	RateMax  float64       `json:"rate_max"`
+	P50      time.Duration `json:"p50_ns"`
+	P99      time.Duration `json:"p99_ns"`
+	CPUPerOp time.Duration `json:"server_cpu_per_op_ns"`
+	// SendCPUPerOp and RecvCPUPerOp split CPUPerOp between the ends of a
+	// transfer (medians of their own, so they need not add up exactly).
+	SendCPUPerOp time.Duration `json:"send_cpu_per_op_ns,omitempty"`
+	RecvCPUPerOp time.Duration `json:"receive_cpu_per_op_ns,omitempty"`
+	OpUnit       string        `json:"op_unit"`
+	Ratio        float64       `json:"ratio_to_reference"`
+	Reference    string        `json:"reference"`
+	Reps         int           `json:"reps"`
+	Errors       []string      `json:"errors,omitempty"`
 }
 
 // GoalResult is a goal checked against the same-rep ratios.
@@ -263,8 +280,8 @@ func measureReps(ctx context.Context, w Workload, ts targets, reps int, log io.W
 				continue
 			}
 			samples[name] = append(samples[name], s)
-			fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s\n",
-				rep+1, w.Name, name, s.Rate, w.Unit, s.P50, s.P99, s.CPU)
+			fmt.Fprintf(log, "rep %d %s/%s: %.1f %s p50 %s p99 %s server cpu %s%s\n",
+				rep+1, w.Name, name, s.Rate, w.Unit, s.P50, s.P99, s.CPU, sidesLog(s))
 		}
 	}
 	return samples, errs
@@ -331,10 +348,18 @@ func profileTargets(ctx context.Context, prof *Profiler, w Workload, ts targets,
 	}
 }
 
+// sidesLog is the per-end CPU of a transfer sample for the log, or "".
+func sidesLog(s Sample) string {
+	if s.SendCPU <= 0 && s.RecvCPU <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (sender %s, receiver %s)", s.SendCPU, s.RecvCPU)
+}
+
 func summarize(w Workload, name string, samples map[string][]Sample, errs []string) Row {
 	own := samples[name]
 	row := Row{Workload: w.Name, Target: name, Route: w.route(name), Unit: w.Unit, OpUnit: w.OpUnit, Reference: w.Reference, Errors: errs}
-	var rates, p50s, p99s, cpus, ratios []float64
+	var rates, p50s, p99s, cpus, sends, recvs, ratios []float64
 	ref := samples[w.Reference]
 	for i, s := range own {
 		if s.Rate <= 0 {
@@ -345,6 +370,10 @@ func summarize(w Workload, name string, samples map[string][]Sample, errs []stri
 		p99s = append(p99s, float64(s.P99))
 		if s.Ops > 0 {
 			cpus = append(cpus, float64(s.CPU)/s.Ops)
+			if s.SendCPU > 0 || s.RecvCPU > 0 {
+				sends = append(sends, float64(s.SendCPU)/s.Ops)
+				recvs = append(recvs, float64(s.RecvCPU)/s.Ops)
+			}
 		}
 		if i < len(ref) && ref[i].Rate > 0 {
 			ratios = append(ratios, s.Rate/ref[i].Rate)
@@ -359,6 +388,9 @@ func summarize(w Workload, name string, samples map[string][]Sample, errs []stri
 	row.P50, row.P99 = time.Duration(median(p50s)), time.Duration(median(p99s))
 	if len(cpus) > 0 {
 		row.CPUPerOp = time.Duration(median(cpus))
+	}
+	if len(sends) > 0 {
+		row.SendCPUPerOp, row.RecvCPUPerOp = time.Duration(median(sends)), time.Duration(median(recvs))
 	}
 	if len(ratios) > 0 {
 		row.Ratio = median(ratios)

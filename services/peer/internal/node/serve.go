@@ -123,7 +123,11 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn, handshakeDone func()) 
 	}
 	n.metrics.uploadsActive.Inc()
 	defer n.metrics.uploadsActive.Dec()
-	sc.wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
+	if n.limiter != nil {
+		// Unlimited (no UPLOAD_RATE), pieces go out without a throttle:
+		// each in one sendfile call rather than one per 64 KiB.
+		sc.wc.SetThrottle(func(size int) error { return n.limiter.Wait(ctx, size) })
+	}
 	sc.ready.Store(true)
 	log.Debug("peer connected", zap.Uint8("version", sc.wc.Version()))
 	n.answerRequests(ctx, sc, label, log)

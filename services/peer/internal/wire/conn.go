@@ -40,10 +40,11 @@ type Conn struct {
 	sendBy time.Time
 }
 
-// NewConn wraps c. timeout bounds every read and write call: payloads are
-// read and written in chunks of at most 64 KiB, each with a fresh deadline
-// of timeout, so a slow but live sender (e.g. upload rate limit) is fine
-// while a stalled one is cut off. timeout <= 0 disables the deadlines.
+// NewConn wraps c. timeout bounds the reading or writing of every 64 KiB
+// of a payload, each with a fresh deadline of timeout (piece data may
+// move in larger system calls, which renew it per 64 KiB moved), so a
+// slow but live sender (e.g. upload rate limit) is fine while a stalled
+// one is cut off. timeout <= 0 disables the deadlines.
 func NewConn(c net.Conn, timeout time.Duration) *Conn {
 	return &Conn{
 		nc:      c,
@@ -416,14 +417,19 @@ func (c *Conn) receivePiece(n int, before func()) (p *Piece, ok bool, err error)
 		return nil, true, err
 	}
 	p = &Piece{ID: [32]byte(c.rbuf[:32]), Index: binary.BigEndian.Uint32(c.rbuf[32:pieceFixed]), Data: data}
-	for got := 0; got < len(data); {
-		k := min(len(data)-got, chunkSize)
-		if before != nil {
+	// Each read takes whatever has arrived, up to the rest of the piece,
+	// not a chunk at a time: a fast peer costs a system call per socket
+	// buffer's worth instead of per 64 KiB. The deadline is renewed once
+	// a chunk's worth has come since the last renewal, so a peer must
+	// still send 64 KiB per I/O timeout, as with chunked reads.
+	for got, renewed := 0, -chunkSize; got < len(data); {
+		if before != nil && got-renewed >= chunkSize {
 			before()
+			renewed = got
 		}
-		m, err := io.ReadFull(payloadReader{c}, data[got:got+k])
+		m, err := payloadReader{c}.Read(data[got:])
 		got += m
-		if err != nil {
+		if err != nil && got < len(data) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}

@@ -13,7 +13,9 @@ import (
 // and the file allow it (a TCP socket and a regular file on Linux) the
 // data goes from the page cache to the socket with sendfile, never through
 // user space; otherwise it is read in chunks into the connection's buffer.
-// Like Send, every 64 KiB chunk is throttled and has its own deadline.
+// Like Send, every 64 KiB chunk is throttled and has its own deadline;
+// unthrottled (no SetThrottle), one sendfile call may take the whole piece,
+// the deadline being renewed as each 64 KiB goes out.
 //
 // The header is written before the data is read: if the file turns out
 // shorter than size, the frame cannot be completed, the error wraps
@@ -34,13 +36,19 @@ func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, s
 		return err
 	}
 	send := c.fileSender(f)
+	step := chunkSize
+	if c.throttle == nil {
+		// Fewer, larger sendfile calls: a quarter less CPU per 1 MiB
+		// piece, both ends together (BenchmarkSendPieceFile).
+		step = size
+	}
 	for done := 0; done < size; {
-		k := min(size-done, chunkSize)
+		k := min(size-done, step)
 		if err := c.throttled(k); err != nil {
 			return err
 		}
 		c.setWriteDeadline()
-		if err := send(off+int64(done), k); err != nil {
+		if err := send(off+int64(done), k, c.setWriteDeadline); err != nil {
 			return fmt.Errorf("send piece %d: %w", index, err)
 		}
 		done += k
@@ -70,8 +78,24 @@ func (c *Conn) sendPieceFileSealed(id [32]byte, index uint32, f *os.File, off in
 	return c.writeFrame(frame, size)
 }
 
-// copyChunk is the portable way: read the chunk into the write buffer and
-// write it.
+// copyChunks is the portable way: read k bytes at off a chunk at a time
+// into the write buffer and write them, renewing the deadline between
+// chunks.
+func (c *Conn) copyChunks(f *os.File, off int64, k int, renew func()) error {
+	for k > 0 {
+		n := min(k, chunkSize)
+		if err := c.copyChunk(f, off, n); err != nil {
+			return err
+		}
+		off, k = off+int64(n), k-n
+		if k > 0 {
+			renew()
+		}
+	}
+	return nil
+}
+
+// copyChunk reads one chunk into the write buffer and writes it.
 func (c *Conn) copyChunk(f *os.File, off int64, k int) error {
 	if cap(c.wbuf) < k {
 		c.wbuf = make([]byte, 0, chunkSize)

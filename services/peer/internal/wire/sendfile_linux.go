@@ -6,23 +6,26 @@ import (
 	"syscall"
 )
 
-// fileSender returns how to send chunks of f: sendfile(2) when the
-// connection is a socket, else copyChunk.
-func (c *Conn) fileSender(f *os.File) func(off int64, k int) error {
+// fileSender returns how to send k bytes of f at off, calling renew
+// (which renews the write deadline) each time a chunk's worth has gone
+// out: sendfile(2) when the connection is a socket, else copyChunks.
+func (c *Conn) fileSender(f *os.File) func(off int64, k int, renew func()) error {
+	fallback := func(off int64, k int, renew func()) error { return c.copyChunks(f, off, k, renew) }
 	sc, ok := c.nc.(syscall.Conn)
 	if !ok {
-		return func(off int64, k int) error { return c.copyChunk(f, off, k) }
+		return fallback
 	}
 	dst, err := sc.SyscallConn()
 	if err != nil {
-		return func(off int64, k int) error { return c.copyChunk(f, off, k) }
+		return fallback
 	}
 	src, err := f.SyscallConn()
 	if err != nil {
-		return func(off int64, k int) error { return c.copyChunk(f, off, k) }
+		return fallback
 	}
-	return func(off int64, k int) error {
+	return func(off int64, k int, renew func()) error {
 		var serr error
+		unrenewed := 0 // bytes sent since the deadline was last renewed
 		// Control keeps f's descriptor from being closed under us; Write
 		// waits for the socket to be writable, honouring its deadline.
 		cerr := src.Control(func(in uintptr) {
@@ -31,6 +34,10 @@ func (c *Conn) fileSender(f *os.File) func(off int64, k int) error {
 					n, err := syscall.Sendfile(int(out), int(in), &off, k)
 					if n > 0 {
 						k -= n
+						if unrenewed += n; unrenewed >= chunkSize && k > 0 {
+							renew() // the wait that follows gets a fresh deadline
+							unrenewed = 0
+						}
 					}
 					switch {
 					case err == syscall.EAGAIN:

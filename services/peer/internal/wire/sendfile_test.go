@@ -167,3 +167,56 @@ func TestConn_SendPieceFileRefusesOversizedPieces(t *testing.T) {
 		t.Fatal("wrote a header for a piece it refused")
 	}
 }
+
+// TestConn_SendPieceFileToASlowReader: unthrottled, a piece goes out in
+// one sendfile call, yet its deadline is renewed as each 64 KiB leaves,
+// so a reader slower in total than the timeout but quick with every
+// chunk gets the piece; over the copy path too.
+func TestConn_SendPieceFileToASlowReader(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	data := pattern(1 << 20)
+	f := pieceFile(t, data)
+	for _, name := range []string{"sendfile", "copy"} {
+		t.Run(name, func(t *testing.T) {
+			a, b := tcpPair(t)
+			// Small buffers, so the sender waits on the reader.
+			if err := a.(*net.TCPConn).SetWriteBuffer(32 << 10); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.(*net.TCPConn).SetReadBuffer(32 << 10); err != nil {
+				t.Fatal(err)
+			}
+			var nc net.Conn = a
+			if name == "copy" {
+				nc = struct{ net.Conn }{a} // hides syscall.Conn: no sendfile
+			}
+			got := make(chan []byte, 1)
+			go func() {
+				var all []byte
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := io.ReadFull(b, buf)
+					all = append(all, buf[:n]...)
+					if err != nil {
+						got <- all
+						return
+					}
+					time.Sleep(30 * time.Millisecond)
+				}
+			}()
+			start := time.Now()
+			c := wire.NewConn(nc, timeout)
+			if err := c.SendPieceFile(id32("f"), 4, f, 0, len(data)); err != nil {
+				t.Fatalf("SendPieceFile: %v", err)
+			}
+			if d := time.Since(start); d < timeout {
+				t.Fatalf("send took only %v; the test needs longer than the timeout %v", d, timeout)
+			}
+			a.Close()
+			want := encode(t, &wire.Piece{ID: id32("f"), Index: 4, Data: data})
+			if all := <-got; !bytes.Equal(all, want) {
+				t.Fatalf("reader got %d bytes, want the %d-byte frame", len(all), len(want))
+			}
+		})
+	}
+}

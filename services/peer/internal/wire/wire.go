@@ -44,8 +44,11 @@ const (
 	MaxPageHashes = 1 << 16
 )
 
-// chunkSize bounds each read and write of a payload, so every chunk gets
-// its own deadline and a slow but live peer is not mistaken for a dead one.
+// chunkSize is how much of a payload moves under one deadline: payloads
+// are read and written in chunks of at most this size, or (piece data,
+// unthrottled sendfile) in larger calls that renew the deadline each time
+// this much has moved, so a slow but live peer is not mistaken for a dead
+// one.
 const chunkSize = 64 << 10
 
 // Type is a message type, the second byte of the frame header.

@@ -1,0 +1,81 @@
+package wire_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/services/peer/internal/wire"
+)
+
+// withPieceBuffers makes c read piece data into fresh buffers.
+func withPieceBuffers(c *wire.Conn) *wire.Conn {
+	c.SetPieceBuffers(func(n int) []byte { return make([]byte, n) })
+	return c
+}
+
+// TestConn_PieceDataTakesWhatHasArrivedInOneRead: once a whole piece has
+// arrived, its data is read in one call, not 64 KiB at a time.
+func TestConn_PieceDataTakesWhatHasArrivedInOneRead(t *testing.T) {
+	want := wire.Piece{ID: [32]byte{2}, Index: 3, Data: pattern(1 << 20)}
+	rec := &readRecorder{fakeConn: fakeConn{r: bytes.NewReader(encode(t, want))}}
+	c := withPieceBuffers(wire.NewConn(rec, time.Second))
+	m, err := c.Receive(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := m.(*wire.Piece); !ok || !bytes.Equal(p.Data, want.Data) {
+		t.Fatalf("received %v, want the piece", m)
+	}
+	// The header's read through the read buffer, then the rest at once.
+	if n := len(rec.targets); n != 2 {
+		t.Fatalf("%d reads for a 1 MiB piece that had all arrived, want 2", n)
+	}
+}
+
+// TestConn_PieceIntoCallersBufferFromASlowSender: a piece read straight
+// into the caller's buffer still renews its deadline as chunks come, so a
+// sender slower in total than the timeout, but quick with every chunk,
+// gets it through; one that stalls mid-piece is cut off.
+func TestConn_PieceIntoCallersBufferFromASlowSender(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	want := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	raw, c := rawPipe(t, timeout)
+	withPieceBuffers(c)
+	done := make(chan error, 1)
+	go func() {
+		frame := encode(t, want)
+		for len(frame) > 0 {
+			n := min(len(frame), chunk)
+			if _, err := raw.Write(frame[:n]); err != nil {
+				done <- err
+				return
+			}
+			frame = frame[n:]
+			time.Sleep(30 * time.Millisecond)
+		}
+		done <- nil
+	}()
+	start := time.Now()
+	m, err := c.Receive(0)
+	if err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	if d := time.Since(start); d < timeout {
+		t.Fatalf("transfer took only %v; the test needs longer than the timeout %v", d, timeout)
+	}
+	if p, ok := m.(*wire.Piece); !ok || !bytes.Equal(p.Data, want.Data) {
+		t.Fatal("piece arrived changed")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("send: %v", err)
+	}
+
+	stalled, sc := rawPipe(t, 100*time.Millisecond)
+	withPieceBuffers(sc)
+	go func() {
+		frame := encode(t, want)
+		_, _ = stalled.Write(frame[:wire.HeaderSize+36+chunk+5]) // then silence
+	}()
+	assertReceiveTimesOut(t, sc, time.Minute)
+}
