@@ -107,7 +107,7 @@ func (q *Queue) Take() []wire.Announce {
 	for _, id := range ids {
 		idx := slices.Compact(slices.Sorted(slices.Values(pending[id])))
 		for chunk := range slices.Chunk(idx, wire.MaxAnnounce) {
-			out = append(out, wire.Announce{ID: [32]byte(id), Indexes: chunk})
+			out = append(out, wire.Announce{ID: id, Indexes: chunk})
 		}
 	}
 	return out

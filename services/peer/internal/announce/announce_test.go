@@ -44,8 +44,8 @@ func TestQueue_GetsThePiecesOfItsFilesCoalesced(t *testing.T) {
 		t.Fatal("not ready after pieces were published")
 	}
 	want := []wire.Announce{
-		{ID: [32]byte(fileA), Indexes: []uint32{2, 9}},
-		{ID: [32]byte(fileB), Indexes: []uint32{3, 7}},
+		{ID: fileA, Indexes: []uint32{2, 9}},
+		{ID: fileB, Indexes: []uint32{3, 7}},
 	}
 	if got := q.Take(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Take = %+v, want %+v", got, want)

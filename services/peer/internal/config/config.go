@@ -33,6 +33,10 @@ type Config struct {
 	ShareDir string `env:"SHARE_DIR" envDefault:"/share"`
 	// PieceSize is the piece size for files this node hashes.
 	PieceSize config.ByteSize `env:"PIECE_SIZE" envDefault:"1MiB"`
+	// Hash is the algorithm of pieces and file ids for files this node
+	// hashes: blake3 or sha256 (the ids of nodes before protocol version
+	// 4). Files downloaded keep the algorithm of their id.
+	Hash string `env:"HASH" envDefault:"blake3"`
 	// Peers are seed addresses (host or host:port, comma separated). A name
 	// is resolved again at every refresh, so a scaled compose service name
 	// yields every replica.
@@ -116,6 +120,7 @@ func (c Config) Validate() error {
 		c.Shared.Validate(),
 		config.ListenAddr("LISTEN_ADDR", c.ListenAddr),
 		config.InRange("PIECE_SIZE", int64(c.PieceSize), minPieceSize, maxPieceSize),
+		config.OneOf("HASH", c.Hash, "blake3", "sha256"),
 		config.InRange("MAX_PEERS", c.MaxPeers, 1, 1000),
 		config.InRange("UPLOAD_BURST", int64(c.UploadBurst), 0, 1<<30),
 		config.InRange("MAX_CONNS", c.MaxConns, 1, 100_000),

@@ -19,6 +19,7 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 		ListenAddr:             ":8001",
 		ShareDir:               "/share",
 		PieceSize:              1 << 20,
+		Hash:                   "blake3",
 		Peers:                  nil,
 		AdvertiseAddr:          "",
 		Secret:                 "",
@@ -50,13 +51,13 @@ func TestLoad_AcceptsValidSettings(t *testing.T) {
 		"LISTEN_ADDR": "127.0.0.1:0", "SHARE_DIR": "/tmp/x", "PIECE_SIZE": "64KiB",
 		"UPLOAD_RATE": "2MiB", "ADVERTISE_ADDR": "node1:8001", "SYNC": "true",
 		"CORRUPT_UPLOADS": "0.25", "IO_TIMEOUT": "100ms", "REQUESTS_PER_PEER": "64",
-		"SERVE_PIECES": "false", "UPLOAD_BURST": "64KiB",
+		"SERVE_PIECES": "false", "UPLOAD_BURST": "64KiB", "HASH": "sha256",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.PieceSize != 64<<10 || c.UploadRate != 2<<20 || c.UploadBurst != 64<<10 || !c.Sync || c.ServePieces || c.CorruptUploads != 0.25 ||
-		c.IOTimeout != 100*time.Millisecond || c.RequestsPerPeer != 64 || c.AdvertiseAddr != "node1:8001" {
+		c.IOTimeout != 100*time.Millisecond || c.RequestsPerPeer != 64 || c.AdvertiseAddr != "node1:8001" || c.Hash != "sha256" {
 		t.Errorf("Load() = %+v", c)
 	}
 }
@@ -65,6 +66,7 @@ func TestLoad_ErrorsNameTheirVariable(t *testing.T) {
 	t.Parallel()
 	configtest.Refuses(t, config.Load, []configtest.Bad{
 		{Name: "piece size too small", Env: map[string]string{"PIECE_SIZE": "1KiB"}, Var: "PIECE_SIZE", Msg: "must be between"},
+		{Name: "hash unknown", Env: map[string]string{"HASH": "md5"}, Var: "HASH", Msg: "must be one of blake3, sha256"},
 		{Name: "piece size too large", Env: map[string]string{"PIECE_SIZE": "8MiB"}, Var: "PIECE_SIZE", Msg: "must be between"},
 		{Name: "piece size not a size", Env: map[string]string{"PIECE_SIZE": "abc"}, Var: "PIECE_SIZE", Msg: `PIECE_SIZE="abc": not a valid size`},
 		{Name: "max peers zero", Env: map[string]string{"MAX_PEERS": "0"}, Var: "MAX_PEERS"},

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/zeebo/blake3"
 
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/platform/tabletest"
@@ -25,7 +28,12 @@ func pattern(n int) []byte {
 
 func mustHash(t testing.TB, data []byte, pieceSize int) content.Manifest {
 	t.Helper()
-	m, err := content.HashReader(bytes.NewReader(data), int64(len(data)), pieceSize)
+	return mustHashAlg(t, data, pieceSize, content.SHA256)
+}
+
+func mustHashAlg(t testing.TB, data []byte, pieceSize int, alg content.Alg) content.Manifest {
+	t.Helper()
+	m, err := content.HashReader(bytes.NewReader(data), int64(len(data)), pieceSize, alg)
 	if err != nil {
 		t.Fatalf("HashReader: %v", err)
 	}
@@ -43,7 +51,7 @@ func TestManifest_IDMatchesDocumentedLayout(t *testing.T) {
 	binary.Write(&buf, binary.BigEndian, uint32(content.MinPieceSize))
 	piece := sha256.Sum256(data)
 	buf.Write(piece[:])
-	want := content.ID(sha256.Sum256(buf.Bytes()))
+	want := content.NewID(content.SHA256, sha256.Sum256(buf.Bytes()))
 
 	if got := m.ID(); got != want {
 		t.Fatalf("ID = %s, want %s", got, want)
@@ -55,6 +63,66 @@ func TestManifest_IDMatchesDocumentedLayout(t *testing.T) {
 	}
 	if got := m.ID().Short(); got != golden[:12] {
 		t.Fatalf("Short = %s, want %s", got, golden[:12])
+	}
+}
+
+func TestManifest_BLAKE3IDMatchesDocumentedLayout(t *testing.T) {
+	data := []byte("hello, netlab")
+	m := mustHashAlg(t, data, content.MinPieceSize, content.BLAKE3)
+
+	var buf bytes.Buffer
+	buf.WriteString("netlab-peer-file-v1\x00")
+	binary.Write(&buf, binary.BigEndian, uint64(len(data)))
+	binary.Write(&buf, binary.BigEndian, uint32(content.MinPieceSize))
+	piece := blake3.Sum256(data)
+	buf.Write(piece[:])
+	want := content.NewID(content.BLAKE3, blake3.Sum256(buf.Bytes()))
+
+	id := m.ID()
+	if id != want || id[0] != content.CodeBLAKE3 || id.Alg() != content.BLAKE3 {
+		t.Fatalf("ID = %s (code 0x%02x), want %s", id, id[0], want)
+	}
+	const golden = "blake3:3b2acfea93597735c37b3d70ccb01d69a05192914a1ab5412ecfa38c6e76cdba"
+	if got := id.String(); got != golden {
+		t.Fatalf("ID = %s, want golden %s", got, golden)
+	}
+	if got := id.Short(); got != golden[len("blake3:"):][:12] {
+		t.Fatalf("Short = %s, want the digest's first 12 hex characters", got)
+	}
+	// The same bytes under SHA-256 are another file id.
+	if sha := mustHash(t, data, content.MinPieceSize).ID(); sha.Digest() == id.Digest() || sha == id {
+		t.Fatal("SHA-256 and BLAKE3 ids of the same content agree")
+	}
+}
+
+// The ids docs/peer-protocol.md gives as examples (File identity).
+func TestManifest_DocumentedExamples(t *testing.T) {
+	tests := []struct {
+		data      string
+		pieceSize int
+		alg       content.Alg
+		wantPiece string
+		wantID    string
+	}{
+		{"abc", content.MinPieceSize, content.SHA256,
+			"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+			"5ebced79884bf4eb6a44bad31b7300c98992aaf23f06f3a2a2df217b2bfd2437"},
+		{"", content.DefaultPieceSize, content.SHA256, "",
+			"4460e514798d7d5b57723b846ba0c07082aa4bf66899cfae7387edb44eba9d1b"},
+		{"abc", content.MinPieceSize, content.BLAKE3,
+			"6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85",
+			"blake3:cde7a046304d112f5d3caa4a31b7e093aa7e0d336818e2028629ea5c5c8f028a"},
+		{"", content.DefaultPieceSize, content.BLAKE3, "",
+			"blake3:542cc4979005dea4c9c9f30a2ca01955ab5d425356dc4db61555e3d6b39193f2"},
+	}
+	for _, tt := range tests {
+		m := mustHashAlg(t, []byte(tt.data), tt.pieceSize, tt.alg)
+		if tt.wantPiece != "" && hex.EncodeToString(m.Pieces[0][:]) != tt.wantPiece {
+			t.Errorf("%s piece of %q = %x, want %s", tt.alg, tt.data, m.Pieces[0], tt.wantPiece)
+		}
+		if got := m.ID().String(); got != tt.wantID {
+			t.Errorf("%s id of %q = %s, want %s", tt.alg, tt.data, got, tt.wantID)
+		}
 	}
 }
 
@@ -72,28 +140,98 @@ func TestManifest_IDDependsOnPieceSize(t *testing.T) {
 }
 
 func TestParseID(t *testing.T) {
-	var id content.ID
-	for i := range id {
-		id[i] = byte(i * 9)
+	var d content.Hash
+	for i := range d {
+		d[i] = byte(i * 9)
 	}
+	sha, b3 := content.NewID(content.SHA256, d), content.NewID(content.BLAKE3, d)
+	hexd := hex.EncodeToString(d[:])
 	tests := []struct {
 		name    string
 		in      string
 		want    content.ID
 		wantErr string
 	}{
-		{name: "lower", in: id.String(), want: id},
-		{name: "upper", in: strings.ToUpper(id.String()), want: id},
+		{name: "bare hex is sha256", in: hexd, want: sha},
+		{name: "upper", in: strings.ToUpper(hexd), want: sha},
+		{name: "sha256 prefix", in: "sha256:" + hexd, want: sha},
+		{name: "blake3", in: "blake3:" + hexd, want: b3},
+		{name: "blake3 upper", in: "BLAKE3:" + strings.ToUpper(hexd), want: b3},
+		{name: "unknown algorithm", in: "md5:" + hexd, wantErr: `unknown hash algorithm "md5"`},
+		{name: "empty algorithm", in: ":" + hexd, wantErr: "unknown hash algorithm"},
+		{name: "blake3 short", in: "blake3:" + hexd[:63], wantErr: "want 64 hex characters"},
+		{name: "two prefixes", in: "blake3:sha256:" + hexd, wantErr: "want 64 hex characters"},
 		{name: "empty", in: "", wantErr: "want 64 hex characters"},
-		{name: "short", in: id.String()[:63], wantErr: "want 64 hex characters"},
-		{name: "long", in: id.String() + "0", wantErr: "want 64 hex characters"},
-		{name: "not hex", in: "zz" + id.String()[2:], wantErr: "invalid byte"},
+		{name: "short", in: hexd[:63], wantErr: "want 64 hex characters"},
+		{name: "long", in: hexd + "0", wantErr: "want 64 hex characters"},
+		{name: "not hex", in: "zz" + hexd[2:], wantErr: "invalid byte"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := content.ParseID(tt.in)
 			tabletest.Result(t, "ParseID", got, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// A SHA-256 id prints as ids did before there was a choice (bare hex),
+// so old ids, file names and records keep working; a BLAKE3 id names its
+// algorithm.
+func TestID_String(t *testing.T) {
+	var d content.Hash
+	d[0], d[31] = 0xab, 0xcd
+	hexd := hex.EncodeToString(d[:])
+	if got := content.NewID(content.SHA256, d).String(); got != hexd {
+		t.Errorf("sha256 id = %s, want %s", got, hexd)
+	}
+	if got := content.NewID(content.BLAKE3, d).String(); got != "blake3:"+hexd {
+		t.Errorf("blake3 id = %s, want blake3:%s", got, hexd)
+	}
+	for _, a := range []content.Alg{content.SHA256, content.BLAKE3} {
+		id := content.NewID(a, d)
+		if id.Alg() != a || id.Digest() != d || id.Short() != hexd[:12] {
+			t.Errorf("%s id: Alg %s, Digest %x, Short %s", a, id.Alg(), id.Digest(), id.Short())
+		}
+	}
+	if (content.ID{}).Alg().Valid() {
+		t.Error("the zero id has a valid algorithm")
+	}
+}
+
+func TestAlgOfCode(t *testing.T) {
+	tests := []struct {
+		code    byte
+		want    content.Alg
+		wantErr string
+	}{
+		{code: content.CodeSHA256, want: content.SHA256},
+		{code: content.CodeBLAKE3, want: content.BLAKE3},
+		{code: 0, wantErr: "unknown hash algorithm code 0x00"},
+		{code: 0x13, wantErr: "unknown hash algorithm code 0x13"},
+	}
+	for _, tt := range tests {
+		got, err := content.AlgOfCode(tt.code)
+		tabletest.Result(t, "AlgOfCode", got, err, tt.want, tt.wantErr)
+		if err == nil && got.Code() != tt.code {
+			t.Errorf("%s.Code() = 0x%02x, want 0x%02x", got, got.Code(), tt.code)
+		}
+	}
+}
+
+func TestParseAlg(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    content.Alg
+		wantErr string
+	}{
+		{in: "sha256", want: content.SHA256},
+		{in: "blake3", want: content.BLAKE3},
+		{in: "Blake3", want: content.BLAKE3},
+		{in: "sha-256", wantErr: `unknown hash algorithm "sha-256" (want sha256 or blake3)`},
+		{in: "", wantErr: "unknown hash algorithm"},
+	} {
+		got, err := content.ParseAlg(tt.in)
+		tabletest.Result(t, "ParseAlg", got, err, tt.want, tt.wantErr)
 	}
 }
 
@@ -118,6 +256,8 @@ func TestManifest_Validate(t *testing.T) {
 		{name: "too many hashes", m: content.Manifest{Size: int64(ps), PieceSize: ps, Pieces: make([]content.Hash, 2)}, wantErr: "want 1"},
 		{name: "hashes for empty file", m: content.Manifest{Size: 0, PieceSize: ps, Pieces: make([]content.Hash, 1)}, wantErr: "want 0"},
 		{name: "too many pieces", m: content.Manifest{Size: int64(content.MaxPieces)*int64(ps) + 1, PieceSize: ps}, wantErr: "more than"},
+		{name: "blake3", m: content.Manifest{Alg: content.BLAKE3, Size: 1, PieceSize: ps, Pieces: make([]content.Hash, 1)}},
+		{name: "unknown algorithm", m: content.Manifest{Alg: 7, Size: 1, PieceSize: ps, Pieces: make([]content.Hash, 1)}, wantErr: "unknown hash algorithm 7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +296,27 @@ func TestManifest_Verify(t *testing.T) {
 				t.Fatalf("Verify(%d) = %v, want %v", tt.i, got, tt.want)
 			}
 		})
+	}
+}
+
+// A piece verifies only under the algorithm its manifest names.
+func TestManifest_VerifyAlg(t *testing.T) {
+	ps := content.MinPieceSize
+	data := pattern(ps + 10)
+	b3 := mustHashAlg(t, data, ps, content.BLAKE3)
+	if !b3.Verify(0, data[:ps]) || !b3.Verify(1, data[ps:]) {
+		t.Fatal("a BLAKE3 manifest does not verify its own pieces")
+	}
+	if b3.Pieces[0] != blake3.Sum256(data[:ps]) {
+		t.Fatal("BLAKE3 manifest piece is not the BLAKE3 of the piece")
+	}
+	wrong := b3
+	wrong.Alg = content.SHA256
+	if wrong.Verify(0, data[:ps]) {
+		t.Fatal("BLAKE3 piece hashes verified as SHA-256")
+	}
+	if wrong.ID() == b3.ID() {
+		t.Fatal("the id does not depend on the algorithm")
 	}
 }
 
@@ -201,37 +362,46 @@ func TestHashReader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := pattern(tt.size)
-			// OneByteReader proves pieces are assembled from short reads.
-			m, err := content.HashReader(iotest.OneByteReader(bytes.NewReader(data)), int64(tt.size), ps)
-			if err != nil {
-				t.Fatalf("HashReader: %v", err)
-			}
-			if err := m.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			if m.NumPieces() != tt.wantPieces || m.Size != int64(tt.size) || m.PieceSize != ps {
-				t.Fatalf("manifest = size %d, piece size %d, %d pieces", m.Size, m.PieceSize, m.NumPieces())
-			}
-			for i := range m.NumPieces() {
-				off := m.PieceOffset(i)
-				piece := data[off : off+int64(m.PieceLen(i))]
-				if m.Pieces[i] != sha256.Sum256(piece) || !m.Verify(i, piece) {
-					t.Fatalf("piece %d hash mismatch", i)
-				}
-			}
-			// The streaming Hasher must agree.
-			h, err := content.NewHasher(ps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(h, iotest.HalfReader(bytes.NewReader(data))); err != nil {
-				t.Fatal(err)
-			}
-			if got := h.Manifest(); got.ID() != m.ID() {
-				t.Fatalf("Hasher id %s, HashReader id %s", got.ID(), m.ID())
+			for _, alg := range []content.Alg{content.SHA256, content.BLAKE3} {
+				checkHashReader(t, pattern(tt.size), ps, alg, tt.wantPieces)
 			}
 		})
+	}
+}
+
+func checkHashReader(t *testing.T, data []byte, ps int, alg content.Alg, wantPieces int) {
+	t.Helper()
+	// OneByteReader proves pieces are assembled from short reads.
+	m, err := content.HashReader(iotest.OneByteReader(bytes.NewReader(data)), int64(len(data)), ps, alg)
+	if err != nil {
+		t.Fatalf("HashReader: %v", err)
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if m.NumPieces() != wantPieces || m.Size != int64(len(data)) || m.PieceSize != ps || m.Alg != alg {
+		t.Fatalf("manifest = %s, size %d, piece size %d, %d pieces", m.Alg, m.Size, m.PieceSize, m.NumPieces())
+	}
+	for i := range m.NumPieces() {
+		off := m.PieceOffset(i)
+		piece := data[off : off+int64(m.PieceLen(i))]
+		if m.Pieces[i] != alg.Sum(piece) || !m.Verify(i, piece) {
+			t.Fatalf("%s piece %d hash mismatch", alg, i)
+		}
+	}
+	if alg == content.SHA256 && m.NumPieces() > 0 && m.Pieces[0] != sha256.Sum256(data[:m.PieceLen(0)]) {
+		t.Fatal("SHA256 is not SHA-256")
+	}
+	// The streaming Hasher must agree.
+	h, err := content.NewHasher(ps, alg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(h, iotest.HalfReader(bytes.NewReader(data))); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Manifest(); got.ID() != m.ID() {
+		t.Fatalf("%s: Hasher id %s, HashReader id %s", alg, got.ID(), m.ID())
 	}
 }
 
@@ -243,6 +413,7 @@ func TestHashReader_Errors(t *testing.T) {
 		r         io.Reader
 		size      int64
 		pieceSize int
+		alg       content.Alg
 		wantIs    error
 		wantErr   string
 	}{
@@ -253,10 +424,11 @@ func TestHashReader_Errors(t *testing.T) {
 		{name: "bad piece size", r: strings.NewReader("x"), size: 1, pieceSize: 1000, wantErr: "piece size"},
 		{name: "negative size", r: strings.NewReader(""), size: -1, pieceSize: ps, wantErr: "negative size"},
 		{name: "too many pieces", r: strings.NewReader(""), size: 1 << 62, pieceSize: ps, wantErr: "more than"},
+		{name: "unknown algorithm", r: strings.NewReader("x"), size: 1, pieceSize: ps, alg: 9, wantErr: "unknown algorithm 9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := content.HashReader(tt.r, tt.size, tt.pieceSize)
+			_, err := content.HashReader(tt.r, tt.size, tt.pieceSize, tt.alg)
 			if err == nil {
 				t.Fatal("HashReader succeeded")
 			}
@@ -267,15 +439,6 @@ func TestHashReader_Errors(t *testing.T) {
 				t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
 			}
 		})
-	}
-}
-
-func BenchmarkHashPiece(b *testing.B) {
-	data := pattern(content.DefaultPieceSize)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		content.HashPiece(data)
 	}
 }
 

@@ -8,14 +8,23 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/content"
 )
 
-// FuzzParseID: an id parses from exactly 64 hex characters, and formats
-// back to them in lower case.
+// FuzzParseID: an id parses from 64 hex characters (a SHA-256 id) or
+// from an algorithm name, a colon and 64 hex characters; it formats back
+// to its canonical text (lower case, bare hex for SHA-256), which parses
+// to the same id.
 func FuzzParseID(f *testing.F) {
-	id := content.Manifest{PieceSize: content.MinPieceSize}.ID()
-	f.Add(id.String())
-	f.Add(strings.ToUpper(id.String()))
-	f.Add(id.String()[:63])
-	f.Add(id.String() + "0")
+	for _, alg := range []content.Alg{content.SHA256, content.BLAKE3} {
+		id := content.Manifest{Alg: alg, PieceSize: content.MinPieceSize}.ID()
+		f.Add(id.String())
+		f.Add(strings.ToUpper(id.String()))
+		f.Add(id.String()[:len(id.String())-1])
+		f.Add(id.String() + "0")
+	}
+	sha := content.Manifest{PieceSize: content.MinPieceSize}.ID().String()
+	f.Add("sha256:" + sha)
+	f.Add("md5:" + sha)
+	f.Add(":" + sha)
+	f.Add("blake3:")
 	f.Add(strings.Repeat("g", 64))
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -26,13 +35,20 @@ func FuzzParseID(f *testing.F) {
 			}
 			return
 		}
-		if id.String() != strings.ToLower(s) {
-			t.Fatalf("ParseID(%q) = %v", s, id)
+		if !id.Alg().Valid() {
+			t.Fatalf("ParseID(%q) = %v with an unknown algorithm", s, id)
 		}
-		if id2, err := content.ParseID(id.String()); err != nil || id2 != id {
-			t.Fatalf("ParseID(%q) = %v, %v", id.String(), id2, err)
+		text := id.String()
+		if text != strings.ToLower(text) || !strings.HasSuffix(strings.ToLower(s), text[strings.IndexByte(text, ':')+1:]) {
+			t.Fatalf("ParseID(%q) = %v", s, text)
 		}
-		if !strings.HasPrefix(id.String(), id.Short()) || len(id.Short()) != 12 {
+		if (id.Alg() == content.SHA256) == strings.Contains(text, ":") {
+			t.Fatalf("ParseID(%q) = %v: only non-SHA-256 ids name their algorithm", s, text)
+		}
+		if id2, err := content.ParseID(text); err != nil || id2 != id {
+			t.Fatalf("ParseID(%q) = %v, %v", text, id2, err)
+		}
+		if !strings.Contains(text, id.Short()) || len(id.Short()) != 12 {
 			t.Fatalf("Short %q of %v", id.Short(), id)
 		}
 	})

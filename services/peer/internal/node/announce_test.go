@@ -1,20 +1,16 @@
 package node_test
 
 import (
-	"bytes"
-	"crypto/rand"
-	"errors"
+	"fmt"
 	"net"
-	"os"
 	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/netlab/netlab/services/peer/internal/content"
-	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 	"github.com/netlab/netlab/services/platform/poll"
 )
@@ -136,7 +132,6 @@ func TestNode_ServePiecesOffOnTheWire(t *testing.T) {
 	id, _ := content.ParseID(files[0].ID)
 
 	_, wc := dialWire(t, n)
-	wc.SetVersion(wire.Version2)
 	handshake(t, wc, &wire.Hello{NodeID: [16]byte{7}, ListenPort: 1})
 	ask := func(req wire.Message) wire.Message {
 		t.Helper()
@@ -167,162 +162,67 @@ func TestNode_ServePiecesOffOnTheWire(t *testing.T) {
 	}
 }
 
-// version1Seed is a peer of protocol version 1 reduced to a seed of one
-// file: on each connection it sends its hello at once and refuses a hello
-// of a later version (an error, then close), as every version-1 node does;
-// then it answers catalog, peers, manifest, have and piece requests.
-type version1Seed struct {
-	t       *testing.T
-	ln      net.Listener
-	id      content.ID
-	man     content.Manifest
-	data    []byte
-	mu      sync.Mutex
-	refused int // hellos of a later version
-	served  int // version-1 connections past the handshake
+// A peer of an earlier protocol version dialing the node gets
+// error(version), in its own version, instead of the node's hello: its
+// 32-byte SHA-256 ids do not fit version 4's messages.
+func TestNode_RefusesAnEarlierVersionsHello(t *testing.T) {
+	n := startNode(t, "", nil)
+	for _, v := range []uint8{wire.Version1, wire.Version2, wire.Version3} {
+		c, _ := dialWire(t, n)
+		hello, err := wire.AppendFrameVersion(nil, v, &wire.Hello{NodeID: [16]byte{9, v}, ListenPort: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(hello); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		typ, got, payload, err := wire.ReadFrameVersion(c, nil, wire.AnyVersion)
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		m, err := wire.Decode(typ, payload)
+		e, ok := m.(*wire.Error)
+		if err != nil || !ok || e.Code != wire.ErrorVersion || got != v ||
+			!strings.Contains(e.Message, fmt.Sprintf("version %d refused", v)) || !strings.Contains(e.Message, "protocol version 4 only") {
+			t.Fatalf("a version-%d hello answered %+v in version %d (%v), want error(version) in version %d", v, m, got, err, v)
+		}
+	}
+	if got := counter(t, n, "netlab_peer_connections_rejected_total", "version"); got != 3 {
+		t.Fatalf(`connections_rejected_total{reason="version"} = %v, want 3`, got)
+	}
 }
 
-func startVersion1Seed(t *testing.T, data []byte) *version1Seed {
+// A node dialing a peer that answers in an earlier version sends it
+// error(version), in that version, and closes.
+func TestNode_RefusesAnEarlierVersionsAnswer(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := content.HashReader(bytes.NewReader(data), int64(len(data)), 16<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &version1Seed{t: t, ln: ln, id: man.ID(), man: man, data: data}
-	acceptEach(t, ln, s.serve)
-	return s
-}
-
-func (s *version1Seed) counts() (refused, served int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.refused, s.served
-}
-
-func (s *version1Seed) serve(c net.Conn) {
-	wc := wire.NewConn(c, 5*time.Second) // speaks version 1 only
-	own := &wire.Hello{NodeID: [16]byte{0xee}, ListenPort: uint16(s.ln.Addr().(*net.TCPAddr).Port)}
-	_, _ = rand.Read(own.Nonce[:])
-	if wc.Send(own) != nil {
-		return
-	}
-	msg, err := wc.Receive(0)
-	if errors.Is(err, wire.ErrVersion) {
-		s.mu.Lock()
-		s.refused++
-		s.mu.Unlock()
-		_ = wc.Send(&wire.Error{Code: wire.ErrorVersion, Message: err.Error()})
-		return
-	}
-	theirs, ok := msg.(*wire.Hello)
-	if !ok || wc.Send(&wire.Auth{MAC: node.TestMAC("", theirs.Nonce, own.NodeID, own.Nonce)}) != nil {
-		return
-	}
-	if _, err := wc.Receive(0); err != nil {
-		return
-	}
-	s.mu.Lock()
-	s.served++
-	s.mu.Unlock()
-	for {
-		msg, err := wc.Receive(time.Minute)
-		if err != nil || wc.Send(s.answer(msg)) != nil {
+	refusals := make(chan *wire.Error, 16)
+	acceptEach(t, ln, func(c net.Conn) {
+		wc := wire.NewConn(c, 5*time.Second)
+		if _, _, err := wc.ReceiveFirst(5 * time.Second); err != nil {
 			return
 		}
-	}
-}
-
-func (s *version1Seed) answer(msg wire.Message) wire.Message {
-	id := [32]byte(s.id)
-	switch m := msg.(type) {
-	case *wire.GetCatalog:
-		return &wire.Catalog{Files: []wire.CatalogEntry{{ID: id, Size: uint64(s.man.Size), PieceSize: uint32(s.man.PieceSize), Name: "old.bin"}}}
-	case *wire.GetPeers:
-		return &wire.Peers{}
-	case *wire.GetManifest:
-		return &wire.Manifest{ID: id, Size: uint64(s.man.Size), PieceSize: uint32(s.man.PieceSize), Name: "old.bin", Pieces: s.man.Pieces}
-	case *wire.GetHave:
-		all := content.NewBitfield(s.man.NumPieces())
-		for i := range s.man.NumPieces() {
-			all.Set(i)
+		wc.SetVersion(wire.Version3) // a version-3 acceptor answers in 3
+		if wc.Send(&wire.Hello{NodeID: [16]byte{0xee}, ListenPort: 1}) != nil {
+			return
 		}
-		return &wire.Have{ID: id, Pieces: uint32(s.man.NumPieces()), Bits: all}
-	case *wire.GetPiece:
-		off := s.man.PieceOffset(int(m.Index))
-		return &wire.Piece{ID: id, Index: m.Index, Data: s.data[off : off+int64(s.man.PieceLen(int(m.Index)))]}
-	}
-	return &wire.Error{Code: wire.ErrorProtocol, Message: "not a request"}
-}
-
-// A node dialing a version-1 peer is refused its version-2 hello, dials
-// again in version 1 and downloads by polling.
-func TestNode_DialsAVersion1PeerInVersion1(t *testing.T) {
-	data := make([]byte, 200<<10)
-	_, _ = rand.Read(data)
-	old := startVersion1Seed(t, data)
-	n := startNode(t, "", map[string]string{"PEERS": old.ln.Addr().String()})
-	n.waitPeer(old.ln.Addr().String(), wire.Version1)
-	n.download(n.inSwarm("old.bin"), 20*time.Second)
-	got, err := os.ReadFile(filepath.Join(n.dir, "old.bin"))
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("downloaded file differs from the version-1 seed's (%v)", err)
-	}
-	refused, served := old.counts()
-	if refused == 0 || served == 0 {
-		t.Fatalf("the version-1 seed refused %d hellos and served %d connections; want both", refused, served)
-	}
-	if got := counter(t, n, "netlab_peer_dials_version1_total"); got == 0 {
-		t.Fatal("dials_version1_total is 0")
-	}
-}
-
-// A version-1 peer dialing the node is answered in version 1 and polls as
-// before: nothing comes unasked while the node verifies more pieces.
-func TestNode_ServesAVersion1DialerWithoutAnnouncements(t *testing.T) {
-	seed := startNode(t, "", map[string]string{"UPLOAD_RATE": "128KiB", "PIECE_SIZE": "16KiB"})
-	writeRandomFile(t, filepath.Join(seed.dir, "slow.bin"), 512<<10) // 32 pieces, about 4 s
-	n := startNode(t, "", map[string]string{"PEERS": seed.addr()})
-	ref := n.inSwarm("slow.bin")
-	id, _ := content.ParseID(ref)
-	if code := n.call("POST", "/api/downloads", map[string]string{"ref": ref}, nil); code != 202 {
-		t.Fatalf("POST /api/downloads = %d", code)
-	}
-
-	_, wc := dialWire(t, n) // a version-1 connection: handshake fails if the node answers in 2
-	handshake(t, wc, &wire.Hello{NodeID: [16]byte{8}, ListenPort: 1})
-	have := func() *wire.Have {
-		t.Helper()
-		if err := wc.Send(&wire.GetHave{ID: [32]byte(id)}); err != nil {
-			t.Fatal(err)
+		if m, err := wc.Receive(0); err == nil {
+			if e, ok := m.(*wire.Error); ok {
+				refusals <- e
+			}
 		}
-		m, err := wc.Receive(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, _ := m.(*wire.Have)
-		return h
-	}
-	var first *wire.Have
-	poll.Until(t, "the download in progress", 10*time.Second, func() bool {
-		first = have()
-		return first != nil
 	})
-	before := content.Bitfield(bytes.Clone(first.Bits)).Count()
-	if before == int(first.Pieces) {
-		t.Fatal("the download finished before the test could watch it")
-	}
-	var st downloadStatus
-	poll.Until(t, "more pieces verified", 20*time.Second, func() bool {
-		if err := wc.Wait(100 * time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("a frame came unasked on a version-1 connection (or it failed): %v", err)
+	startNode(t, "", map[string]string{"PEERS": ln.Addr().String()})
+	select {
+	case e := <-refusals:
+		if e.Code != wire.ErrorVersion || !strings.Contains(e.Message, "version 3 refused") {
+			t.Fatalf("the version-3 peer got %+v, want error(version)", e)
 		}
-		n.call("GET", "/api/downloads/"+ref, nil, &st)
-		return st.Verified >= before+4
-	})
-	if later := have(); content.Bitfield(later.Bits).Count() < before+4 {
-		t.Fatalf("have lists %d pieces, want at least %d", content.Bitfield(later.Bits).Count(), before+4)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the node did not refuse a version-3 acceptor with error(version)")
 	}
 }

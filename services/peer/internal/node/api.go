@@ -33,7 +33,7 @@ func (n *Node) swarm() []api.SwarmFile {
 	}
 	for addr, files := range n.peers.catalogs() {
 		for _, f := range files {
-			id := content.ID(f.ID)
+			id := f.ID
 			sf, ok := byID[id]
 			if !ok {
 				sf = &api.SwarmFile{ID: id.String(), Name: f.Name, Size: int64(f.Size), PieceSize: int(f.PieceSize)}

@@ -62,25 +62,15 @@ func (r reply) release() {
 	}
 }
 
-// dial connects to addr and runs the handshake in the latest protocol
-// version, or again in version 1 when the peer speaks only that.
+// dial connects to addr and runs the handshake.
 func (n *Node) dial(ctx context.Context, addr string) (*peerConn, error) {
-	pc, err := n.dialVersion(ctx, addr, wire.Version)
-	if errors.Is(err, errVersion1) {
-		n.metrics.dialsVersion1.Inc()
-		pc, err = n.dialVersion(ctx, addr, wire.Version1)
-	}
-	return pc, err
-}
-
-func (n *Node) dialVersion(ctx context.Context, addr string, v uint8) (*peerConn, error) {
 	d := net.Dialer{Timeout: n.cfg.DialTimeout}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	wc := wire.NewConn(c, n.cfg.IOTimeout)
-	hello, err := n.greet(wc, v)
+	hello, err := n.greet(wc)
 	if err != nil {
 		n.metrics.countFault(err, func(e *wire.Error) { _ = wc.Send(e) })
 		wc.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,14 +17,14 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
-// pipePeer returns a version-2 peerConn whose other end the test plays,
+// pipePeer returns a peerConn whose other end the test plays,
 // and the announcements the connection passed on.
 func pipePeer(t *testing.T, onAnnounce func(*wire.Announce) error) (*peerConn, *wire.Conn) {
 	t.Helper()
 	a, b := net.Pipe()
 	wc, other := wire.NewConn(a, 2*time.Second), wire.NewConn(b, 2*time.Second)
-	wc.SetVersion(wire.Version2)
-	other.SetVersion(wire.Version2)
+	wc.SetVersion(wire.Version)
+	other.SetVersion(wire.Version)
 	m, err := newMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -47,11 +48,11 @@ func TestPeerConn_ReadsAnnouncementsBetweenAnswers(t *testing.T) {
 		return nil
 	})
 	go func() {
-		_ = other.Send(&wire.Announce{Indexes: []uint32{1}}) // nothing asked yet
+		_ = other.Send(&wire.Announce{ID: content.NewID(content.BLAKE3, content.Hash{1}), Indexes: []uint32{1}}) // nothing asked yet
 		if _, err := other.Receive(0); err != nil {
 			return
 		}
-		_ = other.Send(&wire.Announce{Indexes: []uint32{2, 3}})
+		_ = other.Send(&wire.Announce{ID: content.NewID(content.BLAKE3, content.Hash{1}), Indexes: []uint32{2, 3}})
 		_ = other.Send(&wire.Peers{Addrs: []string{"x:1"}})
 	}()
 	if got := <-announced; !reflect.DeepEqual(got, []uint32{1}) {
@@ -73,7 +74,7 @@ func TestPeerConn_ClosesOnAnUnaskedAnswerOrABadAnnouncement(t *testing.T) {
 		unexpected float64 // counted in frames_invalid_total, as the accepting side does
 	}{
 		{"answer nobody asked for", &wire.Peers{}, 1},
-		{"announcement the download refuses", &wire.Announce{Indexes: []uint32{9}}, 0},
+		{"announcement the download refuses", &wire.Announce{ID: content.NewID(content.BLAKE3, content.Hash{1}), Indexes: []uint32{9}}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pc, other := pipePeer(t, func(*wire.Announce) error { return errors.New("no such piece") })
@@ -155,5 +156,31 @@ func TestDownload_Announced(t *testing.T) {
 	noManifest := &download{}
 	if err := noManifest.announced("a", []uint32{99}); err != nil {
 		t.Fatalf("a download still finding its manifest: %v", err)
+	}
+}
+
+// A manifest page naming the asked digest under another hash algorithm
+// is another file: the connection ends with a protocol error rather than
+// the download taking hashes it would verify with the wrong function.
+func TestPeerConn_ManifestOfAnotherAlgorithmRefused(t *testing.T) {
+	pc, other := pipePeer(t, func(*wire.Announce) error { return nil })
+	asked := content.NewID(content.BLAKE3, content.Hash{7})
+	go func() {
+		m, err := other.Receive(0)
+		if err != nil {
+			return
+		}
+		req := m.(*wire.GetManifestPage)
+		same := content.NewID(content.SHA256, req.ID.Digest())
+		_ = other.Send(&wire.ManifestPage{ID: same, Size: 1, PieceSize: 16 << 10, Name: "x", Pieces: 1, Hashes: [][32]byte{{1}}})
+		_, _ = other.Receive(0) // the node's error
+	}()
+	if _, err := pc.manifest(context.Background(), asked); err == nil || !strings.Contains(err.Error(), "does not continue") {
+		t.Fatalf("manifest = %v, want the page of the other algorithm refused", err)
+	}
+	select {
+	case <-pc.closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("connection still open")
 	}
 }

@@ -234,7 +234,7 @@ func TestNode_LogsBusyRefusals(t *testing.T) {
 func TestNode_LogsSlowReaderCutOff(t *testing.T) {
 	a, logs := observed(t, map[string]string{"IO_TIMEOUT": "200ms"})
 	writeRandomFile(t, filepath.Join(a.dir, "big.bin"), 16<<20)
-	var id [32]byte
+	var id content.ID
 	poll.Until(t, "big.bin in the catalog", 10*time.Second, func() bool {
 		var files []struct{ ID string }
 		a.call("GET", "/api/catalog", nil, &files)
@@ -243,7 +243,7 @@ func TestNode_LogsSlowReaderCutOff(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id = [32]byte(parsed)
+			id = parsed
 			return true
 		}
 		return false

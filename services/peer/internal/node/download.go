@@ -217,11 +217,11 @@ func (dl *download) findManifest(ctx context.Context) (*share.Partial, error) {
 			return nil, fmt.Errorf("no peer sent the manifest within %s", findTimeout)
 		}
 		for addr, pc := range d.peers.connected() {
-			m, err := pc.manifest(ctx, [32]byte(dl.id))
+			m, err := pc.manifest(ctx, dl.id)
 			if err != nil {
 				continue
 			}
-			man := content.Manifest{Size: int64(m.Size), PieceSize: int(m.PieceSize), Pieces: m.Pieces}
+			man := content.Manifest{Alg: m.ID.Alg(), Size: int64(m.Size), PieceSize: int(m.PieceSize), Pieces: m.Pieces}
 			if man.ID() != dl.id || man.Validate() != nil {
 				d.log.Warn("peer sent a manifest that does not match the id", zap.String("peer", addr), zap.String("id", dl.id.Short()))
 				d.peers.badPiece(addr)
@@ -390,7 +390,7 @@ func (dl *download) mergeFreshLocked(addr string, have content.Bitfield) {
 
 // refreshHave asks the peer which pieces it holds; false ends the worker.
 func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) bool {
-	r := pc.do(ctx, &wire.GetHave{ID: [32]byte(dl.id)})
+	r := pc.do(ctx, &wire.GetHave{ID: dl.id})
 	if r.err != nil {
 		return false
 	}
@@ -400,7 +400,7 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 	bits := content.NewBitfield(np)
 	if m, ok := r.msg.(*wire.Have); ok {
 		b, err := content.BitfieldFrom(m.Bits, np)
-		if m.ID != [32]byte(dl.id) || m.Pieces != uint32(np) || err != nil {
+		if m.ID != dl.id || m.Pieces != uint32(np) || err != nil {
 			// A protocol error: the answer does not fit the request.
 			dl.d.log.Warn("peer sent a bad have: connection closed", zap.String("peer", addr), zap.Error(err))
 			pc.close(errors.New("bad have"))
@@ -418,7 +418,7 @@ func (dl *download) refreshHave(ctx context.Context, addr string, pc *peerConn) 
 // using this peer.
 func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int) bool {
 	d := dl.d
-	r := pc.do(ctx, &wire.GetPiece{ID: [32]byte(dl.id), Index: uint32(i)})
+	r := pc.do(ctx, &wire.GetPiece{ID: dl.id, Index: uint32(i)})
 	defer r.release()
 	m, ok := r.msg.(*wire.Piece)
 	if r.err != nil || !ok {
@@ -439,7 +439,7 @@ func (dl *download) fetch(ctx context.Context, addr string, pc *peerConn, i int)
 		dl.mu.Unlock()
 		return r.err == nil
 	}
-	if m.ID != [32]byte(dl.id) || int(m.Index) != i {
+	if m.ID != dl.id || int(m.Index) != i {
 		dl.mu.Lock()
 		dl.picker.Cancel(i, addr)
 		dl.mu.Unlock()

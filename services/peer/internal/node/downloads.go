@@ -183,7 +183,7 @@ func (d *downloads) running() int {
 // error means the message does not fit the file and the connection closes.
 func (d *downloads) announced(addr string, m *wire.Announce) error {
 	d.metrics.announcedReceived.Add(float64(len(m.Indexes)))
-	dl, ok := d.get(content.ID(m.ID))
+	dl, ok := d.get(m.ID)
 	if !ok {
 		return nil // not downloading it (any more)
 	}

@@ -9,10 +9,6 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
-// TestMAC exposes the version-1 and -2 handshake MAC to tests that play a
-// peer by hand.
-var TestMAC = authMAC
-
 // TestPakeInputs, TestConfirmation expose the version-3 handshake's
 // computations to tests that play a peer, or an attacker, by hand.
 var (
@@ -35,7 +31,14 @@ func GreetForTest(c *wire.Conn, secret string, lim wire.RekeyLimits) (*wire.Hell
 	if _, err := rand.Read(n.id[:]); err != nil {
 		return nil, err
 	}
-	return n.greet(c, wire.Version)
+	return n.greet(c)
+}
+
+// GreetAsForTest runs the initiator's side of the handshake on c as an
+// open-swarm node with own's node id and listen port would.
+func GreetAsForTest(c *wire.Conn, own *wire.Hello) (*wire.Hello, error) {
+	n := &Node{id: own.NodeID, port: own.ListenPort, cfg: config.Config{DialTimeout: 5 * time.Second}}
+	return n.greet(c)
 }
 
 // AnswerForTest runs the acceptor's side of the handshake on c as a node

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 	"github.com/netlab/netlab/services/platform/poll"
@@ -90,27 +91,12 @@ func dialWire(t testing.TB, tn *testNode) (net.Conn, *wire.Conn) {
 	return c, wire.NewConn(c, 5*time.Second)
 }
 
-// handshake completes the handshake on wc as the node own describes,
-// without a secret, in wc's version: own hello, the node's hello, own
-// auth, the node's auth.
+// handshake completes the handshake on wc as the open-swarm node own
+// describes (its node id and listen port), in the latest version.
 func handshake(t testing.TB, wc *wire.Conn, own *wire.Hello) {
 	t.Helper()
-	if err := wc.Send(own); err != nil {
-		t.Fatal(err)
-	}
-	msg, err := wc.Receive(0)
-	if err != nil {
-		t.Fatalf("node hello: %v", err)
-	}
-	h, ok := msg.(*wire.Hello)
-	if !ok {
-		t.Fatalf("the node's first frame is %T, want a hello", msg)
-	}
-	if err := wc.Send(&wire.Auth{MAC: node.TestMAC("", h.Nonce, own.NodeID, own.Nonce)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wc.Receive(0); err != nil {
-		t.Fatalf("node auth: %v", err)
+	if _, err := node.GreetAsForTest(wc, own); err != nil {
+		t.Fatalf("handshake: %v", err)
 	}
 }
 
@@ -123,7 +109,7 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	_, wc := dialWire(t, a)
 	handshake(t, wc, own)
 	// A piece is not a request.
-	if err := wc.Send(&wire.Piece{Data: []byte("unasked")}); err != nil {
+	if err := wc.Send(&wire.Piece{ID: content.NewID(content.BLAKE3, content.Hash{1}), Data: []byte("unasked")}); err != nil {
 		t.Fatal(err)
 	}
 	msg, err := wc.Receive(0)
@@ -139,7 +125,7 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	// An oversized frame after the handshake.
 	c2, wc2 := dialWire(t, a)
 	handshake(t, wc2, own)
-	big := []byte{wire.Version1, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
+	big := []byte{wire.Version, byte(wire.TypeGetPiece), 0xff, 0xff, 0xff, 0xff}
 	if _, err := c2.Write(big); err != nil {
 		t.Fatal(err)
 	}
@@ -150,15 +136,15 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	poll.Until(t, "frames_invalid_total{reason=too_large}", 5*time.Second, func() bool {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "too_large")) == 1
 	})
-	// A frame of another version than the handshake settled on (1 here).
+	// A frame of another version than the handshake settled on (4 here).
 	c3, wc3 := dialWire(t, a)
 	handshake(t, wc3, own)
-	if _, err := c3.Write([]byte{wire.Version2, byte(wire.TypeGetCatalog), 0, 0, 0, 0}); err != nil {
+	if _, err := c3.Write([]byte{wire.Version3, byte(wire.TypeGetCatalog), 0, 0, 0, 0}); err != nil {
 		t.Fatal(err)
 	}
 	msg, err = wc3.Receive(0)
 	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorVersion {
-		t.Fatalf("answer to a version-2 frame on a version-1 connection: %v, %v; want a version error", msg, err)
+		t.Fatalf("answer to a version-3 frame on a version-4 connection: %v, %v; want a version error", msg, err)
 	}
 	poll.Until(t, "frames_invalid_total{reason=version}", 5*time.Second, func() bool {
 		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "version")) == 1

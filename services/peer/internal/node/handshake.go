@@ -1,9 +1,7 @@
 package node
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -14,28 +12,25 @@ import (
 var (
 	errSelf = errors.New("connected to itself")
 	errAuth = errors.New("peer secret does not match")
-	// errVersion1 is a version-1 acceptor's answer to a later version's
-	// hello: dial again speaking 1.
-	errVersion1 = errors.New("peer speaks protocol version 1 only")
-	// errOldVersion: a node with a secret speaks version 3 or later only,
-	// since the secret's MAC of versions 1 and 2 can be guessed offline.
-	errOldVersion = errors.New("a node with a secret speaks protocol version 3 or later only")
+	// errOldVersion: a node speaks protocol version 4 only, whose file ids
+	// name their hash algorithm; the 32-byte SHA-256 ids of earlier
+	// versions do not fit its messages.
+	errOldVersion = fmt.Errorf("peer speaks a protocol version before %d", wire.MinVersion)
 )
 
-// greet runs the initiator's side of the handshake on c, speaking
-// version v: its hello goes first, in a frame of version v, and the
-// acceptor's hello says which version the connection speaks. A version-1
-// acceptor refuses a later version's hello, so when it answers in version
-// 1 to a later one greet returns errVersion1 and the caller dials again
-// speaking 1. The whole handshake has one deadline, DIAL_TIMEOUT.
-func (n *Node) greet(c *wire.Conn, v uint8) (*wire.Hello, error) {
+// greet runs the initiator's side of the handshake on c: its hello goes
+// first, in a frame of the latest version, and the acceptor's hello says
+// which version the connection speaks, which must be that one: an earlier
+// one is refused with error(version). The whole handshake has one
+// deadline, DIAL_TIMEOUT.
+func (n *Node) greet(c *wire.Conn) (*wire.Hello, error) {
 	c.LimitDeadlines(time.Now().Add(n.cfg.DialTimeout))
 	defer c.LimitDeadlines(time.Time{})
 	own, err := n.ownHello()
 	if err != nil {
 		return nil, err
 	}
-	c.SetVersion(v)
+	c.SetVersion(wire.Version)
 	if err := c.Send(own); err != nil {
 		return nil, fmt.Errorf("send hello: %w", err)
 	}
@@ -50,26 +45,21 @@ func (n *Node) greet(c *wire.Conn, v uint8) (*wire.Hello, error) {
 		return nil, errSelf
 	}
 	switch {
-	case tv > v:
-		_ = c.Send(&wire.Error{Code: wire.ErrorVersion, Message: fmt.Sprintf("hello of version %d answered in version %d", v, tv)})
-		return nil, fmt.Errorf("peer answered a hello of version %d in version %d", v, tv)
-	case tv < wire.Version3 && n.cfg.Secret != "":
+	case tv > wire.Version:
+		_ = c.Send(&wire.Error{Code: wire.ErrorVersion, Message: fmt.Sprintf("hello of version %d answered in version %d", wire.Version, tv)})
+		return nil, fmt.Errorf("peer answered a hello of version %d in version %d", wire.Version, tv)
+	case tv < wire.MinVersion:
 		c.SetVersion(tv)
 		return nil, n.refuseOld(c, tv)
-	case tv < v && tv == wire.Version1:
-		return nil, errVersion1
 	}
 	c.SetVersion(tv)
-	if tv < wire.Version3 {
-		return n.authenticate(c, own, theirs)
-	}
 	return theirs, n.exchange(c, true, own, theirs)
 }
 
 // answerHello runs the acceptor's side of the handshake on c: it reads
 // the initiator's hello first and answers in the lower of the two
-// versions, which the connection speaks from then on. With a secret it
-// refuses versions before 3 with error(version).
+// versions, which the connection speaks from then on. It refuses versions
+// before MinVersion with error(version), in their version.
 func (n *Node) answerHello(c *wire.Conn) (*wire.Hello, error) {
 	c.LimitDeadlines(time.Now().Add(n.cfg.DialTimeout))
 	defer c.LimitDeadlines(time.Time{})
@@ -78,7 +68,7 @@ func (n *Node) answerHello(c *wire.Conn) (*wire.Hello, error) {
 		return nil, err
 	}
 	c.SetVersion(min(tv, wire.Version))
-	if tv < wire.Version3 && n.cfg.Secret != "" {
+	if tv < wire.MinVersion {
 		return nil, n.refuseOld(c, tv)
 	}
 	own, err := n.ownHello()
@@ -93,16 +83,14 @@ func (n *Node) answerHello(c *wire.Conn) (*wire.Hello, error) {
 	if theirs.NodeID == n.id {
 		return nil, errSelf
 	}
-	if c.Version() < wire.Version3 {
-		return n.authenticate(c, own, theirs)
-	}
 	return theirs, n.exchange(c, false, own, theirs)
 }
 
-// refuseOld answers a peer of version v (before 3) with error(version).
+// refuseOld answers a peer of version v (before MinVersion) with
+// error(version), saying which version it needs.
 func (n *Node) refuseOld(c *wire.Conn, v uint8) error {
 	_ = c.Send(&wire.Error{Code: wire.ErrorVersion, Message: fmt.Sprintf(
-		"version %d refused: this swarm has a secret, which needs protocol version %d", v, wire.Version3)})
+		"version %d refused: this node speaks protocol version %d only, whose file ids name their hash algorithm", v, wire.MinVersion)})
 	return fmt.Errorf("%w: peer speaks version %d", errOldVersion, v)
 }
 
@@ -150,43 +138,4 @@ func receiveStep[T wire.Message](n *Node, c *wire.Conn, want wire.Type) (T, erro
 		return zero, fmt.Errorf("%w: expected %s, got %s", errUnexpected, want, msg.Type())
 	}
 	return m, nil
-}
-
-// Version-1 and -2 handshake, kept for open swarms (no secret): each side
-// proves the secret with a MAC over the other's nonce. Its weakness, an
-// offline guess of the secret from one recorded MAC, is why a node with a
-// secret refuses these versions.
-
-const authLabel = "netlab-peer-auth-v1"
-
-// authMAC proves knowledge of the secret for one handshake: it binds the
-// other side's fresh nonce (no replay) and the sender's own identity.
-func authMAC(secret string, theirNonce, ownID, ownNonce [16]byte) [32]byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(authLabel))
-	m.Write(theirNonce[:])
-	m.Write(ownID[:])
-	m.Write(ownNonce[:])
-	var out [32]byte
-	copy(out[:], m.Sum(nil))
-	return out
-}
-
-// authenticate exchanges Auth with the other side of c (both sides run
-// the same steps) and returns the peer's Hello. A peer whose MAC does not
-// match this node's secret gets an auth error and is refused.
-func (n *Node) authenticate(c *wire.Conn, own, theirs *wire.Hello) (*wire.Hello, error) {
-	if err := c.Send(&wire.Auth{MAC: authMAC(n.cfg.Secret, theirs.Nonce, n.id, own.Nonce)}); err != nil {
-		return nil, fmt.Errorf("send auth: %w", err)
-	}
-	auth, err := receiveStep[*wire.Auth](n, c, wire.TypeAuth)
-	if err != nil {
-		return nil, err
-	}
-	want := authMAC(n.cfg.Secret, own.Nonce, theirs.NodeID, theirs.Nonce)
-	if !hmac.Equal(auth.MAC[:], want[:]) {
-		_ = c.Send(&wire.Error{Code: wire.ErrorAuth, Message: "peer secret does not match"})
-		return nil, errAuth
-	}
-	return theirs, nil
 }

@@ -34,7 +34,6 @@ type metrics struct {
 	announcedDropped  prometheus.Counter
 	announcedReceived prometheus.Counter
 	announcedRequests prometheus.Counter
-	dialsVersion1     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -65,7 +64,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		announcedDropped:  counter("announced_pieces_dropped_total", "Pieces not announced because a connection's queue was full; the peer learns of them from its next have."),
 		announcedReceived: counter("announced_pieces_received_total", "Pieces peers announced to this node."),
 		announcedRequests: counter("announced_requests_total", "Piece requests sent for pieces known only from an announcement, before the peer's next have."),
-		dialsVersion1:     counter("dials_version1_total", "Handshakes repeated in protocol version 1 with a peer that speaks only version 1."),
 	}
 	return m, s.Err()
 }

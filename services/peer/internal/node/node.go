@@ -20,6 +20,7 @@ import (
 
 	"github.com/netlab/netlab/services/peer/internal/announce"
 	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/ratelimit"
 	"github.com/netlab/netlab/services/peer/internal/share"
 	"github.com/netlab/netlab/services/peer/internal/wire"
@@ -88,7 +89,11 @@ func New(cfg config.Config, log *zap.Logger, reg prometheus.Registerer) (*Node, 
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	sh, err := share.Open(cfg.ShareDir, share.Options{PieceSize: int(cfg.PieceSize), Log: log.Named("share"), Settle: cfg.ScanSettle})
+	alg, err := content.ParseAlg(cfg.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("HASH: %w", err)
+	}
+	sh, err := share.Open(cfg.ShareDir, share.Options{PieceSize: int(cfg.PieceSize), Alg: alg, Log: log.Named("share"), Settle: cfg.ScanSettle})
 	if err != nil {
 		return nil, fmt.Errorf("share: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/node/nodetest"
 	"github.com/netlab/netlab/services/platform/poll"
@@ -191,6 +192,49 @@ func TestNode_TwoNodesTransferAFile(t *testing.T) {
 		b.call("GET", "/api/catalog", nil, &files)
 		return len(files) == 1 && files[0].Name == "file.txt"
 	})
+}
+
+// A node hashes new files with HASH (BLAKE3 by default) and fetches and
+// serves files of either algorithm: a SHA-256 id is still 64 hex
+// characters, so ids from before protocol version 4 keep working.
+func TestNode_HashAlgorithms(t *testing.T) {
+	old := startNode(t, t.TempDir(), map[string]string{"HASH": "sha256"})
+	wantSHA := writeRandomFile(t, filepath.Join(old.dir, "old.bin"), 100<<10)
+	cur := startNode(t, t.TempDir(), nil)
+	wantB3 := writeRandomFile(t, filepath.Join(cur.dir, "new.bin"), 100<<10)
+	c := startNode(t, t.TempDir(), map[string]string{"PEERS": old.addr() + "," + cur.addr()})
+
+	shaRef, b3Ref := c.inSwarm("old.bin"), c.inSwarm("new.bin")
+	shaID, err := content.ParseID(shaRef)
+	if err != nil || shaID.Alg() != content.SHA256 || len(shaRef) != 64 {
+		t.Fatalf("HASH=sha256 file id %q (%v), want 64 hex characters", shaRef, err)
+	}
+	b3ID, err := content.ParseID(b3Ref)
+	if err != nil || b3ID.Alg() != content.BLAKE3 || !strings.HasPrefix(b3Ref, "blake3:") {
+		t.Fatalf("default file id %q (%v), want blake3:<hex>", b3Ref, err)
+	}
+	// By id, as a user would paste it: the bare hex form and the named one.
+	for _, tc := range []struct {
+		ref, name string
+		want      [32]byte
+	}{{shaRef, "old.bin", wantSHA}, {b3Ref, "new.bin", wantB3}} {
+		st := c.download(tc.ref, 20*time.Second)
+		if st.ID != tc.ref || fileHash(t, filepath.Join(c.dir, tc.name)) != tc.want {
+			t.Fatalf("download %s: id %s, or the file differs", tc.ref, st.ID)
+		}
+	}
+	// c serves both under the ids it fetched them by, though it hashes
+	// new files with BLAKE3.
+	var files []struct{ ID, Name string }
+	poll.Until(t, "c sharing both files", 5*time.Second, func() bool {
+		c.call("GET", "/api/catalog", nil, &files)
+		return len(files) == 2
+	})
+	for _, f := range files {
+		if (f.Name == "old.bin" && f.ID != shaRef) || (f.Name == "new.bin" && f.ID != b3Ref) {
+			t.Fatalf("c shares %s as %s", f.Name, f.ID)
+		}
+	}
 }
 
 func TestNode_DownloadsFromEverySource(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
@@ -58,7 +59,7 @@ func (pc *peerConn) catalog(ctx context.Context, wait time.Duration) ([]wire.Cat
 
 // manifest asks the peer for a file's manifest: in pages on a version-3
 // connection, in one frame before. The caller checks it against the id.
-func (pc *peerConn) manifest(ctx context.Context, id [32]byte) (*wire.Manifest, error) {
+func (pc *peerConn) manifest(ctx context.Context, id content.ID) (*wire.Manifest, error) {
 	if pc.wc.Version() < wire.Version3 {
 		r := pc.do(ctx, &wire.GetManifest{ID: id})
 		if r.err != nil {

@@ -20,8 +20,8 @@ func longName(i int) string {
 }
 
 // A catalog of 66,000 files with 255-byte names, about 20 MiB, is five
-// frames' worth: a version-3 peer gets all of it in pages, and an older
-// one gets the first frame's worth instead of a dropped connection.
+// frames' worth: a peer gets all of it in pages, and one asking
+// get_catalog the first frame's worth instead of a dropped connection.
 func TestNode_PagesALargeCatalog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates 66,000 files")
@@ -48,19 +48,18 @@ func TestNode_PagesALargeCatalog(t *testing.T) {
 	})
 
 	_, wc := dialWire(t, a)
-	wc.SetVersion(wire.Version2)
 	handshake(t, wc, &wire.Hello{NodeID: [16]byte{1}, Nonce: [16]byte{2}, ListenPort: 1})
 	cat := askCatalog(t, wc)
 	if n := len(cat.Files); n == 0 || n >= files || cat.Files[0].Name != longName(0) {
-		t.Fatalf("version-2 catalog: %d files from %q; want the first that fit in one frame", n, cat.Files[0].Name)
+		t.Fatalf("get_catalog: %d files from %q; want the first that fit in one frame", n, cat.Files[0].Name)
 	}
 	askCatalog(t, wc) // and the connection goes on
-	t.Logf("a version-2 peer gets %d of %d files in one frame", len(cat.Files), files)
+	t.Logf("get_catalog gives %d of %d files in one frame", len(cat.Files), files)
 }
 
 // A file of 150,000 pieces has a manifest of 4.6 MiB, over a frame: a
-// version-3 peer fetches it in pages and downloads the file; an older one
-// is answered with a reject, and the connection goes on.
+// peer fetches it in pages and downloads the file; get_manifest is
+// answered with a reject, and the connection goes on.
 func TestNode_PagesALargeManifest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("hashes a 2.3 GiB sparse file")
@@ -98,14 +97,13 @@ func TestNode_PagesALargeManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, wc := dialWire(t, a)
-	wc.SetVersion(wire.Version2)
 	handshake(t, wc, &wire.Hello{NodeID: [16]byte{1}, Nonce: [16]byte{2}, ListenPort: 1})
-	if err := wc.Send(&wire.GetManifest{ID: [32]byte(parsed)}); err != nil {
+	if err := wc.Send(&wire.GetManifest{ID: parsed}); err != nil {
 		t.Fatal(err)
 	}
 	msg, err := wc.Receive(0)
 	if r, ok := msg.(*wire.Reject); err != nil || !ok || r.Code != wire.RejectBadRequest {
-		t.Fatalf("version-2 get_manifest of %d pieces: %v, %v; want reject(bad_request)", pieces, msg, err)
+		t.Fatalf("get_manifest of %d pieces: %v, %v; want reject(bad_request)", pieces, msg, err)
 	}
 	askCatalog(t, wc)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/services/peer/internal/config"
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/cpace"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
@@ -29,7 +30,7 @@ func handshakePair(t *testing.T, secretI, secretA string, lim wire.RekeyLimits) 
 		}
 		done <- err
 	}()
-	_, errI = ni.greet(ci, wire.Version)
+	_, errI = ni.greet(ci)
 	if errI != nil {
 		ci.Close()
 	}
@@ -55,7 +56,7 @@ func TestExchange_SameSecretSealsDifferentSecretsRefuse(t *testing.T) {
 			if !tc.ok {
 				return
 			}
-			if ci.Encrypted() != tc.sealed || ca.Encrypted() != tc.sealed || ci.Version() != wire.Version3 {
+			if ci.Encrypted() != tc.sealed || ca.Encrypted() != tc.sealed || ci.Version() != wire.Version {
 				t.Fatalf("sealed %v/%v version %d; want sealed %v, version 3", ci.Encrypted(), ca.Encrypted(), ci.Version(), tc.sealed)
 			}
 		})
@@ -87,7 +88,7 @@ func TestExchange_SessionRekeys(t *testing.T) {
 		done <- nil
 	}()
 	for i := range uint32(20) {
-		if err := ci.Send(&wire.GetPiece{Index: i}); err != nil {
+		if err := ci.Send(&wire.GetPiece{ID: content.NewID(content.BLAKE3, content.Hash{1}), Index: i}); err != nil {
 			t.Fatal(err)
 		}
 		m, err := ci.Receive(0)
@@ -160,17 +161,4 @@ var documentVector = map[string]string{
 	"auth acceptor":  "e44bfd198172575301db2b493dff1d6dccf2e5e742e5876fc5f661875bac380e",
 	"key initiator":  "79ffe1c5080febb840d52f343867e2dc9a818b6396200d48b0cc27fbe076ca8e",
 	"key acceptor":   "3b85a4d5158144dbeebeab81681982291f0535d74394508883190b09e77ca400",
-}
-
-// The version-1 and -2 MAC example of docs/peer-protocol.md: A's mac in an
-// open swarm.
-func TestLegacyMAC_DocumentExample(t *testing.T) {
-	var na, nb [16]byte
-	for i := range 16 {
-		na[i], nb[i] = 0xa0+byte(i), 0xb0+byte(i)
-	}
-	got := authMAC("", nb, [16]byte(bytes.Repeat([]byte{0x11}, 16)), na)
-	if want := "f0bfa83082742aa24033deae7f2d06808c350a9eb997db703926a354f1c1881b"; hex.EncodeToString(got[:]) != want {
-		t.Fatalf("mac = %x, want %s", got, want)
-	}
 }

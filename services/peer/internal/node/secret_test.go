@@ -1,7 +1,11 @@
 package node_test
 
 import (
+	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"testing"
@@ -47,13 +51,37 @@ func candidates(n int) func(yield func(string) bool) {
 	}
 }
 
+// legacyMAC is the auth MAC of protocol versions 1 and 2, which nodes no
+// longer speak (docs/peer-protocol.md, The MAC of versions 1 and 2): kept
+// here to show why.
+func legacyMAC(secret string, theirNonce, ownID, ownNonce [16]byte) [32]byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("netlab-peer-auth-v1"))
+	m.Write(theirNonce[:])
+	m.Write(ownID[:])
+	m.Write(ownNonce[:])
+	return [32]byte(m.Sum(nil))
+}
+
+// The MAC example of docs/peer-protocol.md: A's mac in an open swarm.
+func TestLegacyMAC_DocumentExample(t *testing.T) {
+	var na, nb [16]byte
+	for i := range 16 {
+		na[i], nb[i] = 0xa0+byte(i), 0xb0+byte(i)
+	}
+	got := legacyMAC("", nb, [16]byte(bytes.Repeat([]byte{0x11}, 16)), na)
+	if want := "f0bfa83082742aa24033deae7f2d06808c350a9eb997db703926a354f1c1881b"; hex.EncodeToString(got[:]) != want {
+		t.Fatalf("mac = %x, want %s", got, want)
+	}
+}
+
 // legacyMatches returns the candidates consistent with a version-2 auth
 // frame: the acceptor's MAC over the initiator's nonce and its own id and
 // nonce, all of which the initiator sees.
 func legacyMatches(mac [32]byte, initiatorNonce [16]byte, acceptor *wire.Hello) []string {
 	var out []string
 	for c := range candidates(len(guessSecret)) {
-		if node.TestMAC(c, initiatorNonce, acceptor.NodeID, acceptor.Nonce) == mac {
+		if legacyMAC(c, initiatorNonce, acceptor.NodeID, acceptor.Nonce) == mac {
 			out = append(out, c)
 		}
 	}
@@ -67,7 +95,7 @@ func TestLegacyMAC_SecretGuessedOffline(t *testing.T) {
 	_, _ = rand.Read(in[:])
 	_, _ = rand.Read(an[:])
 	acceptor := &wire.Hello{NodeID: [16]byte{7}, Nonce: an}
-	mac := node.TestMAC(guessSecret, in, acceptor.NodeID, acceptor.Nonce)
+	mac := legacyMAC(guessSecret, in, acceptor.NodeID, acceptor.Nonce)
 	if got := legacyMatches(mac, in, acceptor); len(got) != 1 || got[0] != guessSecret {
 		t.Fatalf("offline guess over one version-2 MAC found %v, want [%s]", got, guessSecret)
 	}
@@ -125,7 +153,7 @@ func TestNode_OldVersionGetsNothingToGuessWith(t *testing.T) {
 func attackV3(t *testing.T, tn *testNode, guess string) (own, theirs *wire.Hello, party *cpace.Party, frames []wire.Message) {
 	t.Helper()
 	_, wc := dialWire(t, tn)
-	wc.SetVersion(wire.Version3)
+	wc.SetVersion(wire.Version)
 	own = &wire.Hello{NodeID: [16]byte{1}}
 	_, _ = rand.Read(own.Nonce[:])
 	if err := wc.Send(own); err != nil {

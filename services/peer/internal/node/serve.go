@@ -307,8 +307,8 @@ func (n *Node) reply(sc *servedConn, msg wire.Message) (pieceBytes int, fatal bo
 	case *wire.GetHave:
 		// Before the have list is built: a piece verified after it is
 		// announced.
-		if _, complete := n.share.Lookup(content.ID(m.ID)); sc.ann != nil && !complete {
-			sc.ann.Subscribe(content.ID(m.ID))
+		if _, complete := n.share.Lookup(m.ID); sc.ann != nil && !complete {
+			sc.ann.Subscribe(m.ID)
 		}
 	}
 	reply, buf, fatal := n.answer(sc.peer, msg)
@@ -332,7 +332,7 @@ func (n *Node) sendSharedPiece(wc *wire.Conn, m *wire.GetPiece) (size int, sent 
 	if n.cfg.CorruptUploads > 0 {
 		return 0, false, nil
 	}
-	sec, err := n.share.OpenPiece(content.ID(m.ID), int(m.Index))
+	sec, err := n.share.OpenPiece(m.ID, int(m.Index))
 	if err != nil {
 		return 0, false, nil
 	}
@@ -361,7 +361,7 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 	case *wire.GetPeers:
 		return &wire.Peers{Addrs: n.peers.exchange(peer, wire.MaxPeers)}, false
 	case *wire.GetManifest:
-		id, name, man, ok := n.manifestOf(content.ID(m.ID))
+		id, name, man, ok := n.manifestOf(m.ID)
 		if !ok {
 			return n.reject(wire.RejectNotFound, "no such file"), false
 		}
@@ -370,7 +370,7 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 		}
 		return manifestMessage(id, name, man), false
 	case *wire.GetManifestPage:
-		id, name, man, ok := n.manifestOf(content.ID(m.ID))
+		id, name, man, ok := n.manifestOf(m.ID)
 		if !ok {
 			return n.reject(wire.RejectNotFound, "no such file"), false
 		}
@@ -379,7 +379,7 @@ func (n *Node) answerSmall(peer string, msg wire.Message) (reply wire.Message, f
 		}
 		return manifestPage(id, name, man, int(m.First)), false
 	case *wire.GetHave:
-		id := content.ID(m.ID)
+		id := m.ID
 		if e, ok := n.share.Lookup(id); ok {
 			np := e.Manifest.NumPieces()
 			all := content.NewBitfield(np)
@@ -418,7 +418,7 @@ func (n *Node) manifestOf(id content.ID) (content.ID, string, content.Manifest, 
 // piece reads a requested piece from a shared file or a download in
 // progress (swarming).
 func (n *Node) piece(m *wire.GetPiece) (wire.Message, *[]byte, bool) {
-	id, i := content.ID(m.ID), int(m.Index)
+	id, i := m.ID, int(m.Index)
 	var (
 		man  content.Manifest
 		read func([]byte) (int, error)
@@ -454,7 +454,7 @@ func (n *Node) piece(m *wire.GetPiece) (wire.Message, *[]byte, bool) {
 
 // haveMessage lists the pieces held of a file of np pieces; none when this
 // node serves no pieces, so nobody asks it for one.
-func (n *Node) haveMessage(id [32]byte, np int, held content.Bitfield) *wire.Have {
+func (n *Node) haveMessage(id content.ID, np int, held content.Bitfield) *wire.Have {
 	if !n.cfg.ServePieces {
 		held = content.NewBitfield(np)
 	}
@@ -497,7 +497,7 @@ func catalogEntries(entries []share.Entry, maxBytes int) (files []wire.CatalogEn
 		}
 		size += wire.EntryLen(e.Name)
 		files = append(files, wire.CatalogEntry{
-			ID: [32]byte(e.ID), Size: uint64(e.Manifest.Size), PieceSize: uint32(e.Manifest.PieceSize),
+			ID: e.ID, Size: uint64(e.Manifest.Size), PieceSize: uint32(e.Manifest.PieceSize),
 			Offered: e.Offered, Name: e.Name,
 		})
 	}
@@ -511,13 +511,13 @@ func manifestLen(name string, pieces int) int {
 }
 
 func manifestMessage(id content.ID, name string, m content.Manifest) *wire.Manifest {
-	return &wire.Manifest{ID: [32]byte(id), Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name, Pieces: m.Pieces}
+	return &wire.Manifest{ID: id, Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name, Pieces: m.Pieces}
 }
 
 // manifestPage answers get_manifest_page from piece first (at most the
 // piece count).
 func manifestPage(id content.ID, name string, m content.Manifest, first int) *wire.ManifestPage {
 	end := min(len(m.Pieces), first+wire.MaxPageHashes)
-	return &wire.ManifestPage{ID: [32]byte(id), Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name,
+	return &wire.ManifestPage{ID: id, Size: uint64(m.Size), PieceSize: uint32(m.PieceSize), Name: name,
 		Pieces: uint32(len(m.Pieces)), First: uint32(first), Hashes: m.Pieces[first:end]}
 }

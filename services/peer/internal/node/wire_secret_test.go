@@ -174,8 +174,8 @@ func passiveGuess(t *testing.T, up, down [][]byte) []string {
 	}
 	var found []string
 	for _, c := range append(list, guessSecret) {
-		legacy := node.TestMAC(c, helloI.Nonce, helloA.NodeID, helloA.Nonce) == authA ||
-			node.TestMAC(c, helloA.Nonce, helloI.NodeID, helloI.Nonce) == authI
+		legacy := legacyMAC(c, helloI.Nonce, helloA.NodeID, helloA.Nonce) == authA ||
+			legacyMAC(c, helloA.Nonce, helloI.NodeID, helloI.Nonce) == authI
 		// Without either side's scalar the best an eavesdropper can do
 		// is its own: the key it gets matches no confirmation.
 		p, err := cpace.Start(y, []byte(c), ci, sid)
@@ -252,7 +252,7 @@ func TestNode_TamperedFrameClosesTheConnection(t *testing.T) {
 func TestNode_HandshakeHasOneDeadline(t *testing.T) {
 	tn := startNode(t, t.TempDir(), map[string]string{"PEER_SECRET": guessSecret, "DIAL_TIMEOUT": "500ms", "IO_TIMEOUT": "10s"})
 	c, wc := dialWire(t, tn)
-	wc.SetVersion(wire.Version3)
+	wc.SetVersion(wire.Version)
 	if err := wc.Send(&wire.Hello{NodeID: [16]byte{1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestNode_HandshakeHasOneDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The pake frame's 32-byte payload a byte every 100 ms: 3.2 s in all.
-	frame, err := wire.AppendFrameVersion(nil, wire.Version3, &wire.Pake{Element: [32]byte{1}})
+	frame, err := wire.AppendFrameVersion(nil, wire.Version, &wire.Pake{Element: [32]byte{1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -204,7 +204,7 @@ func (r *runner) ls(ctx context.Context) error {
 		if f.Offered {
 			name += " (offered)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", f.ID[:12], name, humanBytes(f.Size), len(f.Holders), here)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", shortID(f.ID), name, humanBytes(f.Size), len(f.Holders), here)
 	}
 	return tw.Flush()
 }
@@ -232,7 +232,7 @@ func (r *runner) status(ctx context.Context) error {
 		fmt.Fprintf(r.stdout, "upload rate cap: %s/s\n", humanBytes(s.UploadRate))
 	}
 	for _, d := range dls {
-		line := fmt.Sprintf("  %s %s %s %d/%d pieces", d.ID[:12], d.Name, d.State, d.PiecesHeld, d.Pieces)
+		line := fmt.Sprintf("  %s %s %s %d/%d pieces", shortID(d.ID), d.Name, d.State, d.PiecesHeld, d.Pieces)
 		if d.Stalled != "" {
 			line += " (stalled: " + d.Stalled + ")"
 		}
@@ -345,7 +345,7 @@ func (r *runner) fetch(ctx context.Context, ref string, tf transferFlags) error 
 	if r.json {
 		return r.printJSON(d)
 	}
-	fmt.Fprintf(r.stdout, "%s (%s, id %s) complete in %.1fs", d.Name, humanBytes(d.Size), d.ID[:12], d.ElapsedSecs)
+	fmt.Fprintf(r.stdout, "%s (%s, id %s) complete in %.1fs", d.Name, humanBytes(d.Size), shortID(d.ID), d.ElapsedSecs)
 	if d.Resumed > 0 {
 		fmt.Fprintf(r.stdout, ", %d pieces resumed", d.Resumed)
 	}
@@ -406,7 +406,7 @@ func orID(d api.Download) string {
 	if d.Name != "" {
 		return d.Name
 	}
-	return d.ID[:12]
+	return shortID(d.ID)
 }
 
 // save copies the node's file to path and checks it hashes to the file id,
@@ -441,7 +441,7 @@ func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) 
 	if err != nil {
 		return err
 	}
-	h, err := content.NewHasher(d.PieceSize)
+	h, err := content.NewHasher(d.PieceSize, want.Alg())
 	if err != nil {
 		return fmt.Errorf("piece size from the node: %w", err)
 	}
@@ -450,7 +450,7 @@ func (r *runner) copyVerified(ctx context.Context, d api.Download, w io.Writer) 
 		return fmt.Errorf("copy %s from the node: %w", d.Name, err)
 	}
 	if m := h.Manifest(); n != d.Size || m.ID() != want {
-		return fmt.Errorf("hash mismatch: the %d bytes copied from the node do not hash to id %s", n, d.ID[:12])
+		return fmt.Errorf("hash mismatch: the %d bytes copied from the node do not hash to id %s", n, want.Short())
 	}
 	return nil
 }
@@ -474,7 +474,7 @@ func (r *runner) send(ctx context.Context, args []string) error {
 	if r.json {
 		return r.printJSON(lf)
 	}
-	fmt.Fprintf(r.stdout, "offered %s (%s, id %s)\n", lf.Name, humanBytes(lf.Size), lf.ID[:12])
+	fmt.Fprintf(r.stdout, "offered %s (%s, id %s)\n", lf.Name, humanBytes(lf.Size), shortID(lf.ID))
 	fmt.Fprintln(r.stdout, "on another node: peerctl --node OTHER receive --out received_file.txt")
 	return nil
 }
@@ -529,4 +529,13 @@ func holdersText(f api.SwarmFile) string {
 		return "this node"
 	}
 	return strings.Join(f.Holders, ", ")
+}
+
+// shortID is the short form of a file id the node gave (content.ID.Short:
+// the digest's first 12 hex digits, without a "blake3:" prefix).
+func shortID(id string) string {
+	if p, err := content.ParseID(id); err == nil {
+		return p.Short()
+	}
+	return id[:min(len(id), 12)]
 }

@@ -204,7 +204,7 @@ func TestPeerctl_GetSavesACopy(t *testing.T) {
 		t.Fatalf("get: exit %d, stderr: %s", code, stderr)
 	}
 	checkFile(t, out, data)
-	for _, want := range []string{"data.bin", "complete", f.ID[:12], "from " + a.addr(), "saved to " + out} {
+	for _, want := range []string{"data.bin", "complete", shortID(f.ID), "from " + a.addr(), "saved to " + out} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("get stdout %q does not contain %q", stdout, want)
 		}
@@ -356,7 +356,7 @@ func TestPeerctl_GetFailures(t *testing.T) {
 		},
 		{
 			"stalled download", stranded, []string{"get", unknownID, "--stall-timeout", "1s"},
-			[]string{"download of " + unknownID[:12] + " stalled for 1s", "no connected peer has the manifest"},
+			[]string{"download of " + shortID(unknownID) + " stalled for 1s", "no connected peer has the manifest"},
 		},
 	}
 	for _, tt := range tests {
@@ -415,17 +415,17 @@ func TestPeerctl_ListsFilesPeersAndStatus(t *testing.T) {
 	}{
 		{"ls elsewhere", b, []string{"ls"}, [][]string{
 			{"ID", "NAME", "SIZE", "HOLDERS", "HERE"},
-			{f.ID[:12], "listed.txt", "19 B", "1"},
+			{shortID(f.ID), "listed.txt", "19 B", "1"},
 		}},
-		{"ls here", a, []string{"ls"}, [][]string{{f.ID[:12], "listed.txt", "yes"}}},
+		{"ls here", a, []string{"ls"}, [][]string{{shortID(f.ID), "listed.txt", "yes"}}},
 		{"peers", b, []string{"peers"}, [][]string{
 			{"ADDRESS", "STATE", "VERSION", "SOURCE", "FILES"},
-			{a.addr(), "connected", " 3 "},
+			{a.addr(), "connected", " 4 "},
 		}},
 		{"status", b, []string{"status"}, [][]string{
 			{"node", "listening on " + b.addr()},
 			{"files shared: 0", "connected"},
-			{"protocol version 3", "uploaded 0 B in 0 pieces"},
+			{"protocol version 4", "uploaded 0 B in 0 pieces"},
 		}},
 		{"status of a node serving no pieces", quiet, []string{"status"}, [][]string{
 			{"serving pieces: off"},
@@ -712,7 +712,7 @@ func TestProgressLine(t *testing.T) {
 			"finding, no name yet",
 			api.Download{ID: id, State: "finding", Stalled: "no connected peer has the manifest"},
 			0,
-			[]string{id[:12] + " [", "  0%", "ETA -", "(finding)"},
+			[]string{shortID(id) + " [", "  0%", "ETA -", "(finding)"},
 			[]string{"stalled"},
 		},
 		{
@@ -744,3 +744,7 @@ func TestProgressLine(t *testing.T) {
 		})
 	}
 }
+
+// shortID is what peerctl prints for a file id: the digest's first 12 hex
+// digits, without the algorithm a BLAKE3 id starts with.
+func shortID(id string) string { return strings.TrimPrefix(id, "blake3:")[:12] }

@@ -45,7 +45,8 @@ type cacheJSON struct {
 	Size      int64  `json:"size"`
 	ModTime   int64  `json:"mod_time_ns"`
 	PieceSize int    `json:"piece_size"`
-	Hashes    []byte `json:"hashes"` // piece hashes back to back; base64 in JSON
+	Alg       string `json:"alg,omitempty"` // absent: sha256, as before there was a choice
+	Hashes    []byte `json:"hashes"`        // piece hashes back to back; base64 in JSON
 	Pinned    bool   `json:"pinned,omitempty"`
 }
 
@@ -120,7 +121,7 @@ func cacheFileOf(offered string, recs map[string]cacheRecord) cacheFile {
 		}
 		cf.Files = append(cf.Files, cacheJSON{
 			Name: name, Size: rec.size, ModTime: rec.mtime,
-			PieceSize: rec.m.PieceSize, Hashes: hashes, Pinned: rec.pinned,
+			PieceSize: rec.m.PieceSize, Alg: rec.m.Alg.String(), Hashes: hashes, Pinned: rec.pinned,
 		})
 	}
 	sort.Slice(cf.Files, func(i, j int) bool { return cf.Files[i].Name < cf.Files[j].Name })
@@ -134,7 +135,11 @@ func (f cacheJSON) record() (cacheRecord, error) {
 	if len(f.Hashes)%len(content.Hash{}) != 0 {
 		return cacheRecord{}, fmt.Errorf("hashes length %d is not a multiple of %d", len(f.Hashes), len(content.Hash{}))
 	}
-	m := content.Manifest{Size: f.Size, PieceSize: f.PieceSize, Pieces: make([]content.Hash, len(f.Hashes)/32)}
+	alg, err := parseRecordAlg(f.Alg)
+	if err != nil {
+		return cacheRecord{}, err
+	}
+	m := content.Manifest{Alg: alg, Size: f.Size, PieceSize: f.PieceSize, Pieces: make([]content.Hash, len(f.Hashes)/32)}
 	for i := range m.Pieces {
 		copy(m.Pieces[i][:], f.Hashes[i*32:])
 	}
@@ -142,6 +147,15 @@ func (f cacheJSON) record() (cacheRecord, error) {
 		return cacheRecord{}, err
 	}
 	return newRecord(f.Size, f.ModTime, m, f.Pinned), nil
+}
+
+// parseRecordAlg reads the algorithm of a hash cache or resume record:
+// records written before there was a choice have none and are SHA-256.
+func parseRecordAlg(s string) (content.Alg, error) {
+	if s == "" {
+		return content.SHA256, nil
+	}
+	return content.ParseAlg(s)
 }
 
 // saveCache writes the hash cache if it changed since the last save. A

@@ -19,7 +19,7 @@ func fuzzManifest(tb testing.TB, size, pieceSize int) content.Manifest {
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
-	m, err := content.HashReader(bytes.NewReader(data), int64(size), pieceSize)
+	m, err := content.HashReader(bytes.NewReader(data), int64(size), pieceSize, content.SHA256)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -91,6 +91,13 @@ func FuzzDecodeManifest(f *testing.F) {
 	f.Add([]byte(`{"name":"../a","size":0,"piece_size":16384,"pieces":[]}`))
 	f.Add([]byte(`{"name":"a","size":1,"piece_size":16384,"pieces":["zz"]}`))
 	f.Add([]byte(`null`))
+	b3 := fuzzManifest(f, 5, content.MinPieceSize)
+	b3.Alg = content.BLAKE3
+	if data, err := encodeManifest("b3.bin", b3); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"name":"a","size":0,"piece_size":16384,"alg":"md5","pieces":[]}`))
+	f.Add([]byte(`{"name":"a","size":0,"piece_size":16384,"alg":"","pieces":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		name, m, err := decodeManifest(data)
 		if err != nil {
@@ -167,6 +174,8 @@ func FuzzDecodeCache(f *testing.F) {
 	f.Add([]byte(`{"version":1,"offered":"../x","files":[{"name":"a","size":0,"piece_size":16384,"hashes":""}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"name":"a","size":1,"piece_size":16384,"hashes":"AAAA"}]}`))
 	f.Add([]byte(`{"version":2,"files":[]}`))
+	f.Add([]byte(`{"version":1,"files":[{"name":"a","size":0,"piece_size":16384,"alg":"blake3","hashes":""}]}`))
+	f.Add([]byte(`{"version":1,"files":[{"name":"a","size":0,"piece_size":16384,"alg":"crc32","hashes":""}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"name":"a"},{"name":"a","size":0,"piece_size":16384}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, offered, err := decodeCache(data, func(string, error) {})

@@ -64,11 +64,21 @@ type manifestJSON struct {
 	Name      string   `json:"name"`
 	Size      int64    `json:"size"`
 	PieceSize int      `json:"piece_size"`
+	Alg       string   `json:"alg,omitempty"` // absent: sha256, as before there was a choice
 	Pieces    []string `json:"pieces"`
 }
 
 func recordPath(id content.ID, ext string) string {
-	return partialDir + "/" + id.String() + ext
+	return partialDir + "/" + recordBase(id) + ext
+}
+
+// recordBase is the id in a record's file name: its text form with "-"
+// for ":" (blake3-<hex>), a character every file system takes.
+func recordBase(id content.ID) string { return strings.Replace(id.String(), ":", "-", 1) }
+
+// parseRecordBase is the id of a record's file name base.
+func parseRecordBase(s string) (content.ID, error) {
+	return content.ParseID(strings.Replace(s, "-", ":", 1))
 }
 
 // CreatePartial starts downloading the file described by m, to be saved as
@@ -184,7 +194,7 @@ func recordedIDs(ents []fs.DirEntry) map[content.ID]bool {
 	recorded := make(map[content.ID]bool)
 	for _, ent := range ents {
 		if base, ok := strings.CutSuffix(ent.Name(), ".manifest"); ok {
-			if id, err := content.ParseID(base); err == nil {
+			if id, err := parseRecordBase(base); err == nil {
 				recorded[id] = true
 			}
 		}
@@ -205,7 +215,7 @@ func (s *Share) removeLeftovers(ents []fs.DirEntry, recorded map[content.ID]bool
 		name := ent.Name()
 		var id content.ID
 		if i := strings.IndexByte(name, '.'); i >= 0 {
-			id, _ = content.ParseID(name[:i])
+			id, _ = parseRecordBase(name[:i])
 		}
 		switch {
 		case open[id]:
@@ -342,7 +352,7 @@ func (s *Share) readHave(id content.ID, n int) (content.Bitfield, error) {
 
 // encodeManifest is the .manifest record of a download of m saved as name.
 func encodeManifest(name string, m content.Manifest) ([]byte, error) {
-	mj := manifestJSON{Name: name, Size: m.Size, PieceSize: m.PieceSize, Pieces: make([]string, len(m.Pieces))}
+	mj := manifestJSON{Name: name, Size: m.Size, PieceSize: m.PieceSize, Alg: m.Alg.String(), Pieces: make([]string, len(m.Pieces))}
 	for i, h := range m.Pieces {
 		mj.Pieces[i] = hex.EncodeToString(h[:])
 	}
@@ -359,7 +369,11 @@ func decodeManifest(data []byte) (string, content.Manifest, error) {
 	if err := ValidateName(mj.Name); err != nil {
 		return "", content.Manifest{}, fmt.Errorf("manifest: %w", err)
 	}
-	m := content.Manifest{Size: mj.Size, PieceSize: mj.PieceSize, Pieces: make([]content.Hash, len(mj.Pieces))}
+	alg, err := parseRecordAlg(mj.Alg)
+	if err != nil {
+		return "", content.Manifest{}, fmt.Errorf("manifest: %w", err)
+	}
+	m := content.Manifest{Alg: alg, Size: mj.Size, PieceSize: mj.PieceSize, Pieces: make([]content.Hash, len(mj.Pieces))}
 	for i, h := range mj.Pieces {
 		if len(h) != 2*len(content.Hash{}) {
 			return "", content.Manifest{}, fmt.Errorf("manifest: piece %d hash has %d hex characters", i, len(h))

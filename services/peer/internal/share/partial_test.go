@@ -27,7 +27,7 @@ type source struct {
 func newSource(t *testing.T, size int, seed byte, pieceSize int) source {
 	t.Helper()
 	data := pattern(size, seed)
-	m, err := content.HashReader(bytes.NewReader(data), int64(size), pieceSize)
+	m, err := content.HashReader(bytes.NewReader(data), int64(size), pieceSize, content.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func (s *Share) Put(ctx context.Context, name string, r io.Reader, maxBytes int6
 		return Entry{}, fmt.Errorf("put %q: %w", name, err)
 	}
 
-	h, err := content.NewHasher(s.pieceSize)
+	h, err := content.NewHasher(s.pieceSize, s.alg)
 	if err != nil {
 		return Entry{}, fmt.Errorf("put %q: %w", name, err)
 	}

@@ -163,9 +163,9 @@ func (s *Share) cacheHitLocked(name string, size, mtime int64) (cacheRecord, boo
 	if !ok || rec.size != size || rec.mtime != mtime {
 		return cacheRecord{}, false
 	}
-	// Downloaded files keep the piece size they were fetched with so the
-	// node keeps serving the id the other peers know.
-	if rec.m.PieceSize != s.pieceSize && !rec.pinned {
+	// Downloaded files keep the piece size and algorithm they were fetched
+	// with so the node keeps serving the id the other peers know.
+	if (rec.m.PieceSize != s.pieceSize || rec.m.Alg != s.alg) && !rec.pinned {
 		return cacheRecord{}, false
 	}
 	return rec, true
@@ -185,7 +185,7 @@ func (s *Share) hashFile(ctx context.Context, name string, info fs.FileInfo) (ca
 	if !before.Mode().IsRegular() || !os.SameFile(info, before) {
 		return cacheRecord{}, fmt.Errorf("replaced while scanning")
 	}
-	m, err := content.HashReader(ctxReader{ctx: ctx, r: f}, before.Size(), s.pieceSize)
+	m, err := content.HashReader(ctxReader{ctx: ctx, r: f}, before.Size(), s.pieceSize, s.alg)
 	if err != nil {
 		return cacheRecord{}, err
 	}

@@ -65,7 +65,11 @@ type Options struct {
 	// keep the manifest (and id) they were fetched under. 0 means
 	// content.DefaultPieceSize.
 	PieceSize int
-	Log       *zap.Logger
+	// Alg hashes files from now on (the zero value is SHA-256); like the
+	// piece size, a cached manifest of another algorithm is rehashed,
+	// except for downloaded files.
+	Alg content.Alg
+	Log *zap.Logger
 	// Settle is how long a new or changed file must stay unmodified before
 	// a scan shares it, so a file still being written (copied in, saved by
 	// an editor) is not hashed and offered half-written. 0 shares at once.
@@ -77,6 +81,7 @@ type Share struct {
 	dir       string
 	root      *os.Root
 	pieceSize int
+	alg       content.Alg
 	log       *zap.Logger
 	settle    time.Duration
 
@@ -125,6 +130,9 @@ func Open(dir string, opts Options) (*Share, error) {
 		return nil, fmt.Errorf("open share: piece size %d out of range [%d, %d]",
 			ps, content.MinPieceSize, content.MaxPieceSize)
 	}
+	if !opts.Alg.Valid() {
+		return nil, fmt.Errorf("open share: unknown hash algorithm %d", uint8(opts.Alg))
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open share: %w", err)
@@ -138,6 +146,7 @@ func Open(dir string, opts Options) (*Share, error) {
 		root:      root,
 		settle:    opts.Settle,
 		pieceSize: ps,
+		alg:       opts.Alg,
 		log:       log,
 		entries:   make(map[string]item),
 		byID:      make(map[content.ID]Entry),

@@ -73,7 +73,7 @@ func shareFile(t *testing.T, name string, data []byte) (string, *share.Share, sh
 
 func idOf(t *testing.T, data []byte, pieceSize int) content.ID {
 	t.Helper()
-	m, err := content.HashReader(bytes.NewReader(data), int64(len(data)), pieceSize)
+	m, err := content.HashReader(bytes.NewReader(data), int64(len(data)), pieceSize, content.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

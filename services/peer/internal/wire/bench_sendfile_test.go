@@ -32,7 +32,7 @@ func BenchmarkSendPieceFile(b *testing.B) {
 	b.ResetTimer()
 	go func() {
 		for range b.N {
-			if err := tx.SendPieceFile(id32("f"), 1, f, 0, 1<<20); err != nil {
+			if err := tx.SendPieceFile(fid("f"), 1, f, 0, 1<<20); err != nil {
 				errc <- err
 				return
 			}

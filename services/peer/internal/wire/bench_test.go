@@ -8,7 +8,7 @@ import (
 )
 
 func BenchmarkAppendFramePiece(b *testing.B) {
-	p := wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	p := wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}
 	buf := make([]byte, 0, wire.HeaderSize+36+len(p.Data))
 	b.SetBytes(int64(len(p.Data)))
 	b.ReportAllocs()
@@ -24,7 +24,7 @@ func BenchmarkAppendFramePiece(b *testing.B) {
 // BenchmarkDecodePiece: the one allocation is the *Piece boxed in Message;
 // the data is not copied.
 func BenchmarkDecodePiece(b *testing.B) {
-	payload := wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}.AppendPayload(nil)
+	payload := wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}.AppendPayload(nil)
 	b.SetBytes(int64(len(payload) - 36))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -45,8 +45,8 @@ func BenchmarkConnPiece(b *testing.B) {
 func BenchmarkConnSealedPiece(b *testing.B) {
 	dialed, server := tcpPair(b)
 	tx, rx := wire.NewConn(dialed, 10*time.Second), wire.NewConn(server, 10*time.Second)
-	tx.SetVersion(wire.Version3)
-	rx.SetVersion(wire.Version3)
+	tx.SetVersion(wire.Version4)
+	rx.SetVersion(wire.Version4)
 	if err := tx.Encrypt(wire.Keys{Send: testKey(), Receive: otherKey()}, wire.DefaultRekey); err != nil {
 		b.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func BenchmarkConnSealedPiece(b *testing.B) {
 
 // benchPieces sends b.N 1 MiB pieces from tx and receives them on rx.
 func benchPieces(b *testing.B, tx, rx *wire.Conn) {
-	p := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	p := &wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}
 	errc := make(chan error, 1)
 	b.SetBytes(int64(len(p.Data)))
 	b.ReportAllocs()
@@ -87,7 +87,7 @@ func benchPieces(b *testing.B, tx, rx *wire.Conn) {
 func BenchmarkSealPiece(b *testing.B) {
 	m := &memConn{}
 	c := sealedConn(b, m, testKey(), otherKey(), wire.DefaultRekey)
-	p := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	p := &wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}
 	b.SetBytes(int64(len(p.Data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
 )
 
 // keepWriteBuf is the largest write buffer kept between Sends; a rare big
@@ -416,7 +418,11 @@ func (c *Conn) receivePiece(n int, before func()) (p *Piece, ok bool, err error)
 	if err != nil {
 		return nil, true, err
 	}
-	p = &Piece{ID: [32]byte(c.rbuf[:32]), Index: binary.BigEndian.Uint32(c.rbuf[32:pieceFixed]), Data: data}
+	p = &Piece{ID: content.ID(c.rbuf[:idSize]), Index: binary.BigEndian.Uint32(c.rbuf[idSize:pieceFixed]), Data: data}
+	if _, err := content.AlgOfCode(p.ID[0]); err != nil {
+		// The rest of the payload stays unread: the connection ends here.
+		return nil, true, &DecodeError{Type: TypePiece, Reason: err.Error()}
+	}
 	// Each read takes whatever has arrived, up to the rest of the piece,
 	// not a chunk at a time: a fast peer costs a system call per socket
 	// buffer's worth instead of per 64 KiB. The deadline is renewed once

@@ -17,7 +17,7 @@ func withPieceBuffers(c *wire.Conn) *wire.Conn {
 // TestConn_PieceDataTakesWhatHasArrivedInOneRead: once a whole piece has
 // arrived, its data is read in one call, not 64 KiB at a time.
 func TestConn_PieceDataTakesWhatHasArrivedInOneRead(t *testing.T) {
-	want := wire.Piece{ID: [32]byte{2}, Index: 3, Data: pattern(1 << 20)}
+	want := wire.Piece{ID: fid("2"), Index: 3, Data: pattern(1 << 20)}
 	rec := &readRecorder{fakeConn: fakeConn{r: bytes.NewReader(encode(t, want))}}
 	c := withPieceBuffers(wire.NewConn(rec, time.Second))
 	m, err := c.Receive(0)
@@ -39,7 +39,7 @@ func TestConn_PieceDataTakesWhatHasArrivedInOneRead(t *testing.T) {
 // gets it through; one that stalls mid-piece is cut off.
 func TestConn_PieceIntoCallersBufferFromASlowSender(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	want := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	want := &wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}
 	raw, c := rawPipe(t, timeout)
 	withPieceBuffers(c)
 	done := make(chan error, 1)
@@ -75,7 +75,7 @@ func TestConn_PieceIntoCallersBufferFromASlowSender(t *testing.T) {
 	withPieceBuffers(sc)
 	go func() {
 		frame := encode(t, want)
-		_, _ = stalled.Write(frame[:wire.HeaderSize+36+chunk+5]) // then silence
+		_, _ = stalled.Write(frame[:wire.HeaderSize+37+chunk+5]) // then silence
 	}()
 	assertReceiveTimesOut(t, sc, time.Minute)
 }

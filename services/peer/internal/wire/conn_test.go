@@ -140,7 +140,7 @@ func TestConn_ReceiveTimeoutSilentPeer(t *testing.T) {
 // byte at a time is cut off.
 func TestConn_PartialHeaderCutOffAfterIOTimeout(t *testing.T) {
 	raw, c := rawPipe(t, 100*time.Millisecond)
-	frame := encode(t, &wire.GetPiece{ID: id32("f"), Index: 3})
+	frame := encode(t, &wire.GetPiece{ID: fid("f"), Index: 3})
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -197,7 +197,7 @@ func TestConn_SlowSenderSucceeds(t *testing.T) {
 		timeout = 300 * time.Millisecond
 		pause   = 30 * time.Millisecond
 	)
-	want := &wire.Piece{ID: id32("f"), Index: 1, Data: pattern(1 << 20)}
+	want := &wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}
 	tests := []struct {
 		name string
 		send func(t *testing.T, raw net.Conn) error
@@ -252,10 +252,10 @@ func TestConn_Throttle(t *testing.T) {
 		msg     wire.Message
 		dataLen int
 	}{
-		{"1 MiB piece", &wire.Piece{Index: 4, Data: pattern(1 << 20)}, 1 << 20},
+		{"1 MiB piece", &wire.Piece{ID: fid("a"), Index: 4, Data: pattern(1 << 20)}, 1 << 20},
 		{"odd piece by value", wire.Piece{Index: 5, Data: pattern(3*chunk + 123)}, 3*chunk + 123},
 		{"small piece", &wire.Piece{Data: pattern(10)}, 10},
-		{"largest piece", &wire.Piece{Data: make([]byte, wire.MaxPayload-36)}, wire.MaxPayload - 36},
+		{"largest piece", &wire.Piece{Data: make([]byte, wire.MaxPayload-37)}, wire.MaxPayload - 37},
 		{"empty piece", &wire.Piece{}, 0},
 		{"not a piece", &wire.Manifest{Name: "m", Pieces: make([][32]byte, 4000)}, 0},
 	}
@@ -329,7 +329,7 @@ func TestConn_SendWrites(t *testing.T) {
 	}{
 		{"small frame in one write", wire.GetPiece{Index: 1}, 1},
 		{"empty payload", wire.GetCatalog{}, 1},
-		{"one full chunk", wire.Piece{Data: make([]byte, chunk-36)}, 1},
+		{"one full chunk", wire.Piece{Data: make([]byte, chunk-37)}, 1},
 		{"large catalog in chunks", bigCatalog, (len(bigCatalog.AppendPayload(nil)) + chunk - 1) / chunk},
 	}
 	for _, tc := range tests {
@@ -355,7 +355,7 @@ func TestConn_SendRefusesWithoutWriting(t *testing.T) {
 		msg  wire.Message
 		want error
 	}{
-		{"piece too large", &wire.Piece{Data: make([]byte, wire.MaxPayload-35)}, wire.ErrFrameTooLarge},
+		{"piece too large", &wire.Piece{Data: make([]byte, wire.MaxPayload-36)}, wire.ErrFrameTooLarge},
 		{"piece value too large", wire.Piece{Data: make([]byte, wire.MaxPayload)}, wire.ErrFrameTooLarge},
 		{"invalid peers", wire.Peers{Addrs: []string{""}}, wire.ErrInvalidMessage},
 		{"too large manifest", wire.Manifest{Name: "a", Pieces: make([][32]byte, wire.MaxPayload/32)}, wire.ErrFrameTooLarge},
@@ -437,7 +437,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func TestConn_ReceiveReusesBuffer(t *testing.T) {
-	frame := encode(t, wire.Piece{Data: pattern(1 << 20)})
+	frame := encode(t, wire.Piece{ID: fid("a"), Data: pattern(1 << 20)})
 	c := wire.NewConn(&fakeConn{r: &repeatReader{b: frame}}, time.Second)
 	if _, err := c.Receive(0); err != nil { // grows the buffer
 		t.Fatal(err)
@@ -453,9 +453,9 @@ func TestConn_ReceiveReusesBuffer(t *testing.T) {
 }
 
 func TestConn_ReceiveReadsPieceDataIntoCallersBuffers(t *testing.T) {
-	first := wire.Piece{ID: [32]byte{1}, Index: 7, Data: pattern(3*chunk + 11)}
-	second := wire.Piece{ID: [32]byte{2}, Index: 8, Data: pattern(100)}
-	tooBig := wire.Piece{ID: [32]byte{3}, Index: 9, Data: pattern(5000)}
+	first := wire.Piece{ID: fid("1"), Index: 7, Data: pattern(3*chunk + 11)}
+	second := wire.Piece{ID: fid("2"), Index: 8, Data: pattern(100)}
+	tooBig := wire.Piece{ID: fid("3"), Index: 9, Data: pattern(5000)}
 	stream := bytes.Join([][]byte{encode(t, first), encode(t, second), encode(t, tooBig), encode(t, wire.GetCatalog{})}, nil)
 	c := wire.NewConn(&fakeConn{r: bytes.NewReader(stream)}, time.Second)
 	var given [][]byte
@@ -490,7 +490,7 @@ func TestConn_ReceiveReadsPieceDataIntoCallersBuffers(t *testing.T) {
 }
 
 func TestConn_ReceiveIntoCallersBufferReportsATruncatedPiece(t *testing.T) {
-	frame := encode(t, wire.Piece{Data: pattern(2 * chunk)})
+	frame := encode(t, wire.Piece{ID: fid("a"), Data: pattern(2 * chunk)})
 	c := wire.NewConn(&fakeConn{r: bytes.NewReader(frame[:len(frame)-10])}, time.Second)
 	c.SetPieceBuffers(func(n int) []byte { return make([]byte, n) })
 	if _, err := c.Receive(0); !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -517,7 +517,7 @@ func (r *readRecorder) Read(p []byte) (int, error) {
 func TestConn_ReceivePieceDataSkipsTheReadBuffer(t *testing.T) {
 	for _, size := range []int{chunk - 1, chunk, 5*chunk + 11, 1 << 20} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			want := wire.Piece{ID: [32]byte{1}, Index: 7, Data: pattern(size)}
+			want := wire.Piece{ID: fid("1"), Index: 7, Data: pattern(size)}
 			stream := bytes.Join([][]byte{encode(t, want), encode(t, wire.GetCatalog{})}, nil)
 			// Short reads, like a socket handing over what has arrived so
 			// far.
@@ -623,7 +623,7 @@ func TestConn_WaitConsumesNothing(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Fatal("Wait ignored its wait")
 	}
-	frame := encode(t, wire.GetPiece{Index: 7})
+	frame := encode(t, wire.GetPiece{ID: fid("a"), Index: 7})
 	go func() {
 		_, _ = raw.Write(frame[:3])
 		time.Sleep(50 * time.Millisecond)

@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/binary"
 	"unicode/utf8"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
 )
 
 // Decode parses payload as a message of type t and returns it as a pointer
@@ -35,17 +37,17 @@ func Decode(t Type, payload []byte) (Message, error) {
 	case TypeCatalog:
 		m = d.catalog()
 	case TypeGetManifest:
-		m = &GetManifest{ID: d.bytes32()}
+		m = &GetManifest{ID: d.id()}
 	case TypeManifest:
 		m = d.manifest()
 	case TypeGetHave:
-		m = &GetHave{ID: d.bytes32()}
+		m = &GetHave{ID: d.id()}
 	case TypeHave:
 		m = d.have()
 	case TypeGetPiece:
-		m = &GetPiece{ID: d.bytes32(), Index: d.u32()}
+		m = &GetPiece{ID: d.id(), Index: d.u32()}
 	case TypePiece:
-		v := &Piece{ID: d.bytes32(), Index: d.u32()}
+		v := &Piece{ID: d.id(), Index: d.u32()}
 		if n := len(d.b); n > 0 && d.reason == "" {
 			v.Data = d.take(n)
 		}
@@ -69,7 +71,7 @@ func Decode(t Type, payload []byte) (Message, error) {
 	case TypeCatalogPage:
 		m = d.catalogPage()
 	case TypeGetManifestPage:
-		m = &GetManifestPage{ID: d.bytes32(), First: d.u32()}
+		m = &GetManifestPage{ID: d.id(), First: d.u32()}
 	case TypeManifestPage:
 		m = d.manifestPage()
 	default:
@@ -117,12 +119,24 @@ func (d *decoder) take(n int) []byte {
 
 func (d *decoder) fixed(dst []byte) { copy(dst, d.take(len(dst))) }
 
-// bytes32 reads a 32-byte field: a content id or a MAC. Fields of a
+// bytes32 reads a 32-byte field: a MAC or a key share. Fields of a
 // composite literal are evaluated in order, so a message can be decoded as
-// &GetPiece{ID: d.bytes32(), Index: d.u32()}.
+// &GetPiece{ID: d.id(), Index: d.u32()}.
 func (d *decoder) bytes32() (b [32]byte) {
 	d.fixed(b[:])
 	return b
+}
+
+// id reads a file id: an algorithm code, which must be known, and the
+// digest.
+func (d *decoder) id() (id content.ID) {
+	d.fixed(id[:])
+	if d.reason == "" {
+		if _, err := content.AlgOfCode(id[0]); err != nil {
+			d.fail(err.Error())
+		}
+	}
+	return id
 }
 
 func (d *decoder) u8() uint8 {
@@ -222,7 +236,7 @@ func (d *decoder) entries(sorted bool) []CatalogEntry {
 	files := make([]CatalogEntry, n)
 	for i := range files {
 		e := &files[i]
-		d.fixed(e.ID[:])
+		e.ID = d.id()
 		e.Size = d.u64()
 		e.PieceSize = d.u32()
 		// Bits other than bit 0 are reserved: ignored, so later versions
@@ -284,8 +298,8 @@ func (d *decoder) manifest() *Manifest {
 }
 
 // fileHead reads the fields a manifest and a manifest page start with.
-func (d *decoder) fileHead(id *[32]byte, size *uint64, pieceSize *uint32, name *string) {
-	d.fixed(id[:])
+func (d *decoder) fileHead(id *content.ID, size *uint64, pieceSize *uint32, name *string) {
+	*id = d.id()
 	*size = d.u64()
 	*pieceSize = d.u32()
 	*name = d.name(int(d.u16()), "name")
@@ -305,7 +319,7 @@ func (d *decoder) hashes(n uint32) [][32]byte {
 
 func (d *decoder) have() *Have {
 	v := &Have{}
-	d.fixed(v.ID[:])
+	v.ID = d.id()
 	v.Pieces = d.u32()
 	if d.reason != "" {
 		return v
@@ -367,7 +381,7 @@ func (d *decoder) peers() *Peers {
 
 func (d *decoder) announce() *Announce {
 	v := &Announce{}
-	d.fixed(v.ID[:])
+	v.ID = d.id()
 	n := d.u16()
 	if d.reason == "" && (n == 0 || n > MaxAnnounce) {
 		d.fail("announce count not 1 … MaxAnnounce")

@@ -179,7 +179,7 @@ func TestReadFrame_Stream(t *testing.T) {
 }
 
 func TestReadFrame_ReusesBuffer(t *testing.T) {
-	frame := encode(t, wire.Piece{Data: pattern(1000)})
+	frame := encode(t, wire.Piece{ID: fid("a"), Data: pattern(1000)})
 	buf := make([]byte, 2000)
 	_, p, err := wire.ReadFrame(bytes.NewReader(frame), buf)
 	if err != nil {
@@ -198,7 +198,7 @@ func TestReadFrame_ReusesBuffer(t *testing.T) {
 }
 
 func TestReadFrame_MaxPayload(t *testing.T) {
-	frame := encode(t, wire.Piece{Data: make([]byte, wire.MaxPayload-36)})
+	frame := encode(t, wire.Piece{ID: fid("a"), Data: make([]byte, wire.MaxPayload-37)})
 	_, p, err := wire.ReadFrame(bytes.NewReader(frame), nil)
 	if err != nil {
 		t.Fatal(err)

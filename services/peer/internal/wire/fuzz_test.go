@@ -20,8 +20,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(byte(0), []byte{})
 	f.Add(byte(wire.TypeCatalog), []byte{0xff, 0xff, 0xff, 0xff})
-	f.Add(byte(wire.TypeHave), append(make([]byte, 32), 0, 0, 0, 3, 0xf0))
-	f.Add(byte(wire.TypeAnnounce), append(make([]byte, 32), 0, 2, 0, 0, 0, 9, 0, 0, 0, 9))
+	f.Add(byte(wire.TypeHave), append(fileID33, 0, 0, 0, 3, 0xf0))
+	f.Add(byte(wire.TypeAnnounce), append(fileID33, 0, 2, 0, 0, 0, 9, 0, 0, 0, 9))
+	f.Add(byte(wire.TypeGetHave), append([]byte{0x13}, hash32...))
 	f.Fuzz(func(t *testing.T, typ byte, payload []byte) {
 		m, err := wire.Decode(wire.Type(typ), payload)
 		if err != nil {

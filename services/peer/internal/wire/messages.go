@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
 )
 
 // Message is one protocol message. The types in this package implement it
@@ -54,7 +56,7 @@ type Catalog struct {
 
 // CatalogEntry describes one file in a Catalog.
 type CatalogEntry struct {
-	ID        [32]byte
+	ID        content.ID
 	Size      uint64
 	PieceSize uint32
 	Offered   bool   // the node has the whole file; false while it is still downloading it
@@ -63,13 +65,13 @@ type CatalogEntry struct {
 
 // GetManifest asks for a file's piece hashes.
 type GetManifest struct {
-	ID [32]byte
+	ID content.ID
 }
 
 // Manifest answers GetManifest. The receiver must check that it hashes to
 // the id it asked for.
 type Manifest struct {
-	ID        [32]byte
+	ID        content.ID
 	Size      uint64
 	PieceSize uint32
 	Name      string // 1..MaxNameLen bytes of UTF-8
@@ -78,14 +80,14 @@ type Manifest struct {
 
 // GetHave asks which pieces of a file the peer holds.
 type GetHave struct {
-	ID [32]byte
+	ID content.ID
 }
 
 // Have answers GetHave. Bits holds (Pieces+7)/8 bytes; piece i is bit
 // 7-i%8 of byte i/8 (most significant bit first); spare bits are zero.
 // After Decode, Bits aliases the payload.
 type Have struct {
-	ID     [32]byte
+	ID     content.ID
 	Pieces uint32
 	Bits   []byte
 }
@@ -97,13 +99,13 @@ func (h *Have) Has(i uint32) bool {
 
 // GetPiece asks for one piece.
 type GetPiece struct {
-	ID    [32]byte
+	ID    content.ID
 	Index uint32
 }
 
 // Piece answers GetPiece. After Decode, Data aliases the payload.
 type Piece struct {
-	ID    [32]byte
+	ID    content.ID
 	Index uint32
 	Data  []byte
 }
@@ -132,7 +134,7 @@ type Peers struct {
 // pieces of a file it verified since the initiator asked for its have
 // list (get_have), so the initiator can request them at once.
 type Announce struct {
-	ID      [32]byte
+	ID      content.ID
 	Indexes []uint32 // 1..MaxAnnounce piece indexes, strictly increasing, each < MaxPieces
 }
 
@@ -154,7 +156,7 @@ type CatalogPage struct {
 // GetManifestPage asks for a file's manifest from piece hash First on.
 // Version 3 on.
 type GetManifestPage struct {
-	ID    [32]byte
+	ID    content.ID
 	First uint32
 }
 
@@ -162,7 +164,7 @@ type GetManifestPage struct {
 // and piece count, and the hashes of pieces First, First+1, ... (at most
 // MaxPageHashes). The receiver checks the id once it holds every hash.
 type ManifestPage struct {
-	ID        [32]byte
+	ID        content.ID
 	Size      uint64
 	PieceSize uint32
 	Name      string // 1..MaxNameLen bytes of UTF-8
@@ -196,12 +198,13 @@ func (ManifestPage) Type() Type    { return TypeManifestPage }
 // Fixed parts of the encodings.
 const (
 	helloFixed    = 16 + 16 + 2 + 1
-	entryFixed    = 32 + 8 + 4 + 1 + 2
-	manifestFixed = 32 + 8 + 4 + 2 + 4
-	haveFixed     = 32 + 4
-	pieceFixed    = 32 + 4
+	idSize        = content.IDSize // algorithm code, then the digest
+	entryFixed    = idSize + 8 + 4 + 1 + 2
+	manifestFixed = idSize + 8 + 4 + 2 + 4
+	haveFixed     = idSize + 4
+	pieceFixed    = idSize + 4
 	textFixed     = 2 + 2
-	announceFixed = 32 + 2
+	announceFixed = idSize + 2
 	// manifestPageFixed: the manifest's fixed fields plus first and count.
 	manifestPageFixed = manifestFixed + 4 + 4
 )
@@ -376,7 +379,7 @@ func checkPage(pieces, first uint32, count int) string {
 }
 
 func (m GetManifest) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }
-func (GetManifest) payloadLen() int                 { return 32 }
+func (GetManifest) payloadLen() int                 { return idSize }
 func (GetManifest) check() error                    { return nil }
 
 func (m Manifest) AppendPayload(b []byte) []byte {
@@ -387,7 +390,7 @@ func (m Manifest) AppendPayload(b []byte) []byte {
 
 // appendFileHead appends the fields a manifest and a manifest page start
 // with.
-func appendFileHead(b []byte, id [32]byte, size uint64, pieceSize uint32, name string) []byte {
+func appendFileHead(b []byte, id content.ID, size uint64, pieceSize uint32, name string) []byte {
 	b = append(b, id[:]...)
 	b = binary.BigEndian.AppendUint64(b, size)
 	b = binary.BigEndian.AppendUint32(b, pieceSize)
@@ -415,7 +418,7 @@ func (m Manifest) check() error {
 }
 
 func (m GetHave) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }
-func (GetHave) payloadLen() int                 { return 32 }
+func (GetHave) payloadLen() int                 { return idSize }
 func (GetHave) check() error                    { return nil }
 
 func (m Have) AppendPayload(b []byte) []byte {
@@ -440,7 +443,7 @@ func (m GetPiece) AppendPayload(b []byte) []byte {
 	b = append(b, m.ID[:]...)
 	return binary.BigEndian.AppendUint32(b, m.Index)
 }
-func (GetPiece) payloadLen() int { return 36 }
+func (GetPiece) payloadLen() int { return pieceFixed }
 func (GetPiece) check() error    { return nil }
 
 func (m Piece) AppendPayload(b []byte) []byte {

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
@@ -48,12 +50,15 @@ func TestAppendFrame_AcceptsValues(t *testing.T) {
 
 // TestAppendFrame_GetPieceExample pins the worked example in docs/peer-protocol.md.
 func TestAppendFrame_GetPieceExample(t *testing.T) {
-	var id [32]byte
-	for i := range id {
-		id[i] = byte(i)
+	var d content.Hash
+	for i := range d {
+		d[i] = byte(i)
 	}
-	got := encode(t, wire.GetPiece{ID: id, Index: 5})
-	want, _ := hex.DecodeString("010900000024" +
+	got, err := wire.AppendFrameVersion(nil, wire.Version4, wire.GetPiece{ID: content.NewID(content.BLAKE3, d), Index: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := hex.DecodeString("040900000025" + "1e" +
 		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" +
 		"00000005")
 	if !bytes.Equal(got, want) {
@@ -67,7 +72,7 @@ func TestDecode_RejectsEveryPrefix(t *testing.T) {
 			payload := tc.msg.AppendPayload(nil)
 			n := len(payload)
 			if tc.msg.Type() == wire.TypePiece {
-				n = 36 // the data runs to the end of the payload: longer prefixes are valid pieces
+				n = 37 // the data runs to the end of the payload: longer prefixes are valid pieces
 			}
 			for i := range n {
 				m, err := wire.Decode(tc.msg.Type(), payload[:i:i])
@@ -131,8 +136,15 @@ func payload(parts ...any) []byte {
 	return b
 }
 
+// fileID33 is a valid id field (BLAKE3 code, zero digest), hash32 a
+// piece hash field.
+var (
+	fileID33 = slices.Clip(append([]byte{content.CodeBLAKE3}, make([]byte, 32)...))
+	hash32   = make([]byte, 32)
+)
+
 func TestDecode_RejectsInvalid(t *testing.T) {
-	id := make([]byte, 32)
+	id, h := fileID33, hash32
 	entry := func(name string) []byte {
 		return payload(id, uint64(1), uint32(16<<10), uint8(1), uint16(len(name)), name)
 	}
@@ -155,11 +167,11 @@ func TestDecode_RejectsInvalid(t *testing.T) {
 		{"catalog_page over max entries", wire.TypeCatalogPage, payload(uint8(0), uint32(wire.MaxCatalogEntries+1)), "MaxCatalogEntries"},
 		{"get_catalog_page after not utf8", wire.TypeGetCatalogPage, payload(uint8(1), "\xff"), "not UTF-8"},
 		{"get_catalog_page after cut short", wire.TypeGetCatalogPage, payload(uint8(3), "ab"), "truncated"},
-		{"manifest_page beyond count", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), uint32(1), uint32(2), id, id), "beyond the piece count"},
+		{"manifest_page beyond count", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), uint32(1), uint32(2), h, h), "beyond the piece count"},
 		{"manifest_page no hashes", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), uint32(0), uint32(0)), "no hashes"},
 		{"manifest_page over max hashes", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces), uint32(0), uint32(wire.MaxPageHashes+1)), "MaxPageHashes"},
-		{"manifest_page over max pieces", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces+1), uint32(0), uint32(1), id), "MaxPieces"},
-		{"manifest_page count exceeds data", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(9), uint32(0), uint32(3), id), "count exceeds payload"},
+		{"manifest_page over max pieces", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces+1), uint32(0), uint32(1), h), "MaxPieces"},
+		{"manifest_page count exceeds data", wire.TypeManifestPage, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(9), uint32(0), uint32(3), h), "count exceeds payload"},
 		{"unknown type 255", 255, []byte{1}, "unknown message type"},
 		{"hello addr not utf8", wire.TypeHello, payload(make([]byte, 34), uint8(1), "\xff"), "not UTF-8"},
 		{"hello addr longer than data", wire.TypeHello, payload(make([]byte, 34), uint8(5), "a:1"), "truncated"},
@@ -177,15 +189,25 @@ func TestDecode_RejectsInvalid(t *testing.T) {
 		{"catalog name surrogate", wire.TypeCatalog, payload(uint32(1), entry("\xed\xa0\x80")), "not UTF-8"},
 		{"manifest name over limit", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(len(long)), long, uint32(0)), "over MaxNameLen"},
 		{"manifest name not utf8", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "\x80", uint32(0)), "not UTF-8"},
-		{"manifest count exceeds data", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), id), "count exceeds payload"},
+		{"manifest count exceeds data", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(2), h), "count exceeds payload"},
 		{"manifest over max pieces", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(wire.MaxPieces+1)), "MaxPieces"},
-		{"manifest partial hash", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(1), id, uint8(0)), "trailing"},
+		{"manifest partial hash", wire.TypeManifest, payload(id, uint64(1), uint32(1), uint16(1), "a", uint32(1), h, uint8(0)), "trailing"},
 		{"have spare bits", wire.TypeHave, payload(id, uint32(3), uint8(0xf0)), "spare bits"},
 		{"have lowest spare bit", wire.TypeHave, payload(id, uint32(15), uint8(0), uint8(1)), "spare bits"},
 		{"have bits short", wire.TypeHave, payload(id, uint32(9), uint8(0)), "count exceeds payload"},
 		{"have bits long", wire.TypeHave, payload(id, uint32(8), uint8(0), uint8(0)), "trailing"},
 		{"have over max pieces", wire.TypeHave, payload(id, uint32(wire.MaxPieces+1), make([]byte, wire.MaxPieces/8+1)), "MaxPieces"},
-		{"get_piece short", wire.TypeGetPiece, make([]byte, 35), "truncated"},
+		{"get_piece short", wire.TypeGetPiece, payload(id, uint16(0)), "truncated"},
+		{"get_piece 32-byte id of version 3", wire.TypeGetPiece, payload(fileID33[:32], uint32(5)), "truncated"},
+		{"get_piece unknown algorithm code", wire.TypeGetPiece, payload(uint8(0x13), h, uint32(5)), "unknown hash algorithm code 0x13"},
+		{"get_manifest unknown algorithm code", wire.TypeGetManifest, payload(uint8(0), h), "unknown hash algorithm code 0x00"},
+		{"get_have unknown algorithm code", wire.TypeGetHave, payload(uint8(0xff), h), "unknown hash algorithm code 0xff"},
+		{"get_manifest_page unknown algorithm code", wire.TypeGetManifestPage, payload(uint8(1), h, uint32(0)), "unknown hash algorithm code 0x01"},
+		{"piece unknown algorithm code", wire.TypePiece, payload(uint8(0), h, uint32(0), "data"), "unknown hash algorithm code"},
+		{"catalog entry unknown algorithm code", wire.TypeCatalog, payload(uint32(1), uint8(0), h, uint64(1), uint32(16<<10), uint8(1), uint16(1), "a"), "unknown hash algorithm code"},
+		{"manifest unknown algorithm code", wire.TypeManifest, payload(uint8(0x20), h, uint64(0), uint32(16<<10), uint16(1), "a", uint32(0)), "unknown hash algorithm code 0x20"},
+		{"have unknown algorithm code", wire.TypeHave, payload(uint8(0), h, uint32(0)), "unknown hash algorithm code"},
+		{"announce unknown algorithm code", wire.TypeAnnounce, payload(uint8(0), h, uint16(1), uint32(1)), "unknown hash algorithm code"},
 		{"piece over max payload", wire.TypePiece, make([]byte, wire.MaxPayload+1), "MaxPayload"},
 		{"reject text over limit", wire.TypeReject, payload(uint16(1), uint16(wire.MaxMessageLen+1), strings.Repeat("x", wire.MaxMessageLen+1)), "MaxMessageLen"},
 		{"error text not utf8", wire.TypeError, payload(uint16(1), uint16(2), "\xc3("), "not UTF-8"},
@@ -215,7 +237,7 @@ func TestDecode_RejectsInvalid(t *testing.T) {
 // TestDecode_CountsDoNotAllocate checks that a large count with no data
 // behind it is refused before anything is allocated for it.
 func TestDecode_CountsDoNotAllocate(t *testing.T) {
-	id := make([]byte, 32)
+	id := fileID33
 	tests := []struct {
 		name    string
 		typ     wire.Type
@@ -244,13 +266,13 @@ func TestDecode_CountsDoNotAllocate(t *testing.T) {
 
 func TestDecode_Aliasing(t *testing.T) {
 	t.Run("piece", func(t *testing.T) {
-		p := encode(t, wire.Piece{Index: 1, Data: []byte("abc")})[wire.HeaderSize:]
+		p := encode(t, wire.Piece{ID: fid("a"), Index: 1, Data: []byte("abc")})[wire.HeaderSize:]
 		m, err := wire.Decode(wire.TypePiece, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		data := m.(*wire.Piece).Data
-		if &data[0] != &p[36] {
+		if &data[0] != &p[37] {
 			t.Fatal("Piece.Data does not alias the payload")
 		}
 		if cap(data) != len(data) {
@@ -258,14 +280,14 @@ func TestDecode_Aliasing(t *testing.T) {
 		}
 	})
 	t.Run("have", func(t *testing.T) {
-		p := encode(t, wire.Have{Pieces: 9, Bits: []byte{1, 0x80}})[wire.HeaderSize:]
+		p := encode(t, wire.Have{ID: fid("a"), Pieces: 9, Bits: []byte{1, 0x80}})[wire.HeaderSize:]
 		p = append(p, 0xee)[:len(p)] // capacity past the end must not leak into Bits
 		m, err := wire.Decode(wire.TypeHave, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		bits := m.(*wire.Have).Bits
-		if &bits[0] != &p[36] || cap(bits) != 2 {
+		if &bits[0] != &p[37] || cap(bits) != 2 {
 			t.Fatal("Have.Bits does not alias exactly its bytes of the payload")
 		}
 	})
@@ -294,7 +316,7 @@ func TestAppendFrame_RejectsInvalid(t *testing.T) {
 		{"have bits missing", wire.Have{Pieces: 1}, wire.ErrInvalidMessage},
 		{"have spare bits", wire.Have{Pieces: 1, Bits: []byte{0x40}}, wire.ErrInvalidMessage},
 		{"have too many pieces", wire.Have{Pieces: wire.MaxPieces + 1, Bits: make([]byte, wire.MaxPieces/8+1)}, wire.ErrInvalidMessage},
-		{"piece too large", wire.Piece{Data: make([]byte, wire.MaxPayload-35)}, wire.ErrFrameTooLarge},
+		{"piece too large", wire.Piece{Data: make([]byte, wire.MaxPayload-36)}, wire.ErrFrameTooLarge},
 		{"peers too many", wire.Peers{Addrs: make([]string, wire.MaxPeers+1)}, wire.ErrInvalidMessage},
 		{"peers addr empty", wire.Peers{Addrs: []string{""}}, wire.ErrInvalidMessage},
 		{"peers addr too long", wire.Peers{Addrs: []string{long}}, wire.ErrInvalidMessage},
@@ -324,7 +346,7 @@ func (foreign) Type() wire.Type               { return 200 }
 func (foreign) AppendPayload(b []byte) []byte { return b }
 
 func TestAppendFrame_LargestPiece(t *testing.T) {
-	frame := encode(t, wire.Piece{Data: make([]byte, wire.MaxPayload-36)})
+	frame := encode(t, wire.Piece{ID: fid("a"), Data: make([]byte, wire.MaxPayload-37)})
 	if len(frame) != wire.HeaderSize+wire.MaxPayload {
 		t.Fatalf("frame is %d bytes", len(frame))
 	}
@@ -448,18 +470,18 @@ func TestAppendFrameVersion_TypesOfEachVersion(t *testing.T) {
 	}
 }
 
-// The worked example of docs/peer-protocol.md: pieces 5 and 9 of the file
-// 00 01 … 1f announced.
+// The worked example of docs/peer-protocol.md: pieces 5 and 9 of the
+// SHA-256 file 00 01 … 1f announced.
 func TestAppendFrame_AnnounceExample(t *testing.T) {
-	var id [32]byte
-	for i := range id {
-		id[i] = byte(i)
+	var d content.Hash
+	for i := range d {
+		d[i] = byte(i)
 	}
-	got, err := wire.AppendFrameVersion(nil, wire.Version2, wire.Announce{ID: id, Indexes: []uint32{5, 9}})
+	got, err := wire.AppendFrameVersion(nil, wire.Version4, wire.Announce{ID: content.NewID(content.SHA256, d), Indexes: []uint32{5, 9}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := hex.DecodeString("020f0000002a000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00020000000500000009")
+	want, _ := hex.DecodeString("040f0000002b12000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00020000000500000009")
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got  %x\nwant %x", got, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
@@ -15,6 +16,10 @@ type sample struct {
 }
 
 func id32(seed string) [32]byte { return sha256.Sum256([]byte(seed)) }
+
+// fid is a BLAKE3 file id; shaID a SHA-256 one.
+func fid(seed string) content.ID   { return content.NewID(content.BLAKE3, id32(seed)) }
+func shaID(seed string) content.ID { return content.NewID(content.SHA256, id32(seed)) }
 
 func id16(seed string) [16]byte {
 	var b [16]byte
@@ -50,22 +55,23 @@ func samples() []sample {
 		{"get_catalog", &wire.GetCatalog{}},
 		{"catalog_empty", &wire.Catalog{}},
 		{"catalog", &wire.Catalog{Files: []wire.CatalogEntry{
-			{ID: id32("f1"), Size: 3 << 20, PieceSize: 1 << 20, Offered: true, Name: "file.txt"},
-			{ID: id32("f2"), Size: 0, PieceSize: 16 << 10, Name: "ファイル.bin"},
-			{ID: id32("f3"), Size: 1<<64 - 1, PieceSize: 4 << 20, Offered: true, Name: maxName},
+			{ID: fid("f1"), Size: 3 << 20, PieceSize: 1 << 20, Offered: true, Name: "file.txt"},
+			{ID: fid("f2"), Size: 0, PieceSize: 16 << 10, Name: "ファイル.bin"},
+			{ID: fid("f3"), Size: 1<<64 - 1, PieceSize: 4 << 20, Offered: true, Name: maxName},
 		}}},
-		{"get_manifest", &wire.GetManifest{ID: id32("f1")}},
-		{"manifest_empty_file", &wire.Manifest{ID: id32("f0"), PieceSize: 1 << 20, Name: "empty"}},
-		{"manifest", &wire.Manifest{ID: id32("f1"), Size: 2<<20 + 1, PieceSize: 1 << 20, Name: "données.txt",
+		{"get_manifest", &wire.GetManifest{ID: fid("f1")}},
+		{"get_manifest_sha256", &wire.GetManifest{ID: shaID("f1")}},
+		{"manifest_empty_file", &wire.Manifest{ID: fid("f0"), PieceSize: 1 << 20, Name: "empty"}},
+		{"manifest", &wire.Manifest{ID: fid("f1"), Size: 2<<20 + 1, PieceSize: 1 << 20, Name: "données.txt",
 			Pieces: [][32]byte{id32("p0"), id32("p1"), id32("p2")}}},
-		{"get_have", &wire.GetHave{ID: id32("f1")}},
-		{"have_none", &wire.Have{ID: id32("f0")}},
-		{"have_one", &wire.Have{ID: id32("f1"), Pieces: 1, Bits: []byte{0x80}}},
-		{"have_byte", &wire.Have{ID: id32("f1"), Pieces: 8, Bits: []byte{0xa5}}},
-		{"have_partial_byte", &wire.Have{ID: id32("f1"), Pieces: 13, Bits: []byte{0xff, 0xb8}}},
-		{"get_piece", &wire.GetPiece{ID: id32("f1"), Index: 7}},
-		{"piece", &wire.Piece{ID: id32("f1"), Index: 2, Data: pattern(100)}},
-		{"piece_empty", &wire.Piece{ID: id32("f1"), Index: 0}},
+		{"get_have", &wire.GetHave{ID: fid("f1")}},
+		{"have_none", &wire.Have{ID: fid("f0")}},
+		{"have_one", &wire.Have{ID: fid("f1"), Pieces: 1, Bits: []byte{0x80}}},
+		{"have_byte", &wire.Have{ID: fid("f1"), Pieces: 8, Bits: []byte{0xa5}}},
+		{"have_partial_byte", &wire.Have{ID: fid("f1"), Pieces: 13, Bits: []byte{0xff, 0xb8}}},
+		{"get_piece", &wire.GetPiece{ID: fid("f1"), Index: 7}},
+		{"piece", &wire.Piece{ID: fid("f1"), Index: 2, Data: pattern(100)}},
+		{"piece_empty", &wire.Piece{ID: fid("f1"), Index: 0}},
 		{"reject", &wire.Reject{Code: wire.RejectNoPiece, Message: "piece 7 not held"}},
 		{"reject_no_text", &wire.Reject{Code: wire.RejectBusy}},
 		{"reject_max_text", &wire.Reject{Code: wire.RejectBadRequest, Message: strings.Repeat("ü", wire.MaxMessageLen/2)}},
@@ -76,19 +82,19 @@ func samples() []sample {
 		{"peers", &wire.Peers{Addrs: []string{"10.0.0.2:8001", "[fd00::1]:8001", "peer-3:8001", "пир:8001"}}},
 		{"peers_max_count", &wire.Peers{Addrs: maxPeers}},
 		{"peers_max_addr", &wire.Peers{Addrs: []string{strings.Repeat("p", wire.MaxNameLen-5) + ":8001", maxName}}},
-		{"announce_one", &wire.Announce{ID: id32("f1"), Indexes: []uint32{0}}},
-		{"announce", &wire.Announce{ID: id32("f1"), Indexes: []uint32{3, 4, 70000, wire.MaxPieces - 1}}},
-		{"announce_max", &wire.Announce{ID: id32("f1"), Indexes: increasing(wire.MaxAnnounce)}},
+		{"announce_one", &wire.Announce{ID: fid("f1"), Indexes: []uint32{0}}},
+		{"announce", &wire.Announce{ID: fid("f1"), Indexes: []uint32{3, 4, 70000, wire.MaxPieces - 1}}},
+		{"announce_max", &wire.Announce{ID: fid("f1"), Indexes: increasing(wire.MaxAnnounce)}},
 		{"get_catalog_page_first", &wire.GetCatalogPage{}},
 		{"get_catalog_page", &wire.GetCatalogPage{After: maxName}},
 		{"catalog_page_empty", &wire.CatalogPage{}},
 		{"catalog_page", &wire.CatalogPage{More: true, Files: []wire.CatalogEntry{
-			{ID: id32("f1"), Size: 3 << 20, PieceSize: 1 << 20, Offered: true, Name: "a.txt"},
-			{ID: id32("f2"), Size: 0, PieceSize: 16 << 10, Name: "ファイル.bin"},
+			{ID: fid("f1"), Size: 3 << 20, PieceSize: 1 << 20, Offered: true, Name: "a.txt"},
+			{ID: fid("f2"), Size: 0, PieceSize: 16 << 10, Name: "ファイル.bin"},
 		}}},
-		{"get_manifest_page", &wire.GetManifestPage{ID: id32("f1"), First: 65536}},
-		{"manifest_page_empty_file", &wire.ManifestPage{ID: id32("f0"), PieceSize: 1 << 20, Name: "empty"}},
-		{"manifest_page", &wire.ManifestPage{ID: id32("f1"), Size: 5<<20 + 1, PieceSize: 1 << 20, Name: "données.txt",
+		{"get_manifest_page", &wire.GetManifestPage{ID: fid("f1"), First: 65536}},
+		{"manifest_page_empty_file", &wire.ManifestPage{ID: fid("f0"), PieceSize: 1 << 20, Name: "empty"}},
+		{"manifest_page", &wire.ManifestPage{ID: fid("f1"), Size: 5<<20 + 1, PieceSize: 1 << 20, Name: "données.txt",
 			Pieces: 6, First: 4, Hashes: [][32]byte{id32("p4"), id32("p5")}}},
 	}
 }

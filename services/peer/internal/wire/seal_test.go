@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 	"github.com/netlab/netlab/services/peer/internal/wire/wiretest"
 )
@@ -47,7 +48,7 @@ func otherKey() [wire.KeySize]byte {
 func sealedConn(t testing.TB, m *memConn, send, recv [wire.KeySize]byte, lim wire.RekeyLimits) *wire.Conn {
 	t.Helper()
 	c := wire.NewConn(m, 0)
-	c.SetVersion(wire.Version3)
+	c.SetVersion(wire.Version4)
 	if err := c.Encrypt(wire.Keys{Send: send, Receive: recv}, lim); err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +101,8 @@ func TestSealed_EveryMessageRoundTrips(t *testing.T) {
 	}
 	// Every frame on the wire is sealed.
 	for rest := b; len(rest) > 0; {
-		typ, v, payload, err := wire.ReadFrameVersion(bytes.NewReader(rest), nil, wire.Version3)
-		if err != nil || typ != wire.TypeSealed || v != wire.Version3 {
+		typ, v, payload, err := wire.ReadFrameVersion(bytes.NewReader(rest), nil, wire.Version4)
+		if err != nil || typ != wire.TypeSealed || v != wire.Version4 {
 			t.Fatalf("frame on the wire: type %s version %d: %v", typ, v, err)
 		}
 		rest = rest[wire.HeaderSize+len(payload):]
@@ -120,7 +121,7 @@ func TestSealed_EveryMessageRoundTrips(t *testing.T) {
 // Flipping any bit of a sealed frame's payload (ciphertext or tag) or of
 // its length-carrying header fails authentication.
 func TestSealed_AnyFlippedBitIsTampered(t *testing.T) {
-	b, _ := sealAll(t, wire.DefaultRekey, &wire.GetPiece{ID: id32("f"), Index: 5})
+	b, _ := sealAll(t, wire.DefaultRekey, &wire.GetPiece{ID: fid("f"), Index: 5})
 	for i := wire.HeaderSize; i < len(b); i++ {
 		for bit := range 8 {
 			bad := bytes.Clone(b)
@@ -150,7 +151,7 @@ func TestSealed_ReplayedOrReorderedFramesAreTampered(t *testing.T) {
 }
 
 func TestSealed_FrameInTheClearRefused(t *testing.T) {
-	plain, err := wire.AppendFrameVersion(nil, wire.Version3, &wire.GetCatalog{})
+	plain, err := wire.AppendFrameVersion(nil, wire.Version4, &wire.GetCatalog{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestSealed_RekeysBeforeTheLimits(t *testing.T) {
 	small := wire.RekeyLimits{Frames: 3, Bytes: 2000}
 	var msgs []wire.Message
 	for i := range 40 {
-		msgs = append(msgs, &wire.Piece{ID: id32("f"), Index: uint32(i), Data: pattern(1 + i*37)})
+		msgs = append(msgs, &wire.Piece{ID: fid("f"), Index: uint32(i), Data: pattern(1 + i*37)})
 	}
 	b, tx := sealAll(t, small, msgs...)
 	got, rx, err := openAll(t, b, small, len(msgs))
@@ -211,24 +212,24 @@ func TestSealed_SendPieceFile(t *testing.T) {
 	defer f.Close()
 	m := &memConn{}
 	c := sealedConn(t, m, testKey(), otherKey(), wire.DefaultRekey)
-	if err := c.SendPieceFile(id32("f"), 3, f, 1000, 100<<10); err != nil {
+	if err := c.SendPieceFile(fid("f"), 3, f, 1000, 100<<10); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := sealAll(t, wire.DefaultRekey, &wire.Piece{ID: id32("f"), Index: 3, Data: data[1000 : 1000+100<<10]})
+	want, _ := sealAll(t, wire.DefaultRekey, &wire.Piece{ID: fid("f"), Index: 3, Data: data[1000 : 1000+100<<10]})
 	if !bytes.Equal(m.w.Bytes(), want) {
 		t.Fatal("SendPieceFile's sealed frame differs from Send's")
 	}
 }
 
-// The sealed frame of docs/peer-protocol.md: get_piece for file 00…1f,
-// piece 5, the first frame under key 00…1f.
+// The sealed frame of docs/peer-protocol.md: get_piece for the BLAKE3
+// file 00…1f, piece 5, the first frame under key 00…1f.
 func TestSealed_DocumentVector(t *testing.T) {
-	var id [32]byte
-	for i := range id {
-		id[i] = byte(i)
+	var d content.Hash
+	for i := range d {
+		d[i] = byte(i)
 	}
-	b, _ := sealAll(t, wire.DefaultRekey, &wire.GetPiece{ID: id, Index: 5})
-	const want = "03210000003507bcb4dcb62886bb0fa0a03f13209c97dd5347413b9575399786aa99dee34048515fe6bc2fd7e304075ebdab832c7525e9399a68af"
+	b, _ := sealAll(t, wire.DefaultRekey, &wire.GetPiece{ID: content.NewID(content.BLAKE3, d), Index: 5})
+	const want = "04210000003607a2b5dfb72f87b80eafa13c12279d94dc4c46423a92743a9689ab9adfe4414b5040e6bc2af72ae10b351323aeb25b9d1f777f12aa6c"
 	if got := hex.EncodeToString(b); got != want {
 		t.Fatalf("sealed frame\n got %s\nwant %s", got, want)
 	}
@@ -238,11 +239,11 @@ func TestSealed_DocumentVector(t *testing.T) {
 // only the messages that were sealed, in their order, and fails on the
 // first frame that was altered; it never panics.
 func FuzzSealedReceive(f *testing.F) {
-	msgs := []wire.Message{&wire.GetCatalog{}, &wire.Piece{ID: id32("f"), Index: 2, Data: pattern(300)}, &wire.Reject{Code: wire.RejectBusy}}
+	msgs := []wire.Message{&wire.GetCatalog{}, &wire.Piece{ID: fid("f"), Index: 2, Data: pattern(300)}, &wire.Reject{Code: wire.RejectBusy}}
 	sealed, _ := sealAll(f, wire.DefaultRekey, msgs...)
 	f.Add(sealed)
 	f.Add(sealed[:40])
-	f.Add([]byte{3, 0x21, 0, 0, 0, 17})
+	f.Add([]byte{4, 0x21, 0, 0, 0, 17})
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		c := sealedConn(t, &memConn{r: bytes.NewReader(stream)}, otherKey(), testKey(), wire.DefaultRekey)
 		for i := 0; ; i++ {

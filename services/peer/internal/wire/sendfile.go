@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"github.com/netlab/netlab/services/peer/internal/content"
 )
 
 // SendPieceFile writes a Piece frame whose data is size bytes of f at off,
@@ -20,7 +22,7 @@ import (
 // The header is written before the data is read: if the file turns out
 // shorter than size, the frame cannot be completed, the error wraps
 // io.ErrUnexpectedEOF and the connection must be closed.
-func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, size int) error {
+func (c *Conn) SendPieceFile(id content.ID, index uint32, f *os.File, off int64, size int) error {
 	if size < 0 || pieceFixed+size > MaxPayload {
 		return tooLarge(pieceFixed + size)
 	}
@@ -59,7 +61,7 @@ func (c *Conn) SendPieceFile(id [32]byte, index uint32, f *os.File, off int64, s
 // sendPieceFileSealed reads the data into the frame buffer, seals it and
 // writes it: the data has to pass through user space to be encrypted. A
 // file shorter than size fails before anything is written.
-func (c *Conn) sendPieceFileSealed(id [32]byte, index uint32, f *os.File, off int64, size int) error {
+func (c *Conn) sendPieceFileSealed(id content.ID, index uint32, f *os.File, off int64, size int) error {
 	buf := append(c.sbuf[:0], 0, 0, 0, 0, 0, 0, uint8(TypePiece))
 	buf = append(buf, id[:]...)
 	buf = binary.BigEndian.AppendUint32(buf, index)

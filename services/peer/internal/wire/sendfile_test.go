@@ -58,7 +58,7 @@ func tcpPair(t testing.TB) (client, server net.Conn) {
 
 func TestConn_SendPieceFileWritesTheSameBytesAsSend(t *testing.T) {
 	file := pattern(3*chunk + 5000)
-	id := [32]byte{7, 7, 7}
+	id := fid("7")
 	tests := []struct {
 		name      string
 		off, size int
@@ -128,7 +128,7 @@ func TestConn_SendPieceFileReportsAShortFile(t *testing.T) {
 				nc = a
 			}
 			c := wire.NewConn(nc, time.Second)
-			err := c.SendPieceFile([32]byte{}, 0, f, 500, 1000)
+			err := c.SendPieceFile(fid("0"), 0, f, 500, 1000)
 			if !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
 			}
@@ -150,7 +150,7 @@ func TestConn_SendPieceFileTimesOutOnAStalledReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := wire.NewConn(a, 200*time.Millisecond)
-	err := c.SendPieceFile([32]byte{}, 0, f, 0, wire.MaxPayload-64)
+	err := c.SendPieceFile(fid("0"), 0, f, 0, wire.MaxPayload-64)
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("err = %v, want a deadline error", err)
 	}
@@ -160,7 +160,7 @@ func TestConn_SendPieceFileRefusesOversizedPieces(t *testing.T) {
 	fc := &fakeConn{}
 	c := wire.NewConn(fc, time.Second)
 	f := pieceFile(t, pattern(10))
-	if err := c.SendPieceFile([32]byte{}, 0, f, 0, wire.MaxPayload); !errors.Is(err, wire.ErrFrameTooLarge) {
+	if err := c.SendPieceFile(fid("0"), 0, f, 0, wire.MaxPayload); !errors.Is(err, wire.ErrFrameTooLarge) {
 		t.Fatalf("err = %v, want ErrFrameTooLarge", err)
 	}
 	if len(fc.writes) != 0 {
@@ -206,14 +206,14 @@ func TestConn_SendPieceFileToASlowReader(t *testing.T) {
 			}()
 			start := time.Now()
 			c := wire.NewConn(nc, timeout)
-			if err := c.SendPieceFile(id32("f"), 4, f, 0, len(data)); err != nil {
+			if err := c.SendPieceFile(fid("f"), 4, f, 0, len(data)); err != nil {
 				t.Fatalf("SendPieceFile: %v", err)
 			}
 			if d := time.Since(start); d < timeout {
 				t.Fatalf("send took only %v; the test needs longer than the timeout %v", d, timeout)
 			}
 			a.Close()
-			want := encode(t, &wire.Piece{ID: id32("f"), Index: 4, Data: data})
+			want := encode(t, &wire.Piece{ID: fid("f"), Index: 4, Data: data})
 			if all := <-got; !bytes.Equal(all, want) {
 				t.Fatalf("reader got %d bytes, want the %d-byte frame", len(all), len(want))
 			}

@@ -21,8 +21,17 @@ const (
 	// seals every later frame (sealed); it also adds paged catalogs and
 	// manifests (get_catalog_page, get_manifest_page).
 	Version3 = 3
+	// Version4 makes file ids name their hash algorithm: every id field
+	// is 33 bytes, an algorithm code (SHA-256 or BLAKE3) and the digest.
+	// Message layouts before it had 32-byte SHA-256 ids, so a node of
+	// version 4 speaks to nodes of version 4 only.
+	Version4 = 4
 	// Version is the highest version this package speaks.
-	Version = Version3
+	Version = Version4
+	// MinVersion is the lowest version a node speaks: the layouts here are
+	// version 4's. Frames of earlier versions are read only to refuse
+	// their hello with error(version).
+	MinVersion = Version4
 	// AnyVersion, given to ReadFrameVersion, accepts a frame of any
 	// version from 1 on, as the first frame of a connection must be read.
 	AnyVersion = 0
