@@ -430,10 +430,17 @@ function linkTable(v) {
     rows.length > shown.length ? el('p', {class: 'muted'}, `${rows.length - shown.length} more links, idle or slower`) : null,
     el('p', {class: 'muted'}, `${v.nodes.length} nodes, ${v.links.length} links`));
 }
+// shortID is a file id's first 12 hex digits, as the peer's logs print
+// it: after the algorithm of a "blake3:<hex>" id, or from the start of a
+// bare SHA-256 one.
+function shortID(id) {
+  const i = id.indexOf(':');
+  return id.slice(i + 1, i + 13);
+}
 function fileBlock(v, f) {
   return el('div', {class: 'replica', dataset: {file: f.id}},
     el('div', {class: 'rhead'}, el('h3', {}, f.name), el('span', {class: 'muted'}, `${fmtBytes(f.size, '')}, ${f.pieces} pieces`),
-      el('span', {class: 'mono muted', title: f.id}, f.id.slice(0, 12))),
+      el('span', {class: 'mono muted', title: f.id}, shortID(f.id))),
     f.maps.map(m => pieceMapRow(v, f, m)));
 }
 function pieceMapRow(v, f, m) {
