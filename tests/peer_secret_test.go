@@ -112,27 +112,27 @@ func TestPeer_SecretCannotBeGuessedOffline(t *testing.T) {
 		t.Fatalf("answer to a version-2 hello: types %v; want one error(version)", types)
 	}
 
-	// Version 3 without the secret: the node sends its hello and its pake
+	// Version 4 without the secret: the node sends its hello and its pake
 	// share, and answers a wrong confirmation with error(auth): no MAC of
 	// its own, nothing a candidate can be checked against.
 	base, _ := hex.DecodeString(ristrettoBase)
-	types, payloads = recordHandshake(t, a.PeerAddr(), helloFrame(3, id, nonce), func(typ byte, _ []byte) []byte {
+	types, payloads = recordHandshake(t, a.PeerAddr(), helloFrame(4, id, nonce), func(typ byte, _ []byte) []byte {
 		switch typ {
 		case 1: // hello: send a share
-			return append([]byte{3, 0x20, 0, 0, 0, 32}, base...)
+			return append([]byte{4, 0x20, 0, 0, 0, 32}, base...)
 		case 0x20: // the node's share: a guessed confirmation
-			return append([]byte{3, 2, 0, 0, 0, 32}, make([]byte, 32)...)
+			return append([]byte{4, 2, 0, 0, 0, 32}, make([]byte, 32)...)
 		}
 		return nil
 	})
 	if len(types) != 3 || types[0] != 1 || types[1] != 0x20 || types[2] != 12 || binary.BigEndian.Uint16(payloads[2]) != 3 {
-		t.Fatalf("version-3 handshake without the secret: frames %v; want hello, pake, error(auth)", types)
+		t.Fatalf("version-4 handshake without the secret: frames %v; want hello, pake, error(auth)", types)
 	}
 	// Every 32 bytes the node sent, tried as a version-2 MAC.
 	hello := payloads[0]
 	for _, p := range [][]byte{payloads[1], hello[:32]} {
 		if found := legacyGuess(p, nonce, hello[:16], hello[16:32]); len(found) > 0 {
-			t.Fatalf("a candidate matches the version-3 record: %v", found)
+			t.Fatalf("a candidate matches the version-4 record: %v", found)
 		}
 	}
 	if got := a.Metrics().Value("netlab_peer_connections_rejected_total", `reason="auth"`); got != 1 {
@@ -140,6 +140,33 @@ func TestPeer_SecretCannotBeGuessedOffline(t *testing.T) {
 	}
 	if got := a.Metrics().Value("netlab_peer_connections_rejected_total", `reason="version"`); got != 1 {
 		t.Errorf(`connections_rejected_total{reason="version"} = %v, want 1`, got)
+	}
+}
+
+// Protocol version 4 ids are 33 bytes: a node refuses a hello of every
+// earlier version, in an open swarm too, with error(version) in that
+// version, saying which version it speaks.
+func TestPeer_EarlierVersionsRefused(t *testing.T) {
+	nw := e2e.NewPeerNetwork(t)
+	a := e2e.StartPeer(t, nw, "a", nil)
+	id, nonce := make([]byte, 16), make([]byte, 16)
+	_, _ = rand.Read(id)
+	_, _ = rand.Read(nonce)
+	for _, v := range []byte{1, 2, 3} {
+		conn := e2e.Dial(t, a.PeerAddr())
+		_ = conn.SetDeadline(time.Now().Add(e2e.IOTimeout))
+		if _, err := conn.Write(helloFrame(v, id, nonce)); err != nil {
+			t.Fatal(err)
+		}
+		got, typ, payload, err := peerFrame(conn)
+		conn.Close()
+		if err != nil || typ != 12 || got != v || len(payload) < 4 || binary.BigEndian.Uint16(payload) != 2 ||
+			!strings.Contains(string(payload[4:]), "protocol version 4 only") {
+			t.Fatalf("answer to a version-%d hello: version %d, type %d, %q, %v; want error(version) in version %d", v, got, typ, payload, err, v)
+		}
+	}
+	if got := a.Metrics().Value("netlab_peer_connections_rejected_total", `reason="version"`); got != 3 {
+		t.Errorf(`connections_rejected_total{reason="version"} = %v, want 3`, got)
 	}
 }
 
