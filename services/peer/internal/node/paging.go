@@ -17,21 +17,9 @@ const maxPeerCatalog = 1 << 17
 // errNoManifest: the peer answered with a reject, not the manifest.
 var errNoManifest = errors.New("peer has no manifest for the file")
 
-// catalog asks the peer for its catalog: in pages on a version-3
-// connection, at most maxPeerCatalog entries; in one frame before. Each
-// request must be answered within wait.
+// catalog asks the peer for its catalog in pages, at most maxPeerCatalog
+// entries. Each request must be answered within wait.
 func (pc *peerConn) catalog(ctx context.Context, wait time.Duration) ([]wire.CatalogEntry, error) {
-	if pc.wc.Version() < wire.Version3 {
-		r := pc.doWithin(ctx, wait, &wire.GetCatalog{})
-		if r.err != nil {
-			return nil, r.err
-		}
-		cat, ok := r.msg.(*wire.Catalog)
-		if !ok {
-			return nil, pc.broken(fmt.Errorf("answer to get_catalog is %s", r.msg.Type()))
-		}
-		return cat.Files, nil
-	}
 	var files []wire.CatalogEntry
 	after := ""
 	for len(files) < maxPeerCatalog {
@@ -57,19 +45,9 @@ func (pc *peerConn) catalog(ctx context.Context, wait time.Duration) ([]wire.Cat
 	return files[:min(len(files), maxPeerCatalog)], nil
 }
 
-// manifest asks the peer for a file's manifest: in pages on a version-3
-// connection, in one frame before. The caller checks it against the id.
+// manifest asks the peer for a file's manifest, in pages. The caller
+// checks it against the id.
 func (pc *peerConn) manifest(ctx context.Context, id content.ID) (*wire.Manifest, error) {
-	if pc.wc.Version() < wire.Version3 {
-		r := pc.do(ctx, &wire.GetManifest{ID: id})
-		if r.err != nil {
-			return nil, r.err
-		}
-		if m, ok := r.msg.(*wire.Manifest); ok {
-			return m, nil
-		}
-		return nil, errNoManifest
-	}
 	var out *wire.Manifest
 	var pieces uint32
 	for {
