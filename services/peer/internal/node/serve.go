@@ -109,7 +109,7 @@ func (n *Node) serveConn(ctx context.Context, c net.Conn, handshakeDone func()) 
 		_ = sc.send(&wire.Error{Code: wire.ErrorBusy, Message: "too many connections (MAX_CONNS)"})
 		return
 	}
-	if sc.wc.Version() >= wire.Version2 && n.cfg.ServePieces {
+	if n.cfg.ServePieces { // every admitted connection speaks version 4, which has announcements
 		sc.ann = n.hub.Queue()
 		stop := make(chan struct{})
 		var announcing sync.WaitGroup
