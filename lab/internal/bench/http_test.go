@@ -109,7 +109,10 @@ func TestHTTPHelloGoals(t *testing.T) {
 	}
 }
 
-func TestFindGoTool_TakesOnlyABinaryBuiltFromThePackage(t *testing.T) {
+// testBinary is this test binary's path and the package its Go build
+// information names: a Go program the tests can start and look up.
+func testBinary(t *testing.T) (path, pkg string) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +121,11 @@ func TestFindGoTool_TakesOnlyABinaryBuiltFromThePackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return self, info.Path
+}
+
+func TestFindGoTool_TakesOnlyABinaryBuiltFromThePackage(t *testing.T) {
+	self, pkg := testBinary(t)
 	other, goBin := t.TempDir(), t.TempDir()
 	// A program of the same name earlier on the path (coreutils' whoami).
 	if err := os.WriteFile(filepath.Join(other, "whoami"), []byte("#!/bin/sh\necho root\n"), 0o755); err != nil {
@@ -127,11 +135,11 @@ func TestFindGoTool_TakesOnlyABinaryBuiltFromThePackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	dirs := []string{"", other, goBin}
-	if p, ok := findGoTool(dirs, "whoami", info.Path); !ok || p != filepath.Join(goBin, "whoami") {
+	if p, ok := findGoTool(dirs, "whoami", pkg); !ok || p != filepath.Join(goBin, "whoami") {
 		t.Errorf("findGoTool = %q, %v; want the Go binary in %s", p, ok, goBin)
 	}
 	if p, ok := findGoTool(dirs, "whoami", "github.com/traefik/whoami"); ok {
-		t.Errorf("findGoTool took %q, built from %s, for github.com/traefik/whoami", p, info.Path)
+		t.Errorf("findGoTool took %q, built from %s, for github.com/traefik/whoami", p, pkg)
 	}
 }
 
@@ -215,14 +223,7 @@ func spinCPU(d time.Duration) {
 }
 
 func TestGoHTTPTarget_ReadyOnItsRouteDrivenThereAndCPUCounted(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := buildinfo.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
+	self, pkg := testBinary(t)
 	dir := t.TempDir()
 	if err := os.Symlink(self, filepath.Join(dir, "fake-go-server")); err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ func TestGoHTTPTarget_ReadyOnItsRouteDrivenThereAndCPUCounted(t *testing.T) {
 	defer procs.StopAll()
 	c := Config{Duration: time.Second, WorkDir: t.TempDir(), Procs: &procs}
 	target := c.goHTTPTarget(goHTTPServer{
-		name: "fake-go-server", pkg: info.Path, route: fakeServerRoute, env: []string{"BENCH_FAKE_SERVER=1"},
+		name: "fake-go-server", pkg: pkg, route: fakeServerRoute, env: []string{"BENCH_FAKE_SERVER=1"},
 		argv: func(bin, port, _ string) []string { return []string{bin, "-test.run=^TestFakeGoServer$", "--", port} },
 	})
 	const requests = 5

@@ -26,26 +26,9 @@ func BenchmarkSendPieceFile(b *testing.B) {
 	tx, rx := wire.NewConn(dialed, 10*time.Second), wire.NewConn(server, 10*time.Second)
 	buf := make([]byte, 1<<20)
 	rx.SetPieceBuffers(func(n int) []byte { return buf[:n] })
-	errc := make(chan error, 1)
 	b.SetBytes(1 << 20)
 	before := processCPU(b)
 	b.ResetTimer()
-	go func() {
-		for range b.N {
-			if err := tx.SendPieceFile(fid("f"), 1, f, 0, 1<<20); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
-	for range b.N {
-		if _, err := rx.Receive(0); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := <-errc; err != nil {
-		b.Fatal(err)
-	}
+	pumpPieces(b, rx, func() error { return tx.SendPieceFile(fid("f"), 1, f, 0, 1<<20) })
 	b.ReportMetric(float64(processCPU(b)-before)/float64(b.N), "cpu-ns/op")
 }

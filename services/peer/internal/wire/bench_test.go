@@ -59,13 +59,19 @@ func BenchmarkConnSealedPiece(b *testing.B) {
 // benchPieces sends b.N 1 MiB pieces from tx and receives them on rx.
 func benchPieces(b *testing.B, tx, rx *wire.Conn) {
 	p := &wire.Piece{ID: fid("f"), Index: 1, Data: pattern(1 << 20)}
-	errc := make(chan error, 1)
 	b.SetBytes(int64(len(p.Data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	pumpPieces(b, rx, func() error { return tx.Send(p) })
+}
+
+// pumpPieces calls send b.N times on its own goroutine while rx receives
+// b.N frames, as the two ends of a connection run.
+func pumpPieces(b *testing.B, rx *wire.Conn, send func() error) {
+	errc := make(chan error, 1)
 	go func() {
 		for range b.N {
-			if err := tx.Send(p); err != nil {
+			if err := send(); err != nil {
 				errc <- err
 				return
 			}
