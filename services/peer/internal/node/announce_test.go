@@ -216,7 +216,7 @@ func TestNode_RefusesAnEarlierVersionsAnswer(t *testing.T) {
 			}
 		}
 	})
-	startNode(t, "", map[string]string{"PEERS": ln.Addr().String()})
+	n := startNode(t, "", map[string]string{"PEERS": ln.Addr().String()})
 	select {
 	case e := <-refusals:
 		if e.Code != wire.ErrorVersion || !strings.Contains(e.Message, "version 3 refused") {
@@ -224,5 +224,13 @@ func TestNode_RefusesAnEarlierVersionsAnswer(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the node did not refuse a version-3 acceptor with error(version)")
+	}
+	// Counted as the accepting side counts a bad frame's version.
+	deadline := time.Now().Add(5 * time.Second)
+	for counter(t, n, "netlab_peer_frames_invalid_total", "version") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal(`frames_invalid_total{reason="version"} stayed 0 after a version-3 acceptor was refused`)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

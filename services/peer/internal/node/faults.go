@@ -73,6 +73,10 @@ func (m *metrics) countFault(err error, tell func(*wire.Error)) bool {
 		m.framesInvalid.WithLabelValues("unexpected").Inc()
 		return true
 	}
+	if errors.Is(err, errOldVersion) { // its hello answered in an earlier version, already refused
+		m.framesInvalid.WithLabelValues("version").Inc()
+		return true
+	}
 	reason, code, ok := frameFault(err)
 	if !ok {
 		return false
