@@ -215,7 +215,6 @@ func Run(ctx context.Context, workloads []Workload, reps int, log io.Writer, pro
 // its server or, for a target that measures itself, its Measure.
 type targets struct {
 	names    []string
-	routes   []string
 	servers  []*Server // nil for a self-measuring target
 	measures map[string]func(context.Context) (Sample, error)
 }
@@ -243,7 +242,6 @@ func startTargets(ctx context.Context, w Workload, log io.Writer) (targets, []st
 			continue
 		}
 		ts.names = append(ts.names, t.Name)
-		ts.routes = append(ts.routes, t.Route)
 		ts.servers = append(ts.servers, s)
 	}
 	return ts, skipped
@@ -251,7 +249,7 @@ func startTargets(ctx context.Context, w Workload, log io.Writer) (targets, []st
 
 // measure measures target i once.
 func (ts targets) measure(ctx context.Context, w Workload, i int) (Sample, error) {
-	return measureOnce(ctx, w, ts.servers[i], ts.routes[i], ts.measures[ts.names[i]])
+	return measureOnce(ctx, w, ts.servers[i], w.route(ts.names[i]), ts.measures[ts.names[i]])
 }
 
 func (ts targets) stop() {
