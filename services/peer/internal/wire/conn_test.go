@@ -191,7 +191,10 @@ func TestConn_StalledPayloadTimesOut(t *testing.T) {
 }
 
 // TestConn_SlowSenderSucceeds: a 1 MiB piece that takes several times the
-// timeout in total arrives, because every 64 KiB chunk comes in time.
+// timeout in total arrives, because every 64 KiB chunk comes in time,
+// whether it is read through the connection's buffer or straight into
+// the caller's (SetPieceBuffers), whose larger reads still renew the
+// deadline per chunk.
 func TestConn_SlowSenderSucceeds(t *testing.T) {
 	const (
 		timeout = 300 * time.Millisecond
@@ -223,26 +226,43 @@ func TestConn_SlowSenderSucceeds(t *testing.T) {
 			return c.Send(want)
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			raw, c := rawPipe(t, timeout)
-			done := make(chan error, 1)
-			go func() { done <- tc.send(t, raw) }()
-			start := time.Now()
-			m, err := c.Receive(0)
-			if err != nil {
-				t.Fatalf("Receive: %v", err)
+	for _, callersBuffer := range []bool{false, true} {
+		for _, tc := range tests {
+			name := tc.name
+			if callersBuffer {
+				name += " into the caller's buffer"
 			}
-			if d := time.Since(start); d < timeout {
-				t.Fatalf("transfer took only %v; the test needs longer than the timeout %v", d, timeout)
-			}
-			if !reflect.DeepEqual(m, want) {
-				t.Fatal("piece arrived changed")
-			}
-			if err := <-done; err != nil {
-				t.Fatalf("send: %v", err)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				raw, c := rawPipe(t, timeout)
+				if callersBuffer {
+					withPieceBuffers(c)
+				}
+				receiveSlowPiece(t, c, want, timeout, func() error { return tc.send(t, raw) })
+			})
+		}
+	}
+}
+
+// receiveSlowPiece receives want on c while send sends it, and checks it
+// arrived whole and took longer than timeout (else the test proves
+// nothing about deadlines).
+func receiveSlowPiece(t *testing.T, c *wire.Conn, want *wire.Piece, timeout time.Duration, send func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- send() }()
+	start := time.Now()
+	m, err := c.Receive(0)
+	if err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	if d := time.Since(start); d < timeout {
+		t.Fatalf("transfer took only %v; the test needs longer than the timeout %v", d, timeout)
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatal("piece arrived changed")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("send: %v", err)
 	}
 }
 
