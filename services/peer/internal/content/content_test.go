@@ -40,18 +40,25 @@ func mustHashAlg(t testing.TB, data []byte, pieceSize int, alg content.Alg) cont
 	return m
 }
 
+// documentedID is the digest of a one-piece file's id, computed with sum
+// from the layout docs/peer-protocol.md gives: the domain string, the
+// size and piece size big-endian, then the piece hashes.
+func documentedID(data []byte, pieceSize int, sum func([]byte) [32]byte) [32]byte {
+	var buf bytes.Buffer
+	buf.WriteString("netlab-peer-file-v1\x00")
+	binary.Write(&buf, binary.BigEndian, uint64(len(data)))
+	binary.Write(&buf, binary.BigEndian, uint32(pieceSize))
+	piece := sum(data)
+	buf.Write(piece[:])
+	return sum(buf.Bytes())
+}
+
 func TestManifest_IDMatchesDocumentedLayout(t *testing.T) {
 	data := []byte("hello, netlab")
 	m := mustHash(t, data, content.MinPieceSize)
 
 	// Computed independently from the documented layout.
-	var buf bytes.Buffer
-	buf.WriteString("netlab-peer-file-v1\x00")
-	binary.Write(&buf, binary.BigEndian, uint64(len(data)))
-	binary.Write(&buf, binary.BigEndian, uint32(content.MinPieceSize))
-	piece := sha256.Sum256(data)
-	buf.Write(piece[:])
-	want := content.NewID(content.SHA256, sha256.Sum256(buf.Bytes()))
+	want := content.NewID(content.SHA256, documentedID(data, content.MinPieceSize, sha256.Sum256))
 
 	if got := m.ID(); got != want {
 		t.Fatalf("ID = %s, want %s", got, want)
@@ -70,13 +77,7 @@ func TestManifest_BLAKE3IDMatchesDocumentedLayout(t *testing.T) {
 	data := []byte("hello, netlab")
 	m := mustHashAlg(t, data, content.MinPieceSize, content.BLAKE3)
 
-	var buf bytes.Buffer
-	buf.WriteString("netlab-peer-file-v1\x00")
-	binary.Write(&buf, binary.BigEndian, uint64(len(data)))
-	binary.Write(&buf, binary.BigEndian, uint32(content.MinPieceSize))
-	piece := blake3.Sum256(data)
-	buf.Write(piece[:])
-	want := content.NewID(content.BLAKE3, blake3.Sum256(buf.Bytes()))
+	want := content.NewID(content.BLAKE3, documentedID(data, content.MinPieceSize, blake3.Sum256))
 
 	id := m.ID()
 	if id != want || id[0] != content.CodeBLAKE3 || id.Alg() != content.BLAKE3 {
