@@ -34,12 +34,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("PUT", "/echo", bytes.Repeat([]byte{'x'}, 2000))
 	f.Add("POST", "/", []byte{})
 	cfg := config.Config{Greeting: "Hello, World!", MaxDelay: time.Millisecond, MaxBytes: 1 << 16, MaxBody: 1024, MaxConcurrent: 4}
-	m, err := newMetrics(prometheus.NewRegistry())
-	if err != nil {
-		f.Fatal(err)
-	}
-	s := &Server{cfg: cfg, log: zap.NewNop(), metrics: m, greeting: []byte(cfg.Greeting),
-		greetingLength: []string{strconv.Itoa(len(cfg.Greeting))}, hostname: "fuzz", ips: []string{"127.0.0.1"}}
+	s := unlistenedServer(f, cfg, "fuzz")
 	h := s.instrument(s.routes())
 	f.Fuzz(func(t *testing.T, method, target string, body []byte) {
 		raw := method + " " + target + " HTTP/1.1\r\nHost: fuzz\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
@@ -82,4 +77,16 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// unlistenedServer is a Server with cfg, fresh metrics and no listener,
+// for tests that call its handlers directly.
+func unlistenedServer(tb testing.TB, cfg config.Config, hostname string) *Server {
+	tb.Helper()
+	m, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Server{cfg: cfg, log: zap.NewNop(), metrics: m, greeting: []byte(cfg.Greeting),
+		greetingLength: []string{strconv.Itoa(len(cfg.Greeting))}, hostname: hostname, ips: []string{"127.0.0.1"}}
 }

@@ -3,12 +3,8 @@ package hello
 import (
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 )
@@ -18,12 +14,7 @@ import (
 // every request once MAX_CONCURRENT handlers had panicked.
 func TestInstrument_PanickingHandlerGivesItsSlotBack(t *testing.T) {
 	cfg := config.Config{Greeting: "Hello, World!", MaxDelay: time.Millisecond, MaxBytes: 1 << 16, MaxBody: 1024, MaxConcurrent: 1}
-	m, err := newMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{cfg: cfg, log: zap.NewNop(), metrics: m, greeting: []byte(cfg.Greeting),
-		greetingLength: []string{strconv.Itoa(len(cfg.Greeting))}, hostname: "test", ips: []string{"127.0.0.1"}}
+	s := unlistenedServer(t, cfg, "test")
 	mux := s.routes()
 	mux.HandleFunc("/boom", func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
 	h := s.instrument(mux)

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
 	"github.com/netlab/netlab/services/http-hello/internal/config"
 )
 
@@ -17,12 +14,7 @@ import (
 // must answer each of them with the hello too; the rest go through the mux
 // whatever it answers.
 func TestIsRoot_PicksOnlyWhatTheMuxAnswersWithTheHello(t *testing.T) {
-	m, err := newMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{cfg: config.Config{Greeting: "Hello, World!"}, log: zap.NewNop(), metrics: m,
-		greeting: []byte("Hello, World!"), greetingLength: []string{"13"}}
+	s := unlistenedServer(t, config.Config{Greeting: "Hello, World!"}, "test")
 	mux := s.routes()
 	for _, c := range []struct {
 		line string
