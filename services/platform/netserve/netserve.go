@@ -82,10 +82,18 @@ func New(ln net.Listener, log *zap.Logger, maxConns int, refuse func(net.Conn)) 
 // running out of file descriptors or a connection reset before it was
 // taken (accept(2)), and Go reports a closed listener as net.ErrClosed.
 func (l *Loop) Run(ctx context.Context, serve func(c net.Conn, release func())) {
-	stop := context.AfterFunc(ctx, func() { _ = l.ln.Close() })
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { _ = l.ln.Close(); close(closed) })
+	// The listener is closed when Run returns, not later. stop can win
+	// against a ctx that has just ended (f then never runs), so Run closes
+	// it then; when f has started, Run waits for it instead of closing
+	// again: a second Close returns at once while the first may still be
+	// closing the socket.
 	defer func() {
-		if !stop() {
-			_ = l.ln.Close() // ctx ended: closed when Run returns, not later
+		if stop() {
+			_ = l.ln.Close() // already closed if that is why Run returns
+		} else {
+			<-closed
 		}
 	}()
 	var backoff time.Duration

@@ -156,8 +156,10 @@ func TestLoop_RefusesOverTheLimitUntilASlotIsReleased(t *testing.T) {
 	}
 }
 
+// Not parallel, nor its subtests: a port closed here could be taken by
+// a listener another test opens at that moment, and the dial below would
+// reach it.
 func TestLoop_Returns(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name   string
 		script []error // accept errors before the real listener
@@ -173,7 +175,6 @@ func TestLoop_Returns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			real := listen(t)
 			ln := &scriptedListener{Listener: real, script: tt.script}
 			ctx, cancel := context.WithCancel(t.Context())
@@ -194,6 +195,12 @@ func TestLoop_Returns(t *testing.T) {
 			}
 			tt.stop(cancel, real)
 			receive(t, done, "Run to return")
+			// A listener left open fails here after a second, not at the
+			// test's timeout.
+			_ = real.(*net.TCPListener).SetDeadline(time.Now().Add(time.Second))
+			if _, err := real.Accept(); !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Accept after Run returned: %v, want net.ErrClosed", err)
+			}
 			if c, err := net.Dial("tcp", real.Addr().String()); err == nil {
 				c.Close()
 				t.Error("listener still accepts after Run returned")
