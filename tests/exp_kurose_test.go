@@ -1,8 +1,6 @@
 package tests_test
 
 import (
-	"bytes"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -61,11 +59,5 @@ func checkKuroseRoss(t *testing.T, res expResult, dir string) {
 		!strings.Contains(string(table), "](kurose-ross-book.png)") {
 		t.Errorf("table.md lacks the per-point diagnosis with the book's figure (%v)", err)
 	}
-	img, err := os.ReadFile(filepath.Join(dir, "kurose-ross-book.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
-		t.Errorf("kurose-ross-book.png: %v", err)
-	}
+	expectPNG(t, dir, "kurose-ross-book.png")
 }

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -161,10 +160,7 @@ func checkCutNode(t *testing.T, label string, n *swarmNode, ev map[string]float6
 // the partition and the heal.
 func checkTimeline(t *testing.T, dir string) {
 	t.Helper()
-	table, err := os.ReadFile(filepath.Join(dir, "table.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := readOutput(t, dir, "table.md")
 	var plots []string
 	sc := bufio.NewScanner(bytes.NewReader(table))
 	for sc.Scan() {
@@ -175,17 +171,8 @@ func checkTimeline(t *testing.T, dir string) {
 	if len(plots) != 1 || !bytes.Contains(table, []byte("| peer-2 | cut off |")) {
 		t.Fatalf("table.md: plots %v, want one time line and the recovery table:\n%s", plots, table)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, plots[0]+".png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
-		t.Errorf("%s.png: %v", plots[0], err)
-	}
-	svg, err := os.ReadFile(filepath.Join(dir, plots[0]+".svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	expectPNG(t, dir, plots[0]+".png")
+	svg := readOutput(t, dir, plots[0]+".svg")
 	for _, want := range []string{"partition in place", "healed", "recovery bound", "time since the downloads started (s)"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("%s.svg lacks %q", plots[0], want)

@@ -122,17 +122,29 @@ func TestExp_QuickBuiltinsEndToEnd(t *testing.T) {
 	}
 }
 
+// readOutput returns one of an experiment's output files.
+func readOutput(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return data
+}
+
+// expectPNG asserts an experiment's output file is a PNG image.
+func expectPNG(t *testing.T, dir, name string) {
+	t.Helper()
+	if _, err := png.Decode(bytes.NewReader(readOutput(t, dir, name))); err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+}
+
 // checkOutputs asserts every file is there and well formed, and that the
 // table's figures are the series'.
 func checkOutputs(t *testing.T, dir, name string) expResult {
 	t.Helper()
-	read := func(f string) []byte {
-		data, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		return data
-	}
+	read := func(f string) []byte { return readOutput(t, dir, f) }
 	specYAML := string(read("spec.yaml"))
 	for _, want := range []string{"# netlab exp run " + name + ", quick true, seed 16", "# kernel: ", "# docker: ", "# image ", "name: " + name} {
 		if !strings.Contains(specYAML, want) {
@@ -148,9 +160,7 @@ func checkOutputs(t *testing.T, dir, name string) expResult {
 		t.Error("result.json names no impairment mechanism")
 	}
 	if res.Parameter != "none" { // a spec of one point has no sweep plot
-		if _, err := png.Decode(bytes.NewReader(read(name + ".png"))); err != nil {
-			t.Errorf("%s.png: %v", name, err)
-		}
+		expectPNG(t, dir, name+".png")
 		if svg := read(name + ".svg"); !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("theory")) {
 			t.Errorf("%s.svg is not an SVG with its theory line", name)
 		}
@@ -385,22 +395,13 @@ func checkMatrix(t *testing.T, res expResult, dir string) {
 		}
 	}
 	for _, name := range []string{"latency-matrix-pairs-rtt", "latency-matrix-pairs-oneway"} {
-		data, err := os.ReadFile(filepath.Join(dir, name+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
-			t.Errorf("%s.png: %v", name, err)
-		}
+		expectPNG(t, dir, name+".png")
 		svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
 		if err != nil || !bytes.Contains(svg, []byte(node(3))) || !bytes.Contains(svg, []byte("p50 (ms)")) {
 			t.Errorf("%s.svg: %v; want the containers and the colour scale's unit", name, err)
 		}
 	}
-	table, err := os.ReadFile(filepath.Join(dir, "table.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := readOutput(t, dir, "table.md")
 	for _, want := range []string{"## Latency matrix (pairs)", "| from \\ to | udp-responder-1 | udp-responder-2 | udp-responder-3 |", "## Theory per cell (pairs)", "## One-way delay and loss (pairs)"} {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("table.md lacks %q", want)
@@ -419,10 +420,7 @@ func checkMatrix(t *testing.T, res expResult, dir string) {
 func checkHTTPRTT(t *testing.T, res expResult, dir string) {
 	t.Helper()
 	counts := map[string]float64{"non-persistent": 8, "persistent": 5, "multiplexed": 2}
-	data, err := os.ReadFile(filepath.Join(dir, "series.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readOutput(t, dir, "series.csv")
 	series := summaries(t, data)
 	for i, p := range res.Points {
 		if len(p.Measures) != len(counts) {
@@ -468,13 +466,7 @@ func checkHTTPRTT(t *testing.T, res expResult, dir string) {
 	if err != nil || !strings.Contains(string(table), "## Pages in round trips") || !strings.Contains(string(table), "](http-rtt-rtts.png)") {
 		t.Errorf("table.md lacks the round-trip section (%v)", err)
 	}
-	img, err := os.ReadFile(filepath.Join(dir, "http-rtt-rtts.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
-		t.Errorf("http-rtt-rtts.png: %v", err)
-	}
+	expectPNG(t, dir, "http-rtt-rtts.png")
 }
 
 // assertExpLeftNothing checks that no container (the stack's, the clients',
