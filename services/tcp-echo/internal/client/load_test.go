@@ -18,22 +18,8 @@ import (
 	"github.com/netlab/netlab/services/tcp-echo/internal/client"
 )
 
-// echoBuf echoes with one fixed buffer, so that it allocates nothing per
-// message (io.Copy may).
-func echoBuf(c net.Conn) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			if _, werr := c.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
+// echoBuf echoes with one fixed buffer (see echoEach).
+func echoBuf(c net.Conn) { echoEach(c, func([]byte) {}) }
 
 // resetAfter echoes the first n bytes, then aborts the connection (RST).
 func resetAfter(n int64) func(net.Conn) {
@@ -62,21 +48,11 @@ func everyOther(good, bad func(net.Conn)) func(net.Conn) {
 func cancelAfter(msgs int64, cancel func()) func(net.Conn) {
 	var reads atomic.Int64
 	return func(c net.Conn) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := c.Read(buf)
-			if n > 0 {
-				if reads.Add(1) == msgs {
-					cancel()
-				}
-				if _, werr := c.Write(buf[:n]); werr != nil {
-					return
-				}
+		echoEach(c, func([]byte) {
+			if reads.Add(1) == msgs {
+				cancel()
 			}
-			if err != nil {
-				return
-			}
-		}
+		})
 	}
 }
 

@@ -70,21 +70,35 @@ func silent(ctx context.Context) func(net.Conn) {
 	}
 }
 
-// corruptAt echoes but flips the byte at stream offset off.
-func corruptAt(off int64) func(net.Conn) {
-	return func(c net.Conn) {
-		buf := make([]byte, 64<<10)
-		var pos int64
-		for {
-			n, err := c.Read(buf)
-			if off >= pos && off < pos+int64(n) {
-				buf[off-pos] ^= 0x55
-			}
-			pos += int64(n)
-			if _, werr := c.Write(buf[:n]); werr != nil || err != nil {
+// echoEach echoes with one fixed buffer, so that it allocates nothing per
+// message (io.Copy may), handing each read to onRead before it goes back;
+// onRead may change the bytes.
+func echoEach(c net.Conn, onRead func(b []byte)) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			onRead(buf[:n])
+			if _, werr := c.Write(buf[:n]); werr != nil {
 				return
 			}
 		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// corruptAt echoes but flips the byte at stream offset off.
+func corruptAt(off int64) func(net.Conn) {
+	return func(c net.Conn) {
+		var pos int64
+		echoEach(c, func(b []byte) {
+			if off >= pos && off < pos+int64(len(b)) {
+				b[off-pos] ^= 0x55
+			}
+			pos += int64(len(b))
+		})
 	}
 }
 
