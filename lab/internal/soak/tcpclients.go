@@ -18,25 +18,15 @@ import (
 func dialAll(ctx context.Context, addr string, n int) ([]net.Conn, int) {
 	conns := make([]net.Conn, n)
 	var failed atomic.Int64
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
 	d := net.Dialer{Timeout: 5 * time.Second}
-	for i := range n {
-		if ctx.Err() != nil {
-			break
+	eachAtOnce(ctx, n, 64, func(i int) {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			failed.Add(1)
+			return
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				failed.Add(1)
-				return
-			}
-			conns[i] = c
-		})
-	}
-	wg.Wait()
+		conns[i] = c
+	})
 	out := conns[:0]
 	for _, c := range conns {
 		if c != nil {
@@ -44,6 +34,24 @@ func dialAll(ctx context.Context, addr string, n int) ([]net.Conn, int) {
 		}
 	}
 	return out, int(failed.Load())
+}
+
+// eachAtOnce calls do for 0 to n-1, up to limit calls at a time, and
+// returns when they are done; once ctx ends it starts no more.
+func eachAtOnce(ctx context.Context, n, limit int, do func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			do(i)
+		})
+	}
+	wg.Wait()
 }
 
 func closeAll(conns []net.Conn) {
@@ -84,24 +92,15 @@ func echoLoop(ctx context.Context, c net.Conn, id int, st *echoStats) {
 	}
 }
 
-// pingAll sends one byte on each connection and counts those echoed.
+// pingAll sends one byte on each connection, 256 at a time, and counts
+// those echoed.
 func pingAll(ctx context.Context, conns []net.Conn) int {
 	var alive atomic.Int64
-	sem := make(chan struct{}, 256)
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		if ctx.Err() != nil {
-			break
+	eachAtOnce(ctx, len(conns), 256, func(i int) {
+		if ping(conns[i]) == nil {
+			alive.Add(1)
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if ping(c) == nil {
-				alive.Add(1)
-			}
-		})
-	}
-	wg.Wait()
+	})
 	return int(alive.Load())
 }
 
