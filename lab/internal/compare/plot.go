@@ -97,16 +97,9 @@ func addLines(p *plot.Plot, runs []Run, points func(Run) plotter.XYs) {
 		l.Dashes = plotutil.Dashes(i / n)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(legendLabel(r.Label), l)
+		p.Legend.Add(shorten(r.Label, maxLegend), l)
 	}
 	p.Add(plotter.NewGrid())
-}
-
-func legendLabel(s string) string {
-	if r := []rune(s); len(r) > maxLegend {
-		return string(r[:maxLegend-1]) + "…"
-	}
-	return s
 }
 
 // newPlot is an empty chart with its title and axis labels.
