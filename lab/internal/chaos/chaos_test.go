@@ -12,10 +12,7 @@ import (
 
 func TestChaos_PauseForUndoesItselfAfterTheWait(t *testing.T) {
 	l := newLab()
-	code, out, errOut := l.run(t, 0, "pause", "peer-2", "--after", "5s", "--for", "10s")
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, errOut)
-	}
+	out := l.runOK(t, "pause", "peer-2", "--after", "5s", "--for", "10s")
 	wantCalls(t, l.docker.actions(),
 		call{5 * time.Second, "pause " + id("peer-2")},
 		call{15 * time.Second, "unpause " + id("peer-2")})
@@ -32,10 +29,7 @@ func TestChaos_PauseForUndoesItselfAfterTheWait(t *testing.T) {
 
 func TestChaos_PauseWithoutForStaysAndSaysHowToUndo(t *testing.T) {
 	l := newLab()
-	code, out, _ := l.run(t, 0, "pause", "peer-2", "--project", "lab2")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	out := l.runOK(t, "pause", "peer-2", "--project", "lab2")
 	wantCalls(t, l.docker.actions(), call{0, "pause " + id("peer-2")})
 	clitest.Contains(t, "stdout", out, "peer-2 stays paused until `netlab chaos unpause peer-2 --project lab2`")
 	if strings.Contains(out, "plan:") {
@@ -67,10 +61,7 @@ func TestChaos_InterruptBeforeActingChangesNothing(t *testing.T) {
 
 func TestChaos_KillSendsTheSignalToEveryReplica(t *testing.T) {
 	l := newLab()
-	code, out, errOut := l.run(t, 0, "kill", "--signal", "term", "peer")
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, errOut)
-	}
+	out := l.runOK(t, "kill", "--signal", "term", "peer")
 	wantCalls(t, l.docker.actions(),
 		call{0, "kill --signal SIGTERM " + id("peer-1")}, call{0, "kill --signal SIGTERM " + id("peer-2")}, call{0, "kill --signal SIGTERM " + id("peer-3")})
 	clitest.Contains(t, "stdout", out, "kill -s SIGTERM peer: signalled peer-1, peer-2, peer-3",
@@ -149,10 +140,7 @@ func TestChaos_HelpListsFormsAndFlags(t *testing.T) {
 
 func TestChaos_JSONIsOneObjectPerEvent(t *testing.T) {
 	l := newLab()
-	code, out, _ := l.run(t, 0, "pause", "peer-2", "--after", "1s", "--for", "2s", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	out := l.runOK(t, "pause", "peer-2", "--after", "1s", "--for", "2s", "--json")
 	var events []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var r struct {

@@ -146,6 +146,17 @@ func (l *lab) run(t *testing.T, interruptAt time.Duration, args ...string) (code
 	return clitest.Run(ctx, chaos.Config{Docker: l.docker, Clock: l.clock, Extern: l.extern}.Main, args...)
 }
 
+// runOK runs netlab chaos args to the end and returns its stdout; the
+// test ends unless it exits 0.
+func (l *lab) runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := l.run(t, 0, args...)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	}
+	return out
+}
+
 // timeline writes a timeline file and returns its path.
 func timeline(t *testing.T, text string) string {
 	t.Helper()

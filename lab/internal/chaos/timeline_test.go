@@ -27,10 +27,7 @@ steps:
   - at: 7s          # the pause ends before this one starts
     stop: peer-2
 `)
-	code, out, errOut := l.run(t, 0, "run", file)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, errOut)
-	}
+	out := l.runOK(t, "run", file)
 	wantCalls(t, l.docker.actions(),
 		call{1 * time.Second, "kill " + id("tcp-echo-1")},
 		call{3 * time.Second, "start " + id("tcp-echo-1")},
@@ -115,10 +112,7 @@ steps:
   - {at: 5s, partition: [peer-1, peer-2], for: 1s}
   - {at: 8s, reset: all}
 `)
-	code, _, errOut := l.run(t, 0, "run", file)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, errOut)
-	}
+	l.runOK(t, "run", file)
 	wantCalls(t, got,
 		call{2 * time.Second, "shape peer-1 --delay 50ms --jitter 10ms --rate 20mbit --direction both"},
 		call{3 * time.Second, "partition peer-3 --from-all"},

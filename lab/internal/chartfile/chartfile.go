@@ -5,6 +5,7 @@ package chartfile
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -50,4 +51,20 @@ func Write(c Canvas, path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Save draws a w×h chart with drawChart into dir/name.png and
+// dir/name.svg and returns the paths written; an error names the file.
+func Save(dir, name string, w, h vg.Length, drawChart func(draw.Canvas)) ([]string, error) {
+	var files []string
+	for _, ext := range []string{".png", ".svg"} {
+		path := filepath.Join(dir, name+ext)
+		c := New(path, w, h)
+		drawChart(Draw(c))
+		if err := Write(c, path); err != nil {
+			return files, fmt.Errorf("%s: %w", path, err)
+		}
+		files = append(files, path)
+	}
+	return files, nil
 }

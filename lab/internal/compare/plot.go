@@ -1,10 +1,8 @@
 package compare
 
 import (
-	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/netlab/netlab/lab/internal/chartfile"
 	"gonum.org/v1/plot"
@@ -56,15 +54,10 @@ func WritePlots(dir string, runs []Run) (files, notes []string, err error) {
 		notes = append(notes, "no run has intervals: no throughput chart")
 	}
 	for _, c := range charts {
-		// The legend goes below the chart, where it hides no line.
-		legend := c.plot.Legend
-		c.plot.Legend = plot.NewLegend()
-		for _, ext := range []string{".png", ".svg"} {
-			path := filepath.Join(dir, c.name+ext)
-			if err := save(c.plot, legend, path); err != nil {
-				return files, notes, fmt.Errorf("%s: %w", path, err)
-			}
-			files = append(files, path)
+		written, err := save(dir, c)
+		files = append(files, written...)
+		if err != nil {
+			return files, notes, err
 		}
 	}
 	return files, notes, nil
@@ -75,20 +68,20 @@ type chart struct {
 	plot *plot.Plot
 }
 
-// save writes p, with legend in a strip below it, as PNG or SVG, as
-// path's extension says. The chart is chartW wide and chartH high plus
-// the legend's height.
-func save(p *plot.Plot, legend plot.Legend, path string) error {
+// save writes c as dir/name.png and dir/name.svg, its legend in a strip
+// below it, where it hides no line. The chart is chartW wide and chartH
+// high plus the legend's height.
+func save(dir string, c chart) ([]string, error) {
+	legend := c.plot.Legend
+	c.plot.Legend = plot.NewLegend()
 	m := vg.Points(8) // keeps the outermost tick labels and the title off the edge
 	legend.Top, legend.Left, legend.XOffs = true, true, 6*m
 	r := legend.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: chartW, Y: chartH}}})
 	legH := r.Max.Y - r.Min.Y
-	h := chartH + legH
-	c := chartfile.New(path, chartW, h)
-	dc := chartfile.Draw(c)
-	p.Draw(draw.Crop(dc, m, -2*m, legH+m, -m))
-	legend.Draw(draw.Crop(dc, m, -2*m, m/2, -(chartH - m/2)))
-	return chartfile.Write(c, path)
+	return chartfile.Save(dir, c.name, chartW, chartH+legH, func(dc draw.Canvas) {
+		c.plot.Draw(draw.Crop(dc, m, -2*m, legH+m, -m))
+		legend.Draw(draw.Crop(dc, m, -2*m, m/2, -(chartH - m/2)))
+	})
 }
 
 // addLines draws one line per run, in the run's colour and dash, with its
@@ -104,16 +97,9 @@ func addLines(p *plot.Plot, runs []Run, points func(Run) plotter.XYs) {
 		l.Dashes = plotutil.Dashes(i / n)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(legendLabel(r.Label), l)
+		p.Legend.Add(shorten(r.Label, maxLegend), l)
 	}
 	p.Add(plotter.NewGrid())
-}
-
-func legendLabel(s string) string {
-	if r := []rune(s); len(r) > maxLegend {
-		return string(r[:maxLegend-1]) + "…"
-	}
-	return s
 }
 
 // newPlot is an empty chart with its title and axis labels.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"path/filepath"
 
 	"github.com/netlab/netlab/lab/internal/chartfile"
 	"github.com/netlab/netlab/lab/internal/exp/matrix"
@@ -70,18 +69,12 @@ func writeHeat(dir, name string, m *matrix.Matrix, h heatSpec) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	pad := vg.Points(10)
-	for _, ext := range []string{".png", ".svg"} {
-		path := filepath.Join(dir, name+ext)
-		c := chartfile.New(path, heatW, heatH)
-		dc := chartfile.Draw(c)
+	_, err = chartfile.Save(dir, name, heatW, heatH, func(dc draw.Canvas) {
+		pad := vg.Points(10)
 		hm.Draw(draw.Crop(dc, pad, -barW, pad, -pad))
 		bar.Draw(draw.Crop(dc, heatW-barW+pad, -pad, pad, -pad))
-		if err := chartfile.Write(c, path); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return nil
+	})
+	return err
 }
 
 // heatGrid is the matrix as gonum's grid: column c is to = Nodes[c], row

@@ -73,7 +73,7 @@ func (p *krPoint) obs() filedist.Obs {
 // (times in units of F/u, both bounds over every N) and the per-point
 // diagnosis.
 func kuroseSections(dir string, r *result.Result, rows []result.Row) ([]Section, error) {
-	ran := runSpec(dir)
+	ran, _ := readSpec(dir) // without it: no bounds, no figure
 	var arms [][]*krPoint
 	for _, w := range workloadsOf(r, spec.KuroseRoss) {
 		arm, wl := spec.ArmPeerToPeer, -1

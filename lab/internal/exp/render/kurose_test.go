@@ -1,8 +1,6 @@
 package render_test
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,10 +65,7 @@ func TestKuroseSections_DiagnosisAndBookFigure(t *testing.T) {
 		t.Fatalf("plots %v, want the book's figure", s.Plots)
 	}
 	charttest.DecodePNG(t, filepath.Join(dir, s.Plots[0]+".png"))
-	svg, err := os.ReadFile(filepath.Join(dir, s.Plots[0]+".svg"))
-	if err != nil || !bytes.Contains(svg, []byte("units of F/u")) || !bytes.Contains(svg, []byte("D_P2P")) {
-		t.Errorf("the figure lacks its axis or the P2P bound (%v)", err)
-	}
+	svgHas(t, "the figure (its axis, the P2P bound)", readOut(t, dir, s.Plots[0]+".svg"), "units of F/u", "D_P2P")
 }
 
 func TestKuroseSections_NoneWithoutTheClient(t *testing.T) {

@@ -3,8 +3,6 @@ package render
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -50,14 +48,9 @@ func matrixSections(dir string, r *result.Result, _ []result.Row) ([]Section, er
 // specLinks are the links of each latency-matrix workload of the run's
 // spec.yaml, by workload.
 func specLinks(dir string) (map[string][]spec.Link, error) {
-	f, err := os.Open(filepath.Join(dir, SpecFile))
+	s, err := readSpec(dir)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	s, err := spec.Parse(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", SpecFile, err)
 	}
 	out := map[string][]spec.Link{}
 	for _, w := range s.Workloads {

@@ -1,11 +1,8 @@
 package render
 
 import (
-	"bytes"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -61,19 +58,6 @@ func pageSections(dir string, r *result.Result, rows []result.Row) ([]Section, e
 	}
 	sec.Plots = []string{name}
 	return []Section{sec}, nil
-}
-
-// readSpec is the run's spec.yaml, as it ran.
-func readSpec(dir string) (*spec.Spec, error) {
-	data, err := os.ReadFile(filepath.Join(dir, SpecFile))
-	if err != nil {
-		return nil, err
-	}
-	s, err := spec.Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", SpecFile, err)
-	}
-	return s, nil
 }
 
 // pageTable is the section's table (header first) and each workload's

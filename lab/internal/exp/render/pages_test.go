@@ -1,7 +1,6 @@
 package render_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 	"github.com/netlab/netlab/lab/internal/exp/pagetime"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
@@ -82,35 +82,22 @@ func TestAll_PageSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := readOut(t, dir, render.TableFile)
-	for _, want := range []string{
+	clitest.Contains(t, "table.md", string(table),
 		"## Pages in round trips\n",
 		"RTT₀ = 0.500 ms the median TCP connect time at d = 0 (2 runs)",
 		// np at 50 ms: 12 round trips of 50.5 ms is 606 ms; the median
 		// page 640 ms is 12.673 of RTT(d), the fastest 620 ms 12.277.
 		"| 50.000 | 50.500 | 50.500 | np (non-persistent) | 12.000 | 606.0 | 640.0 | 3 | 12.673 | 12.277 | 606.0 … 769.5 | yes |",
 		"| 0 | 0.5000 | 0.5000 | mux (multiplexed) | 2.000 | 1.000 | 4.000 | 3 | 8.000 | 6.000 | 1.000 … 13.250 | yes |",
-		"![Pages in round trips](http-rtt-rtts.png)",
-	} {
-		if !strings.Contains(string(table), want) {
-			t.Errorf("table.md lacks %q:\n%s", want, table)
-		}
-	}
+		"![Pages in round trips](http-rtt-rtts.png)")
 	charttest.DecodePNG(t, filepath.Join(dir, "http-rtt-rtts.png"))
 	svg := readOut(t, dir, "http-rtt-rtts.svg")
-	for _, want := range []string{"delay set on the server", "(ms)", "round trips, log scale",
-		"theory: non-persistent: 2K·RTT, K = 6 = 12 RTT", "theory: multiplexed: 2·RTT, K = 6 = 2 RTT", "median page at d", "fastest page at d"} {
-		if !bytes.Contains(svg, []byte(want)) {
-			t.Errorf("the round-trip plot lacks %q", want)
-		}
-	}
+	svgHas(t, "the round-trip plot", svg, "delay set on the server", "(ms)", "round trips, log scale",
+		"theory: non-persistent: 2K·RTT, K = 6 = 12 RTT", "theory: multiplexed: 2·RTT, K = 6 = 2 RTT", "median page at d", "fastest page at d")
 	// The sweep's plot has a theory per workload, each in its colour,
 	// named in the legend.
 	main := readOut(t, dir, "http-rtt.svg")
-	for _, want := range []string{"theory: non-persistent: 2K·RTT, K = 6", "theory: multiplexed: 2·RTT, K = 6"} {
-		if !bytes.Contains(main, []byte(want)) {
-			t.Errorf("the sweep's plot lacks %q", want)
-		}
-	}
+	svgHas(t, "the sweep's plot", main, "theory: non-persistent: 2K·RTT, K = 6", "theory: multiplexed: 2·RTT, K = 6")
 }
 
 // Without a connect time at d = 0 the round trips are unknown: the

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,7 +135,7 @@ func labelCmp(a, b string) int {
 // and a time line of their throughput per repetition.
 func partitionSections(dir string, r *result.Result, rows []result.Row) ([]Section, error) {
 	var out []Section
-	ran := runSpec(dir)
+	ran, _ := readSpec(dir) // without it, no seeds' cap is drawn
 	for _, w := range workloadsOf(r, spec.PartitionHeal) {
 		reps, err := swarmReps(rows, w)
 		if err != nil {
@@ -160,20 +158,6 @@ func partitionSections(dir string, r *result.Result, rows []result.Row) ([]Secti
 		out = append(out, sec)
 	}
 	return out, nil
-}
-
-// runSpec is the spec the run in dir ran (its spec.yaml), or nil.
-func runSpec(dir string) *spec.Spec {
-	f, err := os.Open(filepath.Join(dir, SpecFile))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	s, err := spec.Parse(f)
-	if err != nil {
-		return nil
-	}
-	return s
 }
 
 // seedsCap is what workload w's seeds can upload together, bytes per

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -219,22 +218,10 @@ func reversed(xs plotter.XYs) plotter.XYs {
 // WritePlot writes p as dir/name.png and dir/name.svg and returns the two
 // paths.
 func WritePlot(dir, name string, p *plot.Plot) ([]string, error) {
-	var files []string
-	for _, ext := range []string{".png", ".svg"} {
-		path := filepath.Join(dir, name+ext)
-		if err := save(p, path); err != nil {
-			return files, fmt.Errorf("%s: %w", path, err)
-		}
-		files = append(files, path)
-	}
-	return files, nil
-}
-
-func save(p *plot.Plot, path string) error {
-	c := chartfile.New(path, plotW, plotH)
-	m := vg.Points(10) // keeps the title and the outer tick labels off the edge
-	p.Draw(draw.Crop(chartfile.Draw(c), m, -m, m, -m))
-	return chartfile.Write(c, path)
+	return chartfile.Save(dir, name, plotW, plotH, func(dc draw.Canvas) {
+		m := vg.Points(10) // keeps the title and the outer tick labels off the edge
+		p.Draw(draw.Crop(dc, m, -m, m, -m))
+	})
 }
 
 // filled are solid markers, one per workload.

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/netlab/netlab/lab/internal/chartfile/charttest"
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"gonum.org/v1/plot/plotutil"
@@ -101,18 +101,10 @@ func TestAll_PlotsDecodeAndReportIsSelfContained(t *testing.T) {
 	if err != nil || !bytes.Contains(svg, []byte("<svg")) {
 		t.Fatalf("SVG: %v", err)
 	}
-	for _, want := range []string{"rate set (Mbit/s)", "measured (Mbit/s)", "theory: throughput = the cap", "tcp (tcp-bulk): echoed_mbit_per_s"} {
-		if !bytes.Contains(svg, []byte(want)) {
-			t.Errorf("SVG lacks %q (axes with units, legend)", want)
-		}
-	}
+	svgHas(t, "SVG's axes with units and legend", svg, "rate set (Mbit/s)", "measured (Mbit/s)", "theory: throughput = the cap", "tcp (tcp-bulk): echoed_mbit_per_s")
 	report := readOut(t, dir, render.ReportFile)
 	page := string(report)
-	for _, want := range []string{"&lt;the spec&gt;", "tcp-echo-1: rate egress: tbf", "<th>kernel</th>", "a note", "<td>38.000</td>"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
+	clitest.Contains(t, "report", page, "&lt;the spec&gt;", "tcp-echo-1: rate egress: tbf", "<th>kernel</th>", "a note", "<td>38.000</td>")
 	if regexp.MustCompile(`(?i)(src|href)="(https?:)?//`).MatchString(page) {
 		t.Error("report loads something from the network")
 	}
@@ -145,9 +137,7 @@ func plotSVG(t *testing.T, r *result.Result, unit string) []byte {
 
 func TestPlot_LossBandAndErrorBars(t *testing.T) {
 	svg := plotSVG(t, lossResult(), "%")
-	if !bytes.Contains(svg, []byte("theory ± 4σ")) || !bytes.Contains(svg, []byte("measured loss = p")) {
-		t.Error("the loss plot lacks its band or theory in the legend")
-	}
+	svgHas(t, "the loss plot's legend", svg, "theory ± 4σ", "measured loss = p")
 }
 
 // TestPlot_GoldenSVG pins the whole drawing of the rate plot (axes and

@@ -138,6 +138,19 @@ func extras(dir string, r *result.Result, rows []result.Row) ([]Section, error) 
 	return out, nil
 }
 
+// readSpec is the run's spec.yaml, as it ran.
+func readSpec(dir string) (*spec.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(dir, SpecFile))
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", SpecFile, err)
+	}
+	return s, nil
+}
+
 func writeReport(path, dir string, r *result.Result, pngs []string, sections []Section) error {
 	specYAML, err := os.ReadFile(filepath.Join(dir, SpecFile))
 	if err != nil {

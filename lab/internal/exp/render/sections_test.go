@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/lab/internal/cli/clitest"
 	"github.com/netlab/netlab/lab/internal/exp/render"
 	"github.com/netlab/netlab/lab/internal/exp/result"
 	"github.com/netlab/netlab/lab/internal/exp/spec"
@@ -30,6 +31,15 @@ func readOut(t *testing.T, dir, name string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// svgHas fails t for each of wants that svg lacks; what names the
+// drawing, whose text is too long to show.
+func svgHas(t *testing.T, what string, svg []byte, wants ...string) {
+	t.Helper()
+	for _, w := range clitest.Missing(string(svg), wants...) {
+		t.Errorf("%s lacks %q", what, w)
+	}
 }
 
 func TestAll_APlotPerUnit(t *testing.T) {
@@ -86,14 +96,6 @@ func TestAll_SectionsOfExtrasAndNoSweepPlotForOnePoint(t *testing.T) {
 	}
 	table := readOut(t, dir, render.TableFile)
 	report := readOut(t, dir, render.ReportFile)
-	for _, want := range []string{"## Extra heading", "rows: 2", "| cell-1 | cell-2 |", "![Extra heading](one-extra.png)"} {
-		if !strings.Contains(string(table), want) {
-			t.Errorf("table.md lacks %q:\n%s", want, table)
-		}
-	}
-	for _, want := range []string{"<h2>Extra heading</h2>", "<td>cell-1</td>", "data:image/png;base64,"} {
-		if !strings.Contains(string(report), want) {
-			t.Errorf("report.html lacks %q", want)
-		}
-	}
+	clitest.Contains(t, "table.md", string(table), "## Extra heading", "rows: 2", "| cell-1 | cell-2 |", "![Extra heading](one-extra.png)")
+	clitest.Contains(t, "report.html", string(report), "<h2>Extra heading</h2>", "<td>cell-1</td>", "data:image/png;base64,")
 }
