@@ -3,6 +3,7 @@ package node_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -35,14 +36,29 @@ func dialFrom(t testing.TB, tn *testNode, ip string) (net.Conn, *wire.Conn) {
 	return c, wire.NewConn(c, 5*time.Second)
 }
 
+// expectErrorFrame fails unless the node's next frame on wc is an error
+// with the given code; what says which frame it answers, for the failure.
+func expectErrorFrame(t testing.TB, wc *wire.Conn, code wire.ErrorCode, what string) {
+	t.Helper()
+	msg, err := wc.Receive(0)
+	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != code {
+		t.Fatalf("%s: %v, %v; want a %v error", what, msg, err, code)
+	}
+}
+
+// waitInvalid waits until tn has counted n invalid frames for reason.
+func waitInvalid(t testing.TB, tn *testNode, reason string, n float64) {
+	t.Helper()
+	poll.Until(t, "frames_invalid_total{reason="+reason+"}", 5*time.Second, func() bool {
+		return counter(t, tn, "netlab_peer_frames_invalid_total", reason) == n
+	})
+}
+
 // expectBusy fails unless the node's first frame on wc is error(busy),
 // followed by the end of the connection.
 func expectBusy(t testing.TB, wc *wire.Conn) {
 	t.Helper()
-	msg, err := wc.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorBusy {
-		t.Fatalf("first frame: %v, %v; want a busy error", msg, err)
-	}
+	expectErrorFrame(t, wc, wire.ErrorBusy, "first frame")
 	if _, err := wc.Receive(0); err == nil {
 		t.Fatal("connection still open after the busy error")
 	}
@@ -144,13 +160,8 @@ func TestNode_RequestsServedCountsOnlyRequests(t *testing.T) {
 	if err := wc.Send(own); err != nil { // a hello is no request
 		t.Fatal(err)
 	}
-	msg, err := wc.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorProtocol {
-		t.Fatalf("answer to a second hello: %v, %v; want a protocol error", msg, err)
-	}
-	poll.Until(t, "frames_invalid_total{reason=unexpected}", 5*time.Second, func() bool {
-		return counter(t, a, "netlab_peer_frames_invalid_total", "unexpected") == 1
-	})
+	expectErrorFrame(t, wc, wire.ErrorProtocol, "answer to a second hello")
+	waitInvalid(t, a, "unexpected", 1)
 	if got := counter(t, a, "netlab_peer_requests_served_total", "get_catalog"); got != 1 {
 		t.Errorf(`requests_served_total{type="get_catalog"} = %v, want 1`, got)
 	}
@@ -167,13 +178,8 @@ func TestNode_CountsUnexpectedFramesBeforeTheHandshake(t *testing.T) {
 	if err := wc.Send(&wire.GetCatalog{}); err != nil {
 		t.Fatal(err)
 	}
-	msg, err := wc.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorProtocol {
-		t.Fatalf("answer to get_catalog before hello: %v, %v; want a protocol error", msg, err)
-	}
-	poll.Until(t, "frames_invalid_total{reason=unexpected}", 5*time.Second, func() bool {
-		return counter(t, a, "netlab_peer_frames_invalid_total", "unexpected") == 1
-	})
+	expectErrorFrame(t, wc, wire.ErrorProtocol, "answer to get_catalog before hello")
+	waitInvalid(t, a, "unexpected", 1)
 }
 
 // A hello whose addr is not host:port is malformed.
@@ -188,13 +194,8 @@ func TestNode_RefusesHelloWithABadAddr(t *testing.T) {
 		if _, err := c.Write(frame); err != nil {
 			t.Fatal(err)
 		}
-		msg, err := wc.Receive(0)
-		if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorProtocol {
-			t.Fatalf("answer to a hello with addr %q: %v, %v; want a protocol error", addr, msg, err)
-		}
-		poll.Until(t, "frames_invalid_total{reason=malformed}", 5*time.Second, func() bool {
-			return counter(t, a, "netlab_peer_frames_invalid_total", "malformed") == float64(i+1)
-		})
+		expectErrorFrame(t, wc, wire.ErrorProtocol, fmt.Sprintf("answer to a hello with addr %q", addr))
+		waitInvalid(t, a, "malformed", float64(i+1))
 	}
 }
 

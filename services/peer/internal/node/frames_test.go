@@ -112,16 +112,11 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	if err := wc.Send(&wire.Piece{ID: content.NewID(content.BLAKE3, content.Hash{1}), Data: []byte("unasked")}); err != nil {
 		t.Fatal(err)
 	}
-	msg, err := wc.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorProtocol {
-		t.Fatalf("answer to a piece sent as a request: %v, %v; want a protocol error", msg, err)
-	}
+	expectErrorFrame(t, wc, wire.ErrorProtocol, "answer to a piece sent as a request")
 	if _, err := wc.Receive(0); err == nil {
 		t.Fatal("connection still open after the protocol error")
 	}
-	poll.Until(t, "frames_invalid_total{reason=unexpected}", 5*time.Second, func() bool {
-		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "unexpected")) == 1
-	})
+	waitInvalid(t, a, "unexpected", 1)
 	// An oversized frame after the handshake.
 	c2, wc2 := dialWire(t, a)
 	handshake(t, wc2, own)
@@ -129,26 +124,16 @@ func TestNode_BadFrameAfterHandshakeCountedByReason(t *testing.T) {
 	if _, err := c2.Write(big); err != nil {
 		t.Fatal(err)
 	}
-	msg, err = wc2.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorTooLarge {
-		t.Fatalf("answer to a 4 GiB frame: %v, %v; want a too_large error", msg, err)
-	}
-	poll.Until(t, "frames_invalid_total{reason=too_large}", 5*time.Second, func() bool {
-		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "too_large")) == 1
-	})
+	expectErrorFrame(t, wc2, wire.ErrorTooLarge, "answer to a 4 GiB frame")
+	waitInvalid(t, a, "too_large", 1)
 	// A frame of another version than the handshake settled on (4 here).
 	c3, wc3 := dialWire(t, a)
 	handshake(t, wc3, own)
 	if _, err := c3.Write([]byte{wire.Version3, byte(wire.TypeGetCatalog), 0, 0, 0, 0}); err != nil {
 		t.Fatal(err)
 	}
-	msg, err = wc3.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorVersion {
-		t.Fatalf("answer to a version-3 frame on a version-4 connection: %v, %v; want a version error", msg, err)
-	}
-	poll.Until(t, "frames_invalid_total{reason=version}", 5*time.Second, func() bool {
-		return testutil.ToFloat64(mustCounter(t, a.reg, "netlab_peer_frames_invalid_total", "version")) == 1
-	})
+	expectErrorFrame(t, wc3, wire.ErrorVersion, "answer to a version-3 frame on a version-4 connection")
+	waitInvalid(t, a, "version", 1)
 }
 
 func isReset(err error) bool {

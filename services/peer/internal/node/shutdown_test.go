@@ -15,10 +15,7 @@ import (
 // followed by the end of the connection.
 func expectShutdown(t *testing.T, wc *wire.Conn) {
 	t.Helper()
-	msg, err := wc.Receive(0)
-	if e, ok := msg.(*wire.Error); err != nil || !ok || e.Code != wire.ErrorShutdown {
-		t.Fatalf("at shutdown: %v, %v; want error(shutdown)", msg, err)
-	}
+	expectErrorFrame(t, wc, wire.ErrorShutdown, "at shutdown")
 	if msg, err := wc.Receive(0); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Fatalf("after error(shutdown): %v, %v; want the connection closed", msg, err)
 	}

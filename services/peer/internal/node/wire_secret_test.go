@@ -13,12 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/netlab/netlab/services/peer/internal/cpace"
 	"github.com/netlab/netlab/services/peer/internal/node"
 	"github.com/netlab/netlab/services/peer/internal/wire"
-	"github.com/netlab/netlab/services/platform/poll"
 )
 
 // relay forwards connections to target and records the bytes of each
@@ -241,9 +238,7 @@ func TestNode_TamperedFrameClosesTheConnection(t *testing.T) {
 	if _, err := wc.Receive(0); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Fatalf("connection still open after a tampered frame: %v", err)
 	}
-	poll.Until(t, "the tampered frame to be counted", 5*time.Second, func() bool {
-		return testutil.ToFloat64(mustCounter(t, tn.reg, "netlab_peer_frames_invalid_total", "tampered")) == 1
-	})
+	waitInvalid(t, tn, "tampered", 1)
 }
 
 // The whole handshake has one deadline: an initiator that sends each
