@@ -1,7 +1,6 @@
 package hello
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/netlab/netlab/services/platform/httpjson"
 	"github.com/netlab/netlab/services/platform/lifecycle"
 )
 
@@ -70,7 +70,7 @@ func (s *Server) echo(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "reading request body: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, echoReply{
+	httpjson.Write(w, http.StatusOK, echoReply{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Proto: r.Proto, Host: r.Host,
 		RemoteAddr: r.RemoteAddr, Headers: r.Header, BodyBytes: n,
 		Hostname: s.hostname, IPs: s.ips,
@@ -99,7 +99,7 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request) {
 	if lifecycle.Sleep(r.Context(), d) != nil {
 		return // the client left: nobody to answer
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"delayed": d.String()})
+	httpjson.Write(w, http.StatusOK, map[string]string{"delayed": d.String()})
 }
 
 // parseDelay accepts a Go duration ("250ms", "2s") or a number of seconds.
@@ -150,14 +150,6 @@ func (s *Server) bytes(w http.ResponseWriter, r *http.Request) {
 		}
 		n -= int64(len(chunk))
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {

@@ -20,6 +20,7 @@ import (
 	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/share"
 	"github.com/netlab/netlab/services/peer/internal/wire"
+	"github.com/netlab/netlab/services/platform/httpjson"
 )
 
 func hexID(id [16]byte) string { return hex.EncodeToString(id[:]) }
@@ -286,13 +287,11 @@ func (n *Node) putFile(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, localFile(e))
 }
 
+// writeJSON answers in the services' JSON format, marked never to be
+// cached: the API reports the node's state as it is now.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	httpjson.Write(w, code, v)
 }
 
 func writeError(w http.ResponseWriter, code int, err error) {
