@@ -3,8 +3,8 @@
 // handling and graceful shutdown (lifecycle), the listener and accept
 // loop of the TCP servers with its MAX_CONNS limit and the limits of the
 // small HTTP listeners (netserve), the JSON answers of HTTP handlers
-// (httpjson), the admin HTTP listener (admin), the
-// healthcheck subcommand (healthcheck), build information (version), the
+// (httpjson), the admin HTTP listener (admin), the healthcheck
+// subcommand (healthcheck), build information (version), the
 // main every service binary shares (program, with program/programtest for
 // testing it), and what the command-line clients share: short network
 // error messages (neterr), the latency histogram and its JSON shape
