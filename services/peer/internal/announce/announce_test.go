@@ -11,8 +11,8 @@ import (
 )
 
 var (
-	fileA = content.ID{0xa}
-	fileB = content.ID{0xb}
+	fileA = content.NewID(content.BLAKE3, content.Hash{0xa})
+	fileB = content.NewID(content.BLAKE3, content.Hash{0xb})
 )
 
 func ready(q *announce.Queue) bool {
@@ -69,7 +69,7 @@ func TestQueue_Limits(t *testing.T) {
 	if !q.Subscribe(fileA) || !q.Subscribe(fileB) {
 		t.Fatal("Subscribe refused under the limit")
 	}
-	if q.Subscribe(content.ID{0xc}) {
+	if q.Subscribe(content.NewID(content.BLAKE3, content.Hash{0xc})) {
 		t.Fatal("a third file subscribed with a limit of 2")
 	}
 	if !q.Subscribe(fileA) {

@@ -221,6 +221,9 @@ func (c *Conn) sendPiece(p *Piece) error {
 	if pieceFixed+len(p.Data) > MaxPayload {
 		return tooLarge(pieceFixed + len(p.Data))
 	}
+	if err := checkID(TypePiece, p.ID); err != nil {
+		return err
+	}
 	first := min(len(p.Data), chunkSize-pieceFixed)
 	b := append(c.wbuf[:0], c.version, uint8(TypePiece))
 	b = binary.BigEndian.AppendUint32(b, uint32(pieceFixed+len(p.Data)))

@@ -273,11 +273,11 @@ func TestConn_Throttle(t *testing.T) {
 		dataLen int
 	}{
 		{"1 MiB piece", &wire.Piece{ID: fid("a"), Index: 4, Data: pattern(1 << 20)}, 1 << 20},
-		{"odd piece by value", wire.Piece{Index: 5, Data: pattern(3*chunk + 123)}, 3*chunk + 123},
-		{"small piece", &wire.Piece{Data: pattern(10)}, 10},
-		{"largest piece", &wire.Piece{Data: make([]byte, wire.MaxPayload-37)}, wire.MaxPayload - 37},
-		{"empty piece", &wire.Piece{}, 0},
-		{"not a piece", &wire.Manifest{Name: "m", Pieces: make([][32]byte, 4000)}, 0},
+		{"odd piece by value", wire.Piece{ID: fid("b"), Index: 5, Data: pattern(3*chunk + 123)}, 3*chunk + 123},
+		{"small piece", &wire.Piece{ID: fid("c"), Data: pattern(10)}, 10},
+		{"largest piece", &wire.Piece{ID: fid("d"), Data: make([]byte, wire.MaxPayload-37)}, wire.MaxPayload - 37},
+		{"empty piece", &wire.Piece{ID: fid("e")}, 0},
+		{"not a piece", &wire.Manifest{ID: fid("m"), Name: "m", Pieces: make([][32]byte, 4000)}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,7 +329,7 @@ func TestConn_ThrottleErrorAborts(t *testing.T) {
 		}
 		return nil
 	})
-	if err := c.Send(wire.Piece{Data: make([]byte, 1<<20)}); !errors.Is(err, stop) {
+	if err := c.Send(wire.Piece{ID: fid("a"), Data: make([]byte, 1<<20)}); !errors.Is(err, stop) {
 		t.Fatalf("err = %v, want the throttle's error", err)
 	}
 	if len(fc.writes) != 2 {
@@ -340,16 +340,16 @@ func TestConn_ThrottleErrorAborts(t *testing.T) {
 func TestConn_SendWrites(t *testing.T) {
 	bigCatalog := &wire.Catalog{}
 	for i := range 3000 {
-		bigCatalog.Files = append(bigCatalog.Files, wire.CatalogEntry{Name: fmt.Sprintf("%0100d", i)})
+		bigCatalog.Files = append(bigCatalog.Files, wire.CatalogEntry{ID: fid("f"), Name: fmt.Sprintf("%0100d", i)})
 	}
 	tests := []struct {
 		name   string
 		msg    wire.Message
 		writes int
 	}{
-		{"small frame in one write", wire.GetPiece{Index: 1}, 1},
+		{"small frame in one write", wire.GetPiece{ID: fid("g"), Index: 1}, 1},
 		{"empty payload", wire.GetCatalog{}, 1},
-		{"one full chunk", wire.Piece{Data: make([]byte, chunk-37)}, 1},
+		{"one full chunk", wire.Piece{ID: fid("h"), Data: make([]byte, chunk-37)}, 1},
 		{"large catalog in chunks", bigCatalog, (len(bigCatalog.AppendPayload(nil)) + chunk - 1) / chunk},
 	}
 	for _, tc := range tests {
@@ -379,6 +379,7 @@ func TestConn_SendRefusesWithoutWriting(t *testing.T) {
 		{"piece value too large", wire.Piece{Data: make([]byte, wire.MaxPayload)}, wire.ErrFrameTooLarge},
 		{"invalid peers", wire.Peers{Addrs: []string{""}}, wire.ErrInvalidMessage},
 		{"too large manifest", wire.Manifest{Name: "a", Pieces: make([][32]byte, wire.MaxPayload/32)}, wire.ErrFrameTooLarge},
+		{"piece of no known hash", &wire.Piece{Data: make([]byte, 1<<20)}, wire.ErrInvalidMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -603,7 +604,7 @@ func TestConn_Versions(t *testing.T) {
 		t.Fatalf("ReceiveFirst of version 0: %v, want ErrVersion", err)
 	}
 
-	frame := encode(t, wire.Announce{Indexes: []uint32{1}})
+	frame := encode(t, wire.Announce{ID: fid("a"), Indexes: []uint32{1}})
 	c = wire.NewConn(&fakeConn{r: bytes.NewReader(frame)}, time.Second)
 	if _, err := c.Receive(0); !errors.Is(err, wire.ErrVersion) {
 		t.Fatalf("version-1 connection received a version-2 frame: %v", err)
@@ -616,11 +617,11 @@ func TestConn_Versions(t *testing.T) {
 
 	fc := &fakeConn{}
 	c = wire.NewConn(fc, time.Second)
-	if err := c.Send(wire.Announce{Indexes: []uint32{1}}); !errors.Is(err, wire.ErrUnknownType) || len(fc.writes) != 0 {
+	if err := c.Send(wire.Announce{ID: fid("a"), Indexes: []uint32{1}}); !errors.Is(err, wire.ErrUnknownType) || len(fc.writes) != 0 {
 		t.Fatalf("version-1 connection sent an announce: %v, %d writes", err, len(fc.writes))
 	}
 	c.SetVersion(wire.Version2)
-	for _, m := range []wire.Message{wire.Announce{Indexes: []uint32{1}}, wire.Piece{Data: []byte("x")}} {
+	for _, m := range []wire.Message{wire.Announce{ID: fid("a"), Indexes: []uint32{1}}, wire.Piece{ID: fid("a"), Data: []byte("x")}} {
 		if err := c.Send(m); err != nil {
 			t.Fatal(err)
 		}

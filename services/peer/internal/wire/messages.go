@@ -300,6 +300,9 @@ func checkEntries(t Type, files []CatalogEntry, sorted bool) error {
 		if !validName(files[i].Name) {
 			return invalid(t, "name empty, too long or not UTF-8")
 		}
+		if err := checkID(t, files[i].ID); err != nil {
+			return err
+		}
 		if sorted && i > 0 && files[i].Name <= files[i-1].Name {
 			return invalid(t, "names not strictly increasing")
 		}
@@ -567,6 +570,29 @@ func checkBits(n uint32, bits []byte) string {
 		return "spare bits set"
 	}
 	return ""
+}
+
+// identified is a message about one file: its id's algorithm code is
+// checked before it is sent, as the receiver checks it.
+type identified interface{ fileID() content.ID }
+
+func (m GetManifest) fileID() content.ID     { return m.ID }
+func (m Manifest) fileID() content.ID        { return m.ID }
+func (m GetHave) fileID() content.ID         { return m.ID }
+func (m Have) fileID() content.ID            { return m.ID }
+func (m GetPiece) fileID() content.ID        { return m.ID }
+func (m Piece) fileID() content.ID           { return m.ID }
+func (m Announce) fileID() content.ID        { return m.ID }
+func (m GetManifestPage) fileID() content.ID { return m.ID }
+func (m ManifestPage) fileID() content.ID    { return m.ID }
+
+// checkID refuses an id whose algorithm code the receiver would not know:
+// the decoder fails the frame with the same reason.
+func checkID(t Type, id content.ID) error {
+	if _, err := content.AlgOfCode(id[0]); err != nil {
+		return invalid(t, err.Error())
+	}
+	return nil
 }
 
 func invalid(t Type, reason string) error {

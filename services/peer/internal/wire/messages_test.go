@@ -325,6 +325,18 @@ func TestAppendFrame_RejectsInvalid(t *testing.T) {
 		{"announce unsorted", wire.Announce{Indexes: []uint32{2, 1}}, wire.ErrInvalidMessage},
 		{"announce index too large", wire.Announce{Indexes: []uint32{wire.MaxPieces}}, wire.ErrInvalidMessage},
 		{"foreign type", foreign{}, wire.ErrUnknownType},
+		// An id names its hash algorithm; the zero id names none.
+		{"get_manifest unknown hash", wire.GetManifest{}, wire.ErrInvalidMessage},
+		{"manifest unknown hash", wire.Manifest{Name: "a"}, wire.ErrInvalidMessage},
+		{"get_have unknown hash", wire.GetHave{}, wire.ErrInvalidMessage},
+		{"have unknown hash", wire.Have{}, wire.ErrInvalidMessage},
+		{"get_piece unknown hash", wire.GetPiece{}, wire.ErrInvalidMessage},
+		{"piece unknown hash", wire.Piece{Data: []byte("x")}, wire.ErrInvalidMessage},
+		{"announce unknown hash", wire.Announce{Indexes: []uint32{1}}, wire.ErrInvalidMessage},
+		{"get_manifest_page unknown hash", wire.GetManifestPage{}, wire.ErrInvalidMessage},
+		{"manifest_page unknown hash", wire.ManifestPage{Name: "a"}, wire.ErrInvalidMessage},
+		{"catalog entry unknown hash", wire.Catalog{Files: []wire.CatalogEntry{{Name: "a"}}}, wire.ErrInvalidMessage},
+		{"catalog_page entry unknown hash", wire.CatalogPage{Files: []wire.CatalogEntry{{ID: fid("a"), Name: "a"}, {Name: "b"}}}, wire.ErrInvalidMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

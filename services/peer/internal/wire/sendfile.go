@@ -26,6 +26,9 @@ func (c *Conn) SendPieceFile(id content.ID, index uint32, f *os.File, off int64,
 	if size < 0 || pieceFixed+size > MaxPayload {
 		return tooLarge(pieceFixed + size)
 	}
+	if err := checkID(TypePiece, id); err != nil {
+		return err
+	}
 	if c.tx != nil {
 		return c.sendPieceFileSealed(id, index, f, off, size)
 	}

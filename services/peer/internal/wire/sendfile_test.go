@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/peer/internal/content"
 	"github.com/netlab/netlab/services/peer/internal/wire"
 )
 
@@ -114,6 +115,17 @@ func TestConn_SendPieceFileWritesTheSameBytesAsSend(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestConn_SendPieceFileRefusesAnIDOfNoKnownHash(t *testing.T) {
+	fc := &fakeConn{}
+	c := wire.NewConn(fc, time.Second)
+	if err := c.SendPieceFile(content.ID{}, 0, pieceFile(t, pattern(1000)), 0, 1000); !errors.Is(err, wire.ErrInvalidMessage) {
+		t.Fatalf("err = %v, want ErrInvalidMessage", err)
+	}
+	if len(fc.writes) != 0 {
+		t.Fatalf("%d writes for a refused piece", len(fc.writes))
 	}
 }
 
