@@ -42,18 +42,18 @@ var flagNames = map[string]string{
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) int {
 	const prog = "netlab dashboard"
 	fs := cli.NewFlags(prog)
-	o := dash.Options{}
+	o, def := dash.Options{}, dash.DefaultLimits()
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "serve the pages on `ADDR`")
 	fs.StringVar(&o.Targets, "targets", DefaultTargets, "services to poll: `name=host:port,...` (each a service's admin listener)")
-	fs.DurationVar(&o.Interval, "interval", time.Second, "time between poll rounds")
-	fs.DurationVar(&o.Timeout, "timeout", 500*time.Millisecond, "bound on a replica's requests in a round")
-	fs.DurationVar(&o.History, "history", 15*time.Minute, "how far back the charts go")
-	fs.IntVar(&o.MaxSeries, "max-series", 8192, "most series kept (memory: series × history/interval × 4 bytes)")
-	fs.IntVar(&o.MaxReplicas, "max-replicas", 64, "most replicas polled")
-	maxBytes := fs.String("max-scrape-bytes", "4MiB", "largest answer read from a replica")
-	fs.IntVar(&o.MaxClients, "max-clients", 32, "most browser streams open at once")
-	fs.IntVar(&o.MaxFiles, "max-files", 8, "most files on the swarm page")
-	fs.DurationVar(&o.Expiry, "expiry", 5*time.Minute, "how long a replica that neither resolves nor answers stays listed")
+	fs.DurationVar(&o.Interval, "interval", def.Interval, "time between poll rounds")
+	fs.DurationVar(&o.Timeout, "timeout", def.Timeout, "bound on a replica's requests in a round")
+	fs.DurationVar(&o.History, "history", def.History, "how far back the charts go")
+	fs.IntVar(&o.MaxSeries, "max-series", def.MaxSeries, "most series kept (memory: series × history/interval × 4 bytes)")
+	fs.IntVar(&o.MaxReplicas, "max-replicas", def.MaxReplicas, "most replicas polled")
+	maxBytes := fs.String("max-scrape-bytes", config.ByteSize(def.MaxBytes).String(), "largest answer read from a replica")
+	fs.IntVar(&o.MaxClients, "max-clients", def.MaxClients, "most browser streams open at once")
+	fs.IntVar(&o.MaxFiles, "max-files", def.MaxFiles, "most files on the swarm page")
+	fs.DurationVar(&o.Expiry, "expiry", def.Expiry, "how long a replica that neither resolves nor answers stays listed")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "bound on the drain at Ctrl-C")
 	if code, ok := cli.Parse(fs, args, usage, stdout, stderr); !ok {
 		return code

@@ -44,6 +44,18 @@ type Options struct {
 	ShutdownTimeout time.Duration
 }
 
+// DefaultLimits are the documented defaults of every option but the
+// addresses and the shutdown timeout, which each way of running the
+// dashboard sets for itself: the service's variables (their envDefault
+// tags, held to these by a test) and netlab dashboard's flags.
+func DefaultLimits() Options {
+	return Options{
+		Interval: time.Second, Timeout: 500 * time.Millisecond, History: 15 * time.Minute,
+		MaxSeries: 8192, MaxReplicas: 64, MaxBytes: 4 << 20, MaxClients: 32, MaxFiles: 8,
+		Expiry: 5 * time.Minute,
+	}
+}
+
 // maxHistoryBytes bounds the history's memory however the limits are set.
 const maxHistoryBytes = 1 << 30
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/services/dashboard/dash"
 	"github.com/netlab/netlab/services/dashboard/internal/config"
 )
 
@@ -20,6 +21,11 @@ func TestLoad_Defaults(t *testing.T) {
 	}
 	if b := o.MemoryBound(); b != 8192*900*4 {
 		t.Errorf("default memory bound %d, want 8192 × 900 × 4", b)
+	}
+	// The variables' defaults are netlab dashboard's flags' defaults too.
+	o.Listen, o.Targets, o.ShutdownTimeout = "", "", 0
+	if want := dash.DefaultLimits(); o != want {
+		t.Errorf("defaults of the variables %+v, dash.DefaultLimits %+v", o, want)
 	}
 }
 
