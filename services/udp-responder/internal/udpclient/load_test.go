@@ -80,7 +80,9 @@ func TestClient_Load(t *testing.T) {
 		{name: "one socket", handler: echoAny, opts: udpclient.LoadOptions{}},
 		{name: "smallest requests", handler: echoAny, opts: udpclient.LoadOptions{Connections: 2, Size: probe.HeaderSize}},
 		{name: "largest requests", handler: echoAny, opts: udpclient.LoadOptions{Connections: 2, Size: probe.MaxSize}},
-		{name: "every other dropped", handler: dropOdd, opts: udpclient.LoadOptions{Connections: 4, Timeout: 10 * time.Millisecond},
+		// A count, not a duration, and a timeout no scheduling stall
+		// reaches: a kept reply read after its timeout would be late.
+		{name: "every other dropped", handler: dropOdd, opts: udpclient.LoadOptions{Connections: 4, Count: 40, Timeout: 200 * time.Millisecond},
 			wantLoss: 50, lossTol: 5},
 		{name: "late replies ignored", handler: lateOdd(), opts: udpclient.LoadOptions{Connections: 4, Timeout: 10 * time.Millisecond},
 			wantLoss: 50, lossTol: 5, wantErrs: []string{udpclient.ErrKindLate}},
@@ -96,7 +98,9 @@ func TestClient_Load(t *testing.T) {
 			t.Parallel()
 			addr := startUDPFrom(t, tt.handler)
 			opts := tt.opts
-			opts.Duration = d
+			if opts.Count == 0 {
+				opts.Duration = d
+			}
 			res, err := (&udpclient.Client{Addr: addr}).Load(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -138,7 +142,11 @@ func checkLoad(t *testing.T, res udpclient.LoadResult, opts udpclient.LoadOption
 	if res.Connections != max(opts.Connections, 1) || res.Size != wantSize {
 		t.Errorf("sockets %d, size %d", res.Connections, res.Size)
 	}
-	if !res.Interrupted && res.Duration != opts.Duration {
+	switch {
+	case res.Interrupted:
+	case opts.Count > 0 && (res.Sent != int64(opts.Count) || res.Unfinished != 0):
+		t.Errorf("%d sent, %d unfinished, want all %d requests finished", res.Sent, res.Unfinished, opts.Count)
+	case opts.Count == 0 && res.Duration != opts.Duration:
 		t.Errorf("duration %v, want %v", res.Duration, opts.Duration)
 	}
 	if want := float64(res.Received) / res.Duration.Seconds(); math.Abs(res.RepliesPerSecond-want) > 1e-6*want {
