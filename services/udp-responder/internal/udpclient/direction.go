@@ -58,8 +58,11 @@ func (v *v2Replies) add(r probe.Responder) {
 }
 
 // countQueries is how many times the count query is sent at the end of a
-// run before the split is given as a bound.
-const countQueries = 5
+// run before the split is given as a bound. A query and its answer each
+// cross the lossy path: at 20 % loss each way a try fails with 0.36, and
+// 12 tries all fail with 5e-6 (5 tries: 6e-3); only a link that loses
+// nearly everything waits for all of them.
+const countQueries = 12
 
 // countAnswer is the outcome of the count queries.
 type countAnswer struct {
