@@ -37,9 +37,9 @@ import (
 // Exact, not within a tolerance, for the reasons the instruments test
 // gives: both counters are added to at one place in the kernel, and the
 // client's namespace holds no other socket that sends. They could differ
-// only if the client's FIN were lost three times in a row within the
-// second the client waits for the server's close: p³, 1e-6 at 1 % and
-// 1e-3 at 10 %.
+// only if the client's FIN were lost five times in a row within the 5 s
+// the client waits for the server's close: p⁵, 1e-10 at 1 % and 1e-5 at
+// 10 %.
 func TestShape_TCPUnderLossRetransmits(t *testing.T) {
 	e2e.RequireShaper(t)
 	s := e2e.NewStack(t, e2e.StackConfig{Services: []string{e2e.TCPEcho}})

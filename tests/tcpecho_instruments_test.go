@@ -35,8 +35,8 @@ import (
 // nothing; the rule matches only the flow to tcp-echo), and the client
 // takes each stream's last reading after the server has closed in reply
 // to its FIN, when nothing is left to retransmit. The one way they could
-// differ is the client's FIN lost three times in a row (the wait for the
-// server's close gives up after a second): about 3e-5 at 3% loss.
+// differ is the client's FIN lost five times in a row (the wait for the
+// server's close gives up after 5 s): about 2e-8 at 3% loss.
 func TestTCPEcho_BulkRetransmitsMatchTheKernel(t *testing.T) {
 	e2e.SkipShort(t)
 	e2e.RequireNetTools(t)
