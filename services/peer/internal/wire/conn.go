@@ -221,7 +221,7 @@ func (c *Conn) sendPiece(p *Piece) error {
 	if pieceFixed+len(p.Data) > MaxPayload {
 		return tooLarge(pieceFixed + len(p.Data))
 	}
-	if err := checkID(TypePiece, p.ID); err != nil {
+	if err := p.check(); err != nil {
 		return err
 	}
 	first := min(len(p.Data), chunkSize-pieceFixed)

@@ -378,7 +378,7 @@ func TestConn_SendRefusesWithoutWriting(t *testing.T) {
 		{"piece too large", &wire.Piece{Data: make([]byte, wire.MaxPayload-36)}, wire.ErrFrameTooLarge},
 		{"piece value too large", wire.Piece{Data: make([]byte, wire.MaxPayload)}, wire.ErrFrameTooLarge},
 		{"invalid peers", wire.Peers{Addrs: []string{""}}, wire.ErrInvalidMessage},
-		{"too large manifest", wire.Manifest{Name: "a", Pieces: make([][32]byte, wire.MaxPayload/32)}, wire.ErrFrameTooLarge},
+		{"too large manifest", wire.Manifest{ID: fid("a"), Name: "a", Pieces: make([][32]byte, wire.MaxPayload/32)}, wire.ErrFrameTooLarge},
 		{"piece of no known hash", &wire.Piece{Data: make([]byte, 1<<20)}, wire.ErrInvalidMessage},
 	}
 	for _, tc := range tests {

@@ -343,7 +343,7 @@ func (m GetManifestPage) AppendPayload(b []byte) []byte {
 	return binary.BigEndian.AppendUint32(b, m.First)
 }
 func (GetManifestPage) payloadLen() int { return 36 }
-func (GetManifestPage) check() error    { return nil }
+func (m GetManifestPage) check() error  { return checkID(TypeGetManifestPage, m.ID) }
 
 func (m ManifestPage) AppendPayload(b []byte) []byte {
 	b = appendFileHead(b, m.ID, m.Size, m.PieceSize, m.Name)
@@ -362,7 +362,7 @@ func (m ManifestPage) check() error {
 	if reason := checkPage(m.Pieces, m.First, len(m.Hashes)); reason != "" {
 		return invalid(TypeManifestPage, reason)
 	}
-	return nil
+	return checkID(TypeManifestPage, m.ID)
 }
 
 // checkPage returns why a manifest page of count hashes from first is not
@@ -383,7 +383,7 @@ func checkPage(pieces, first uint32, count int) string {
 
 func (m GetManifest) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }
 func (GetManifest) payloadLen() int                 { return idSize }
-func (GetManifest) check() error                    { return nil }
+func (m GetManifest) check() error                  { return checkID(TypeGetManifest, m.ID) }
 
 func (m Manifest) AppendPayload(b []byte) []byte {
 	b = appendFileHead(b, m.ID, m.Size, m.PieceSize, m.Name)
@@ -417,12 +417,12 @@ func (m Manifest) check() error {
 	if len(m.Pieces) > MaxPieces {
 		return invalid(TypeManifest, "too many pieces")
 	}
-	return nil
+	return checkID(TypeManifest, m.ID)
 }
 
 func (m GetHave) AppendPayload(b []byte) []byte { return append(b, m.ID[:]...) }
 func (GetHave) payloadLen() int                 { return idSize }
-func (GetHave) check() error                    { return nil }
+func (m GetHave) check() error                  { return checkID(TypeGetHave, m.ID) }
 
 func (m Have) AppendPayload(b []byte) []byte {
 	b = append(b, m.ID[:]...)
@@ -439,7 +439,7 @@ func (m Have) check() error {
 	if reason := checkBits(m.Pieces, m.Bits); reason != "" {
 		return invalid(TypeHave, reason)
 	}
-	return nil
+	return checkID(TypeHave, m.ID)
 }
 
 func (m GetPiece) AppendPayload(b []byte) []byte {
@@ -447,7 +447,7 @@ func (m GetPiece) AppendPayload(b []byte) []byte {
 	return binary.BigEndian.AppendUint32(b, m.Index)
 }
 func (GetPiece) payloadLen() int { return pieceFixed }
-func (GetPiece) check() error    { return nil }
+func (m GetPiece) check() error  { return checkID(TypeGetPiece, m.ID) }
 
 func (m Piece) AppendPayload(b []byte) []byte {
 	b = append(b, m.ID[:]...)
@@ -455,7 +455,7 @@ func (m Piece) AppendPayload(b []byte) []byte {
 	return append(b, m.Data...)
 }
 func (m Piece) payloadLen() int { return pieceFixed + len(m.Data) }
-func (Piece) check() error      { return nil }
+func (m Piece) check() error    { return checkID(TypePiece, m.ID) }
 
 // Reject and Error text is diagnostic, so rather than fail a Send over it
 // the encoder repairs it: invalid UTF-8 is replaced and the text is cut to
@@ -516,7 +516,7 @@ func (m Announce) check() error {
 	if reason := checkIndexes(m.Indexes); reason != "" {
 		return invalid(TypeAnnounce, reason)
 	}
-	return nil
+	return checkID(TypeAnnounce, m.ID)
 }
 
 // checkIndexes returns why idx is not a valid announce list, or "".
@@ -571,20 +571,6 @@ func checkBits(n uint32, bits []byte) string {
 	}
 	return ""
 }
-
-// identified is a message about one file: its id's algorithm code is
-// checked before it is sent, as the receiver checks it.
-type identified interface{ fileID() content.ID }
-
-func (m GetManifest) fileID() content.ID     { return m.ID }
-func (m Manifest) fileID() content.ID        { return m.ID }
-func (m GetHave) fileID() content.ID         { return m.ID }
-func (m Have) fileID() content.ID            { return m.ID }
-func (m GetPiece) fileID() content.ID        { return m.ID }
-func (m Piece) fileID() content.ID           { return m.ID }
-func (m Announce) fileID() content.ID        { return m.ID }
-func (m GetManifestPage) fileID() content.ID { return m.ID }
-func (m ManifestPage) fileID() content.ID    { return m.ID }
 
 // checkID refuses an id whose algorithm code the receiver would not know:
 // the decoder fails the frame with the same reason.
