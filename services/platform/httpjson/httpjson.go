@@ -1,5 +1,6 @@
-// Package httpjson writes the JSON answers of the services' HTTP
-// handlers in one format: indented for a person reading them with curl.
+// Package httpjson writes the JSON answers of http-hello's handlers and
+// the peer's API in one format: indented for a person reading them with
+// curl.
 package httpjson
 
 import (
